@@ -1,0 +1,49 @@
+# Coffer: `make run` starts the all-in-one server; `make test` runs everything CI runs.
+# Both install missing system prerequisites first (scripts/install-deps.sh).
+SHELL := /bin/bash
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/coffer-target
+# Always build the whole workspace with one profile: a narrower `-p` build unifies crate
+# features differently and recompiles RocksDB's C++ (10-30 minutes here).
+CARGO_FLAGS := --release --workspace --locked
+BIN := $(CARGO_TARGET_DIR)/release/coffer
+DATA ?= ./data
+ADDRESS ?= 127.0.0.1:9000
+
+.PHONY: run build test deps test-deps fmt-check lint unit e2e bench bench-quick
+
+deps:
+	@scripts/install-deps.sh build
+
+test-deps: deps
+	@scripts/install-deps.sh test
+
+build: deps
+	cargo build $(CARGO_FLAGS) --all-targets
+
+run: build
+	@if [ -f "$(DATA)/credentials.toml" ]; then \
+	  echo "S3 endpoint: http://$(ADDRESS)"; \
+	  sed -n 's/^access_key_id = "\(.*\)"/export AWS_ACCESS_KEY_ID=\1/p; s/^secret_access_key = "\(.*\)"/export AWS_SECRET_ACCESS_KEY=\1/p' "$(DATA)/credentials.toml"; \
+	fi
+	$(BIN) server --data $(DATA) --address $(ADDRESS)
+
+fmt-check:
+	cargo fmt --all -- --check
+
+lint: deps
+	cargo clippy $(CARGO_FLAGS) --all-targets -- -D warnings
+
+unit: build
+	cargo test $(CARGO_FLAGS)
+
+e2e: build test-deps
+	COFFER_BIN=$(BIN) scripts/e2e.sh
+
+test: test-deps build fmt-check lint unit e2e
+
+# Figures next to this machine's own md5sum/sha256sum/disk limits (see benches/src/main.rs).
+bench: build
+	$(CARGO_TARGET_DIR)/release/coffer-bench --dir $${BENCH_DIR:-/tmp}
+
+bench-quick: build
+	$(CARGO_TARGET_DIR)/release/coffer-bench --quick --dir $${BENCH_DIR:-/tmp}

@@ -1,0 +1,33 @@
+//! [`GatewayConfig`]: the gateway's settings, filled in by the CLI.
+
+use crate::auth::Credentials;
+
+/// Gateway settings.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// Region reported by GetBucketLocation and accepted as the default LocationConstraint.
+    pub region: String,
+    /// Domain for virtual-host-style addressing (`bucket.<domain>`), if any.
+    pub domain: Option<String>,
+    /// Accepted access keys.
+    pub credentials: Credentials,
+    /// Objects up to this many bytes are stored inline in their metadata record.
+    pub inline_threshold: u64,
+    /// Largest single PUT (S3: 5 GiB).
+    pub max_put_size: u64,
+}
+
+impl GatewayConfig {
+    /// Defaults with one key, for tests.
+    pub fn for_tests(access_key: &str, secret: &str) -> Self {
+        let mut credentials = Credentials::default();
+        credentials.insert(access_key, secret);
+        GatewayConfig {
+            region: "us-east-1".into(),
+            domain: None,
+            credentials,
+            inline_threshold: 64 * 1024,
+            max_put_size: 5 << 30,
+        }
+    }
+}

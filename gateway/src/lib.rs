@@ -1,0 +1,17 @@
+//! The Coffer S3 gateway: S3 semantics (authentication, routing, object and bucket operations,
+//! XML, errors) over the [`coffer_proto::ClusterApi`] seam. Holds no durable state; it never
+//! depends on the node crate and talks to storage only through the protocol.
+//!
+//! # Layout
+//! - [`config`]: the gateway's settings ([`GatewayConfig`]).
+//! - [`server`]: the actix-web server (one catch-all S3 service plus health).
+//! - [`auth`]: SigV4 / SigV2 / presigned / aws-chunked verification.
+//! - [`s3`]: dispatch, router, errors, XML, shared header extractors, the body pipeline and one
+//!   module per operation family under `s3::ops`.
+
+pub mod auth;
+pub mod config;
+pub mod s3;
+pub mod server;
+
+pub use config::GatewayConfig;

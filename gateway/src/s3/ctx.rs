@@ -1,0 +1,43 @@
+//! [`ReqCtx`]: what every handler gets once dispatch has authenticated and routed a request.
+
+use actix_web::HttpRequest;
+use coffer_proto::api::ClusterApiExt;
+use coffer_proto::types::BucketInfo;
+use coffer_proto::ClusterApi;
+
+use super::error::{S3Error, S3ErrorCode, S3Result};
+use super::router::Query;
+use crate::auth::Auth;
+use crate::config::GatewayConfig;
+
+/// The request context.
+pub struct ReqCtx<'a> {
+    /// The storage cluster.
+    pub cluster: &'a std::sync::Arc<dyn ClusterApi>,
+    /// Settings.
+    pub config: &'a GatewayConfig,
+    /// The HTTP request.
+    pub req: &'a HttpRequest,
+    /// Decoded query.
+    pub query: &'a Query,
+    /// Authentication result.
+    pub auth: &'a Auth,
+    /// The caller's access key id.
+    pub access_key: &'a str,
+    /// The addressed bucket name ("" for service-level requests).
+    pub bucket_name: &'a str,
+}
+
+impl ReqCtx<'_> {
+    /// The addressed bucket (NoSuchBucket if it does not exist).
+    pub async fn bucket(&self) -> S3Result<BucketInfo> {
+        self.cluster.bucket(self.bucket_name).await?.ok_or_else(|| {
+            S3Error::new(S3ErrorCode::NoSuchBucket).with("BucketName", self.bucket_name)
+        })
+    }
+
+    /// A request header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        super::headers::get(self.req.headers(), name)
+    }
+}

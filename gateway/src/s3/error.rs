@@ -1,0 +1,199 @@
+//! The S3 error model: [`S3ErrorCode`] (code, HTTP status, default message from the AWS S3
+//! error table), [`S3Error`] and its XML response. Internal causes are logged, never shown.
+
+use std::borrow::Cow;
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use coffer_proto::ProtoError;
+
+use super::xml::XmlWriter;
+
+macro_rules! codes {
+    ($($name:ident => $status:literal, $msg:literal;)*) => {
+        /// S3 error codes this gateway returns.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum S3ErrorCode { $(#[doc = $msg] $name,)* }
+
+        impl S3ErrorCode {
+            /// The code as it appears in `<Code>`.
+            pub fn as_str(self) -> &'static str { match self { $(S3ErrorCode::$name => stringify!($name),)* } }
+            /// The HTTP status.
+            pub fn status(self) -> StatusCode {
+                match self { $(S3ErrorCode::$name => StatusCode::from_u16($status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),)* }
+            }
+            /// AWS's default message.
+            pub fn message(self) -> &'static str { match self { $(S3ErrorCode::$name => $msg,)* } }
+        }
+    };
+}
+
+codes! {
+    AccessDenied => 403, "Access Denied";
+    AuthorizationHeaderMalformed => 400, "The authorization header is malformed.";
+    AuthorizationQueryParametersError => 400, "Error parsing the X-Amz-Credential parameter.";
+    BadDigest => 400, "The Content-MD5 you specified did not match what we received.";
+    BucketAlreadyExists => 409, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.";
+    BucketAlreadyOwnedByYou => 409, "Your previous request to create the named bucket succeeded and you already own it.";
+    BucketNotEmpty => 409, "The bucket you tried to delete is not empty";
+    ConditionalRequestConflict => 409, "A conflicting operation occurred. If using PutObject you can retry the request.";
+    EntityTooLarge => 400, "Your proposed upload exceeds the maximum allowed object size.";
+    EntityTooSmall => 400, "Your proposed upload is smaller than the minimum allowed object size.";
+    IllegalLocationConstraintException => 400, "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.";
+    IncompleteBody => 400, "You did not provide the number of bytes specified by the Content-Length HTTP header.";
+    InternalError => 500, "We encountered an internal error. Please try again.";
+    InvalidAccessKeyId => 403, "The AWS Access Key Id you provided does not exist in our records.";
+    InvalidArgument => 400, "Invalid Argument";
+    InvalidBucketName => 400, "The specified bucket is not valid.";
+    InvalidDigest => 400, "The Content-MD5 you specified is not valid.";
+    InvalidPart => 400, "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.";
+    InvalidPartOrder => 400, "The list of parts was not in ascending order. Parts must be ordered by part number.";
+    InvalidRange => 416, "The requested range is not satisfiable";
+    InvalidRequest => 400, "Invalid Request";
+    InvalidStorageClass => 400, "The storage class you specified is not valid";
+    KeyTooLongError => 400, "Your key is too long";
+    MalformedXML => 400, "The XML you provided was not well-formed or did not validate against our published schema";
+    MethodNotAllowed => 405, "The specified method is not allowed against this resource.";
+    MissingContentLength => 411, "You must provide the Content-Length HTTP header.";
+    NoSuchBucket => 404, "The specified bucket does not exist";
+    NoSuchKey => 404, "The specified key does not exist.";
+    NoSuchUpload => 404, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.";
+    NotImplemented => 501, "A header you provided implies functionality that is not implemented";
+    NotModified => 304, "Not Modified";
+    PreconditionFailed => 412, "At least one of the pre-conditions you specified did not hold";
+    RequestTimeTooSkewed => 403, "The difference between the request time and the current time is too large.";
+    ServiceUnavailable => 503, "Please reduce your request rate.";
+    SignatureDoesNotMatch => 403, "The request signature we calculated does not match the signature you provided. Check your key and signing method.";
+    SlowDown => 503, "Please reduce your request rate.";
+    XAmzContentSHA256Mismatch => 400, "The provided 'x-amz-content-sha256' header does not match what was computed.";
+}
+
+/// An S3 error on its way to the client.
+#[derive(Debug)]
+pub struct S3Error {
+    /// The code.
+    pub code: S3ErrorCode,
+    /// Message (AWS's default when None).
+    pub message: Option<Cow<'static, str>>,
+    /// Extra elements for the XML body (e.g. `Key`, `BucketName`, `Condition`).
+    pub extra: Vec<(&'static str, String)>,
+    /// Extra response headers.
+    pub headers: Vec<(&'static str, String)>,
+}
+
+/// Result type of handlers.
+pub type S3Result<T> = Result<T, S3Error>;
+
+impl S3Error {
+    /// An error with the default message.
+    pub fn new(code: S3ErrorCode) -> Self {
+        S3Error {
+            code,
+            message: None,
+            extra: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// An error with a message.
+    pub fn msg(code: S3ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
+        S3Error {
+            message: Some(message.into()),
+            ..Self::new(code)
+        }
+    }
+
+    /// Add an element to the XML body.
+    pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.extra.push((name, value.into()));
+        self
+    }
+
+    /// An internal error: the cause goes to the log, the client sees a generic message.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!("internal error: {cause:#}");
+        Self::new(S3ErrorCode::InternalError)
+    }
+
+    /// Render the response (no body for HEAD).
+    pub fn response(&self, resource: &str, request_id: &str, head: bool) -> HttpResponse {
+        let mut b = HttpResponse::build(self.code.status());
+        for (k, v) in &self.headers {
+            b.insert_header((*k, v.as_str()));
+        }
+        if head || self.code == S3ErrorCode::NotModified {
+            return b.finish();
+        }
+        let mut x = XmlWriter::new();
+        x.open("Error");
+        x.elem("Code", self.code.as_str());
+        x.elem(
+            "Message",
+            self.message.as_deref().unwrap_or(self.code.message()),
+        );
+        for (k, v) in &self.extra {
+            x.elem(k, v);
+        }
+        x.elem("Resource", resource);
+        x.elem("RequestId", request_id);
+        x.close("Error");
+        b.content_type("application/xml").body(x.finish())
+    }
+}
+
+impl From<S3ErrorCode> for S3Error {
+    fn from(code: S3ErrorCode) -> Self {
+        S3Error::new(code)
+    }
+}
+
+/// Every remote error decides its S3 code here; a new variant must be mapped (no `_ =>`).
+impl From<ProtoError> for S3Error {
+    fn from(e: ProtoError) -> Self {
+        use S3ErrorCode as C;
+        match e {
+            ProtoError::NoSuchBucket => C::NoSuchBucket.into(),
+            ProtoError::BucketAlreadyExists => C::BucketAlreadyExists.into(),
+            ProtoError::BucketAlreadyOwnedByYou => C::BucketAlreadyOwnedByYou.into(),
+            ProtoError::BucketNotEmpty => C::BucketNotEmpty.into(),
+            ProtoError::NoSuchKey => C::NoSuchKey.into(),
+            ProtoError::NoSuchUpload => C::NoSuchUpload.into(),
+            ProtoError::InvalidPart(n) => {
+                S3Error::new(C::InvalidPart).with("PartNumber", n.to_string())
+            }
+            ProtoError::PreconditionFailed => C::PreconditionFailed.into(),
+            ProtoError::ConditionalRequestConflict => C::ConditionalRequestConflict.into(),
+            ProtoError::NotLeader(_) | ProtoError::Timeout | ProtoError::QuorumNotReached(_) => {
+                tracing::warn!("cluster unavailable: {e}");
+                C::ServiceUnavailable.into()
+            }
+            ProtoError::Cancelled => S3Error::msg(C::InternalError, "The request was cancelled."),
+            ProtoError::Body(m) => S3Error::msg(C::IncompleteBody, m),
+            ProtoError::Corrupt(_)
+            | ProtoError::Io(_)
+            | ProtoError::Protocol(_)
+            | ProtoError::Unauthorized
+            | ProtoError::Internal(_) => S3Error::internal(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_body_is_the_s3_shape() {
+        let r = S3Error::new(S3ErrorCode::NoSuchKey).with("Key", "a&b");
+        let mut x = XmlWriter::new();
+        x.open("Error");
+        x.elem("Code", r.code.as_str());
+        x.close("Error");
+        assert!(x
+            .finish()
+            .ends_with("<Error><Code>NoSuchKey</Code></Error>"));
+        assert_eq!(S3ErrorCode::NoSuchKey.status(), StatusCode::NOT_FOUND);
+        assert_eq!(S3ErrorCode::InvalidRange.status().as_u16(), 416);
+        assert_eq!(S3ErrorCode::NotModified.status().as_u16(), 304);
+    }
+}

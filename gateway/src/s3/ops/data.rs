@@ -1,0 +1,178 @@
+//! Moving object bytes: [`write_body`] turns a request body into object data (inline when
+//! small, else a blob written while the body streams in, verified before it is committed);
+//! [`read_range`] streams a byte range of an object across its blobs.
+
+use std::sync::Arc;
+
+use actix_web::web;
+use bytes::Bytes;
+use coffer_proto::types::{BlobRef, ObjectData};
+use coffer_proto::{ByteStream, ClusterApi, ProtoError};
+use futures::StreamExt;
+
+use crate::s3::body::{self, BodyOutcome, BodyProcessor, Collected};
+use crate::s3::ctx::ReqCtx;
+use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
+use crate::s3::headers;
+
+/// Set up the body processor for a write from the request's headers.
+fn processor(ctx: &ReqCtx<'_>, max: u64) -> S3Result<BodyProcessor> {
+    let h = ctx.req.headers();
+    let aws_chunked =
+        headers::get(h, "content-encoding").is_some_and(|e| e.contains("aws-chunked"));
+    let streaming = aws_chunked
+        || !matches!(
+            ctx.auth.payload,
+            crate::auth::Payload::Unsigned | crate::auth::Payload::Sha256(_)
+        );
+    let parse = |n: &str| headers::get(h, n).map(|v| v.trim().parse::<u64>());
+    let declared = if streaming {
+        match parse("x-amz-decoded-content-length") {
+            Some(Ok(n)) => Some(n),
+            Some(Err(_)) => {
+                return Err(S3Error::msg(
+                    S3ErrorCode::InvalidArgument,
+                    "x-amz-decoded-content-length is not a number",
+                ))
+            }
+            None => None,
+        }
+    } else {
+        match parse("content-length") {
+            Some(Ok(n)) => Some(n),
+            Some(Err(_)) => return Err(S3Error::new(S3ErrorCode::MissingContentLength)),
+            None if h.contains_key("transfer-encoding") => {
+                return Err(S3Error::new(S3ErrorCode::MissingContentLength))
+            }
+            None => Some(0),
+        }
+    };
+    BodyProcessor::new(
+        ctx.auth,
+        aws_chunked,
+        declared,
+        headers::content_md5(h)?,
+        headers::checksum_request(h)?,
+        max,
+    )
+}
+
+/// Store a request body. With `inline_limit`, a body up to that size is kept in memory for
+/// the metadata record; a larger one (or any, without a limit) becomes a blob.
+pub async fn write_body(
+    ctx: &ReqCtx<'_>,
+    mut payload: web::Payload,
+    inline_limit: Option<u64>,
+    max: u64,
+) -> S3Result<(ObjectData, BodyOutcome)> {
+    let proc = processor(ctx, max)?;
+    let (prefix, proc) = match inline_limit {
+        Some(limit) => match body::collect_upto(&mut payload, proc, limit).await? {
+            Collected::Small(data, outcome) => return Ok((ObjectData::Inline(data), outcome)),
+            Collected::Large(prefix, proc) => (prefix, *proc),
+        },
+        None => (Vec::new(), proc),
+    };
+    let (tx, stream) = body::blob_channel();
+    let feed = async move {
+        for b in prefix {
+            if tx.send(Ok(b)).await.is_err() {
+                return Err(S3Error::new(S3ErrorCode::InternalError));
+            }
+        }
+        body::pump(payload, proc, tx).await
+    };
+    let (outcome, blob) = futures::join!(feed, ctx.cluster.put_blob(stream));
+    match (outcome, blob) {
+        (Ok(o), Ok(b)) => Ok((ObjectData::Blobs(vec![b]), o)),
+        (Err(e), Ok(b)) => {
+            discard(ctx.cluster, b).await;
+            Err(e)
+        }
+        (Err(e), Err(_)) => Err(e),
+        (Ok(_), Err(e)) => Err(e.into()),
+    }
+}
+
+/// Store bytes from another stream (copies) as a blob, computing their MD5.
+pub async fn write_stream(
+    cluster: &Arc<dyn ClusterApi>,
+    mut src: ByteStream,
+) -> S3Result<(BlobRef, [u8; 16])> {
+    use md5::Digest;
+    let (tx, stream) = body::blob_channel();
+    let feed = async move {
+        let mut md5 = md5::Md5::new();
+        while let Some(item) = src.next().await {
+            let failed = item.is_err();
+            if let Ok(b) = &item {
+                md5.update(b);
+            }
+            if tx.send(item).await.is_err() || failed {
+                return None;
+            }
+        }
+        Some(<[u8; 16]>::from(md5.finalize()))
+    };
+    let (md5, blob) = futures::join!(feed, cluster.put_blob(stream));
+    match (md5, blob) {
+        (Some(m), Ok(b)) => Ok((b, m)),
+        (None, Ok(b)) => {
+            discard(cluster, b).await;
+            Err(S3Error::internal("copy source stream ended early"))
+        }
+        (_, Err(e)) => Err(e.into()),
+    }
+}
+
+/// Delete a blob nothing references (best effort: the orphan sweep catches failures).
+pub async fn discard(cluster: &Arc<dyn ClusterApi>, blob: BlobRef) {
+    if let Err(e) = cluster.delete_blob(blob).await {
+        tracing::warn!("failed to discard an unreferenced blob: {e}");
+    }
+}
+
+/// Stream bytes `start..end` of an object.
+pub fn read_range(
+    cluster: Arc<dyn ClusterApi>,
+    data: &ObjectData,
+    start: u64,
+    end: u64,
+) -> ByteStream {
+    match data {
+        ObjectData::Inline(b) => {
+            let (s, e) = (
+                start.min(b.len() as u64) as usize,
+                end.min(b.len() as u64) as usize,
+            );
+            let slice = b.slice(s..e.max(s));
+            Box::pin(futures::stream::once(async move {
+                Ok::<Bytes, ProtoError>(slice)
+            }))
+        }
+        ObjectData::Blobs(blobs) => {
+            let mut pieces = Vec::new();
+            let mut off = 0u64;
+            for b in blobs {
+                let (bs, be) = (off, off + b.size);
+                if be > start && bs < end {
+                    pieces.push((b.clone(), start.max(bs) - bs, end.min(be) - bs));
+                }
+                off = be;
+            }
+            let s = futures::stream::iter(pieces)
+                .then(move |(blob, s, e)| {
+                    let cluster = cluster.clone();
+                    async move {
+                        match cluster.get_blob(blob, s, e).await {
+                            Ok(stream) => stream,
+                            Err(err) => Box::pin(futures::stream::once(async move { Err(err) }))
+                                as ByteStream,
+                        }
+                    }
+                })
+                .flatten();
+            Box::pin(s)
+        }
+    }
+}

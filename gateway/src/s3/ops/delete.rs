@@ -1,0 +1,69 @@
+//! DeleteObject and DeleteObjects. Deleting a missing key succeeds (S3 semantics); the data of
+//! deleted versions is queued for deletion in the same metadata commit.
+
+use actix_web::{web, HttpResponse};
+use coffer_proto::meta::MetaCommand;
+
+use super::{small_body, xml_ok};
+use crate::s3::ctx::ReqCtx;
+use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
+use crate::s3::xml::{self, XmlWriter};
+
+/// DELETE /bucket/key.
+pub async fn delete_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
+    let bucket = ctx.bucket().await?;
+    ctx.cluster
+        .meta_write(MetaCommand::DeleteObjects {
+            bucket_id: bucket.id,
+            keys: vec![key.to_owned()],
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// POST /bucket?delete.
+pub async fn delete_objects(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result<HttpResponse> {
+    let bucket = ctx.bucket().await?;
+    let body = small_body(payload, 2 << 20).await?;
+    let req: xml::Delete = xml::from_body(&body)?;
+    if req.objects.is_empty() || req.objects.len() > 1000 {
+        return Err(S3Error::new(S3ErrorCode::MalformedXML));
+    }
+    let (ok, too_long): (Vec<_>, Vec<_>) = req
+        .objects
+        .into_iter()
+        .partition(|o| o.key.len() <= 1024 && !o.key.is_empty());
+    let keys: Vec<String> = ok.iter().map(|o| o.key.clone()).collect();
+    if !keys.is_empty() {
+        ctx.cluster
+            .meta_write(MetaCommand::DeleteObjects {
+                bucket_id: bucket.id,
+                keys,
+            })
+            .await?;
+    }
+    let mut x = XmlWriter::new();
+    x.open_ns("DeleteResult");
+    if !req.quiet {
+        for o in &ok {
+            x.open("Deleted");
+            x.elem("Key", &o.key);
+            x.opt("VersionId", o.version_id.as_deref());
+            x.close("Deleted");
+        }
+    }
+    for o in &too_long {
+        x.open("Error");
+        x.elem("Key", &o.key);
+        let code = if o.key.is_empty() {
+            S3ErrorCode::InvalidArgument
+        } else {
+            S3ErrorCode::KeyTooLongError
+        };
+        x.elem("Code", code.as_str());
+        x.elem("Message", code.message());
+        x.close("Error");
+    }
+    x.close("DeleteResult");
+    Ok(xml_ok(x.finish()))
+}

@@ -1,0 +1,285 @@
+//! GetObject, HeadObject and GetObjectAttributes: conditional requests, ranges, `partNumber`,
+//! `response-*` overrides and checksums, with the body streamed from the cluster.
+
+use actix_web::body::SizedStream;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, HttpResponseBuilder};
+use coffer_proto::api::ClusterApiExt;
+use coffer_proto::types::{ChecksumType, ObjectVersion};
+
+use super::data::read_range;
+use super::put::checksum_headers;
+use super::xml_ok;
+use crate::s3::ctx::ReqCtx;
+use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
+use crate::s3::headers::{self, checksum_name, http_date, parse_range, ByteRange, Preconditions};
+use crate::s3::xml::XmlWriter;
+
+/// Load the current version of `key`, honouring `versionId` (only the current version exists
+/// until versioning lands).
+pub async fn load(ctx: &ReqCtx<'_>, bucket_id: u64, key: &str) -> S3Result<ObjectVersion> {
+    let v = ctx.cluster.object(bucket_id, key).await?;
+    let v = v
+        .filter(|v| !v.delete_marker)
+        .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchKey).with("Key", key))?;
+    if let Some(want) = ctx.query.get("versionId") {
+        if want != v.version_id {
+            return Err(
+                S3Error::msg(S3ErrorCode::InvalidArgument, "Invalid version id specified")
+                    .with("ArgumentName", "versionId")
+                    .with("ArgumentValue", want),
+            );
+        }
+    }
+    Ok(v)
+}
+
+fn object_headers(b: &mut HttpResponseBuilder, v: &ObjectVersion) {
+    b.insert_header(("etag", format!("\"{}\"", v.etag)));
+    b.insert_header(("last-modified", http_date(v.last_modified_ms)));
+    b.insert_header(("accept-ranges", "bytes"));
+    let c = &v.content;
+    b.insert_header((
+        "content-type",
+        c.content_type.as_deref().unwrap_or("binary/octet-stream"),
+    ));
+    for (name, value) in [
+        ("content-encoding", &c.content_encoding),
+        ("content-disposition", &c.content_disposition),
+        ("content-language", &c.content_language),
+        ("cache-control", &c.cache_control),
+        ("expires", &c.expires),
+    ] {
+        if let Some(v) = value {
+            b.insert_header((name, v.as_str()));
+        }
+    }
+    for (k, val) in &v.user_meta {
+        b.insert_header((format!("x-amz-meta-{k}"), val.as_str()));
+    }
+    if v.storage_class != "STANDARD" {
+        b.insert_header(("x-amz-storage-class", v.storage_class.as_str()));
+    }
+}
+
+/// The `response-*` query overrides.
+fn overrides(ctx: &ReqCtx<'_>, b: &mut HttpResponseBuilder) {
+    for (param, header) in [
+        ("response-content-type", "content-type"),
+        ("response-content-language", "content-language"),
+        ("response-expires", "expires"),
+        ("response-cache-control", "cache-control"),
+        ("response-content-disposition", "content-disposition"),
+        ("response-content-encoding", "content-encoding"),
+    ] {
+        if let Some(v) = ctx.query.get(param) {
+            b.insert_header((header, v));
+        }
+    }
+}
+
+/// The byte range selected by `partNumber` (None for the whole object).
+fn part_range(v: &ObjectVersion, n: &str) -> S3Result<(ByteRange, usize)> {
+    let n: usize = n
+        .parse()
+        .ok()
+        .filter(|n| (1..=10_000).contains(n))
+        .ok_or_else(|| {
+            S3Error::msg(
+                S3ErrorCode::InvalidArgument,
+                "Part number must be an integer between 1 and 10000, inclusive",
+            )
+        })?;
+    let not_satisfiable = || {
+        S3Error::msg(
+            S3ErrorCode::InvalidRange,
+            "The requested partnumber is not satisfiable",
+        )
+    };
+    if v.parts.is_empty() {
+        return if n == 1 {
+            Ok((
+                ByteRange {
+                    start: 0,
+                    end: v.size,
+                },
+                1,
+            ))
+        } else {
+            Err(not_satisfiable())
+        };
+    }
+    let start: u64 = v.parts.iter().take(n - 1).map(|p| p.size).sum();
+    let p = v.parts.get(n - 1).ok_or_else(not_satisfiable)?;
+    Ok((
+        ByteRange {
+            start,
+            end: start + p.size,
+        },
+        v.parts.len(),
+    ))
+}
+
+/// GET or HEAD /bucket/key.
+pub async fn get_object(ctx: &ReqCtx<'_>, key: &str, head: bool) -> S3Result<HttpResponse> {
+    let bucket = ctx.bucket().await?;
+    let v = load(ctx, bucket.id, key).await?;
+    Preconditions::from_headers(ctx.req.headers()).check(&v, false)?;
+    let range_header = ctx.header("range");
+    let mut parts_count = None;
+    let range = match ctx.query.get("partNumber") {
+        Some(n) => {
+            if range_header.is_some() {
+                return Err(S3Error::msg(
+                    S3ErrorCode::InvalidRequest,
+                    "Cannot specify both Range header and partNumber query parameter",
+                ));
+            }
+            let (r, count) = part_range(&v, n)?;
+            parts_count = (!v.parts.is_empty()).then_some(count);
+            Some(r)
+        }
+        None => parse_range(range_header, v.size)?,
+    };
+    let partial = range.is_some() && (range_header.is_some() || parts_count.is_some());
+    let ByteRange { start, end } = range.unwrap_or(ByteRange {
+        start: 0,
+        end: v.size,
+    });
+    let mut b = HttpResponse::build(if partial {
+        StatusCode::PARTIAL_CONTENT
+    } else {
+        StatusCode::OK
+    });
+    object_headers(&mut b, &v);
+    overrides(ctx, &mut b);
+    if partial {
+        b.insert_header((
+            "content-range",
+            format!("bytes {start}-{}/{}", end.saturating_sub(1), v.size),
+        ));
+    }
+    if let Some(n) = parts_count {
+        b.insert_header(("x-amz-mp-parts-count", n.to_string()));
+    }
+    let whole = start == 0 && end == v.size;
+    if ctx
+        .header("x-amz-checksum-mode")
+        .is_some_and(|m| m.eq_ignore_ascii_case("enabled"))
+        && whole
+    {
+        checksum_headers(&mut b, v.checksum.as_ref());
+    }
+    let len = end - start;
+    if head {
+        let empty = futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>();
+        return Ok(b.body(SizedStream::new(len, empty)));
+    }
+    let stream = read_range(ctx.cluster.clone(), &v.data, start, end);
+    let stream = futures::StreamExt::map(stream, |r| {
+        r.map_err(|e| std::io::Error::other(e.to_string()))
+    });
+    Ok(b.body(SizedStream::new(len, stream)))
+}
+
+/// GET /bucket/key?attributes.
+pub async fn get_object_attributes(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
+    let bucket = ctx.bucket().await?;
+    let v = load(ctx, bucket.id, key).await?;
+    // The list may come as one comma-separated header or as several header lines.
+    let wanted: Vec<String> = ctx
+        .req
+        .headers()
+        .get_all("x-amz-object-attributes")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if wanted.is_empty() {
+        return Err(S3Error::msg(
+            S3ErrorCode::InvalidArgument,
+            "Empty attribute specified",
+        ));
+    }
+    let has = |n: &str| wanted.iter().any(|w| w == n);
+    let mut x = XmlWriter::new();
+    x.open_ns("GetObjectAttributesResponse");
+    if has("ETag") {
+        x.elem("ETag", &v.etag);
+    }
+    if has("Checksum") {
+        if let Some(c) = &v.checksum {
+            x.open("Checksum");
+            x.elem(&format!("Checksum{}", checksum_name(c.algorithm)), &c.value);
+            x.elem(
+                "ChecksumType",
+                if c.kind == ChecksumType::Composite {
+                    "COMPOSITE"
+                } else {
+                    "FULL_OBJECT"
+                },
+            );
+            x.close("Checksum");
+        }
+    }
+    if has("ObjectParts") && !v.parts.is_empty() {
+        let marker: usize = ctx
+            .header("x-amz-part-number-marker")
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0);
+        let max: usize = ctx
+            .header("x-amz-max-parts")
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(1000);
+        let page: Vec<_> = v
+            .parts
+            .iter()
+            .filter(|p| p.number as usize > marker)
+            .take(max)
+            .collect();
+        let truncated = v
+            .parts
+            .iter()
+            .filter(|p| p.number as usize > marker)
+            .count()
+            > page.len();
+        x.open("ObjectParts");
+        x.elem("TotalPartsCount", &v.parts.len().to_string());
+        x.elem("PartNumberMarker", &marker.to_string());
+        x.elem(
+            "NextPartNumberMarker",
+            &page
+                .last()
+                .map_or(marker, |p| p.number as usize)
+                .to_string(),
+        );
+        x.elem("MaxParts", &max.to_string());
+        x.elem("IsTruncated", if truncated { "true" } else { "false" });
+        for p in page {
+            x.open("Part");
+            x.elem("PartNumber", &p.number.to_string());
+            x.elem("Size", &p.size.to_string());
+            if let Some(c) = &p.checksum {
+                x.elem(&format!("Checksum{}", checksum_name(c.algorithm)), &c.value);
+            }
+            x.close("Part");
+        }
+        x.close("ObjectParts");
+    }
+    if has("StorageClass") {
+        x.elem("StorageClass", &v.storage_class);
+    }
+    if has("ObjectSize") {
+        x.elem("ObjectSize", &v.size.to_string());
+    }
+    x.close("GetObjectAttributesResponse");
+    let mut r = xml_ok(x.finish());
+    if let Ok(lm) =
+        actix_web::http::header::HeaderValue::from_str(&headers::http_date(v.last_modified_ms))
+    {
+        r.headers_mut()
+            .insert(actix_web::http::header::LAST_MODIFIED, lm);
+    }
+    Ok(r)
+}

@@ -1,0 +1,287 @@
+//! ListObjects (v1), ListObjectsV2 and ListMultipartUploads. The node evaluates prefix,
+//! delimiter and start position as a range scan; this module maps S3's markers and
+//! continuation tokens onto it and writes the XML.
+
+use actix_web::HttpResponse;
+use base64::Engine;
+use coffer_proto::meta::{MetaAnswer, MetaQuery};
+use coffer_proto::types::{ListQuery, ListResult, UploadListQuery};
+
+use super::{owner_xml, xml_ok};
+use crate::auth::sigv4::uri_encode;
+use crate::s3::ctx::ReqCtx;
+use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
+use crate::s3::headers::{checksum_name, iso_date};
+use crate::s3::xml::XmlWriter;
+
+fn max_param(ctx: &ReqCtx<'_>, name: &str) -> S3Result<u32> {
+    match ctx.query.get(name) {
+        None => Ok(1000),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .map(|n| n.min(1000) as u32)
+            .ok_or_else(|| {
+                S3Error::msg(
+                    S3ErrorCode::InvalidArgument,
+                    format!("Provided {name} not an integer or within integer range"),
+                )
+                .with("ArgumentName", name)
+                .with("ArgumentValue", v)
+            }),
+    }
+}
+
+/// Whether `encoding-type=url` was asked for (anything else is InvalidArgument).
+fn url_encoding(ctx: &ReqCtx<'_>) -> S3Result<bool> {
+    match ctx.query.get("encoding-type") {
+        None => Ok(false),
+        Some("url") => Ok(true),
+        Some(v) => Err(S3Error::msg(
+            S3ErrorCode::InvalidArgument,
+            "Invalid Encoding Method specified in Request",
+        )
+        .with("ArgumentName", "encoding-type")
+        .with("ArgumentValue", v)),
+    }
+}
+
+struct Enc(bool);
+impl Enc {
+    fn s<'a>(&self, v: &'a str) -> std::borrow::Cow<'a, str> {
+        if self.0 {
+            uri_encode(v, true).into()
+        } else {
+            v.into()
+        }
+    }
+}
+
+async fn scan(ctx: &ReqCtx<'_>, bucket_id: u64, query: ListQuery) -> S3Result<ListResult> {
+    match ctx
+        .cluster
+        .meta_read(MetaQuery::ListObjects { bucket_id, query })
+        .await?
+    {
+        MetaAnswer::Objects(r) => Ok(r),
+        _ => Err(S3Error::internal("unexpected answer to ListObjects")),
+    }
+}
+
+fn contents(x: &mut XmlWriter, r: &ListResult, enc: &Enc, owner: bool) {
+    for e in &r.entries {
+        x.open("Contents");
+        x.elem("Key", &enc.s(&e.key));
+        x.elem("LastModified", &iso_date(e.last_modified_ms));
+        x.elem("ETag", &format!("\"{}\"", e.etag));
+        if let Some(a) = e.checksum_algorithm {
+            x.elem("ChecksumAlgorithm", checksum_name(a));
+        }
+        if let Some(t) = e.checksum_type {
+            x.elem(
+                "ChecksumType",
+                if t == coffer_proto::types::ChecksumType::Composite {
+                    "COMPOSITE"
+                } else {
+                    "FULL_OBJECT"
+                },
+            );
+        }
+        x.elem("Size", &e.size.to_string());
+        if owner {
+            owner_xml(x, "Owner", &e.owner);
+        }
+        x.elem("StorageClass", &e.storage_class);
+        x.close("Contents");
+    }
+    for p in &r.common_prefixes {
+        x.open("CommonPrefixes");
+        x.elem("Prefix", &enc.s(p));
+        x.close("CommonPrefixes");
+    }
+}
+
+/// GET /bucket (ListObjects v1).
+pub async fn list_objects_v1(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
+    let bucket = ctx.bucket().await?;
+    let enc = Enc(url_encoding(ctx)?);
+    let max_keys = max_param(ctx, "max-keys")?;
+    let prefix = ctx.query.get("prefix").unwrap_or_default();
+    let delimiter = ctx.query.get("delimiter").filter(|d| !d.is_empty());
+    let marker = ctx.query.get("marker").unwrap_or_default();
+    let q = ListQuery {
+        prefix: prefix.to_owned(),
+        delimiter: delimiter.map(str::to_owned),
+        start_after: (!marker.is_empty()).then(|| marker.to_owned()),
+        max_keys,
+    };
+    let r = scan(ctx, bucket.id, q).await?;
+    let mut x = XmlWriter::new();
+    x.open_ns("ListBucketResult");
+    x.elem("Name", &bucket.name);
+    x.elem("Prefix", &enc.s(prefix));
+    x.elem("Marker", &enc.s(marker));
+    x.elem("MaxKeys", &max_keys.to_string());
+    if let Some(d) = delimiter {
+        x.elem("Delimiter", &enc.s(d));
+    }
+    x.elem("IsTruncated", if r.truncated { "true" } else { "false" });
+    if r.truncated && delimiter.is_some() {
+        x.opt(
+            "NextMarker",
+            r.next_marker.as_deref().map(|m| enc.s(m)).as_deref(),
+        );
+    }
+    if enc.0 {
+        x.elem("EncodingType", "url");
+    }
+    contents(&mut x, &r, &enc, true);
+    x.close("ListBucketResult");
+    Ok(xml_ok(x.finish()))
+}
+
+fn token_encode(key: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.as_bytes())
+}
+
+fn token_decode(t: &str) -> S3Result<String> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(t)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            S3Error::msg(
+                S3ErrorCode::InvalidArgument,
+                "The continuation token provided is incorrect",
+            )
+            .with("ArgumentName", "continuation-token")
+        })
+}
+
+/// GET /bucket?list-type=2.
+pub async fn list_objects_v2(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
+    let bucket = ctx.bucket().await?;
+    let enc = Enc(url_encoding(ctx)?);
+    let max_keys = max_param(ctx, "max-keys")?;
+    let prefix = ctx.query.get("prefix").unwrap_or_default();
+    let delimiter = ctx.query.get("delimiter").filter(|d| !d.is_empty());
+    let token = ctx.query.get("continuation-token");
+    let start_after = ctx.query.get("start-after").filter(|s| !s.is_empty());
+    let from = match token {
+        Some(t) => Some(token_decode(t)?),
+        None => start_after.map(str::to_owned),
+    };
+    let q = ListQuery {
+        prefix: prefix.to_owned(),
+        delimiter: delimiter.map(str::to_owned),
+        start_after: from,
+        max_keys,
+    };
+    let r = scan(ctx, bucket.id, q).await?;
+    let fetch_owner = ctx.query.get("fetch-owner") == Some("true");
+    let mut x = XmlWriter::new();
+    x.open_ns("ListBucketResult");
+    x.elem("Name", &bucket.name);
+    x.elem("Prefix", &enc.s(prefix));
+    if let Some(d) = delimiter {
+        x.elem("Delimiter", &enc.s(d));
+    }
+    x.elem("MaxKeys", &max_keys.to_string());
+    if enc.0 {
+        x.elem("EncodingType", "url");
+    }
+    x.elem(
+        "KeyCount",
+        &(r.entries.len() + r.common_prefixes.len()).to_string(),
+    );
+    x.elem("IsTruncated", if r.truncated { "true" } else { "false" });
+    x.opt("ContinuationToken", token);
+    if r.truncated {
+        x.opt(
+            "NextContinuationToken",
+            r.next_marker.as_deref().map(token_encode).as_deref(),
+        );
+    }
+    if let Some(s) = start_after {
+        x.elem("StartAfter", &enc.s(s));
+    }
+    contents(&mut x, &r, &enc, fetch_owner);
+    x.close("ListBucketResult");
+    Ok(xml_ok(x.finish()))
+}
+
+/// GET /bucket?uploads.
+pub async fn list_uploads(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
+    let bucket = ctx.bucket().await?;
+    let enc = Enc(url_encoding(ctx)?);
+    let max = max_param(ctx, "max-uploads")?;
+    let prefix = ctx.query.get("prefix").unwrap_or_default();
+    let delimiter = ctx.query.get("delimiter").filter(|d| !d.is_empty());
+    let key_marker = ctx.query.get("key-marker").filter(|s| !s.is_empty());
+    let id_marker = ctx
+        .query
+        .get("upload-id-marker")
+        .filter(|s| !s.is_empty() && key_marker.is_some());
+    let query = UploadListQuery {
+        prefix: prefix.to_owned(),
+        delimiter: delimiter.map(str::to_owned),
+        key_marker: key_marker.map(str::to_owned),
+        upload_id_marker: id_marker.map(str::to_owned),
+        max_uploads: max,
+    };
+    let MetaAnswer::Uploads(r) = ctx
+        .cluster
+        .meta_read(MetaQuery::ListUploads {
+            bucket_id: bucket.id,
+            query,
+        })
+        .await?
+    else {
+        return Err(S3Error::internal("unexpected answer to ListUploads"));
+    };
+    let mut x = XmlWriter::new();
+    x.open_ns("ListMultipartUploadsResult");
+    x.elem("Bucket", &bucket.name);
+    x.elem("KeyMarker", &enc.s(key_marker.unwrap_or_default()));
+    x.elem("UploadIdMarker", id_marker.unwrap_or_default());
+    if r.truncated {
+        x.elem(
+            "NextKeyMarker",
+            &enc.s(r.next_key_marker.as_deref().unwrap_or_default()),
+        );
+        x.elem(
+            "NextUploadIdMarker",
+            r.next_upload_id_marker.as_deref().unwrap_or_default(),
+        );
+    }
+    if let Some(d) = delimiter {
+        x.elem("Delimiter", &enc.s(d));
+    }
+    x.elem("Prefix", &enc.s(prefix));
+    x.elem("MaxUploads", &max.to_string());
+    x.elem("IsTruncated", if r.truncated { "true" } else { "false" });
+    if enc.0 {
+        x.elem("EncodingType", "url");
+    }
+    for u in &r.uploads {
+        x.open("Upload");
+        x.elem("Key", &enc.s(&u.key));
+        x.elem("UploadId", &u.upload_id);
+        owner_xml(&mut x, "Initiator", &u.owner);
+        owner_xml(&mut x, "Owner", &u.owner);
+        x.elem("StorageClass", &u.storage_class);
+        x.elem("Initiated", &iso_date(u.initiated_ms));
+        if let Some(a) = u.checksum_algorithm {
+            x.elem("ChecksumAlgorithm", checksum_name(a));
+        }
+        x.close("Upload");
+    }
+    for p in &r.common_prefixes {
+        x.open("CommonPrefixes");
+        x.elem("Prefix", &enc.s(p));
+        x.close("CommonPrefixes");
+    }
+    x.close("ListMultipartUploadsResult");
+    Ok(xml_ok(x.finish()))
+}

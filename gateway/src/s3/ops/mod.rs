@@ -1,0 +1,104 @@
+//! One module per S3 operation family; [`run`] is the one `match` from endpoint to handler.
+
+pub mod bucket;
+pub mod copy;
+pub mod data;
+pub mod delete;
+pub mod get;
+pub mod list;
+pub mod multipart;
+pub mod put;
+
+use actix_web::{web, HttpResponse};
+
+use super::ctx::ReqCtx;
+use super::error::{S3Error, S3ErrorCode, S3Result};
+use super::router::Endpoint;
+
+/// Run the handler of `endpoint`.
+pub async fn run(
+    ctx: &ReqCtx<'_>,
+    endpoint: Endpoint,
+    payload: web::Payload,
+) -> S3Result<HttpResponse> {
+    match endpoint {
+        Endpoint::ListBuckets => bucket::list_buckets(ctx).await,
+        Endpoint::CreateBucket => bucket::create_bucket(ctx, payload).await,
+        Endpoint::HeadBucket => bucket::head_bucket(ctx).await,
+        Endpoint::DeleteBucket => bucket::delete_bucket(ctx).await,
+        Endpoint::GetBucketLocation => bucket::get_bucket_location(ctx).await,
+        Endpoint::GetBucketVersioning => bucket::get_bucket_versioning(ctx).await,
+        Endpoint::ListObjects => list::list_objects_v1(ctx).await,
+        Endpoint::ListObjectsV2 => list::list_objects_v2(ctx).await,
+        Endpoint::ListMultipartUploads => list::list_uploads(ctx).await,
+        Endpoint::DeleteObjects => delete::delete_objects(ctx, payload).await,
+        Endpoint::PutObject { key } => put::put_object(ctx, &key, payload).await,
+        Endpoint::CopyObject { key } => copy::copy_object(ctx, &key).await,
+        Endpoint::GetObject { key } => get::get_object(ctx, &key, false).await,
+        Endpoint::HeadObject { key } => get::get_object(ctx, &key, true).await,
+        Endpoint::GetObjectAttributes { key } => get::get_object_attributes(ctx, &key).await,
+        Endpoint::DeleteObject { key } => delete::delete_object(ctx, &key).await,
+        Endpoint::CreateMultipartUpload { key } => multipart::create(ctx, &key).await,
+        Endpoint::UploadPart {
+            key,
+            part_number,
+            upload_id,
+        } => multipart::upload_part(ctx, &key, part_number, &upload_id, payload).await,
+        Endpoint::UploadPartCopy {
+            key,
+            part_number,
+            upload_id,
+        } => multipart::upload_part_copy(ctx, &key, part_number, &upload_id).await,
+        Endpoint::CompleteMultipartUpload { key, upload_id } => {
+            multipart::complete(ctx, &key, &upload_id, payload).await
+        }
+        Endpoint::AbortMultipartUpload { key, upload_id } => {
+            multipart::abort(ctx, &key, &upload_id).await
+        }
+        Endpoint::ListParts { key, upload_id } => {
+            multipart::list_parts(ctx, &key, &upload_id).await
+        }
+        Endpoint::NotImplemented(what) => Err(S3Error::msg(
+            S3ErrorCode::NotImplemented,
+            format!("{what} is not implemented yet by this server"),
+        )),
+    }
+}
+
+/// Read a small request body (XML documents) completely, refusing more than `max` bytes.
+pub async fn small_body(mut payload: web::Payload, max: usize) -> S3Result<bytes::Bytes> {
+    use futures::StreamExt;
+    let mut buf = bytes::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| S3Error::msg(S3ErrorCode::IncompleteBody, e.to_string()))?;
+        if buf.len() + chunk.len() > max {
+            return Err(S3Error::msg(
+                S3ErrorCode::MalformedXML,
+                "The XML document is too large",
+            ));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+/// The canonical owner id of an access key (64 hex characters, as S3's canonical user ids).
+pub fn owner_id(access_key: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(access_key.as_bytes()))
+}
+
+/// Write `<Owner>` (or `<Initiator>`) for an access key.
+pub fn owner_xml(x: &mut super::xml::XmlWriter, tag: &str, access_key: &str) {
+    x.open(tag);
+    x.elem("ID", &owner_id(access_key));
+    x.elem("DisplayName", access_key);
+    x.close(tag);
+}
+
+/// An XML 200 response.
+pub fn xml_ok(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/xml")
+        .body(body)
+}

@@ -1,0 +1,539 @@
+//! Multipart uploads: Create, UploadPart, UploadPartCopy, Complete (part order and ETag
+//! validation, minimum part size, `md5-of-md5s-N` ETag, composite or full-object checksums),
+//! Abort and ListParts.
+
+use actix_web::{web, HttpResponse};
+use base64::Engine;
+use coffer_proto::meta::{CompletePart, MetaAnswer, MetaCommand, MetaQuery};
+use coffer_proto::types::{
+    BlobRef, Checksum, ChecksumAlgorithm, ChecksumType, ObjectData, ObjectVersion, PartInfo,
+    PartSummary, UploadInfo, NULL_VERSION,
+};
+use md5::Digest;
+
+use super::copy::{copy_data, source};
+use super::data::write_body;
+use super::put::{checksum_headers, storage_class, write_precondition};
+use super::{owner_xml, small_body, xml_ok};
+use crate::s3::body::{b64, ChecksumHasher};
+use crate::s3::crc_combine;
+use crate::s3::ctx::ReqCtx;
+use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
+use crate::s3::headers::{self, checksum_algorithm, checksum_name, iso_date, ByteRange};
+use crate::s3::xml::{self, CompletedPart, XmlWriter};
+
+/// Smallest part size, except for the last part.
+pub const MIN_PART: u64 = 5 << 20;
+/// Largest object.
+pub const MAX_OBJECT: u64 = 5 << 40;
+
+async fn upload(
+    ctx: &ReqCtx<'_>,
+    bucket_id: u64,
+    key: &str,
+    upload_id: &str,
+) -> S3Result<UploadInfo> {
+    let q = MetaQuery::GetUpload {
+        bucket_id,
+        key: key.to_owned(),
+        upload_id: upload_id.to_owned(),
+    };
+    match ctx.cluster.meta_read(q).await? {
+        MetaAnswer::Upload(Some(u)) => Ok(u),
+        MetaAnswer::Upload(None) => {
+            Err(S3Error::new(S3ErrorCode::NoSuchUpload).with("UploadId", upload_id))
+        }
+        _ => Err(S3Error::internal("unexpected answer to GetUpload")),
+    }
+}
+
+fn checksum_type_name(t: ChecksumType) -> &'static str {
+    match t {
+        ChecksumType::FullObject => "FULL_OBJECT",
+        ChecksumType::Composite => "COMPOSITE",
+    }
+}
+
+/// POST /bucket/key?uploads.
+pub async fn create(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
+    let bucket = ctx.bucket().await?;
+    let h = ctx.req.headers();
+    let invalid = |m: &'static str| S3Error::msg(S3ErrorCode::InvalidRequest, m);
+    let algorithm = match headers::get(h, "x-amz-checksum-algorithm") {
+        Some(a) => Some(
+            checksum_algorithm(a)
+                .ok_or_else(|| invalid("Checksum algorithm provided is unsupported."))?,
+        ),
+        None => None,
+    };
+    let kind = match headers::get(h, "x-amz-checksum-type") {
+        None => None,
+        Some("COMPOSITE") => Some(ChecksumType::Composite),
+        Some("FULL_OBJECT") => Some(ChecksumType::FullObject),
+        Some(_) => return Err(invalid("Value for x-amz-checksum-type header is invalid.")),
+    };
+    let kind = match (algorithm, kind) {
+        (None, Some(_)) => return Err(invalid("The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.")),
+        (None, None) => None,
+        (Some(ChecksumAlgorithm::Crc64Nvme), Some(ChecksumType::Composite)) => {
+            return Err(invalid("The COMPOSITE checksum type cannot be used with the crc64nvme checksum algorithm."))
+        }
+        (Some(ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256), Some(ChecksumType::FullObject)) => {
+            return Err(invalid("The FULL_OBJECT checksum type cannot be used with the sha1 or sha256 checksum algorithm."))
+        }
+        (Some(ChecksumAlgorithm::Crc64Nvme), None) => Some(ChecksumType::FullObject),
+        (Some(_), k) => Some(k.unwrap_or(ChecksumType::Composite)),
+    };
+    let upload_id =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let info = UploadInfo {
+        key: key.to_owned(),
+        upload_id: upload_id.clone(),
+        initiated_ms: headers::now_ms(),
+        content: headers::content_headers(h),
+        user_meta: headers::user_meta(h)?,
+        checksum_algorithm: algorithm,
+        checksum_type: kind,
+        storage_class: storage_class(h)?,
+        owner: ctx.access_key.to_owned(),
+    };
+    ctx.cluster
+        .meta_write(MetaCommand::CreateUpload {
+            bucket_id: bucket.id,
+            upload: info,
+        })
+        .await?;
+    let mut x = XmlWriter::new();
+    x.open_ns("InitiateMultipartUploadResult");
+    x.elem("Bucket", ctx.bucket_name);
+    x.elem("Key", key);
+    x.elem("UploadId", &upload_id);
+    x.close("InitiateMultipartUploadResult");
+    let mut r = HttpResponse::Ok();
+    if let (Some(a), Some(k)) = (algorithm, kind) {
+        r.insert_header(("x-amz-checksum-algorithm", checksum_name(a)));
+        r.insert_header(("x-amz-checksum-type", checksum_type_name(k)));
+    }
+    Ok(r.content_type("application/xml").body(x.finish()))
+}
+
+async fn record_part(
+    ctx: &ReqCtx<'_>,
+    bucket_id: u64,
+    key: &str,
+    upload_id: &str,
+    part: PartInfo,
+) -> S3Result<()> {
+    ctx.cluster
+        .meta_write(MetaCommand::PutPart {
+            bucket_id,
+            key: key.to_owned(),
+            upload_id: upload_id.to_owned(),
+            part,
+        })
+        .await
+        .map_err(|e| S3Error::from(e).with("UploadId", upload_id))?;
+    Ok(())
+}
+
+fn single_blob(data: ObjectData) -> S3Result<BlobRef> {
+    match data {
+        ObjectData::Blobs(mut b) if b.len() == 1 => Ok(b.remove(0)),
+        _ => Err(S3Error::internal("part data is not one blob")),
+    }
+}
+
+/// PUT /bucket/key?partNumber=N&uploadId=U.
+pub async fn upload_part(
+    ctx: &ReqCtx<'_>,
+    key: &str,
+    number: u32,
+    upload_id: &str,
+    payload: web::Payload,
+) -> S3Result<HttpResponse> {
+    let bucket = ctx.bucket().await?;
+    upload(ctx, bucket.id, key, upload_id).await?;
+    let (data, outcome) = write_body(ctx, payload, None, ctx.config.max_put_size).await?;
+    let part = PartInfo {
+        number,
+        last_modified_ms: headers::now_ms(),
+        size: outcome.size,
+        etag: hex::encode(outcome.md5),
+        checksum: outcome.checksum.clone(),
+        blob: single_blob(data)?,
+    };
+    let etag = format!("\"{}\"", part.etag);
+    record_part(ctx, bucket.id, key, upload_id, part).await?;
+    let mut r = HttpResponse::Ok();
+    r.insert_header(("etag", etag));
+    if let Some(c) = &outcome.checksum {
+        r.insert_header((headers::checksum_header(c.algorithm), c.value.as_str()));
+    }
+    Ok(r.finish())
+}
+
+/// PUT /bucket/key?partNumber=N&uploadId=U with x-amz-copy-source.
+pub async fn upload_part_copy(
+    ctx: &ReqCtx<'_>,
+    key: &str,
+    number: u32,
+    upload_id: &str,
+) -> S3Result<HttpResponse> {
+    let bucket = ctx.bucket().await?;
+    upload(ctx, bucket.id, key, upload_id).await?;
+    let src = source(ctx).await?;
+    let size = src.version.size;
+    let range = match ctx.header("x-amz-copy-source-range") {
+        None => ByteRange {
+            start: 0,
+            end: size,
+        },
+        Some(r) => {
+            let bad = || {
+                S3Error::msg(
+                    S3ErrorCode::InvalidArgument,
+                    format!("Range specified is not valid for source object of size: {size}"),
+                )
+            };
+            let (a, b) = r
+                .trim()
+                .strip_prefix("bytes=")
+                .and_then(|s| s.split_once('-'))
+                .ok_or_else(bad)?;
+            let (a, b): (u64, u64) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+            if a > b || b >= size {
+                return Err(bad());
+            }
+            ByteRange {
+                start: a,
+                end: b + 1,
+            }
+        }
+    };
+    let (data, md5) = copy_data(ctx, &src.version, range, false).await?;
+    let now = headers::now_ms();
+    let part = PartInfo {
+        number,
+        last_modified_ms: now,
+        size: range.end - range.start,
+        etag: hex::encode(md5),
+        checksum: None,
+        blob: single_blob(data)?,
+    };
+    let etag = part.etag.clone();
+    record_part(ctx, bucket.id, key, upload_id, part).await?;
+    let mut x = XmlWriter::new();
+    x.open_ns("CopyPartResult");
+    x.elem("ETag", &format!("\"{etag}\""));
+    x.elem("LastModified", &iso_date(now));
+    x.close("CopyPartResult");
+    Ok(xml_ok(x.finish()))
+}
+
+async fn all_parts(
+    ctx: &ReqCtx<'_>,
+    bucket_id: u64,
+    key: &str,
+    upload_id: &str,
+) -> S3Result<Vec<PartInfo>> {
+    let q = MetaQuery::ListParts {
+        bucket_id,
+        key: key.to_owned(),
+        upload_id: upload_id.to_owned(),
+        marker: 0,
+        max_parts: 10_000,
+    };
+    match ctx.cluster.meta_read(q).await? {
+        MetaAnswer::Parts(p) => Ok(p.parts),
+        _ => Err(S3Error::internal("unexpected answer to ListParts")),
+    }
+}
+
+fn given_checksum(p: &CompletedPart, a: ChecksumAlgorithm) -> Option<&str> {
+    match a {
+        ChecksumAlgorithm::Crc32 => p.checksum_crc32.as_deref(),
+        ChecksumAlgorithm::Crc32c => p.checksum_crc32c.as_deref(),
+        ChecksumAlgorithm::Crc64Nvme => p.checksum_crc64nvme.as_deref(),
+        ChecksumAlgorithm::Sha1 => p.checksum_sha1.as_deref(),
+        ChecksumAlgorithm::Sha256 => p.checksum_sha256.as_deref(),
+    }
+}
+
+/// The object checksum from the parts' checksums, if every part has one.
+fn object_checksum(upload: &UploadInfo, parts: &[&PartInfo]) -> S3Result<Option<Checksum>> {
+    let (Some(a), Some(kind)) = (upload.checksum_algorithm, upload.checksum_type) else {
+        return Ok(None);
+    };
+    let mut raw = Vec::with_capacity(parts.len());
+    for p in parts {
+        let Some(c) = p.checksum.as_ref().filter(|c| c.algorithm == a) else {
+            return Ok(None);
+        };
+        let d = base64::engine::general_purpose::STANDARD
+            .decode(&c.value)
+            .map_err(|_| S3Error::internal("stored part checksum is not base64"))?;
+        raw.push((d, p.size));
+    }
+    let value = match kind {
+        ChecksumType::Composite => {
+            let mut h = ChecksumHasher::new(a);
+            for (d, _) in &raw {
+                h.update(d);
+            }
+            format!("{}-{}", b64(&h.finish()), parts.len())
+        }
+        ChecksumType::FullObject => {
+            let (poly, width) = match a {
+                ChecksumAlgorithm::Crc32 => (crc_combine::CRC32, 32),
+                ChecksumAlgorithm::Crc32c => (crc_combine::CRC32C, 32),
+                ChecksumAlgorithm::Crc64Nvme => (crc_combine::CRC64NVME, 64),
+                ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256 => return Ok(None),
+            };
+            let as_int = |d: &[u8]| d.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+            let mut crc: Option<u64> = None;
+            for (d, size) in &raw {
+                let c = as_int(d);
+                crc = Some(match crc {
+                    None => c,
+                    Some(prev) => crc_combine::combine(prev, c, *size, poly, width),
+                });
+            }
+            let c = crc.unwrap_or(0);
+            let bytes = if width == 32 {
+                (c as u32).to_be_bytes().to_vec()
+            } else {
+                c.to_be_bytes().to_vec()
+            };
+            b64(&bytes)
+        }
+    };
+    Ok(Some(Checksum {
+        algorithm: a,
+        value,
+        kind,
+    }))
+}
+
+/// POST /bucket/key?uploadId=U.
+pub async fn complete(
+    ctx: &ReqCtx<'_>,
+    key: &str,
+    upload_id: &str,
+    payload: web::Payload,
+) -> S3Result<HttpResponse> {
+    let bucket = ctx.bucket().await?;
+    let body = small_body(payload, 4 << 20).await?;
+    let req: xml::CompleteMultipartUpload = xml::from_body(&body)?;
+    if req.parts.is_empty() || req.parts.len() > 10_000 {
+        return Err(S3Error::msg(S3ErrorCode::MalformedXML, "The XML you provided was not well-formed or did not validate against our published schema"));
+    }
+    if req
+        .parts
+        .windows(2)
+        .any(|w| w[0].part_number >= w[1].part_number)
+    {
+        return Err(S3Error::new(S3ErrorCode::InvalidPartOrder).with("UploadId", upload_id));
+    }
+    let precondition = write_precondition(ctx.req.headers())?;
+    let up = upload(ctx, bucket.id, key, upload_id).await?;
+    let stored = all_parts(ctx, bucket.id, key, upload_id).await?;
+    let mut chosen: Vec<&PartInfo> = Vec::with_capacity(req.parts.len());
+    for (i, want) in req.parts.iter().enumerate() {
+        let invalid = || {
+            S3Error::new(S3ErrorCode::InvalidPart)
+                .with("UploadId", upload_id)
+                .with("PartNumber", want.part_number.to_string())
+                .with("ETag", want.etag.clone())
+        };
+        let p = stored
+            .iter()
+            .find(|p| p.number == want.part_number)
+            .ok_or_else(invalid)?;
+        if want.etag.trim().trim_matches('"') != p.etag {
+            return Err(invalid());
+        }
+        if let (Some(a), Some(c)) = (up.checksum_algorithm, &p.checksum) {
+            if given_checksum(want, a).is_some_and(|g| g != c.value) {
+                return Err(invalid());
+            }
+        }
+        if i + 1 < req.parts.len() && p.size < MIN_PART {
+            return Err(S3Error::new(S3ErrorCode::EntityTooSmall)
+                .with("ProposedSize", p.size.to_string())
+                .with("MinSizeAllowed", MIN_PART.to_string())
+                .with("PartNumber", p.number.to_string())
+                .with("ETag", format!("\"{}\"", p.etag)));
+        }
+        chosen.push(p);
+    }
+    let size: u64 = chosen.iter().map(|p| p.size).sum();
+    if size > MAX_OBJECT {
+        return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
+    }
+    let mut md5s = md5::Md5::new();
+    for p in &chosen {
+        let mut d = [0u8; 16];
+        hex::decode_to_slice(&p.etag, &mut d)
+            .map_err(|_| S3Error::internal("stored part etag is not hex"))?;
+        md5s.update(d);
+    }
+    let etag = format!("{}-{}", hex::encode(md5s.finalize()), chosen.len());
+    let checksum = object_checksum(&up, &chosen)?;
+    if let (Some(c), Some(given)) = (
+        &checksum,
+        ctx.header(headers::checksum_header(
+            checksum
+                .as_ref()
+                .map_or(ChecksumAlgorithm::Crc32, |c| c.algorithm),
+        )),
+    ) {
+        if given.split('-').next() != c.value.split('-').next() {
+            return Err(S3Error::msg(
+                S3ErrorCode::BadDigest,
+                format!(
+                    "The {} you specified did not match the calculated checksum.",
+                    checksum_name(c.algorithm)
+                ),
+            ));
+        }
+    }
+    let version = ObjectVersion {
+        key: key.to_owned(),
+        version_id: NULL_VERSION.into(),
+        last_modified_ms: headers::now_ms(),
+        size,
+        etag: etag.clone(),
+        content: up.content.clone(),
+        user_meta: up.user_meta.clone(),
+        checksum: checksum.clone(),
+        parts: chosen
+            .iter()
+            .map(|p| PartSummary {
+                number: p.number,
+                size: p.size,
+                etag: p.etag.clone(),
+                checksum: p.checksum.clone(),
+            })
+            .collect(),
+        storage_class: up.storage_class.clone(),
+        delete_marker: false,
+        owner: ctx.access_key.to_owned(),
+        data: ObjectData::Blobs(Vec::new()),
+    };
+    let parts = chosen
+        .iter()
+        .map(|p| CompletePart {
+            number: p.number,
+            blob_id: p.blob.id,
+        })
+        .collect();
+    ctx.cluster
+        .meta_write(MetaCommand::CompleteUpload {
+            bucket_id: bucket.id,
+            upload_id: upload_id.to_owned(),
+            parts,
+            version,
+            precondition,
+        })
+        .await
+        .map_err(|e| S3Error::from(e).with("UploadId", upload_id))?;
+    let host = ctx.header("host").unwrap_or("localhost");
+    let mut x = XmlWriter::new();
+    x.open_ns("CompleteMultipartUploadResult");
+    x.elem(
+        "Location",
+        &format!(
+            "http://{host}/{}/{}",
+            ctx.bucket_name,
+            crate::auth::sigv4::uri_encode(key, true)
+        ),
+    );
+    x.elem("Bucket", ctx.bucket_name);
+    x.elem("Key", key);
+    x.elem("ETag", &format!("\"{etag}\""));
+    if let Some(c) = &checksum {
+        x.elem(&format!("Checksum{}", checksum_name(c.algorithm)), &c.value);
+        x.elem("ChecksumType", checksum_type_name(c.kind));
+    }
+    x.close("CompleteMultipartUploadResult");
+    let mut r = HttpResponse::Ok();
+    checksum_headers(&mut r, checksum.as_ref());
+    Ok(r.content_type("application/xml").body(x.finish()))
+}
+
+/// DELETE /bucket/key?uploadId=U.
+pub async fn abort(ctx: &ReqCtx<'_>, key: &str, upload_id: &str) -> S3Result<HttpResponse> {
+    let bucket = ctx.bucket().await?;
+    ctx.cluster
+        .meta_write(MetaCommand::AbortUpload {
+            bucket_id: bucket.id,
+            key: key.to_owned(),
+            upload_id: upload_id.to_owned(),
+        })
+        .await
+        .map_err(|e| S3Error::from(e).with("UploadId", upload_id))?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// GET /bucket/key?uploadId=U.
+pub async fn list_parts(ctx: &ReqCtx<'_>, key: &str, upload_id: &str) -> S3Result<HttpResponse> {
+    let bucket = ctx.bucket().await?;
+    let up = upload(ctx, bucket.id, key, upload_id).await?;
+    let num = |name: &str, default: u32| -> S3Result<u32> {
+        match ctx.query.get(name) {
+            None => Ok(default),
+            Some(v) => v.parse::<u32>().map_err(|_| {
+                S3Error::msg(
+                    S3ErrorCode::InvalidArgument,
+                    format!("Provided {name} not an integer or within integer range"),
+                )
+            }),
+        }
+    };
+    let marker = num("part-number-marker", 0)?;
+    let max = num("max-parts", 1000)?.min(1000);
+    let q = MetaQuery::ListParts {
+        bucket_id: bucket.id,
+        key: key.to_owned(),
+        upload_id: upload_id.to_owned(),
+        marker,
+        max_parts: max,
+    };
+    let MetaAnswer::Parts(r) = ctx.cluster.meta_read(q).await? else {
+        return Err(S3Error::internal("unexpected answer to ListParts"));
+    };
+    let mut x = XmlWriter::new();
+    x.open_ns("ListPartsResult");
+    x.elem("Bucket", ctx.bucket_name);
+    x.elem("Key", key);
+    x.elem("UploadId", upload_id);
+    x.elem("PartNumberMarker", &marker.to_string());
+    x.elem(
+        "NextPartNumberMarker",
+        &r.next_marker.unwrap_or(marker).to_string(),
+    );
+    x.elem("MaxParts", &max.to_string());
+    x.elem("IsTruncated", if r.truncated { "true" } else { "false" });
+    for p in &r.parts {
+        x.open("Part");
+        x.elem("PartNumber", &p.number.to_string());
+        x.elem("LastModified", &iso_date(p.last_modified_ms));
+        x.elem("ETag", &format!("\"{}\"", p.etag));
+        x.elem("Size", &p.size.to_string());
+        if let Some(c) = &p.checksum {
+            x.elem(&format!("Checksum{}", checksum_name(c.algorithm)), &c.value);
+        }
+        x.close("Part");
+    }
+    owner_xml(&mut x, "Initiator", &up.owner);
+    owner_xml(&mut x, "Owner", &up.owner);
+    x.elem("StorageClass", &up.storage_class);
+    if let Some(a) = up.checksum_algorithm {
+        x.elem("ChecksumAlgorithm", checksum_name(a));
+    }
+    if let Some(t) = up.checksum_type {
+        x.elem("ChecksumType", checksum_type_name(t));
+    }
+    x.close("ListPartsResult");
+    Ok(xml_ok(x.finish()))
+}

@@ -1,0 +1,391 @@
+//! Routing: S3 picks the operation from the method, the query's sub-resources and a few headers,
+//! not from the path. [`Endpoint::route`] turns a request into one typed variant; anything that
+//! is valid S3 but not built yet is [`Endpoint::NotImplemented`] (answered `NotImplemented`,
+//! never a wrong success).
+
+use actix_web::http::Method;
+
+use super::error::{S3Error, S3ErrorCode};
+
+/// Decoded query parameters, in request order.
+#[derive(Debug, Default, Clone)]
+pub struct Query(pub Vec<(String, String)>);
+
+impl Query {
+    /// Parse a raw query string (`a=b&c`); `+` and percent escapes are decoded.
+    pub fn parse(raw: &str) -> Self {
+        let pairs = raw
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (decode(k), decode(v))
+            })
+            .collect();
+        Query(pairs)
+    }
+
+    /// The first value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether `name` is present (with or without a value).
+    pub fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+}
+
+fn decode(s: &str) -> String {
+    let s = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// Sub-resources that select bucket or object configuration APIs not built yet.
+const UNBUILT_SUBRESOURCES: &[&str] = &[
+    "accelerate",
+    "acl",
+    "analytics",
+    "cors",
+    "encryption",
+    "intelligent-tiering",
+    "inventory",
+    "legal-hold",
+    "lifecycle",
+    "logging",
+    "metrics",
+    "notification",
+    "object-lock",
+    "ownershipControls",
+    "policy",
+    "policyStatus",
+    "publicAccessBlock",
+    "replication",
+    "requestPayment",
+    "restore",
+    "retention",
+    "select",
+    "tagging",
+    "torrent",
+    "versions",
+    "website",
+];
+
+/// One S3 operation, with what it needs from the URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// GET /
+    ListBuckets,
+    /// PUT /bucket
+    CreateBucket,
+    /// HEAD /bucket
+    HeadBucket,
+    /// DELETE /bucket
+    DeleteBucket,
+    /// GET /bucket?location
+    GetBucketLocation,
+    /// GET /bucket?versioning
+    GetBucketVersioning,
+    /// GET /bucket (v1)
+    ListObjects,
+    /// GET /bucket?list-type=2
+    ListObjectsV2,
+    /// GET /bucket?uploads
+    ListMultipartUploads,
+    /// POST /bucket?delete
+    DeleteObjects,
+    /// PUT /bucket/key
+    PutObject { key: String },
+    /// PUT /bucket/key with x-amz-copy-source
+    CopyObject { key: String },
+    /// GET /bucket/key
+    GetObject { key: String },
+    /// HEAD /bucket/key
+    HeadObject { key: String },
+    /// GET /bucket/key?attributes
+    GetObjectAttributes { key: String },
+    /// DELETE /bucket/key
+    DeleteObject { key: String },
+    /// POST /bucket/key?uploads
+    CreateMultipartUpload { key: String },
+    /// PUT /bucket/key?partNumber&uploadId
+    UploadPart {
+        key: String,
+        part_number: u32,
+        upload_id: String,
+    },
+    /// PUT /bucket/key?partNumber&uploadId with x-amz-copy-source
+    UploadPartCopy {
+        key: String,
+        part_number: u32,
+        upload_id: String,
+    },
+    /// POST /bucket/key?uploadId
+    CompleteMultipartUpload { key: String, upload_id: String },
+    /// DELETE /bucket/key?uploadId
+    AbortMultipartUpload { key: String, upload_id: String },
+    /// GET /bucket/key?uploadId
+    ListParts { key: String, upload_id: String },
+    /// Valid S3, not built yet: the operation name.
+    NotImplemented(&'static str),
+}
+
+fn part_number(q: &Query) -> Result<u32, S3Error> {
+    let n = q.get("partNumber").unwrap_or_default();
+    match n.parse::<u32>() {
+        Ok(n @ 1..=10_000) => Ok(n),
+        _ => Err(S3Error::msg(
+            S3ErrorCode::InvalidArgument,
+            "Part number must be an integer between 1 and 10000, inclusive",
+        )
+        .with("ArgumentName", "partNumber")
+        .with("ArgumentValue", n)),
+    }
+}
+
+impl Endpoint {
+    /// Route a request. `bucket` and `key` come from path- or virtual-host-style addressing.
+    pub fn route(
+        method: &Method,
+        bucket: Option<&str>,
+        key: Option<&str>,
+        q: &Query,
+        has_copy_source: bool,
+    ) -> Result<Endpoint, S3Error> {
+        let not_allowed = || Err(S3Error::new(S3ErrorCode::MethodNotAllowed));
+        let Some(_bucket) = bucket else {
+            return match *method {
+                Method::GET => Ok(Endpoint::ListBuckets),
+                _ => not_allowed(),
+            };
+        };
+        if let Some(sub) = UNBUILT_SUBRESOURCES.iter().find(|s| q.has(s)) {
+            return Ok(Endpoint::NotImplemented(sub));
+        }
+        let Some(key) = key.filter(|k| !k.is_empty()).map(str::to_owned) else {
+            return match *method {
+                Method::PUT if q.has("versioning") => {
+                    Ok(Endpoint::NotImplemented("PutBucketVersioning"))
+                }
+                Method::PUT => Ok(Endpoint::CreateBucket),
+                Method::HEAD => Ok(Endpoint::HeadBucket),
+                Method::DELETE => Ok(Endpoint::DeleteBucket),
+                Method::GET if q.has("location") => Ok(Endpoint::GetBucketLocation),
+                Method::GET if q.has("versioning") => Ok(Endpoint::GetBucketVersioning),
+                Method::GET if q.has("uploads") => Ok(Endpoint::ListMultipartUploads),
+                Method::GET if q.get("list-type") == Some("2") => Ok(Endpoint::ListObjectsV2),
+                Method::GET => Ok(Endpoint::ListObjects),
+                Method::POST if q.has("delete") => Ok(Endpoint::DeleteObjects),
+                Method::POST => Ok(Endpoint::NotImplemented("PostObject")),
+                _ => not_allowed(),
+            };
+        };
+        let upload_id = q.get("uploadId").map(str::to_owned);
+        Ok(match (method.clone(), upload_id) {
+            (Method::PUT, Some(upload_id)) if q.has("partNumber") => {
+                let part_number = part_number(q)?;
+                if has_copy_source {
+                    Endpoint::UploadPartCopy {
+                        key,
+                        part_number,
+                        upload_id,
+                    }
+                } else {
+                    Endpoint::UploadPart {
+                        key,
+                        part_number,
+                        upload_id,
+                    }
+                }
+            }
+            (Method::PUT, _) if has_copy_source => Endpoint::CopyObject { key },
+            (Method::PUT, _) => Endpoint::PutObject { key },
+            (Method::GET, Some(upload_id)) => Endpoint::ListParts { key, upload_id },
+            (Method::GET, None) if q.has("attributes") => Endpoint::GetObjectAttributes { key },
+            (Method::GET, None) => Endpoint::GetObject { key },
+            (Method::HEAD, _) => Endpoint::HeadObject { key },
+            (Method::DELETE, Some(upload_id)) => Endpoint::AbortMultipartUpload { key, upload_id },
+            (Method::DELETE, None) => Endpoint::DeleteObject { key },
+            (Method::POST, _) if q.has("uploads") => Endpoint::CreateMultipartUpload { key },
+            (Method::POST, Some(upload_id)) => Endpoint::CompleteMultipartUpload { key, upload_id },
+            (Method::POST, None) if q.has("restore") => Endpoint::NotImplemented("RestoreObject"),
+            _ => return not_allowed(),
+        })
+    }
+
+    /// The operation name (logs, metrics).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Endpoint::ListBuckets => "ListBuckets",
+            Endpoint::CreateBucket => "CreateBucket",
+            Endpoint::HeadBucket => "HeadBucket",
+            Endpoint::DeleteBucket => "DeleteBucket",
+            Endpoint::GetBucketLocation => "GetBucketLocation",
+            Endpoint::GetBucketVersioning => "GetBucketVersioning",
+            Endpoint::ListObjects => "ListObjects",
+            Endpoint::ListObjectsV2 => "ListObjectsV2",
+            Endpoint::ListMultipartUploads => "ListMultipartUploads",
+            Endpoint::DeleteObjects => "DeleteObjects",
+            Endpoint::PutObject { .. } => "PutObject",
+            Endpoint::CopyObject { .. } => "CopyObject",
+            Endpoint::GetObject { .. } => "GetObject",
+            Endpoint::HeadObject { .. } => "HeadObject",
+            Endpoint::GetObjectAttributes { .. } => "GetObjectAttributes",
+            Endpoint::DeleteObject { .. } => "DeleteObject",
+            Endpoint::CreateMultipartUpload { .. } => "CreateMultipartUpload",
+            Endpoint::UploadPart { .. } => "UploadPart",
+            Endpoint::UploadPartCopy { .. } => "UploadPartCopy",
+            Endpoint::CompleteMultipartUpload { .. } => "CompleteMultipartUpload",
+            Endpoint::AbortMultipartUpload { .. } => "AbortMultipartUpload",
+            Endpoint::ListParts { .. } => "ListParts",
+            Endpoint::NotImplemented(n) => n,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn r(method: Method, path: &str, copy: bool) -> Result<Endpoint, S3Error> {
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let path = path.trim_start_matches('/');
+        let (bucket, key) = match path.split_once('/') {
+            Some((b, k)) => (Some(b), Some(k)),
+            None if path.is_empty() => (None, None),
+            None => (Some(path), None),
+        };
+        Endpoint::route(&method, bucket, key, &Query::parse(query), copy)
+    }
+
+    #[test]
+    fn aws_doc_examples() {
+        use Endpoint as E;
+        let k = || "Key+".to_string();
+        let table: Vec<(Method, &str, bool, Endpoint)> = vec![
+            (Method::GET, "/", false, E::ListBuckets),
+            (Method::PUT, "/b", false, E::CreateBucket),
+            (Method::HEAD, "/b", false, E::HeadBucket),
+            (Method::DELETE, "/b", false, E::DeleteBucket),
+            (Method::GET, "/b?location", false, E::GetBucketLocation),
+            (
+                Method::GET,
+                "/b?list-type=2&prefix=a",
+                false,
+                E::ListObjectsV2,
+            ),
+            (Method::GET, "/b?prefix=a", false, E::ListObjects),
+            (Method::GET, "/b?uploads", false, E::ListMultipartUploads),
+            (Method::POST, "/b?delete", false, E::DeleteObjects),
+            (Method::PUT, "/b/Key+", false, E::PutObject { key: k() }),
+            (Method::PUT, "/b/Key+", true, E::CopyObject { key: k() }),
+            (Method::GET, "/b/Key+", false, E::GetObject { key: k() }),
+            (
+                Method::GET,
+                "/b/Key+?attributes",
+                false,
+                E::GetObjectAttributes { key: k() },
+            ),
+            (Method::HEAD, "/b/Key+", false, E::HeadObject { key: k() }),
+            (
+                Method::DELETE,
+                "/b/Key+",
+                false,
+                E::DeleteObject { key: k() },
+            ),
+            (
+                Method::POST,
+                "/b/Key+?uploads",
+                false,
+                E::CreateMultipartUpload { key: k() },
+            ),
+            (
+                Method::PUT,
+                "/b/Key+?partNumber=2&uploadId=U",
+                false,
+                E::UploadPart {
+                    key: k(),
+                    part_number: 2,
+                    upload_id: "U".into(),
+                },
+            ),
+            (
+                Method::PUT,
+                "/b/Key+?partNumber=2&uploadId=U",
+                true,
+                E::UploadPartCopy {
+                    key: k(),
+                    part_number: 2,
+                    upload_id: "U".into(),
+                },
+            ),
+            (
+                Method::POST,
+                "/b/Key+?uploadId=U",
+                false,
+                E::CompleteMultipartUpload {
+                    key: k(),
+                    upload_id: "U".into(),
+                },
+            ),
+            (
+                Method::DELETE,
+                "/b/Key+?uploadId=U",
+                false,
+                E::AbortMultipartUpload {
+                    key: k(),
+                    upload_id: "U".into(),
+                },
+            ),
+            (
+                Method::GET,
+                "/b/Key+?uploadId=U",
+                false,
+                E::ListParts {
+                    key: k(),
+                    upload_id: "U".into(),
+                },
+            ),
+            (Method::GET, "/b?cors", false, E::NotImplemented("cors")),
+            (
+                Method::PUT,
+                "/b/Key+?tagging",
+                false,
+                E::NotImplemented("tagging"),
+            ),
+        ];
+        for (m, path, copy, want) in table {
+            assert_eq!(r(m.clone(), path, copy).unwrap(), want, "{m} {path}");
+        }
+    }
+
+    #[test]
+    fn bad_routes_are_errors() {
+        assert_eq!(
+            r(Method::PUT, "/", false).unwrap_err().code,
+            S3ErrorCode::MethodNotAllowed
+        );
+        assert_eq!(
+            r(Method::PATCH, "/b/k", false).unwrap_err().code,
+            S3ErrorCode::MethodNotAllowed
+        );
+        let e = r(Method::PUT, "/b/k?partNumber=0&uploadId=U", false).unwrap_err();
+        assert_eq!(e.code, S3ErrorCode::InvalidArgument);
+        let e = r(Method::PUT, "/b/k?partNumber=x&uploadId=U", false).unwrap_err();
+        assert_eq!(e.code, S3ErrorCode::InvalidArgument);
+    }
+
+    #[test]
+    fn query_decoding() {
+        let q = Query::parse("prefix=a%2Fb+c&uploads&x=");
+        assert_eq!(q.get("prefix"), Some("a/b c"));
+        assert!(q.has("uploads"));
+        assert_eq!(q.get("x"), Some(""));
+    }
+}

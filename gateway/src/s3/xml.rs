@@ -1,0 +1,216 @@
+//! XML in and out. Responses are written with [`XmlWriter`] (escaped text, no allocation per
+//! element beyond the output string); request bodies are parsed with quick-xml's serde support
+//! into the DTOs here, and anything that does not parse is `MalformedXML`.
+
+use serde::Deserialize;
+
+use super::error::{S3Error, S3ErrorCode};
+
+/// The S3 XML namespace.
+pub const NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+
+/// A minimal, correct XML writer.
+pub struct XmlWriter {
+    out: String,
+}
+
+impl Default for XmlWriter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Escape text for element content.
+pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains(['<', '>', '&', '"', '\'', '\r']) {
+        return s.into();
+    }
+    let mut o = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '&' => o.push_str("&amp;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            '\r' => o.push_str("&#13;"),
+            c => o.push(c),
+        }
+    }
+    o.into()
+}
+
+impl XmlWriter {
+    /// Start a document with the XML declaration.
+    pub fn new() -> Self {
+        XmlWriter {
+            out: String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"),
+        }
+    }
+
+    /// `<name>`.
+    pub fn open(&mut self, name: &str) {
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push('>');
+    }
+
+    /// `<name xmlns="...">` (the S3 namespace).
+    pub fn open_ns(&mut self, name: &str) {
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push_str(" xmlns=\"");
+        self.out.push_str(NS);
+        self.out.push_str("\">");
+    }
+
+    /// `</name>`.
+    pub fn close(&mut self, name: &str) {
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push('>');
+    }
+
+    /// `<name>text</name>`.
+    pub fn elem(&mut self, name: &str, text: &str) {
+        self.open(name);
+        self.out.push_str(&escape(text));
+        self.close(name);
+    }
+
+    /// Escaped text inside the open element.
+    pub fn finish_text(&mut self, text: &str) {
+        self.out.push_str(&escape(text));
+    }
+
+    /// `<name>text</name>` if `text` is Some.
+    pub fn opt(&mut self, name: &str, text: Option<&str>) {
+        if let Some(t) = text {
+            self.elem(name, t);
+        }
+    }
+
+    /// The document.
+    pub fn finish(self) -> String {
+        self.out
+    }
+}
+
+/// Parse a request body, mapping any failure to MalformedXML.
+pub fn from_body<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, S3Error> {
+    let s = std::str::from_utf8(body).map_err(|_| S3Error::new(S3ErrorCode::MalformedXML))?;
+    quick_xml::de::from_str(s).map_err(|_| S3Error::new(S3ErrorCode::MalformedXML))
+}
+
+/// `<CreateBucketConfiguration>`.
+#[derive(Debug, Deserialize, Default)]
+pub struct CreateBucketConfiguration {
+    /// Region.
+    #[serde(rename = "LocationConstraint", default)]
+    pub location_constraint: Option<String>,
+}
+
+/// `<CompleteMultipartUpload>`.
+#[derive(Debug, Deserialize)]
+pub struct CompleteMultipartUpload {
+    /// Parts.
+    #[serde(rename = "Part", default)]
+    pub parts: Vec<CompletedPart>,
+}
+
+/// One `<Part>` of CompleteMultipartUpload.
+#[derive(Debug, Deserialize)]
+pub struct CompletedPart {
+    /// Part number.
+    #[serde(rename = "PartNumber")]
+    pub part_number: u32,
+    /// ETag (quoted or not).
+    #[serde(rename = "ETag")]
+    pub etag: String,
+    /// CRC32 checksum.
+    #[serde(rename = "ChecksumCRC32", default)]
+    pub checksum_crc32: Option<String>,
+    /// CRC32C checksum.
+    #[serde(rename = "ChecksumCRC32C", default)]
+    pub checksum_crc32c: Option<String>,
+    /// CRC64NVME checksum.
+    #[serde(rename = "ChecksumCRC64NVME", default)]
+    pub checksum_crc64nvme: Option<String>,
+    /// SHA1 checksum.
+    #[serde(rename = "ChecksumSHA1", default)]
+    pub checksum_sha1: Option<String>,
+    /// SHA256 checksum.
+    #[serde(rename = "ChecksumSHA256", default)]
+    pub checksum_sha256: Option<String>,
+}
+
+/// `<Delete>` of DeleteObjects.
+#[derive(Debug, Deserialize)]
+pub struct Delete {
+    /// Quiet mode: report only errors.
+    #[serde(rename = "Quiet", default)]
+    pub quiet: bool,
+    /// Objects.
+    #[serde(rename = "Object", default)]
+    pub objects: Vec<ObjectIdentifier>,
+}
+
+/// One `<Object>` of DeleteObjects.
+#[derive(Debug, Deserialize)]
+pub struct ObjectIdentifier {
+    /// Key.
+    #[serde(rename = "Key")]
+    pub key: String,
+    /// Version id.
+    #[serde(rename = "VersionId", default)]
+    pub version_id: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn writer_golden() {
+        let mut x = XmlWriter::new();
+        x.open_ns("ListAllMyBucketsResult");
+        x.elem("Name", "a<b>&\"c\"");
+        x.opt("Missing", None);
+        x.close("ListAllMyBucketsResult");
+        assert_eq!(
+            x.finish(),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>a&lt;b&gt;&amp;&quot;c&quot;</Name></ListAllMyBucketsResult>"
+        );
+    }
+
+    #[test]
+    fn parses_complete_multipart_upload() {
+        let body = br#"<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+            <Part><PartNumber>1</PartNumber><ETag>"aa"</ETag></Part>
+            <Part><ETag>bb</ETag><PartNumber>2</PartNumber><ChecksumCRC32>AAAAAA==</ChecksumCRC32></Part>
+        </CompleteMultipartUpload>"#;
+        let c: CompleteMultipartUpload = from_body(body).unwrap();
+        assert_eq!(c.parts.len(), 2);
+        assert_eq!(c.parts[0].etag, "\"aa\"");
+        assert_eq!(c.parts[1].part_number, 2);
+        assert_eq!(c.parts[1].checksum_crc32.as_deref(), Some("AAAAAA=="));
+    }
+
+    #[test]
+    fn parses_delete_and_rejects_garbage() {
+        let d: Delete = from_body(b"<Delete><Quiet>true</Quiet><Object><Key>a</Key></Object><Object><Key>b&amp;c</Key></Object></Delete>").unwrap();
+        assert!(d.quiet);
+        assert_eq!(d.objects[1].key, "b&c");
+        assert_eq!(
+            from_body::<Delete>(b"<Delete><Object>").unwrap_err().code,
+            S3ErrorCode::MalformedXML
+        );
+        assert_eq!(
+            from_body::<CompleteMultipartUpload>(b"not xml")
+                .unwrap_err()
+                .code,
+            S3ErrorCode::MalformedXML
+        );
+    }
+}

@@ -1,0 +1,42 @@
+//! [`NodeConfig`]: everything a node needs to start, filled in by the CLI from flags, the TOML
+//! file and `COFFER_*` variables.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Node settings.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// Raft node id (1 for the first node).
+    pub id: u64,
+    /// Directory of the metadata database.
+    pub meta_dir: PathBuf,
+    /// Drive directories (shards are written under `<drive>/shards`).
+    pub drives: Vec<PathBuf>,
+    /// RPC address other cluster members reach this node at.
+    pub advertise_rpc: String,
+    /// Cluster secret authenticating internal RPC.
+    pub secret: Vec<u8>,
+    /// Erasure profile (k data, m parity); default from the number of drives.
+    pub erasure: Option<(u8, u8)>,
+    /// Bytes of object data per stripe.
+    pub stripe_size: u32,
+    /// How often the delete queue is drained.
+    pub gc_interval: Duration,
+}
+
+impl NodeConfig {
+    /// A single-drive config under `dir`, for tests.
+    pub fn for_tests(dir: &std::path::Path) -> Self {
+        NodeConfig {
+            id: 1,
+            meta_dir: dir.join("meta"),
+            drives: vec![dir.to_path_buf()],
+            advertise_rpc: "127.0.0.1:0".into(),
+            secret: b"test-secret".to_vec(),
+            erasure: None,
+            stripe_size: 1 << 20,
+            gc_interval: Duration::from_millis(200),
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! Reed-Solomon erasure coding of stripes into k data + m parity shard blocks. Pure functions:
+//! no I/O. Every block is laid out as `[crc32c:4][bytes]` so the shard store can write it with
+//! one call; the checksum covers the bytes.
+
+pub mod placement;
+
+use reed_solomon_erasure::galois_8::ReedSolomon;
+
+/// Bytes of checksum in front of each block.
+pub const CRC_LEN: usize = 4;
+
+/// Erasure coding errors.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The (k, m) profile is not supported.
+    #[error("invalid erasure profile {k}+{m}")]
+    Profile {
+        /// Data shards.
+        k: u8,
+        /// Parity shards.
+        m: u8,
+    },
+    /// Fewer than k blocks of a stripe are readable.
+    #[error("only {have} of {need} shards readable")]
+    TooFewShards {
+        /// Readable.
+        have: usize,
+        /// Needed.
+        need: usize,
+    },
+    /// The RS library refused the input.
+    #[error("reed-solomon: {0:?}")]
+    Rs(reed_solomon_erasure::Error),
+}
+
+/// A (k, m) coder.
+pub struct Codec {
+    k: usize,
+    m: usize,
+    rs: Option<ReedSolomon>,
+}
+
+impl Codec {
+    /// A coder for `k` data and `m` parity shards (k ≥ 1, k + m ≤ 255).
+    pub fn new(k: u8, m: u8) -> Result<Self, Error> {
+        if k == 0 || usize::from(k) + usize::from(m) > 255 {
+            return Err(Error::Profile { k, m });
+        }
+        let rs = if m == 0 {
+            None
+        } else {
+            Some(ReedSolomon::new(k.into(), m.into()).map_err(|_| Error::Profile { k, m })?)
+        };
+        Ok(Codec {
+            k: k.into(),
+            m: m.into(),
+            rs,
+        })
+    }
+
+    /// Length of each block of a stripe holding `stripe_len` bytes.
+    pub fn block_len(&self, stripe_len: usize) -> usize {
+        stripe_len.div_ceil(self.k)
+    }
+
+    /// Encode one stripe into k + m blocks, each `[crc32c][block]`; data blocks are
+    /// zero-padded to equal length.
+    pub fn encode(&self, stripe: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
+        let bl = self.block_len(stripe.len());
+        let mut blocks: Vec<Vec<u8>> = (0..self.k + self.m)
+            .map(|i| {
+                let mut b = vec![0u8; CRC_LEN + bl];
+                if i < self.k {
+                    let from = (i * bl).min(stripe.len());
+                    let to = ((i + 1) * bl).min(stripe.len());
+                    if let (Some(dst), Some(src)) = (
+                        b.get_mut(CRC_LEN..CRC_LEN + (to - from)),
+                        stripe.get(from..to),
+                    ) {
+                        dst.copy_from_slice(src);
+                    }
+                }
+                b
+            })
+            .collect();
+        if let Some(rs) = &self.rs {
+            let mut slices: Vec<&mut [u8]> = blocks.iter_mut().map(|b| &mut b[CRC_LEN..]).collect();
+            rs.encode(&mut slices).map_err(Error::Rs)?;
+        }
+        for b in &mut blocks {
+            let crc = crc32c::crc32c(&b[CRC_LEN..]);
+            b[..CRC_LEN].copy_from_slice(&crc.to_le_bytes());
+        }
+        Ok(blocks)
+    }
+
+    /// Rebuild the data blocks (bytes only, no checksum) of a stripe from any k of its blocks.
+    /// `blocks[i]` is `None` where block i is missing or failed its checksum.
+    pub fn reconstruct(&self, blocks: &mut [Option<Vec<u8>>]) -> Result<(), Error> {
+        let have = blocks.iter().filter(|b| b.is_some()).count();
+        if blocks.iter().take(self.k).all(Option::is_some) {
+            return Ok(());
+        }
+        match &self.rs {
+            Some(rs) if have >= self.k => rs.reconstruct_data(blocks).map_err(Error::Rs),
+            _ => Err(Error::TooFewShards { have, need: self.k }),
+        }
+    }
+}
+
+/// Check a stored block `[crc32c][bytes]`: the bytes if the checksum matches.
+pub fn verify(block: &[u8]) -> Option<&[u8]> {
+    let (crc, data) = block.split_at_checked(CRC_LEN)?;
+    let want = u32::from_le_bytes(crc.try_into().ok()?);
+    (crc32c::crc32c(data) == want).then_some(data)
+}
+
+/// The default (k, m) for a number of drives (or nodes): as much parity as keeps k ≥ m,
+/// capped at 2 parity shards beyond 4 drives.
+pub fn default_profile(drives: usize) -> (u8, u8) {
+    let n = u8::try_from(drives.clamp(1, 16)).unwrap_or(16);
+    match n {
+        1 => (1, 0),
+        2 => (1, 1),
+        3 => (2, 1),
+        4 => (2, 2),
+        n => (n - 2, 2),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    fn data(n: usize) -> Vec<u8> {
+        (0..n).map(|i| (i * 31 % 251) as u8).collect()
+    }
+
+    #[test]
+    fn any_m_missing_blocks_are_rebuilt() {
+        for (k, m) in [(1u8, 0u8), (1, 1), (2, 1), (2, 2), (4, 2), (3, 2)] {
+            let codec = Codec::new(k, m).unwrap();
+            for len in [1usize, 7, 1000, 4096, 65537] {
+                let stripe = data(len);
+                let blocks = codec.encode(&stripe).unwrap();
+                let n = usize::from(k + m);
+                // Drop every combination of up to m blocks (all pairs for m = 2).
+                let mut drops: Vec<Vec<usize>> = vec![vec![]];
+                for a in 0..n {
+                    if m >= 1 {
+                        drops.push(vec![a]);
+                    }
+                    for b in a + 1..n {
+                        if m >= 2 {
+                            drops.push(vec![a, b]);
+                        }
+                    }
+                }
+                for d in drops {
+                    let mut got: Vec<Option<Vec<u8>>> = blocks
+                        .iter()
+                        .enumerate()
+                        .map(|(i, b)| (!d.contains(&i)).then(|| verify(b).unwrap().to_vec()))
+                        .collect();
+                    codec.reconstruct(&mut got).unwrap();
+                    let joined: Vec<u8> = got[..usize::from(k)]
+                        .iter()
+                        .flat_map(|b| b.clone().unwrap())
+                        .collect();
+                    assert_eq!(
+                        &joined[..len],
+                        &stripe[..],
+                        "k={k} m={m} len={len} drop={d:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn too_many_missing_is_an_error() {
+        let codec = Codec::new(2, 1).unwrap();
+        let blocks = codec.encode(&data(100)).unwrap();
+        let mut got = vec![None, None, Some(blocks[2][CRC_LEN..].to_vec())];
+        assert!(matches!(
+            codec.reconstruct(&mut got),
+            Err(Error::TooFewShards { have: 1, need: 2 })
+        ));
+    }
+
+    #[test]
+    fn flipped_bits_fail_the_checksum() {
+        let codec = Codec::new(1, 0).unwrap();
+        let mut b = codec.encode(b"hello").unwrap().remove(0);
+        assert_eq!(verify(&b), Some(&b"hello"[..]));
+        b[6] ^= 1;
+        assert_eq!(verify(&b), None);
+    }
+
+    #[test]
+    fn default_profiles() {
+        assert_eq!(default_profile(1), (1, 0));
+        assert_eq!(default_profile(3), (2, 1));
+        assert_eq!(default_profile(4), (2, 2));
+        assert_eq!(default_profile(6), (4, 2));
+    }
+}

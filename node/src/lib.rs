@@ -1,0 +1,25 @@
+//! A Coffer storage node: owns drives (erasure-coded shard files with per-block checksums) and
+//! runs the Raft metadata state machine (openraft over RocksDB). It serves the internal RPC
+//! and implements [`coffer_proto::ClusterApi`] in-process for the all-in-one server.
+//!
+//! # Layout
+//! - [`config`]: the node's settings ([`NodeConfig`]).
+//! - [`meta`]: column families, key layout, command application, queries, listing.
+//! - [`raft`]: openraft log store, state machine and network.
+//! - [`erasure`] and [`shard`]: pure RS coding and placement; shard files on drives.
+//! - [`blob`]: the stripe pipeline between byte streams and shards.
+//! - [`cluster`]: [`Node`], the running node, and its `ClusterApi` implementation.
+//! - [`rpc`]: the internal RPC listener. [`gc`]: the delete-queue worker.
+
+pub mod blob;
+pub mod cluster;
+pub mod config;
+pub mod erasure;
+pub mod gc;
+pub mod meta;
+pub mod raft;
+pub mod rpc;
+pub mod shard;
+
+pub use cluster::Node;
+pub use config::NodeConfig;

@@ -1,0 +1,345 @@
+//! Deterministic application of [`MetaCommand`]s. Each command reads the current state, checks
+//! its preconditions and stages its writes in one `WriteBatch`, which the state machine commits
+//! together with the new last-applied index. A command that fails queues the blobs it brought
+//! for deletion, so a refused write leaves no data behind.
+
+use coffer_proto::meta::{CompletePart, MetaCommand, MetaOk, WritePrecondition};
+use coffer_proto::types::{BlobRef, BucketInfo, ObjectData, ObjectVersion, PartInfo, Versioning};
+use coffer_proto::ProtoError;
+use rocksdb::WriteBatch;
+
+use super::codec::encode;
+use super::keys;
+use super::store::{
+    MetaStore, StoreError, CF_BUCKETS, CF_BUCKET_IDS, CF_GC, CF_OBJECTS, CF_PARTS, CF_UPLOADS,
+};
+
+/// Outcome of applying one command: the client result, and what to write.
+pub struct Applied {
+    /// Returned to the client.
+    pub result: Result<MetaOk, ProtoError>,
+    /// Staged writes (committed even when `result` is an error: it may queue garbage).
+    pub batch: WriteBatch,
+}
+
+/// Apply `cmd`, committed at Raft log `index`.
+pub fn apply(store: &MetaStore, index: u64, cmd: &MetaCommand) -> Result<Applied, StoreError> {
+    let mut batch = WriteBatch::default();
+    let result = Tx {
+        store,
+        batch: &mut batch,
+    }
+    .run(index, cmd)?;
+    if result.is_err() {
+        for blob in brought_blobs(cmd) {
+            queue_gc(store, &mut batch, blob)?;
+        }
+    }
+    Ok(Applied { result, batch })
+}
+
+/// The blobs a command brings with it (to delete if it is refused).
+fn brought_blobs(cmd: &MetaCommand) -> Vec<&BlobRef> {
+    match cmd {
+        MetaCommand::PutObject { version, .. } => version.data.blobs().iter().collect(),
+        MetaCommand::PutPart { part, .. } => vec![&part.blob],
+        _ => Vec::new(),
+    }
+}
+
+fn queue_gc(store: &MetaStore, batch: &mut WriteBatch, blob: &BlobRef) -> Result<(), StoreError> {
+    batch.put_cf(&store.cf(CF_GC)?, blob.id, encode(blob));
+    Ok(())
+}
+
+struct Tx<'a> {
+    store: &'a MetaStore,
+    batch: &'a mut WriteBatch,
+}
+
+type CmdResult = Result<Result<MetaOk, ProtoError>, StoreError>;
+
+impl Tx<'_> {
+    fn run(&mut self, index: u64, cmd: &MetaCommand) -> CmdResult {
+        match cmd {
+            MetaCommand::CreateBucket {
+                name,
+                owner,
+                location,
+                now_ms,
+            } => self.create_bucket(index, name, owner, location, *now_ms),
+            MetaCommand::DeleteBucket { name } => self.delete_bucket(name),
+            MetaCommand::PutObject {
+                bucket_id,
+                version,
+                precondition,
+            } => self.put_object(*bucket_id, version.clone(), precondition),
+            MetaCommand::DeleteObjects { bucket_id, keys } => self.delete_objects(*bucket_id, keys),
+            MetaCommand::CreateUpload { bucket_id, upload } => {
+                if !self.bucket_exists(*bucket_id)? {
+                    return Ok(Err(ProtoError::NoSuchBucket));
+                }
+                let k = keys::upload(*bucket_id, &upload.key, &upload.upload_id);
+                self.batch
+                    .put_cf(&self.store.cf(CF_UPLOADS)?, k, encode(upload));
+                Ok(Ok(MetaOk::Done))
+            }
+            MetaCommand::PutPart {
+                bucket_id,
+                key,
+                upload_id,
+                part,
+            } => self.put_part(*bucket_id, key, upload_id, part),
+            MetaCommand::CompleteUpload {
+                bucket_id,
+                upload_id,
+                parts,
+                version,
+                precondition,
+            } => self.complete_upload(*bucket_id, upload_id, parts, version.clone(), precondition),
+            MetaCommand::AbortUpload {
+                bucket_id,
+                key,
+                upload_id,
+            } => self.abort_upload(*bucket_id, key, upload_id),
+            MetaCommand::GcDone { blob_ids } => {
+                let cf = self.store.cf(CF_GC)?;
+                for id in blob_ids {
+                    self.batch.delete_cf(&cf, id);
+                }
+                Ok(Ok(MetaOk::Done))
+            }
+        }
+    }
+
+    fn bucket_exists(&self, id: u64) -> Result<bool, StoreError> {
+        Ok(self
+            .store
+            .get::<String>(CF_BUCKET_IDS, &id.to_be_bytes())?
+            .is_some())
+    }
+
+    fn create_bucket(
+        &mut self,
+        index: u64,
+        name: &str,
+        owner: &str,
+        location: &str,
+        now_ms: i64,
+    ) -> CmdResult {
+        if let Some(b) = self.store.get::<BucketInfo>(CF_BUCKETS, name.as_bytes())? {
+            return Ok(Err(if b.owner == owner {
+                ProtoError::BucketAlreadyOwnedByYou
+            } else {
+                ProtoError::BucketAlreadyExists
+            }));
+        }
+        let info = BucketInfo {
+            id: index,
+            name: name.to_owned(),
+            created_ms: now_ms,
+            owner: owner.to_owned(),
+            location: location.to_owned(),
+            versioning: Versioning::Unversioned,
+        };
+        self.batch
+            .put_cf(&self.store.cf(CF_BUCKETS)?, name.as_bytes(), encode(&info));
+        self.batch.put_cf(
+            &self.store.cf(CF_BUCKET_IDS)?,
+            index.to_be_bytes(),
+            encode(&name.to_owned()),
+        );
+        Ok(Ok(MetaOk::Bucket(info)))
+    }
+
+    fn delete_bucket(&mut self, name: &str) -> CmdResult {
+        let Some(b) = self.store.get::<BucketInfo>(CF_BUCKETS, name.as_bytes())? else {
+            return Ok(Err(ProtoError::NoSuchBucket));
+        };
+        let prefix = keys::bucket_prefix(b.id);
+        if self.store.any_with_prefix(CF_OBJECTS, &prefix)?
+            || self.store.any_with_prefix(CF_UPLOADS, &prefix)?
+        {
+            return Ok(Err(ProtoError::BucketNotEmpty));
+        }
+        self.batch
+            .delete_cf(&self.store.cf(CF_BUCKETS)?, name.as_bytes());
+        self.batch
+            .delete_cf(&self.store.cf(CF_BUCKET_IDS)?, b.id.to_be_bytes());
+        Ok(Ok(MetaOk::Done))
+    }
+
+    fn check(
+        &self,
+        current: Option<&ObjectVersion>,
+        pre: &WritePrecondition,
+    ) -> Option<ProtoError> {
+        let live = current.filter(|v| !v.delete_marker);
+        match (pre, live) {
+            (WritePrecondition::None, _) => None,
+            (WritePrecondition::MustNotExist, None) => None,
+            (WritePrecondition::MustNotExist, Some(_)) => Some(ProtoError::PreconditionFailed),
+            (WritePrecondition::EtagMatches(_), None) => Some(ProtoError::NoSuchKey),
+            (WritePrecondition::EtagMatches(e), Some(v)) => (e.trim_matches('"') != v.etag
+                && e != "*")
+                .then_some(ProtoError::PreconditionFailed),
+        }
+    }
+
+    /// Install `version` as current, queueing the replaced version's blobs for deletion.
+    fn install(&mut self, bucket_id: u64, version: &ObjectVersion) -> Result<(), StoreError> {
+        let k = keys::object(bucket_id, &version.key);
+        if let Some(old) = self.store.get::<ObjectVersion>(CF_OBJECTS, &k)? {
+            for blob in old.data.blobs() {
+                queue_gc(self.store, self.batch, blob)?;
+            }
+        }
+        self.batch
+            .put_cf(&self.store.cf(CF_OBJECTS)?, k, encode(version));
+        Ok(())
+    }
+
+    fn put_object(
+        &mut self,
+        bucket_id: u64,
+        version: ObjectVersion,
+        pre: &WritePrecondition,
+    ) -> CmdResult {
+        if !self.bucket_exists(bucket_id)? {
+            return Ok(Err(ProtoError::NoSuchBucket));
+        }
+        let k = keys::object(bucket_id, &version.key);
+        let current = self.store.get::<ObjectVersion>(CF_OBJECTS, &k)?;
+        if let Some(e) = self.check(current.as_ref(), pre) {
+            return Ok(Err(e));
+        }
+        self.install(bucket_id, &version)?;
+        Ok(Ok(MetaOk::Object(Box::new(version))))
+    }
+
+    fn delete_objects(&mut self, bucket_id: u64, object_keys: &[String]) -> CmdResult {
+        if !self.bucket_exists(bucket_id)? {
+            return Ok(Err(ProtoError::NoSuchBucket));
+        }
+        let cf = self.store.cf(CF_OBJECTS)?;
+        for key in object_keys {
+            let k = keys::object(bucket_id, key);
+            if let Some(old) = self.store.get::<ObjectVersion>(CF_OBJECTS, &k)? {
+                for blob in old.data.blobs() {
+                    queue_gc(self.store, self.batch, blob)?;
+                }
+                self.batch.delete_cf(&cf, k);
+            }
+        }
+        Ok(Ok(MetaOk::Done))
+    }
+
+    fn put_part(
+        &mut self,
+        bucket_id: u64,
+        key: &str,
+        upload_id: &str,
+        part: &PartInfo,
+    ) -> CmdResult {
+        if self
+            .store
+            .get::<coffer_proto::types::UploadInfo>(
+                CF_UPLOADS,
+                &keys::upload(bucket_id, key, upload_id),
+            )?
+            .is_none()
+        {
+            return Ok(Err(ProtoError::NoSuchUpload));
+        }
+        let k = keys::part(bucket_id, key, upload_id, part.number);
+        if let Some(old) = self.store.get::<PartInfo>(CF_PARTS, &k)? {
+            queue_gc(self.store, self.batch, &old.blob)?;
+        }
+        self.batch
+            .put_cf(&self.store.cf(CF_PARTS)?, k, encode(part));
+        Ok(Ok(MetaOk::Done))
+    }
+
+    /// Remove an upload and its parts; parts not in `keep` are queued for deletion.
+    fn drop_upload(
+        &mut self,
+        bucket_id: u64,
+        key: &str,
+        upload_id: &str,
+        keep: &[[u8; 16]],
+    ) -> Result<(), StoreError> {
+        let prefix = keys::parts_prefix(bucket_id, key, upload_id);
+        let parts = self
+            .store
+            .scan_prefix::<PartInfo>(CF_PARTS, &prefix, usize::MAX)?;
+        let cf_parts = self.store.cf(CF_PARTS)?;
+        for (k, p) in parts {
+            if !keep.contains(&p.blob.id) {
+                queue_gc(self.store, self.batch, &p.blob)?;
+            }
+            self.batch.delete_cf(&cf_parts, k);
+        }
+        self.batch.delete_cf(
+            &self.store.cf(CF_UPLOADS)?,
+            keys::upload(bucket_id, key, upload_id),
+        );
+        Ok(())
+    }
+
+    fn complete_upload(
+        &mut self,
+        bucket_id: u64,
+        upload_id: &str,
+        wanted: &[CompletePart],
+        mut version: ObjectVersion,
+        pre: &WritePrecondition,
+    ) -> CmdResult {
+        let key = version.key.clone();
+        if self
+            .store
+            .get::<coffer_proto::types::UploadInfo>(
+                CF_UPLOADS,
+                &keys::upload(bucket_id, &key, upload_id),
+            )?
+            .is_none()
+        {
+            return Ok(Err(ProtoError::NoSuchUpload));
+        }
+        let mut blobs = Vec::with_capacity(wanted.len());
+        for w in wanted {
+            let p = self
+                .store
+                .get::<PartInfo>(CF_PARTS, &keys::part(bucket_id, &key, upload_id, w.number))?;
+            match p {
+                Some(p) if p.blob.id == w.blob_id => blobs.push(p.blob),
+                _ => return Ok(Err(ProtoError::InvalidPart(w.number))),
+            }
+        }
+        let current = self
+            .store
+            .get::<ObjectVersion>(CF_OBJECTS, &keys::object(bucket_id, &key))?;
+        if let Some(e) = self.check(current.as_ref(), pre) {
+            return Ok(Err(e));
+        }
+        let keep: Vec<[u8; 16]> = blobs.iter().map(|b| b.id).collect();
+        version.data = ObjectData::Blobs(blobs);
+        self.drop_upload(bucket_id, &key, upload_id, &keep)?;
+        self.install(bucket_id, &version)?;
+        Ok(Ok(MetaOk::Object(Box::new(version))))
+    }
+
+    fn abort_upload(&mut self, bucket_id: u64, key: &str, upload_id: &str) -> CmdResult {
+        if self
+            .store
+            .get::<coffer_proto::types::UploadInfo>(
+                CF_UPLOADS,
+                &keys::upload(bucket_id, key, upload_id),
+            )?
+            .is_none()
+        {
+            return Ok(Err(ProtoError::NoSuchUpload));
+        }
+        self.drop_upload(bucket_id, key, upload_id, &[])?;
+        Ok(Ok(MetaOk::Done))
+    }
+}

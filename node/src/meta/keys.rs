@@ -1,0 +1,77 @@
+//! Key encoders for the metadata column families (see the layout in `meta/mod.rs`).
+
+/// Prefix of every object key of a bucket.
+pub fn bucket_prefix(bucket_id: u64) -> Vec<u8> {
+    bucket_id.to_be_bytes().to_vec()
+}
+
+/// `objects` key.
+pub fn object(bucket_id: u64, key: &str) -> Vec<u8> {
+    let mut k = bucket_prefix(bucket_id);
+    k.extend_from_slice(key.as_bytes());
+    k
+}
+
+/// `uploads` key prefix for all uploads of one object key.
+pub fn upload_key_prefix(bucket_id: u64, key: &str) -> Vec<u8> {
+    let mut k = object(bucket_id, key);
+    k.push(0);
+    k
+}
+
+/// `uploads` key.
+pub fn upload(bucket_id: u64, key: &str, upload_id: &str) -> Vec<u8> {
+    let mut k = upload_key_prefix(bucket_id, key);
+    k.extend_from_slice(upload_id.as_bytes());
+    k
+}
+
+/// `parts` key prefix for one upload.
+pub fn parts_prefix(bucket_id: u64, key: &str, upload_id: &str) -> Vec<u8> {
+    let mut k = upload(bucket_id, key, upload_id);
+    k.push(0);
+    k
+}
+
+/// `parts` key.
+pub fn part(bucket_id: u64, key: &str, upload_id: &str, number: u32) -> Vec<u8> {
+    let mut k = parts_prefix(bucket_id, key, upload_id);
+    k.extend_from_slice(&number.to_be_bytes());
+    k
+}
+
+/// The smallest key greater than every key starting with `prefix` (None if there is none).
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_ids_sort_numerically() {
+        assert!(object(1, "zzz") < object(2, ""));
+        assert!(object(255, "a") < object(256, "a"));
+    }
+
+    #[test]
+    fn uploads_sort_by_key_then_id() {
+        assert!(upload(1, "a", "z") < upload(1, "a/", "a"));
+        assert!(part(1, "a", "u", 2) < part(1, "a", "u", 10));
+    }
+
+    #[test]
+    fn prefix_end_is_the_next_prefix() {
+        assert_eq!(prefix_end(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(prefix_end(&[1, 0xff]), Some(vec![2]));
+        assert_eq!(prefix_end(&[0xff]), None);
+    }
+}

@@ -1,0 +1,25 @@
+//! The metadata state: buckets, object versions, multipart uploads and the delete queue, kept in
+//! RocksDB column families. Commands are applied here by the Raft state machine; queries read
+//! here after a linearizable read barrier. Only this module and `raft/` touch RocksDB.
+//!
+//! # Key layout (all integers big-endian so keys sort numerically)
+//! ```text
+//! buckets     name                                  -> BucketInfo
+//! bucket_ids  id:u64                                -> name
+//! objects     bucket_id:u64 key                     -> ObjectVersion (current version)
+//! uploads     bucket_id:u64 key 0x00 upload_id      -> UploadInfo
+//! parts       bucket_id:u64 key 0x00 upload_id 0x00 part:u32 -> PartInfo
+//! gc          blob_id:[16]                          -> BlobRef (data to delete)
+//! ```
+
+pub mod apply;
+pub mod codec;
+pub mod keys;
+pub mod list;
+pub mod query;
+pub mod store;
+
+#[cfg(test)]
+pub(crate) mod tests;
+
+pub use store::MetaStore;

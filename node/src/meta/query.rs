@@ -1,0 +1,148 @@
+//! Answers to [`MetaQuery`]s, read from the state machine's column families.
+
+use coffer_proto::meta::{MetaAnswer, MetaQuery};
+use coffer_proto::types::{
+    BlobRef, BucketInfo, ObjectVersion, PartInfo, PartListResult, UploadInfo, UploadListQuery,
+    UploadListResult,
+};
+
+use super::codec;
+use super::keys;
+use super::list::{self, Item};
+use super::store::{MetaStore, StoreError, CF_BUCKETS, CF_GC, CF_OBJECTS, CF_PARTS, CF_UPLOADS};
+
+/// Answer a query from the local state.
+pub fn answer(store: &MetaStore, q: &MetaQuery) -> Result<MetaAnswer, StoreError> {
+    Ok(match q {
+        MetaQuery::GetBucket(name) => MetaAnswer::Bucket(store.get(CF_BUCKETS, name.as_bytes())?),
+        MetaQuery::ListBuckets => MetaAnswer::Buckets(
+            store
+                .scan_prefix::<BucketInfo>(CF_BUCKETS, b"", usize::MAX)?
+                .into_iter()
+                .map(|(_, b)| b)
+                .collect(),
+        ),
+        MetaQuery::GetObject { bucket_id, key } => MetaAnswer::Object(
+            store
+                .get::<ObjectVersion>(CF_OBJECTS, &keys::object(*bucket_id, key))?
+                .map(Box::new),
+        ),
+        MetaQuery::ListObjects { bucket_id, query } => {
+            MetaAnswer::Objects(list::list_objects(store, *bucket_id, query)?)
+        }
+        MetaQuery::GetUpload {
+            bucket_id,
+            key,
+            upload_id,
+        } => MetaAnswer::Upload(store.get(CF_UPLOADS, &keys::upload(*bucket_id, key, upload_id))?),
+        MetaQuery::ListParts {
+            bucket_id,
+            key,
+            upload_id,
+            marker,
+            max_parts,
+        } => MetaAnswer::Parts(list_parts(
+            store, *bucket_id, key, upload_id, *marker, *max_parts,
+        )?),
+        MetaQuery::ListUploads { bucket_id, query } => {
+            MetaAnswer::Uploads(list_uploads(store, *bucket_id, query)?)
+        }
+        MetaQuery::PendingGc { max } => MetaAnswer::Gc(
+            store
+                .scan_prefix::<BlobRef>(CF_GC, b"", *max as usize)?
+                .into_iter()
+                .map(|(_, b)| b)
+                .collect(),
+        ),
+    })
+}
+
+fn list_parts(
+    store: &MetaStore,
+    bucket_id: u64,
+    key: &str,
+    upload_id: &str,
+    marker: u32,
+    max: u32,
+) -> Result<PartListResult, StoreError> {
+    let prefix = keys::parts_prefix(bucket_id, key, upload_id);
+    let mut it = store.raw_iter(CF_PARTS)?;
+    it.seek(keys::part(
+        bucket_id,
+        key,
+        upload_id,
+        marker.saturating_add(1),
+    ));
+    let mut out = PartListResult::default();
+    while let (Some(k), Some(v)) = (it.key(), it.value()) {
+        if !k.starts_with(&prefix) {
+            break;
+        }
+        if out.parts.len() >= max as usize {
+            out.truncated = true;
+            break;
+        }
+        let p: PartInfo = codec::decode(v)?;
+        out.next_marker = Some(p.number);
+        out.parts.push(p);
+        it.next();
+    }
+    it.status()?;
+    Ok(out)
+}
+
+fn list_uploads(
+    store: &MetaStore,
+    bucket_id: u64,
+    q: &UploadListQuery,
+) -> Result<UploadListResult, StoreError> {
+    let mut out = UploadListResult::default();
+    let max = q.max_uploads as usize;
+    let base = keys::bucket_prefix(bucket_id);
+    // Keys in `uploads` are `key 0x00 upload_id`; scan folds on the delimiter using the object
+    // key part. Start after the key marker (all of its uploads when no upload-id marker).
+    let start = q.key_marker.as_ref().map(|k| match &q.upload_id_marker {
+        Some(u) => format!("{k}\0{u}"),
+        None => format!("{k}\0\u{10FFFF}"),
+    });
+    let mut err = None;
+    list::scan(
+        store,
+        CF_UPLOADS,
+        &base,
+        &q.prefix,
+        q.delimiter.as_deref(),
+        start.as_deref(),
+        |item| {
+            if out.uploads.len() + out.common_prefixes.len() >= max {
+                out.truncated = true;
+                return Ok(false);
+            }
+            match item {
+                Item::Prefix(p) => {
+                    // A delimiter inside "key\0upload_id" can only fold the key part, except when the
+                    // delimiter occurs in the upload id, which ours never contain.
+                    out.next_key_marker = Some(p.clone());
+                    out.next_upload_id_marker = None;
+                    out.common_prefixes.push(p);
+                }
+                Item::Key(_, raw) => match codec::decode::<UploadInfo>(raw) {
+                    Ok(u) => {
+                        out.next_key_marker = Some(u.key.clone());
+                        out.next_upload_id_marker = Some(u.upload_id.clone());
+                        out.uploads.push(u);
+                    }
+                    Err(e) => {
+                        err = Some(e);
+                        return Ok(false);
+                    }
+                },
+            }
+            Ok(true)
+        },
+    )?;
+    if let Some(e) = err {
+        return Err(e.into());
+    }
+    Ok(out)
+}

@@ -1,0 +1,182 @@
+//! [`MetaStore`]: the RocksDB database holding the Raft log, the Raft state and the metadata
+//! state machine, one column family each. Column family names are constants here.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rocksdb::{
+    BoundColumnFamily, ColumnFamilyDescriptor, DBRawIteratorWithThreadMode, DBWithThreadMode,
+    MultiThreaded, Options, WriteBatch, WriteOptions,
+};
+use serde::de::DeserializeOwned;
+
+use super::codec;
+
+/// The database type.
+pub type Db = DBWithThreadMode<MultiThreaded>;
+
+/// Raft log entries, keyed by index.
+pub const CF_RAFT_LOG: &str = "raft_log";
+/// Raft vote, committed id, last purged id.
+pub const CF_RAFT_STATE: &str = "raft_state";
+/// State machine bookkeeping: last applied, membership, snapshot.
+pub const CF_SM_STATE: &str = "sm_state";
+/// Buckets by name.
+pub const CF_BUCKETS: &str = "buckets";
+/// Bucket names by id.
+pub const CF_BUCKET_IDS: &str = "bucket_ids";
+/// Current object versions.
+pub const CF_OBJECTS: &str = "objects";
+/// Multipart uploads.
+pub const CF_UPLOADS: &str = "uploads";
+/// Uploaded parts.
+pub const CF_PARTS: &str = "parts";
+/// Delete queue of blobs.
+pub const CF_GC: &str = "gc";
+
+/// Column families that make up the state machine (what a snapshot carries).
+pub const SM_DATA_CFS: [&str; 6] = [
+    CF_BUCKETS,
+    CF_BUCKET_IDS,
+    CF_OBJECTS,
+    CF_UPLOADS,
+    CF_PARTS,
+    CF_GC,
+];
+
+const ALL_CFS: [&str; 9] = [
+    CF_RAFT_LOG,
+    CF_RAFT_STATE,
+    CF_SM_STATE,
+    CF_BUCKETS,
+    CF_BUCKET_IDS,
+    CF_OBJECTS,
+    CF_UPLOADS,
+    CF_PARTS,
+    CF_GC,
+];
+
+/// Error from the metadata store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// RocksDB failed.
+    #[error("rocksdb: {0}")]
+    Rocks(#[from] rocksdb::Error),
+    /// A stored value did not decode.
+    #[error("decode: {0}")]
+    Codec(#[from] codec::CodecError),
+    /// A column family is missing (the database was opened with another layout).
+    #[error("missing column family {0}")]
+    MissingCf(&'static str),
+}
+
+impl From<StoreError> for coffer_proto::ProtoError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Codec(c) => coffer_proto::ProtoError::Corrupt(c.to_string()),
+            other => coffer_proto::ProtoError::Io(other.to_string()),
+        }
+    }
+}
+
+/// The metadata database, shared by the log store, the state machine and readers.
+#[derive(Clone)]
+pub struct MetaStore {
+    db: Arc<Db>,
+}
+
+impl MetaStore {
+    /// Open (or create) the database in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let mut opts = Options::default();
+        opts.create_if_missing(true);
+        opts.create_missing_column_families(true);
+        opts.set_max_background_jobs(2);
+        opts.set_keep_log_file_num(4);
+        // Bound memtable memory across all column families (RocksDB's default is 64 MiB per
+        // memtable per CF, two memtables each): the server's RSS target is ~200 MiB.
+        opts.set_db_write_buffer_size(48 << 20);
+        let cfs = ALL_CFS.iter().map(|name| {
+            let mut o = Options::default();
+            o.set_write_buffer_size(if *name == CF_RAFT_LOG {
+                16 << 20
+            } else {
+                8 << 20
+            });
+            ColumnFamilyDescriptor::new(*name, o)
+        });
+        let db = Db::open_cf_descriptors(&opts, dir, cfs)?;
+        Ok(MetaStore { db: Arc::new(db) })
+    }
+
+    /// The raw database.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// A column family handle.
+    pub fn cf(&self, name: &'static str) -> Result<Arc<BoundColumnFamily<'_>>, StoreError> {
+        self.db.cf_handle(name).ok_or(StoreError::MissingCf(name))
+    }
+
+    /// Read and decode one value.
+    pub fn get<T: DeserializeOwned>(
+        &self,
+        cf: &'static str,
+        key: &[u8],
+    ) -> Result<Option<T>, StoreError> {
+        match self.db.get_pinned_cf(&self.cf(cf)?, key)? {
+            Some(v) => Ok(Some(codec::decode(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Write a batch; `sync` makes it durable (fsync of the WAL) before returning.
+    pub fn write(&self, batch: WriteBatch, sync: bool) -> Result<(), StoreError> {
+        let mut wo = WriteOptions::default();
+        wo.set_sync(sync);
+        self.db.write_opt(batch, &wo)?;
+        Ok(())
+    }
+
+    /// A raw iterator over a column family.
+    pub fn raw_iter(
+        &self,
+        cf: &'static str,
+    ) -> Result<DBRawIteratorWithThreadMode<'_, Db>, StoreError> {
+        Ok(self.db.raw_iterator_cf(&self.cf(cf)?))
+    }
+
+    /// Whether any key in `cf` starts with `prefix`.
+    pub fn any_with_prefix(&self, cf: &'static str, prefix: &[u8]) -> Result<bool, StoreError> {
+        let mut it = self.raw_iter(cf)?;
+        it.seek(prefix);
+        let found = it.valid() && it.key().is_some_and(|k| k.starts_with(prefix));
+        it.status()?;
+        Ok(found)
+    }
+
+    /// All (key, decoded value) pairs with a prefix, in key order, at most `max`.
+    pub fn scan_prefix<T: DeserializeOwned>(
+        &self,
+        cf: &'static str,
+        prefix: &[u8],
+        max: usize,
+    ) -> Result<Vec<(Vec<u8>, T)>, StoreError> {
+        let mut out = Vec::new();
+        let mut it = self.raw_iter(cf)?;
+        it.seek(prefix);
+        while out.len() < max {
+            let (Some(k), Some(v)) = (it.key(), it.value()) else {
+                break;
+            };
+            if !k.starts_with(prefix) {
+                break;
+            }
+            out.push((k.to_vec(), codec::decode(v)?));
+            it.next();
+        }
+        it.status()?;
+        Ok(out)
+    }
+}

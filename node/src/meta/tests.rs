@@ -1,0 +1,375 @@
+//! Stories for the metadata state: commands applied in order, then queried, as the state
+//! machine would; listing with delimiters, markers and limits; preconditions; the delete queue.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use bytes::Bytes;
+use coffer_proto::meta::{MetaAnswer, MetaCommand, MetaOk, MetaQuery, WritePrecondition};
+use coffer_proto::types::*;
+use coffer_proto::ProtoError;
+
+use super::{apply, query, MetaStore};
+
+struct Sm {
+    _dir: tempfile::TempDir,
+    store: MetaStore,
+    index: u64,
+}
+
+impl Sm {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetaStore::open(dir.path()).unwrap();
+        Sm {
+            _dir: dir,
+            store,
+            index: 0,
+        }
+    }
+
+    fn run(&mut self, cmd: MetaCommand) -> Result<MetaOk, ProtoError> {
+        self.index += 1;
+        let a = apply::apply(&self.store, self.index, &cmd).unwrap();
+        self.store.write(a.batch, false).unwrap();
+        a.result
+    }
+
+    fn ask(&self, q: MetaQuery) -> MetaAnswer {
+        query::answer(&self.store, &q).unwrap()
+    }
+
+    fn bucket(&mut self, name: &str) -> u64 {
+        let r = self.run(MetaCommand::CreateBucket {
+            name: name.into(),
+            owner: "me".into(),
+            location: String::new(),
+            now_ms: 1,
+        });
+        match r.unwrap() {
+            MetaOk::Bucket(b) => b.id,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn put(&mut self, bucket_id: u64, key: &str, data: ObjectData) -> Result<MetaOk, ProtoError> {
+        self.run(MetaCommand::PutObject {
+            bucket_id,
+            version: version(key, data),
+            precondition: WritePrecondition::None,
+        })
+    }
+
+    fn list(
+        &self,
+        bucket_id: u64,
+        prefix: &str,
+        delimiter: Option<&str>,
+        start_after: Option<&str>,
+        max: u32,
+    ) -> ListResult {
+        let q = ListQuery {
+            prefix: prefix.into(),
+            delimiter: delimiter.map(Into::into),
+            start_after: start_after.map(Into::into),
+            max_keys: max,
+        };
+        match self.ask(MetaQuery::ListObjects {
+            bucket_id,
+            query: q,
+        }) {
+            MetaAnswer::Objects(r) => r,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn gc(&self) -> Vec<BlobRef> {
+        match self.ask(MetaQuery::PendingGc { max: 100 }) {
+            MetaAnswer::Gc(g) => g,
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+/// A plain object version (shared by other modules' tests).
+pub(crate) fn version(key: &str, data: ObjectData) -> ObjectVersion {
+    ObjectVersion {
+        key: key.into(),
+        version_id: NULL_VERSION.into(),
+        last_modified_ms: 5,
+        size: 1,
+        etag: "e".into(),
+        content: ContentHeaders::default(),
+        user_meta: vec![],
+        checksum: None,
+        parts: vec![],
+        storage_class: "STANDARD".into(),
+        delete_marker: false,
+        owner: "me".into(),
+        data,
+    }
+}
+
+fn inline() -> ObjectData {
+    ObjectData::Inline(Bytes::from_static(b"x"))
+}
+
+fn blob(n: u8) -> BlobRef {
+    BlobRef {
+        id: [n; 16],
+        size: 1,
+        layout: Layout {
+            k: 1,
+            m: 0,
+            stripe_size: 1 << 20,
+        },
+        placement: vec![ShardLoc { node: 1, drive: 0 }],
+    }
+}
+
+#[test]
+fn buckets_are_unique_and_must_be_empty_to_delete() {
+    let mut sm = Sm::new();
+    let id = sm.bucket("a");
+    assert_eq!(
+        sm.run(MetaCommand::CreateBucket {
+            name: "a".into(),
+            owner: "me".into(),
+            location: String::new(),
+            now_ms: 2
+        }),
+        Err(ProtoError::BucketAlreadyOwnedByYou)
+    );
+    assert_eq!(
+        sm.run(MetaCommand::CreateBucket {
+            name: "a".into(),
+            owner: "you".into(),
+            location: String::new(),
+            now_ms: 2
+        }),
+        Err(ProtoError::BucketAlreadyExists)
+    );
+    sm.put(id, "k", inline()).unwrap();
+    assert_eq!(
+        sm.run(MetaCommand::DeleteBucket { name: "a".into() }),
+        Err(ProtoError::BucketNotEmpty)
+    );
+    sm.run(MetaCommand::DeleteObjects {
+        bucket_id: id,
+        keys: vec!["k".into()],
+    })
+    .unwrap();
+    sm.run(MetaCommand::DeleteBucket { name: "a".into() })
+        .unwrap();
+    assert_eq!(sm.put(id, "k", inline()), Err(ProtoError::NoSuchBucket));
+}
+
+#[test]
+fn listing_folds_prefixes_and_pages() {
+    let mut sm = Sm::new();
+    let other = sm.bucket("other");
+    let id = sm.bucket("b");
+    for k in ["a", "b/1", "b/2", "b/3/x", "c", "c/d", "d"] {
+        sm.put(id, k, inline()).unwrap();
+    }
+    sm.put(other, "a-in-other", inline()).unwrap();
+    let keys = |r: &ListResult| r.entries.iter().map(|e| e.key.clone()).collect::<Vec<_>>();
+
+    let r = sm.list(id, "", Some("/"), None, 1000);
+    assert_eq!(keys(&r), ["a", "c", "d"]);
+    assert_eq!(r.common_prefixes, ["b/", "c/"]);
+    assert!(!r.truncated);
+
+    let r = sm.list(id, "b/", Some("/"), None, 1000);
+    assert_eq!(keys(&r), ["b/1", "b/2"]);
+    assert_eq!(r.common_prefixes, ["b/3/"]);
+
+    // Pages of two, resuming after the marker each time, visit everything exactly once.
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let r = sm.list(id, "", Some("/"), after.as_deref(), 2);
+        seen.extend(keys(&r));
+        seen.extend(r.common_prefixes.clone());
+        if !r.truncated {
+            break;
+        }
+        after = r.next_marker.clone();
+    }
+    assert_eq!(seen, ["a", "b/", "c", "c/", "d"]);
+
+    let r = sm.list(id, "", None, Some("b/2"), 1000);
+    assert_eq!(keys(&r), ["b/3/x", "c", "c/d", "d"]);
+    assert_eq!(sm.list(id, "zzz", None, None, 1000).entries.len(), 0);
+}
+
+#[test]
+fn preconditions_and_the_delete_queue() {
+    let mut sm = Sm::new();
+    let id = sm.bucket("b");
+    sm.put(id, "k", ObjectData::Blobs(vec![blob(1)])).unwrap();
+    // A refused conditional write queues the blob it brought; the old one stays live.
+    let r = sm.run(MetaCommand::PutObject {
+        bucket_id: id,
+        version: version("k", ObjectData::Blobs(vec![blob(2)])),
+        precondition: WritePrecondition::MustNotExist,
+    });
+    assert_eq!(r, Err(ProtoError::PreconditionFailed));
+    assert_eq!(sm.gc().iter().map(|b| b.id[0]).collect::<Vec<_>>(), [2]);
+    // If-Match on the right ETag replaces it and queues the replaced blob.
+    sm.run(MetaCommand::PutObject {
+        bucket_id: id,
+        version: version("k", ObjectData::Blobs(vec![blob(3)])),
+        precondition: WritePrecondition::EtagMatches("\"e\"".into()),
+    })
+    .unwrap();
+    assert_eq!(sm.gc().iter().map(|b| b.id[0]).collect::<Vec<_>>(), [1, 2]);
+    sm.run(MetaCommand::GcDone {
+        blob_ids: vec![[1; 16], [2; 16]],
+    })
+    .unwrap();
+    assert!(sm.gc().is_empty());
+    let r = sm.run(MetaCommand::PutObject {
+        bucket_id: id,
+        version: version("nope", inline()),
+        precondition: WritePrecondition::EtagMatches("e".into()),
+    });
+    assert_eq!(r, Err(ProtoError::NoSuchKey));
+}
+
+#[test]
+fn multipart_complete_keeps_chosen_parts_and_drops_the_rest() {
+    let mut sm = Sm::new();
+    let id = sm.bucket("b");
+    let up = UploadInfo {
+        key: "k".into(),
+        upload_id: "u".into(),
+        initiated_ms: 1,
+        content: ContentHeaders::default(),
+        user_meta: vec![],
+        checksum_algorithm: None,
+        checksum_type: None,
+        storage_class: "STANDARD".into(),
+        owner: "me".into(),
+    };
+    sm.run(MetaCommand::CreateUpload {
+        bucket_id: id,
+        upload: up,
+    })
+    .unwrap();
+    for n in 1..=3u8 {
+        let part = PartInfo {
+            number: u32::from(n),
+            last_modified_ms: 1,
+            size: 1,
+            etag: "e".into(),
+            checksum: None,
+            blob: blob(n),
+        };
+        sm.run(MetaCommand::PutPart {
+            bucket_id: id,
+            key: "k".into(),
+            upload_id: "u".into(),
+            part,
+        })
+        .unwrap();
+    }
+    let parts = vec![
+        coffer_proto::meta::CompletePart {
+            number: 1,
+            blob_id: [1; 16],
+        },
+        coffer_proto::meta::CompletePart {
+            number: 3,
+            blob_id: [3; 16],
+        },
+    ];
+    let wrong = vec![coffer_proto::meta::CompletePart {
+        number: 2,
+        blob_id: [9; 16],
+    }];
+    let done = |parts| MetaCommand::CompleteUpload {
+        bucket_id: id,
+        upload_id: "u".into(),
+        parts,
+        version: version("k", ObjectData::Blobs(vec![])),
+        precondition: WritePrecondition::None,
+    };
+    assert_eq!(sm.run(done(wrong)), Err(ProtoError::InvalidPart(2)));
+    sm.run(done(parts.clone())).unwrap();
+    match sm.ask(MetaQuery::GetObject {
+        bucket_id: id,
+        key: "k".into(),
+    }) {
+        MetaAnswer::Object(Some(v)) => assert_eq!(
+            v.data.blobs().iter().map(|b| b.id[0]).collect::<Vec<_>>(),
+            [1, 3]
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(sm.gc().iter().map(|b| b.id[0]).collect::<Vec<_>>(), [2]);
+    assert_eq!(sm.run(done(parts)), Err(ProtoError::NoSuchUpload));
+}
+
+#[test]
+fn listing_a_level_never_walks_the_bucket() {
+    let mut sm = Sm::new();
+    let id = sm.bucket("big");
+    // 100 "directories" of 200 keys each: 20,000 keys, written in batches for speed.
+    let mut batch = rocksdb::WriteBatch::default();
+    let cf = sm.store.cf(super::store::CF_OBJECTS).unwrap();
+    for d in 0..100 {
+        for k in 0..200 {
+            let key = format!("dir{d:03}/file{k:04}");
+            batch.put_cf(
+                &cf,
+                super::keys::object(id, &key),
+                super::codec::encode(&version(&key, inline())),
+            );
+        }
+    }
+    drop(cf);
+    sm.store.write(batch, false).unwrap();
+    let base = super::keys::bucket_prefix(id);
+    let mut prefixes = 0;
+    let stepped = super::list::scan(
+        &sm.store,
+        super::store::CF_OBJECTS,
+        &base,
+        "",
+        Some("/"),
+        None,
+        |item| {
+            if let super::list::Item::Prefix(_) = item {
+                prefixes += 1;
+            }
+            Ok(true)
+        },
+    )
+    .unwrap();
+    assert_eq!(prefixes, 100);
+    assert!(
+        (100..=101).contains(&stepped),
+        "folding 100 prefixes stepped on {stepped} keys"
+    );
+    // One directory: its 200 keys and the first key after it, nothing else.
+    let stepped = super::list::scan(
+        &sm.store,
+        super::store::CF_OBJECTS,
+        &base,
+        "dir050/",
+        None,
+        None,
+        |_| Ok(true),
+    )
+    .unwrap();
+    assert!(
+        (200..=201).contains(&stepped),
+        "listing one prefix stepped on {stepped} keys"
+    );
+    // A page of 10 after a marker deep in the bucket.
+    let r = sm.list(id, "", None, Some("dir099/file0100"), 10);
+    assert_eq!(
+        r.entries.first().map(|e| e.key.as_str()),
+        Some("dir099/file0101")
+    );
+}

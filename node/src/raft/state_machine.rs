@@ -1,0 +1,362 @@
+//! The metadata state machine over RocksDB. Each log entry is applied as one `WriteBatch`
+//! carrying both its data changes and the new last-applied log id, so a crash can never leave
+//! the two out of step. Snapshots stream a consistent RocksDB snapshot of the data column
+//! families into a file, so building one needs memory for one record at a time.
+//!
+//! # Snapshot file format (`<snapshot dir>/current.snap`, replaced by atomic rename)
+//! ```text
+//! "CFSN" | version u8 = 1 | meta_len u32 LE | SnapshotMeta (versioned codec)
+//! records: cf index u8 | key_len u32 LE | key | value_len u32 LE | value
+//! ```
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use coffer_proto::meta::MetaOk;
+use openraft::storage::{RaftStateMachine, Snapshot};
+use openraft::{
+    BasicNode, Entry, EntryPayload, LogId, OptionalSend, RaftSnapshotBuilder, SnapshotMeta,
+    StorageError, StorageIOError, StoredMembership,
+};
+use rocksdb::WriteBatch;
+
+use super::{io_err, MetaResult, NodeId, TypeConfig};
+use crate::meta::apply;
+use crate::meta::codec::{decode, encode};
+use crate::meta::store::{MetaStore, CF_SM_STATE, SM_DATA_CFS};
+
+const KEY_APPLIED: &[u8] = b"last_applied";
+const KEY_MEMBERSHIP: &[u8] = b"membership";
+const SNAP_MAGIC: &[u8; 4] = b"CFSN";
+const SNAP_VERSION: u8 = 1;
+const CURRENT: &str = "current.snap";
+
+type SResult<T> = Result<T, StorageError<NodeId>>;
+type Membership = StoredMembership<NodeId, BasicNode>;
+type Meta = SnapshotMeta<NodeId, BasicNode>;
+
+fn sm_read(e: impl std::fmt::Display) -> StorageError<NodeId> {
+    StorageIOError::read_state_machine(&io_err(e)).into()
+}
+fn sm_write(e: impl std::fmt::Display) -> StorageError<NodeId> {
+    StorageIOError::write_state_machine(&io_err(e)).into()
+}
+fn snap_err(e: impl std::fmt::Display) -> StorageError<NodeId> {
+    StorageIOError::write_snapshot(None, &io_err(e)).into()
+}
+
+/// The state machine (cheap to clone).
+#[derive(Clone)]
+pub struct StateMachine {
+    store: MetaStore,
+    snap_dir: PathBuf,
+}
+
+fn write_u32(w: &mut impl Write, n: usize) -> std::io::Result<()> {
+    let n = u32::try_from(n).map_err(std::io::Error::other)?;
+    w.write_all(&n.to_le_bytes())
+}
+
+fn read_u32(r: &mut impl Read) -> std::io::Result<usize> {
+    let mut b = [0u8; 4];
+    r.read_exact(&mut b)?;
+    Ok(u32::from_le_bytes(b) as usize)
+}
+
+fn read_exact_vec(r: &mut impl Read, n: usize) -> std::io::Result<Vec<u8>> {
+    let mut v = vec![0u8; n];
+    r.read_exact(&mut v)?;
+    Ok(v)
+}
+
+/// Read a snapshot file's header; the reader is left at the first record.
+fn read_header(r: &mut impl Read) -> std::io::Result<Meta> {
+    let mut magic = [0u8; 5];
+    r.read_exact(&mut magic)?;
+    if &magic[..4] != SNAP_MAGIC || magic[4] != SNAP_VERSION {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "not a coffer snapshot",
+        ));
+    }
+    let len = read_u32(r)?;
+    let meta = read_exact_vec(r, len)?;
+    decode(&meta).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+impl StateMachine {
+    /// A state machine over `store`, keeping snapshot files in `snap_dir`.
+    pub fn new(store: MetaStore, snap_dir: PathBuf) -> std::io::Result<Self> {
+        std::fs::create_dir_all(&snap_dir)?;
+        // Leftovers of interrupted builds or transfers.
+        for e in std::fs::read_dir(&snap_dir)?.flatten() {
+            if e.path().extension().is_some_and(|x| x == "tmp") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+        Ok(StateMachine { store, snap_dir })
+    }
+
+    fn applied(&self) -> SResult<(Option<LogId<NodeId>>, Membership)> {
+        let applied = self
+            .store
+            .get::<LogId<NodeId>>(CF_SM_STATE, KEY_APPLIED)
+            .map_err(sm_read)?;
+        let membership = self
+            .store
+            .get::<Membership>(CF_SM_STATE, KEY_MEMBERSHIP)
+            .map_err(sm_read)?
+            .unwrap_or_default();
+        Ok((applied, membership))
+    }
+
+    fn apply_one(&self, entry: &Entry<TypeConfig>) -> SResult<MetaResult> {
+        let sm_cf = self.store.cf(CF_SM_STATE).map_err(sm_write)?;
+        let (mut batch, result) = match &entry.payload {
+            EntryPayload::Blank => (WriteBatch::default(), Ok(MetaOk::Done)),
+            EntryPayload::Normal(cmd) => {
+                let a = apply::apply(&self.store, entry.log_id.index, cmd).map_err(|e| {
+                    StorageError::from(StorageIOError::apply(entry.log_id, &io_err(e)))
+                })?;
+                (a.batch, a.result)
+            }
+            EntryPayload::Membership(m) => {
+                let mut b = WriteBatch::default();
+                b.put_cf(
+                    &sm_cf,
+                    KEY_MEMBERSHIP,
+                    encode(&Membership::new(Some(entry.log_id), m.clone())),
+                );
+                (b, Ok(MetaOk::Done))
+            }
+        };
+        batch.put_cf(&sm_cf, KEY_APPLIED, encode(&entry.log_id));
+        drop(sm_cf);
+        // Not synced: the Raft log is, and entries after last_applied are replayed on restart.
+        self.store.write(batch, false).map_err(sm_write)?;
+        Ok(result)
+    }
+
+    /// Stream a consistent snapshot into `current.snap` (blocking).
+    fn build(&self) -> SResult<Meta> {
+        // Everything applied so far must be on disk before logs it covers may be purged.
+        self.store.db().flush_wal(true).map_err(sm_read)?;
+        let snap = self.store.db().snapshot();
+        let sm_cf = self.store.cf(CF_SM_STATE).map_err(sm_read)?;
+        let applied: Option<LogId<NodeId>> = snap
+            .get_cf(&sm_cf, KEY_APPLIED)
+            .map_err(sm_read)?
+            .map(|v| decode(&v))
+            .transpose()
+            .map_err(sm_read)?;
+        let membership: Membership = snap
+            .get_cf(&sm_cf, KEY_MEMBERSHIP)
+            .map_err(sm_read)?
+            .map(|v| decode(&v))
+            .transpose()
+            .map_err(sm_read)?
+            .unwrap_or_default();
+        drop(sm_cf);
+        let id = match applied {
+            Some(l) => format!(
+                "{}-{}-{:08x}",
+                l.leader_id.term,
+                l.index,
+                rand::random::<u32>()
+            ),
+            None => format!("empty-{:08x}", rand::random::<u32>()),
+        };
+        let meta = Meta {
+            last_log_id: applied,
+            last_membership: membership,
+            snapshot_id: id,
+        };
+        let tmp = self
+            .snap_dir
+            .join(format!("build-{:08x}.tmp", rand::random::<u32>()));
+        let file = File::create(&tmp).map_err(snap_err)?;
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        let header = encode(&meta);
+        (|| -> std::io::Result<()> {
+            w.write_all(SNAP_MAGIC)?;
+            w.write_all(&[SNAP_VERSION])?;
+            write_u32(&mut w, header.len())?;
+            w.write_all(&header)
+        })()
+        .map_err(snap_err)?;
+        for (i, name) in SM_DATA_CFS.iter().enumerate() {
+            let cf = self.store.cf(name).map_err(sm_read)?;
+            let mut it = snap.raw_iterator_cf(&cf);
+            it.seek_to_first();
+            while let (Some(k), Some(v)) = (it.key(), it.value()) {
+                (|| -> std::io::Result<()> {
+                    w.write_all(&[i as u8])?;
+                    write_u32(&mut w, k.len())?;
+                    w.write_all(k)?;
+                    write_u32(&mut w, v.len())?;
+                    w.write_all(v)
+                })()
+                .map_err(snap_err)?;
+                it.next();
+            }
+            it.status().map_err(sm_read)?;
+        }
+        let file = w.into_inner().map_err(|e| snap_err(e.error()))?;
+        file.sync_all().map_err(snap_err)?;
+        std::fs::rename(&tmp, self.snap_dir.join(CURRENT)).map_err(snap_err)?;
+        sync_dir(&self.snap_dir).map_err(snap_err)?;
+        Ok(meta)
+    }
+
+    fn open_current(&self) -> SResult<Option<(Meta, File)>> {
+        let path = self.snap_dir.join(CURRENT);
+        let mut f = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(sm_read(e)),
+        };
+        let meta = read_header(&mut BufReader::new(&mut f)).map_err(sm_read)?;
+        let f = File::open(&path).map_err(sm_read)?;
+        Ok(Some((meta, f)))
+    }
+
+    /// Replace the state with a snapshot's (blocking). The whole install is one write batch,
+    /// so a crash leaves either the old state or the new one.
+    fn install(&self, meta: &Meta, data: Vec<u8>) -> SResult<()> {
+        let mut r = &data[..];
+        read_header(&mut r).map_err(snap_err)?;
+        let mut cfs = Vec::new();
+        for name in SM_DATA_CFS {
+            cfs.push(self.store.cf(name).map_err(sm_write)?);
+        }
+        let mut b = WriteBatch::default();
+        for cf in &cfs {
+            // Wipe the whole column family (keys are at most a few KiB; 0xff.. bounds them).
+            b.delete_range_cf(cf, Vec::<u8>::new(), vec![0xffu8; 4096]);
+        }
+        while !r.is_empty() {
+            let rec = (|| -> std::io::Result<(u8, Vec<u8>, Vec<u8>)> {
+                let mut i = [0u8; 1];
+                r.read_exact(&mut i)?;
+                let kl = read_u32(&mut r)?;
+                let k = read_exact_vec(&mut r, kl)?;
+                let vl = read_u32(&mut r)?;
+                let v = read_exact_vec(&mut r, vl)?;
+                Ok((i[0], k, v))
+            })()
+            .map_err(snap_err)?;
+            let cf = cfs
+                .get(rec.0 as usize)
+                .ok_or_else(|| snap_err("bad snapshot column family"))?;
+            b.put_cf(cf, rec.1, rec.2);
+        }
+        let sm_cf = self.store.cf(CF_SM_STATE).map_err(sm_write)?;
+        match &meta.last_log_id {
+            Some(l) => b.put_cf(&sm_cf, KEY_APPLIED, encode(l)),
+            None => b.delete_cf(&sm_cf, KEY_APPLIED),
+        }
+        b.put_cf(&sm_cf, KEY_MEMBERSHIP, encode(&meta.last_membership));
+        drop(sm_cf);
+        drop(cfs);
+        self.store.write(b, true).map_err(sm_write)?;
+        // Keep it as the current snapshot.
+        let tmp = self
+            .snap_dir
+            .join(format!("install-{:08x}.tmp", rand::random::<u32>()));
+        std::fs::write(&tmp, &data).map_err(snap_err)?;
+        File::open(&tmp)
+            .and_then(|f| f.sync_all())
+            .map_err(snap_err)?;
+        std::fs::rename(&tmp, self.snap_dir.join(CURRENT)).map_err(snap_err)?;
+        sync_dir(&self.snap_dir).map_err(snap_err)
+    }
+}
+
+fn join_err(e: tokio::task::JoinError) -> StorageError<NodeId> {
+    sm_read(e)
+}
+
+impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
+    async fn build_snapshot(&mut self) -> SResult<Snapshot<TypeConfig>> {
+        let sm = self.clone();
+        tokio::task::spawn_blocking(move || {
+            sm.build()?;
+            sm.open_current()
+        })
+        .await
+        .map_err(join_err)??
+        .map(|(meta, f)| Snapshot {
+            meta,
+            snapshot: Box::new(tokio::fs::File::from_std(f)),
+        })
+        .ok_or_else(|| snap_err("snapshot vanished after it was built"))
+    }
+}
+
+impl RaftStateMachine<TypeConfig> for StateMachine {
+    type SnapshotBuilder = Self;
+
+    async fn applied_state(&mut self) -> SResult<(Option<LogId<NodeId>>, Membership)> {
+        self.applied()
+    }
+
+    async fn apply<I>(&mut self, entries: I) -> SResult<Vec<MetaResult>>
+    where
+        I: IntoIterator<Item = Entry<TypeConfig>> + OptionalSend,
+        I::IntoIter: OptionalSend,
+    {
+        entries.into_iter().map(|e| self.apply_one(&e)).collect()
+    }
+
+    async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
+        self.clone()
+    }
+
+    async fn begin_receiving_snapshot(&mut self) -> SResult<Box<tokio::fs::File>> {
+        let path = self
+            .snap_dir
+            .join(format!("recv-{:08x}.tmp", rand::random::<u32>()));
+        let f = tokio::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .await
+            .map_err(snap_err)?;
+        Ok(Box::new(f))
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        meta: &Meta,
+        snapshot: Box<tokio::fs::File>,
+    ) -> SResult<()> {
+        use tokio::io::{AsyncReadExt, AsyncSeekExt};
+        let mut f = *snapshot;
+        f.seek(std::io::SeekFrom::Start(0))
+            .await
+            .map_err(snap_err)?;
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).await.map_err(snap_err)?;
+        let (sm, meta) = (self.clone(), meta.clone());
+        tokio::task::spawn_blocking(move || sm.install(&meta, data))
+            .await
+            .map_err(join_err)?
+    }
+
+    async fn get_current_snapshot(&mut self) -> SResult<Option<Snapshot<TypeConfig>>> {
+        let sm = self.clone();
+        let cur = tokio::task::spawn_blocking(move || sm.open_current())
+            .await
+            .map_err(join_err)??;
+        Ok(cur.map(|(meta, f)| Snapshot {
+            meta,
+            snapshot: Box::new(tokio::fs::File::from_std(f)),
+        }))
+    }
+}

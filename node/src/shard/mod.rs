@@ -1,0 +1,221 @@
+//! Drives and shard files. A shard file holds one shard of one blob: a fixed header, then one
+//! `[crc32c][block]` record per stripe. Files are named by blob id and shard index under a
+//! two-level fan-out directory; object keys never become paths.
+//!
+//! # Format
+//! ```text
+//! header (32 bytes): "CFSH" | version:u8=1 | k:u8 | m:u8 | shard:u8 | block_size:u32 LE |
+//!                    stripe_size:u32 LE | blob id:[16]
+//! record i:          crc32c(block):u32 LE | block (block_size bytes; the last may be shorter)
+//! ```
+//! This module does blocking I/O; callers run it on the blocking pool.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use coffer_proto::types::{Layout, ShardLoc};
+
+/// Bytes of the shard file header.
+pub const HEADER_LEN: u64 = 32;
+const MAGIC: &[u8; 4] = b"CFSH";
+const FORMAT_VERSION: u8 = 1;
+
+/// One drive: a directory this node stores shards in.
+#[derive(Debug, Clone)]
+pub struct Drive {
+    /// Index among this node's drives.
+    pub index: u32,
+    /// Root directory.
+    pub root: PathBuf,
+}
+
+impl Drive {
+    /// Path of shard `shard` of blob `id_hex`.
+    pub fn shard_path(&self, id_hex: &str, shard: usize) -> PathBuf {
+        let a = id_hex.get(0..2).unwrap_or("00");
+        let b = id_hex.get(2..4).unwrap_or("00");
+        self.root
+            .join("shards")
+            .join(a)
+            .join(b)
+            .join(format!("{id_hex}.{shard}"))
+    }
+}
+
+/// This node's drives.
+#[derive(Debug, Clone)]
+pub struct Drives {
+    /// Node id.
+    pub node: u64,
+    /// The drives.
+    pub drives: Vec<Drive>,
+}
+
+impl Drives {
+    /// Drives at the given roots (created if missing).
+    pub fn open(node: u64, roots: &[PathBuf]) -> std::io::Result<Self> {
+        let mut drives = Vec::new();
+        for (i, root) in roots.iter().enumerate() {
+            fs::create_dir_all(root.join("shards"))?;
+            let index = u32::try_from(i).map_err(std::io::Error::other)?;
+            drives.push(Drive {
+                index,
+                root: root.clone(),
+            });
+        }
+        Ok(Drives { node, drives })
+    }
+
+    /// Every drive as a placement candidate.
+    pub fn locations(&self) -> Vec<ShardLoc> {
+        self.drives
+            .iter()
+            .map(|d| ShardLoc {
+                node: self.node,
+                drive: d.index,
+            })
+            .collect()
+    }
+
+    /// The local drive for a location (None if it is another node's).
+    pub fn local(&self, loc: &ShardLoc) -> Option<&Drive> {
+        if loc.node != self.node {
+            return None;
+        }
+        self.drives.iter().find(|d| d.index == loc.drive)
+    }
+}
+
+fn header(layout: &Layout, shard: usize, id: &[u8; 16]) -> [u8; HEADER_LEN as usize] {
+    let mut h = [0u8; HEADER_LEN as usize];
+    h[0..4].copy_from_slice(MAGIC);
+    h[4] = FORMAT_VERSION;
+    h[5] = layout.k;
+    h[6] = layout.m;
+    h[7] = u8::try_from(shard).unwrap_or(u8::MAX);
+    h[8..12].copy_from_slice(
+        &u32::try_from(layout.block_size())
+            .unwrap_or(u32::MAX)
+            .to_le_bytes(),
+    );
+    h[12..16].copy_from_slice(&layout.stripe_size.to_le_bytes());
+    h[16..32].copy_from_slice(id);
+    h
+}
+
+/// A shard file being written.
+pub struct ShardWriter {
+    path: PathBuf,
+    file: File,
+}
+
+impl ShardWriter {
+    /// Create the file and write its header.
+    pub fn create(
+        path: PathBuf,
+        layout: &Layout,
+        shard: usize,
+        id: &[u8; 16],
+    ) -> std::io::Result<Self> {
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir)?;
+        }
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        file.write_all(&header(layout, shard, id))?;
+        Ok(ShardWriter { path, file })
+    }
+
+    /// Append one `[crc][block]` record.
+    pub fn append(&mut self, record: &[u8]) -> std::io::Result<()> {
+        self.file.write_all(record)
+    }
+
+    /// Make the file and its directory entry durable.
+    pub fn sync(&self) -> std::io::Result<()> {
+        self.file.sync_data()?;
+        if let Some(dir) = self.path.parent() {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// A shard file being read.
+pub struct ShardReader {
+    file: File,
+    block_size: u64,
+}
+
+impl ShardReader {
+    /// Open a shard file, checking its header against what the metadata says.
+    pub fn open(
+        path: &Path,
+        layout: &Layout,
+        shard: usize,
+        id: &[u8; 16],
+    ) -> std::io::Result<Self> {
+        let file = File::open(path)?;
+        let mut h = [0u8; HEADER_LEN as usize];
+        file.read_exact_at(&mut h, 0)?;
+        if h != header(layout, shard, id) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "shard header mismatch",
+            ));
+        }
+        Ok(ShardReader {
+            file,
+            block_size: layout.block_size(),
+        })
+    }
+
+    /// Read record `stripe` (`[crc][block]`, `block_len` bytes of block).
+    pub fn read_record(&self, stripe: u64, block_len: usize) -> std::io::Result<Vec<u8>> {
+        let mut buf = vec![0u8; crate::erasure::CRC_LEN + block_len];
+        let off = HEADER_LEN + stripe * (crate::erasure::CRC_LEN as u64 + self.block_size);
+        self.file.read_exact_at(&mut buf, off)?;
+        Ok(buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn header_is_checked_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let drive = Drive {
+            index: 0,
+            root: dir.path().to_path_buf(),
+        };
+        let layout = Layout {
+            k: 2,
+            m: 1,
+            stripe_size: 1024,
+        };
+        let id = [3u8; 16];
+        let p = drive.shard_path("0303", 1);
+        let mut w = ShardWriter::create(p.clone(), &layout, 1, &id).unwrap();
+        w.append(&[0u8; 4 + 512]).unwrap();
+        w.sync().unwrap();
+        assert!(ShardReader::open(&p, &layout, 1, &id).is_ok());
+        assert!(ShardReader::open(&p, &layout, 0, &id).is_err());
+        assert!(ShardReader::open(&p, &layout, 1, &[4u8; 16]).is_err());
+        assert!(
+            ShardWriter::create(p, &layout, 1, &id).is_err(),
+            "never overwrite a shard"
+        );
+    }
+}

@@ -1,0 +1,264 @@
+//! Framing for the internal RPC: every message is a `u32` big-endian length followed by a
+//! bincode-encoded [`Frame`]. A connection starts with a challenge-response handshake proving
+//! both sides hold the cluster secret, so nothing outside the cluster can read or write data.
+//!
+//! # Format
+//! ```text
+//! server -> client   Hello { version, nonce[32] }
+//! client -> server   Auth  { version, mac = HMAC-SHA256(secret, "coffer-rpc-v1" || nonce) }
+//! server -> client   Welcome            (or the connection is closed)
+//! then request/response exchanges: Req(..) [Data.. End] -> Resp(..) [Data.. End]
+//! ```
+
+use bytes::Bytes;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::error::ProtoError;
+use crate::meta::{MetaAnswer, MetaCommand, MetaOk, MetaQuery};
+use crate::types::BlobRef;
+use crate::PROTOCOL_VERSION;
+
+/// Largest frame accepted (data frames carry at most one stripe).
+pub const MAX_FRAME: usize = 64 << 20;
+
+/// A Raft message kind (payloads are opaque openraft-encoded bytes owned by the node crate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RaftOp {
+    /// AppendEntries.
+    AppendEntries,
+    /// Vote.
+    Vote,
+    /// InstallSnapshot.
+    InstallSnapshot,
+}
+
+/// A request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Request {
+    /// [`crate::ClusterApi::meta_write`].
+    MetaWrite(Box<MetaCommand>),
+    /// [`crate::ClusterApi::meta_read`].
+    MetaRead(MetaQuery),
+    /// [`crate::ClusterApi::put_blob`]; the body follows as `Data` frames and `End`.
+    PutBlob,
+    /// [`crate::ClusterApi::get_blob`].
+    GetBlob {
+        /// The blob.
+        blob: BlobRef,
+        /// First byte.
+        start: u64,
+        /// One past the last byte.
+        end: u64,
+    },
+    /// [`crate::ClusterApi::delete_blob`].
+    DeleteBlob(BlobRef),
+    /// A Raft message between nodes.
+    Raft {
+        /// Kind.
+        op: RaftOp,
+        /// Encoded openraft request.
+        payload: Vec<u8>,
+    },
+}
+
+/// A response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Response {
+    /// Result of a meta write.
+    MetaOk(MetaOk),
+    /// Result of a meta read.
+    Answer(MetaAnswer),
+    /// Result of a blob write.
+    Blob(BlobRef),
+    /// A byte stream follows (`Data` frames then `End`, or `Abort`).
+    Stream,
+    /// Done, nothing to return.
+    Done,
+    /// Encoded openraft response.
+    Raft(Vec<u8>),
+    /// The request failed.
+    Err(ProtoError),
+}
+
+/// One frame on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Frame {
+    /// Handshake challenge.
+    Hello {
+        /// Server protocol version.
+        version: u32,
+        /// Random challenge.
+        nonce: [u8; 32],
+    },
+    /// Handshake answer.
+    Auth {
+        /// Client protocol version.
+        version: u32,
+        /// HMAC of the nonce under the cluster secret.
+        mac: Vec<u8>,
+    },
+    /// Handshake accepted.
+    Welcome,
+    /// A request.
+    Req(Request),
+    /// A response.
+    Resp(Response),
+    /// A chunk of a byte stream.
+    Data(Bytes),
+    /// End of a byte stream.
+    End,
+    /// A byte stream failed.
+    Abort(ProtoError),
+}
+
+/// Write one frame.
+pub async fn write_frame<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    frame: &Frame,
+) -> Result<(), ProtoError> {
+    let body = bincode::serialize(frame).map_err(|e| ProtoError::Protocol(e.to_string()))?;
+    let len =
+        u32::try_from(body.len()).map_err(|_| ProtoError::Protocol("frame too large".into()))?;
+    let mut buf = Vec::with_capacity(4 + body.len());
+    buf.extend_from_slice(&len.to_be_bytes());
+    buf.extend_from_slice(&body);
+    w.write_all(&buf).await?;
+    Ok(())
+}
+
+/// Read one frame; `Ok(None)` at a clean end of stream.
+pub async fn read_frame<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<Frame>, ProtoError> {
+    let mut len = [0u8; 4];
+    match r.read_exact(&mut len).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    let len = u32::from_be_bytes(len) as usize;
+    if len > MAX_FRAME {
+        return Err(ProtoError::Protocol(format!("frame of {len} bytes")));
+    }
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body).await?;
+    bincode::deserialize(&body)
+        .map(Some)
+        .map_err(|e| ProtoError::Protocol(e.to_string()))
+}
+
+/// Read a frame that must be present.
+pub async fn expect_frame<R: AsyncRead + Unpin>(r: &mut R) -> Result<Frame, ProtoError> {
+    read_frame(r)
+        .await?
+        .ok_or_else(|| ProtoError::Protocol("connection closed".into()))
+}
+
+fn mac(secret: &[u8], nonce: &[u8; 32]) -> Result<Hmac<Sha256>, ProtoError> {
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(secret)
+        .map_err(|_| ProtoError::Internal("bad secret length".into()))?;
+    m.update(b"coffer-rpc-v1");
+    m.update(nonce);
+    Ok(m)
+}
+
+/// Server side of the handshake: succeeds only if the client proved the secret.
+pub async fn accept_handshake<S: AsyncRead + AsyncWrite + Unpin>(
+    s: &mut S,
+    secret: &[u8],
+) -> Result<(), ProtoError> {
+    let nonce: [u8; 32] = rand::random();
+    write_frame(
+        s,
+        &Frame::Hello {
+            version: PROTOCOL_VERSION,
+            nonce,
+        },
+    )
+    .await?;
+    match expect_frame(s).await? {
+        Frame::Auth { version, mac: got } => {
+            if version != PROTOCOL_VERSION {
+                return Err(ProtoError::Protocol(format!(
+                    "peer protocol version {version}"
+                )));
+            }
+            // verify_slice compares in constant time.
+            mac(secret, &nonce)?
+                .verify_slice(&got)
+                .map_err(|_| ProtoError::Unauthorized)?;
+            write_frame(s, &Frame::Welcome).await
+        }
+        _ => Err(ProtoError::Protocol("expected Auth".into())),
+    }
+}
+
+/// Client side of the handshake.
+pub async fn client_handshake<S: AsyncRead + AsyncWrite + Unpin>(
+    s: &mut S,
+    secret: &[u8],
+) -> Result<(), ProtoError> {
+    let nonce = match expect_frame(s).await? {
+        Frame::Hello { version, nonce } if version == PROTOCOL_VERSION => nonce,
+        Frame::Hello { version, .. } => {
+            return Err(ProtoError::Protocol(format!(
+                "peer protocol version {version}"
+            )))
+        }
+        _ => return Err(ProtoError::Protocol("expected Hello".into())),
+    };
+    let tag = mac(secret, &nonce)?.finalize().into_bytes().to_vec();
+    write_frame(
+        s,
+        &Frame::Auth {
+            version: PROTOCOL_VERSION,
+            mac: tag,
+        },
+    )
+    .await?;
+    match read_frame(s).await? {
+        Some(Frame::Welcome) => Ok(()),
+        _ => Err(ProtoError::Unauthorized),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[tokio::test]
+    async fn frames_round_trip() {
+        let (mut a, mut b) = tokio::io::duplex(1 << 16);
+        let f = Frame::Data(Bytes::from_static(b"hello"));
+        write_frame(&mut a, &f).await.unwrap();
+        write_frame(&mut a, &Frame::End).await.unwrap();
+        assert_eq!(read_frame(&mut b).await.unwrap(), Some(f));
+        assert_eq!(read_frame(&mut b).await.unwrap(), Some(Frame::End));
+        drop(a);
+        assert_eq!(read_frame(&mut b).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn handshake_accepts_the_secret_and_refuses_others() {
+        for (client_secret, ok) in [(&b"s3cret"[..], true), (&b"wrong"[..], false)] {
+            let (mut a, mut b) = tokio::io::duplex(1 << 16);
+            let server = tokio::spawn(async move { accept_handshake(&mut a, b"s3cret").await });
+            let client = client_handshake(&mut b, client_secret).await;
+            let server = server.await.unwrap();
+            assert_eq!(server.is_ok(), ok);
+            assert_eq!(client.is_ok(), ok);
+        }
+    }
+
+    #[tokio::test]
+    async fn oversized_frame_is_refused() {
+        let (mut a, mut b) = tokio::io::duplex(64);
+        tokio::spawn(async move { a.write_all(&u32::MAX.to_be_bytes()).await });
+        assert!(matches!(
+            read_frame(&mut b).await,
+            Err(ProtoError::Protocol(_))
+        ));
+    }
+}

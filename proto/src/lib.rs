@@ -1,0 +1,26 @@
+//! Coffer's internal protocol: every type that crosses between gateway and node or node and
+//! node, the [`ClusterApi`] seam both roles speak, the framed codec and the typed TCP client.
+//! Nothing outside this crate defines a wire format.
+//!
+//! # Layout
+//! - [`types`]: buckets, object versions, blobs (erasure-coded data references), uploads, listings.
+//! - [`meta`]: the metadata commands replicated through Raft and the read queries.
+//! - [`error`]: [`ProtoError`], the one error type that crosses the wire.
+//! - [`api`]: the [`ClusterApi`] trait (implemented in-process by the node and remotely by [`client`]).
+//! - [`codec`]: length-prefixed frames, the authenticated handshake.
+//! - [`client`]: [`client::RemoteCluster`], a pooled TCP client implementing [`ClusterApi`].
+#![warn(missing_docs)]
+
+pub mod api;
+pub mod client;
+pub mod codec;
+pub mod error;
+pub mod meta;
+pub mod types;
+
+pub use api::{ByteStream, ClusterApi};
+pub use error::ProtoError;
+
+/// Version of the internal protocol, exchanged in the handshake; peers with another version are
+/// refused.
+pub const PROTOCOL_VERSION: u32 = 1;

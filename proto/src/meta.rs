@@ -1,0 +1,207 @@
+//! Metadata commands (replicated through Raft, applied deterministically by every node's state
+//! machine) and read queries (answered after a linearizable read barrier).
+//!
+//! Commands carry their own preconditions and every input the state machine needs (times, ids),
+//! so applying the same log on any node gives the same state, and a retried command whose first
+//! attempt was applied fails its precondition instead of applying twice.
+
+use serde::{Deserialize, Serialize};
+
+use crate::types::{
+    BucketInfo, ListQuery, ListResult, ObjectVersion, PartInfo, PartListResult, UploadInfo,
+    UploadListQuery, UploadListResult,
+};
+
+/// A condition on the current version of a key, checked atomically with a write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum WritePrecondition {
+    /// No condition.
+    #[default]
+    None,
+    /// `If-None-Match: *`: the key must not exist.
+    MustNotExist,
+    /// `If-Match: etag`: the key must exist with this ETag.
+    EtagMatches(String),
+}
+
+/// A part named by CompleteMultipartUpload, as validated by the gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompletePart {
+    /// Part number.
+    pub number: u32,
+    /// The blob id the gateway saw for it: the part must not have been re-uploaded since.
+    pub blob_id: [u8; 16],
+}
+
+/// A write to the metadata state machine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MetaCommand {
+    /// Create a bucket (fails with BucketAlreadyOwnedByYou / BucketAlreadyExists).
+    CreateBucket {
+        /// Name.
+        name: String,
+        /// Owner access key id.
+        owner: String,
+        /// LocationConstraint.
+        location: String,
+        /// Creation time, ms.
+        now_ms: i64,
+    },
+    /// Delete an empty bucket (fails with NoSuchBucket / BucketNotEmpty).
+    DeleteBucket {
+        /// Name.
+        name: String,
+    },
+    /// Install an object version as the key's current version; the replaced version's data is
+    /// queued for deletion.
+    PutObject {
+        /// Bucket id.
+        bucket_id: u64,
+        /// The new version.
+        version: ObjectVersion,
+        /// Checked against the current version.
+        precondition: WritePrecondition,
+    },
+    /// Remove keys' current versions (their data is queued for deletion). Missing keys are not
+    /// an error (S3 semantics).
+    DeleteObjects {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Keys.
+        keys: Vec<String>,
+    },
+    /// Start a multipart upload.
+    CreateUpload {
+        /// Bucket id.
+        bucket_id: u64,
+        /// The upload.
+        upload: UploadInfo,
+    },
+    /// Record an uploaded part (replacing a previous upload of the same number).
+    PutPart {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Key.
+        key: String,
+        /// Upload id.
+        upload_id: String,
+        /// The part.
+        part: PartInfo,
+    },
+    /// Complete an upload: the listed parts become the object, the others are deleted.
+    CompleteUpload {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Upload id.
+        upload_id: String,
+        /// The parts, in order, with the blob ids the gateway validated.
+        parts: Vec<CompletePart>,
+        /// The resulting object version (data is filled in from the parts).
+        version: ObjectVersion,
+        /// Checked against the key's current version.
+        precondition: WritePrecondition,
+    },
+    /// Abort an upload and delete its parts.
+    AbortUpload {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Key.
+        key: String,
+        /// Upload id.
+        upload_id: String,
+    },
+    /// The listed blobs' shards were deleted: drop them from the delete queue.
+    GcDone {
+        /// Blob ids.
+        blob_ids: Vec<[u8; 16]>,
+    },
+}
+
+/// The successful result of a [`MetaCommand`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MetaOk {
+    /// Nothing to return.
+    Done,
+    /// A created bucket.
+    Bucket(BucketInfo),
+    /// The installed object version.
+    Object(Box<ObjectVersion>),
+}
+
+/// A read of the metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MetaQuery {
+    /// One bucket by name.
+    GetBucket(String),
+    /// All buckets, by name.
+    ListBuckets,
+    /// The current version of a key.
+    GetObject {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Key.
+        key: String,
+    },
+    /// List current versions.
+    ListObjects {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Query.
+        query: ListQuery,
+    },
+    /// One upload.
+    GetUpload {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Key.
+        key: String,
+        /// Upload id.
+        upload_id: String,
+    },
+    /// List parts of an upload.
+    ListParts {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Key.
+        key: String,
+        /// Upload id.
+        upload_id: String,
+        /// Parts after this number.
+        marker: u32,
+        /// Maximum parts.
+        max_parts: u32,
+    },
+    /// List uploads of a bucket.
+    ListUploads {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Query.
+        query: UploadListQuery,
+    },
+    /// Blobs waiting in the delete queue (for the GC worker).
+    PendingGc {
+        /// Maximum entries.
+        max: u32,
+    },
+}
+
+/// The result of a [`MetaQuery`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MetaAnswer {
+    /// GetBucket.
+    Bucket(Option<BucketInfo>),
+    /// ListBuckets.
+    Buckets(Vec<BucketInfo>),
+    /// GetObject.
+    Object(Option<Box<ObjectVersion>>),
+    /// ListObjects.
+    Objects(ListResult),
+    /// GetUpload.
+    Upload(Option<UploadInfo>),
+    /// ListParts.
+    Parts(PartListResult),
+    /// ListUploads.
+    Uploads(UploadListResult),
+    /// PendingGc.
+    Gc(Vec<crate::types::BlobRef>),
+}

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# End-to-end checks with real clients (aws CLI, boto3, rclone, s3cmd, curl) against a real
+# `coffer server` started on a free port with a fresh data folder, then a kill -9 crash story.
+# Prints one line per check and a closing "N passed, M failed" line; exits non-zero on failure.
+set -uo pipefail
+BIN=${COFFER_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/coffer-target}/release/coffer}
+HERE=$(cd "$(dirname "$0")" && pwd)
+WORK=$(mktemp -d /tmp/coffer-e2e.XXXXXX)
+PASS=0; FAIL=0; SERVER_PID=""
+BIG_MIB=${E2E_BIG_MIB:-1024}
+SYNC_FILES=${E2E_SYNC_FILES:-1000}
+
+cleanup() {
+  [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+check() {  # check NAME COMMAND...
+  local name=$1; shift
+  if "$@" >"$WORK/last.out" 2>&1; then
+    PASS=$((PASS + 1)); echo "ok   $name"
+  else
+    FAIL=$((FAIL + 1)); echo "FAIL $name"; sed 's/^/     | /' "$WORK/last.out" | tail -20
+  fi
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+export COFFER_ACCESS_KEY_ID=e2eaccesskey COFFER_SECRET_ACCESS_KEY=e2esecretkey0123456789
+export AWS_ACCESS_KEY_ID=$COFFER_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$COFFER_SECRET_ACCESS_KEY AWS_DEFAULT_REGION=us-east-1
+export AWS_CONFIG_FILE=$WORK/aws-config AWS_SHARED_CREDENTIALS_FILE=$WORK/aws-credentials
+PORT=$(free_port)
+EP=http://127.0.0.1:$PORT
+DATA=$WORK/data
+
+start_server() {
+  "$BIN" server --data "$DATA" --address "127.0.0.1:$PORT" >>"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do
+    curl -sf "$EP/_coffer/health" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "server did not start"; cat "$WORK/server.log"; return 1
+}
+start_server || exit 1
+AWS=(aws --endpoint-url "$EP")
+
+# ---------------------------------------------------------------- aws CLI
+check "aws s3 mb" "${AWS[@]}" s3 mb s3://e2e
+check "aws s3 mb again is an error-free no-op in us-east-1" "${AWS[@]}" s3 mb s3://e2e
+check "invalid bucket name is InvalidBucketName" bash -c "${AWS[*]} s3api create-bucket --bucket ab 2>&1 | grep -q InvalidBucketName"
+echo "hello coffer" > "$WORK/hello.txt"
+check "aws s3 cp up" "${AWS[@]}" s3 cp "$WORK/hello.txt" s3://e2e/dir/hello.txt
+check "aws s3 cp down" bash -c "${AWS[*]} s3 cp s3://e2e/dir/hello.txt - | grep -qx 'hello coffer'"
+check "aws s3 ls" bash -c "${AWS[*]} s3 ls s3://e2e/dir/ | grep -q hello.txt"
+check "aws s3 mv" "${AWS[@]}" s3 mv s3://e2e/dir/hello.txt s3://e2e/dir/moved.txt
+check "moved source is gone" bash -c "! ${AWS[*]} s3api head-object --bucket e2e --key dir/hello.txt 2>/dev/null"
+check "aws s3 rm" "${AWS[@]}" s3 rm s3://e2e/dir/moved.txt
+
+head -c $((BIG_MIB * 1048576)) /dev/urandom > "$WORK/big.bin"
+check "aws s3 cp ${BIG_MIB} MiB up" "${AWS[@]}" s3 cp --only-show-errors "$WORK/big.bin" s3://e2e/big.bin
+check "aws s3 cp ${BIG_MIB} MiB down" "${AWS[@]}" s3 cp --only-show-errors s3://e2e/big.bin "$WORK/big.back"
+check "${BIG_MIB} MiB round trip is byte-identical" cmp "$WORK/big.bin" "$WORK/big.back"
+rm -f "$WORK/big.back"
+
+mkdir -p "$WORK/tree"
+python3 - "$WORK/tree" "$SYNC_FILES" <<'PY'
+import os, sys
+root, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    d = os.path.join(root, f"d{i % 10}")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, f"f{i:05}.txt"), "wb") as f:
+        f.write(os.urandom(64 + i % 4000))
+PY
+check "aws s3 sync of $SYNC_FILES files" bash -c "test \$(${AWS[*]} s3 sync --no-progress '$WORK/tree' s3://e2e/tree | grep -c '^upload:') -eq $SYNC_FILES"
+check "second sync transfers nothing" bash -c "test \$(${AWS[*]} s3 sync --no-progress '$WORK/tree' s3://e2e/tree | grep -c '^upload:') -eq 0"
+check "sync down matches" bash -c "${AWS[*]} s3 sync --no-progress s3://e2e/tree '$WORK/tree.back' >/dev/null && diff -r '$WORK/tree' '$WORK/tree.back'"
+
+# s3api multipart by hand
+head -c $((6 * 1048576)) /dev/urandom > "$WORK/p1"; head -c 1000 /dev/urandom > "$WORK/p2"
+mp() {
+  set -e
+  local id e1 e2
+  id=$("${AWS[@]}" s3api create-multipart-upload --bucket e2e --key mp.bin --query UploadId --output text)
+  e1=$("${AWS[@]}" s3api upload-part --bucket e2e --key mp.bin --upload-id "$id" --part-number 1 --body "$WORK/p1" --query ETag --output text)
+  e2=$("${AWS[@]}" s3api upload-part --bucket e2e --key mp.bin --upload-id "$id" --part-number 2 --body "$WORK/p2" --query ETag --output text)
+  "${AWS[@]}" s3api list-parts --bucket e2e --key mp.bin --upload-id "$id" --query 'length(Parts)' --output text | grep -qx 2
+  "${AWS[@]}" s3api list-multipart-uploads --bucket e2e --query 'Uploads[0].UploadId' --output text | grep -qx "$id"
+  "${AWS[@]}" s3api complete-multipart-upload --bucket e2e --key mp.bin --upload-id "$id" \
+    --multipart-upload "{\"Parts\":[{\"PartNumber\":1,\"ETag\":$e1},{\"PartNumber\":2,\"ETag\":$e2}]}" --query ETag --output text | grep -q -- '-2"$'
+  "${AWS[@]}" s3api get-object --bucket e2e --key mp.bin "$WORK/mp.back" >/dev/null
+  cmp <(cat "$WORK/p1" "$WORK/p2") "$WORK/mp.back"
+  "${AWS[@]}" s3api get-object --bucket e2e --key mp.bin --part-number 2 "$WORK/mp.p2" >/dev/null
+  cmp "$WORK/p2" "$WORK/mp.p2"
+}
+check "s3api multipart create/upload/list/complete/get partNumber" mp
+abort_mp() {
+  set -e
+  local id
+  id=$("${AWS[@]}" s3api create-multipart-upload --bucket e2e --key ab.bin --query UploadId --output text)
+  "${AWS[@]}" s3api upload-part --bucket e2e --key ab.bin --upload-id "$id" --part-number 1 --body "$WORK/p2" >/dev/null
+  "${AWS[@]}" s3api abort-multipart-upload --bucket e2e --key ab.bin --upload-id "$id"
+  ! "${AWS[@]}" s3api list-parts --bucket e2e --key ab.bin --upload-id "$id" 2>/dev/null
+}
+check "s3api abort-multipart-upload" abort_mp
+check "s3api copy-object" bash -c "${AWS[*]} s3api copy-object --bucket e2e --key copy.bin --copy-source e2e/mp.bin >/dev/null && ${AWS[*]} s3api get-object --bucket e2e --key copy.bin '$WORK/copy.back' >/dev/null && cmp '$WORK/mp.back' '$WORK/copy.back'"
+check "presigned GET (aws s3 presign + curl)" bash -c "curl -sf \"\$(${AWS[*]} s3 presign s3://e2e/copy.bin)\" -o '$WORK/presigned.back' && cmp '$WORK/mp.back' '$WORK/presigned.back'"
+
+# ---------------------------------------------------------------- boto3
+check "boto3 put/get/list/range/checksum/delete/upload_file" python3 "$HERE/e2e_boto3.py" "$EP" "$WORK"
+
+# ---------------------------------------------------------------- rclone
+cat > "$WORK/rclone.conf" <<CONF
+[coffer]
+type = s3
+provider = Other
+access_key_id = $AWS_ACCESS_KEY_ID
+secret_access_key = $AWS_SECRET_ACCESS_KEY
+endpoint = $EP
+region = us-east-1
+CONF
+RCLONE=(env -u AWS_CA_BUNDLE rclone --config "$WORK/rclone.conf")
+check "rclone copy" "${RCLONE[@]}" copy "$WORK/tree" coffer:e2e/rclone
+check "rclone check" "${RCLONE[@]}" check "$WORK/tree" coffer:e2e/rclone
+
+# ---------------------------------------------------------------- s3cmd
+S3CMD=(s3cmd --no-ssl --host="127.0.0.1:$PORT" --host-bucket="127.0.0.1:$PORT" --access_key="$AWS_ACCESS_KEY_ID" --secret_key="$AWS_SECRET_ACCESS_KEY" --region=us-east-1 -c /dev/null)
+check "s3cmd put" "${S3CMD[@]}" put "$WORK/p2" s3://e2e/s3cmd/p2
+check "s3cmd ls" bash -c "${S3CMD[*]} ls s3://e2e/s3cmd/ | grep -q p2"
+check "s3cmd get" bash -c "${S3CMD[*]} get --force s3://e2e/s3cmd/p2 '$WORK/s3cmd.back' && cmp '$WORK/p2' '$WORK/s3cmd.back'"
+check "s3cmd del" "${S3CMD[@]}" del s3://e2e/s3cmd/p2
+
+# ---------------------------------------------------------------- bad input over raw HTTP
+code_is() {  # code_is WANT_STATUS WANT_CODE CURL_ARGS...
+  local want=$1 code=$2; shift 2
+  local out status
+  out=$(curl -s -w '\n%{http_code}' "$@")
+  status=${out##*$'\n'}
+  [[ $status == "$want" ]] && grep -q "<Code>$code</Code>" <<<"$out" && grep -q "<RequestId>" <<<"$out"
+}
+check "anonymous request is AccessDenied" code_is 403 AccessDenied "$EP/e2e/big.bin"
+check "bad Authorization is refused" code_is 403 InvalidAccessKeyId -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -H 'x-amz-date: 20200101T000000Z' \
+  -H 'Authorization: AWS4-HMAC-SHA256 Credential=nobody/20200101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00' "$EP/e2e"
+check "server still serving" curl -sf "$EP/_coffer/health"
+
+# ---------------------------------------------------------------- crash: kill -9 during PUTs
+crash() {
+  set -e
+  python3 "$HERE/e2e_crash.py" put "$EP" "$WORK/acked.txt" &
+  local loader=$!
+  sleep 3
+  kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+  wait "$loader" || true
+  start_server
+  python3 "$HERE/e2e_crash.py" verify "$EP" "$WORK/acked.txt"
+}
+check "kill -9 during a PUT stream: acknowledged objects intact after restart" crash
+
+echo "e2e: $PASS passed, $FAIL failed"
+[[ $FAIL == 0 ]]

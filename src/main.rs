@@ -1,0 +1,51 @@
+//! The `coffer` binary: parses flags, environment and the TOML config, then starts a role:
+//! `server` (gateway + node in one process), `node`, or `gateway`. No S3 or storage logic
+//! lives here; this is the only place where the gateway and node crates meet.
+
+mod config;
+mod roles;
+mod secrets;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Args;
+
+/// Coffer: an S3-compatible object storage cluster.
+#[derive(Parser)]
+#[command(name = "coffer", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the all-in-one server: an S3 gateway and a storage node in one process.
+    Server(Args),
+    /// Run a storage node (metadata Raft + erasure-coded drives), serving the internal RPC.
+    Node(Args),
+    /// Run an S3 gateway in front of a node (`--cluster ADDR`).
+    Gateway(Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,openraft=warn")),
+        )
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        match cli.command {
+            Command::Server(a) => roles::server(config::Settings::load(a)?).await,
+            Command::Node(a) => roles::node(config::Settings::load(a)?).await,
+            Command::Gateway(a) => roles::gateway(config::Settings::load(a)?).await,
+        }
+    })
+}

@@ -1,0 +1,151 @@
+//! Starting each role from resolved [`Settings`], and stopping it cleanly on SIGINT/SIGTERM.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use coffer_gateway::auth::Credentials;
+use coffer_gateway::GatewayConfig;
+use coffer_node::{Node, NodeConfig};
+use coffer_proto::ClusterApi;
+use tracing::info;
+
+use crate::config::Settings;
+use crate::secrets;
+
+fn node_config(s: &Settings, advertise: String) -> anyhow::Result<NodeConfig> {
+    Ok(NodeConfig {
+        id: s.node_id,
+        meta_dir: s.home().join("meta"),
+        drives: s.drives.clone(),
+        advertise_rpc: advertise,
+        secret: secrets::cluster_secret(&s.cluster_secret_file, true)?,
+        erasure: None,
+        stripe_size: 1 << 20,
+        gc_interval: Duration::from_secs(1),
+    })
+}
+
+fn gateway_config(s: &Settings) -> anyhow::Result<GatewayConfig> {
+    let key = secrets::root_key(s.home())?;
+    let mut credentials = Credentials::default();
+    credentials.insert(key.access_key.clone(), key.secret_key.clone());
+    println!("Coffer S3 endpoint: http://{}", s.address);
+    println!("Region:             {}", s.region);
+    println!("Access key id:      {}", key.access_key);
+    if key.generated {
+        println!("Secret access key:  {}", key.secret_key);
+        println!(
+            "(generated now and kept in {}; shown only this once)",
+            s.home().join("credentials.toml").display()
+        );
+    } else {
+        println!(
+            "Secret access key:  see {} or COFFER_SECRET_ACCESS_KEY",
+            s.home().join("credentials.toml").display()
+        );
+    }
+    Ok(GatewayConfig {
+        region: s.region.clone(),
+        domain: s.domain.clone(),
+        credentials,
+        inline_threshold: s.inline_threshold,
+        max_put_size: 5 << 30,
+    })
+}
+
+async fn start_node(
+    s: &Settings,
+    rpc: Option<tokio::net::TcpListener>,
+) -> anyhow::Result<Arc<Node>> {
+    let advertise = match &rpc {
+        Some(l) => l.local_addr()?.to_string(),
+        None => s
+            .rpc_address
+            .clone()
+            .unwrap_or_else(|| "127.0.0.1:0".into()),
+    };
+    let node = Node::start(node_config(s, advertise)?)
+        .await
+        .context("start node")?;
+    tokio::spawn(coffer_node::gc::run(node.clone()));
+    if let Some(l) = rpc {
+        info!(address = %l.local_addr()?, "internal RPC listening");
+        tokio::spawn(coffer_node::rpc::serve(node.clone(), l));
+    }
+    Ok(node)
+}
+
+async fn rpc_listener(
+    s: &Settings,
+    default: Option<&str>,
+) -> anyhow::Result<Option<tokio::net::TcpListener>> {
+    match s.rpc_address.as_deref().or(default) {
+        Some(a) => Ok(Some(
+            tokio::net::TcpListener::bind(a)
+                .await
+                .with_context(|| format!("bind RPC address {a}"))?,
+        )),
+        None => Ok(None),
+    }
+}
+
+async fn wait_for_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(t) => t,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = term.recv() => {},
+    }
+}
+
+async fn run_gateway(s: &Settings, cluster: Arc<dyn ClusterApi>) -> anyhow::Result<()> {
+    let config = gateway_config(s)?;
+    let listener = std::net::TcpListener::bind(&s.address)
+        .with_context(|| format!("bind S3 address {}", s.address))?;
+    let server = coffer_gateway::server::serve(listener, config, cluster, s.workers)?;
+    let handle = server.handle();
+    let running = tokio::spawn(server);
+    info!(address = %s.address, "S3 gateway listening");
+    wait_for_signal().await;
+    info!("shutting down");
+    handle.stop(true).await;
+    let _ = running.await;
+    Ok(())
+}
+
+/// `coffer server`.
+pub async fn server(s: Settings) -> anyhow::Result<()> {
+    let rpc = rpc_listener(&s, None).await?;
+    let node = start_node(&s, rpc).await?;
+    run_gateway(&s, node.clone()).await?;
+    node.shutdown().await;
+    Ok(())
+}
+
+/// `coffer node`.
+pub async fn node(s: Settings) -> anyhow::Result<()> {
+    let rpc = rpc_listener(&s, Some("127.0.0.1:9100")).await?;
+    let node = start_node(&s, rpc).await?;
+    println!("Coffer node {} ready", s.node_id);
+    wait_for_signal().await;
+    node.shutdown().await;
+    Ok(())
+}
+
+/// `coffer gateway --cluster ADDR`.
+pub async fn gateway(s: Settings) -> anyhow::Result<()> {
+    let addr = s
+        .cluster
+        .clone()
+        .context("coffer gateway needs --cluster NODE_RPC_ADDRESS")?;
+    let secret = secrets::cluster_secret(&s.cluster_secret_file, false)?;
+    let cluster: Arc<dyn ClusterApi> =
+        Arc::new(coffer_proto::client::RemoteCluster::new(addr, secret));
+    run_gateway(&s, cluster).await
+}

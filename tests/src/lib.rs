@@ -1,0 +1,316 @@
+//! The end-to-end test harness: starts real `coffer` processes on free loopback ports with
+//! temporary data folders and hands out `aws-sdk-s3` clients pointed at them. Tests live in
+//! `tests/tests/`, one file per area.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+
+/// Access key every test server accepts.
+pub const ACCESS_KEY: &str = "testaccesskey";
+/// Its secret.
+pub const SECRET_KEY: &str = "testsecretkey0123456789";
+
+/// The `coffer` binary: `COFFER_BIN`, else next to this test's target directory.
+pub fn coffer_bin() -> PathBuf {
+    if let Ok(p) = std::env::var("COFFER_BIN") {
+        return PathBuf::from(p);
+    }
+    // Tests run from target/<profile>/deps/, the bench binary from target/<profile>/.
+    let exe = std::env::current_exe().unwrap_or_default();
+    exe.ancestors()
+        .skip(1)
+        .take(2)
+        .map(|d| d.join("coffer"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from("coffer"))
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+    l.local_addr()
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("addr: {e}"))
+}
+
+/// A running `coffer` process.
+pub struct Process {
+    child: Option<Child>,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    log: PathBuf,
+}
+
+impl Process {
+    /// Spawn `coffer ARGS...`, logging to `log`.
+    pub fn spawn(args: &[&str], env: &[(&str, &str)], log: &Path) -> Self {
+        let mut p = Process {
+            child: None,
+            args: args.iter().map(|s| (*s).to_owned()).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            log: log.to_path_buf(),
+        };
+        p.start();
+        p
+    }
+
+    fn start(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap_or_else(|e| panic!("log: {e}"));
+        let err = log.try_clone().unwrap_or_else(|e| panic!("log: {e}"));
+        let child = Command::new(coffer_bin())
+            .args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {}: {e}", coffer_bin().display()));
+        self.child = Some(child);
+    }
+
+    /// kill -9 and reap.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Start again with the same arguments.
+    pub fn restart(&mut self) {
+        self.kill9();
+        self.start();
+    }
+
+    /// The process id (0 if not running).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// The process log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// An all-in-one `coffer server` with its data folder and a client.
+pub struct Server {
+    /// The process.
+    pub process: Process,
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+    /// Data folder (removed on drop).
+    pub dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Start a server with one drive.
+    pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// Start a server with extra flags.
+    pub async fn start_with(extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+        let port = free_port();
+        let addr = format!("127.0.0.1:{port}");
+        let data = dir.path().join("data");
+        let data = data.to_string_lossy().into_owned();
+        let mut args = vec!["server", "--data", &data, "--address", &addr];
+        args.extend_from_slice(extra);
+        let env = [
+            ("COFFER_ACCESS_KEY_ID", ACCESS_KEY),
+            ("COFFER_SECRET_ACCESS_KEY", SECRET_KEY),
+        ];
+        let process = Process::spawn(&args, &env, &dir.path().join("server.log"));
+        let s = Server {
+            process,
+            endpoint: format!("http://{addr}"),
+            dir,
+        };
+        s.wait_ready().await;
+        s
+    }
+
+    /// Wait until the health endpoint answers (panics with the log after 30 s).
+    pub async fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let url = format!("{}/_coffer/health", self.endpoint);
+        while Instant::now() < deadline {
+            if let Ok(r) = reqwest::get(&url).await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("server did not become ready:\n{}", self.process.log());
+    }
+
+    /// kill -9, start again, wait until ready.
+    pub async fn crash_and_restart(&mut self) {
+        self.process.restart();
+        self.wait_ready().await;
+    }
+
+    /// The data folder.
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// A client with the test key.
+    pub fn client(&self) -> aws_sdk_s3::Client {
+        client_for(&self.endpoint, ACCESS_KEY, SECRET_KEY)
+    }
+}
+
+/// An S3 client for an endpoint and key (path-style addressing).
+pub fn client_for(endpoint: &str, access_key: &str, secret: &str) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(access_key, secret, None, None, "test"))
+        .force_path_style(true)
+        // A hung server fails the test instead of stalling the run.
+        .timeout_config(
+            aws_sdk_s3::config::timeout::TimeoutConfig::builder()
+                .operation_timeout(Duration::from_secs(120))
+                .connect_timeout(Duration::from_secs(5))
+                .build(),
+        )
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+/// The S3 error code of a failed SDK call.
+pub fn code<E, R>(e: &aws_sdk_s3::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    match e.as_service_error() {
+        Some(s) => s.code().unwrap_or("<none>").to_owned(),
+        None => format!("<not a service error: {e:?}>"),
+    }
+}
+
+/// The HTTP status of a failed SDK call.
+pub fn status<E>(
+    e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> u16 {
+    e.raw_response().map(|r| r.status().as_u16()).unwrap_or(0)
+}
+
+/// Deterministic pseudo-random bytes.
+pub fn bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// A raw request signed with SigV4 in the Authorization header (payload UNSIGNED-PAYLOAD), for
+/// sending bodies and headers the SDK would never produce. `path_and_query` must already be
+/// in canonical form (query parameters sorted, values URI-encoded).
+pub fn signed(
+    method: reqwest::Method,
+    endpoint: &str,
+    path_and_query: &str,
+    extra: &[(&str, &str)],
+) -> reqwest::RequestBuilder {
+    use hmac::{Hmac, Mac};
+    use sha2::{Digest, Sha256};
+    fn mac(k: &[u8], d: &str) -> Vec<u8> {
+        let mut m =
+            <Hmac<Sha256> as Mac>::new_from_slice(k).unwrap_or_else(|e| panic!("hmac: {e}"));
+        m.update(d.as_bytes());
+        m.finalize().into_bytes().to_vec()
+    }
+    let now = chrono::Utc::now();
+    let date = now.format("%Y%m%d").to_string();
+    let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
+    let host = endpoint.trim_start_matches("http://").to_owned();
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    let query = query
+        .split('&')
+        .filter(|q| !q.is_empty())
+        .map(|q| {
+            if q.contains('=') {
+                q.to_owned()
+            } else {
+                format!("{q}=")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    let canonical = format!(
+        "{}\n{path}\n{query}\nhost:{host}\nx-amz-content-sha256:UNSIGNED-PAYLOAD\nx-amz-date:{amz_date}\n\nhost;x-amz-content-sha256;x-amz-date\nUNSIGNED-PAYLOAD",
+        method.as_str()
+    );
+    let scope = format!("{date}/us-east-1/s3/aws4_request");
+    let sts = format!(
+        "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+        hex::encode(Sha256::digest(canonical.as_bytes()))
+    );
+    let mut k = mac(format!("AWS4{SECRET_KEY}").as_bytes(), &date);
+    for part in ["us-east-1", "s3", "aws4_request"] {
+        k = mac(&k, part);
+    }
+    let sig = hex::encode(mac(&k, &sts));
+    let mut rb = reqwest::Client::new()
+        .request(method, format!("{endpoint}{path_and_query}"))
+        .header("x-amz-date", amz_date)
+        .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
+        .header(
+            "authorization",
+            format!("AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/{scope}, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature={sig}"),
+        );
+    for (k, v) in extra {
+        rb = rb.header(*k, *v);
+    }
+    rb
+}
+
+/// GET an object's bytes (panics with the error, as a failed test should).
+pub async fn get_bytes(c: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
+    let o = c
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {bucket}/{key}: {e:?}"));
+    let body = o
+        .body
+        .collect()
+        .await
+        .unwrap_or_else(|e| panic!("GET {bucket}/{key} body: {e:?}"));
+    body.into_bytes().to_vec()
+}
