@@ -27,14 +27,20 @@ pub struct LogStore {
 /// Group commit: appended entries are written at once (visible, not yet durable) and their
 /// callbacks queued here; one thread syncs the WAL for everything queued since its last sync,
 /// then reports each batch durable, in order. Raft's core never waits on an fsync.
+///
+/// Dropping the flusher closes its queue and joins the thread, so the thread's handle on the
+/// database is gone before the drop returns: the database is then closed by whoever drops the
+/// last store handle, never by a detached thread racing the process's exit (RocksDB's static
+/// destructors and a concurrent `DB::~DB` corrupt the heap).
 struct Flusher {
-    tx: std::sync::Mutex<std::sync::mpsc::Sender<LogFlushed<TypeConfig>>>,
+    tx: std::sync::Mutex<Option<std::sync::mpsc::Sender<LogFlushed<TypeConfig>>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Flusher {
     fn start(store: MetaStore) -> std::io::Result<Self> {
         let (tx, rx) = std::sync::mpsc::channel::<LogFlushed<TypeConfig>>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("raft-log-sync".into())
             .spawn(move || {
                 while let Ok(first) = rx.recv() {
@@ -47,8 +53,22 @@ impl Flusher {
                 }
             })?;
         Ok(Flusher {
-            tx: std::sync::Mutex::new(tx),
+            tx: std::sync::Mutex::new(Some(tx)),
+            thread: Some(thread),
         })
+    }
+}
+
+impl Drop for Flusher {
+    fn drop(&mut self) {
+        // Close the queue (a poisoned lock still holds the sender), then wait for the thread.
+        match self.tx.lock() {
+            Ok(mut tx) => drop(tx.take()),
+            Err(poisoned) => drop(poisoned.into_inner().take()),
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
 
@@ -178,7 +198,10 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             return Err(write_err(e));
         }
         let sent = match self.flusher.tx.lock() {
-            Ok(tx) => tx.send(callback).map_err(|e| e.0),
+            Ok(tx) => match tx.as_ref() {
+                Some(tx) => tx.send(callback).map_err(|e| e.0),
+                None => Err(callback),
+            },
             Err(_) => return Err(write_err("log flusher lock poisoned")),
         };
         if let Err(callback) = sent {
