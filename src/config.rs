@@ -46,6 +46,10 @@ pub struct Args {
     /// Objects up to this many bytes are stored inline in metadata (default 65536).
     #[arg(long, env = "COFFER_INLINE_THRESHOLD")]
     pub inline_threshold: Option<u64>,
+    /// Remove shard files no metadata knows (left by writes that died before their commit)
+    /// once unmodified for this many seconds (default 3600).
+    #[arg(long, env = "COFFER_ORPHAN_GRACE")]
+    pub orphan_grace: Option<u64>,
 }
 
 /// The config file's shape: every key optional, documented in `deploy/coffer.sample.toml`.
@@ -63,6 +67,7 @@ struct FileConfig {
     node_id: Option<u64>,
     workers: Option<usize>,
     inline_threshold: Option<u64>,
+    orphan_grace: Option<u64>,
     #[serde(flatten)]
     unknown: std::collections::BTreeMap<String, toml::Value>,
 }
@@ -92,6 +97,8 @@ pub struct Settings {
     pub workers: usize,
     /// Inline threshold.
     pub inline_threshold: u64,
+    /// Orphan grace period in seconds.
+    pub orphan_grace: u64,
 }
 
 impl Settings {
@@ -153,6 +160,7 @@ impl Settings {
                 .inline_threshold
                 .or(file.inline_threshold)
                 .unwrap_or(64 * 1024),
+            orphan_grace: a.orphan_grace.or(file.orphan_grace).unwrap_or(3600),
             data,
         })
     }

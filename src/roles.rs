@@ -23,6 +23,7 @@ fn node_config(s: &Settings, advertise: String) -> anyhow::Result<NodeConfig> {
         erasure: None,
         stripe_size: 1 << 20,
         gc_interval: Duration::from_secs(1),
+        orphan_grace: Duration::from_secs(s.orphan_grace),
     })
 }
 
@@ -69,6 +70,7 @@ async fn start_node(
         .await
         .context("start node")?;
     tokio::spawn(coffer_node::gc::run(node.clone()));
+    tokio::spawn(coffer_node::sweep::run(node.clone()));
     if let Some(l) = rpc {
         info!(address = %l.local_addr()?, "internal RPC listening");
         tokio::spawn(coffer_node::rpc::serve(node.clone(), l));

@@ -3,7 +3,10 @@
 //! block's checksum and rebuilding missing or corrupt blocks from parity. Memory per request is
 //! bounded by two stripes in flight, whatever the object size.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use bytes::{Bytes, BytesMut};
 use coffer_proto::types::{BlobRef, Layout};
@@ -12,11 +15,16 @@ use futures::StreamExt;
 use tracing::warn;
 
 use crate::erasure::{self, placement, Codec};
+use crate::shard::sync::SyncQueue;
 use crate::shard::{Drives, ShardReader, ShardWriter};
 
 /// Stores and reads blobs on this node's drives.
 pub struct BlobStore {
     drives: Arc<Drives>,
+    /// One group-fsync queue per drive, in `drives.drives` order.
+    syncers: Vec<SyncQueue>,
+    /// Blobs whose shards are being written now (the orphan sweep leaves them alone).
+    writing: Arc<Mutex<HashSet<[u8; 16]>>>,
     k: u8,
     m: u8,
     stripe_size: u32,
@@ -40,8 +48,16 @@ impl BlobStore {
             )));
         }
         let write_quorum = (usize::from(k) + 1).min(usize::from(k) + usize::from(m));
+        let syncers = drives
+            .drives
+            .iter()
+            .map(|d| SyncQueue::start(&d.root))
+            .collect::<Result<_, _>>()
+            .map_err(internal)?;
         Ok(BlobStore {
             drives,
+            syncers,
+            writing: Arc::default(),
             k,
             m,
             stripe_size,
@@ -54,6 +70,7 @@ impl BlobStore {
         // Fused: the last stripe's read sees the end, and the end must not be polled again.
         let mut body = body.fuse();
         let id: [u8; 16] = rand::random();
+        let _writing = Writing::register(&self.writing, id);
         let layout = Layout {
             k: self.k,
             m: self.m,
@@ -97,20 +114,69 @@ impl BlobStore {
             Some(h) => h.await.map_err(internal).and_then(|r| r),
             None => writer.take().ok_or_else(|| internal("writer lost")),
         };
-        match (outcome, w) {
-            (Ok(()), Ok(w)) => {
-                let done = tokio::task::spawn_blocking(move || w.finish())
-                    .await
-                    .map_err(internal)?;
-                done?;
-                Ok(BlobRef { size, ..blob })
-            }
-            (Err(e), _) | (Ok(()), Err(e)) => {
+        let durable = match (outcome, w) {
+            (Ok(()), Ok(w)) => self.sync_shards(w.into_pending()).await,
+            (Err(e), _) | (Ok(()), Err(e)) => Err(e),
+        };
+        match durable {
+            Ok(()) => Ok(BlobRef { size, ..blob }),
+            Err(e) => {
                 let (drives, b) = (self.drives.clone(), blob.clone());
                 let _ = tokio::task::spawn_blocking(move || remove_shards(&drives, &b)).await;
                 Err(e)
             }
         }
+    }
+
+    /// Make written shards durable through their drives' group-fsync queues; fails unless at
+    /// least the write quorum of them is.
+    async fn sync_shards(&self, pending: Vec<PendingShard>) -> Result<(), ProtoError> {
+        let mut per_drive: Vec<(Vec<File>, Vec<PathBuf>)> =
+            self.syncers.iter().map(|_| Default::default()).collect();
+        for p in pending {
+            let Some((files, dirs)) = per_drive.get_mut(p.drive) else {
+                continue;
+            };
+            files.push(p.file);
+            if let Some(dir) = p.path.parent() {
+                if !dirs.iter().any(|d| d == dir) {
+                    dirs.push(dir.to_path_buf());
+                }
+            }
+        }
+        let rounds = per_drive
+            .into_iter()
+            .zip(&self.syncers)
+            .filter(|((files, _), _)| !files.is_empty())
+            .map(|((files, dirs), q)| async move {
+                let n = files.len();
+                match q.sync(files, dirs).await {
+                    Ok(()) => n,
+                    Err(e) => {
+                        warn!("failed to sync shards: {e}");
+                        0
+                    }
+                }
+            });
+        let durable: usize = futures::future::join_all(rounds).await.into_iter().sum();
+        if durable < self.write_quorum {
+            return Err(ProtoError::QuorumNotReached(format!(
+                "{durable} of {} shards durable",
+                self.write_quorum
+            )));
+        }
+        Ok(())
+    }
+
+    /// This node's drives.
+    pub fn drives(&self) -> &Drives {
+        &self.drives
+    }
+
+    /// Whether a blob's shards are being written now.
+    pub fn is_writing(&self, id: &[u8; 16]) -> bool {
+        // A poisoned set cannot say: count the blob as being written.
+        self.writing.lock().map_or(true, |w| w.contains(id))
     }
 
     /// Read bytes `start..end` of a blob as a stream of at most stripe-sized chunks, reading
@@ -176,6 +242,32 @@ impl BlobStore {
     }
 }
 
+/// Marks a blob as being written for as long as it lives.
+struct Writing {
+    set: Arc<Mutex<HashSet<[u8; 16]>>>,
+    id: [u8; 16],
+}
+
+impl Writing {
+    fn register(set: &Arc<Mutex<HashSet<[u8; 16]>>>, id: [u8; 16]) -> Self {
+        if let Ok(mut s) = set.lock() {
+            s.insert(id);
+        }
+        Writing {
+            set: set.clone(),
+            id,
+        }
+    }
+}
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        if let Ok(mut s) = self.set.lock() {
+            s.remove(&self.id);
+        }
+    }
+}
+
 /// Fill one stripe from the body; `None` at the end of the body.
 async fn read_stripe<S>(
     body: &mut S,
@@ -220,10 +312,19 @@ fn remove_shards(drives: &Drives, blob: &BlobRef) {
     }
 }
 
+/// A written shard file waiting to be made durable.
+struct PendingShard {
+    /// Position of its drive in `Drives::drives`.
+    drive: usize,
+    path: PathBuf,
+    file: File,
+}
+
 /// Blocking writer of all shards of one blob.
 struct StripeWriter {
     codec: Codec,
-    shards: Vec<Option<ShardWriter>>,
+    /// Per shard: its drive's position and its writer; `None` once it failed.
+    shards: Vec<Option<(usize, ShardWriter)>>,
     quorum: usize,
 }
 
@@ -231,15 +332,17 @@ impl StripeWriter {
     fn create(drives: &Drives, blob: &BlobRef, quorum: usize) -> Result<Self, ProtoError> {
         let codec = Codec::new(blob.layout.k, blob.layout.m).map_err(internal)?;
         let hex = blob.id_hex();
-        let shards: Vec<Option<ShardWriter>> = blob
+        let shards: Vec<Option<(usize, ShardWriter)>> = blob
             .placement
             .iter()
             .enumerate()
             .map(|(i, loc)| {
-                let d = drives.local(loc)?;
+                let pos = drives.position(loc)?;
+                let d = drives.drives.get(pos)?;
                 ShardWriter::create(d.shard_path(&hex, i), &blob.layout, i, &blob.id)
                     .map_err(|e| warn!(blob = %hex, shard = i, "failed to create shard: {e}"))
                     .ok()
+                    .map(|w| (pos, w))
             })
             .collect();
         let w = StripeWriter {
@@ -265,7 +368,7 @@ impl StripeWriter {
     fn write_stripe(&mut self, stripe: &[u8]) -> Result<(), ProtoError> {
         let blocks = self.codec.encode(stripe).map_err(internal)?;
         for (slot, block) in self.shards.iter_mut().zip(blocks) {
-            if let Some(w) = slot {
+            if let Some((_, w)) = slot {
                 if let Err(e) = w.append(&block) {
                     warn!(path = %w.path().display(), "failed to write shard: {e}");
                     *slot = None;
@@ -275,16 +378,16 @@ impl StripeWriter {
         self.check_quorum()
     }
 
-    fn finish(mut self) -> Result<(), ProtoError> {
-        for slot in &mut self.shards {
-            if let Some(w) = slot {
-                if let Err(e) = w.sync() {
-                    warn!(path = %w.path().display(), "failed to sync shard: {e}");
-                    *slot = None;
-                }
-            }
-        }
-        self.check_quorum()
+    /// The shards written in full, to be made durable.
+    fn into_pending(self) -> Vec<PendingShard> {
+        self.shards
+            .into_iter()
+            .flatten()
+            .map(|(drive, w)| {
+                let (path, file) = w.into_parts();
+                PendingShard { drive, path, file }
+            })
+            .collect()
     }
 }
 

@@ -105,6 +105,16 @@ impl Node {
         }))
     }
 
+    /// The blob store over this node's drives.
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+
+    /// The local metadata database (the state machine as applied here).
+    pub fn meta_store(&self) -> &MetaStore {
+        &self.store
+    }
+
     /// Stop Raft.
     pub async fn shutdown(&self) {
         let _ = self.raft.shutdown().await;

@@ -23,6 +23,9 @@ pub struct NodeConfig {
     pub stripe_size: u32,
     /// How often the delete queue is drained.
     pub gc_interval: Duration,
+    /// Shard files no metadata knows are removed once unmodified for this long (and swept for
+    /// this often, between 1 s and 1 h).
+    pub orphan_grace: Duration,
 }
 
 impl NodeConfig {
@@ -37,6 +40,7 @@ impl NodeConfig {
             erasure: None,
             stripe_size: 1 << 20,
             gc_interval: Duration::from_millis(200),
+            orphan_grace: Duration::from_secs(3600),
         }
     }
 }

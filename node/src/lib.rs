@@ -9,7 +9,8 @@
 //! - [`erasure`] and [`shard`]: pure RS coding and placement; shard files on drives.
 //! - [`blob`]: the stripe pipeline between byte streams and shards.
 //! - [`cluster`]: [`Node`], the running node, and its `ClusterApi` implementation.
-//! - [`rpc`]: the internal RPC listener. [`gc`]: the delete-queue worker.
+//! - [`rpc`]: the internal RPC listener. [`gc`]: the delete-queue worker. [`sweep`]: removes
+//!   shard files no metadata knows (writes that died before their commit).
 
 pub mod blob;
 pub mod cluster;
@@ -20,6 +21,7 @@ pub mod meta;
 pub mod raft;
 pub mod rpc;
 pub mod shard;
+pub mod sweep;
 
 pub use cluster::Node;
 pub use config::NodeConfig;

@@ -120,3 +120,151 @@ async fn acknowledged_writes_survive_kill_9() {
     let listed = c.list_objects_v2().bucket("crash").send().await.unwrap();
     assert_eq!(listed.key_count(), Some(39));
 }
+
+/// Shard files of one drive's `shards` folder.
+fn count_shards(s: &Server) -> usize {
+    shard_files(&s.data().join("shards")).len()
+}
+
+#[tokio::test]
+async fn orphaned_shards_are_swept_and_live_ones_kept() {
+    let mut s = Server::start_with(&["--orphan-grace", "2"]).await;
+    let c = s.client();
+    c.create_bucket().bucket("orph").send().await.unwrap();
+    c.create_bucket().bucket("mpu").send().await.unwrap();
+
+    // A completed multipart object (two part blobs) and an upload still in progress (one).
+    let part1 = bytes(5 << 20, 1);
+    let part2 = bytes(70_000, 2);
+    let up = c
+        .create_multipart_upload()
+        .bucket("mpu")
+        .key("done")
+        .send()
+        .await
+        .unwrap();
+    let id = up.upload_id().unwrap().to_string();
+    let mut parts = Vec::new();
+    for (n, d) in [(1, &part1), (2, &part2)] {
+        let r = c
+            .upload_part()
+            .bucket("mpu")
+            .key("done")
+            .upload_id(&id)
+            .part_number(n)
+            .body(d.clone().into())
+            .send()
+            .await
+            .unwrap();
+        parts.push(
+            aws_sdk_s3::types::CompletedPart::builder()
+                .part_number(n)
+                .e_tag(r.e_tag().unwrap())
+                .build(),
+        );
+    }
+    c.complete_multipart_upload()
+        .bucket("mpu")
+        .key("done")
+        .upload_id(&id)
+        .multipart_upload(
+            aws_sdk_s3::types::CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let pending = c
+        .create_multipart_upload()
+        .bucket("mpu")
+        .key("pending")
+        .send()
+        .await
+        .unwrap();
+    let pending_id = pending.upload_id().unwrap().to_string();
+    let pending_part = c
+        .upload_part()
+        .bucket("mpu")
+        .key("pending")
+        .upload_id(&pending_id)
+        .part_number(1)
+        .body(part2.clone().into())
+        .send()
+        .await
+        .unwrap();
+
+    // A stream of 1 MiB PUTs cut by kill -9: the ones acknowledged must survive; the ones cut
+    // after writing their shards leave orphans.
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut writers = Vec::new();
+    for w in 0..4u64 {
+        let (c, acked) = (c.clone(), acked.clone());
+        writers.push(tokio::spawn(async move {
+            for i in 0.. {
+                let key = format!("w{w}-{i}");
+                let data = bytes(1 << 20, w * 1000 + i);
+                let put = c.put_object().bucket("orph").key(&key);
+                if put.body(data.clone().into()).send().await.is_err() {
+                    return;
+                }
+                acked.lock().unwrap().push((key, data));
+            }
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    s.process.kill9();
+    for w in writers {
+        w.await.unwrap();
+    }
+    // And one orphan planted by hand, as a write that died between its shards and its commit.
+    let planted = s
+        .data()
+        .join("shards/ab/cd")
+        .join(format!("abcd{}.0", "5".repeat(28)));
+    std::fs::create_dir_all(planted.parent().unwrap()).unwrap();
+    std::fs::write(&planted, vec![7u8; 4096]).unwrap();
+
+    s.crash_and_restart().await;
+    let c = s.client();
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        !acked.is_empty(),
+        "some PUTs were acknowledged before the kill"
+    );
+    // One blob per object in `orph` (all 1 MiB, single PUT), two for `done`, one pending part.
+    let listed = c.list_objects_v2().bucket("orph").send().await.unwrap();
+    let live = listed.key_count().unwrap() as usize + 3;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while count_shards(&s) != live && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(!planted.exists(), "the planted orphan is removed");
+    assert_eq!(count_shards(&s), live, "only live blobs keep shard files");
+
+    for (k, d) in &acked {
+        assert_eq!(&get_bytes(&c, "orph", k).await, d, "{k}");
+    }
+    let mut whole = part1.clone();
+    whole.extend_from_slice(&part2);
+    assert_eq!(get_bytes(&c, "mpu", "done").await, whole);
+    // The upload in progress still completes with its old part.
+    c.complete_multipart_upload()
+        .bucket("mpu")
+        .key("pending")
+        .upload_id(&pending_id)
+        .multipart_upload(
+            aws_sdk_s3::types::CompletedMultipartUpload::builder()
+                .parts(
+                    aws_sdk_s3::types::CompletedPart::builder()
+                        .part_number(1)
+                        .e_tag(pending_part.e_tag().unwrap())
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get_bytes(&c, "mpu", "pending").await, part2);
+}

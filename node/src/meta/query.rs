@@ -146,3 +146,43 @@ fn list_uploads(
     }
     Ok(out)
 }
+
+/// Remove from `candidates` every blob id the state machine still knows: data of a current
+/// object, an uploaded part, or a blob queued for deletion. What remains is referenced by
+/// nothing. One RocksDB snapshot covers all three column families, so a command that moves a
+/// blob between them (CompleteMultipartUpload moves parts into an object) cannot hide it.
+pub fn retain_unreferenced(
+    store: &MetaStore,
+    candidates: &mut std::collections::HashSet<[u8; 16]>,
+) -> Result<(), StoreError> {
+    let snap = store.db().snapshot();
+    for cf in [CF_OBJECTS, CF_PARTS, CF_GC] {
+        if candidates.is_empty() {
+            break;
+        }
+        let mut it = snap.raw_iterator_cf(&store.cf(cf)?);
+        it.seek_to_first();
+        while let (Some(k), Some(v)) = (it.key(), it.value()) {
+            match cf {
+                CF_OBJECTS => {
+                    let o: ObjectVersion = codec::decode(v)?;
+                    for b in o.data.blobs() {
+                        candidates.remove(&b.id);
+                    }
+                }
+                CF_PARTS => {
+                    let p: PartInfo = codec::decode(v)?;
+                    candidates.remove(&p.blob.id);
+                }
+                _ => {
+                    if let Ok(id) = <[u8; 16]>::try_from(k) {
+                        candidates.remove(&id);
+                    }
+                }
+            }
+            it.next();
+        }
+        it.status()?;
+    }
+    Ok(())
+}

@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 
 use coffer_proto::types::{Layout, ShardLoc};
 
+pub mod sync;
+
 /// Bytes of the shard file header.
 pub const HEADER_LEN: u64 = 32;
 const MAGIC: &[u8; 4] = b"CFSH";
@@ -81,10 +83,15 @@ impl Drives {
 
     /// The local drive for a location (None if it is another node's).
     pub fn local(&self, loc: &ShardLoc) -> Option<&Drive> {
+        self.drives.get(self.position(loc)?)
+    }
+
+    /// Position in [`Drives::drives`] of the local drive for a location.
+    pub fn position(&self, loc: &ShardLoc) -> Option<usize> {
         if loc.node != self.node {
             return None;
         }
-        self.drives.iter().find(|d| d.index == loc.drive)
+        self.drives.iter().position(|d| d.index == loc.drive)
     }
 }
 
@@ -135,13 +142,9 @@ impl ShardWriter {
         self.file.write_all(record)
     }
 
-    /// Make the file and its directory entry durable.
-    pub fn sync(&self) -> std::io::Result<()> {
-        self.file.sync_data()?;
-        if let Some(dir) = self.path.parent() {
-            File::open(dir)?.sync_all()?;
-        }
-        Ok(())
+    /// The written file and its path, to be made durable (see [`sync::SyncQueue`]).
+    pub fn into_parts(self) -> (PathBuf, File) {
+        (self.path, self.file)
     }
 
     /// The file's path.
@@ -209,7 +212,7 @@ mod tests {
         let p = drive.shard_path("0303", 1);
         let mut w = ShardWriter::create(p.clone(), &layout, 1, &id).unwrap();
         w.append(&[0u8; 4 + 512]).unwrap();
-        w.sync().unwrap();
+        drop(w.into_parts());
         assert!(ShardReader::open(&p, &layout, 1, &id).is_ok());
         assert!(ShardReader::open(&p, &layout, 0, &id).is_err());
         assert!(ShardReader::open(&p, &layout, 1, &[4u8; 16]).is_err());

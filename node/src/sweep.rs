@@ -1,0 +1,180 @@
+//! The orphan sweep: removes shard files that no metadata record knows. They are left by
+//! writes that died between writing their shards and committing their metadata (a crash or
+//! kill of the process, a gateway that went away, a commit that never happened).
+//!
+//! A shard file is only a candidate when it was last modified longer ago than the grace period
+//! (`NodeConfig::orphan_grace`) and its blob is not being written by this node, so a write in
+//! progress, or one whose metadata commit is on its way, is never touched. Candidates are then
+//! checked against one snapshot of the metadata (objects, parts and the delete queue).
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use coffer_proto::ProtoError;
+use tracing::{info, warn};
+
+use crate::cluster::Node;
+use crate::meta::query;
+
+/// What one sweep did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Shard files looked at.
+    pub files_checked: u64,
+    /// Orphaned shard files removed.
+    pub files_removed: u64,
+    /// Their bytes.
+    pub bytes_removed: u64,
+}
+
+/// Shard files older than `grace`, by blob id, on the given drive roots.
+fn candidates(
+    roots: &[PathBuf],
+    grace: Duration,
+    report: &mut SweepReport,
+) -> HashMap<[u8; 16], Vec<(PathBuf, u64)>> {
+    let cutoff = SystemTime::now().checked_sub(grace);
+    let mut out: HashMap<[u8; 16], Vec<(PathBuf, u64)>> = HashMap::new();
+    for root in roots {
+        for path in shard_files(&root.join("shards")) {
+            report.files_checked += 1;
+            let Some(id) = blob_id_of(&path) else {
+                continue;
+            };
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue;
+            };
+            let old = match (meta.modified(), cutoff) {
+                (Ok(m), Some(c)) => m <= c,
+                _ => false,
+            };
+            if old {
+                out.entry(id).or_default().push((path, meta.len()));
+            }
+        }
+    }
+    out
+}
+
+/// Every file two directory levels under `shards/` (the fan-out of `Drive::shard_path`).
+fn shard_files(shards: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let level = |dir: &Path| -> Vec<PathBuf> {
+        std::fs::read_dir(dir)
+            .map(|rd| rd.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default()
+    };
+    for a in level(shards) {
+        for b in level(&a) {
+            out.extend(level(&b).into_iter().filter(|p| p.is_file()));
+        }
+    }
+    out
+}
+
+/// The blob id in a shard file name (`<32 hex digits>.<shard>`).
+fn blob_id_of(path: &Path) -> Option<[u8; 16]> {
+    let name = path.file_name()?.to_str()?;
+    let (hex_id, shard) = name.split_once('.')?;
+    shard.parse::<u16>().ok()?;
+    let mut id = [0u8; 16];
+    hex::decode_to_slice(hex_id, &mut id).ok()?;
+    Some(id)
+}
+
+/// Sweep this node's drives once.
+pub async fn sweep_once(node: Arc<Node>) -> Result<SweepReport, ProtoError> {
+    let n = node.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut report = SweepReport::default();
+        let roots: Vec<PathBuf> = n
+            .blobs()
+            .drives()
+            .drives
+            .iter()
+            .map(|d| d.root.clone())
+            .collect();
+        let mut files = candidates(&roots, n.config.orphan_grace, &mut report);
+        files.retain(|id, _| !n.blobs().is_writing(id));
+        if files.is_empty() {
+            return Ok(report);
+        }
+        let mut ids: HashSet<[u8; 16]> = files.keys().copied().collect();
+        query::retain_unreferenced(n.meta_store(), &mut ids).map_err(ProtoError::from)?;
+        for id in ids {
+            for (path, len) in files.remove(&id).unwrap_or_default() {
+                match std::fs::remove_file(&path) {
+                    Ok(()) => {
+                        report.files_removed += 1;
+                        report.bytes_removed += len;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => warn!(path = %path.display(), "failed to remove orphan: {e}"),
+                }
+            }
+        }
+        Ok(report)
+    })
+    .await
+    .map_err(|e| ProtoError::Internal(e.to_string()))?
+}
+
+/// Sweep at start and then every `orphan_grace` (at least 1 s, at most 1 h) until dropped.
+pub async fn run(node: Arc<Node>) {
+    let every = node
+        .config
+        .orphan_grace
+        .clamp(Duration::from_secs(1), Duration::from_secs(3600));
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        match sweep_once(node.clone()).await {
+            Ok(r) if r.files_removed > 0 => info!(
+                removed = r.files_removed,
+                bytes = r.bytes_removed,
+                checked = r.files_checked,
+                "removed orphaned shard files"
+            ),
+            Ok(_) => {}
+            Err(e) => warn!("orphan sweep failed: {e:#}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn only_files_older_than_the_grace_are_candidates() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = [0x11u8; 16];
+        let p = dir.path().join("shards/11/11");
+        std::fs::create_dir_all(&p).unwrap();
+        std::fs::write(p.join(format!("{}.0", hex::encode(id))), b"x").unwrap();
+        std::fs::write(p.join("not-a-shard"), b"x").unwrap();
+        let roots = vec![dir.path().to_path_buf()];
+        let mut r = SweepReport::default();
+        assert!(candidates(&roots, Duration::from_secs(3600), &mut r).is_empty());
+        assert_eq!(r.files_checked, 2);
+        std::thread::sleep(Duration::from_millis(20));
+        let found = candidates(&roots, Duration::from_millis(10), &mut r);
+        assert_eq!(found.keys().copied().collect::<Vec<_>>(), vec![id]);
+    }
+
+    #[test]
+    fn blob_ids_come_from_shard_file_names() {
+        let id = [0xabu8; 16];
+        let name = format!("{}.3", hex::encode(id));
+        assert_eq!(blob_id_of(Path::new(&name)), Some(id));
+        assert_eq!(blob_id_of(Path::new("abab.3")), None);
+        assert_eq!(blob_id_of(Path::new(&hex::encode(id))), None);
+        assert_eq!(
+            blob_id_of(Path::new(&format!("{}.x", hex::encode(id)))),
+            None
+        );
+    }
+}
