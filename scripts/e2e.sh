@@ -32,10 +32,11 @@ export AWS_ACCESS_KEY_ID=$COFFER_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$COFFER_SEC
 export AWS_CONFIG_FILE=$WORK/aws-config AWS_SHARED_CREDENTIALS_FILE=$WORK/aws-credentials
 PORT=$(free_port)
 EP=http://127.0.0.1:$PORT
+DOMAIN=s3.coffer.test
 DATA=$WORK/data
 
 start_server() {
-  "$BIN" server --data "$DATA" --address "127.0.0.1:$PORT" >>"$WORK/server.log" 2>&1 &
+  "$BIN" server --data "$DATA" --address "127.0.0.1:$PORT" --domain "$DOMAIN" >>"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 100); do
     curl -sf "$EP/_coffer/health" >/dev/null 2>&1 && return 0
@@ -110,6 +111,10 @@ check "presigned GET (aws s3 presign + curl)" bash -c "curl -sf \"\$(${AWS[*]} s
 
 # ---------------------------------------------------------------- boto3
 check "boto3 put/get/list/range/checksum/delete/upload_file" python3 "$HERE/e2e_boto3.py" "$EP" "$WORK"
+
+check "boto3 virtual-host addressing (--domain)" python3 "$HERE/e2e_vhost.py" "$PORT" "$DOMAIN"
+check "5 GiB single PUT streams in bounded memory" python3 "$HERE/e2e_big_put.py" "$EP" "$WORK" "$SERVER_PID"
+sed 's/^/     | /' "$WORK/last.out" | tail -1
 
 # ---------------------------------------------------------------- rclone
 cat > "$WORK/rclone.conf" <<CONF
