@@ -10,6 +10,11 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Args;
 
+/// jemalloc returns freed memory to the system on its own (decay-based purging), where glibc's
+/// per-thread arenas held on to it: peak RSS under load is the target it serves.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Coffer: an S3-compatible object storage cluster.
 #[derive(Parser)]
 #[command(name = "coffer", version, about, long_about = None)]
