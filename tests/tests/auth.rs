@@ -212,3 +212,48 @@ async fn malformed_input_gets_s3_errors_and_the_server_keeps_serving() {
     assert_eq!(code(&e), "NotImplemented");
     c.list_buckets().send().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_scope_for_another_region_is_refused_with_the_right_region() {
+    let s = Server::start().await;
+    s.client()
+        .create_bucket()
+        .bucket("reg")
+        .send()
+        .await
+        .unwrap();
+    let conf = s
+        .client()
+        .config()
+        .to_builder()
+        .region(aws_sdk_s3::config::Region::new("eu-west-1"))
+        .build();
+    let other = aws_sdk_s3::Client::from_conf(conf);
+    let e = other
+        .list_objects_v2()
+        .bucket("reg")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "AuthorizationHeaderMalformed");
+    let raw = e.raw_response().unwrap();
+    assert_eq!(raw.status().as_u16(), 400);
+    let body = std::str::from_utf8(raw.body().bytes().unwrap()).unwrap();
+    assert!(body.contains("<Region>us-east-1</Region>"), "{body}");
+
+    let url = other
+        .get_object()
+        .bucket("reg")
+        .key("k")
+        .presigned(PresigningConfig::expires_in(Duration::from_secs(60)).unwrap())
+        .await
+        .unwrap();
+    let r = reqwest::get(url.uri()).await.unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("<Code>AuthorizationQueryParametersError</Code>")
+            && body.contains("<Region>us-east-1</Region>"),
+        "{body}"
+    );
+}

@@ -57,6 +57,8 @@ pub struct SignedRequest<'a> {
     pub headers: &'a HeaderMap,
     /// Bucket from virtual-host addressing, if used (SigV2 resources include it).
     pub vhost_bucket: Option<&'a str>,
+    /// The region this endpoint serves: SigV4 credential scopes must name it.
+    pub region: &'a str,
 }
 
 impl SignedRequest<'_> {

@@ -226,6 +226,7 @@ mod tests {
             query: &q,
             headers: &h,
             vhost_bucket: Some("awsexamplebucket1"),
+            region: "us-east-1",
         };
         let sts = string_to_sign(&req, "Tue, 27 Mar 2007 19:36:42 +0000");
         assert_eq!(
@@ -251,6 +252,7 @@ mod tests {
             query: &q0,
             headers: &h,
             vhost_bucket: None,
+            region: "us-east-1",
         };
         let sig = sign("SK", &string_to_sign(&base, "2000"));
         let raw = format!(

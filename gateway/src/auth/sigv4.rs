@@ -250,6 +250,16 @@ pub fn verify_header(
     let scope = parse_credential(credential).ok_or_else(|| {
         malformed("The authorization header is malformed; the Credential is mal-formed.")
     })?;
+    if scope.region != req.region {
+        return Err(S3Error::msg(
+            S3ErrorCode::AuthorizationHeaderMalformed,
+            format!(
+                "The authorization header is malformed; the region '{}' is wrong; expecting '{}'",
+                scope.region, req.region
+            ),
+        )
+        .with("Region", req.region));
+    }
     let secret = creds
         .secret(scope.access_key)
         .ok_or_else(|| S3Error::new(S3ErrorCode::InvalidAccessKeyId))?;
@@ -352,6 +362,16 @@ pub fn verify_presigned(
         return Err(qerr("Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters."));
     };
     let scope = parse_credential(credential).ok_or_else(|| qerr("Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\"."))?;
+    if scope.region != req.region {
+        return Err(S3Error::msg(
+            S3ErrorCode::AuthorizationQueryParametersError,
+            format!(
+                "Error parsing the X-Amz-Credential parameter; the region '{}' is wrong; expecting '{}'",
+                scope.region, req.region
+            ),
+        )
+        .with("Region", req.region));
+    }
     let t = parse_amz_date(amz_date).ok_or_else(|| {
         qerr("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"")
     })?;
@@ -455,6 +475,7 @@ mod tests {
             query: &q,
             headers: &h,
             vhost_bucket: Some("examplebucket"),
+            region: "us-east-1",
         };
         let a = verify_header(
             &req,
@@ -483,6 +504,20 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.code, S3ErrorCode::RequestTimeTooSkewed);
+        // A scope naming another region than the endpoint's is malformed, and says which.
+        let other = SignedRequest {
+            region: "eu-west-1",
+            ..req
+        };
+        let e = verify_header(
+            &other,
+            h.get("authorization").unwrap().to_str().unwrap(),
+            &creds(),
+            T,
+        )
+        .unwrap_err();
+        assert_eq!(e.code, S3ErrorCode::AuthorizationHeaderMalformed);
+        assert!(e.extra.contains(&("Region", "eu-west-1".into())), "{e:?}");
     }
 
     #[test]
@@ -497,6 +532,7 @@ mod tests {
             query: &q,
             headers: &h,
             vhost_bucket: Some("examplebucket"),
+            region: "us-east-1",
         };
         assert!(verify_presigned(&req, &creds(), T + 10).is_ok());
         let e = verify_presigned(&req, &creds(), T + 86_401).unwrap_err();
@@ -515,6 +551,7 @@ mod tests {
             query: &q,
             headers: &h,
             vhost_bucket: None,
+            region: "us-east-1",
         };
         assert_eq!(
             verify_presigned(&req, &creds(), T).unwrap_err().code,

@@ -119,6 +119,7 @@ async fn handle(
         query: &query,
         headers: req.headers(),
         vhost_bucket: vhost.as_deref(),
+        region: &cfg.region,
     };
     let auth = auth::authenticate(&signed, &cfg.credentials, chrono::Utc::now().timestamp())?;
     let has_copy_source = req.headers().contains_key("x-amz-copy-source");
