@@ -9,6 +9,7 @@
 //! - [`erasure`] and [`shard`]: pure RS coding and placement; shard files on drives.
 //! - [`blob`]: the stripe pipeline between byte streams and shards.
 //! - [`cluster`]: [`Node`], the running node, and its `ClusterApi` implementation.
+//! - [`group`]: the group-commit thread behind the Raft log's WAL sync and shard fsyncs.
 //! - [`rpc`]: the internal RPC listener. [`gc`]: the delete-queue worker. [`sweep`]: removes
 //!   shard files no metadata knows (writes that died before their commit).
 
@@ -17,6 +18,7 @@ pub mod cluster;
 pub mod config;
 pub mod erasure;
 pub mod gc;
+pub mod group;
 pub mod meta;
 pub mod raft;
 pub mod rpc;

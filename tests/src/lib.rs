@@ -314,3 +314,45 @@ pub async fn get_bytes(c: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u
         .unwrap_or_else(|e| panic!("GET {bucket}/{key} body: {e:?}"));
     body.into_bytes().to_vec()
 }
+
+/// Upload `parts` (numbered from 1) to a multipart upload; returns (part number, ETag) pairs.
+pub async fn upload_parts(
+    c: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    parts: &[Vec<u8>],
+) -> Vec<(i32, String)> {
+    let mut out = Vec::new();
+    for (n, d) in (1..).zip(parts) {
+        let r = c
+            .upload_part()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(n)
+            .body(d.clone().into())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("upload part {n}: {e:?}"));
+        out.push((n, r.e_tag().unwrap_or_default().to_owned()));
+    }
+    out
+}
+
+/// The CompleteMultipartUpload body for (part number, ETag) pairs.
+pub fn completed(parts: &[(i32, String)]) -> aws_sdk_s3::types::CompletedMultipartUpload {
+    aws_sdk_s3::types::CompletedMultipartUpload::builder()
+        .set_parts(Some(
+            parts
+                .iter()
+                .map(|(n, e)| {
+                    aws_sdk_s3::types::CompletedPart::builder()
+                        .part_number(*n)
+                        .e_tag(e)
+                        .build()
+                })
+                .collect(),
+        ))
+        .build()
+}

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use cluster_tests::{bytes, get_bytes, Server};
+use cluster_tests::{bytes, completed, get_bytes, upload_parts, Server};
 
 fn shard_files(root: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
@@ -144,34 +144,12 @@ async fn orphaned_shards_are_swept_and_live_ones_kept() {
         .await
         .unwrap();
     let id = up.upload_id().unwrap().to_string();
-    let mut parts = Vec::new();
-    for (n, d) in [(1, &part1), (2, &part2)] {
-        let r = c
-            .upload_part()
-            .bucket("mpu")
-            .key("done")
-            .upload_id(&id)
-            .part_number(n)
-            .body(d.clone().into())
-            .send()
-            .await
-            .unwrap();
-        parts.push(
-            aws_sdk_s3::types::CompletedPart::builder()
-                .part_number(n)
-                .e_tag(r.e_tag().unwrap())
-                .build(),
-        );
-    }
+    let parts = upload_parts(&c, "mpu", "done", &id, &[part1.clone(), part2.clone()]).await;
     c.complete_multipart_upload()
         .bucket("mpu")
         .key("done")
         .upload_id(&id)
-        .multipart_upload(
-            aws_sdk_s3::types::CompletedMultipartUpload::builder()
-                .set_parts(Some(parts))
-                .build(),
-        )
+        .multipart_upload(completed(&parts))
         .send()
         .await
         .unwrap();
@@ -183,16 +161,14 @@ async fn orphaned_shards_are_swept_and_live_ones_kept() {
         .await
         .unwrap();
     let pending_id = pending.upload_id().unwrap().to_string();
-    let pending_part = c
-        .upload_part()
-        .bucket("mpu")
-        .key("pending")
-        .upload_id(&pending_id)
-        .part_number(1)
-        .body(part2.clone().into())
-        .send()
-        .await
-        .unwrap();
+    let pending_parts = upload_parts(
+        &c,
+        "mpu",
+        "pending",
+        &pending_id,
+        std::slice::from_ref(&part2),
+    )
+    .await;
 
     // A stream of 1 MiB PUTs cut by kill -9: the ones acknowledged must survive; the ones cut
     // after writing their shards leave orphans.
@@ -253,16 +229,7 @@ async fn orphaned_shards_are_swept_and_live_ones_kept() {
         .bucket("mpu")
         .key("pending")
         .upload_id(&pending_id)
-        .multipart_upload(
-            aws_sdk_s3::types::CompletedMultipartUpload::builder()
-                .parts(
-                    aws_sdk_s3::types::CompletedPart::builder()
-                        .part_number(1)
-                        .e_tag(pending_part.e_tag().unwrap())
-                        .build(),
-                )
-                .build(),
-        )
+        .multipart_upload(completed(&pending_parts))
         .send()
         .await
         .unwrap();

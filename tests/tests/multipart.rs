@@ -4,21 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a failed unwrap is a failed test
 
 use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
-use cluster_tests::{bytes, code, status, Server};
+use cluster_tests::{bytes, code, completed, status, upload_parts, Server};
 use md5::Digest;
 
 const MIB: usize = 1 << 20;
-
-fn completed(parts: &[(i32, String)]) -> CompletedMultipartUpload {
-    CompletedMultipartUpload::builder()
-        .set_parts(Some(
-            parts
-                .iter()
-                .map(|(n, e)| CompletedPart::builder().part_number(*n).e_tag(e).build())
-                .collect(),
-        ))
-        .build()
-}
 
 #[tokio::test]
 async fn multipart_life_cycle() {
@@ -36,21 +25,7 @@ async fn multipart_life_cycle() {
         .unwrap();
     let id = up.upload_id().unwrap().to_owned();
     let parts_data = [bytes(5 * MIB, 1), bytes(5 * MIB + 17, 2), bytes(1234, 3)];
-    let mut parts = Vec::new();
-    for (i, d) in parts_data.iter().enumerate() {
-        let n = i as i32 + 1;
-        let r = c
-            .upload_part()
-            .bucket("mpb")
-            .key("obj")
-            .upload_id(&id)
-            .part_number(n)
-            .body(d.clone().into())
-            .send()
-            .await
-            .unwrap();
-        parts.push((n, r.e_tag().unwrap().to_owned()));
-    }
+    let parts = upload_parts(&c, "mpb", "obj", &id, &parts_data).await;
     let listed = c
         .list_parts()
         .bucket("mpb")
@@ -189,20 +164,7 @@ async fn small_parts_abort_and_copy() {
         .upload_id()
         .unwrap()
         .to_owned();
-    let mut parts = Vec::new();
-    for n in 1..=2 {
-        let r = c
-            .upload_part()
-            .bucket("mp2")
-            .key("small")
-            .upload_id(&id)
-            .part_number(n)
-            .body(bytes(100, n as u64).into())
-            .send()
-            .await
-            .unwrap();
-        parts.push((n, r.e_tag().unwrap().to_owned()));
-    }
+    let parts = upload_parts(&c, "mp2", "small", &id, &[bytes(100, 1), bytes(100, 2)]).await;
     let e = c
         .complete_multipart_upload()
         .bucket("mp2")

@@ -147,6 +147,23 @@ struct Scope<'a> {
     service: &'a str,
 }
 
+/// A scope must name the endpoint's region; the error says which one it expects.
+fn check_region(
+    scope: &Scope<'_>,
+    region: &str,
+    code: S3ErrorCode,
+    context: &str,
+) -> Result<(), S3Error> {
+    if scope.region == region {
+        return Ok(());
+    }
+    let msg = format!(
+        "{context}; the region '{}' is wrong; expecting '{region}'",
+        scope.region
+    );
+    Err(S3Error::msg(code, msg).with("Region", region))
+}
+
 fn parse_credential(c: &str) -> Option<Scope<'_>> {
     let mut it = c.split('/');
     let s = Scope {
@@ -250,16 +267,12 @@ pub fn verify_header(
     let scope = parse_credential(credential).ok_or_else(|| {
         malformed("The authorization header is malformed; the Credential is mal-formed.")
     })?;
-    if scope.region != req.region {
-        return Err(S3Error::msg(
-            S3ErrorCode::AuthorizationHeaderMalformed,
-            format!(
-                "The authorization header is malformed; the region '{}' is wrong; expecting '{}'",
-                scope.region, req.region
-            ),
-        )
-        .with("Region", req.region));
-    }
+    check_region(
+        &scope,
+        req.region,
+        S3ErrorCode::AuthorizationHeaderMalformed,
+        "The authorization header is malformed",
+    )?;
     let secret = creds
         .secret(scope.access_key)
         .ok_or_else(|| S3Error::new(S3ErrorCode::InvalidAccessKeyId))?;
@@ -362,16 +375,12 @@ pub fn verify_presigned(
         return Err(qerr("Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters."));
     };
     let scope = parse_credential(credential).ok_or_else(|| qerr("Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\"."))?;
-    if scope.region != req.region {
-        return Err(S3Error::msg(
-            S3ErrorCode::AuthorizationQueryParametersError,
-            format!(
-                "Error parsing the X-Amz-Credential parameter; the region '{}' is wrong; expecting '{}'",
-                scope.region, req.region
-            ),
-        )
-        .with("Region", req.region));
-    }
+    check_region(
+        &scope,
+        req.region,
+        S3ErrorCode::AuthorizationQueryParametersError,
+        "Error parsing the X-Amz-Credential parameter",
+    )?;
     let t = parse_amz_date(amz_date).ok_or_else(|| {
         qerr("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"")
     })?;

@@ -10,6 +10,7 @@ use openraft::{Entry, LogId, OptionalSend, StorageError, StorageIOError, Vote};
 use rocksdb::WriteBatch;
 
 use super::{io_err, NodeId, TypeConfig};
+use crate::group::GroupWorker;
 use crate::meta::codec::{decode, encode};
 use crate::meta::store::{MetaStore, CF_RAFT_LOG, CF_RAFT_STATE};
 
@@ -21,55 +22,23 @@ const KEY_PURGED: &[u8] = b"last_purged";
 #[derive(Clone)]
 pub struct LogStore {
     store: MetaStore,
-    flusher: std::sync::Arc<Flusher>,
+    flusher: std::sync::Arc<GroupWorker<LogFlushed<TypeConfig>>>,
 }
 
 /// Group commit: appended entries are written at once (visible, not yet durable) and their
-/// callbacks queued here; one thread syncs the WAL for everything queued since its last sync,
-/// then reports each batch durable, in order. Raft's core never waits on an fsync.
-///
-/// Dropping the flusher closes its queue and joins the thread, so the thread's handle on the
-/// database is gone before the drop returns: the database is then closed by whoever drops the
-/// last store handle, never by a detached thread racing the process's exit (RocksDB's static
-/// destructors and a concurrent `DB::~DB` corrupt the heap).
-struct Flusher {
-    tx: std::sync::Mutex<Option<std::sync::mpsc::Sender<LogFlushed<TypeConfig>>>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Flusher {
-    fn start(store: MetaStore) -> std::io::Result<Self> {
-        let (tx, rx) = std::sync::mpsc::channel::<LogFlushed<TypeConfig>>();
-        let thread = std::thread::Builder::new()
-            .name("raft-log-sync".into())
-            .spawn(move || {
-                while let Ok(first) = rx.recv() {
-                    let mut waiting = vec![first];
-                    waiting.extend(rx.try_iter());
-                    let res = store.db().flush_wal(true).map_err(|e| e.to_string());
-                    for cb in waiting {
-                        cb.log_io_completed(res.clone().map_err(io_err));
-                    }
-                }
-            })?;
-        Ok(Flusher {
-            tx: std::sync::Mutex::new(Some(tx)),
-            thread: Some(thread),
-        })
-    }
-}
-
-impl Drop for Flusher {
-    fn drop(&mut self) {
-        // Close the queue (a poisoned lock still holds the sender), then wait for the thread.
-        match self.tx.lock() {
-            Ok(mut tx) => drop(tx.take()),
-            Err(poisoned) => drop(poisoned.into_inner().take()),
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+/// callbacks queued on the flusher; its thread syncs the WAL once for everything queued since
+/// its last sync, then reports each batch durable, in order. Raft's core never waits on an
+/// fsync.
+fn start_flusher(store: MetaStore) -> std::io::Result<GroupWorker<LogFlushed<TypeConfig>>> {
+    GroupWorker::spawn(
+        "raft-log-sync",
+        move |waiting: Vec<LogFlushed<TypeConfig>>| {
+            let res = store.db().flush_wal(true).map_err(|e| e.to_string());
+            for cb in waiting {
+                cb.log_io_completed(res.clone().map_err(io_err));
+            }
+        },
+    )
 }
 
 type SResult<T> = Result<T, StorageError<NodeId>>;
@@ -84,7 +53,7 @@ fn write_err(e: impl std::fmt::Display) -> StorageError<NodeId> {
 impl LogStore {
     /// A log store over `store` (starts its WAL sync thread).
     pub fn new(store: MetaStore) -> std::io::Result<Self> {
-        let flusher = std::sync::Arc::new(Flusher::start(store.clone())?);
+        let flusher = std::sync::Arc::new(start_flusher(store.clone())?);
         Ok(LogStore { store, flusher })
     }
 
@@ -197,14 +166,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             callback.log_io_completed(Err(io_err(&e)));
             return Err(write_err(e));
         }
-        let sent = match self.flusher.tx.lock() {
-            Ok(tx) => match tx.as_ref() {
-                Some(tx) => tx.send(callback).map_err(|e| e.0),
-                None => Err(callback),
-            },
-            Err(_) => return Err(write_err("log flusher lock poisoned")),
-        };
-        if let Err(callback) = sent {
+        if let Err(callback) = self.flusher.submit(callback) {
             callback.log_io_completed(Err(io_err("log flusher stopped")));
             return Err(write_err("log flusher stopped"));
         }

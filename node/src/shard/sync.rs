@@ -11,9 +11,8 @@
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::sync::Mutex;
-use std::thread::JoinHandle;
+
+use crate::group::GroupWorker;
 
 /// What one writer asks to make durable.
 struct Job {
@@ -25,47 +24,31 @@ struct Job {
 /// The group-fsync queue of one drive. Dropping it finishes the queued rounds and joins the
 /// thread.
 pub struct SyncQueue {
-    tx: Mutex<Option<mpsc::Sender<Job>>>,
-    thread: Option<JoinHandle<()>>,
+    worker: GroupWorker<Job>,
 }
 
 impl SyncQueue {
     /// Start the queue for the drive rooted at `root`.
     pub fn start(root: &Path) -> io::Result<Self> {
         let root_dir = File::open(root)?;
-        let (tx, rx) = mpsc::channel::<Job>();
-        let thread = std::thread::Builder::new()
-            .name("shard-sync".into())
-            .spawn(move || {
-                while let Ok(first) = rx.recv() {
-                    let mut round = vec![first];
-                    round.extend(rx.try_iter());
-                    let res = match round.as_slice() {
-                        [one] => sync_one(one),
-                        _ => rustix::fs::syncfs(&root_dir).map_err(io::Error::from),
-                    }
-                    .map_err(|e| e.to_string());
-                    for job in round {
-                        let _ = job.done.send(res.clone());
-                    }
-                }
-            })?;
-        Ok(SyncQueue {
-            tx: Mutex::new(Some(tx)),
-            thread: Some(thread),
-        })
+        let worker = GroupWorker::spawn("shard-sync", move |round: Vec<Job>| {
+            let res = match round.as_slice() {
+                [one] => sync_one(one),
+                _ => rustix::fs::syncfs(&root_dir).map_err(io::Error::from),
+            }
+            .map_err(|e| e.to_string());
+            for job in round {
+                let _ = job.done.send(res.clone());
+            }
+        })?;
+        Ok(SyncQueue { worker })
     }
 
     /// Make `files` (data) and `dirs` (entries) durable; returns when the round holding them
     /// is done.
     pub async fn sync(&self, files: Vec<File>, dirs: Vec<PathBuf>) -> io::Result<()> {
         let (done, wait) = tokio::sync::oneshot::channel();
-        let job = Job { files, dirs, done };
-        let sent = match self.tx.lock() {
-            Ok(tx) => tx.as_ref().map(|tx| tx.send(job).is_ok()),
-            Err(_) => None,
-        };
-        if sent != Some(true) {
+        if self.worker.submit(Job { files, dirs, done }).is_err() {
             return Err(io::Error::other("shard sync queue stopped"));
         }
         match wait.await {
@@ -83,18 +66,6 @@ fn sync_one(job: &Job) -> io::Result<()> {
         File::open(d)?.sync_all()?;
     }
     Ok(())
-}
-
-impl Drop for SyncQueue {
-    fn drop(&mut self) {
-        match self.tx.lock() {
-            Ok(mut tx) => drop(tx.take()),
-            Err(poisoned) => drop(poisoned.into_inner().take()),
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
 }
 
 #[cfg(test)]
