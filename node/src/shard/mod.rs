@@ -184,7 +184,7 @@ impl ShardReader {
 
     /// Read record `stripe` (`[crc][block]`, `block_len` bytes of block).
     pub fn read_record(&self, stripe: u64, block_len: usize) -> std::io::Result<Vec<u8>> {
-        let mut buf = vec![0u8; crate::erasure::CRC_LEN + block_len];
+        let mut buf = crate::erasure::zeroed(crate::erasure::CRC_LEN + block_len);
         let off = HEADER_LEN + stripe * (crate::erasure::CRC_LEN as u64 + self.block_size);
         self.file.read_exact_at(&mut buf, off)?;
         Ok(buf)
