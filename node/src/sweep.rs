@@ -5,7 +5,8 @@
 //! A shard file is only a candidate when it was last modified longer ago than the grace period
 //! (`NodeConfig::orphan_grace`) and its blob is not being written by this node, so a write in
 //! progress, or one whose metadata commit is on its way, is never touched. Candidates are then
-//! checked against one snapshot of the metadata (objects, parts and the delete queue).
+//! checked against one snapshot of the metadata (objects, parts and the delete queue), in
+//! batches of at most 50,000 blobs, so memory stays bounded on drives with millions of shards.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -29,21 +30,43 @@ pub struct SweepReport {
     pub bytes_removed: u64,
 }
 
-/// Shard files older than `grace`, by blob id, on the given drive roots.
+/// How many candidate blobs one metadata check covers: bounds the sweep's memory whatever the
+/// number of shard files (each check is one scan of the metadata).
+const BATCH: usize = 50_000;
+
+/// The first fan-out level of every drive's `shards/` folder (see `Drive::shard_path`).
+fn fanout_dirs(roots: &[PathBuf]) -> Vec<PathBuf> {
+    roots
+        .iter()
+        .flat_map(|r| entries(&r.join("shards")))
+        .collect()
+}
+
+fn entries(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default()
+}
+
+/// Add the shard files under one first-level fan-out folder that are older than `grace` to
+/// `out`, by blob id.
 fn candidates(
-    roots: &[PathBuf],
+    dir: &Path,
     grace: Duration,
     report: &mut SweepReport,
-) -> HashMap<[u8; 16], Vec<(PathBuf, u64)>> {
+    out: &mut HashMap<[u8; 16], Vec<(PathBuf, u64)>>,
+) {
     let cutoff = SystemTime::now().checked_sub(grace);
-    let mut out: HashMap<[u8; 16], Vec<(PathBuf, u64)>> = HashMap::new();
-    for root in roots {
-        for path in shard_files(&root.join("shards")) {
-            report.files_checked += 1;
-            let Some(id) = blob_id_of(&path) else {
+    for sub in entries(dir) {
+        for path in entries(&sub) {
+            let Ok(meta) = std::fs::metadata(&path) else {
                 continue;
             };
-            let Ok(meta) = std::fs::metadata(&path) else {
+            if !meta.is_file() {
+                continue;
+            }
+            report.files_checked += 1;
+            let Some(id) = blob_id_of(&path) else {
                 continue;
             };
             let old = match (meta.modified(), cutoff) {
@@ -55,23 +78,6 @@ fn candidates(
             }
         }
     }
-    out
-}
-
-/// Every file two directory levels under `shards/` (the fan-out of `Drive::shard_path`).
-fn shard_files(shards: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let level = |dir: &Path| -> Vec<PathBuf> {
-        std::fs::read_dir(dir)
-            .map(|rd| rd.flatten().map(|e| e.path()).collect())
-            .unwrap_or_default()
-    };
-    for a in level(shards) {
-        for b in level(&a) {
-            out.extend(level(&b).into_iter().filter(|p| p.is_file()));
-        }
-    }
-    out
 }
 
 /// The blob id in a shard file name (`<32 hex digits>.<shard>`).
@@ -96,29 +102,47 @@ pub async fn sweep_once(node: Arc<Node>) -> Result<SweepReport, ProtoError> {
             .iter()
             .map(|d| d.root.clone())
             .collect();
-        let mut files = candidates(&roots, n.config.orphan_grace, &mut report);
-        files.retain(|id, _| !n.blobs().is_writing(id));
-        if files.is_empty() {
-            return Ok(report);
-        }
-        let mut ids: HashSet<[u8; 16]> = files.keys().copied().collect();
-        query::retain_unreferenced(n.meta_store(), &mut ids).map_err(ProtoError::from)?;
-        for id in ids {
-            for (path, len) in files.remove(&id).unwrap_or_default() {
-                match std::fs::remove_file(&path) {
-                    Ok(()) => {
-                        report.files_removed += 1;
-                        report.bytes_removed += len;
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => warn!(path = %path.display(), "failed to remove orphan: {e}"),
-                }
+        let mut files = HashMap::new();
+        let dirs = fanout_dirs(&roots);
+        let last = dirs.len().saturating_sub(1);
+        for (i, dir) in dirs.iter().enumerate() {
+            candidates(dir, n.config.orphan_grace, &mut report, &mut files);
+            if files.len() >= BATCH || i == last {
+                remove_unreferenced(&n, &mut files, &mut report)?;
             }
         }
         Ok(report)
     })
     .await
     .map_err(|e| ProtoError::Internal(e.to_string()))?
+}
+
+/// Remove the files of the blobs in `files` that nothing references (emptying `files`).
+fn remove_unreferenced(
+    n: &Node,
+    files: &mut HashMap<[u8; 16], Vec<(PathBuf, u64)>>,
+    report: &mut SweepReport,
+) -> Result<(), ProtoError> {
+    files.retain(|id, _| !n.blobs().is_writing(id));
+    if files.is_empty() {
+        return Ok(());
+    }
+    let mut ids: HashSet<[u8; 16]> = files.keys().copied().collect();
+    query::retain_unreferenced(n.meta_store(), &mut ids).map_err(ProtoError::from)?;
+    for id in ids {
+        for (path, len) in files.remove(&id).unwrap_or_default() {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {
+                    report.files_removed += 1;
+                    report.bytes_removed += len;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => warn!(path = %path.display(), "failed to remove orphan: {e}"),
+            }
+        }
+    }
+    files.clear();
+    Ok(())
 }
 
 /// Sweep at start and then every `orphan_grace` (at least 1 s, at most 1 h) until dropped.
@@ -156,12 +180,15 @@ mod tests {
         std::fs::create_dir_all(&p).unwrap();
         std::fs::write(p.join(format!("{}.0", hex::encode(id))), b"x").unwrap();
         std::fs::write(p.join("not-a-shard"), b"x").unwrap();
-        let roots = vec![dir.path().to_path_buf()];
+        let dirs = fanout_dirs(&[dir.path().to_path_buf()]);
+        assert_eq!(dirs, vec![dir.path().join("shards/11")]);
         let mut r = SweepReport::default();
-        assert!(candidates(&roots, Duration::from_secs(3600), &mut r).is_empty());
+        let mut found = HashMap::new();
+        candidates(&dirs[0], Duration::from_secs(3600), &mut r, &mut found);
+        assert!(found.is_empty());
         assert_eq!(r.files_checked, 2);
         std::thread::sleep(Duration::from_millis(20));
-        let found = candidates(&roots, Duration::from_millis(10), &mut r);
+        candidates(&dirs[0], Duration::from_millis(10), &mut r, &mut found);
         assert_eq!(found.keys().copied().collect::<Vec<_>>(), vec![id]);
     }
 
