@@ -24,7 +24,7 @@ pub struct BlobStore {
     /// One group-fsync queue per drive, in `drives.drives` order.
     syncers: Vec<SyncQueue>,
     /// Blobs whose shards are being written now (the orphan sweep leaves them alone).
-    writing: Arc<Mutex<HashSet<[u8; 16]>>>,
+    writing: Mutex<HashSet<[u8; 16]>>,
     k: u8,
     m: u8,
     stripe_size: u32,
@@ -57,7 +57,7 @@ impl BlobStore {
         Ok(BlobStore {
             drives,
             syncers,
-            writing: Arc::default(),
+            writing: Mutex::default(),
             k,
             m,
             stripe_size,
@@ -243,24 +243,21 @@ impl BlobStore {
 }
 
 /// Marks a blob as being written for as long as it lives.
-struct Writing {
-    set: Arc<Mutex<HashSet<[u8; 16]>>>,
+struct Writing<'a> {
+    set: &'a Mutex<HashSet<[u8; 16]>>,
     id: [u8; 16],
 }
 
-impl Writing {
-    fn register(set: &Arc<Mutex<HashSet<[u8; 16]>>>, id: [u8; 16]) -> Self {
+impl<'a> Writing<'a> {
+    fn register(set: &'a Mutex<HashSet<[u8; 16]>>, id: [u8; 16]) -> Self {
         if let Ok(mut s) = set.lock() {
             s.insert(id);
         }
-        Writing {
-            set: set.clone(),
-            id,
-        }
+        Writing { set, id }
     }
 }
 
-impl Drop for Writing {
+impl Drop for Writing<'_> {
     fn drop(&mut self) {
         if let Ok(mut s) = self.set.lock() {
             s.remove(&self.id);
