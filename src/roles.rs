@@ -14,13 +14,27 @@ use crate::config::Settings;
 use crate::secrets;
 
 fn node_config(s: &Settings, advertise: String) -> anyhow::Result<NodeConfig> {
+    // The first member of a shared peer list bootstraps; the others join through it.
+    let join = match s.join.first() {
+        Some(first) if *first == advertise => Vec::new(),
+        _ => s
+            .join
+            .iter()
+            .filter(|j| **j != advertise)
+            .cloned()
+            .collect(),
+    };
     Ok(NodeConfig {
         id: s.node_id,
         meta_dir: s.home().join("meta"),
         drives: s.drives.clone(),
         advertise_rpc: advertise,
-        secret: secrets::cluster_secret(&s.cluster_secret_file, true)?,
+        // Only a node that starts a cluster may make up its secret.
+        secret: secrets::cluster_secret(&s.cluster_secret_file, join.is_empty())?,
+        join,
+        zone: s.zone.clone(),
         erasure: None,
+        quorum_margin: s.quorum_margin,
         stripe_size: 1 << 20,
         gc_interval: Duration::from_secs(1),
         orphan_grace: Duration::from_secs(s.orphan_grace),
@@ -59,22 +73,23 @@ async fn start_node(
     s: &Settings,
     rpc: Option<tokio::net::TcpListener>,
 ) -> anyhow::Result<Arc<Node>> {
-    let advertise = match &rpc {
-        Some(l) => l.local_addr()?.to_string(),
-        None => s
-            .rpc_address
-            .clone()
-            .unwrap_or_else(|| "127.0.0.1:0".into()),
+    let advertise = match (&s.advertise, &rpc) {
+        (Some(a), _) => a.clone(),
+        (None, Some(l)) => l.local_addr()?.to_string(),
+        (None, None) => "127.0.0.1:0".into(),
     };
     let node = Node::start(node_config(s, advertise)?)
         .await
         .context("start node")?;
-    tokio::spawn(coffer_node::gc::run(node.clone()));
-    tokio::spawn(coffer_node::sweep::run(node.clone()));
     if let Some(l) = rpc {
         info!(address = %l.local_addr()?, "internal RPC listening");
         tokio::spawn(coffer_node::rpc::serve(node.clone(), l));
     }
+    node.enter_cluster(Duration::from_secs(60))
+        .await
+        .context("enter the cluster")?;
+    tokio::spawn(coffer_node::gc::run(node.clone()));
+    tokio::spawn(coffer_node::sweep::run(node.clone()));
     Ok(node)
 }
 
@@ -140,14 +155,14 @@ pub async fn node(s: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `coffer gateway --cluster ADDR`.
+/// `coffer gateway --cluster ADDR[,ADDR...]`.
 pub async fn gateway(s: Settings) -> anyhow::Result<()> {
-    let addr = s
-        .cluster
-        .clone()
-        .context("coffer gateway needs --cluster NODE_RPC_ADDRESS")?;
+    if s.cluster.is_empty() {
+        anyhow::bail!("coffer gateway needs --cluster NODE_RPC_ADDRESS[,...]");
+    }
     let secret = secrets::cluster_secret(&s.cluster_secret_file, false)?;
-    let cluster: Arc<dyn ClusterApi> =
-        Arc::new(coffer_proto::client::RemoteCluster::new(addr, secret));
+    let client = coffer_proto::balance::ClusterClient::new(s.cluster.clone(), secret);
+    client.keep_fresh();
+    let cluster: Arc<dyn ClusterApi> = client;
     run_gateway(&s, cluster).await
 }

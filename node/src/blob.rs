@@ -1,7 +1,8 @@
 //! The blob coordinator: cuts a body stream into stripes, erasure-codes each one and appends
-//! the blocks to shard files on the placement's drives; reads stripes back, verifying each
-//! block's checksum and rebuilding missing or corrupt blocks from parity. Memory per request is
-//! bounded by two stripes in flight, whatever the object size.
+//! the blocks to shard files on the placement's drives, this node's directly and other nodes'
+//! through shard streams; reads stripes back, verifying each block's checksum and rebuilding
+//! missing or corrupt blocks from parity. Memory per request is bounded by a few stripes in
+//! flight, whatever the object size.
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -9,45 +10,67 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use bytes::{Bytes, BytesMut};
-use coffer_proto::types::{BlobRef, Layout};
+use coffer_proto::client::RemoteCluster;
+use coffer_proto::types::{BlobRef, Layout, ShardLoc};
 use coffer_proto::{ByteStream, ProtoError};
 use futures::StreamExt;
+use tokio::sync::mpsc;
 use tracing::warn;
 
-use crate::erasure::{self, placement, Codec};
+use crate::erasure::placement::Candidate;
+use crate::erasure::{self, default_profile, placement, Codec};
+use crate::peers::Peers;
 use crate::shard::sync::SyncQueue;
 use crate::shard::{Drives, ShardReader, ShardWriter};
 
-/// Stores and reads blobs on this node's drives.
+/// Stores and reads blobs: coordinates writes and reads of whole blobs across the cluster and
+/// stores the shards placed on this node's drives.
 pub struct BlobStore {
     drives: Arc<Drives>,
+    peers: Arc<Peers>,
     /// One group-fsync queue per drive, in `drives.drives` order.
     syncers: Vec<SyncQueue>,
     /// Blobs whose shards are being written now (the orphan sweep leaves them alone).
     writing: Mutex<HashSet<[u8; 16]>>,
-    k: u8,
-    m: u8,
+    /// Configured erasure profile; chosen from the cluster size when `None`.
+    profile: Option<(u8, u8)>,
+    /// Shards beyond k a write needs durable (1 by default, 0 to accept k).
+    quorum_margin: u8,
     stripe_size: u32,
-    write_quorum: usize,
 }
 
 fn internal(e: impl std::fmt::Display) -> ProtoError {
     ProtoError::Internal(e.to_string())
 }
 
+/// A remote shard being written: its records go down `tx`; `task` ends once it is durable.
+struct RemoteShard {
+    tx: mpsc::Sender<Result<Bytes, ProtoError>>,
+    task: tokio::task::JoinHandle<Result<(), ProtoError>>,
+}
+
 impl BlobStore {
-    /// A store over `drives` using a (k, m) profile and stripes of `stripe_size` bytes.
-    /// Writes need `min(k + 1, k + m)` durable shards.
-    pub fn new(drives: Arc<Drives>, k: u8, m: u8, stripe_size: u32) -> Result<Self, ProtoError> {
-        Codec::new(k, m).map_err(internal)?;
-        if drives.drives.len() < usize::from(k) + usize::from(m) {
-            return Err(ProtoError::Internal(format!(
-                "{k}+{m} needs {} drives, have {}",
-                k + m,
-                drives.drives.len()
-            )));
+    /// A store over `drives` with stripes of `stripe_size` bytes, placing shards over the
+    /// cluster map that `peers` reads. `profile` fixes (k, m); by default it follows the
+    /// cluster size (or, on one node, its number of drives). Writes need
+    /// `min(k + quorum_margin, k + m)` durable shards.
+    pub fn new(
+        drives: Arc<Drives>,
+        peers: Arc<Peers>,
+        profile: Option<(u8, u8)>,
+        quorum_margin: u8,
+        stripe_size: u32,
+    ) -> Result<Self, ProtoError> {
+        if let Some((k, m)) = profile {
+            Codec::new(k, m).map_err(internal)?;
+            if peers.nodes().len() <= 1 && drives.drives.len() < usize::from(k) + usize::from(m) {
+                return Err(ProtoError::Internal(format!(
+                    "{k}+{m} needs {} drives, have {}",
+                    k + m,
+                    drives.drives.len()
+                )));
+            }
         }
-        let write_quorum = (usize::from(k) + 1).min(usize::from(k) + usize::from(m));
         let syncers = drives
             .drives
             .iter()
@@ -56,13 +79,90 @@ impl BlobStore {
             .map_err(internal)?;
         Ok(BlobStore {
             drives,
+            peers,
             syncers,
             writing: Mutex::default(),
+            profile,
+            quorum_margin,
+            stripe_size,
+        })
+    }
+
+    /// The erasure profile and placement for a new blob: over every drive of the cluster map
+    /// (this node's drives alone before it is registered).
+    fn choose(&self, id: &[u8; 16]) -> Result<(Layout, Vec<ShardLoc>), ProtoError> {
+        let nodes = self.peers.nodes();
+        let candidates: Vec<Candidate> = if nodes.is_empty() {
+            self.drives
+                .locations()
+                .into_iter()
+                .map(|loc| Candidate { loc, zone: None })
+                .collect()
+        } else {
+            nodes
+                .iter()
+                .flat_map(|n| {
+                    (0..n.drives).map(|drive| Candidate {
+                        loc: ShardLoc { node: n.id, drive },
+                        zone: n.zone.clone(),
+                    })
+                })
+                .collect()
+        };
+        let (k, m) = self.profile.unwrap_or_else(|| {
+            if nodes.len() > 1 {
+                default_profile(nodes.len())
+            } else {
+                default_profile(candidates.len())
+            }
+        });
+        let n = usize::from(k) + usize::from(m);
+        if candidates.len() < n {
+            return Err(ProtoError::QuorumNotReached(format!(
+                "{k}+{m} needs {n} drives, the cluster has {}",
+                candidates.len()
+            )));
+        }
+        let layout = Layout {
             k,
             m,
-            stripe_size,
-            write_quorum,
-        })
+            stripe_size: self.stripe_size,
+        };
+        Ok((layout, placement::place(id, &candidates, n)))
+    }
+
+    /// Start streaming each shard placed on another node to that node.
+    fn start_remote(&self, blob: &BlobRef) -> Vec<Option<RemoteShard>> {
+        blob.placement
+            .iter()
+            .enumerate()
+            .map(|(i, loc)| {
+                if loc.node == self.drives.node {
+                    return None;
+                }
+                let Some(client) = self.peers.node(loc.node) else {
+                    warn!(
+                        node = loc.node,
+                        "placement names a node the cluster map lacks"
+                    );
+                    return None;
+                };
+                let shard = u8::try_from(i).ok()?;
+                let (tx, rx) = mpsc::channel(2);
+                let b = blob.clone();
+                let task = tokio::spawn(async move {
+                    let out = client.put_shard(b, shard, receiver_stream(rx)).await;
+                    if let Err(e) = &out {
+                        warn!(
+                            node = client.addr(),
+                            shard, "failed to store a remote shard: {e}"
+                        );
+                    }
+                    out
+                });
+                Some(RemoteShard { tx, task })
+            })
+            .collect()
     }
 
     /// Write a body; returns once at least the write quorum of shards is durable.
@@ -71,23 +171,30 @@ impl BlobStore {
         let mut body = body.fuse();
         let id: [u8; 16] = rand::random();
         let _writing = Writing::register(&self.writing, id);
-        let layout = Layout {
-            k: self.k,
-            m: self.m,
-            stripe_size: self.stripe_size,
-        };
-        let n = usize::from(self.k) + usize::from(self.m);
+        let (layout, placement) = self.choose(&id)?;
+        let quorum = write_quorum(&layout, self.quorum_margin);
         let blob = BlobRef {
             id,
             size: 0,
             layout,
-            placement: placement::place(&id, &self.drives.locations(), n),
+            placement,
         };
+        let remote = self.start_remote(&blob);
+        let aborts: Vec<_> = remote.iter().flatten().map(|r| r.tx.clone()).collect();
+        let (senders, tasks): (Vec<_>, Vec<_>) = remote
+            .into_iter()
+            .map(|r| match r {
+                Some(r) => (Some(r.tx), Some(r.task)),
+                None => (None, None),
+            })
+            .unzip();
         let mut writer = Some({
-            let (drives, blob, q) = (self.drives.clone(), blob.clone(), self.write_quorum);
-            tokio::task::spawn_blocking(move || StripeWriter::create(&drives, &blob, q))
-                .await
-                .map_err(internal)??
+            let (drives, blob) = (self.drives.clone(), blob.clone());
+            tokio::task::spawn_blocking(move || {
+                StripeWriter::create(&drives, &blob, senders, quorum)
+            })
+            .await
+            .map_err(internal)??
         });
         let mut inflight: Option<tokio::task::JoinHandle<Result<StripeWriter, ProtoError>>> = None;
         let mut carry = Bytes::new();
@@ -115,22 +222,98 @@ impl BlobStore {
             None => writer.take().ok_or_else(|| internal("writer lost")),
         };
         let durable = match (outcome, w) {
-            (Ok(()), Ok(w)) => self.sync_shards(w.into_pending()).await,
-            (Err(e), _) | (Ok(()), Err(e)) => Err(e),
+            (Ok(()), Ok(w)) => {
+                // Closing every sender ends the remote shards' streams.
+                drop(aborts);
+                let local = self.sync_shards(w.into_pending());
+                let remote = futures::future::join_all(tasks.into_iter().flatten());
+                let (local, remote) = tokio::join!(local, remote);
+                let remote = remote
+                    .into_iter()
+                    .filter(|r| matches!(r, Ok(Ok(()))))
+                    .count();
+                if local + remote >= quorum {
+                    Ok(())
+                } else {
+                    Err(ProtoError::QuorumNotReached(format!(
+                        "{} of {quorum} shards durable",
+                        local + remote
+                    )))
+                }
+            }
+            (Err(e), _) | (Ok(()), Err(e)) => {
+                for tx in aborts {
+                    let _ = tx.send(Err(ProtoError::Cancelled)).await;
+                }
+                futures::future::join_all(tasks.into_iter().flatten()).await;
+                Err(e)
+            }
         };
         match durable {
             Ok(()) => Ok(BlobRef { size, ..blob }),
             Err(e) => {
-                let (drives, b) = (self.drives.clone(), blob.clone());
-                let _ = tokio::task::spawn_blocking(move || remove_shards(&drives, &b)).await;
+                self.delete(blob).await;
                 Err(e)
             }
         }
     }
 
-    /// Make written shards durable through their drives' group-fsync queues; fails unless at
-    /// least the write quorum of them is.
-    async fn sync_shards(&self, pending: Vec<PendingShard>) -> Result<(), ProtoError> {
+    /// Store shard `shard` of `blob`, placed on this node, from a stream of its records (for
+    /// a coordinator on another node); returns once the file is durable.
+    pub async fn put_shard(
+        &self,
+        blob: BlobRef,
+        shard: u8,
+        records: ByteStream,
+    ) -> Result<(), ProtoError> {
+        let _writing = Writing::register(&self.writing, blob.id);
+        let i = usize::from(shard);
+        let pos = blob
+            .placement
+            .get(i)
+            .and_then(|loc| self.drives.position(loc))
+            .ok_or_else(|| ProtoError::Protocol(format!("shard {shard} is not placed here")))?;
+        let path = self
+            .drives
+            .drives
+            .get(pos)
+            .ok_or_else(|| internal("drive lost"))?
+            .shard_path(&blob.id_hex(), i);
+        let stored = async {
+            let mut w = {
+                let (path, layout, id) = (path.clone(), blob.layout, blob.id);
+                tokio::task::spawn_blocking(move || ShardWriter::create(path, &layout, i, &id))
+                    .await
+                    .map_err(internal)??
+            };
+            let mut records = records;
+            while let Some(rec) = records.next().await {
+                let rec = rec?;
+                w = tokio::task::spawn_blocking(move || w.append(&rec).map(|()| w))
+                    .await
+                    .map_err(internal)??;
+            }
+            let (path, file) = w.into_parts();
+            let pending = vec![PendingShard {
+                drive: pos,
+                path,
+                file,
+            }];
+            match self.sync_shards(pending).await {
+                1 => Ok(()),
+                _ => Err(ProtoError::Io("shard not durable".into())),
+            }
+        }
+        .await;
+        if stored.is_err() {
+            let _ = tokio::task::spawn_blocking(move || std::fs::remove_file(path)).await;
+        }
+        stored
+    }
+
+    /// Make written shards durable through their drives' group-fsync queues; returns how many
+    /// are.
+    async fn sync_shards(&self, pending: Vec<PendingShard>) -> usize {
         let mut per_drive: Vec<(Vec<File>, Vec<PathBuf>)> =
             self.syncers.iter().map(|_| Default::default()).collect();
         for p in pending {
@@ -158,14 +341,7 @@ impl BlobStore {
                     }
                 }
             });
-        let durable: usize = futures::future::join_all(rounds).await.into_iter().sum();
-        if durable < self.write_quorum {
-            return Err(ProtoError::QuorumNotReached(format!(
-                "{durable} of {} shards durable",
-                self.write_quorum
-            )));
-        }
-        Ok(())
+        futures::future::join_all(rounds).await.into_iter().sum()
     }
 
     /// This node's drives.
@@ -188,13 +364,14 @@ impl BlobStore {
         }
         let stripe_size = u64::from(blob.layout.stripe_size);
         let (first, last) = (start / stripe_size, (end - 1) / stripe_size);
-        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, ProtoError>>(2);
-        let drives = self.drives.clone();
+        let (tx, rx) = mpsc::channel::<Result<Bytes, ProtoError>>(2);
+        let (drives, peers) = (self.drives.clone(), self.peers.clone());
         tokio::spawn(async move {
             let mut reader = {
-                let (drives, blob) = (drives.clone(), blob.clone());
-                match tokio::task::spawn_blocking(move || StripeReader::open(&drives, &blob)).await
-                {
+                let blob = blob.clone();
+                let rt = tokio::runtime::Handle::current();
+                let open = move || StripeReader::open(&drives, &peers, &blob, rt);
+                match tokio::task::spawn_blocking(open).await {
                     Ok(r) => r,
                     Err(e) => {
                         let _ = tx.send(Err(internal(e))).await;
@@ -228,18 +405,79 @@ impl BlobStore {
                 }
             }
         });
-        Ok(Box::pin(futures::stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|item| (item, rx))
-        })))
+        Ok(receiver_stream(rx))
     }
 
-    /// Delete a blob's local shards.
-    pub async fn delete(&self, blob: BlobRef) -> Result<(), ProtoError> {
-        let drives = self.drives.clone();
-        tokio::task::spawn_blocking(move || remove_shards(&drives, &blob))
-            .await
-            .map_err(internal)
+    /// Delete a blob's shards, here and on the other nodes of its placement. A node that
+    /// cannot be reached keeps its shards until its orphan sweep finds them.
+    pub async fn delete(&self, blob: BlobRef) {
+        let mut nodes: Vec<u64> = blob.placement.iter().map(|l| l.node).collect();
+        nodes.sort_unstable();
+        nodes.dedup();
+        let remote = nodes
+            .into_iter()
+            .filter(|n| *n != self.drives.node)
+            .filter_map(|n| self.peers.node(n))
+            .map(|client| {
+                let blob = blob.clone();
+                async move {
+                    if let Err(e) = client.delete_shards(blob).await {
+                        warn!(node = client.addr(), "failed to delete remote shards: {e}");
+                    }
+                }
+            });
+        let remote = futures::future::join_all(remote);
+        let local = self.delete_local(blob);
+        tokio::join!(remote, local);
     }
+
+    /// Delete this node's shards of a blob.
+    pub async fn delete_local(&self, blob: BlobRef) {
+        let drives = self.drives.clone();
+        let _ = tokio::task::spawn_blocking(move || remove_shards(&drives, &blob)).await;
+    }
+
+    /// Read one record of a shard stored here, unverified (for a reader on another node).
+    pub async fn read_shard(
+        &self,
+        blob: BlobRef,
+        shard: u8,
+        stripe: u64,
+        block_len: u32,
+    ) -> Result<Bytes, ProtoError> {
+        let i = usize::from(shard);
+        let drive = blob
+            .placement
+            .get(i)
+            .and_then(|loc| self.drives.local(loc))
+            .ok_or_else(|| ProtoError::Protocol(format!("shard {shard} is not placed here")))?
+            .clone();
+        tokio::task::spawn_blocking(move || {
+            let r = ShardReader::open(
+                &drive.shard_path(&blob.id_hex(), i),
+                &blob.layout,
+                i,
+                &blob.id,
+            )?;
+            r.read_record(stripe, block_len as usize)
+        })
+        .await
+        .map_err(internal)?
+        .map(Bytes::from)
+        .map_err(ProtoError::from)
+    }
+}
+
+/// The shards a write needs durable: `min(k + margin, k + m)`.
+fn write_quorum(layout: &Layout, margin: u8) -> usize {
+    (usize::from(layout.k) + usize::from(margin)).min(usize::from(layout.k) + usize::from(layout.m))
+}
+
+/// A stream of what a channel receives.
+fn receiver_stream(rx: mpsc::Receiver<Result<Bytes, ProtoError>>) -> ByteStream {
+    Box::pin(futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    }))
 }
 
 /// Marks a blob as being written for as long as it lives.
@@ -317,29 +555,48 @@ struct PendingShard {
     file: File,
 }
 
-/// Blocking writer of all shards of one blob.
+/// Where one shard of a blob being written goes.
+enum Sink {
+    /// A local drive (its position in `Drives::drives`) and the file's writer.
+    Local(usize, ShardWriter),
+    /// Another node, through its shard stream.
+    Remote(mpsc::Sender<Result<Bytes, ProtoError>>),
+}
+
+/// Blocking writer of all shards of one blob (runs on the blocking pool; remote shards are
+/// handed to their streams with a blocking send, which also paces the writer to the slowest
+/// node).
 struct StripeWriter {
     codec: Codec,
-    /// Per shard: its drive's position and its writer; `None` once it failed.
-    shards: Vec<Option<(usize, ShardWriter)>>,
+    /// Per shard: where it goes; `None` once it failed.
+    shards: Vec<Option<Sink>>,
     quorum: usize,
 }
 
 impl StripeWriter {
-    fn create(drives: &Drives, blob: &BlobRef, quorum: usize) -> Result<Self, ProtoError> {
+    fn create(
+        drives: &Drives,
+        blob: &BlobRef,
+        remote: Vec<Option<mpsc::Sender<Result<Bytes, ProtoError>>>>,
+        quorum: usize,
+    ) -> Result<Self, ProtoError> {
         let codec = Codec::new(blob.layout.k, blob.layout.m).map_err(internal)?;
         let hex = blob.id_hex();
-        let shards: Vec<Option<(usize, ShardWriter)>> = blob
+        let shards: Vec<Option<Sink>> = blob
             .placement
             .iter()
+            .zip(remote)
             .enumerate()
-            .map(|(i, loc)| {
+            .map(|(i, (loc, tx))| {
+                if let Some(tx) = tx {
+                    return Some(Sink::Remote(tx));
+                }
                 let pos = drives.position(loc)?;
                 let d = drives.drives.get(pos)?;
                 ShardWriter::create(d.shard_path(&hex, i), &blob.layout, i, &blob.id)
                     .map_err(|e| warn!(blob = %hex, shard = i, "failed to create shard: {e}"))
                     .ok()
-                    .map(|w| (pos, w))
+                    .map(|w| Sink::Local(pos, w))
             })
             .collect();
         let w = StripeWriter {
@@ -365,100 +622,172 @@ impl StripeWriter {
     fn write_stripe(&mut self, stripe: &[u8]) -> Result<(), ProtoError> {
         let blocks = self.codec.encode(stripe).map_err(internal)?;
         for (slot, block) in self.shards.iter_mut().zip(blocks) {
-            if let Some((_, w)) = slot {
-                if let Err(e) = w.append(&block) {
-                    warn!(path = %w.path().display(), "failed to write shard: {e}");
-                    *slot = None;
-                }
+            let ok = match slot {
+                Some(Sink::Local(_, w)) => match w.append(&block) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        warn!(path = %w.path().display(), "failed to write shard: {e}");
+                        false
+                    }
+                },
+                // A closed stream means the remote shard failed (its task logged why).
+                Some(Sink::Remote(tx)) => tx.blocking_send(Ok(Bytes::from(block))).is_ok(),
+                None => true,
+            };
+            if !ok {
+                *slot = None;
             }
         }
         self.check_quorum()
     }
 
-    /// The shards written in full, to be made durable.
+    /// The local shards written in full, to be made durable. Remote streams close here.
     fn into_pending(self) -> Vec<PendingShard> {
         self.shards
             .into_iter()
             .flatten()
-            .map(|(drive, w)| {
-                let (path, file) = w.into_parts();
-                PendingShard { drive, path, file }
+            .filter_map(|sink| match sink {
+                Sink::Local(drive, w) => {
+                    let (path, file) = w.into_parts();
+                    Some(PendingShard { drive, path, file })
+                }
+                Sink::Remote(_) => None,
             })
             .collect()
     }
 }
 
-/// Blocking reader of one blob's stripes.
+/// Where one shard of a blob being read comes from.
+enum Source {
+    /// A local shard file.
+    Local(ShardReader),
+    /// Another node.
+    Remote(Arc<RemoteCluster>),
+}
+
+/// Blocking reader of one blob's stripes (runs on the blocking pool; remote records are
+/// fetched through the runtime handle, the ones a stripe needs all at once).
 struct StripeReader {
     codec: Result<Codec, erasure::Error>,
     blob: BlobRef,
-    shards: Vec<Option<ShardReader>>,
+    /// Per shard; `None` when unreadable (a node that failed once is not asked again).
+    shards: Vec<Option<Source>>,
+    rt: tokio::runtime::Handle,
 }
 
 impl StripeReader {
-    fn open(drives: &Drives, blob: &BlobRef) -> Self {
+    fn open(drives: &Drives, peers: &Peers, blob: &BlobRef, rt: tokio::runtime::Handle) -> Self {
         let hex = blob.id_hex();
         let shards = blob
             .placement
             .iter()
             .enumerate()
             .map(|(i, loc)| {
+                if loc.node != drives.node {
+                    return peers.node(loc.node).map(Source::Remote);
+                }
                 let d = drives.local(loc)?;
                 ShardReader::open(&d.shard_path(&hex, i), &blob.layout, i, &blob.id)
                     .map_err(|e| warn!(blob = %hex, shard = i, "shard unreadable: {e}"))
                     .ok()
+                    .map(Source::Local)
             })
             .collect();
         StripeReader {
             codec: Codec::new(blob.layout.k, blob.layout.m),
             blob: blob.clone(),
             shards,
+            rt,
         }
     }
 
-    /// Read and verify one record; the bytes start at [`erasure::CRC_LEN`].
-    fn read_record(&self, shard: usize, stripe: u64, block_len: usize) -> Option<Vec<u8>> {
-        let r = self.shards.get(shard)?.as_ref()?;
-        let rec = r.read_record(stripe, block_len).ok()?;
-        if erasure::verify(&rec).is_none() {
-            warn!(blob = %self.blob.id_hex(), shard, stripe, "shard block failed its checksum");
-            return None;
+    /// Read and verify the records of `shards` for one stripe; the bytes of each start at
+    /// [`erasure::CRC_LEN`]. Missing, unreadable or corrupt records are `None`.
+    fn read_records(
+        &mut self,
+        shards: std::ops::Range<usize>,
+        stripe: u64,
+        block_len: usize,
+    ) -> Vec<Option<Vec<u8>>> {
+        let bl = u32::try_from(block_len).unwrap_or(u32::MAX);
+        let remote: Vec<_> = shards
+            .clone()
+            .filter_map(|i| match self.shards.get(i) {
+                Some(Some(Source::Remote(c))) => {
+                    let (c, blob) = (c.clone(), self.blob.clone());
+                    let shard = u8::try_from(i).ok()?;
+                    Some(async move { (i, c.read_shard(blob, shard, stripe, bl).await) })
+                }
+                _ => None,
+            })
+            .collect();
+        let mut fetched: Vec<(usize, Result<Bytes, ProtoError>)> = if remote.is_empty() {
+            Vec::new()
+        } else {
+            self.rt.block_on(futures::future::join_all(remote))
+        };
+        let hex = self.blob.id_hex();
+        let mut out = Vec::with_capacity(shards.len());
+        for i in shards {
+            let rec = match self.shards.get(i) {
+                Some(Some(Source::Local(r))) => r.read_record(stripe, block_len).ok(),
+                Some(Some(Source::Remote(_))) => {
+                    let got = fetched
+                        .iter()
+                        .position(|(j, _)| *j == i)
+                        .map(|p| fetched.swap_remove(p).1);
+                    match got {
+                        Some(Ok(b)) => Some(Vec::from(b)),
+                        Some(Err(e)) => {
+                            warn!(blob = %hex, shard = i, "remote shard unreadable: {e}");
+                            if let Some(slot) = self.shards.get_mut(i) {
+                                *slot = None;
+                            }
+                            None
+                        }
+                        None => None,
+                    }
+                }
+                _ => None,
+            };
+            let rec = rec.filter(|r| {
+                let ok = erasure::verify(r).is_some();
+                if !ok {
+                    warn!(blob = %hex, shard = i, stripe, "shard block failed its checksum");
+                }
+                ok
+            });
+            out.push(rec);
         }
-        Some(rec)
+        out
     }
 
-    fn read_stripe(&self, stripe: u64) -> Result<Bytes, ProtoError> {
-        let codec = self.codec.as_ref().map_err(internal)?;
+    fn read_stripe(&mut self, stripe: u64) -> Result<Bytes, ProtoError> {
         let stripe_size = u64::from(self.blob.layout.stripe_size);
         let len = (self.blob.size - stripe * stripe_size).min(stripe_size) as usize;
-        let bl = codec.block_len(len);
+        let bl = self.codec.as_ref().map_err(internal)?.block_len(len);
         let k = usize::from(self.blob.layout.k);
         let n = self.blob.placement.len();
-        let mut records: Vec<Option<Vec<u8>>> =
-            (0..k).map(|i| self.read_record(i, stripe, bl)).collect();
+        let mut records = self.read_records(0..k, stripe, bl);
         if k == 1 && records.first().is_some_and(Option::is_some) {
             if let Some(Some(rec)) = records.pop() {
                 // Fast path: hand out the record itself, past its checksum, with no copy.
                 return Ok(Bytes::from(rec).slice(erasure::CRC_LEN..erasure::CRC_LEN + len));
             }
         }
-        let mut blocks: Vec<Option<Vec<u8>>> = records
-            .into_iter()
-            .map(|r| {
-                r.map(|mut r| {
-                    r.drain(..erasure::CRC_LEN);
-                    r
-                })
+        let strip = |r: Option<Vec<u8>>| {
+            r.map(|mut r| {
+                r.drain(..erasure::CRC_LEN);
+                r
             })
-            .collect();
+        };
+        let mut blocks: Vec<Option<Vec<u8>>> = records.into_iter().map(strip).collect();
         if blocks.iter().any(Option::is_none) {
-            blocks.extend((k..n).map(|i| {
-                self.read_record(i, stripe, bl).map(|mut r| {
-                    r.drain(..erasure::CRC_LEN);
-                    r
-                })
-            }));
-            codec
+            let parity = self.read_records(k..n, stripe, bl);
+            blocks.extend(parity.into_iter().map(strip));
+            self.codec
+                .as_ref()
+                .map_err(internal)?
                 .reconstruct(&mut blocks)
                 .map_err(|e| ProtoError::Corrupt(format!("blob {}: {e}", self.blob.id_hex())))?;
         }

@@ -2,22 +2,22 @@
 //! [`ClusterApi`] implementation, used directly by the all-in-one server and behind the RPC
 //! listener by remote gateways.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use coffer_proto::meta::{MetaAnswer, MetaCommand, MetaOk, MetaQuery};
-use coffer_proto::types::BlobRef;
+use coffer_proto::types::{BlobRef, NodeInfo};
 use coffer_proto::{ByteStream, ClusterApi, ProtoError};
 use openraft::error::{ClientWriteError, RaftError};
 use openraft::{BasicNode, SnapshotPolicy};
-use tracing::info;
+use tracing::{debug, info, warn};
 
 use crate::blob::BlobStore;
 use crate::config::NodeConfig;
-use crate::erasure::default_profile;
 use crate::meta::{query, MetaStore};
+use crate::peers::Peers;
 use crate::raft::log_store::LogStore;
 use crate::raft::network::Network;
 use crate::raft::state_machine::StateMachine;
@@ -47,6 +47,9 @@ pub struct Node {
     pub raft: Raft,
     store: MetaStore,
     blobs: BlobStore,
+    peers: Arc<Peers>,
+    /// Joins are handled one at a time (membership changes must not overlap).
+    joining: tokio::sync::Mutex<()>,
     /// Settings it was started with.
     pub config: NodeConfig,
 }
@@ -55,17 +58,34 @@ fn raft_err(e: impl std::fmt::Display) -> StartError {
     StartError::Raft(e.to_string())
 }
 
+/// How long a request waits for a leader to be elected before it fails.
+const LEADER_WAIT: Duration = Duration::from_secs(5);
+
+/// How many voters a cluster of `nodes` members has; the others are learners.
+fn target_voters(nodes: usize) -> usize {
+    match nodes {
+        0..=2 => 1,
+        3 | 4 => 3,
+        _ => 5,
+    }
+}
+
 impl Node {
-    /// Open the stores, start Raft (bootstrapping a one-voter cluster on first start) and wait
-    /// until this node leads.
+    /// Open the stores and start Raft. On the first start without anything to join, bootstrap
+    /// a one-voter cluster. Call [`Node::enter_cluster`] once the RPC listener runs.
     pub async fn start(config: NodeConfig) -> Result<Arc<Node>, StartError> {
         std::fs::create_dir_all(&config.meta_dir)?;
         let store = MetaStore::open(&config.meta_dir)?;
         let drives = Arc::new(Drives::open(config.id, &config.drives)?);
-        let (k, m) = config
-            .erasure
-            .unwrap_or_else(|| default_profile(config.drives.len()));
-        let blobs = BlobStore::new(drives, k, m, config.stripe_size).map_err(StartError::Blobs)?;
+        let peers = Arc::new(Peers::new(store.clone(), config.secret.clone()));
+        let blobs = BlobStore::new(
+            drives,
+            peers.clone(),
+            config.erasure,
+            config.quorum_margin,
+            config.stripe_size,
+        )
+        .map_err(StartError::Blobs)?;
         let raft_config = openraft::Config {
             cluster_name: "coffer".into(),
             heartbeat_interval: 150,
@@ -86,28 +106,176 @@ impl Node {
         )
         .await
         .map_err(raft_err)?;
-        if !raft.is_initialized().await.map_err(raft_err)? {
+        if !raft.is_initialized().await.map_err(raft_err)? && config.join.is_empty() {
             info!(node = config.id, "bootstrapping a new cluster");
             let members =
                 BTreeMap::from([(config.id, BasicNode::new(config.advertise_rpc.clone()))]);
             raft.initialize(members).await.map_err(raft_err)?;
         }
-        raft.wait(Some(Duration::from_secs(30)))
-            .current_leader(config.id, "this node leads")
-            .await
-            .map_err(raft_err)?;
-        info!(node = config.id, erasure = %format!("{k}+{m}"), "node ready");
         Ok(Arc::new(Node {
             raft,
             store,
             blobs,
+            peers,
+            joining: tokio::sync::Mutex::new(()),
             config,
         }))
+    }
+
+    /// This node as the cluster map records it.
+    pub fn info(&self) -> NodeInfo {
+        NodeInfo {
+            id: self.config.id,
+            rpc_addr: self.config.advertise_rpc.clone(),
+            drives: u32::try_from(self.config.drives.len()).unwrap_or(u32::MAX),
+            zone: self.config.zone.clone(),
+        }
+    }
+
+    /// Become a working member: join through `config.join` on a first start, otherwise wait
+    /// for a leader; then make sure the cluster map has this node's current address and
+    /// drives. A node that cannot reach a leader within `wait` keeps trying in the background.
+    pub async fn enter_cluster(self: &Arc<Self>, wait: Duration) -> Result<(), StartError> {
+        if !self.raft.is_initialized().await.map_err(raft_err)? {
+            self.join(wait).await?;
+        }
+        let me = self.clone();
+        let announce = async move {
+            loop {
+                let known = me.peers.nodes().into_iter().find(|n| n.id == me.config.id);
+                if known.as_ref() == Some(&me.info()) {
+                    return;
+                }
+                match me.meta_write(MetaCommand::RegisterNode(me.info())).await {
+                    Ok(_) => {
+                        info!(node = me.config.id, "registered in the cluster map");
+                        return;
+                    }
+                    Err(e) => debug!("cluster map registration postponed: {e}"),
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        };
+        let task = tokio::spawn(announce);
+        match tokio::time::timeout(wait, task).await {
+            Ok(_) => info!(node = self.config.id, "node ready"),
+            Err(_) => warn!(
+                node = self.config.id,
+                "no leader yet; registering in the background"
+            ),
+        }
+        Ok(())
+    }
+
+    async fn join(&self, wait: Duration) -> Result<(), StartError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            for seed in &self.config.join {
+                match self.peers.client(seed).join(self.info()).await {
+                    Ok(()) => {
+                        info!(node = self.config.id, through = %seed, "joined the cluster");
+                        return Ok(());
+                    }
+                    Err(e) => debug!(%seed, "join failed: {e}"),
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(StartError::Raft(format!(
+                    "could not join through {}",
+                    self.config.join.join(", ")
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    /// Take a node in (on the leader; forwarded there otherwise): add it as a learner, record
+    /// it in the cluster map, and promote learners while there are fewer voters than the
+    /// cluster size calls for.
+    pub async fn admit(&self, node: NodeInfo) -> Result<(), ProtoError> {
+        let Some(leader) = self.leader().await? else {
+            let _guard = self.joining.lock().await;
+            return self.admit_here(node).await;
+        };
+        self.peers.client(&leader).join(node).await
+    }
+
+    async fn admit_here(&self, node: NodeInfo) -> Result<(), ProtoError> {
+        let membership = self.membership();
+        let known = membership.get_node(&node.id).map(|n| n.addr.clone());
+        if known.as_deref() != Some(node.rpc_addr.as_str()) {
+            self.raft
+                .add_learner(node.id, BasicNode::new(node.rpc_addr.clone()), true)
+                .await
+                .map_err(write_err)?;
+        }
+        self.meta_write(MetaCommand::RegisterNode(node.clone()))
+            .await?;
+        let membership = self.membership();
+        let mut voters: BTreeSet<u64> = membership.voter_ids().collect();
+        let all: BTreeSet<u64> = membership.nodes().map(|(id, _)| *id).collect();
+        let target = target_voters(all.len());
+        if voters.len() < target {
+            voters.extend(
+                all.iter()
+                    .filter(|id| !voters.contains(id))
+                    .take(target - voters.len())
+                    .copied()
+                    .collect::<Vec<_>>(),
+            );
+            info!(voters = ?voters, "changing the voter set");
+            self.raft
+                .change_membership(voters, true)
+                .await
+                .map_err(write_err)?;
+        }
+        Ok(())
+    }
+
+    fn membership(&self) -> openraft::Membership<u64, BasicNode> {
+        self.raft
+            .metrics()
+            .borrow()
+            .membership_config
+            .membership()
+            .clone()
+    }
+
+    /// `None` when this node leads, else the leader's RPC address; waits up to
+    /// [`LEADER_WAIT`] for an election to end.
+    async fn leader(&self) -> Result<Option<String>, ProtoError> {
+        let deadline = tokio::time::Instant::now() + LEADER_WAIT;
+        loop {
+            let leader = self.raft.current_leader().await;
+            match leader {
+                Some(l) if l == self.config.id => return Ok(None),
+                Some(l) => {
+                    if let Some(n) = self.membership().get_node(&l) {
+                        return Ok(Some(n.addr.clone()));
+                    }
+                }
+                None => {}
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ProtoError::NotLeader(None));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Whether this node leads now.
+    pub async fn is_leader(&self) -> bool {
+        self.raft.current_leader().await == Some(self.config.id)
     }
 
     /// The blob store over this node's drives.
     pub fn blobs(&self) -> &BlobStore {
         &self.blobs
+    }
+
+    /// The other nodes.
+    pub fn peers(&self) -> &Peers {
+        &self.peers
     }
 
     /// The local metadata database (the state machine as applied here).
@@ -133,13 +301,44 @@ fn write_err(e: RaftError<u64, ClientWriteError<u64, BasicNode>>) -> ProtoError 
     }
 }
 
+/// The leader a request was forwarded to could not be reached: it most likely died, and the
+/// others will elect a new one. Wait a little (until `deadline`) before asking again.
+async fn leader_gone(
+    addr: &str,
+    e: &str,
+    deadline: tokio::time::Instant,
+) -> Result<(), ProtoError> {
+    debug!(leader = addr, "leader unreachable: {e}");
+    if tokio::time::Instant::now() >= deadline {
+        return Err(ProtoError::NotLeader(None));
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    Ok(())
+}
+
 #[async_trait]
 impl ClusterApi for Node {
     async fn meta_write(&self, cmd: MetaCommand) -> Result<MetaOk, ProtoError> {
-        self.raft.client_write(cmd).await.map_err(write_err)?.data
+        let deadline = tokio::time::Instant::now() + LEADER_WAIT;
+        loop {
+            let Some(addr) = self.leader().await? else {
+                return self.raft.client_write(cmd).await.map_err(write_err)?.data;
+            };
+            match self.peers.client(&addr).meta_write(cmd.clone()).await {
+                Err(ProtoError::Unreachable(e)) => leader_gone(&addr, &e, deadline).await?,
+                other => return other,
+            }
+        }
     }
 
     async fn meta_read(&self, q: MetaQuery) -> Result<MetaAnswer, ProtoError> {
+        let deadline = tokio::time::Instant::now() + LEADER_WAIT;
+        while let Some(addr) = self.leader().await? {
+            match self.peers.client(&addr).meta_read(q.clone()).await {
+                Err(ProtoError::Unreachable(e)) => leader_gone(&addr, &e, deadline).await?,
+                other => return other,
+            }
+        }
         self.raft.ensure_linearizable().await.map_err(|e| match e {
             RaftError::APIError(openraft::error::CheckIsLeaderError::ForwardToLeader(f)) => {
                 ProtoError::NotLeader(f.leader_node.map(|n| n.addr))
@@ -180,6 +379,7 @@ impl ClusterApi for Node {
     }
 
     async fn delete_blob(&self, blob: BlobRef) -> Result<(), ProtoError> {
-        self.blobs.delete(blob).await
+        self.blobs.delete(blob).await;
+        Ok(())
     }
 }

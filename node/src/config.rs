@@ -17,8 +17,15 @@ pub struct NodeConfig {
     pub advertise_rpc: String,
     /// Cluster secret authenticating internal RPC.
     pub secret: Vec<u8>,
+    /// RPC addresses of existing members to join through on first start (empty: bootstrap a
+    /// new cluster). Ignored once the node is part of a cluster.
+    pub join: Vec<String>,
+    /// Failure zone (placement spreads shards across zones).
+    pub zone: Option<String>,
     /// Erasure profile (k data, m parity); default from the number of drives.
     pub erasure: Option<(u8, u8)>,
+    /// Shards beyond k a write needs durable before it is acknowledged: 1 (the default) or 0.
+    pub quorum_margin: u8,
     /// Bytes of object data per stripe.
     pub stripe_size: u32,
     /// How often the delete queue is drained.
@@ -37,7 +44,10 @@ impl NodeConfig {
             drives: vec![dir.to_path_buf()],
             advertise_rpc: "127.0.0.1:0".into(),
             secret: b"test-secret".to_vec(),
+            join: Vec::new(),
+            zone: None,
             erasure: None,
+            quorum_margin: 1,
             stripe_size: 1 << 20,
             gc_interval: Duration::from_millis(200),
             orphan_grace: Duration::from_secs(3600),

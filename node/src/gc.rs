@@ -37,6 +37,10 @@ pub async fn run(node: Arc<Node>) {
     let mut tick = tokio::time::interval(node.config.gc_interval);
     loop {
         tick.tick().await;
+        // The leader drains the queue (any node could; one at a time avoids duplicate work).
+        if !node.is_leader().await {
+            continue;
+        }
         loop {
             match drain_once(&node).await {
                 Ok(1000..) => continue,

@@ -8,7 +8,8 @@
 //! - [`raft`]: openraft log store, state machine and network.
 //! - [`erasure`] and [`shard`]: pure RS coding and placement; shard files on drives.
 //! - [`blob`]: the stripe pipeline between byte streams and shards.
-//! - [`cluster`]: [`Node`], the running node, and its `ClusterApi` implementation.
+//! - [`cluster`]: [`Node`], the running node: joining a cluster, forwarding to the leader,
+//!   and its `ClusterApi` implementation. [`peers`]: the cluster map and clients of other nodes.
 //! - [`group`]: the group-commit thread behind the Raft log's WAL sync and shard fsyncs.
 //! - [`rpc`]: the internal RPC listener. [`gc`]: the delete-queue worker. [`sweep`]: removes
 //!   shard files no metadata knows (writes that died before their commit).
@@ -20,6 +21,7 @@ pub mod erasure;
 pub mod gc;
 pub mod group;
 pub mod meta;
+pub mod peers;
 pub mod raft;
 pub mod rpc;
 pub mod shard;

@@ -70,7 +70,50 @@ async fn connection(node: Arc<Node>, mut sock: TcpStream) -> Result<(), ProtoErr
                 };
                 write_frame(&mut w, &Frame::Resp(resp)).await?;
             }
-            Request::PutBlob => put_blob(&node, &mut r, &mut w).await?,
+            Request::PutBlob => {
+                let stored = with_body(&mut r, |body| node.put_blob(body)).await?;
+                let resp = match stored {
+                    Ok(b) => Response::Blob(b),
+                    Err(e) => Response::Err(e),
+                };
+                write_frame(&mut w, &Frame::Resp(resp)).await?;
+            }
+            Request::PutShard { blob, shard } => {
+                let stored =
+                    with_body(&mut r, |body| node.blobs().put_shard(blob, shard, body)).await?;
+                let resp = match stored {
+                    Ok(()) => Response::Done,
+                    Err(e) => Response::Err(e),
+                };
+                write_frame(&mut w, &Frame::Resp(resp)).await?;
+            }
+            Request::ReadShard {
+                blob,
+                shard,
+                stripe,
+                block_len,
+            } => {
+                let read = node
+                    .blobs()
+                    .read_shard(blob, shard, stripe, block_len)
+                    .await;
+                let resp = match read {
+                    Ok(b) => Response::Record(b),
+                    Err(e) => Response::Err(e),
+                };
+                write_frame(&mut w, &Frame::Resp(resp)).await?;
+            }
+            Request::DeleteShards(blob) => {
+                node.blobs().delete_local(blob).await;
+                write_frame(&mut w, &Frame::Resp(Response::Done)).await?;
+            }
+            Request::Join(info) => {
+                let resp = match node.admit(info).await {
+                    Ok(()) => Response::Done,
+                    Err(e) => Response::Err(e),
+                };
+                write_frame(&mut w, &Frame::Resp(resp)).await?;
+            }
             Request::GetBlob { blob, start, end } => match node.get_blob(blob, start, end).await {
                 Ok(mut s) => {
                     write_frame(&mut w, &Frame::Resp(Response::Stream)).await?;
@@ -109,18 +152,20 @@ async fn connection(node: Arc<Node>, mut sock: TcpStream) -> Result<(), ProtoErr
     }
 }
 
-/// Receive a blob body (Data frames until End or Abort) while the node stores it.
-async fn put_blob<R, W>(node: &Node, r: &mut R, w: &mut W) -> Result<(), ProtoError>
+/// Receive a body (Data frames until End or Abort) while `consume` reads it as a stream;
+/// returns what `consume` returned.
+async fn with_body<R, F, Fut, T>(r: &mut R, consume: F) -> Result<T, ProtoError>
 where
     R: tokio::io::AsyncRead + Unpin,
-    W: tokio::io::AsyncWrite + Unpin,
+    F: FnOnce(coffer_proto::ByteStream) -> Fut,
+    Fut: std::future::Future<Output = T>,
 {
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     let body = Box::pin(futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     }));
     let pump = async move {
-        // Keep reading to the end of the body even if the store gave up early, so the
+        // Keep reading to the end of the body even if the consumer gave up early, so the
         // connection stays in step.
         loop {
             match expect_frame(r).await? {
@@ -136,13 +181,9 @@ where
             }
         }
     };
-    let (stored, pumped) = tokio::join!(node.put_blob(body), pump);
+    let (out, pumped) = tokio::join!(consume(body), pump);
     pumped?;
-    let resp = match stored {
-        Ok(b) => Response::Blob(b),
-        Err(e) => Response::Err(e),
-    };
-    write_frame(w, &Frame::Resp(resp)).await
+    Ok(out)
 }
 
 async fn raft(node: &Node, op: RaftOp, payload: &[u8]) -> Result<Vec<u8>, ProtoError> {

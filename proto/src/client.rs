@@ -1,5 +1,6 @@
-//! [`RemoteCluster`]: a [`ClusterApi`] over TCP to a node's RPC listener, with a small pool of
-//! authenticated connections. One request is in flight per connection at a time.
+//! [`RemoteCluster`]: a [`ClusterApi`] over TCP to one node's RPC listener, with a small pool of
+//! authenticated connections, and the node-to-node calls (join, shard transfer). One request is
+//! in flight per connection at a time.
 
 use std::sync::{Arc, Mutex};
 
@@ -13,7 +14,7 @@ use crate::api::{ByteStream, ClusterApi};
 use crate::codec::{client_handshake, expect_frame, write_frame, Frame, Request, Response};
 use crate::error::ProtoError;
 use crate::meta::{MetaAnswer, MetaCommand, MetaOk, MetaQuery};
-use crate::types::BlobRef;
+use crate::types::{BlobRef, NodeInfo};
 
 /// One authenticated connection.
 pub struct Conn {
@@ -21,20 +22,60 @@ pub struct Conn {
 }
 
 impl Conn {
-    /// Connect and authenticate.
+    /// Connect and authenticate. A node that does not accept the connection (or lets the
+    /// handshake stall) is [`ProtoError::Unreachable`]; one that refuses the secret is
+    /// [`ProtoError::Unauthorized`].
     pub async fn connect(addr: &str, secret: &[u8]) -> Result<Self, ProtoError> {
+        let unreachable =
+            |e: &dyn std::fmt::Display| ProtoError::Unreachable(format!("{addr}: {e}"));
         let connect = async {
-            let mut tcp = TcpStream::connect(addr).await?;
+            let mut tcp = TcpStream::connect(addr)
+                .await
+                .map_err(|e| unreachable(&e))?;
             tcp.set_nodelay(true)?;
             client_handshake(&mut tcp, secret).await?;
             Ok::<_, ProtoError>(tcp)
         };
         let tcp = tokio::time::timeout(CONNECT_TIMEOUT, connect)
             .await
-            .map_err(|_| ProtoError::Timeout)??;
+            .map_err(|_| unreachable(&"connect timed out"))??;
         Ok(Conn {
             stream: BufReader::new(tcp),
         })
+    }
+
+    /// Send a request followed by a byte stream (`Data` frames, then `End`, or `Abort` at the
+    /// stream's first error) and read the response. The connection stays usable either way;
+    /// an aborted stream returns its error.
+    pub async fn upload(
+        &mut self,
+        req: Request,
+        mut body: ByteStream,
+    ) -> Result<Response, ProtoError> {
+        let w = self.stream.get_mut();
+        write_frame(w, &Frame::Req(req)).await?;
+        let mut aborted = None;
+        while let Some(chunk) = body.next().await {
+            match chunk {
+                Ok(b) => write_frame(w, &Frame::Data(b)).await?,
+                Err(e) => {
+                    write_frame(w, &Frame::Abort(e.clone())).await?;
+                    aborted = Some(e);
+                    break;
+                }
+            }
+        }
+        if aborted.is_none() {
+            write_frame(w, &Frame::End).await?;
+        }
+        let resp = match expect_frame(&mut self.stream).await? {
+            Frame::Resp(r) => r,
+            _ => return Err(ProtoError::Protocol("expected Resp".into())),
+        };
+        match aborted {
+            Some(e) => Err(e),
+            None => Ok(resp),
+        }
     }
 
     /// Send a request and read its response frame.
@@ -70,11 +111,14 @@ impl RemoteCluster {
     }
 
     async fn conn(&self) -> Result<Conn, ProtoError> {
-        let pooled = self.pool.lock().map_err(|_| poisoned())?.pop();
-        match pooled {
+        match self.pooled()? {
             Some(c) => Ok(c),
             None => Conn::connect(&self.addr, &self.secret).await,
         }
+    }
+
+    fn pooled(&self) -> Result<Option<Conn>, ProtoError> {
+        Ok(self.pool.lock().map_err(|_| poisoned())?.pop())
     }
 
     fn give_back(pool: &Mutex<Vec<Conn>>, conn: Conn) {
@@ -85,14 +129,37 @@ impl RemoteCluster {
         }
     }
 
-    async fn simple(&self, req: Request) -> Result<Response, ProtoError> {
-        let mut c = self.conn().await?;
-        let resp = c.call(req).await?;
+    /// The node's address.
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    /// Send one request that has a single response frame; an `Err` response becomes `Err`.
+    pub async fn request(&self, req: Request) -> Result<Response, ProtoError> {
+        let (c, resp) = self.call(req).await?;
         Self::give_back(&self.pool, c);
         match resp {
             Response::Err(e) => Err(e),
             r => Ok(r),
         }
+    }
+
+    /// Send a request and read its response frame, returning the connection with it. A pooled
+    /// connection that fails before any answer most likely outlived its peer (a restarted
+    /// node): the pool is dropped and the request goes once more on a new connection.
+    async fn call(&self, req: Request) -> Result<(Conn, Response), ProtoError> {
+        if let Some(mut c) = self.pooled()? {
+            match c.call(req.clone()).await {
+                Ok(r) => return Ok((c, r)),
+                Err(ProtoError::Io(_) | ProtoError::Protocol(_)) => {
+                    self.pool.lock().map_err(|_| poisoned())?.clear();
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let mut c = Conn::connect(&self.addr, &self.secret).await?;
+        let r = c.call(req).await?;
+        Ok((c, r))
     }
 }
 
@@ -107,43 +174,63 @@ fn unexpected(r: &Response) -> ProtoError {
     ))
 }
 
-#[async_trait]
-impl ClusterApi for RemoteCluster {
-    async fn meta_write(&self, cmd: MetaCommand) -> Result<MetaOk, ProtoError> {
-        match self.simple(Request::MetaWrite(Box::new(cmd))).await? {
-            Response::MetaOk(ok) => Ok(ok),
+/// Node-to-node calls.
+impl RemoteCluster {
+    /// Ask the cluster (through this member) to take `node` in.
+    pub async fn join(&self, node: NodeInfo) -> Result<(), ProtoError> {
+        match self.request(Request::Join(node)).await? {
+            Response::Done => Ok(()),
             r => Err(unexpected(&r)),
         }
     }
 
-    async fn meta_read(&self, query: MetaQuery) -> Result<MetaAnswer, ProtoError> {
-        match self.simple(Request::MetaRead(query)).await? {
-            Response::Answer(a) => Ok(a),
-            r => Err(unexpected(&r)),
-        }
-    }
-
-    async fn put_blob(&self, mut body: ByteStream) -> Result<BlobRef, ProtoError> {
+    /// Stream shard `shard` of `blob` to this node; returns once it is durable there. An
+    /// error item in `records` aborts the shard (the node discards it).
+    pub async fn put_shard(
+        &self,
+        blob: BlobRef,
+        shard: u8,
+        records: ByteStream,
+    ) -> Result<(), ProtoError> {
         let mut c = self.conn().await?;
-        let w = c.stream.get_mut();
-        write_frame(w, &Frame::Req(Request::PutBlob)).await?;
-        while let Some(chunk) = body.next().await {
-            match chunk {
-                Ok(b) => write_frame(w, &Frame::Data(b)).await?,
-                Err(e) => {
-                    // Tell the node to discard what it wrote; the connection stays usable.
-                    write_frame(w, &Frame::Abort(e.clone())).await?;
-                    let _ = expect_frame(&mut c.stream).await?;
-                    Self::give_back(&self.pool, c);
-                    return Err(e);
-                }
-            }
+        let resp = c.upload(Request::PutShard { blob, shard }, records).await?;
+        Self::give_back(&self.pool, c);
+        match resp {
+            Response::Done => Ok(()),
+            Response::Err(e) => Err(e),
+            r => Err(unexpected(&r)),
         }
-        write_frame(w, &Frame::End).await?;
-        let resp = match expect_frame(&mut c.stream).await? {
-            Frame::Resp(r) => r,
-            _ => return Err(ProtoError::Protocol("expected Resp".into())),
+    }
+
+    /// Read one record (`crc32c | block`) of a shard stored on this node.
+    pub async fn read_shard(
+        &self,
+        blob: BlobRef,
+        shard: u8,
+        stripe: u64,
+        block_len: u32,
+    ) -> Result<Bytes, ProtoError> {
+        let req = Request::ReadShard {
+            blob,
+            shard,
+            stripe,
+            block_len,
         };
+        match self.request(req).await? {
+            Response::Record(b) => Ok(b),
+            r => Err(unexpected(&r)),
+        }
+    }
+
+    /// Connect (or take a pooled connection); fails with [`ProtoError::Unreachable`] when the
+    /// node cannot be reached.
+    pub async fn connection(&self) -> Result<Conn, ProtoError> {
+        self.conn().await
+    }
+
+    /// [`ClusterApi::put_blob`] on a connection from [`RemoteCluster::connection`].
+    pub async fn put_blob_on(&self, mut c: Conn, body: ByteStream) -> Result<BlobRef, ProtoError> {
+        let resp = c.upload(Request::PutBlob, body).await?;
         Self::give_back(&self.pool, c);
         match resp {
             Response::Blob(b) => Ok(b),
@@ -152,14 +239,44 @@ impl ClusterApi for RemoteCluster {
         }
     }
 
+    /// Delete this node's shards of a blob.
+    pub async fn delete_shards(&self, blob: BlobRef) -> Result<(), ProtoError> {
+        match self.request(Request::DeleteShards(blob)).await? {
+            Response::Done => Ok(()),
+            r => Err(unexpected(&r)),
+        }
+    }
+}
+
+#[async_trait]
+impl ClusterApi for RemoteCluster {
+    async fn meta_write(&self, cmd: MetaCommand) -> Result<MetaOk, ProtoError> {
+        match self.request(Request::MetaWrite(Box::new(cmd))).await? {
+            Response::MetaOk(ok) => Ok(ok),
+            r => Err(unexpected(&r)),
+        }
+    }
+
+    async fn meta_read(&self, query: MetaQuery) -> Result<MetaAnswer, ProtoError> {
+        match self.request(Request::MetaRead(query)).await? {
+            Response::Answer(a) => Ok(a),
+            r => Err(unexpected(&r)),
+        }
+    }
+
+    async fn put_blob(&self, body: ByteStream) -> Result<BlobRef, ProtoError> {
+        let c = self.conn().await?;
+        self.put_blob_on(c, body).await
+    }
+
     async fn get_blob(
         &self,
         blob: BlobRef,
         start: u64,
         end: u64,
     ) -> Result<ByteStream, ProtoError> {
-        let mut c = self.conn().await?;
-        match c.call(Request::GetBlob { blob, start, end }).await? {
+        let (c, resp) = self.call(Request::GetBlob { blob, start, end }).await?;
+        match resp {
             Response::Stream => {}
             Response::Err(e) => {
                 Self::give_back(&self.pool, c);
@@ -188,7 +305,7 @@ impl ClusterApi for RemoteCluster {
     }
 
     async fn delete_blob(&self, blob: BlobRef) -> Result<(), ProtoError> {
-        match self.simple(Request::DeleteBlob(blob)).await? {
+        match self.request(Request::DeleteBlob(blob)).await? {
             Response::Done => Ok(()),
             r => Err(unexpected(&r)),
         }

@@ -18,7 +18,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::error::ProtoError;
 use crate::meta::{MetaAnswer, MetaCommand, MetaOk, MetaQuery};
-use crate::types::BlobRef;
+use crate::types::{BlobRef, NodeInfo};
 use crate::PROTOCOL_VERSION;
 
 /// Largest frame accepted (data frames carry at most one stripe).
@@ -55,6 +55,30 @@ pub enum Request {
     },
     /// [`crate::ClusterApi::delete_blob`].
     DeleteBlob(BlobRef),
+    /// Ask the cluster to take this node in (a learner first, then a voter while there are
+    /// fewer than the target number of voters). Any member forwards it to the leader.
+    Join(NodeInfo),
+    /// Store shard `shard` of `blob` on this node; its records (`crc32c | block`, one per
+    /// stripe) follow as `Data` frames then `End`. Answered `Done` once the file is durable.
+    PutShard {
+        /// The blob (placement says which local drive).
+        blob: BlobRef,
+        /// Shard index.
+        shard: u8,
+    },
+    /// Read the record of stripe `stripe` of shard `shard`: answered `Record`.
+    ReadShard {
+        /// The blob.
+        blob: BlobRef,
+        /// Shard index.
+        shard: u8,
+        /// Stripe number.
+        stripe: u64,
+        /// Bytes of the block (without its checksum).
+        block_len: u32,
+    },
+    /// Delete this node's shards of a blob.
+    DeleteShards(BlobRef),
     /// A Raft message between nodes.
     Raft {
         /// Kind.
@@ -79,6 +103,8 @@ pub enum Response {
     Done,
     /// Encoded openraft response.
     Raft(Vec<u8>),
+    /// One shard record (`crc32c | block`), unverified.
+    Record(Bytes),
     /// The request failed.
     Err(ProtoError),
 }

@@ -45,6 +45,10 @@ pub enum ProtoError {
     /// The operation timed out.
     #[error("timeout")]
     Timeout,
+    /// A node could not be reached; the request was never delivered, so it is safe to send it
+    /// elsewhere.
+    #[error("unreachable: {0}")]
+    Unreachable(String),
     /// The operation was cancelled (client went away, shutdown).
     #[error("cancelled")]
     Cancelled,
@@ -78,6 +82,7 @@ impl ProtoError {
             ProtoError::NotLeader(_)
                 | ProtoError::QuorumNotReached(_)
                 | ProtoError::Timeout
+                | ProtoError::Unreachable(_)
                 | ProtoError::Io(_)
         )
     }

@@ -8,10 +8,13 @@
 //! - [`error`]: [`ProtoError`], the one error type that crosses the wire.
 //! - [`api`]: the [`ClusterApi`] trait (implemented in-process by the node and remotely by [`client`]).
 //! - [`codec`]: length-prefixed frames, the authenticated handshake.
-//! - [`client`]: [`client::RemoteCluster`], a pooled TCP client implementing [`ClusterApi`].
+//! - [`client`]: [`client::RemoteCluster`], a pooled TCP client of one node implementing
+//!   [`ClusterApi`], plus the node-to-node calls.
+//! - [`balance`]: [`balance::ClusterClient`], a [`ClusterApi`] over every node of a cluster.
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod balance;
 pub mod client;
 pub mod codec;
 pub mod error;
@@ -23,4 +26,4 @@ pub use error::ProtoError;
 
 /// Version of the internal protocol, exchanged in the handshake; peers with another version are
 /// refused.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;

@@ -115,6 +115,8 @@ pub enum MetaCommand {
         /// Blob ids.
         blob_ids: Vec<[u8; 16]>,
     },
+    /// Add a node to the cluster map, or update its address, drives or zone.
+    RegisterNode(crate::types::NodeInfo),
 }
 
 /// The successful result of a [`MetaCommand`].
@@ -183,6 +185,8 @@ pub enum MetaQuery {
         /// Maximum entries.
         max: u32,
     },
+    /// Every node of the cluster map, by id.
+    ClusterMap,
 }
 
 /// The result of a [`MetaQuery`].
@@ -204,4 +208,6 @@ pub enum MetaAnswer {
     Uploads(UploadListResult),
     /// PendingGc.
     Gc(Vec<crate::types::BlobRef>),
+    /// ClusterMap.
+    Nodes(Vec<crate::types::NodeInfo>),
 }

@@ -46,6 +46,19 @@ pub struct ShardLoc {
     pub drive: u32,
 }
 
+/// A storage node as the cluster map records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeInfo {
+    /// Raft node id.
+    pub id: u64,
+    /// Address other nodes and gateways reach its internal RPC at.
+    pub rpc_addr: String,
+    /// Number of drives (indices `0..drives`).
+    pub drives: u32,
+    /// Failure zone; placement spreads shards across zones where set.
+    pub zone: Option<String>,
+}
+
 /// Erasure layout of a blob.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Layout {

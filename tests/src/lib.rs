@@ -356,3 +356,132 @@ pub fn completed(parts: &[(i32, String)]) -> aws_sdk_s3::types::CompletedMultipa
         ))
         .build()
 }
+
+/// Separate `coffer node` processes (node 1 bootstraps, the others join through it) and one
+/// `coffer gateway` over all of them, on free loopback ports.
+pub struct LocalCluster {
+    /// Node processes; `nodes[i]` is node id `i + 1`.
+    pub nodes: Vec<Process>,
+    /// The gateway.
+    pub gateway: Process,
+    /// `http://127.0.0.1:PORT` of the gateway.
+    pub endpoint: String,
+    /// RPC addresses, by node.
+    pub rpc: Vec<String>,
+    /// State of every process (removed on drop).
+    pub dir: tempfile::TempDir,
+}
+
+impl LocalCluster {
+    /// Start `n` nodes with `node_flags` added to each, then the gateway.
+    pub async fn start(n: usize, node_flags: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+        let secret = dir.path().join("cluster.secret");
+        std::fs::write(&secret, "0123456789abcdef0123456789abcdef")
+            .unwrap_or_else(|e| panic!("secret: {e}"));
+        let rpc: Vec<String> = (0..n)
+            .map(|_| format!("127.0.0.1:{}", free_port()))
+            .collect();
+        let mut nodes = Vec::new();
+        for i in 1..=n {
+            let p = Self::spawn_node(dir.path(), &rpc, i, node_flags);
+            wait_for_log(&p, &format!("Coffer node {i} ready"), 60).await;
+            nodes.push(p);
+        }
+        let port = free_port();
+        let sf = secret.to_string_lossy().into_owned();
+        let gd = dir.path().join("gateway").to_string_lossy().into_owned();
+        let addr = format!("127.0.0.1:{port}");
+        let all = rpc.join(",");
+        let gateway = Process::spawn(
+            &[
+                "gateway",
+                "--cluster",
+                &all,
+                "--cluster-secret-file",
+                &sf,
+                "--data",
+                &gd,
+                "--address",
+                &addr,
+            ],
+            &[
+                ("COFFER_ACCESS_KEY_ID", ACCESS_KEY),
+                ("COFFER_SECRET_ACCESS_KEY", SECRET_KEY),
+            ],
+            &dir.path().join("gateway.log"),
+        );
+        wait_for_log(&gateway, "S3 gateway listening", 30).await;
+        LocalCluster {
+            nodes,
+            gateway,
+            endpoint: format!("http://{addr}"),
+            rpc,
+            dir,
+        }
+    }
+
+    fn spawn_node(dir: &Path, rpc: &[String], i: usize, flags: &[&str]) -> Process {
+        let data = dir.join(format!("node{i}")).to_string_lossy().into_owned();
+        let sf = dir.join("cluster.secret").to_string_lossy().into_owned();
+        let id = i.to_string();
+        let own = rpc
+            .get(i - 1)
+            .unwrap_or_else(|| panic!("no address for node {i}"));
+        let mut args = vec![
+            "node",
+            "--node-id",
+            &id,
+            "--data",
+            &data,
+            "--rpc-address",
+            own,
+            "--cluster-secret-file",
+            &sf,
+        ];
+        if let (true, Some(seed)) = (i > 1, rpc.first()) {
+            args.extend_from_slice(&["--join", seed]);
+        }
+        args.extend_from_slice(flags);
+        Process::spawn(&args, &[], &dir.join(format!("node{i}.log")))
+    }
+
+    /// A client of the gateway with the test key.
+    pub fn client(&self) -> aws_sdk_s3::Client {
+        client_for(&self.endpoint, ACCESS_KEY, SECRET_KEY)
+    }
+
+    /// The data folder of node `i` (1-based).
+    pub fn node_dir(&self, i: usize) -> PathBuf {
+        self.dir.path().join(format!("node{i}"))
+    }
+
+    /// Every shard file under node `i`'s data folder.
+    pub fn shard_files(&self, i: usize) -> Vec<PathBuf> {
+        fn walk(d: &Path, out: &mut Vec<PathBuf>) {
+            for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else {
+                    out.push(p);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.node_dir(i).join("shards"), &mut out);
+        out
+    }
+}
+
+/// Wait until a process's log contains `pattern` (panics with the log after `secs`).
+pub async fn wait_for_log(p: &Process, pattern: &str, secs: u64) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if p.log().contains(pattern) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no {pattern:?} after {secs} s; log:\n{}", p.log());
+}

@@ -163,7 +163,10 @@ impl From<ProtoError> for S3Error {
             }
             ProtoError::PreconditionFailed => C::PreconditionFailed.into(),
             ProtoError::ConditionalRequestConflict => C::ConditionalRequestConflict.into(),
-            ProtoError::NotLeader(_) | ProtoError::Timeout | ProtoError::QuorumNotReached(_) => {
+            ProtoError::NotLeader(_)
+            | ProtoError::Timeout
+            | ProtoError::Unreachable(_)
+            | ProtoError::QuorumNotReached(_) => {
                 tracing::warn!("cluster unavailable: {e}");
                 C::ServiceUnavailable.into()
             }

@@ -11,7 +11,8 @@ use rocksdb::WriteBatch;
 use super::codec::encode;
 use super::keys;
 use super::store::{
-    MetaStore, StoreError, CF_BUCKETS, CF_BUCKET_IDS, CF_GC, CF_OBJECTS, CF_PARTS, CF_UPLOADS,
+    MetaStore, StoreError, CF_BUCKETS, CF_BUCKET_IDS, CF_GC, CF_NODES, CF_OBJECTS, CF_PARTS,
+    CF_UPLOADS,
 };
 
 /// Outcome of applying one command: the client result, and what to write.
@@ -107,6 +108,11 @@ impl Tx<'_> {
                 for id in blob_ids {
                     self.batch.delete_cf(&cf, id);
                 }
+                Ok(Ok(MetaOk::Done))
+            }
+            MetaCommand::RegisterNode(info) => {
+                self.batch
+                    .put_cf(&self.store.cf(CF_NODES)?, keys::node(info.id), encode(info));
                 Ok(Ok(MetaOk::Done))
             }
         }

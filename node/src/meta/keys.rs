@@ -40,6 +40,11 @@ pub fn part(bucket_id: u64, key: &str, upload_id: &str, number: u32) -> Vec<u8> 
     k
 }
 
+/// `nodes` key.
+pub fn node(id: u64) -> [u8; 8] {
+    id.to_be_bytes()
+}
+
 /// The smallest key greater than every key starting with `prefix` (None if there is none).
 pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     let mut end = prefix.to_vec();

@@ -2,14 +2,16 @@
 
 use coffer_proto::meta::{MetaAnswer, MetaQuery};
 use coffer_proto::types::{
-    BlobRef, BucketInfo, ObjectVersion, PartInfo, PartListResult, UploadInfo, UploadListQuery,
-    UploadListResult,
+    BlobRef, BucketInfo, NodeInfo, ObjectVersion, PartInfo, PartListResult, UploadInfo,
+    UploadListQuery, UploadListResult,
 };
 
 use super::codec;
 use super::keys;
 use super::list::{self, Item};
-use super::store::{MetaStore, StoreError, CF_BUCKETS, CF_GC, CF_OBJECTS, CF_PARTS, CF_UPLOADS};
+use super::store::{
+    MetaStore, StoreError, CF_BUCKETS, CF_GC, CF_NODES, CF_OBJECTS, CF_PARTS, CF_UPLOADS,
+};
 
 /// Answer a query from the local state.
 pub fn answer(store: &MetaStore, q: &MetaQuery) -> Result<MetaAnswer, StoreError> {
@@ -54,7 +56,17 @@ pub fn answer(store: &MetaStore, q: &MetaQuery) -> Result<MetaAnswer, StoreError
                 .map(|(_, b)| b)
                 .collect(),
         ),
+        MetaQuery::ClusterMap => MetaAnswer::Nodes(nodes(store)?),
     })
+}
+
+/// The cluster map as applied here, by node id.
+pub fn nodes(store: &MetaStore) -> Result<Vec<NodeInfo>, StoreError> {
+    Ok(store
+        .scan_prefix::<NodeInfo>(CF_NODES, b"", usize::MAX)?
+        .into_iter()
+        .map(|(_, n)| n)
+        .collect())
 }
 
 fn list_parts(

@@ -37,18 +37,22 @@ pub const CF_UPLOADS: &str = "uploads";
 pub const CF_PARTS: &str = "parts";
 /// Delete queue of blobs.
 pub const CF_GC: &str = "gc";
+/// The cluster map: storage nodes by id.
+pub const CF_NODES: &str = "nodes";
 
-/// Column families that make up the state machine (what a snapshot carries).
-pub const SM_DATA_CFS: [&str; 6] = [
+/// Column families that make up the state machine (what a snapshot carries, by position: new
+/// ones go at the end).
+pub const SM_DATA_CFS: [&str; 7] = [
     CF_BUCKETS,
     CF_BUCKET_IDS,
     CF_OBJECTS,
     CF_UPLOADS,
     CF_PARTS,
     CF_GC,
+    CF_NODES,
 ];
 
-const ALL_CFS: [&str; 9] = [
+const ALL_CFS: [&str; 10] = [
     CF_RAFT_LOG,
     CF_RAFT_STATE,
     CF_SM_STATE,
@@ -58,6 +62,7 @@ const ALL_CFS: [&str; 9] = [
     CF_UPLOADS,
     CF_PARTS,
     CF_GC,
+    CF_NODES,
 ];
 
 /// Error from the metadata store.

@@ -1,0 +1,245 @@
+//! [`ClusterClient`]: a [`ClusterApi`] over every node of a cluster, for gateways. It starts from
+//! the seed addresses it is given, learns the rest from the cluster map, sends each request to
+//! a node that answers (skipping one that just failed to connect for a moment), spreads blob
+//! writes across nodes, and reads a blob through a node that holds one of its data shards.
+//! Metadata requests may go to any node: followers forward them to the Raft leader.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use tracing::{debug, warn};
+
+use crate::api::{unexpected, ByteStream, ClusterApi};
+use crate::client::RemoteCluster;
+use crate::error::ProtoError;
+use crate::meta::{MetaAnswer, MetaCommand, MetaOk, MetaQuery};
+use crate::types::BlobRef;
+
+/// How long a node that could not be reached is tried last.
+const BACKOFF: Duration = Duration::from_secs(2);
+
+/// How often the cluster map is fetched again.
+const REFRESH: Duration = Duration::from_secs(2);
+
+/// One known node.
+struct Member {
+    /// Node id, once the cluster map has named it.
+    id: Option<u64>,
+    client: Arc<RemoteCluster>,
+}
+
+/// A client of a whole cluster.
+pub struct ClusterClient {
+    secret: Vec<u8>,
+    seeds: Vec<String>,
+    members: RwLock<Arc<Vec<Member>>>,
+    /// Address → when it last failed to connect.
+    failed: Mutex<HashMap<String, Instant>>,
+    next: AtomicUsize,
+}
+
+impl ClusterClient {
+    /// A client starting from `seeds` (host:port of any nodes). Call
+    /// [`ClusterClient::keep_fresh`] to follow membership changes.
+    pub fn new(seeds: Vec<String>, secret: Vec<u8>) -> Arc<Self> {
+        let members = seeds
+            .iter()
+            .map(|a| Member {
+                id: None,
+                client: Arc::new(RemoteCluster::new(a.clone(), secret.clone())),
+            })
+            .collect();
+        Arc::new(ClusterClient {
+            secret,
+            seeds,
+            members: RwLock::new(Arc::new(members)),
+            failed: Mutex::default(),
+            next: AtomicUsize::new(0),
+        })
+    }
+
+    /// Fetch the cluster map now and then, for as long as the client lives.
+    pub fn keep_fresh(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let Some(me) = weak.upgrade() else { return };
+                if let Err(e) = me.refresh().await {
+                    debug!("cluster map refresh failed: {e}");
+                }
+                drop(me);
+                tokio::time::sleep(REFRESH).await;
+            }
+        });
+    }
+
+    /// Replace the member list with the cluster map's nodes (the seeds when it is empty).
+    pub async fn refresh(&self) -> Result<(), ProtoError> {
+        let nodes = match self.meta_read(MetaQuery::ClusterMap).await? {
+            MetaAnswer::Nodes(n) => n,
+            other => return Err(unexpected(&other)),
+        };
+        if nodes.is_empty() {
+            return Ok(());
+        }
+        let old = self.members();
+        let members: Vec<Member> = nodes
+            .into_iter()
+            .map(|n| {
+                let client = old
+                    .iter()
+                    .find(|m| m.client.addr() == n.rpc_addr)
+                    .map(|m| m.client.clone())
+                    .unwrap_or_else(|| {
+                        Arc::new(RemoteCluster::new(n.rpc_addr.clone(), self.secret.clone()))
+                    });
+                Member {
+                    id: Some(n.id),
+                    client,
+                }
+            })
+            .collect();
+        if let Ok(mut m) = self.members.write() {
+            *m = Arc::new(members);
+        }
+        Ok(())
+    }
+
+    fn members(&self) -> Arc<Vec<Member>> {
+        match self.members.read() {
+            Ok(m) => m.clone(),
+            Err(_) => Arc::new(Vec::new()),
+        }
+    }
+
+    /// The nodes to try, in order: those in `prefer` first, then the rest starting at a
+    /// rotating position; nodes that recently failed to connect go last.
+    fn order(&self, prefer: &[u64]) -> Vec<Arc<RemoteCluster>> {
+        let members = self.members();
+        let n = members.len().max(1);
+        let start = self.next.fetch_add(1, Ordering::Relaxed) % n;
+        let mut list: Vec<(u8, usize, Arc<RemoteCluster>)> = members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let preferred = m.id.is_some_and(|id| prefer.contains(&id));
+                let rank = if self.recently_failed(m.client.addr()) {
+                    2
+                } else if preferred {
+                    0
+                } else {
+                    1
+                };
+                (rank, (i + n - start) % n, m.client.clone())
+            })
+            .collect();
+        list.sort_by_key(|(rank, pos, _)| (*rank, *pos));
+        let mut out: Vec<Arc<RemoteCluster>> = list.into_iter().map(|(_, _, c)| c).collect();
+        if out.is_empty() {
+            out = self
+                .seeds
+                .iter()
+                .map(|a| Arc::new(RemoteCluster::new(a.clone(), self.secret.clone())))
+                .collect();
+        }
+        out
+    }
+
+    fn recently_failed(&self, addr: &str) -> bool {
+        self.failed
+            .lock()
+            .ok()
+            .and_then(|f| f.get(addr).copied())
+            .is_some_and(|t| t.elapsed() < BACKOFF)
+    }
+
+    fn mark(&self, addr: &str, ok: bool) {
+        if let Ok(mut f) = self.failed.lock() {
+            if ok {
+                f.remove(addr);
+            } else {
+                f.insert(addr.to_owned(), Instant::now());
+            }
+        }
+    }
+
+    /// Run `op` on the first node that can be reached.
+    async fn first<T, F, Fut>(&self, prefer: &[u64], op: F) -> Result<T, ProtoError>
+    where
+        F: Fn(Arc<RemoteCluster>) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ProtoError>>,
+    {
+        let mut last = ProtoError::Unreachable("no cluster node known".into());
+        for node in self.order(prefer) {
+            match op(node.clone()).await {
+                Err(ProtoError::Unreachable(e)) => {
+                    warn!(node = node.addr(), "node unreachable: {e}");
+                    self.mark(node.addr(), false);
+                    last = ProtoError::Unreachable(e);
+                }
+                other => {
+                    self.mark(node.addr(), true);
+                    return other;
+                }
+            }
+        }
+        Err(last)
+    }
+}
+
+#[async_trait]
+impl ClusterApi for ClusterClient {
+    async fn meta_write(&self, cmd: MetaCommand) -> Result<MetaOk, ProtoError> {
+        self.first(&[], |n| {
+            let cmd = cmd.clone();
+            async move { n.meta_write(cmd).await }
+        })
+        .await
+    }
+
+    async fn meta_read(&self, query: MetaQuery) -> Result<MetaAnswer, ProtoError> {
+        self.first(&[], |n| {
+            let q = query.clone();
+            async move { n.meta_read(q).await }
+        })
+        .await
+    }
+
+    async fn put_blob(&self, body: ByteStream) -> Result<BlobRef, ProtoError> {
+        // The body can be sent only once: pick the node by connecting first.
+        let conn = self
+            .first(
+                &[],
+                |n| async move { Ok((n.clone(), n.connection().await?)) },
+            )
+            .await;
+        let (node, conn) = conn?;
+        node.put_blob_on(conn, body).await
+    }
+
+    async fn get_blob(
+        &self,
+        blob: BlobRef,
+        start: u64,
+        end: u64,
+    ) -> Result<ByteStream, ProtoError> {
+        let k = usize::from(blob.layout.k);
+        let holders: Vec<u64> = blob.placement.iter().take(k).map(|l| l.node).collect();
+        self.first(&holders, |n| {
+            let blob = blob.clone();
+            async move { n.get_blob(blob, start, end).await }
+        })
+        .await
+    }
+
+    async fn delete_blob(&self, blob: BlobRef) -> Result<(), ProtoError> {
+        self.first(&[], |n| {
+            let blob = blob.clone();
+            async move { n.delete_blob(blob).await }
+        })
+        .await
+    }
+}
