@@ -47,6 +47,13 @@ pub struct Args {
     /// k+m) or `k`.
     #[arg(long, env = "COFFER_WRITE_QUORUM")]
     pub write_quorum: Option<String>,
+    /// Seconds between scrub passes, which read back every shard on this node and rebuild
+    /// missing or corrupt ones (default 86400; a pass also runs at start).
+    #[arg(long, env = "COFFER_SCRUB_INTERVAL")]
+    pub scrub_interval: Option<u64>,
+    /// MiB per second a scrub pass reads at most (default 64; 0: unlimited).
+    #[arg(long, env = "COFFER_SCRUB_RATE")]
+    pub scrub_rate: Option<u64>,
     /// RPC addresses of the nodes a gateway starts from (comma-separated; it learns the
     /// others from the cluster map).
     #[arg(long, env = "COFFER_CLUSTER")]
@@ -83,6 +90,8 @@ struct FileConfig {
     join: Vec<String>,
     zone: Option<String>,
     write_quorum: Option<String>,
+    scrub_interval: Option<u64>,
+    scrub_rate: Option<u64>,
     cluster: Option<String>,
     cluster_secret_file: Option<PathBuf>,
     node_id: Option<u64>,
@@ -116,6 +125,10 @@ pub struct Settings {
     pub zone: Option<String>,
     /// Shards beyond k a write needs durable (1 for `k+1`, 0 for `k`).
     pub quorum_margin: u8,
+    /// Seconds between scrub passes.
+    pub scrub_interval: u64,
+    /// Scrub MiB/s (0: unlimited).
+    pub scrub_rate: u64,
     /// Node RPC addresses for a gateway.
     pub cluster: Vec<String>,
     /// Cluster secret file.
@@ -187,6 +200,8 @@ impl Settings {
                 Some("k") => 0,
                 Some(other) => anyhow::bail!("write_quorum must be k+1 or k, not {other:?}"),
             },
+            scrub_interval: a.scrub_interval.or(file.scrub_interval).unwrap_or(86_400),
+            scrub_rate: a.scrub_rate.or(file.scrub_rate).unwrap_or(64),
             cluster: a
                 .cluster
                 .or(file.cluster)

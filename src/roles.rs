@@ -35,6 +35,8 @@ fn node_config(s: &Settings, advertise: String) -> anyhow::Result<NodeConfig> {
         zone: s.zone.clone(),
         erasure: None,
         quorum_margin: s.quorum_margin,
+        scrub_interval: Duration::from_secs(s.scrub_interval.max(1)),
+        scrub_rate: s.scrub_rate.saturating_mul(1 << 20),
         stripe_size: 1 << 20,
         gc_interval: Duration::from_secs(1),
         orphan_grace: Duration::from_secs(s.orphan_grace),
@@ -90,6 +92,11 @@ async fn start_node(
         .context("enter the cluster")?;
     tokio::spawn(coffer_node::gc::run(node.clone()));
     tokio::spawn(coffer_node::sweep::run(node.clone()));
+    tokio::spawn(coffer_node::heal::run(
+        node.clone(),
+        node.config.scrub_interval,
+        node.config.scrub_rate,
+    ));
     Ok(node)
 }
 

@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 use std::fs::File;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::{Bytes, BytesMut};
@@ -37,6 +38,37 @@ pub struct BlobStore {
     /// Shards beyond k a write needs durable (1 by default, 0 to accept k).
     quorum_margin: u8,
     stripe_size: u32,
+    /// Shards a read found missing or corrupt, for the heal worker.
+    hints: mpsc::Sender<HealHint>,
+    hint_rx: Mutex<Option<mpsc::Receiver<HealHint>>>,
+    /// What healing has done.
+    pub stats: HealStats,
+}
+
+/// A blob whose shards `shards` were found missing or corrupt (on nodes that answered).
+#[derive(Debug, Clone)]
+pub struct HealHint {
+    /// The blob.
+    pub blob: BlobRef,
+    /// Shard indices.
+    pub shards: Vec<usize>,
+}
+
+/// Counters of the scrubber and the heal worker.
+#[derive(Debug, Default)]
+pub struct HealStats {
+    /// Blobs whose local shards a scrub pass checked.
+    pub blobs_checked: AtomicU64,
+    /// Bytes of shard files a scrub pass read.
+    pub bytes_scrubbed: AtomicU64,
+    /// Shards rebuilt.
+    pub shards_repaired: AtomicU64,
+    /// Bytes of rebuilt shards.
+    pub bytes_repaired: AtomicU64,
+    /// Rebuilds that failed (retried by a later pass).
+    pub repair_failures: AtomicU64,
+    /// Scrub passes completed.
+    pub passes: AtomicU64,
 }
 
 fn internal(e: impl std::fmt::Display) -> ProtoError {
@@ -77,6 +109,7 @@ impl BlobStore {
             .map(|d| SyncQueue::start(&d.root))
             .collect::<Result<_, _>>()
             .map_err(internal)?;
+        let (hints, hint_rx) = mpsc::channel(1024);
         Ok(BlobStore {
             drives,
             peers,
@@ -85,6 +118,9 @@ impl BlobStore {
             profile,
             quorum_margin,
             stripe_size,
+            hints,
+            hint_rx: Mutex::new(Some(hint_rx)),
+            stats: HealStats::default(),
         })
     }
 
@@ -258,8 +294,9 @@ impl BlobStore {
         }
     }
 
-    /// Store shard `shard` of `blob`, placed on this node, from a stream of its records (for
-    /// a coordinator on another node); returns once the file is durable.
+    /// Store shard `shard` of `blob`, placed on this node, from a stream of its records (from
+    /// a coordinator on another node, or a rebuild); returns once the file is durable. The
+    /// file is written aside and renamed into place, so it replaces a corrupt one atomically.
     pub async fn put_shard(
         &self,
         blob: BlobRef,
@@ -279,12 +316,16 @@ impl BlobStore {
             .get(pos)
             .ok_or_else(|| internal("drive lost"))?
             .shard_path(&blob.id_hex(), i);
+        let tmp = path.with_extension(format!("{i}.tmp"));
         let stored = async {
             let mut w = {
-                let (path, layout, id) = (path.clone(), blob.layout, blob.id);
-                tokio::task::spawn_blocking(move || ShardWriter::create(path, &layout, i, &id))
-                    .await
-                    .map_err(internal)??
+                let (tmp, layout, id) = (tmp.clone(), blob.layout, blob.id);
+                tokio::task::spawn_blocking(move || {
+                    let _ = std::fs::remove_file(&tmp);
+                    ShardWriter::create(tmp, &layout, i, &id)
+                })
+                .await
+                .map_err(internal)??
             };
             let mut records = records;
             while let Some(rec) = records.next().await {
@@ -293,11 +334,22 @@ impl BlobStore {
                     .await
                     .map_err(internal)??;
             }
-            let (path, file) = w.into_parts();
+            let (written, file) = w.into_parts();
+            let done = {
+                let path = path.clone();
+                tokio::task::spawn_blocking(move || {
+                    file.sync_data()?;
+                    std::fs::rename(written, &path)?;
+                    std::fs::File::open(&path)
+                })
+                .await
+                .map_err(internal)??
+            };
+            // The rename is durable with its directory: the group fsync does both.
             let pending = vec![PendingShard {
                 drive: pos,
-                path,
-                file,
+                path: path.clone(),
+                file: done,
             }];
             match self.sync_shards(pending).await {
                 1 => Ok(()),
@@ -306,9 +358,114 @@ impl BlobStore {
         }
         .await;
         if stored.is_err() {
-            let _ = tokio::task::spawn_blocking(move || std::fs::remove_file(path)).await;
+            let _ = tokio::task::spawn_blocking(move || std::fs::remove_file(tmp)).await;
         }
         stored
+    }
+
+    /// Rebuild shard `shard` of `blob` from its other shards and store it where the placement
+    /// puts it (here or on another node); returns its bytes.
+    pub async fn rebuild(&self, blob: BlobRef, shard: usize) -> Result<u64, ProtoError> {
+        let loc = *blob
+            .placement
+            .get(shard)
+            .ok_or_else(|| ProtoError::Protocol(format!("no shard {shard}")))?;
+        let index = u8::try_from(shard).map_err(internal)?;
+        let (tx, rx) = mpsc::channel::<Result<Bytes, ProtoError>>(2);
+        let (drives, peers, b) = (self.drives.clone(), self.peers.clone(), blob.clone());
+        let rt = tokio::runtime::Handle::current();
+        let producer = tokio::task::spawn_blocking(move || {
+            let mut reader = StripeReader::open(&drives, &peers, &b, rt);
+            if let Some(slot) = reader.shards.get_mut(shard) {
+                *slot = None;
+            }
+            let codec = match Codec::new(b.layout.k, b.layout.m) {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(internal(e)));
+                    return 0u64;
+                }
+            };
+            let stripes = b.size.div_ceil(u64::from(b.layout.stripe_size.max(1)));
+            let mut bytes = 0u64;
+            for s in 0..stripes {
+                let rec = reader.read_stripe(s).and_then(|data| {
+                    let mut blocks = codec.encode(&data).map_err(internal)?;
+                    if shard < blocks.len() {
+                        Ok(blocks.swap_remove(shard))
+                    } else {
+                        Err(internal("shard index out of range"))
+                    }
+                });
+                let failed = rec.is_err();
+                bytes += rec.as_ref().map_or(0, |r| r.len() as u64);
+                if tx.blocking_send(rec.map(Bytes::from)).is_err() || failed {
+                    break;
+                }
+            }
+            bytes
+        });
+        let stored = if loc.node == self.drives.node {
+            self.put_shard(blob, index, receiver_stream(rx)).await
+        } else {
+            match self.peers.node(loc.node) {
+                Some(c) => c.put_shard(blob, index, receiver_stream(rx)).await,
+                None => Err(ProtoError::Unreachable(format!(
+                    "node {} unknown",
+                    loc.node
+                ))),
+            }
+        };
+        let bytes = producer.await.map_err(internal)?;
+        stored?;
+        self.stats.shards_repaired.fetch_add(1, Ordering::Relaxed);
+        self.stats
+            .bytes_repaired
+            .fetch_add(bytes, Ordering::Relaxed);
+        Ok(bytes)
+    }
+
+    /// Check this node's shards of a blob: every record read and verified. Returns the shard
+    /// indices that are missing or corrupt, and the bytes read.
+    pub async fn check_local(&self, blob: &BlobRef) -> (Vec<usize>, u64) {
+        let (drives, blob) = (self.drives.clone(), blob.clone());
+        tokio::task::spawn_blocking(move || {
+            let hex = blob.id_hex();
+            let stripe_size = u64::from(blob.layout.stripe_size.max(1));
+            let stripes = blob.size.div_ceil(stripe_size);
+            let mut bad = Vec::new();
+            let mut read = 0u64;
+            for (i, loc) in blob.placement.iter().enumerate() {
+                let Some(d) = drives.local(loc) else { continue };
+                let Ok(r) = ShardReader::open(&d.shard_path(&hex, i), &blob.layout, i, &blob.id)
+                else {
+                    bad.push(i);
+                    continue;
+                };
+                let k = usize::from(blob.layout.k.max(1));
+                let ok = (0..stripes).all(|s| {
+                    let len = (blob.size - s * stripe_size).min(stripe_size) as usize;
+                    match r.read_record(s, len.div_ceil(k)) {
+                        Ok(rec) => {
+                            read += rec.len() as u64;
+                            erasure::verify(&rec).is_some()
+                        }
+                        Err(_) => false,
+                    }
+                });
+                if !ok {
+                    bad.push(i);
+                }
+            }
+            (bad, read)
+        })
+        .await
+        .unwrap_or_default()
+    }
+
+    /// The receiving end of read-time heal hints (the heal worker takes it once).
+    pub fn take_hints(&self) -> Option<mpsc::Receiver<HealHint>> {
+        self.hint_rx.lock().ok()?.take()
     }
 
     /// Make written shards durable through their drives' group-fsync queues; returns how many
@@ -366,6 +523,7 @@ impl BlobStore {
         let (first, last) = (start / stripe_size, (end - 1) / stripe_size);
         let (tx, rx) = mpsc::channel::<Result<Bytes, ProtoError>>(2);
         let (drives, peers) = (self.drives.clone(), self.peers.clone());
+        let hints = self.hints.clone();
         tokio::spawn(async move {
             let mut reader = {
                 let blob = blob.clone();
@@ -401,8 +559,16 @@ impl BlobStore {
                 });
                 let failed = chunk.is_err();
                 if tx.send(chunk).await.is_err() || failed {
-                    return;
+                    break;
                 }
+            }
+            if !reader.bad.is_empty() {
+                let hint = HealHint {
+                    blob: reader.blob.clone(),
+                    shards: reader.bad.clone(),
+                };
+                // A full queue drops the hint: the scrubber finds the shard later.
+                let _ = hints.try_send(hint);
             }
         });
         Ok(receiver_stream(rx))
@@ -672,12 +838,15 @@ struct StripeReader {
     blob: BlobRef,
     /// Per shard; `None` when unreadable (a node that failed once is not asked again).
     shards: Vec<Option<Source>>,
+    /// Shards found missing or corrupt where they should be (not on a node that is down).
+    bad: Vec<usize>,
     rt: tokio::runtime::Handle,
 }
 
 impl StripeReader {
     fn open(drives: &Drives, peers: &Peers, blob: &BlobRef, rt: tokio::runtime::Handle) -> Self {
         let hex = blob.id_hex();
+        let mut bad = Vec::new();
         let shards = blob
             .placement
             .iter()
@@ -687,16 +856,19 @@ impl StripeReader {
                     return peers.node(loc.node).map(Source::Remote);
                 }
                 let d = drives.local(loc)?;
-                ShardReader::open(&d.shard_path(&hex, i), &blob.layout, i, &blob.id)
-                    .map_err(|e| warn!(blob = %hex, shard = i, "shard unreadable: {e}"))
-                    .ok()
-                    .map(Source::Local)
+                let r = ShardReader::open(&d.shard_path(&hex, i), &blob.layout, i, &blob.id);
+                if let Err(e) = &r {
+                    warn!(blob = %hex, shard = i, "shard unreadable: {e}");
+                    bad.push(i);
+                }
+                r.ok().map(Source::Local)
             })
             .collect();
         StripeReader {
             codec: Codec::new(blob.layout.k, blob.layout.m),
             blob: blob.clone(),
             shards,
+            bad,
             rt,
         }
     }
@@ -730,7 +902,14 @@ impl StripeReader {
         let mut out = Vec::with_capacity(shards.len());
         for i in shards {
             let rec = match self.shards.get(i) {
-                Some(Some(Source::Local(r))) => r.read_record(stripe, block_len).ok(),
+                Some(Some(Source::Local(r))) => match r.read_record(stripe, block_len) {
+                    Ok(rec) => Some(rec),
+                    Err(e) => {
+                        warn!(blob = %hex, shard = i, stripe, "shard record unreadable: {e}");
+                        self.mark_bad(i);
+                        None
+                    }
+                },
                 Some(Some(Source::Remote(_))) => {
                     let got = fetched
                         .iter()
@@ -743,6 +922,10 @@ impl StripeReader {
                             if let Some(slot) = self.shards.get_mut(i) {
                                 *slot = None;
                             }
+                            // A node that is down keeps its shard; one that answered lacks it.
+                            if !matches!(e, ProtoError::Unreachable(_) | ProtoError::Timeout) {
+                                self.mark_bad(i);
+                            }
                             None
                         }
                         None => None,
@@ -750,16 +933,23 @@ impl StripeReader {
                 }
                 _ => None,
             };
-            let rec = rec.filter(|r| {
-                let ok = erasure::verify(r).is_some();
-                if !ok {
+            let rec = match rec {
+                Some(r) if erasure::verify(&r).is_none() => {
                     warn!(blob = %hex, shard = i, stripe, "shard block failed its checksum");
+                    self.mark_bad(i);
+                    None
                 }
-                ok
-            });
+                other => other,
+            };
             out.push(rec);
         }
         out
+    }
+
+    fn mark_bad(&mut self, shard: usize) {
+        if !self.bad.contains(&shard) {
+            self.bad.push(shard);
+        }
     }
 
     fn read_stripe(&mut self, stripe: u64) -> Result<Bytes, ProtoError> {

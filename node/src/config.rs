@@ -26,6 +26,10 @@ pub struct NodeConfig {
     pub erasure: Option<(u8, u8)>,
     /// Shards beyond k a write needs durable before it is acknowledged: 1 (the default) or 0.
     pub quorum_margin: u8,
+    /// Time between scrub passes (one also runs at start).
+    pub scrub_interval: Duration,
+    /// Bytes per second a scrub pass reads at most (0: unlimited).
+    pub scrub_rate: u64,
     /// Bytes of object data per stripe.
     pub stripe_size: u32,
     /// How often the delete queue is drained.
@@ -48,6 +52,8 @@ impl NodeConfig {
             zone: None,
             erasure: None,
             quorum_margin: 1,
+            scrub_interval: Duration::from_secs(86_400),
+            scrub_rate: 64 << 20,
             stripe_size: 1 << 20,
             gc_interval: Duration::from_millis(200),
             orphan_grace: Duration::from_secs(3600),

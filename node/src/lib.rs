@@ -12,7 +12,8 @@
 //!   and its `ClusterApi` implementation. [`peers`]: the cluster map and clients of other nodes.
 //! - [`group`]: the group-commit thread behind the Raft log's WAL sync and shard fsyncs.
 //! - [`rpc`]: the internal RPC listener. [`gc`]: the delete-queue worker. [`sweep`]: removes
-//!   shard files no metadata knows (writes that died before their commit).
+//!   shard files no metadata knows (writes that died before their commit). [`heal`]: rebuilds
+//!   missing or corrupt shards (found by reads and by the scrubber).
 
 pub mod blob;
 pub mod cluster;
@@ -20,6 +21,7 @@ pub mod config;
 pub mod erasure;
 pub mod gc;
 pub mod group;
+pub mod heal;
 pub mod meta;
 pub mod peers;
 pub mod raft;

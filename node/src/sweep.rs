@@ -66,12 +66,21 @@ fn candidates(
                 continue;
             }
             report.files_checked += 1;
-            let Some(id) = blob_id_of(&path) else {
-                continue;
-            };
             let old = match (meta.modified(), cutoff) {
                 (Ok(m), Some(c)) => m <= c,
                 _ => false,
+            };
+            // A shard written aside that was never renamed into place: its write or rebuild
+            // died (a live one keeps touching it).
+            if old && path.extension().is_some_and(|e| e == "tmp") {
+                if std::fs::remove_file(&path).is_ok() {
+                    report.files_removed += 1;
+                    report.bytes_removed += meta.len();
+                }
+                continue;
+            }
+            let Some(id) = blob_id_of(&path) else {
+                continue;
             };
             if old {
                 out.entry(id).or_default().push((path, meta.len()));

@@ -147,3 +147,88 @@ async fn three_nodes() {
         ]
     );
 }
+
+#[tokio::test]
+async fn healing_restores_every_shard() {
+    tokio::time::timeout(Duration::from_secs(300), healing())
+        .await
+        .expect("test timed out");
+}
+
+/// Wait until `path` holds exactly `want` (the heal worker or the scrubber rewrote it).
+async fn wait_for_file(path: &std::path::Path, want: &[u8], what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if std::fs::read(path).is_ok_and(|got| got == want) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what}: {} not restored", path.display());
+}
+
+async fn healing() {
+    let flags = ["--scrub-interval", "1", "--write-quorum", "k"];
+    let mut cluster = LocalCluster::start(3, &flags).await;
+    let c = cluster.client();
+    c.create_bucket().bucket("heal").send().await.unwrap();
+    let big = bytes(3 << 20, 5);
+    c.put_object()
+        .bucket("heal")
+        .key("big")
+        .body(big.clone().into())
+        .send()
+        .await
+        .unwrap();
+    let shard = |i: usize| {
+        let files = cluster.shard_files(i);
+        assert_eq!(files.len(), 1, "node {i}: {files:?}");
+        let bytes = std::fs::read(&files[0]).unwrap();
+        (files[0].clone(), bytes)
+    };
+    let (path2, orig2) = shard(2);
+    let (path1, orig1) = shard(1);
+
+    // A deleted shard: the read that meets it rebuilds it, byte for byte.
+    std::fs::remove_file(&path2).unwrap();
+    assert_eq!(get_bytes(&c, "heal", "big").await, big);
+    wait_for_file(&path2, &orig2, "deleted shard (read repair)").await;
+
+    // Flipped bytes: the scrubber finds them without any read.
+    let mut bad = orig1.clone();
+    for b in &mut bad[100_000..100_016] {
+        *b ^= 0xff;
+    }
+    std::fs::write(&path1, &bad).unwrap();
+    wait_for_file(&path1, &orig1, "corrupt shard (scrubber)").await;
+
+    // With --write-quorum k, a write goes through with node 3 down; once node 3 is back, its
+    // first scrub pass fills in the shard it missed.
+    cluster.nodes[2].kill9();
+    let later = bytes(2 << 20, 6);
+    c.put_object()
+        .bucket("heal")
+        .key("later")
+        .body(later.clone().into())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cluster.shard_files(3).len(), 1);
+    cluster.nodes[2].restart();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while cluster.shard_files(3).len() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "node 3 did not heal:\n{}",
+            cluster.nodes[2].log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Every node now holds one shard of each object, and reads need no repair.
+    for i in 1..=3 {
+        assert_eq!(cluster.shard_files(i).len(), 2, "node {i}");
+    }
+    cluster.nodes[0].kill9();
+    assert_eq!(get_bytes(&c, "heal", "later").await, later);
+    assert_eq!(get_bytes(&c, "heal", "big").await, big);
+}

@@ -60,6 +60,58 @@ pub fn answer(store: &MetaStore, q: &MetaQuery) -> Result<MetaAnswer, StoreError
     })
 }
 
+/// Up to `max` blobs referenced by current object versions and uploaded parts, in key order
+/// after `after` (`None`: from the start); returns them with the cursor for the next page
+/// (`None` when the scan is complete). One page reads one consistent snapshot.
+pub fn blobs_page(
+    store: &MetaStore,
+    after: Option<&BlobCursor>,
+    max: usize,
+) -> Result<(Vec<BlobRef>, Option<BlobCursor>), StoreError> {
+    let snap = store.db().snapshot();
+    let mut out = Vec::new();
+    let start_cf = after.map_or(0, |c| c.cf);
+    for (cf_pos, cf) in [CF_OBJECTS, CF_PARTS]
+        .into_iter()
+        .enumerate()
+        .skip(start_cf)
+    {
+        let mut it = snap.raw_iterator_cf(&store.cf(cf)?);
+        match after {
+            Some(c) if c.cf == cf_pos => {
+                it.seek(&c.key);
+                if it.key() == Some(c.key.as_slice()) {
+                    it.next();
+                }
+            }
+            _ => it.seek_to_first(),
+        }
+        while let (Some(k), Some(v)) = (it.key(), it.value()) {
+            if cf == CF_OBJECTS {
+                let o: ObjectVersion = codec::decode(v)?;
+                out.extend(o.data.blobs().iter().cloned());
+            } else {
+                let p: PartInfo = codec::decode(v)?;
+                out.push(p.blob);
+            }
+            if out.len() >= max {
+                let key = k.to_vec();
+                return Ok((out, Some(BlobCursor { cf: cf_pos, key })));
+            }
+            it.next();
+        }
+        it.status()?;
+    }
+    Ok((out, None))
+}
+
+/// Where [`blobs_page`] goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobCursor {
+    cf: usize,
+    key: Vec<u8>,
+}
+
 /// The cluster map as applied here, by node id.
 pub fn nodes(store: &MetaStore) -> Result<Vec<NodeInfo>, StoreError> {
     Ok(store
