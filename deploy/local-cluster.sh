@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # A Coffer cluster of separate processes on 127.0.0.1: N `coffer node`s and one `coffer gateway`.
 #
-#   deploy/local-cluster.sh up N --dir DIR [--s3-port 9000] [--rpc-port 9100]
+#   deploy/local-cluster.sh up N --dir DIR [--s3-port 9000] [--rpc-port 9100] [--admin-port 9200]
 #   deploy/local-cluster.sh kill-node I --dir DIR      # kill -9 node I
 #   deploy/local-cluster.sh start-node I --dir DIR     # start node I again (same flags, same data)
-#   deploy/local-cluster.sh status --dir DIR
+#   deploy/local-cluster.sh status --dir DIR           # processes, then `coffer admin cluster status`
 #   deploy/local-cluster.sh down --dir DIR             # stop everything (state stays in DIR)
 #
-# Node I listens for RPC on 127.0.0.1:(rpc-port + I) and keeps its state in DIR/nodeI; node 1
+# Node I listens for RPC on 127.0.0.1:(rpc-port + I), serves health, metrics and the admin API
+# on 127.0.0.1:(admin-port + I), and keeps its state in DIR/nodeI; node 1
 # bootstraps the cluster and the others join through it. The gateway serves S3 on
 # 127.0.0.1:s3-port. The binary is $COFFER_BIN, else the release build under
 # $CARGO_TARGET_DIR (default ~/.cache/coffer-target), else `coffer` on the PATH.
@@ -19,12 +20,13 @@ usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 cmd="${1:-}"; [[ -n "$cmd" ]] || usage; shift
 arg=""
 if [[ "$cmd" != status && "$cmd" != down ]]; then arg="${1:-}"; [[ -n "$arg" ]] || usage; shift; fi
-DIR="" S3_PORT=9000 RPC_PORT=9100
+DIR="" S3_PORT=9000 RPC_PORT=9100 ADMIN_PORT=9200
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --dir) DIR="$2"; shift 2 ;;
     --s3-port) S3_PORT="$2"; shift 2 ;;
     --rpc-port) RPC_PORT="$2"; shift 2 ;;
+    --admin-port) ADMIN_PORT="$2"; shift 2 ;;
     *) usage ;;
   esac
 done
@@ -104,7 +106,9 @@ case "$cmd" in
       join=(); [[ $i -gt 1 ]] && join=(--join "$seed")
       from="$(log_size "node$i")"
       launch "node$i" "$bin" node --node-id "$i" --data "$DIR/node$i" --rpc-address "$rpc" \
+        --admin-address "127.0.0.1:$((ADMIN_PORT + i))" \
         --cluster-secret-file "$DIR/cluster.secret" "${join[@]}"
+      echo "127.0.0.1:$((ADMIN_PORT + i))" > "$DIR/node$i.admin"
       wait_for "node$i" "Coffer node $i ready" 90 "$from"
     done
     if ! alive "$DIR/gateway.pid"; then
@@ -132,11 +136,17 @@ case "$cmd" in
     echo "node $arg started"
     ;;
   status)
+    asked=""
     for f in "$DIR"/*.pid; do
       [[ -e "$f" ]] || continue
       name="$(basename "$f" .pid)"
       if alive "$f"; then echo "$name running (pid $(cat "$f"))"; else echo "$name stopped"; fi
+      if [[ -z "$asked" && -f "$DIR/$name.admin" ]] && alive "$f"; then asked="$(cat "$DIR/$name.admin")"; fi
     done
+    if [[ -n "$asked" ]]; then
+      echo
+      "$(find_bin)" admin --node "$asked" --cluster-secret-file "$DIR/cluster.secret" cluster status
+    fi
     ;;
   down)
     for f in "$DIR"/*.pid; do

@@ -31,6 +31,10 @@ pub struct Args {
     /// Internal RPC listen address (node; default 127.0.0.1:9100 for `coffer node`).
     #[arg(long, env = "COFFER_RPC_ADDRESS")]
     pub rpc_address: Option<String>,
+    /// HTTP listen address of a node's health, readiness, metrics and admin API (default:
+    /// none, not served).
+    #[arg(long, env = "COFFER_ADMIN_ADDRESS")]
+    pub admin_address: Option<String>,
     /// RPC address the other nodes and gateways reach this node at (default: the RPC listen
     /// address).
     #[arg(long, env = "COFFER_ADVERTISE")]
@@ -86,6 +90,7 @@ struct FileConfig {
     region: Option<String>,
     domain: Option<String>,
     rpc_address: Option<String>,
+    admin_address: Option<String>,
     advertise: Option<String>,
     join: Vec<String>,
     zone: Option<String>,
@@ -117,6 +122,8 @@ pub struct Settings {
     pub domain: Option<String>,
     /// RPC address, if the node listens.
     pub rpc_address: Option<String>,
+    /// Node HTTP (admin, health, metrics) address.
+    pub admin_address: Option<String>,
     /// Advertised RPC address.
     pub advertise: Option<String>,
     /// Members to join through on the first start.
@@ -188,6 +195,7 @@ impl Settings {
                 .unwrap_or_else(|| "us-east-1".into()),
             domain: a.domain.or(file.domain),
             rpc_address: a.rpc_address.or(file.rpc_address),
+            admin_address: a.admin_address.or(file.admin_address),
             advertise: a.advertise.or(file.advertise),
             join: if a.join.is_empty() { file.join } else { a.join }
                 .into_iter()

@@ -1,7 +1,8 @@
 //! The `coffer` binary: parses flags, environment and the TOML config, then starts a role:
-//! `server` (gateway + node in one process), `node`, or `gateway`. No S3 or storage logic
+//! `server` (gateway + node in one process), `node`, or `gateway`; or runs an `admin` command. No S3 or storage logic
 //! lives here; this is the only place where the gateway and node crates meet.
 
+mod admin;
 mod config;
 mod roles;
 mod secrets;
@@ -29,8 +30,10 @@ enum Command {
     Server(Args),
     /// Run a storage node (metadata Raft + erasure-coded drives), serving the internal RPC.
     Node(Args),
-    /// Run an S3 gateway in front of a node (`--cluster ADDR`).
+    /// Run an S3 gateway in front of a cluster (`--cluster ADDR[,ADDR...]`).
     Gateway(Args),
+    /// Ask a node's admin API: `cluster status`, `heal status`.
+    Admin(admin::AdminArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -51,6 +54,7 @@ fn main() -> anyhow::Result<()> {
             Command::Server(a) => roles::server(config::Settings::load(a)?).await,
             Command::Node(a) => roles::node(config::Settings::load(a)?).await,
             Command::Gateway(a) => roles::gateway(config::Settings::load(a)?).await,
+            Command::Admin(a) => admin::run(a).await,
         }
     })
 }

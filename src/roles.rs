@@ -87,6 +87,12 @@ async fn start_node(
         info!(address = %l.local_addr()?, "internal RPC listening");
         tokio::spawn(coffer_node::rpc::serve(node.clone(), l));
     }
+    if let Some(a) = &s.admin_address {
+        let l =
+            std::net::TcpListener::bind(a).with_context(|| format!("bind admin address {a}"))?;
+        info!(address = %a, "node HTTP (health, metrics, admin) listening");
+        tokio::spawn(coffer_node::http::serve(node.clone(), l)?);
+    }
     node.enter_cluster(Duration::from_secs(60))
         .await
         .context("enter the cluster")?;

@@ -7,6 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use coffer_proto::admin::{
+    ClusterStatus, DriveStatus, HealCounters, MemberStatus, NodeStatus, RaftStatus,
+};
 use coffer_proto::meta::{MetaAnswer, MetaCommand, MetaOk, MetaQuery};
 use coffer_proto::types::{BlobRef, NodeInfo};
 use coffer_proto::{ByteStream, ClusterApi, ProtoError};
@@ -50,6 +53,7 @@ pub struct Node {
     peers: Arc<Peers>,
     /// Joins are handled one at a time (membership changes must not overlap).
     joining: tokio::sync::Mutex<()>,
+    started: std::time::Instant,
     /// Settings it was started with.
     pub config: NodeConfig,
 }
@@ -118,6 +122,7 @@ impl Node {
             blobs,
             peers,
             joining: tokio::sync::Mutex::new(()),
+            started: std::time::Instant::now(),
             config,
         }))
     }
@@ -260,6 +265,89 @@ impl Node {
                 return Err(ProtoError::NotLeader(None));
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// This node's own status: drives with their capacity, Raft, heal counters.
+    pub fn status(&self) -> NodeStatus {
+        let metrics = self.raft.metrics().borrow().clone();
+        let membership = metrics.membership_config.membership();
+        let drives = self
+            .blobs
+            .drives()
+            .drives
+            .iter()
+            .map(|d| {
+                let fs = rustix::fs::statvfs(&d.root).ok();
+                DriveStatus {
+                    index: d.index,
+                    path: d.root.display().to_string(),
+                    ok: std::fs::read_dir(d.root.join("shards")).is_ok(),
+                    total_bytes: fs.as_ref().map_or(0, |f| f.f_blocks * f.f_frsize),
+                    free_bytes: fs.as_ref().map_or(0, |f| f.f_bavail * f.f_frsize),
+                }
+            })
+            .collect();
+        let st = &self.blobs.stats;
+        let get = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+        NodeStatus {
+            id: self.config.id,
+            drives,
+            raft: RaftStatus {
+                term: metrics.current_term,
+                leader: metrics.current_leader,
+                last_applied: metrics.last_applied.map(|l| l.index),
+                voters: membership.voter_ids().collect(),
+                learners: membership.learner_ids().collect(),
+            },
+            heal: HealCounters {
+                blobs_checked: get(&st.blobs_checked),
+                bytes_scrubbed: get(&st.bytes_scrubbed),
+                shards_repaired: get(&st.shards_repaired),
+                bytes_repaired: get(&st.bytes_repaired),
+                repair_failures: get(&st.repair_failures),
+                passes: get(&st.passes),
+                uptime_secs: self.started.elapsed().as_secs(),
+            },
+        }
+    }
+
+    /// Every node of the cluster map with its status (asked of each, 2 s at most).
+    pub async fn cluster_status(&self) -> ClusterStatus {
+        let me = self.status();
+        let nodes = self.peers.nodes();
+        let asks = nodes.into_iter().map(|n| {
+            let role = if me.raft.voters.contains(&n.id) {
+                "voter"
+            } else if me.raft.learners.contains(&n.id) {
+                "learner"
+            } else {
+                "none"
+            };
+            let local = (n.id == self.config.id).then(|| me.clone());
+            let client = self.peers.client(&n.rpc_addr);
+            async move {
+                let answer = match local {
+                    Some(s) => Ok(s),
+                    None => tokio::time::timeout(Duration::from_secs(2), client.node_status())
+                        .await
+                        .unwrap_or(Err(ProtoError::Timeout)),
+                };
+                MemberStatus {
+                    id: n.id,
+                    rpc_addr: n.rpc_addr,
+                    zone: n.zone,
+                    role: role.to_owned(),
+                    error: answer.as_ref().err().map(ToString::to_string),
+                    status: answer.ok(),
+                }
+            }
+        });
+        ClusterStatus {
+            answered_by: self.config.id,
+            leader: me.raft.leader,
+            term: me.raft.term,
+            nodes: futures::future::join_all(asks).await,
         }
     }
 

@@ -11,6 +11,7 @@
 //! - [`cluster`]: [`Node`], the running node: joining a cluster, forwarding to the leader,
 //!   and its `ClusterApi` implementation. [`peers`]: the cluster map and clients of other nodes.
 //! - [`group`]: the group-commit thread behind the Raft log's WAL sync and shard fsyncs.
+//! - [`http`]: health, readiness, Prometheus metrics and the signed admin API.
 //! - [`rpc`]: the internal RPC listener. [`gc`]: the delete-queue worker. [`sweep`]: removes
 //!   shard files no metadata knows (writes that died before their commit). [`heal`]: rebuilds
 //!   missing or corrupt shards (found by reads and by the scrubber).
@@ -22,6 +23,7 @@ pub mod erasure;
 pub mod gc;
 pub mod group;
 pub mod heal;
+pub mod http;
 pub mod meta;
 pub mod peers;
 pub mod raft;

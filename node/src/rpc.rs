@@ -107,6 +107,10 @@ async fn connection(node: Arc<Node>, mut sock: TcpStream) -> Result<(), ProtoErr
                 node.blobs().delete_local(blob).await;
                 write_frame(&mut w, &Frame::Resp(Response::Done)).await?;
             }
+            Request::NodeStatus => {
+                let resp = Response::NodeStatus(Box::new(node.status()));
+                write_frame(&mut w, &Frame::Resp(resp)).await?;
+            }
             Request::Join(info) => {
                 let resp = match node.admit(info).await {
                     Ok(()) => Response::Done,

@@ -239,6 +239,14 @@ impl RemoteCluster {
         }
     }
 
+    /// The node's own status.
+    pub async fn node_status(&self) -> Result<crate::admin::NodeStatus, ProtoError> {
+        match self.request(Request::NodeStatus).await? {
+            Response::NodeStatus(s) => Ok(*s),
+            r => Err(unexpected(&r)),
+        }
+    }
+
     /// Delete this node's shards of a blob.
     pub async fn delete_shards(&self, blob: BlobRef) -> Result<(), ProtoError> {
         match self.request(Request::DeleteShards(blob)).await? {

@@ -79,6 +79,8 @@ pub enum Request {
     },
     /// Delete this node's shards of a blob.
     DeleteShards(BlobRef),
+    /// This node's own status (drives, Raft, heal counters): answered `NodeStatus`.
+    NodeStatus,
     /// A Raft message between nodes.
     Raft {
         /// Kind.
@@ -105,6 +107,8 @@ pub enum Response {
     Raft(Vec<u8>),
     /// One shard record (`crc32c | block`), unverified.
     Record(Bytes),
+    /// A node's status.
+    NodeStatus(Box<crate::admin::NodeStatus>),
     /// The request failed.
     Err(ProtoError),
 }

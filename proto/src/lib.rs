@@ -10,9 +10,11 @@
 //! - [`codec`]: length-prefixed frames, the authenticated handshake.
 //! - [`client`]: [`client::RemoteCluster`], a pooled TCP client of one node implementing
 //!   [`ClusterApi`], plus the node-to-node calls.
+//! - [`admin`]: the admin API's status types and request signatures.
 //! - [`balance`]: [`balance::ClusterClient`], a [`ClusterApi`] over every node of a cluster.
 #![warn(missing_docs)]
 
+pub mod admin;
 pub mod api;
 pub mod balance;
 pub mod client;

@@ -368,6 +368,8 @@ pub struct LocalCluster {
     pub endpoint: String,
     /// RPC addresses, by node.
     pub rpc: Vec<String>,
+    /// Admin HTTP addresses, by node.
+    pub admin: Vec<String>,
     /// State of every process (removed on drop).
     pub dir: tempfile::TempDir,
 }
@@ -382,9 +384,14 @@ impl LocalCluster {
         let rpc: Vec<String> = (0..n)
             .map(|_| format!("127.0.0.1:{}", free_port()))
             .collect();
+        let admin: Vec<String> = (0..n)
+            .map(|_| format!("127.0.0.1:{}", free_port()))
+            .collect();
         let mut nodes = Vec::new();
-        for i in 1..=n {
-            let p = Self::spawn_node(dir.path(), &rpc, i, node_flags);
+        for (i, a) in (1..=n).zip(&admin) {
+            let mut flags = vec!["--admin-address", a.as_str()];
+            flags.extend_from_slice(node_flags);
+            let p = Self::spawn_node(dir.path(), &rpc, i, &flags);
             wait_for_log(&p, &format!("Coffer node {i} ready"), 60).await;
             nodes.push(p);
         }
@@ -417,8 +424,30 @@ impl LocalCluster {
             gateway,
             endpoint: format!("http://{addr}"),
             rpc,
+            admin,
             dir,
         }
+    }
+
+    /// Run `coffer admin --node <node i's admin address> ARGS... --json` and parse its output.
+    pub fn admin_json(&self, i: usize, args: &[&str]) -> serde_json::Value {
+        let node = self
+            .admin
+            .get(i - 1)
+            .unwrap_or_else(|| panic!("no node {i}"));
+        let sf = self.dir.path().join("cluster.secret");
+        let out = Command::new(coffer_bin())
+            .args(["admin", "--json", "--node", node, "--cluster-secret-file"])
+            .arg(&sf)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("coffer admin: {e}"));
+        assert!(
+            out.status.success(),
+            "coffer admin {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("admin output: {e}"))
     }
 
     fn spawn_node(dir: &Path, rpc: &[String], i: usize, flags: &[&str]) -> Process {

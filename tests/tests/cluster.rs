@@ -45,8 +45,49 @@ async fn three_nodes() {
         .await
         .unwrap();
 
+    // The admin API: three voters, one leader, every node answering with its drives.
+    let map = cluster.admin_json(2, &["cluster", "status"]);
+    let nodes = map["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3, "{map}");
+    assert!(map["leader"].as_u64().is_some(), "{map}");
+    for n in nodes {
+        assert_eq!(n["role"], "voter", "{n}");
+        assert_eq!(n["status"]["drives"].as_array().unwrap().len(), 1, "{n}");
+        assert!(
+            n["status"]["drives"][0]["total_bytes"].as_u64().unwrap() > 0,
+            "{n}"
+        );
+    }
+    // Unsigned or wrongly signed admin requests are refused.
+    let url = format!("http://{}/admin/v1/cluster", cluster.admin[0]);
+    let r = reqwest::get(&url).await.unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let date = chrono::Utc::now().timestamp().to_string();
+    let forged = coffer_proto::admin::sign(b"not the secret", "GET", "/admin/v1/cluster", 0);
+    let r = reqwest::Client::new()
+        .get(&url)
+        .header("x-coffer-date", &date)
+        .header("authorization", format!("Coffer-Admin {forged}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let health = reqwest::get(format!("http://{}/ready", cluster.admin[2]))
+        .await
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+
     // Node 3 down: every read still returns the right bytes, rebuilt from the other two.
     cluster.nodes[2].kill9();
+    let map = cluster.admin_json(1, &["cluster", "status"]);
+    let down: Vec<u64> = map["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["status"].is_null())
+        .map(|n| n["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(down, [3], "{map}");
     assert_eq!(get_bytes(&c, "spread", "big").await, big);
     let part = c
         .get_object()
@@ -224,6 +265,12 @@ async fn healing() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let heal = cluster.admin_json(1, &["heal", "status"]);
+    assert!(
+        heal["total"]["shards_repaired"].as_u64().unwrap() >= 3,
+        "{heal}"
+    );
+    assert!(heal["total"]["passes"].as_u64().unwrap() >= 1, "{heal}");
     // Every node now holds one shard of each object, and reads need no repair.
     for i in 1..=3 {
         assert_eq!(cluster.shard_files(i).len(), 2, "node {i}");

@@ -1,0 +1,183 @@
+//! The node's HTTP listener: `/health` (the process answers), `/ready` (Raft has a leader and
+//! this node is a member), `/metrics` (Prometheus text) for probes and scrapers, and the admin
+//! API under `/admin/v1/`, where every request must be signed with the cluster secret
+//! ([`coffer_proto::admin`]): `GET /admin/v1/cluster` (every node with its drives, capacity,
+//! Raft role and heal counters) and `GET /admin/v1/heal`, the same counters summed.
+
+use std::fmt::Write as _;
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use coffer_proto::admin::{self, HealCounters};
+
+use crate::cluster::Node;
+
+/// Serve on an already-bound listener until the returned server is stopped.
+pub fn serve(node: Arc<Node>, listener: TcpListener) -> std::io::Result<actix_web::dev::Server> {
+    let state = web::Data::new(node);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route(
+                "/health",
+                web::get().to(|| async { HttpResponse::Ok().body("ok") }),
+            )
+            .route("/ready", web::get().to(ready))
+            .route("/metrics", web::get().to(metrics))
+            .route("/admin/v1/cluster", web::get().to(cluster))
+            .route("/admin/v1/heal", web::get().to(heal))
+    })
+    .workers(1)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+async fn ready(node: web::Data<Arc<Node>>) -> HttpResponse {
+    let s = node.status();
+    let member = s.raft.voters.contains(&s.id) || s.raft.learners.contains(&s.id);
+    if s.raft.leader.is_some() && member {
+        HttpResponse::Ok().body("ready")
+    } else {
+        HttpResponse::ServiceUnavailable().body("not ready: no leader or not a member yet")
+    }
+}
+
+async fn metrics(node: web::Data<Arc<Node>>) -> HttpResponse {
+    let s = node.status();
+    let mut out = String::new();
+    let mut gauge = |name: &str, help: &str, value: u64| {
+        // Names ending in _total are counters (they only grow), the others gauges.
+        let kind = if name.ends_with("_total") {
+            "counter"
+        } else {
+            "gauge"
+        };
+        let _ = write!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
+        );
+    };
+    gauge("coffer_raft_term", "Current Raft term.", s.raft.term);
+    gauge(
+        "coffer_raft_is_leader",
+        "1 when this node leads.",
+        u64::from(s.raft.leader == Some(s.id)),
+    );
+    gauge(
+        "coffer_raft_last_applied",
+        "Last applied Raft log index.",
+        s.raft.last_applied.unwrap_or(0),
+    );
+    gauge(
+        "coffer_raft_voters",
+        "Raft voters.",
+        s.raft.voters.len() as u64,
+    );
+    gauge(
+        "coffer_heal_blobs_checked_total",
+        "Blobs the scrubber checked.",
+        s.heal.blobs_checked,
+    );
+    gauge(
+        "coffer_heal_bytes_scrubbed_total",
+        "Bytes the scrubber verified.",
+        s.heal.bytes_scrubbed,
+    );
+    gauge(
+        "coffer_heal_shards_repaired_total",
+        "Shards rebuilt.",
+        s.heal.shards_repaired,
+    );
+    gauge(
+        "coffer_heal_bytes_repaired_total",
+        "Bytes of shards rebuilt.",
+        s.heal.bytes_repaired,
+    );
+    gauge(
+        "coffer_heal_repair_failures_total",
+        "Rebuilds that failed.",
+        s.heal.repair_failures,
+    );
+    gauge(
+        "coffer_heal_scrub_passes_total",
+        "Scrub passes completed.",
+        s.heal.passes,
+    );
+    let (total, free) = s
+        .drives
+        .iter()
+        .fold((0, 0), |(t, f), d| (t + d.total_bytes, f + d.free_bytes));
+    gauge(
+        "coffer_drive_total_bytes",
+        "Bytes of the drives' filesystems.",
+        total,
+    );
+    gauge("coffer_drive_free_bytes", "Bytes free on the drives.", free);
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(out)
+}
+
+/// Whether an admin request is signed with the cluster secret.
+fn authorized(node: &Node, req: &HttpRequest) -> bool {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let date = header("x-coffer-date").and_then(|d| d.parse::<u64>().ok());
+    let sig = header("authorization").and_then(|a| a.strip_prefix("Coffer-Admin "));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    match (date, sig) {
+        (Some(date), Some(sig)) => admin::verify(
+            &node.config.secret,
+            req.method().as_str(),
+            req.path(),
+            date,
+            now,
+            sig,
+        ),
+        _ => false,
+    }
+}
+
+fn refused() -> HttpResponse {
+    HttpResponse::Forbidden().body("admin requests must be signed with the cluster secret\n")
+}
+
+async fn cluster(node: web::Data<Arc<Node>>, req: HttpRequest) -> HttpResponse {
+    if !authorized(&node, &req) {
+        return refused();
+    }
+    HttpResponse::Ok().json(node.cluster_status().await)
+}
+
+async fn heal(node: web::Data<Arc<Node>>, req: HttpRequest) -> HttpResponse {
+    if !authorized(&node, &req) {
+        return refused();
+    }
+    let status = node.cluster_status().await;
+    let mut sum = HealCounters::default();
+    let mut answered = 0u64;
+    for s in status.nodes.iter().filter_map(|n| n.status.as_ref()) {
+        answered += 1;
+        let h = &s.heal;
+        sum.blobs_checked += h.blobs_checked;
+        sum.bytes_scrubbed += h.bytes_scrubbed;
+        sum.shards_repaired += h.shards_repaired;
+        sum.bytes_repaired += h.bytes_repaired;
+        sum.repair_failures += h.repair_failures;
+        sum.passes += h.passes;
+        sum.uptime_secs = sum.uptime_secs.max(h.uptime_secs);
+    }
+    HttpResponse::Ok().json(serde_json::json!({
+        "nodes": status.nodes.len(),
+        "nodes_answered": answered,
+        "total": sum,
+        "per_node": status.nodes.iter().map(|n| serde_json::json!({
+            "id": n.id,
+            "heal": n.status.as_ref().map(|s| &s.heal),
+            "error": n.error,
+        })).collect::<Vec<_>>(),
+    }))
+}

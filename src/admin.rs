@@ -1,0 +1,159 @@
+//! `coffer admin`: asks a node's admin API (see `coffer_proto::admin`) and prints the answer.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use coffer_proto::admin::{self, ClusterStatus};
+
+use crate::secrets;
+
+/// Where the admin API is and how to sign for it.
+#[derive(clap::Args, Debug)]
+pub struct AdminArgs {
+    /// A node's admin HTTP address (its --admin-address).
+    #[arg(long, env = "COFFER_ADMIN_NODE", default_value = "127.0.0.1:9200")]
+    pub node: String,
+    /// File holding the cluster secret (or COFFER_CLUSTER_SECRET).
+    #[arg(
+        long,
+        env = "COFFER_CLUSTER_SECRET_FILE",
+        default_value = "./data/cluster.secret"
+    )]
+    pub cluster_secret_file: PathBuf,
+    /// Print the raw JSON answer.
+    #[arg(long)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+/// What to ask.
+#[derive(clap::Subcommand, Debug)]
+pub enum AdminCommand {
+    /// The cluster: status of every node.
+    Cluster {
+        #[command(subcommand)]
+        what: StatusOnly,
+    },
+    /// Healing: what the scrubbers and heal workers did.
+    Heal {
+        #[command(subcommand)]
+        what: StatusOnly,
+    },
+}
+
+/// `status`.
+#[derive(clap::Subcommand, Debug)]
+pub enum StatusOnly {
+    /// Show the status.
+    Status,
+}
+
+async fn get(a: &AdminArgs, path: &str) -> anyhow::Result<serde_json::Value> {
+    let secret = secrets::cluster_secret(&a.cluster_secret_file, false)?;
+    let date = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    let sig = admin::sign(&secret, "GET", path, date);
+    let url = format!("http://{}{path}", a.node);
+    let resp = reqwest::Client::new()
+        .get(&url)
+        .header("x-coffer-date", date.to_string())
+        .header("authorization", format!("Coffer-Admin {sig}"))
+        .timeout(std::time::Duration::from_secs(10))
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?;
+    let status = resp.status();
+    let body = resp.text().await?;
+    anyhow::ensure!(status.is_success(), "{url}: {status}: {}", body.trim());
+    serde_json::from_str(&body).with_context(|| format!("{url}: not JSON"))
+}
+
+fn gib(b: u64) -> String {
+    format!("{:.1}", b as f64 / f64::from(1u32 << 30))
+}
+
+fn print_cluster(s: &ClusterStatus) {
+    let leader = s.leader.map_or("none".to_owned(), |l| l.to_string());
+    println!(
+        "leader: node {leader}   term: {}   nodes: {}",
+        s.term,
+        s.nodes.len()
+    );
+    println!(
+        "{:>4}  {:<22} {:<8} {:<8} {:<10} {:>6} {:>10} {:>10}  zone",
+        "id", "rpc address", "role", "health", "applied", "drives", "total GiB", "free GiB"
+    );
+    for n in &s.nodes {
+        let (health, applied, drives, total, free) = match &n.status {
+            Some(st) => {
+                let ok = st.drives.iter().all(|d| d.ok);
+                (
+                    if ok { "ok" } else { "degraded" },
+                    st.raft
+                        .last_applied
+                        .map_or("-".to_owned(), |i| i.to_string()),
+                    st.drives.len().to_string(),
+                    gib(st.drives.iter().map(|d| d.total_bytes).sum()),
+                    gib(st.drives.iter().map(|d| d.free_bytes).sum()),
+                )
+            }
+            None => ("down", "-".into(), "-".into(), "-".into(), "-".into()),
+        };
+        println!(
+            "{:>4}  {:<22} {:<8} {:<8} {:<10} {:>6} {:>10} {:>10}  {}",
+            n.id,
+            n.rpc_addr,
+            n.role,
+            health,
+            applied,
+            drives,
+            total,
+            free,
+            n.zone.as_deref().unwrap_or("-")
+        );
+    }
+}
+
+/// Run one admin command.
+pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
+    let (path, value) = match &a.command {
+        AdminCommand::Cluster { .. } => ("/admin/v1/cluster", get(&a, "/admin/v1/cluster").await?),
+        AdminCommand::Heal { .. } => ("/admin/v1/heal", get(&a, "/admin/v1/heal").await?),
+    };
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    match a.command {
+        AdminCommand::Cluster { .. } => {
+            let s: ClusterStatus = serde_json::from_value(value)
+                .with_context(|| format!("{path}: unexpected answer"))?;
+            print_cluster(&s);
+        }
+        AdminCommand::Heal { .. } => {
+            let t = &value["total"];
+            let n = |k: &str| t[k].as_u64().unwrap_or(0);
+            let up = n("uptime_secs").max(1);
+            println!(
+                "nodes answered: {} of {}",
+                value["nodes_answered"], value["nodes"]
+            );
+            println!(
+                "scrubbed: {} blobs, {} MiB in {} passes ({:.1} MiB/s since start)",
+                n("blobs_checked"),
+                n("bytes_scrubbed") >> 20,
+                n("passes"),
+                n("bytes_scrubbed") as f64 / up as f64 / 1048576.0
+            );
+            println!(
+                "repaired: {} shards, {} MiB; failed rebuilds: {}",
+                n("shards_repaired"),
+                n("bytes_repaired") >> 20,
+                n("repair_failures")
+            );
+        }
+    }
+    Ok(())
+}
