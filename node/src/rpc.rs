@@ -93,15 +93,18 @@ async fn connection(node: Arc<Node>, mut sock: TcpStream) -> Result<(), ProtoErr
                 stripe,
                 block_len,
             } => {
-                let read = node
+                match node
                     .blobs()
                     .read_shard(blob, shard, stripe, block_len)
-                    .await;
-                let resp = match read {
-                    Ok(b) => Response::Record(b),
-                    Err(e) => Response::Err(e),
-                };
-                write_frame(&mut w, &Frame::Resp(resp)).await?;
+                    .await
+                {
+                    Ok(rec) => {
+                        write_frame(&mut w, &Frame::Resp(Response::Stream)).await?;
+                        write_frame(&mut w, &Frame::Data(rec)).await?;
+                        write_frame(&mut w, &Frame::End).await?;
+                    }
+                    Err(e) => write_frame(&mut w, &Frame::Resp(Response::Err(e))).await?,
+                }
             }
             Request::DeleteShards(blob) => {
                 node.blobs().delete_local(blob).await;

@@ -2,10 +2,11 @@
 //! the seed addresses it is given, learns the rest from the cluster map, sends each request to
 //! a node that answers (skipping one that just failed to connect for a moment), spreads blob
 //! writes across nodes, and reads a blob through a node that holds one of its data shards.
-//! Metadata requests may go to any node: followers forward them to the Raft leader.
+//! Metadata requests go to the Raft leader it last heard of (any node would forward them
+//! there, at the cost of a hop).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -39,6 +40,8 @@ pub struct ClusterClient {
     /// Address → when it last failed to connect.
     failed: Mutex<HashMap<String, Instant>>,
     next: AtomicUsize,
+    /// The Raft leader's node id as last heard (0: unknown).
+    leader: AtomicU64,
 }
 
 impl ClusterClient {
@@ -58,6 +61,7 @@ impl ClusterClient {
             members: RwLock::new(Arc::new(members)),
             failed: Mutex::default(),
             next: AtomicUsize::new(0),
+            leader: AtomicU64::new(0),
         })
     }
 
@@ -105,7 +109,20 @@ impl ClusterClient {
         if let Ok(mut m) = self.members.write() {
             *m = Arc::new(members);
         }
+        let status = self
+            .first(&[], |n| async move { n.node_status().await })
+            .await?;
+        self.leader
+            .store(status.raft.leader.unwrap_or(0), Ordering::Relaxed);
         Ok(())
+    }
+
+    /// The leader to send metadata requests to first (none when unknown).
+    fn leader(&self) -> Vec<u64> {
+        match self.leader.load(Ordering::Relaxed) {
+            0 => Vec::new(),
+            id => vec![id],
+        }
     }
 
     fn members(&self) -> Arc<Vec<Member>> {
@@ -193,7 +210,7 @@ impl ClusterClient {
 #[async_trait]
 impl ClusterApi for ClusterClient {
     async fn meta_write(&self, cmd: MetaCommand) -> Result<MetaOk, ProtoError> {
-        self.first(&[], |n| {
+        self.first(&self.leader(), |n| {
             let cmd = cmd.clone();
             async move { n.meta_write(cmd).await }
         })
@@ -201,7 +218,7 @@ impl ClusterApi for ClusterClient {
     }
 
     async fn meta_read(&self, query: MetaQuery) -> Result<MetaAnswer, ProtoError> {
-        self.first(&[], |n| {
+        self.first(&self.leader(), |n| {
             let q = query.clone();
             async move { n.meta_read(q).await }
         })

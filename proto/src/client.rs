@@ -216,10 +216,25 @@ impl RemoteCluster {
             stripe,
             block_len,
         };
-        match self.request(req).await? {
-            Response::Record(b) => Ok(b),
-            r => Err(unexpected(&r)),
+        let (mut c, resp) = self.call(req).await?;
+        match resp {
+            Response::Stream => {}
+            Response::Err(e) => {
+                Self::give_back(&self.pool, c);
+                return Err(e);
+            }
+            r => return Err(unexpected(&r)),
         }
+        let rec = match expect_frame(&mut c.stream).await? {
+            Frame::Data(b) => b,
+            Frame::Abort(e) => return Err(e),
+            _ => return Err(ProtoError::Protocol("expected Data".into())),
+        };
+        match expect_frame(&mut c.stream).await? {
+            Frame::End => Self::give_back(&self.pool, c),
+            _ => return Err(ProtoError::Protocol("expected End".into())),
+        }
+        Ok(rec)
     }
 
     /// Connect (or take a pooled connection); fails with [`ProtoError::Unreachable`] when the
