@@ -9,7 +9,7 @@ BIN := $(CARGO_TARGET_DIR)/release/coffer
 DATA ?= ./data
 ADDRESS ?= 127.0.0.1:9000
 
-.PHONY: run build test deps test-deps fmt-check lint unit e2e bench bench-quick
+.PHONY: run build test deps test-deps fmt-check lint unit e2e test-faults faults-if-docker bench bench-quick
 
 deps:
 	@scripts/install-deps.sh build
@@ -39,7 +39,16 @@ unit: build
 e2e: build test-deps
 	COFFER_BIN=$(BIN) scripts/e2e.sh
 
-test: test-deps build fmt-check lint unit e2e
+# Cluster fault tests on containers (deploy/docker/cluster-test.sh): needs a Docker engine.
+test-faults: build test-deps
+	deploy/docker/cluster-test.sh
+
+# The container fault tests run when a Docker engine answers; without one they are skipped, loudly.
+faults-if-docker: build test-deps
+	@if docker info >/dev/null 2>&1; then deploy/docker/cluster-test.sh; \
+	 else echo "SKIPPED deploy/docker/cluster-test.sh: no Docker engine answers"; fi
+
+test: test-deps build fmt-check lint unit e2e faults-if-docker
 
 # Figures next to this machine's own md5sum/sha256sum/disk limits (see benches/src/main.rs).
 bench: build

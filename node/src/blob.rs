@@ -167,27 +167,30 @@ impl BlobStore {
         Ok((layout, placement::place(id, &candidates, n)))
     }
 
-    /// Start streaming each shard placed on another node to that node.
-    fn start_remote(&self, blob: &BlobRef) -> Vec<Option<RemoteShard>> {
+    /// Start streaming each shard placed on another node to that node. Nodes that just
+    /// failed to answer are left out, unless the write needs them for its quorum.
+    fn start_remote(&self, blob: &BlobRef, quorum: usize) -> Vec<Option<RemoteShard>> {
+        let me = self.drives.node;
+        let healthy = blob
+            .placement
+            .iter()
+            .filter(|l| l.node == me || !self.peers.is_suspect(l.node))
+            .count();
+        let skip_suspects = healthy >= quorum;
         blob.placement
             .iter()
             .enumerate()
             .map(|(i, loc)| {
-                if loc.node == self.drives.node {
+                if loc.node == me || (skip_suspects && self.peers.is_suspect(loc.node)) {
                     return None;
                 }
-                let Some(client) = self.peers.node(loc.node) else {
-                    warn!(
-                        node = loc.node,
-                        "placement names a node the cluster map lacks"
-                    );
-                    return None;
-                };
+                let client = self.peers.node(loc.node)?;
                 let shard = u8::try_from(i).ok()?;
                 let (tx, rx) = mpsc::channel(2);
-                let b = blob.clone();
+                let (b, peers, node) = (blob.clone(), self.peers.clone(), loc.node);
                 let task = tokio::spawn(async move {
                     let out = client.put_shard(b, shard, receiver_stream(rx)).await;
+                    peers.observe(node, &out);
                     if let Err(e) = &out {
                         warn!(
                             node = client.addr(),
@@ -215,7 +218,7 @@ impl BlobStore {
             layout,
             placement,
         };
-        let remote = self.start_remote(&blob);
+        let remote = self.start_remote(&blob, quorum);
         let aborts: Vec<_> = remote.iter().flatten().map(|r| r.tx.clone()).collect();
         let (senders, tasks): (Vec<_>, Vec<_>) = remote
             .into_iter()
@@ -261,13 +264,8 @@ impl BlobStore {
             (Ok(()), Ok(w)) => {
                 // Closing every sender ends the remote shards' streams.
                 drop(aborts);
-                let local = self.sync_shards(w.into_pending());
-                let remote = futures::future::join_all(tasks.into_iter().flatten());
-                let (local, remote) = tokio::join!(local, remote);
-                let remote = remote
-                    .into_iter()
-                    .filter(|r| matches!(r, Ok(Ok(()))))
-                    .count();
+                let local = self.sync_shards(w.into_pending()).await;
+                let remote = await_remote(tasks.into_iter().flatten(), local, quorum).await;
                 if local + remote >= quorum {
                     Ok(())
                 } else {
@@ -583,11 +581,14 @@ impl BlobStore {
         let remote = nodes
             .into_iter()
             .filter(|n| *n != self.drives.node)
-            .filter_map(|n| self.peers.node(n))
-            .map(|client| {
+            .filter(|n| !self.peers.is_suspect(*n))
+            .filter_map(|n| Some((n, self.peers.node(n)?)))
+            .map(|(node, client)| {
                 let blob = blob.clone();
                 async move {
-                    if let Err(e) = client.delete_shards(blob).await {
+                    let r = client.delete_shards(blob).await;
+                    self.peers.observe(node, &r);
+                    if let Err(e) = r {
                         warn!(node = client.addr(), "failed to delete remote shards: {e}");
                     }
                 }
@@ -632,6 +633,42 @@ impl BlobStore {
         .map(Bytes::from)
         .map_err(ProtoError::from)
     }
+}
+
+/// How long a write waits for the remaining remote shards once its quorum is durable: a
+/// node that is cut off (its pooled connection still takes data into the socket buffer)
+/// must not hold the write for the whole response timeout. A shard that misses this is
+/// still written if its node answers later, and rebuilt by healing if not.
+const STRAGGLER_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Wait for remote shard writes; returns how many became durable. Once `local` plus those
+/// reach `quorum`, the rest get [`STRAGGLER_GRACE`].
+async fn await_remote(
+    tasks: impl IntoIterator<Item = tokio::task::JoinHandle<Result<(), ProtoError>>>,
+    local: usize,
+    quorum: usize,
+) -> usize {
+    let mut tasks: futures::stream::FuturesUnordered<_> = tasks.into_iter().collect();
+    let mut durable = 0;
+    let mut deadline = None;
+    loop {
+        if deadline.is_none() && local + durable >= quorum {
+            deadline = Some(tokio::time::Instant::now() + STRAGGLER_GRACE);
+        }
+        let next = match deadline {
+            Some(d) => match tokio::time::timeout_at(d, tasks.next()).await {
+                Ok(n) => n,
+                Err(_) => break,
+            },
+            None => tasks.next().await,
+        };
+        match next {
+            Some(Ok(Ok(()))) => durable += 1,
+            Some(_) => {}
+            None => break,
+        }
+    }
+    durable
 }
 
 /// The shards a write needs durable: `min(k + margin, k + m)`.
@@ -827,8 +864,8 @@ impl StripeWriter {
 enum Source {
     /// A local shard file.
     Local(ShardReader),
-    /// Another node.
-    Remote(Arc<RemoteCluster>),
+    /// Another node (its id and client).
+    Remote(u64, Arc<RemoteCluster>),
 }
 
 /// Blocking reader of one blob's stripes (runs on the blocking pool; remote records are
@@ -840,11 +877,17 @@ struct StripeReader {
     shards: Vec<Option<Source>>,
     /// Shards found missing or corrupt where they should be (not on a node that is down).
     bad: Vec<usize>,
+    peers: Arc<Peers>,
     rt: tokio::runtime::Handle,
 }
 
 impl StripeReader {
-    fn open(drives: &Drives, peers: &Peers, blob: &BlobRef, rt: tokio::runtime::Handle) -> Self {
+    fn open(
+        drives: &Drives,
+        peers: &Arc<Peers>,
+        blob: &BlobRef,
+        rt: tokio::runtime::Handle,
+    ) -> Self {
         let hex = blob.id_hex();
         let mut bad = Vec::new();
         let shards = blob
@@ -853,7 +896,7 @@ impl StripeReader {
             .enumerate()
             .map(|(i, loc)| {
                 if loc.node != drives.node {
-                    return peers.node(loc.node).map(Source::Remote);
+                    return peers.node(loc.node).map(|c| Source::Remote(loc.node, c));
                 }
                 let d = drives.local(loc)?;
                 let r = ShardReader::open(&d.shard_path(&hex, i), &blob.layout, i, &blob.id);
@@ -869,26 +912,40 @@ impl StripeReader {
             blob: blob.clone(),
             shards,
             bad,
+            peers: peers.clone(),
             rt,
         }
     }
 
     /// Read and verify the records of `shards` for one stripe; the bytes of each start at
     /// [`erasure::CRC_LEN`]. Missing, unreadable or corrupt records are `None`.
+    ///
+    /// Nodes that just failed to answer are skipped unless `suspects` is set.
     fn read_records(
         &mut self,
         shards: std::ops::Range<usize>,
         stripe: u64,
         block_len: usize,
+        suspects: bool,
     ) -> Vec<Option<Vec<u8>>> {
         let bl = u32::try_from(block_len).unwrap_or(u32::MAX);
         let remote: Vec<_> = shards
             .clone()
             .filter_map(|i| match self.shards.get(i) {
-                Some(Some(Source::Remote(c))) => {
-                    let (c, blob) = (c.clone(), self.blob.clone());
+                Some(Some(Source::Remote(node, _)))
+                    if !suspects && self.peers.is_suspect(*node) =>
+                {
+                    None
+                }
+                Some(Some(Source::Remote(node, c))) => {
+                    let (c, blob, node) = (c.clone(), self.blob.clone(), *node);
                     let shard = u8::try_from(i).ok()?;
-                    Some(async move { (i, c.read_shard(blob, shard, stripe, bl).await) })
+                    let peers = self.peers.clone();
+                    Some(async move {
+                        let r = c.read_shard(blob, shard, stripe, bl).await;
+                        peers.observe(node, &r);
+                        (i, r)
+                    })
                 }
                 _ => None,
             })
@@ -910,7 +967,7 @@ impl StripeReader {
                         None
                     }
                 },
-                Some(Some(Source::Remote(_))) => {
+                Some(Some(Source::Remote(..))) => {
                     let got = fetched
                         .iter()
                         .position(|(j, _)| *j == i)
@@ -958,7 +1015,7 @@ impl StripeReader {
         let bl = self.codec.as_ref().map_err(internal)?.block_len(len);
         let k = usize::from(self.blob.layout.k);
         let n = self.blob.placement.len();
-        let mut records = self.read_records(0..k, stripe, bl);
+        let mut records = self.read_records(0..k, stripe, bl, false);
         if k == 1 && records.first().is_some_and(Option::is_some) {
             if let Some(Some(rec)) = records.pop() {
                 // Fast path: hand out the record itself, past its checksum, with no copy.
@@ -973,8 +1030,23 @@ impl StripeReader {
         };
         let mut blocks: Vec<Option<Vec<u8>>> = records.into_iter().map(strip).collect();
         if blocks.iter().any(Option::is_none) {
-            let parity = self.read_records(k..n, stripe, bl);
+            let parity = self.read_records(k..n, stripe, bl, false);
             blocks.extend(parity.into_iter().map(strip));
+            if blocks.iter().filter(|b| b.is_some()).count() < k {
+                // Too few without the nodes that just failed to answer: ask them after all
+                // (one may have come back since).
+                for i in 0..n {
+                    if blocks.get(i).is_some_and(Option::is_none) {
+                        let rec = self
+                            .read_records(i..i + 1, stripe, bl, true)
+                            .pop()
+                            .flatten();
+                        if let Some(slot) = blocks.get_mut(i) {
+                            *slot = strip(rec);
+                        }
+                    }
+                }
+            }
             self.codec
                 .as_ref()
                 .map_err(internal)?

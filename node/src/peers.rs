@@ -4,9 +4,11 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use coffer_proto::client::RemoteCluster;
 use coffer_proto::types::NodeInfo;
+use coffer_proto::ProtoError;
 use tracing::warn;
 
 use crate::meta::{query, MetaStore};
@@ -16,7 +18,13 @@ pub struct Peers {
     store: MetaStore,
     secret: Vec<u8>,
     clients: Mutex<HashMap<String, Arc<RemoteCluster>>>,
+    /// Nodes that just failed to answer, and until when they are left alone.
+    down: Mutex<HashMap<u64, Instant>>,
 }
+
+/// How long a node that did not answer is left out of data paths (writes place nothing on
+/// it, reads rebuild its shards from parity) before it is tried again.
+const DOWN_FOR: Duration = Duration::from_secs(5);
 
 impl Peers {
     /// Peers known from the cluster map in `store`, reached with the cluster `secret`.
@@ -25,6 +33,7 @@ impl Peers {
             store,
             secret,
             clients: Mutex::default(),
+            down: Mutex::default(),
         }
     }
 
@@ -49,5 +58,34 @@ impl Peers {
     pub fn node(&self, id: u64) -> Option<Arc<RemoteCluster>> {
         let addr = self.nodes().into_iter().find(|n| n.id == id)?.rpc_addr;
         Some(self.client(&addr))
+    }
+
+    /// Whether node `id` failed to answer in the last few seconds.
+    pub fn is_suspect(&self, id: u64) -> bool {
+        self.down
+            .lock()
+            .ok()
+            .and_then(|d| d.get(&id).copied())
+            .is_some_and(|until| Instant::now() < until)
+    }
+
+    /// Note how a call to node `id` ended: a node that could not be reached or timed out is
+    /// left out of data paths for a few seconds.
+    pub fn observe<T>(&self, id: u64, result: &Result<T, ProtoError>) {
+        let failed = matches!(
+            result,
+            Err(ProtoError::Unreachable(_) | ProtoError::Timeout)
+        );
+        if let Ok(mut d) = self.down.lock() {
+            if failed {
+                warn!(
+                    node = id,
+                    "node not answering; leaving it out for {DOWN_FOR:?}"
+                );
+                d.insert(id, Instant::now() + DOWN_FOR);
+            } else {
+                d.remove(&id);
+            }
+        }
     }
 }

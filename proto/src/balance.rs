@@ -110,7 +110,7 @@ impl ClusterClient {
             *m = Arc::new(members);
         }
         let status = self
-            .first(&[], |n| async move { n.node_status().await })
+            .first(&[], true, |n| async move { n.node_status().await })
             .await?;
         self.leader
             .store(status.raft.leader.unwrap_or(0), Ordering::Relaxed);
@@ -183,8 +183,15 @@ impl ClusterClient {
         }
     }
 
-    /// Run `op` on the first node that can be reached.
-    async fn first<T, F, Fut>(&self, prefer: &[u64], op: F) -> Result<T, ProtoError>
+    /// Run `op` on the first node that can be reached. A node that times out is tried last
+    /// for a while too; `idempotent` operations then go on to the next node, others return
+    /// the timeout (the request may have been carried out).
+    async fn first<T, F, Fut>(
+        &self,
+        prefer: &[u64],
+        idempotent: bool,
+        op: F,
+    ) -> Result<T, ProtoError>
     where
         F: Fn(Arc<RemoteCluster>) -> Fut,
         Fut: std::future::Future<Output = Result<T, ProtoError>>,
@@ -196,6 +203,14 @@ impl ClusterClient {
                     warn!(node = node.addr(), "node unreachable: {e}");
                     self.mark(node.addr(), false);
                     last = ProtoError::Unreachable(e);
+                }
+                Err(ProtoError::Timeout) => {
+                    warn!(node = node.addr(), "node timed out");
+                    self.mark(node.addr(), false);
+                    if !idempotent {
+                        return Err(ProtoError::Timeout);
+                    }
+                    last = ProtoError::Timeout;
                 }
                 other => {
                     self.mark(node.addr(), true);
@@ -210,7 +225,7 @@ impl ClusterClient {
 #[async_trait]
 impl ClusterApi for ClusterClient {
     async fn meta_write(&self, cmd: MetaCommand) -> Result<MetaOk, ProtoError> {
-        self.first(&self.leader(), |n| {
+        self.first(&self.leader(), false, |n| {
             let cmd = cmd.clone();
             async move { n.meta_write(cmd).await }
         })
@@ -218,7 +233,7 @@ impl ClusterApi for ClusterClient {
     }
 
     async fn meta_read(&self, query: MetaQuery) -> Result<MetaAnswer, ProtoError> {
-        self.first(&self.leader(), |n| {
+        self.first(&self.leader(), true, |n| {
             let q = query.clone();
             async move { n.meta_read(q).await }
         })
@@ -228,10 +243,9 @@ impl ClusterApi for ClusterClient {
     async fn put_blob(&self, body: ByteStream) -> Result<BlobRef, ProtoError> {
         // The body can be sent only once: pick the node by connecting first.
         let conn = self
-            .first(
-                &[],
-                |n| async move { Ok((n.clone(), n.connection().await?)) },
-            )
+            .first(&[], true, |n| async move {
+                Ok((n.clone(), n.connection().await?))
+            })
             .await;
         let (node, conn) = conn?;
         node.put_blob_on(conn, body).await
@@ -245,7 +259,7 @@ impl ClusterApi for ClusterClient {
     ) -> Result<ByteStream, ProtoError> {
         let k = usize::from(blob.layout.k);
         let holders: Vec<u64> = blob.placement.iter().take(k).map(|l| l.node).collect();
-        self.first(&holders, |n| {
+        self.first(&holders, true, |n| {
             let blob = blob.clone();
             async move { n.get_blob(blob, start, end).await }
         })
@@ -253,7 +267,7 @@ impl ClusterApi for ClusterClient {
     }
 
     async fn delete_blob(&self, blob: BlobRef) -> Result<(), ProtoError> {
-        self.first(&[], |n| {
+        self.first(&[], true, |n| {
             let blob = blob.clone();
             async move { n.delete_blob(blob).await }
         })

@@ -3,6 +3,7 @@
 //! in flight per connection at a time.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -47,28 +48,30 @@ impl Conn {
     /// Send a request followed by a byte stream (`Data` frames, then `End`, or `Abort` at the
     /// stream's first error) and read the response. The connection stays usable either way;
     /// an aborted stream returns its error.
+    /// `stall` bounds each frame write: the longest the peer may take no data.
     pub async fn upload(
         &mut self,
         req: Request,
         mut body: ByteStream,
+        stall: Duration,
     ) -> Result<Response, ProtoError> {
         let w = self.stream.get_mut();
-        write_frame(w, &Frame::Req(req)).await?;
+        timed(stall, write_frame(w, &Frame::Req(req))).await?;
         let mut aborted = None;
         while let Some(chunk) = body.next().await {
             match chunk {
-                Ok(b) => write_frame(w, &Frame::Data(b)).await?,
+                Ok(b) => timed(stall, write_frame(w, &Frame::Data(b))).await?,
                 Err(e) => {
-                    write_frame(w, &Frame::Abort(e.clone())).await?;
+                    timed(stall, write_frame(w, &Frame::Abort(e.clone()))).await?;
                     aborted = Some(e);
                     break;
                 }
             }
         }
         if aborted.is_none() {
-            write_frame(w, &Frame::End).await?;
+            timed(stall, write_frame(w, &Frame::End)).await?;
         }
-        let resp = match expect_frame(&mut self.stream).await? {
+        let resp = match timed(RESPONSE_TIMEOUT, expect_frame(&mut self.stream)).await? {
             Frame::Resp(r) => r,
             _ => return Err(ProtoError::Protocol("expected Resp".into())),
         };
@@ -80,8 +83,12 @@ impl Conn {
 
     /// Send a request and read its response frame.
     pub async fn call(&mut self, req: Request) -> Result<Response, ProtoError> {
-        write_frame(self.stream.get_mut(), &Frame::Req(req)).await?;
-        match expect_frame(&mut self.stream).await? {
+        timed(
+            FRAME_TIMEOUT,
+            write_frame(self.stream.get_mut(), &Frame::Req(req)),
+        )
+        .await?;
+        match timed(RESPONSE_TIMEOUT, expect_frame(&mut self.stream)).await? {
             Frame::Resp(r) => Ok(r),
             _ => Err(ProtoError::Protocol("expected Resp".into())),
         }
@@ -98,7 +105,50 @@ pub struct RemoteCluster {
 const POOL_MAX: usize = 64;
 
 /// How long connecting and authenticating to a node may take.
-const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long writing one frame may stall: a peer that takes no data for this long (cut off,
+/// or hung) is given up on.
+const FRAME_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// [`FRAME_TIMEOUT`] for a blob body sent to its coordinator: longer than
+/// [`SHARD_STALL`], so that a coordinator stalled by one cut-off node gives up on that node
+/// (and goes on with the others) before the sender gives up on the coordinator.
+const BODY_STALL: Duration = Duration::from_secs(30);
+
+/// [`FRAME_TIMEOUT`] for a shard streamed from its coordinator to another node.
+const SHARD_STALL: Duration = Duration::from_secs(2);
+
+/// How long a response may take once the request is sent (a Raft commit, a shard fsync).
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long reading one shard record from a node may take, all told: a degraded read
+/// rebuilds the stripe from parity instead of waiting longer.
+const SHARD_READ_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long a request may take from sending it to its answer. A pooled connection to a node
+/// that was cut off takes the request into its socket buffer and never answers: these bound
+/// how long a caller waits for that before trying elsewhere.
+fn time_limit(req: &Request) -> Duration {
+    match req {
+        // Admission waits for the new learner to catch up with the log.
+        Request::Join(_) => RESPONSE_TIMEOUT,
+        Request::NodeStatus => Duration::from_secs(2),
+        Request::ReadShard { .. } => SHARD_READ_TIMEOUT,
+        // A metadata request may wait out an election (up to 5 s) and a commit.
+        _ => Duration::from_secs(10),
+    }
+}
+
+/// `f`, or [`ProtoError::Timeout`] after `limit`.
+async fn timed<T>(
+    limit: Duration,
+    f: impl std::future::Future<Output = Result<T, ProtoError>>,
+) -> Result<T, ProtoError> {
+    tokio::time::timeout(limit, f)
+        .await
+        .map_err(|_| ProtoError::Timeout)?
+}
 
 impl RemoteCluster {
     /// A client for the node at `addr` (host:port).
@@ -148,6 +198,11 @@ impl RemoteCluster {
     /// connection that fails before any answer most likely outlived its peer (a restarted
     /// node): the pool is dropped and the request goes once more on a new connection.
     async fn call(&self, req: Request) -> Result<(Conn, Response), ProtoError> {
+        let limit = time_limit(&req);
+        timed(limit, self.call_untimed(req)).await
+    }
+
+    async fn call_untimed(&self, req: Request) -> Result<(Conn, Response), ProtoError> {
         if let Some(mut c) = self.pooled()? {
             match c.call(req.clone()).await {
                 Ok(r) => return Ok((c, r)),
@@ -193,7 +248,9 @@ impl RemoteCluster {
         records: ByteStream,
     ) -> Result<(), ProtoError> {
         let mut c = self.conn().await?;
-        let resp = c.upload(Request::PutShard { blob, shard }, records).await?;
+        let resp = c
+            .upload(Request::PutShard { blob, shard }, records, SHARD_STALL)
+            .await?;
         Self::give_back(&self.pool, c);
         match resp {
             Response::Done => Ok(()),
@@ -216,6 +273,10 @@ impl RemoteCluster {
             stripe,
             block_len,
         };
+        timed(SHARD_READ_TIMEOUT, self.read_record(req)).await
+    }
+
+    async fn read_record(&self, req: Request) -> Result<Bytes, ProtoError> {
         let (mut c, resp) = self.call(req).await?;
         match resp {
             Response::Stream => {}
@@ -245,7 +306,7 @@ impl RemoteCluster {
 
     /// [`ClusterApi::put_blob`] on a connection from [`RemoteCluster::connection`].
     pub async fn put_blob_on(&self, mut c: Conn, body: ByteStream) -> Result<BlobRef, ProtoError> {
-        let resp = c.upload(Request::PutBlob, body).await?;
+        let resp = c.upload(Request::PutBlob, body, BODY_STALL).await?;
         Self::give_back(&self.pool, c);
         match resp {
             Response::Blob(b) => Ok(b),

@@ -480,6 +480,16 @@ impl LocalCluster {
         client_for(&self.endpoint, ACCESS_KEY, SECRET_KEY)
     }
 
+    /// Every process's log, for a failure message.
+    pub fn logs(&self) -> String {
+        let mut out = String::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            out.push_str(&format!("---- node {}\n{}", i + 1, n.log()));
+        }
+        out.push_str(&format!("---- gateway\n{}", self.gateway.log()));
+        out
+    }
+
     /// The data folder of node `i` (1-based).
     pub fn node_dir(&self, i: usize) -> PathBuf {
         self.dir.path().join(format!("node{i}"))

@@ -6,7 +6,19 @@
 
 use std::time::{Duration, Instant};
 
-use cluster_tests::{bytes, get_bytes, status, LocalCluster};
+use cluster_tests::{bytes, status, LocalCluster};
+
+/// GET an object's bytes; a failure shows every process's log.
+async fn read(cluster: &LocalCluster, c: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
+    let got = async {
+        let o = c.get_object().bucket(bucket).key(key).send().await?;
+        Ok::<_, Box<dyn std::error::Error>>(o.body.collect().await?.into_bytes().to_vec())
+    };
+    match got.await {
+        Ok(b) => b,
+        Err(e) => panic!("GET {bucket}/{key}: {e:?}\n{}", cluster.logs()),
+    }
+}
 
 #[tokio::test]
 async fn three_node_cluster() {
@@ -35,7 +47,7 @@ async fn three_nodes() {
         let files = cluster.shard_files(i);
         assert_eq!(files.len(), 1, "node {i} shard files: {files:?}");
     }
-    assert_eq!(get_bytes(&c, "spread", "big").await, big);
+    assert_eq!(read(&cluster, &c, "spread", "big").await, big);
     let small = bytes(1000, 2);
     c.put_object()
         .bucket("spread")
@@ -88,7 +100,7 @@ async fn three_nodes() {
         .map(|n| n["id"].as_u64().unwrap())
         .collect();
     assert_eq!(down, [3], "{map}");
-    assert_eq!(get_bytes(&c, "spread", "big").await, big);
+    assert_eq!(read(&cluster, &c, "spread", "big").await, big);
     let part = c
         .get_object()
         .bucket("spread")
@@ -99,7 +111,7 @@ async fn three_nodes() {
         .unwrap();
     let got = part.body.collect().await.unwrap().into_bytes();
     assert_eq!(&got[..], &big[1048570..=2097160]);
-    assert_eq!(get_bytes(&c, "spread", "small").await, small);
+    assert_eq!(read(&cluster, &c, "spread", "small").await, small);
 
     // A large write needs k + 1 = 3 durable shards: refused with 503, and nothing visible.
     let refused = c
@@ -142,7 +154,7 @@ async fn three_nodes() {
             Err(e) => panic!("PUT after restart: {e:?}\n{}", cluster.nodes[2].log()),
         }
     }
-    assert_eq!(get_bytes(&c, "spread", "after").await, back);
+    assert_eq!(read(&cluster, &c, "spread", "after").await, back);
 
     // Kill the leader (node 1 bootstrapped the cluster and leads unless an election moved
     // it; the test finds out from the logs of the others being elected).
@@ -172,9 +184,12 @@ async fn three_nodes() {
         "leader failover: first successful write {:.2} s after kill -9 ({attempts} attempts)",
         killed.elapsed().as_secs_f64()
     );
-    assert_eq!(get_bytes(&c, "spread", "after-failover").await, small);
-    assert_eq!(get_bytes(&c, "spread", "big").await, big);
-    assert_eq!(get_bytes(&c, "spread", "inline-while-down").await, small);
+    assert_eq!(read(&cluster, &c, "spread", "after-failover").await, small);
+    assert_eq!(read(&cluster, &c, "spread", "big").await, big);
+    assert_eq!(
+        read(&cluster, &c, "spread", "inline-while-down").await,
+        small
+    );
     let listed = c.list_objects_v2().bucket("spread").send().await.unwrap();
     let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
     assert_eq!(
@@ -208,6 +223,20 @@ async fn wait_for_file(path: &std::path::Path, want: &[u8], what: &str) {
     panic!("{what}: {} not restored", path.display());
 }
 
+/// Poll `coffer admin heal status` until `done` holds of it (all nodes answering).
+async fn wait_for_repairs(cluster: &LocalCluster, done: impl Fn(&serde_json::Value) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let heal = cluster.admin_json(1, &["heal", "status"]);
+        if heal["nodes_answered"] == 3 && done(&heal) {
+            assert!(heal["total"]["passes"].as_u64().unwrap() >= 1, "{heal}");
+            return;
+        }
+        assert!(Instant::now() < deadline, "{heal}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 async fn healing() {
     let flags = ["--scrub-interval", "1", "--write-quorum", "k"];
     let mut cluster = LocalCluster::start(3, &flags).await;
@@ -232,7 +261,7 @@ async fn healing() {
 
     // A deleted shard: the read that meets it rebuilds it, byte for byte.
     std::fs::remove_file(&path2).unwrap();
-    assert_eq!(get_bytes(&c, "heal", "big").await, big);
+    assert_eq!(read(&cluster, &c, "heal", "big").await, big);
     wait_for_file(&path2, &orig2, "deleted shard (read repair)").await;
 
     // Flipped bytes: the scrubber finds them without any read.
@@ -242,6 +271,11 @@ async fn healing() {
     }
     std::fs::write(&path1, &bad).unwrap();
     wait_for_file(&path1, &orig1, "corrupt shard (scrubber)").await;
+    // `coffer admin heal status` counts both rebuilds.
+    wait_for_repairs(&cluster, |h| {
+        h["total"]["shards_repaired"].as_u64() >= Some(2)
+    })
+    .await;
 
     // With --write-quorum k, a write goes through with node 3 down; once node 3 is back, its
     // first scrub pass fills in the shard it missed.
@@ -265,17 +299,17 @@ async fn healing() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let heal = cluster.admin_json(1, &["heal", "status"]);
-    assert!(
-        heal["total"]["shards_repaired"].as_u64().unwrap() >= 3,
-        "{heal}"
-    );
-    assert!(heal["total"]["passes"].as_u64().unwrap() >= 1, "{heal}");
+    // Node 3's own counters (they count from its start) show its first pass's rebuild; the
+    // rename is durable, and counted, just after the file appears.
+    wait_for_repairs(&cluster, |h| {
+        h["per_node"][2]["heal"]["shards_repaired"].as_u64() >= Some(1)
+    })
+    .await;
     // Every node now holds one shard of each object, and reads need no repair.
     for i in 1..=3 {
         assert_eq!(cluster.shard_files(i).len(), 2, "node {i}");
     }
     cluster.nodes[0].kill9();
-    assert_eq!(get_bytes(&c, "heal", "later").await, later);
-    assert_eq!(get_bytes(&c, "heal", "big").await, big);
+    assert_eq!(read(&cluster, &c, "heal", "later").await, later);
+    assert_eq!(read(&cluster, &c, "heal", "big").await, big);
 }

@@ -89,6 +89,10 @@ pub async fn write_body(
             discard(ctx.cluster, b).await;
             Err(e)
         }
+        // The body feed fails with InternalError only when the store stopped taking bytes:
+        // then the store's error says why. Any other feed error (a bad digest, a cut body) is
+        // the client's, and the store failed because of it.
+        (Err(e), Err(stored)) if e.code == S3ErrorCode::InternalError => Err(stored.into()),
         (Err(e), Err(_)) => Err(e),
         (Ok(_), Err(e)) => Err(e.into()),
     }

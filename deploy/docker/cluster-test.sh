@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Partition test on containers: three nodes and two gateways from compose.yaml. Cuts node 3
+# off from nodes 1 and 2 (it keeps only the "side" network, shared with gateway b), checks that
+# the majority side keeps accepting writes and the minority side none, heals the cut, and
+# checks that both sides then list and read the same objects, byte for byte.
+#
+#   deploy/docker/cluster-test.sh        (builds the image first; needs the aws CLI)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+project="coffer-parttest-$$"
+export COFFER_CLUSTER_SECRET="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export COFFER_ACCESS_KEY_ID=parttest COFFER_SECRET_ACCESS_KEY="parttest-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export COFFER_S3_PORT="${COFFER_S3_PORT:-9810}" COFFER_S3_PORT_B="${COFFER_S3_PORT_B:-9811}"
+export COFFER_WRITE_QUORUM=k COFFER_SCRUB_INTERVAL=2
+export AWS_ACCESS_KEY_ID="$COFFER_ACCESS_KEY_ID" AWS_SECRET_ACCESS_KEY="$COFFER_SECRET_ACCESS_KEY"
+# Clients retry as the aws CLI does by default (3 attempts); its read timeout is 20 s.
+export AWS_DEFAULT_REGION=us-east-1 AWS_MAX_ATTEMPTS=3
+compose() { docker-compose -f "$here/compose.yaml" -p "$project" "$@"; }
+work="$(mktemp -d)"
+cleanup() { [[ -n "${COFFER_TEST_KEEP:-}" ]] || compose down -v >/dev/null 2>&1 || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+pass=0 fail=0
+check() {  # check NAME CMD...
+  local name="$1"; shift
+  if "$@" >"$work/out" 2>&1; then echo "ok   $name"; pass=$((pass + 1))
+  else
+    echo "FAIL $name"; sed 's/^/     | /' "$work/out" | tail -5; fail=$((fail + 1))
+    compose logs --no-color --tail 1000 2>/dev/null | grep -E "ERROR|WARN" | grep -v "openraft\|balance: node unreachable\|delete queue" | tail -8 | sed 's/^/     log| /'
+  fi
+}
+refused() { ! "$@"; }
+A=(aws --endpoint-url "http://127.0.0.1:$COFFER_S3_PORT" --cli-read-timeout 20)
+B=(aws --endpoint-url "http://127.0.0.1:$COFFER_S3_PORT_B" --cli-read-timeout 20)
+wait_s3() {
+  for _ in $(seq 150); do "$@" s3 ls >/dev/null 2>&1 && return 0; sleep 0.2; done
+  return 1
+}
+
+"$here/build-image.sh"
+compose up -d >/dev/null 2>&1
+check "gateway a serves S3" wait_s3 "${A[@]}"
+check "gateway b serves S3" wait_s3 "${B[@]}"
+check "create bucket" "${A[@]}" s3 mb s3://part
+for i in 1 2 3; do head -c $((3 * 1048576 + i)) /dev/urandom > "$work/before$i"; done
+for i in 1 2 3; do check "PUT before the cut ($i)" "${A[@]}" s3 cp --only-show-errors "$work/before$i" "s3://part/before$i"; done
+
+node3="$(compose ps -q node3)"
+main_net="$(docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "$node3" | tr ' ' '\n' | grep '_main$')"
+docker network disconnect "$main_net" "$node3"
+echo "-- node 3 cut off from nodes 1 and 2"
+# Time for the majority to elect a leader and for gateway a to notice node 3 is gone.
+sleep 5
+head -c 2500000 /dev/urandom > "$work/during"
+head -c 1000 /dev/urandom > "$work/small"
+check "majority: large PUT accepted" "${A[@]}" s3 cp --only-show-errors "$work/during" s3://part/during
+check "majority: small PUT accepted" "${A[@]}" s3 cp --only-show-errors "$work/small" s3://part/small
+check "majority: reads every object" bash -c "for o in before1 before2 before3 during small; do ${A[*]} s3 cp --only-show-errors s3://part/\$o $work/a-\$o || exit 1; done"
+check "minority: PUT refused" refused "${B[@]}" s3 cp --only-show-errors "$work/small" s3://part/minority
+check "minority: nothing written" refused "${A[@]}" s3api head-object --bucket part --key minority
+
+docker network connect "$main_net" "$node3"
+echo "-- cut healed"
+converge() {
+  for _ in $(seq 100); do
+    if "${B[@]}" s3 ls s3://part/ > "$work/lb" 2>/dev/null && "${A[@]}" s3 ls s3://part/ > "$work/la" 2>/dev/null \
+       && [[ "$(awk '{print $3, $4}' "$work/la")" == "$(awk '{print $3, $4}' "$work/lb")" ]] && grep -q during "$work/lb"; then
+      return 0
+    fi
+    sleep 0.3
+  done
+  diff "$work/la" "$work/lb"; return 1
+}
+check "both sides list the same objects" converge
+check "minority side sees no write of its own" refused grep -q minority "$work/lb"
+check "reads through node 3's side are byte-identical" bash -c "for o in before1 before2 before3 during small; do ${B[*]} s3 cp --only-show-errors s3://part/\$o $work/b-\$o && cmp $work/b-\$o $work/a-\$o || exit 1; done"
+check "writes through node 3's side work again" "${B[@]}" s3 cp --only-show-errors "$work/small" s3://part/after
+check "and are seen on the majority side" "${A[@]}" s3api head-object --bucket part --key after
+echo "cluster-test: $pass passed, $fail failed"
+[[ $fail == 0 ]]
