@@ -194,6 +194,20 @@ impl RemoteCluster {
         }
     }
 
+    /// Send a request answered by a byte stream; returns the connection positioned at the
+    /// stream's first frame.
+    async fn open_stream(&self, req: Request) -> Result<Conn, ProtoError> {
+        let (c, resp) = self.call(req).await?;
+        match resp {
+            Response::Stream => Ok(c),
+            Response::Err(e) => {
+                Self::give_back(&self.pool, c);
+                Err(e)
+            }
+            r => Err(unexpected(&r)),
+        }
+    }
+
     /// Send a request and read its response frame, returning the connection with it. A pooled
     /// connection that fails before any answer most likely outlived its peer (a restarted
     /// node): the pool is dropped and the request goes once more on a new connection.
@@ -277,15 +291,7 @@ impl RemoteCluster {
     }
 
     async fn read_record(&self, req: Request) -> Result<Bytes, ProtoError> {
-        let (mut c, resp) = self.call(req).await?;
-        match resp {
-            Response::Stream => {}
-            Response::Err(e) => {
-                Self::give_back(&self.pool, c);
-                return Err(e);
-            }
-            r => return Err(unexpected(&r)),
-        }
+        let mut c = self.open_stream(req).await?;
         let rec = match expect_frame(&mut c.stream).await? {
             Frame::Data(b) => b,
             Frame::Abort(e) => return Err(e),
@@ -359,15 +365,9 @@ impl ClusterApi for RemoteCluster {
         start: u64,
         end: u64,
     ) -> Result<ByteStream, ProtoError> {
-        let (c, resp) = self.call(Request::GetBlob { blob, start, end }).await?;
-        match resp {
-            Response::Stream => {}
-            Response::Err(e) => {
-                Self::give_back(&self.pool, c);
-                return Err(e);
-            }
-            r => return Err(unexpected(&r)),
-        }
+        let c = self
+            .open_stream(Request::GetBlob { blob, start, end })
+            .await?;
         let pool = self.pool.clone();
         let stream = futures::stream::unfold(Some(c), move |conn| {
             let pool = pool.clone();
