@@ -251,7 +251,9 @@ impl Node {
     async fn leader(&self) -> Result<Option<String>, ProtoError> {
         let deadline = tokio::time::Instant::now() + LEADER_WAIT;
         loop {
-            let leader = self.raft.current_leader().await;
+            // The metrics watch is a plain read; `Raft::current_leader` is a round trip through
+            // Raft's core on every metadata request.
+            let leader = self.raft.metrics().borrow().current_leader;
             match leader {
                 Some(l) if l == self.config.id => return Ok(None),
                 Some(l) => {
@@ -353,7 +355,7 @@ impl Node {
 
     /// Whether this node leads now.
     pub async fn is_leader(&self) -> bool {
-        self.raft.current_leader().await == Some(self.config.id)
+        self.raft.metrics().borrow().current_leader == Some(self.config.id)
     }
 
     /// The blob store over this node's drives.
