@@ -515,9 +515,15 @@ impl LocalCluster {
 
 /// Wait until a process's log contains `pattern` (panics with the log after `secs`).
 pub async fn wait_for_log(p: &Process, pattern: &str, secs: u64) {
+    wait_for_log_count(p, pattern, 1, secs).await;
+}
+
+/// Wait until a process's log contains `pattern` at least `times` times (a restarted process
+/// appends to the same log).
+pub async fn wait_for_log_count(p: &Process, pattern: &str, times: usize, secs: u64) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while Instant::now() < deadline {
-        if p.log().contains(pattern) {
+        if p.log().matches(pattern).count() >= times {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -313,3 +313,80 @@ async fn healing() {
     assert_eq!(read(&cluster, &c, "heal", "later").await, later);
     assert_eq!(read(&cluster, &c, "heal", "big").await, big);
 }
+
+#[tokio::test]
+async fn every_process_killed_at_once() {
+    tokio::time::timeout(Duration::from_secs(300), crash_all())
+        .await
+        .expect("test timed out");
+}
+
+/// kill -9 every node and the gateway in the middle of a stream of PUTs, start them all
+/// again: every acknowledged object reads back intact.
+async fn crash_all() {
+    let mut cluster = LocalCluster::start(3, &[]).await;
+    let c = cluster.client();
+    c.create_bucket().bucket("crash").send().await.unwrap();
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let writer = {
+        let (c, acked) = (c.clone(), acked.clone());
+        tokio::spawn(async move {
+            for i in 0u64.. {
+                // Alternate inline objects and 1.5 MiB ones (two stripes on three nodes).
+                let len = if i % 2 == 0 { 3000 } else { 3 << 19 };
+                let r = c
+                    .put_object()
+                    .bucket("crash")
+                    .key(format!("obj-{i}"))
+                    .body(bytes(len, i).into())
+                    .send()
+                    .await;
+                match r {
+                    Ok(_) => acked.lock().unwrap().push((i, len)),
+                    Err(_) => return,
+                }
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for n in &mut cluster.nodes {
+        n.kill9();
+    }
+    cluster.gateway.kill9();
+    let _ = writer.await;
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() >= 4,
+        "only {} PUTs before the crash",
+        acked.len()
+    );
+    for n in &mut cluster.nodes {
+        n.restart();
+    }
+    cluster.gateway.restart();
+    for (i, n) in cluster.nodes.iter().enumerate() {
+        cluster_tests::wait_for_log_count(n, &format!("Coffer node {} ready", i + 1), 2, 60).await;
+    }
+    cluster_tests::wait_for_log_count(&cluster.gateway, "S3 gateway listening", 2, 30).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while c.list_objects_v2().bucket("crash").send().await.is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "no listing after the restart\n{}",
+            cluster.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for (i, len) in &acked {
+        let key = format!("obj-{i}");
+        assert_eq!(
+            read(&cluster, &c, "crash", &key).await,
+            bytes(*len, *i),
+            "{key}"
+        );
+    }
+    println!(
+        "every process killed at once: {} acknowledged objects intact",
+        acked.len()
+    );
+}
