@@ -84,8 +84,7 @@ pub async fn create(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
         (Some(ChecksumAlgorithm::Crc64Nvme), None) => Some(ChecksumType::FullObject),
         (Some(_), k) => Some(k.unwrap_or(ChecksumType::Composite)),
     };
-    let upload_id =
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let upload_id = new_upload_id();
     let info = UploadInfo {
         key: key.to_owned(),
         upload_id: upload_id.clone(),
@@ -536,4 +535,25 @@ pub async fn list_parts(ctx: &ReqCtx<'_>, key: &str, upload_id: &str) -> S3Resul
     }
     x.close("ListPartsResult");
     Ok(xml_ok(x.finish()))
+}
+
+/// A new upload id: 256 random bits in hex. Only letters and digits: an id that starts with
+/// `-` (as base64url ones do one time in 64) reads as an option to the aws CLI
+/// (`--upload-id -k...`) and to grep.
+fn new_upload_id() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
+#[cfg(test)]
+mod upload_id_tests {
+    use super::new_upload_id;
+
+    #[test]
+    fn upload_ids_are_alphanumeric() {
+        for _ in 0..1000 {
+            let id = new_upload_id();
+            assert_eq!(id.len(), 64);
+            assert!(id.bytes().all(|b| b.is_ascii_alphanumeric()), "{id}");
+        }
+    }
 }
