@@ -3,15 +3,16 @@
 //! through shard streams; reads stripes back, verifying each block's checksum and rebuilding
 //! missing or corrupt blocks from parity. Memory per request is bounded by a few stripes in
 //! flight, whatever the object size.
+//!
+//! [`stripes`] holds the blocking stripe writer and reader; [`repair`] rebuilds shards and
+//! checks this node's own.
 
 use std::collections::HashSet;
 use std::fs::File;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::{Bytes, BytesMut};
-use coffer_proto::client::RemoteCluster;
 use coffer_proto::types::{BlobRef, Layout, ShardLoc};
 use coffer_proto::{ByteStream, ProtoError};
 use futures::StreamExt;
@@ -19,10 +20,16 @@ use tokio::sync::mpsc;
 use tracing::warn;
 
 use crate::erasure::placement::Candidate;
-use crate::erasure::{self, default_profile, placement, Codec};
+use crate::erasure::{default_profile, placement, Codec};
 use crate::peers::Peers;
 use crate::shard::sync::SyncQueue;
 use crate::shard::{Drives, ShardReader, ShardWriter};
+
+mod repair;
+mod stripes;
+
+pub use repair::{HealHint, HealStats};
+use stripes::{PendingShard, StripeReader, StripeWriter};
 
 /// Stores and reads blobs: coordinates writes and reads of whole blobs across the cluster and
 /// stores the shards placed on this node's drives.
@@ -43,32 +50,6 @@ pub struct BlobStore {
     hint_rx: Mutex<Option<mpsc::Receiver<HealHint>>>,
     /// What healing has done.
     pub stats: HealStats,
-}
-
-/// A blob whose shards `shards` were found missing or corrupt (on nodes that answered).
-#[derive(Debug, Clone)]
-pub struct HealHint {
-    /// The blob.
-    pub blob: BlobRef,
-    /// Shard indices.
-    pub shards: Vec<usize>,
-}
-
-/// Counters of the scrubber and the heal worker.
-#[derive(Debug, Default)]
-pub struct HealStats {
-    /// Blobs whose local shards a scrub pass checked.
-    pub blobs_checked: AtomicU64,
-    /// Bytes of shard files a scrub pass read.
-    pub bytes_scrubbed: AtomicU64,
-    /// Shards rebuilt.
-    pub shards_repaired: AtomicU64,
-    /// Bytes of rebuilt shards.
-    pub bytes_repaired: AtomicU64,
-    /// Rebuilds that failed (retried by a later pass).
-    pub repair_failures: AtomicU64,
-    /// Scrub passes completed.
-    pub passes: AtomicU64,
 }
 
 fn internal(e: impl std::fmt::Display) -> ProtoError {
@@ -361,111 +342,6 @@ impl BlobStore {
         stored
     }
 
-    /// Rebuild shard `shard` of `blob` from its other shards and store it where the placement
-    /// puts it (here or on another node); returns its bytes.
-    pub async fn rebuild(&self, blob: BlobRef, shard: usize) -> Result<u64, ProtoError> {
-        let loc = *blob
-            .placement
-            .get(shard)
-            .ok_or_else(|| ProtoError::Protocol(format!("no shard {shard}")))?;
-        let index = u8::try_from(shard).map_err(internal)?;
-        let (tx, rx) = mpsc::channel::<Result<Bytes, ProtoError>>(2);
-        let (drives, peers, b) = (self.drives.clone(), self.peers.clone(), blob.clone());
-        let rt = tokio::runtime::Handle::current();
-        let producer = tokio::task::spawn_blocking(move || {
-            let mut reader = StripeReader::open(&drives, &peers, &b, rt);
-            if let Some(slot) = reader.shards.get_mut(shard) {
-                *slot = None;
-            }
-            let codec = match Codec::new(b.layout.k, b.layout.m) {
-                Ok(c) => c,
-                Err(e) => {
-                    let _ = tx.blocking_send(Err(internal(e)));
-                    return 0u64;
-                }
-            };
-            let stripes = b.size.div_ceil(u64::from(b.layout.stripe_size.max(1)));
-            let mut bytes = 0u64;
-            for s in 0..stripes {
-                let rec = reader.read_stripe(s).and_then(|data| {
-                    let mut blocks = codec.encode(&data).map_err(internal)?;
-                    if shard < blocks.len() {
-                        Ok(blocks.swap_remove(shard))
-                    } else {
-                        Err(internal("shard index out of range"))
-                    }
-                });
-                let failed = rec.is_err();
-                bytes += rec.as_ref().map_or(0, |r| r.len() as u64);
-                if tx.blocking_send(rec.map(Bytes::from)).is_err() || failed {
-                    break;
-                }
-            }
-            bytes
-        });
-        let stored = if loc.node == self.drives.node {
-            self.put_shard(blob, index, receiver_stream(rx)).await
-        } else {
-            match self.peers.node(loc.node) {
-                Some(c) => c.put_shard(blob, index, receiver_stream(rx)).await,
-                None => Err(ProtoError::Unreachable(format!(
-                    "node {} unknown",
-                    loc.node
-                ))),
-            }
-        };
-        let bytes = producer.await.map_err(internal)?;
-        stored?;
-        self.stats.shards_repaired.fetch_add(1, Ordering::Relaxed);
-        self.stats
-            .bytes_repaired
-            .fetch_add(bytes, Ordering::Relaxed);
-        Ok(bytes)
-    }
-
-    /// Check this node's shards of a blob: every record read and verified. Returns the shard
-    /// indices that are missing or corrupt, and the bytes read.
-    pub async fn check_local(&self, blob: &BlobRef) -> (Vec<usize>, u64) {
-        let (drives, blob) = (self.drives.clone(), blob.clone());
-        tokio::task::spawn_blocking(move || {
-            let hex = blob.id_hex();
-            let stripe_size = u64::from(blob.layout.stripe_size.max(1));
-            let stripes = blob.size.div_ceil(stripe_size);
-            let mut bad = Vec::new();
-            let mut read = 0u64;
-            for (i, loc) in blob.placement.iter().enumerate() {
-                let Some(d) = drives.local(loc) else { continue };
-                let Ok(r) = ShardReader::open(&d.shard_path(&hex, i), &blob.layout, i, &blob.id)
-                else {
-                    bad.push(i);
-                    continue;
-                };
-                let k = usize::from(blob.layout.k.max(1));
-                let ok = (0..stripes).all(|s| {
-                    let len = (blob.size - s * stripe_size).min(stripe_size) as usize;
-                    match r.read_record(s, len.div_ceil(k)) {
-                        Ok(rec) => {
-                            read += rec.len() as u64;
-                            erasure::verify(&rec).is_some()
-                        }
-                        Err(_) => false,
-                    }
-                });
-                if !ok {
-                    bad.push(i);
-                }
-            }
-            (bad, read)
-        })
-        .await
-        .unwrap_or_default()
-    }
-
-    /// The receiving end of read-time heal hints (the heal worker takes it once).
-    pub fn take_hints(&self) -> Option<mpsc::Receiver<HealHint>> {
-        self.hint_rx.lock().ok()?.take()
-    }
-
     /// Make written shards durable through their drives' group-fsync queues; returns how many
     /// are.
     async fn sync_shards(&self, pending: Vec<PendingShard>) -> usize {
@@ -747,317 +623,5 @@ fn remove_shards(drives: &Drives, blob: &BlobRef) {
                 Err(e) => warn!(blob = %hex, shard = i, "failed to remove shard: {e}"),
             }
         }
-    }
-}
-
-/// A written shard file waiting to be made durable.
-struct PendingShard {
-    /// Position of its drive in `Drives::drives`.
-    drive: usize,
-    path: PathBuf,
-    file: File,
-}
-
-/// Where one shard of a blob being written goes.
-enum Sink {
-    /// A local drive (its position in `Drives::drives`) and the file's writer.
-    Local(usize, ShardWriter),
-    /// Another node, through its shard stream.
-    Remote(mpsc::Sender<Result<Bytes, ProtoError>>),
-}
-
-/// Blocking writer of all shards of one blob (runs on the blocking pool; remote shards are
-/// handed to their streams with a blocking send, which also paces the writer to the slowest
-/// node).
-struct StripeWriter {
-    codec: Codec,
-    /// Per shard: where it goes; `None` once it failed.
-    shards: Vec<Option<Sink>>,
-    quorum: usize,
-}
-
-impl StripeWriter {
-    fn create(
-        drives: &Drives,
-        blob: &BlobRef,
-        remote: Vec<Option<mpsc::Sender<Result<Bytes, ProtoError>>>>,
-        quorum: usize,
-    ) -> Result<Self, ProtoError> {
-        let codec = Codec::new(blob.layout.k, blob.layout.m).map_err(internal)?;
-        let hex = blob.id_hex();
-        let shards: Vec<Option<Sink>> = blob
-            .placement
-            .iter()
-            .zip(remote)
-            .enumerate()
-            .map(|(i, (loc, tx))| {
-                if let Some(tx) = tx {
-                    return Some(Sink::Remote(tx));
-                }
-                let pos = drives.position(loc)?;
-                let d = drives.drives.get(pos)?;
-                ShardWriter::create(d.shard_path(&hex, i), &blob.layout, i, &blob.id)
-                    .map_err(|e| warn!(blob = %hex, shard = i, "failed to create shard: {e}"))
-                    .ok()
-                    .map(|w| Sink::Local(pos, w))
-            })
-            .collect();
-        let w = StripeWriter {
-            codec,
-            shards,
-            quorum,
-        };
-        w.check_quorum()?;
-        Ok(w)
-    }
-
-    fn check_quorum(&self) -> Result<(), ProtoError> {
-        let live = self.shards.iter().filter(|s| s.is_some()).count();
-        if live < self.quorum {
-            return Err(ProtoError::QuorumNotReached(format!(
-                "{live} of {} shards writable",
-                self.quorum
-            )));
-        }
-        Ok(())
-    }
-
-    fn write_stripe(&mut self, stripe: &[u8]) -> Result<(), ProtoError> {
-        let blocks = self.codec.encode(stripe).map_err(internal)?;
-        for (slot, block) in self.shards.iter_mut().zip(blocks) {
-            let ok = match slot {
-                Some(Sink::Local(_, w)) => match w.append(&block) {
-                    Ok(()) => true,
-                    Err(e) => {
-                        warn!(path = %w.path().display(), "failed to write shard: {e}");
-                        false
-                    }
-                },
-                // A closed stream means the remote shard failed (its task logged why).
-                Some(Sink::Remote(tx)) => tx.blocking_send(Ok(Bytes::from(block))).is_ok(),
-                None => true,
-            };
-            if !ok {
-                *slot = None;
-            }
-        }
-        self.check_quorum()
-    }
-
-    /// The local shards written in full, to be made durable. Remote streams close here.
-    fn into_pending(self) -> Vec<PendingShard> {
-        self.shards
-            .into_iter()
-            .flatten()
-            .filter_map(|sink| match sink {
-                Sink::Local(drive, w) => {
-                    let (path, file) = w.into_parts();
-                    Some(PendingShard { drive, path, file })
-                }
-                Sink::Remote(_) => None,
-            })
-            .collect()
-    }
-}
-
-/// Where one shard of a blob being read comes from.
-enum Source {
-    /// A local shard file.
-    Local(ShardReader),
-    /// Another node (its id and client).
-    Remote(u64, Arc<RemoteCluster>),
-}
-
-/// Blocking reader of one blob's stripes (runs on the blocking pool; remote records are
-/// fetched through the runtime handle, the ones a stripe needs all at once).
-struct StripeReader {
-    codec: Result<Codec, erasure::Error>,
-    blob: BlobRef,
-    /// Per shard; `None` when unreadable (a node that failed once is not asked again).
-    shards: Vec<Option<Source>>,
-    /// Shards found missing or corrupt where they should be (not on a node that is down).
-    bad: Vec<usize>,
-    peers: Arc<Peers>,
-    rt: tokio::runtime::Handle,
-}
-
-impl StripeReader {
-    fn open(
-        drives: &Drives,
-        peers: &Arc<Peers>,
-        blob: &BlobRef,
-        rt: tokio::runtime::Handle,
-    ) -> Self {
-        let hex = blob.id_hex();
-        let mut bad = Vec::new();
-        let shards = blob
-            .placement
-            .iter()
-            .enumerate()
-            .map(|(i, loc)| {
-                if loc.node != drives.node {
-                    return peers.node(loc.node).map(|c| Source::Remote(loc.node, c));
-                }
-                let d = drives.local(loc)?;
-                let r = ShardReader::open(&d.shard_path(&hex, i), &blob.layout, i, &blob.id);
-                if let Err(e) = &r {
-                    warn!(blob = %hex, shard = i, "shard unreadable: {e}");
-                    bad.push(i);
-                }
-                r.ok().map(Source::Local)
-            })
-            .collect();
-        StripeReader {
-            codec: Codec::new(blob.layout.k, blob.layout.m),
-            blob: blob.clone(),
-            shards,
-            bad,
-            peers: peers.clone(),
-            rt,
-        }
-    }
-
-    /// Read and verify the records of `shards` for one stripe; the bytes of each start at
-    /// [`erasure::CRC_LEN`]. Missing, unreadable or corrupt records are `None`.
-    ///
-    /// Nodes that just failed to answer are skipped unless `suspects` is set.
-    fn read_records(
-        &mut self,
-        shards: std::ops::Range<usize>,
-        stripe: u64,
-        block_len: usize,
-        suspects: bool,
-    ) -> Vec<Option<Vec<u8>>> {
-        let bl = u32::try_from(block_len).unwrap_or(u32::MAX);
-        let remote: Vec<_> = shards
-            .clone()
-            .filter_map(|i| match self.shards.get(i) {
-                Some(Some(Source::Remote(node, _)))
-                    if !suspects && self.peers.is_suspect(*node) =>
-                {
-                    None
-                }
-                Some(Some(Source::Remote(node, c))) => {
-                    let (c, blob, node) = (c.clone(), self.blob.clone(), *node);
-                    let shard = u8::try_from(i).ok()?;
-                    let peers = self.peers.clone();
-                    Some(async move {
-                        let r = c.read_shard(blob, shard, stripe, bl).await;
-                        peers.observe(node, &r);
-                        (i, r)
-                    })
-                }
-                _ => None,
-            })
-            .collect();
-        let mut fetched: Vec<(usize, Result<Bytes, ProtoError>)> = if remote.is_empty() {
-            Vec::new()
-        } else {
-            self.rt.block_on(futures::future::join_all(remote))
-        };
-        let hex = self.blob.id_hex();
-        let mut out = Vec::with_capacity(shards.len());
-        for i in shards {
-            let rec = match self.shards.get(i) {
-                Some(Some(Source::Local(r))) => match r.read_record(stripe, block_len) {
-                    Ok(rec) => Some(rec),
-                    Err(e) => {
-                        warn!(blob = %hex, shard = i, stripe, "shard record unreadable: {e}");
-                        self.mark_bad(i);
-                        None
-                    }
-                },
-                Some(Some(Source::Remote(..))) => {
-                    let got = fetched
-                        .iter()
-                        .position(|(j, _)| *j == i)
-                        .map(|p| fetched.swap_remove(p).1);
-                    match got {
-                        Some(Ok(b)) => Some(Vec::from(b)),
-                        Some(Err(e)) => {
-                            warn!(blob = %hex, shard = i, "remote shard unreadable: {e}");
-                            if let Some(slot) = self.shards.get_mut(i) {
-                                *slot = None;
-                            }
-                            // A node that is down keeps its shard; one that answered lacks it.
-                            if !matches!(e, ProtoError::Unreachable(_) | ProtoError::Timeout) {
-                                self.mark_bad(i);
-                            }
-                            None
-                        }
-                        None => None,
-                    }
-                }
-                _ => None,
-            };
-            let rec = match rec {
-                Some(r) if erasure::verify(&r).is_none() => {
-                    warn!(blob = %hex, shard = i, stripe, "shard block failed its checksum");
-                    self.mark_bad(i);
-                    None
-                }
-                other => other,
-            };
-            out.push(rec);
-        }
-        out
-    }
-
-    fn mark_bad(&mut self, shard: usize) {
-        if !self.bad.contains(&shard) {
-            self.bad.push(shard);
-        }
-    }
-
-    fn read_stripe(&mut self, stripe: u64) -> Result<Bytes, ProtoError> {
-        let stripe_size = u64::from(self.blob.layout.stripe_size);
-        let len = (self.blob.size - stripe * stripe_size).min(stripe_size) as usize;
-        let bl = self.codec.as_ref().map_err(internal)?.block_len(len);
-        let k = usize::from(self.blob.layout.k);
-        let n = self.blob.placement.len();
-        let mut records = self.read_records(0..k, stripe, bl, false);
-        if k == 1 && records.first().is_some_and(Option::is_some) {
-            if let Some(Some(rec)) = records.pop() {
-                // Fast path: hand out the record itself, past its checksum, with no copy.
-                return Ok(Bytes::from(rec).slice(erasure::CRC_LEN..erasure::CRC_LEN + len));
-            }
-        }
-        let strip = |r: Option<Vec<u8>>| {
-            r.map(|mut r| {
-                r.drain(..erasure::CRC_LEN);
-                r
-            })
-        };
-        let mut blocks: Vec<Option<Vec<u8>>> = records.into_iter().map(strip).collect();
-        if blocks.iter().any(Option::is_none) {
-            let parity = self.read_records(k..n, stripe, bl, false);
-            blocks.extend(parity.into_iter().map(strip));
-            if blocks.iter().filter(|b| b.is_some()).count() < k {
-                // Too few without the nodes that just failed to answer: ask them after all
-                // (one may have come back since).
-                for i in 0..n {
-                    if blocks.get(i).is_some_and(Option::is_none) {
-                        let rec = self
-                            .read_records(i..i + 1, stripe, bl, true)
-                            .pop()
-                            .flatten();
-                        if let Some(slot) = blocks.get_mut(i) {
-                            *slot = strip(rec);
-                        }
-                    }
-                }
-            }
-            self.codec
-                .as_ref()
-                .map_err(internal)?
-                .reconstruct(&mut blocks)
-                .map_err(|e| ProtoError::Corrupt(format!("blob {}: {e}", self.blob.id_hex())))?;
-        }
-        let mut out = BytesMut::with_capacity(len);
-        for b in blocks.into_iter().take(k).flatten() {
-            let take = (len - out.len()).min(b.len());
-            out.extend_from_slice(&b[..take]);
-        }
-        Ok(out.freeze())
     }
 }

@@ -1,0 +1,331 @@
+//! The blocking halves of the blob pipeline: [`StripeWriter`] encodes stripes and appends
+//! their blocks to local shard files or hands them to remote shard streams; [`StripeReader`]
+//! reads, verifies and rebuilds stripes from local and remote shards.
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use coffer_proto::client::RemoteCluster;
+use coffer_proto::types::BlobRef;
+use coffer_proto::ProtoError;
+use tokio::sync::mpsc;
+use tracing::warn;
+
+use super::internal;
+use crate::erasure::{self, Codec};
+use crate::peers::Peers;
+use crate::shard::{Drives, ShardReader, ShardWriter};
+
+/// A written shard file waiting to be made durable.
+pub(super) struct PendingShard {
+    /// Position of its drive in `Drives::drives`.
+    pub(super) drive: usize,
+    pub(super) path: PathBuf,
+    pub(super) file: File,
+}
+
+/// Where one shard of a blob being written goes.
+pub(super) enum Sink {
+    /// A local drive (its position in `Drives::drives`) and the file's writer.
+    Local(usize, ShardWriter),
+    /// Another node, through its shard stream.
+    Remote(mpsc::Sender<Result<Bytes, ProtoError>>),
+}
+
+/// Blocking writer of all shards of one blob (runs on the blocking pool; remote shards are
+/// handed to their streams with a blocking send, which also paces the writer to the slowest
+/// node).
+pub(super) struct StripeWriter {
+    codec: Codec,
+    /// Per shard: where it goes; `None` once it failed.
+    shards: Vec<Option<Sink>>,
+    quorum: usize,
+}
+
+impl StripeWriter {
+    pub(super) fn create(
+        drives: &Drives,
+        blob: &BlobRef,
+        remote: Vec<Option<mpsc::Sender<Result<Bytes, ProtoError>>>>,
+        quorum: usize,
+    ) -> Result<Self, ProtoError> {
+        let codec = Codec::new(blob.layout.k, blob.layout.m).map_err(internal)?;
+        let hex = blob.id_hex();
+        let shards: Vec<Option<Sink>> = blob
+            .placement
+            .iter()
+            .zip(remote)
+            .enumerate()
+            .map(|(i, (loc, tx))| {
+                if let Some(tx) = tx {
+                    return Some(Sink::Remote(tx));
+                }
+                let pos = drives.position(loc)?;
+                let d = drives.drives.get(pos)?;
+                ShardWriter::create(d.shard_path(&hex, i), &blob.layout, i, &blob.id)
+                    .map_err(|e| warn!(blob = %hex, shard = i, "failed to create shard: {e}"))
+                    .ok()
+                    .map(|w| Sink::Local(pos, w))
+            })
+            .collect();
+        let w = StripeWriter {
+            codec,
+            shards,
+            quorum,
+        };
+        w.check_quorum()?;
+        Ok(w)
+    }
+
+    fn check_quorum(&self) -> Result<(), ProtoError> {
+        let live = self.shards.iter().filter(|s| s.is_some()).count();
+        if live < self.quorum {
+            return Err(ProtoError::QuorumNotReached(format!(
+                "{live} of {} shards writable",
+                self.quorum
+            )));
+        }
+        Ok(())
+    }
+
+    pub(super) fn write_stripe(&mut self, stripe: &[u8]) -> Result<(), ProtoError> {
+        let blocks = self.codec.encode(stripe).map_err(internal)?;
+        for (slot, block) in self.shards.iter_mut().zip(blocks) {
+            let ok = match slot {
+                Some(Sink::Local(_, w)) => match w.append(&block) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        warn!(path = %w.path().display(), "failed to write shard: {e}");
+                        false
+                    }
+                },
+                // A closed stream means the remote shard failed (its task logged why).
+                Some(Sink::Remote(tx)) => tx.blocking_send(Ok(Bytes::from(block))).is_ok(),
+                None => true,
+            };
+            if !ok {
+                *slot = None;
+            }
+        }
+        self.check_quorum()
+    }
+
+    /// The local shards written in full, to be made durable. Remote streams close here.
+    pub(super) fn into_pending(self) -> Vec<PendingShard> {
+        self.shards
+            .into_iter()
+            .flatten()
+            .filter_map(|sink| match sink {
+                Sink::Local(drive, w) => {
+                    let (path, file) = w.into_parts();
+                    Some(PendingShard { drive, path, file })
+                }
+                Sink::Remote(_) => None,
+            })
+            .collect()
+    }
+}
+
+/// Where one shard of a blob being read comes from.
+pub(super) enum Source {
+    /// A local shard file.
+    Local(ShardReader),
+    /// Another node (its id and client).
+    Remote(u64, Arc<RemoteCluster>),
+}
+
+/// Blocking reader of one blob's stripes (runs on the blocking pool; remote records are
+/// fetched through the runtime handle, the ones a stripe needs all at once).
+pub(super) struct StripeReader {
+    codec: Result<Codec, erasure::Error>,
+    pub(super) blob: BlobRef,
+    /// Per shard; `None` when unreadable (a node that failed once is not asked again).
+    pub(super) shards: Vec<Option<Source>>,
+    /// Shards found missing or corrupt where they should be (not on a node that is down).
+    pub(super) bad: Vec<usize>,
+    peers: Arc<Peers>,
+    rt: tokio::runtime::Handle,
+}
+
+impl StripeReader {
+    pub(super) fn open(
+        drives: &Drives,
+        peers: &Arc<Peers>,
+        blob: &BlobRef,
+        rt: tokio::runtime::Handle,
+    ) -> Self {
+        let hex = blob.id_hex();
+        let mut bad = Vec::new();
+        let shards = blob
+            .placement
+            .iter()
+            .enumerate()
+            .map(|(i, loc)| {
+                if loc.node != drives.node {
+                    return peers.node(loc.node).map(|c| Source::Remote(loc.node, c));
+                }
+                let d = drives.local(loc)?;
+                let r = ShardReader::open(&d.shard_path(&hex, i), &blob.layout, i, &blob.id);
+                if let Err(e) = &r {
+                    warn!(blob = %hex, shard = i, "shard unreadable: {e}");
+                    bad.push(i);
+                }
+                r.ok().map(Source::Local)
+            })
+            .collect();
+        StripeReader {
+            codec: Codec::new(blob.layout.k, blob.layout.m),
+            blob: blob.clone(),
+            shards,
+            bad,
+            peers: peers.clone(),
+            rt,
+        }
+    }
+
+    /// Read and verify the records of `shards` for one stripe; the bytes of each start at
+    /// [`erasure::CRC_LEN`]. Missing, unreadable or corrupt records are `None`.
+    ///
+    /// Nodes that just failed to answer are skipped unless `suspects` is set.
+    fn read_records(
+        &mut self,
+        shards: std::ops::Range<usize>,
+        stripe: u64,
+        block_len: usize,
+        suspects: bool,
+    ) -> Vec<Option<Vec<u8>>> {
+        let bl = u32::try_from(block_len).unwrap_or(u32::MAX);
+        let remote: Vec<_> = shards
+            .clone()
+            .filter_map(|i| match self.shards.get(i) {
+                Some(Some(Source::Remote(node, _)))
+                    if !suspects && self.peers.is_suspect(*node) =>
+                {
+                    None
+                }
+                Some(Some(Source::Remote(node, c))) => {
+                    let (c, blob, node) = (c.clone(), self.blob.clone(), *node);
+                    let shard = u8::try_from(i).ok()?;
+                    let peers = self.peers.clone();
+                    Some(async move {
+                        let r = c.read_shard(blob, shard, stripe, bl).await;
+                        peers.observe(node, &r);
+                        (i, r)
+                    })
+                }
+                _ => None,
+            })
+            .collect();
+        let mut fetched: Vec<(usize, Result<Bytes, ProtoError>)> = if remote.is_empty() {
+            Vec::new()
+        } else {
+            self.rt.block_on(futures::future::join_all(remote))
+        };
+        let hex = self.blob.id_hex();
+        let mut out = Vec::with_capacity(shards.len());
+        for i in shards {
+            let rec = match self.shards.get(i) {
+                Some(Some(Source::Local(r))) => match r.read_record(stripe, block_len) {
+                    Ok(rec) => Some(rec),
+                    Err(e) => {
+                        warn!(blob = %hex, shard = i, stripe, "shard record unreadable: {e}");
+                        self.mark_bad(i);
+                        None
+                    }
+                },
+                Some(Some(Source::Remote(..))) => {
+                    let got = fetched
+                        .iter()
+                        .position(|(j, _)| *j == i)
+                        .map(|p| fetched.swap_remove(p).1);
+                    match got {
+                        Some(Ok(b)) => Some(Vec::from(b)),
+                        Some(Err(e)) => {
+                            warn!(blob = %hex, shard = i, "remote shard unreadable: {e}");
+                            if let Some(slot) = self.shards.get_mut(i) {
+                                *slot = None;
+                            }
+                            // A node that is down keeps its shard; one that answered lacks it.
+                            if !matches!(e, ProtoError::Unreachable(_) | ProtoError::Timeout) {
+                                self.mark_bad(i);
+                            }
+                            None
+                        }
+                        None => None,
+                    }
+                }
+                _ => None,
+            };
+            let rec = match rec {
+                Some(r) if erasure::verify(&r).is_none() => {
+                    warn!(blob = %hex, shard = i, stripe, "shard block failed its checksum");
+                    self.mark_bad(i);
+                    None
+                }
+                other => other,
+            };
+            out.push(rec);
+        }
+        out
+    }
+
+    fn mark_bad(&mut self, shard: usize) {
+        if !self.bad.contains(&shard) {
+            self.bad.push(shard);
+        }
+    }
+
+    pub(super) fn read_stripe(&mut self, stripe: u64) -> Result<Bytes, ProtoError> {
+        let stripe_size = u64::from(self.blob.layout.stripe_size);
+        let len = (self.blob.size - stripe * stripe_size).min(stripe_size) as usize;
+        let bl = self.codec.as_ref().map_err(internal)?.block_len(len);
+        let k = usize::from(self.blob.layout.k);
+        let n = self.blob.placement.len();
+        let mut records = self.read_records(0..k, stripe, bl, false);
+        if k == 1 && records.first().is_some_and(Option::is_some) {
+            if let Some(Some(rec)) = records.pop() {
+                // Fast path: hand out the record itself, past its checksum, with no copy.
+                return Ok(Bytes::from(rec).slice(erasure::CRC_LEN..erasure::CRC_LEN + len));
+            }
+        }
+        let strip = |r: Option<Vec<u8>>| {
+            r.map(|mut r| {
+                r.drain(..erasure::CRC_LEN);
+                r
+            })
+        };
+        let mut blocks: Vec<Option<Vec<u8>>> = records.into_iter().map(strip).collect();
+        if blocks.iter().any(Option::is_none) {
+            let parity = self.read_records(k..n, stripe, bl, false);
+            blocks.extend(parity.into_iter().map(strip));
+            if blocks.iter().filter(|b| b.is_some()).count() < k {
+                // Too few without the nodes that just failed to answer: ask them after all
+                // (one may have come back since).
+                for i in 0..n {
+                    if blocks.get(i).is_some_and(Option::is_none) {
+                        let rec = self
+                            .read_records(i..i + 1, stripe, bl, true)
+                            .pop()
+                            .flatten();
+                        if let Some(slot) = blocks.get_mut(i) {
+                            *slot = strip(rec);
+                        }
+                    }
+                }
+            }
+            self.codec
+                .as_ref()
+                .map_err(internal)?
+                .reconstruct(&mut blocks)
+                .map_err(|e| ProtoError::Corrupt(format!("blob {}: {e}", self.blob.id_hex())))?;
+        }
+        let mut out = BytesMut::with_capacity(len);
+        for b in blocks.into_iter().take(k).flatten() {
+            let take = (len - out.len()).min(b.len());
+            out.extend_from_slice(&b[..take]);
+        }
+        Ok(out.freeze())
+    }
+}
