@@ -7,10 +7,11 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use futures::StreamExt;
 use tracing::{debug, warn};
 
 use crate::api::{unexpected, ByteStream, ClusterApi};
@@ -42,7 +43,12 @@ pub struct ClusterClient {
     next: AtomicUsize,
     /// The Raft leader's node id as last heard (0: unknown).
     leader: AtomicU64,
+    /// This client, for blob streams that resume on another node.
+    me: Weak<ClusterClient>,
 }
+
+/// How many times a blob stream that broke off is resumed on another node.
+const RESUMES: u32 = 3;
 
 impl ClusterClient {
     /// A client starting from `seeds` (host:port of any nodes). Call
@@ -55,13 +61,14 @@ impl ClusterClient {
                 client: Arc::new(RemoteCluster::new(a.clone(), secret.clone())),
             })
             .collect();
-        Arc::new(ClusterClient {
+        Arc::new_cyclic(|me| ClusterClient {
             secret,
             seeds,
             members: RwLock::new(Arc::new(members)),
             failed: Mutex::default(),
             next: AtomicUsize::new(0),
             leader: AtomicU64::new(0),
+            me: me.clone(),
         })
     }
 
@@ -220,6 +227,84 @@ impl ClusterClient {
         }
         Err(last)
     }
+
+    /// Open a stream of bytes `start..end` of a blob on a node holding one of its data shards
+    /// (any node when none answers); returns the node's address with it.
+    async fn open_blob(
+        &self,
+        blob: &BlobRef,
+        start: u64,
+        end: u64,
+    ) -> Result<(String, ByteStream), ProtoError> {
+        let k = usize::from(blob.layout.k);
+        let holders: Vec<u64> = blob.placement.iter().take(k).map(|l| l.node).collect();
+        self.first(&holders, true, |n| {
+            let blob = blob.clone();
+            async move {
+                let s = n.get_blob(blob, start, end).await?;
+                Ok((n.addr().to_owned(), s))
+            }
+        })
+        .await
+    }
+}
+
+/// A blob stream that, when its node goes away mid-way, carries on from the next byte on
+/// another node: a GET already answering keeps going when a node dies.
+struct Resume {
+    client: Arc<ClusterClient>,
+    blob: BlobRef,
+    /// The next byte to deliver.
+    pos: u64,
+    end: u64,
+    /// The node serving `stream`.
+    addr: String,
+    stream: ByteStream,
+    resumes: u32,
+    done: bool,
+}
+
+impl Resume {
+    async fn next(mut self) -> Option<(Result<bytes::Bytes, ProtoError>, Self)> {
+        loop {
+            if self.done {
+                return None;
+            }
+            let err = match self.stream.next().await {
+                Some(Ok(b)) => {
+                    self.pos += b.len() as u64;
+                    return Some((Ok(b), self));
+                }
+                None if self.pos >= self.end => return None,
+                None => ProtoError::Io("blob stream ended early".into()),
+                Some(Err(e)) => e,
+            };
+            // A node that dies mid-stream closes its connection (a protocol error here); one
+            // that lost too many shards at once may do better elsewhere.
+            let resumable = err.is_retryable()
+                || matches!(
+                    err,
+                    ProtoError::Protocol(_) | ProtoError::Corrupt(_) | ProtoError::Internal(_)
+                );
+            if !resumable || self.resumes >= RESUMES {
+                self.done = true;
+                return Some((Err(err), self));
+            }
+            self.resumes += 1;
+            warn!(node = %self.addr, offset = self.pos, "blob stream broke off ({err}); resuming elsewhere");
+            self.client.mark(&self.addr, false);
+            match self.client.open_blob(&self.blob, self.pos, self.end).await {
+                Ok((addr, stream)) => {
+                    self.addr = addr;
+                    self.stream = stream;
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Some((Err(e), self));
+                }
+            }
+        }
+    }
 }
 
 #[async_trait]
@@ -257,13 +342,21 @@ impl ClusterApi for ClusterClient {
         start: u64,
         end: u64,
     ) -> Result<ByteStream, ProtoError> {
-        let k = usize::from(blob.layout.k);
-        let holders: Vec<u64> = blob.placement.iter().take(k).map(|l| l.node).collect();
-        self.first(&holders, true, |n| {
-            let blob = blob.clone();
-            async move { n.get_blob(blob, start, end).await }
-        })
-        .await
+        let (addr, stream) = self.open_blob(&blob, start, end).await?;
+        let Some(me) = self.me.upgrade() else {
+            return Ok(stream);
+        };
+        let state = Resume {
+            client: me,
+            blob,
+            pos: start,
+            end,
+            addr,
+            stream,
+            resumes: 0,
+            done: false,
+        };
+        Ok(Box::pin(futures::stream::unfold(state, Resume::next)))
     }
 
     async fn delete_blob(&self, blob: BlobRef) -> Result<(), ProtoError> {
