@@ -246,6 +246,28 @@ impl Node {
             .clone()
     }
 
+    /// Wait until this node's state machine has applied everything the leader had applied
+    /// when asked: local metadata scans (the scrubber's) then see every acknowledged write,
+    /// including those made while this node was down.
+    pub async fn catch_up(&self, limit: Duration) -> Result<(), ProtoError> {
+        let Some(addr) = self.leader().await? else {
+            // Leading: the read index covers every committed entry, and waits for its apply.
+            return self
+                .raft
+                .ensure_linearizable()
+                .await
+                .map(|_| ())
+                .map_err(|e| ProtoError::Internal(format!("read index: {e}")));
+        };
+        let status = self.peers.client(&addr).node_status().await?;
+        self.raft
+            .wait(Some(limit))
+            .applied_index_at_least(status.raft.last_applied, "catch up with the leader")
+            .await
+            .map(|_| ())
+            .map_err(|e| ProtoError::Internal(format!("catching up: {e}")))
+    }
+
     /// `None` when this node leads, else the leader's RPC address; waits up to
     /// [`LEADER_WAIT`] for an election to end.
     async fn leader(&self) -> Result<Option<String>, ProtoError> {

@@ -23,6 +23,9 @@ use crate::meta::query;
 /// Blobs per metadata page of a scrub pass.
 const PAGE: usize = 256;
 
+/// How long a scrub pass waits for this node's metadata to catch up with the leader's.
+const CATCH_UP: Duration = Duration::from_secs(60);
+
 /// What one scrub pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ScrubReport {
@@ -130,6 +133,11 @@ pub async fn run(node: Arc<Node>, interval: Duration, rate: u64) {
         });
     }
     loop {
+        // A node that was down scans metadata that lacks the writes it missed until it has
+        // caught up with the leader.
+        if let Err(e) = node.catch_up(CATCH_UP).await {
+            warn!("scrub: metadata may be behind the leader: {e}");
+        }
         let started = Instant::now();
         let r = scrub_once(&node, rate).await;
         let secs = started.elapsed().as_secs_f64().max(1e-3);
