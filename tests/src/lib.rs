@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 
+pub mod load;
+
 /// Access key every test server accepts.
 pub const ACCESS_KEY: &str = "testaccesskey";
 /// Its secret.
@@ -377,7 +379,12 @@ pub struct LocalCluster {
 impl LocalCluster {
     /// Start `n` nodes with `node_flags` added to each, then the gateway.
     pub async fn start(n: usize, node_flags: &[&str]) -> Self {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+        let mut dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+        // COFFER_TEST_KEEP=1 keeps the cluster's state and logs for a post-mortem.
+        if std::env::var_os("COFFER_TEST_KEEP").is_some() {
+            dir.disable_cleanup(true);
+            eprintln!("cluster state kept in {}", dir.path().display());
+        }
         let secret = dir.path().join("cluster.secret");
         std::fs::write(&secret, "0123456789abcdef0123456789abcdef")
             .unwrap_or_else(|e| panic!("secret: {e}"));
