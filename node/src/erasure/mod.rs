@@ -127,15 +127,17 @@ pub fn verify(block: &[u8]) -> Option<&[u8]> {
 }
 
 /// The default (k, m) for a number of drives (or nodes): as much parity as keeps k ≥ m,
-/// capped at 2 parity shards beyond 4 drives.
+/// 2 parity shards beyond 4 drives, and at most 4+2. The cap keeps a blob's width when the
+/// cluster grows, so a cluster of 7 or more can lose a node (or drain one) and still place
+/// every blob's shards on distinct nodes.
 pub fn default_profile(drives: usize) -> (u8, u8) {
-    let n = u8::try_from(drives.clamp(1, 16)).unwrap_or(16);
-    match n {
-        1 => (1, 0),
+    match drives {
+        0 | 1 => (1, 0),
         2 => (1, 1),
         3 => (2, 1),
         4 => (2, 2),
-        n => (n - 2, 2),
+        5 => (3, 2),
+        _ => (4, 2),
     }
 }
 
@@ -215,5 +217,6 @@ mod tests {
         assert_eq!(default_profile(3), (2, 1));
         assert_eq!(default_profile(4), (2, 2));
         assert_eq!(default_profile(6), (4, 2));
+        assert_eq!(default_profile(12), (4, 2));
     }
 }
