@@ -117,6 +117,38 @@ pub enum MetaCommand {
     },
     /// Add a node to the cluster map, or update its address, drives or zone.
     RegisterNode(crate::types::NodeInfo),
+    /// Start draining a node: nothing new is placed on it and rebalancing moves its shards
+    /// elsewhere.
+    DrainNode {
+        /// Node id.
+        id: u64,
+    },
+    /// Take a (drained) node out of the cluster map.
+    RemoveNode {
+        /// Node id.
+        id: u64,
+    },
+    /// Record that a blob's shards moved: if the blob in `record` still has placement `from`,
+    /// it becomes `to` (else PreconditionFailed).
+    MovePlacement {
+        /// The metadata record referencing the blob.
+        record: BlobRecord,
+        /// The blob.
+        blob_id: [u8; 16],
+        /// Placement the move started from.
+        from: Vec<crate::types::ShardLoc>,
+        /// Placement after the move.
+        to: Vec<crate::types::ShardLoc>,
+    },
+}
+
+/// Where a blob is referenced in the metadata: an object version or an uploaded part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BlobRecord {
+    /// The current version record of an object (its raw key).
+    Object(Vec<u8>),
+    /// An uploaded part record (its raw key).
+    Part(Vec<u8>),
 }
 
 /// The successful result of a [`MetaCommand`].

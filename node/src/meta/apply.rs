@@ -3,16 +3,18 @@
 //! together with the new last-applied index. A command that fails queues the blobs it brought
 //! for deletion, so a refused write leaves no data behind.
 
-use coffer_proto::meta::{CompletePart, MetaCommand, MetaOk, WritePrecondition};
-use coffer_proto::types::{BlobRef, BucketInfo, ObjectData, ObjectVersion, PartInfo, Versioning};
+use coffer_proto::meta::{BlobRecord, CompletePart, MetaCommand, MetaOk, WritePrecondition};
+use coffer_proto::types::{
+    BlobRef, BucketInfo, NodeInfo, ObjectData, ObjectVersion, PartInfo, ShardLoc, Versioning,
+};
 use coffer_proto::ProtoError;
 use rocksdb::WriteBatch;
 
 use super::codec::encode;
 use super::keys;
 use super::store::{
-    MetaStore, StoreError, CF_BUCKETS, CF_BUCKET_IDS, CF_GC, CF_NODES, CF_OBJECTS, CF_PARTS,
-    CF_UPLOADS,
+    MetaStore, StoreError, CF_BUCKETS, CF_BUCKET_IDS, CF_DRAINING, CF_GC, CF_NODES, CF_OBJECTS,
+    CF_PARTS, CF_UPLOADS,
 };
 
 /// Outcome of applying one command: the client result, and what to write.
@@ -115,7 +117,82 @@ impl Tx<'_> {
                     .put_cf(&self.store.cf(CF_NODES)?, keys::node(info.id), encode(info));
                 Ok(Ok(MetaOk::Done))
             }
+            MetaCommand::DrainNode { id } => {
+                if self
+                    .store
+                    .get::<NodeInfo>(CF_NODES, &keys::node(*id))?
+                    .is_none()
+                {
+                    return Ok(Err(ProtoError::Protocol(format!("no node {id}"))));
+                }
+                self.batch
+                    .put_cf(&self.store.cf(CF_DRAINING)?, keys::node(*id), encode(&()));
+                Ok(Ok(MetaOk::Done))
+            }
+            MetaCommand::RemoveNode { id } => {
+                self.batch
+                    .delete_cf(&self.store.cf(CF_NODES)?, keys::node(*id));
+                self.batch
+                    .delete_cf(&self.store.cf(CF_DRAINING)?, keys::node(*id));
+                Ok(Ok(MetaOk::Done))
+            }
+            MetaCommand::MovePlacement {
+                record,
+                blob_id,
+                from,
+                to,
+            } => self.move_placement(record, blob_id, from, to),
         }
+    }
+
+    /// Swap a blob's placement in the record that references it, if it is still `from`.
+    fn move_placement(
+        &mut self,
+        record: &BlobRecord,
+        id: &[u8; 16],
+        from: &[ShardLoc],
+        to: &[ShardLoc],
+    ) -> CmdResult {
+        fn swap(b: &mut BlobRef, id: &[u8; 16], from: &[ShardLoc], to: &[ShardLoc]) -> bool {
+            if &b.id == id && b.placement == from && to.len() == from.len() {
+                b.placement = to.to_vec();
+                true
+            } else {
+                false
+            }
+        }
+        let moved = match record {
+            BlobRecord::Object(key) => {
+                let Some(mut o) = self.store.get::<ObjectVersion>(CF_OBJECTS, key)? else {
+                    return Ok(Err(ProtoError::PreconditionFailed));
+                };
+                let hit = match &mut o.data {
+                    ObjectData::Blobs(blobs) => blobs.iter_mut().any(|b| swap(b, id, from, to)),
+                    ObjectData::Inline(_) => false,
+                };
+                if hit {
+                    self.batch
+                        .put_cf(&self.store.cf(CF_OBJECTS)?, key, encode(&o));
+                }
+                hit
+            }
+            BlobRecord::Part(key) => {
+                let Some(mut p) = self.store.get::<PartInfo>(CF_PARTS, key)? else {
+                    return Ok(Err(ProtoError::PreconditionFailed));
+                };
+                let hit = swap(&mut p.blob, id, from, to);
+                if hit {
+                    self.batch
+                        .put_cf(&self.store.cf(CF_PARTS)?, key, encode(&p));
+                }
+                hit
+            }
+        };
+        Ok(if moved {
+            Ok(MetaOk::Done)
+        } else {
+            Err(ProtoError::PreconditionFailed)
+        })
     }
 
     fn bucket_exists(&self, id: u64) -> Result<bool, StoreError> {

@@ -10,6 +10,8 @@
 //! uploads     bucket_id:u64 key 0x00 upload_id      -> UploadInfo
 //! parts       bucket_id:u64 key 0x00 upload_id 0x00 part:u32 -> PartInfo
 //! gc          blob_id:[16]                          -> BlobRef (data to delete)
+//! nodes       node_id:u64                           -> NodeInfo (the cluster map)
+//! draining    node_id:u64                           -> () (nodes being drained)
 //! ```
 
 pub mod apply;

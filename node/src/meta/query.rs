@@ -1,6 +1,6 @@
 //! Answers to [`MetaQuery`]s, read from the state machine's column families.
 
-use coffer_proto::meta::{MetaAnswer, MetaQuery};
+use coffer_proto::meta::{BlobRecord, MetaAnswer, MetaQuery};
 use coffer_proto::types::{
     BlobRef, BucketInfo, NodeInfo, ObjectVersion, PartInfo, PartListResult, UploadInfo,
     UploadListQuery, UploadListResult,
@@ -10,7 +10,8 @@ use super::codec;
 use super::keys;
 use super::list::{self, Item};
 use super::store::{
-    MetaStore, StoreError, CF_BUCKETS, CF_GC, CF_NODES, CF_OBJECTS, CF_PARTS, CF_UPLOADS,
+    MetaStore, StoreError, CF_BUCKETS, CF_DRAINING, CF_GC, CF_NODES, CF_OBJECTS, CF_PARTS,
+    CF_UPLOADS,
 };
 
 /// Answer a query from the local state.
@@ -68,6 +69,19 @@ pub fn blobs_page(
     after: Option<&BlobCursor>,
     max: usize,
 ) -> Result<(Vec<BlobRef>, Option<BlobCursor>), StoreError> {
+    let (blobs, next) = blob_records_page(store, after, max)?;
+    Ok((blobs.into_iter().map(|(_, b)| b).collect(), next))
+}
+
+/// A blob with the record that references it.
+pub type RecordedBlob = (BlobRecord, BlobRef);
+
+/// [`blobs_page`], with the record that references each blob.
+pub fn blob_records_page(
+    store: &MetaStore,
+    after: Option<&BlobCursor>,
+    max: usize,
+) -> Result<(Vec<RecordedBlob>, Option<BlobCursor>), StoreError> {
     let snap = store.db().snapshot();
     let mut out = Vec::new();
     let start_cf = after.map_or(0, |c| c.cf);
@@ -89,10 +103,11 @@ pub fn blobs_page(
         while let (Some(k), Some(v)) = (it.key(), it.value()) {
             if cf == CF_OBJECTS {
                 let o: ObjectVersion = codec::decode(v)?;
-                out.extend(o.data.blobs().iter().cloned());
+                let rec = BlobRecord::Object(k.to_vec());
+                out.extend(o.data.blobs().iter().map(|b| (rec.clone(), b.clone())));
             } else {
                 let p: PartInfo = codec::decode(v)?;
-                out.push(p.blob);
+                out.push((BlobRecord::Part(k.to_vec()), p.blob));
             }
             if out.len() >= max {
                 let key = k.to_vec();
@@ -103,6 +118,15 @@ pub fn blobs_page(
         it.status()?;
     }
     Ok((out, None))
+}
+
+/// Ids of the nodes being drained.
+pub fn draining(store: &MetaStore) -> Result<Vec<u64>, StoreError> {
+    Ok(store
+        .scan_prefix::<()>(CF_DRAINING, b"", usize::MAX)?
+        .into_iter()
+        .filter_map(|(k, ())| Some(u64::from_be_bytes(k.get(..8)?.try_into().ok()?)))
+        .collect())
 }
 
 /// Where [`blobs_page`] goes on.

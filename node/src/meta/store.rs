@@ -39,10 +39,12 @@ pub const CF_PARTS: &str = "parts";
 pub const CF_GC: &str = "gc";
 /// The cluster map: storage nodes by id.
 pub const CF_NODES: &str = "nodes";
+/// Nodes being drained, by id.
+pub const CF_DRAINING: &str = "draining";
 
 /// Column families that make up the state machine (what a snapshot carries, by position: new
 /// ones go at the end).
-pub const SM_DATA_CFS: [&str; 7] = [
+pub const SM_DATA_CFS: [&str; 8] = [
     CF_BUCKETS,
     CF_BUCKET_IDS,
     CF_OBJECTS,
@@ -50,9 +52,10 @@ pub const SM_DATA_CFS: [&str; 7] = [
     CF_PARTS,
     CF_GC,
     CF_NODES,
+    CF_DRAINING,
 ];
 
-const ALL_CFS: [&str; 10] = [
+const ALL_CFS: [&str; 11] = [
     CF_RAFT_LOG,
     CF_RAFT_STATE,
     CF_SM_STATE,
@@ -63,6 +66,7 @@ const ALL_CFS: [&str; 10] = [
     CF_PARTS,
     CF_GC,
     CF_NODES,
+    CF_DRAINING,
 ];
 
 /// Error from the metadata store.
