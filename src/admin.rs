@@ -40,6 +40,27 @@ pub enum AdminCommand {
         #[command(subcommand)]
         what: StatusOnly,
     },
+    /// Rebalancing: draining nodes, misplaced blobs, shards moved.
+    Rebalance {
+        #[command(subcommand)]
+        what: StatusOnly,
+    },
+    /// Membership. Nodes join with `coffer node --join ADDR`.
+    Node {
+        #[command(subcommand)]
+        what: NodeCommand,
+    },
+}
+
+/// `node ...`.
+#[derive(clap::Subcommand, Debug)]
+pub enum NodeCommand {
+    /// Drain a node: nothing new goes to it, its shards move to the others, and once none is
+    /// left it leaves the Raft membership and the cluster map (then stop its process).
+    Remove {
+        /// Node id.
+        id: u64,
+    },
 }
 
 /// `status`.
@@ -49,21 +70,22 @@ pub enum StatusOnly {
     Status,
 }
 
-async fn get(a: &AdminArgs, path: &str) -> anyhow::Result<serde_json::Value> {
+async fn call(a: &AdminArgs, method: &str, path: &str) -> anyhow::Result<serde_json::Value> {
     let secret = secrets::cluster_secret(&a.cluster_secret_file, false)?;
     let date = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_secs();
-    let sig = admin::sign(&secret, "GET", path, date);
+    let sig = admin::sign(&secret, method, path, date);
     let url = format!("http://{}{path}", a.node);
+    let method = reqwest::Method::from_bytes(method.as_bytes())?;
     let resp = reqwest::Client::new()
-        .get(&url)
+        .request(method.clone(), &url)
         .header("x-coffer-date", date.to_string())
         .header("authorization", format!("Coffer-Admin {sig}"))
         .timeout(std::time::Duration::from_secs(10))
         .send()
         .await
-        .with_context(|| format!("GET {url}"))?;
+        .with_context(|| format!("{method} {url}"))?;
     let status = resp.status();
     let body = resp.text().await?;
     anyhow::ensure!(status.is_success(), "{url}: {status}: {}", body.trim());
@@ -118,10 +140,15 @@ fn print_cluster(s: &ClusterStatus) {
 
 /// Run one admin command.
 pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
-    let (path, value) = match &a.command {
-        AdminCommand::Cluster { .. } => ("/admin/v1/cluster", get(&a, "/admin/v1/cluster").await?),
-        AdminCommand::Heal { .. } => ("/admin/v1/heal", get(&a, "/admin/v1/heal").await?),
+    let (method, path) = match &a.command {
+        AdminCommand::Cluster { .. } => ("GET", "/admin/v1/cluster".to_owned()),
+        AdminCommand::Heal { .. } => ("GET", "/admin/v1/heal".to_owned()),
+        AdminCommand::Rebalance { .. } => ("GET", "/admin/v1/rebalance".to_owned()),
+        AdminCommand::Node {
+            what: NodeCommand::Remove { id },
+        } => ("POST", format!("/admin/v1/nodes/{id}/drain")),
     };
+    let value = call(&a, method, &path).await?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
@@ -152,6 +179,27 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
                 n("shards_repaired"),
                 n("bytes_repaired") >> 20,
                 n("repair_failures")
+            );
+        }
+        AdminCommand::Rebalance { .. } => {
+            let n = |k: &str| value[k].as_u64().unwrap_or(0);
+            println!(
+                "nodes answered: {} of {}; draining: {}",
+                value["nodes_answered"], value["nodes"], value["draining"]
+            );
+            println!(
+                "misplaced blobs at the last passes: {}; moved: {} shards, {} MiB; failed moves: {}",
+                n("misplaced"),
+                n("shards_moved"),
+                n("bytes_moved") >> 20,
+                n("move_failures")
+            );
+        }
+        AdminCommand::Node { .. } => {
+            println!(
+                "node {} is draining: its shards move to the other nodes, then it leaves the \
+                 cluster (follow with `coffer admin rebalance status`)",
+                value["draining"]
             );
         }
     }

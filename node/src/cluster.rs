@@ -237,6 +237,43 @@ impl Node {
         Ok(())
     }
 
+    /// Take node `id` out of the Raft membership (promoting a learner when the voters would
+    /// fall short of what the cluster's size calls for) and out of the cluster map.
+    pub async fn remove_member(&self, id: u64) -> Result<(), ProtoError> {
+        let _guard = self.joining.lock().await;
+        let membership = self.membership();
+        let current: BTreeSet<u64> = membership.voter_ids().collect();
+        let rest: Vec<u64> = membership
+            .nodes()
+            .map(|(n, _)| *n)
+            .filter(|n| *n != id)
+            .collect();
+        let mut voters: BTreeSet<u64> = current.iter().copied().filter(|v| *v != id).collect();
+        let target = target_voters(rest.len());
+        for n in &rest {
+            if voters.len() >= target {
+                break;
+            }
+            voters.insert(*n);
+        }
+        if voters != current {
+            info!(voters = ?voters, removed = id, "changing the voter set");
+            self.raft
+                .change_membership(voters, false)
+                .await
+                .map_err(write_err)?;
+        }
+        if self.membership().get_node(&id).is_some() {
+            let gone = BTreeSet::from([id]);
+            self.raft
+                .change_membership(openraft::ChangeMembers::RemoveNodes(gone), false)
+                .await
+                .map_err(write_err)?;
+        }
+        self.meta_write(MetaCommand::RemoveNode { id }).await?;
+        Ok(())
+    }
+
     fn membership(&self) -> openraft::Membership<u64, BasicNode> {
         self.raft
             .metrics()
@@ -332,6 +369,11 @@ impl Node {
                 repair_failures: get(&st.repair_failures),
                 passes: get(&st.passes),
                 uptime_secs: self.started.elapsed().as_secs(),
+                shards_moved: get(&st.shards_moved),
+                bytes_moved: get(&st.bytes_moved),
+                move_failures: get(&st.move_failures),
+                misplaced: get(&st.misplaced),
+                rebalance_passes: get(&st.rebalance_passes),
             },
         }
     }
@@ -340,7 +382,9 @@ impl Node {
     pub async fn cluster_status(&self) -> ClusterStatus {
         let me = self.status();
         let nodes = self.peers.nodes();
+        let draining = self.peers.draining();
         let asks = nodes.into_iter().map(|n| {
+            let drained = draining.contains(&n.id);
             let role = if me.raft.voters.contains(&n.id) {
                 "voter"
             } else if me.raft.learners.contains(&n.id) {
@@ -362,6 +406,7 @@ impl Node {
                     rpc_addr: n.rpc_addr,
                     zone: n.zone,
                     role: role.to_owned(),
+                    draining: drained,
                     error: answer.as_ref().err().map(ToString::to_string),
                     status: answer.ok(),
                 }

@@ -2,7 +2,10 @@
 //! this node is a member), `/metrics` (Prometheus text) for probes and scrapers, and the admin
 //! API under `/admin/v1/`, where every request must be signed with the cluster secret
 //! ([`coffer_proto::admin`]): `GET /admin/v1/cluster` (every node with its drives, capacity,
-//! Raft role and heal counters) and `GET /admin/v1/heal`, the same counters summed.
+//! Raft role and heal counters), `GET /admin/v1/heal`, the same counters summed,
+//! `GET /admin/v1/rebalance` (draining nodes, misplaced blobs, moves) and
+//! `POST /admin/v1/nodes/{id}/drain` (start removing a node: it leaves the cluster once its
+//! shards have moved).
 
 use std::fmt::Write as _;
 use std::net::TcpListener;
@@ -10,6 +13,8 @@ use std::sync::Arc;
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use coffer_proto::admin::{self, HealCounters};
+use coffer_proto::meta::MetaCommand;
+use coffer_proto::ClusterApi as _;
 
 use crate::cluster::Node;
 
@@ -27,6 +32,8 @@ pub fn serve(node: Arc<Node>, listener: TcpListener) -> std::io::Result<actix_we
             .route("/metrics", web::get().to(metrics))
             .route("/admin/v1/cluster", web::get().to(cluster))
             .route("/admin/v1/heal", web::get().to(heal))
+            .route("/admin/v1/rebalance", web::get().to(rebalance))
+            .route("/admin/v1/nodes/{id}/drain", web::post().to(drain))
     })
     .workers(1)
     .listen(listener)?
@@ -180,4 +187,58 @@ async fn heal(node: web::Data<Arc<Node>>, req: HttpRequest) -> HttpResponse {
             "error": n.error,
         })).collect::<Vec<_>>(),
     }))
+}
+
+async fn rebalance(node: web::Data<Arc<Node>>, req: HttpRequest) -> HttpResponse {
+    if !authorized(&node, &req) {
+        return refused();
+    }
+    let status = node.cluster_status().await;
+    let answered: Vec<_> = status
+        .nodes
+        .iter()
+        .filter_map(|n| Some((n.id, &n.status.as_ref()?.heal)))
+        .collect();
+    let sum = |f: fn(&HealCounters) -> u64| answered.iter().map(|(_, h)| f(h)).sum::<u64>();
+    HttpResponse::Ok().json(serde_json::json!({
+        "nodes": status.nodes.len(),
+        "nodes_answered": answered.len(),
+        "draining": status.nodes.iter().filter(|n| n.draining).map(|n| n.id).collect::<Vec<_>>(),
+        // Every answering node has finished a pass since the last change and found nothing.
+        "misplaced": sum(|h| h.misplaced),
+        "shards_moved": sum(|h| h.shards_moved),
+        "bytes_moved": sum(|h| h.bytes_moved),
+        "move_failures": sum(|h| h.move_failures),
+        "per_node": answered.iter().map(|(id, h)| serde_json::json!({
+            "id": id,
+            "misplaced": h.misplaced,
+            "shards_moved": h.shards_moved,
+            "bytes_moved": h.bytes_moved,
+            "move_failures": h.move_failures,
+            "passes": h.rebalance_passes,
+        })).collect::<Vec<_>>(),
+    }))
+}
+
+async fn drain(node: web::Data<Arc<Node>>, req: HttpRequest, id: web::Path<u64>) -> HttpResponse {
+    if !authorized(&node, &req) {
+        return refused();
+    }
+    let id = id.into_inner();
+    if !node.peers().nodes().iter().any(|n| n.id == id) {
+        return HttpResponse::NotFound().body(format!("no node {id} in the cluster map\n"));
+    }
+    // Shards are never re-encoded: the nodes left must still give every blob distinct nodes.
+    let (_, active) = node.blobs().candidates();
+    let width = node.blobs().width(active);
+    if active.saturating_sub(1) < width {
+        return HttpResponse::Conflict().body(format!(
+            "removing a node would leave {} active nodes; blobs are {width} shards wide\n",
+            active.saturating_sub(1)
+        ));
+    }
+    match node.meta_write(MetaCommand::DrainNode { id }).await {
+        Ok(_) => HttpResponse::Ok().json(serde_json::json!({ "draining": id })),
+        Err(e) => HttpResponse::ServiceUnavailable().body(format!("{e}\n")),
+    }
 }

@@ -27,6 +27,7 @@ pub mod http;
 pub mod meta;
 pub mod peers;
 pub mod raft;
+pub mod rebalance;
 pub mod rpc;
 pub mod shard;
 pub mod sweep;

@@ -45,6 +45,14 @@ impl Peers {
         })
     }
 
+    /// Ids of the nodes being drained, as applied on this node.
+    pub fn draining(&self) -> Vec<u64> {
+        query::draining(&self.store).unwrap_or_else(|e| {
+            warn!("failed to read the draining nodes: {e}");
+            Vec::new()
+        })
+    }
+
     /// The client for a node address.
     pub fn client(&self, addr: &str) -> Arc<RemoteCluster> {
         let new = || Arc::new(RemoteCluster::new(addr, self.secret.clone()));

@@ -106,6 +106,16 @@ pub struct HealCounters {
     pub passes: u64,
     /// Seconds the node has been up (for rates).
     pub uptime_secs: u64,
+    /// Shards moved by rebalancing.
+    pub shards_moved: u64,
+    /// Bytes moved.
+    pub bytes_moved: u64,
+    /// Moves that failed (retried later).
+    pub move_failures: u64,
+    /// Blobs this node moves that were misplaced at its last rebalancing pass.
+    pub misplaced: u64,
+    /// Rebalancing passes completed.
+    pub rebalance_passes: u64,
 }
 
 /// A node of the cluster map and what it answered.
@@ -119,6 +129,9 @@ pub struct MemberStatus {
     pub zone: Option<String>,
     /// `voter`, `learner` or `none` (in the map, not in the Raft membership).
     pub role: String,
+    /// Being drained (`coffer admin node remove`): its shards are moving elsewhere.
+    #[serde(default)]
+    pub draining: bool,
     /// Its answer; `None` when it could not be reached.
     pub status: Option<NodeStatus>,
     /// Why it did not answer.

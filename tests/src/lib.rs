@@ -374,6 +374,8 @@ pub struct LocalCluster {
     pub admin: Vec<String>,
     /// State of every process (removed on drop).
     pub dir: tempfile::TempDir,
+    /// Flags every node was started with.
+    flags: Vec<String>,
 }
 
 impl LocalCluster {
@@ -433,7 +435,23 @@ impl LocalCluster {
             rpc,
             admin,
             dir,
+            flags: node_flags.iter().map(|f| (*f).to_owned()).collect(),
         }
+    }
+
+    /// Start one more node (id `nodes.len() + 1`), joining through node 1, with the flags
+    /// the others have; returns its id once it is ready.
+    pub async fn add_node(&mut self) -> usize {
+        let i = self.nodes.len() + 1;
+        self.rpc.push(format!("127.0.0.1:{}", free_port()));
+        self.admin.push(format!("127.0.0.1:{}", free_port()));
+        let a = self.admin[i - 1].clone();
+        let mut flags = vec!["--admin-address", a.as_str()];
+        flags.extend(self.flags.iter().map(String::as_str));
+        let p = Self::spawn_node(self.dir.path(), &self.rpc, i, &flags);
+        wait_for_log(&p, &format!("Coffer node {i} ready"), 60).await;
+        self.nodes.push(p);
+        i
     }
 
     /// Run `coffer admin --node <node i's admin address> ARGS... --json` and parse its output.

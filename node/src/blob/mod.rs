@@ -27,9 +27,11 @@ use crate::shard::{Drives, ShardReader, ShardWriter};
 
 mod repair;
 mod stripes;
+mod tombstones;
 
 pub use repair::{HealHint, HealStats};
 use stripes::{PendingShard, StripeReader, StripeWriter};
+use tombstones::Tombstones;
 
 /// Stores and reads blobs: coordinates writes and reads of whole blobs across the cluster and
 /// stores the shards placed on this node's drives.
@@ -50,6 +52,8 @@ pub struct BlobStore {
     hint_rx: Mutex<Option<mpsc::Receiver<HealHint>>>,
     /// What healing has done.
     pub stats: HealStats,
+    /// Blobs whose shards were deleted here a moment ago.
+    deleted: Tombstones,
 }
 
 fn internal(e: impl std::fmt::Display) -> ProtoError {
@@ -102,33 +106,53 @@ impl BlobStore {
             hints,
             hint_rx: Mutex::new(Some(hint_rx)),
             stats: HealStats::default(),
+            deleted: Tombstones::default(),
         })
     }
 
-    /// The erasure profile and placement for a new blob: over every drive of the cluster map
-    /// (this node's drives alone before it is registered).
-    fn choose(&self, id: &[u8; 16]) -> Result<(Layout, Vec<ShardLoc>), ProtoError> {
-        let nodes = self.peers.nodes();
-        let candidates: Vec<Candidate> = if nodes.is_empty() {
-            self.drives
+    /// Every drive new shards may go to: those of the cluster map's nodes that are not being
+    /// drained (this node's drives alone before it is registered), and the number of nodes.
+    pub fn candidates(&self) -> (Vec<Candidate>, usize) {
+        let draining = self.peers.draining();
+        let nodes: Vec<_> = self
+            .peers
+            .nodes()
+            .into_iter()
+            .filter(|n| !draining.contains(&n.id))
+            .collect();
+        if nodes.is_empty() {
+            let own = self
+                .drives
                 .locations()
                 .into_iter()
                 .map(|loc| Candidate { loc, zone: None })
-                .collect()
-        } else {
-            nodes
-                .iter()
-                .flat_map(|n| {
-                    (0..n.drives).map(|drive| Candidate {
-                        loc: ShardLoc { node: n.id, drive },
-                        zone: n.zone.clone(),
-                    })
+                .collect();
+            return (own, 0);
+        }
+        let candidates = nodes
+            .iter()
+            .flat_map(|n| {
+                (0..n.drives).map(|drive| Candidate {
+                    loc: ShardLoc { node: n.id, drive },
+                    zone: n.zone.clone(),
                 })
-                .collect()
-        };
+            })
+            .collect();
+        (candidates, nodes.len())
+    }
+
+    /// k + m of the blobs a cluster of `nodes` active nodes writes.
+    pub fn width(&self, nodes: usize) -> usize {
+        let (k, m) = self.profile.unwrap_or_else(|| default_profile(nodes));
+        usize::from(k) + usize::from(m)
+    }
+
+    /// The erasure profile and placement for a new blob: over [`BlobStore::candidates`].
+    fn choose(&self, id: &[u8; 16]) -> Result<(Layout, Vec<ShardLoc>), ProtoError> {
+        let (candidates, nodes) = self.candidates();
         let (k, m) = self.profile.unwrap_or_else(|| {
-            if nodes.len() > 1 {
-                default_profile(nodes.len())
+            if nodes > 1 {
+                default_profile(nodes)
             } else {
                 default_profile(candidates.len())
             }
@@ -282,8 +306,14 @@ impl BlobStore {
         shard: u8,
         records: ByteStream,
     ) -> Result<(), ProtoError> {
-        let _writing = Writing::register(&self.writing, blob.id);
         let i = usize::from(shard);
+        if self.deleted.contains(&blob.id, i) {
+            return Err(ProtoError::Protocol(format!(
+                "shard {i} of blob {} was deleted here a moment ago",
+                blob.id_hex()
+            )));
+        }
+        let _writing = Writing::register(&self.writing, blob.id);
         let pos = blob
             .placement
             .get(i)
@@ -474,8 +504,29 @@ impl BlobStore {
         tokio::join!(remote, local);
     }
 
+    /// Delete the shards of a blob that its placement puts on node `on` (this one or another).
+    pub async fn delete_at(&self, blob: &BlobRef, on: u64) {
+        if on == self.drives.node {
+            self.delete_local(blob.clone()).await;
+            return;
+        }
+        let Some(client) = self.peers.node(on) else {
+            return;
+        };
+        let r = client.delete_shards(blob.clone()).await;
+        self.peers.observe(on, &r);
+        if let Err(e) = r {
+            warn!(node = client.addr(), "failed to delete remote shards: {e}");
+        }
+    }
+
     /// Delete this node's shards of a blob.
     pub async fn delete_local(&self, blob: BlobRef) {
+        for (i, loc) in blob.placement.iter().enumerate() {
+            if loc.node == self.drives.node {
+                self.deleted.insert(blob.id, i);
+            }
+        }
         let drives = self.drives.clone();
         let _ = tokio::task::spawn_blocking(move || remove_shards(&drives, &blob)).await;
     }

@@ -37,6 +37,16 @@ pub struct HealStats {
     pub repair_failures: AtomicU64,
     /// Scrub passes completed.
     pub passes: AtomicU64,
+    /// Shards moved by rebalancing.
+    pub shards_moved: AtomicU64,
+    /// Bytes of moved shards.
+    pub bytes_moved: AtomicU64,
+    /// Moves that failed (retried by a later pass).
+    pub move_failures: AtomicU64,
+    /// Blobs this node moves that were misplaced at its last rebalancing pass.
+    pub misplaced: AtomicU64,
+    /// Rebalancing passes completed.
+    pub rebalance_passes: AtomicU64,
 }
 
 impl BlobStore {

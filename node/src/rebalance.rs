@@ -1,0 +1,206 @@
+//! Rebalancing: after a node joins or is being drained, blobs whose recorded placement is not
+//! where rendezvous hashing over today's active nodes would put them move, one shard per blob
+//! per pass, while reads and writes go on:
+//!
+//! 1. the shard is rebuilt onto its new drive from the blob's other shards (written aside,
+//!    fsynced and renamed, like a heal);
+//! 2. the new placement is committed through Raft, on the condition that the record still
+//!    holds the old one (a blob overwritten or completed meanwhile is left alone, and the
+//!    copy removed);
+//! 3. only then is the old shard deleted. A read that fetched the old placement just before
+//!    finds it gone and rebuilds the stripe from the others, as for any missing shard.
+//!
+//! Each blob is moved by the node holding its shard 0, so two nodes never move the same blob.
+//! The Raft leader also finishes drains: once no blob has a shard on a draining node, it
+//! leaves the Raft membership (a learner is promoted if the voters fall short) and the
+//! cluster map.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::atomic::Ordering;
+
+use coffer_proto::meta::{BlobRecord, MetaCommand};
+use coffer_proto::types::{BlobRef, ShardLoc};
+use coffer_proto::{ClusterApi, ProtoError};
+use tracing::{info, warn};
+
+use crate::cluster::Node;
+use crate::erasure::placement;
+use crate::meta::query;
+
+/// Blobs per metadata page of a pass.
+const PAGE: usize = 256;
+
+/// What one rebalancing pass saw and did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RebalanceReport {
+    /// Blobs this node is responsible for that are not where they belong.
+    pub misplaced: u64,
+    /// Shards moved.
+    pub shards_moved: u64,
+    /// Moves that failed (tried again next pass).
+    pub failures: u64,
+    /// Blobs with a shard on each node (all blobs, whoever moves them).
+    pub per_node: HashMap<u64, u64>,
+}
+
+/// The move that brings `current` closer to `desired`: a shard whose node is not among the
+/// desired nodes goes to a desired drive on a node that holds no shard of the blob. One move
+/// at a time keeps k + m - 1 shards in place, so the move can always be rebuilt while up to
+/// m - 1 other nodes are down.
+pub fn next_move(current: &[ShardLoc], desired: &[ShardLoc]) -> Option<(usize, ShardLoc)> {
+    let wanted: HashSet<u64> = desired.iter().map(|l| l.node).collect();
+    let held: HashSet<u64> = current.iter().map(|l| l.node).collect();
+    let from = current.iter().position(|l| !wanted.contains(&l.node))?;
+    let to = desired.iter().find(|l| !held.contains(&l.node))?;
+    Some((from, *to))
+}
+
+/// Move shard `shard` of `blob` (referenced by `record`) to `to`.
+async fn move_shard(
+    node: &Node,
+    record: BlobRecord,
+    blob: &BlobRef,
+    shard: usize,
+    to: ShardLoc,
+) -> Result<u64, ProtoError> {
+    let mut placement = blob.placement.clone();
+    let slot = placement
+        .get_mut(shard)
+        .ok_or_else(|| ProtoError::Internal(format!("no shard {shard}")))?;
+    *slot = to;
+    let moved = BlobRef {
+        placement,
+        ..blob.clone()
+    };
+    let bytes = node.blobs().rebuild(moved.clone(), shard).await?;
+    let commit = node
+        .meta_write(MetaCommand::MovePlacement {
+            record,
+            blob_id: blob.id,
+            from: blob.placement.clone(),
+            to: moved.placement.clone(),
+        })
+        .await;
+    if let Err(e) = commit {
+        // The record changed meanwhile (or the commit failed): the copy is not referenced.
+        node.blobs().delete_at(&moved, to.node).await;
+        return Err(e);
+    }
+    if let Some(old) = blob.placement.get(shard) {
+        node.blobs().delete_at(blob, old.node).await;
+    }
+    Ok(bytes)
+}
+
+/// One pass over every blob: count what is misplaced and move what this node is responsible
+/// for.
+pub async fn rebalance_once(node: &Node) -> RebalanceReport {
+    let mut report = RebalanceReport::default();
+    let me = node.config.id;
+    let (candidates, _) = node.blobs().candidates();
+    let mut cursor = None;
+    loop {
+        let store = node.meta_store().clone();
+        let after = cursor.clone();
+        let page = tokio::task::spawn_blocking(move || {
+            query::blob_records_page(&store, after.as_ref(), PAGE)
+        })
+        .await;
+        let (blobs, next) = match page {
+            Ok(Ok(p)) => p,
+            Ok(Err(e)) => {
+                warn!("rebalance: metadata scan failed: {e}");
+                return report;
+            }
+            Err(e) => {
+                warn!("rebalance: metadata scan failed: {e}");
+                return report;
+            }
+        };
+        for (record, blob) in blobs {
+            let nodes: BTreeSet<u64> = blob.placement.iter().map(|l| l.node).collect();
+            for n in nodes {
+                *report.per_node.entry(n).or_default() += 1;
+            }
+            if blob.placement.first().map(|l| l.node) != Some(me)
+                || node.blobs().is_writing(&blob.id)
+            {
+                continue;
+            }
+            let desired = placement::place(&blob.id, &candidates, blob.placement.len());
+            if desired.len() < blob.placement.len() {
+                continue;
+            }
+            let Some((shard, to)) = next_move(&blob.placement, &desired) else {
+                continue;
+            };
+            report.misplaced += 1;
+            let stats = &node.blobs().stats;
+            match move_shard(node, record, &blob, shard, to).await {
+                Ok(bytes) => {
+                    info!(blob = %blob.id_hex(), shard, to = to.node, bytes, "shard moved");
+                    report.shards_moved += 1;
+                    stats.shards_moved.fetch_add(1, Ordering::Relaxed);
+                    stats.bytes_moved.fetch_add(bytes, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    warn!(blob = %blob.id_hex(), shard, to = to.node, "move failed: {e}");
+                    report.failures += 1;
+                    stats.move_failures.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        match next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let stats = &node.blobs().stats;
+    stats.misplaced.store(report.misplaced, Ordering::Relaxed);
+    stats.rebalance_passes.fetch_add(1, Ordering::Relaxed);
+    report
+}
+
+/// On the leader: take every draining node that no blob referenced in this pass nor in the
+/// one before out of Raft and the cluster map (two passes, so that a write which chose its
+/// placement just before the drain began is seen). `per_node` and `before` come from full
+/// passes over the leader's state, which holds every acknowledged write.
+pub async fn finish_drains(node: &Node, per_node: &HashMap<u64, u64>, before: &HashMap<u64, u64>) {
+    if !node.is_leader().await {
+        return;
+    }
+    for id in node.peers().draining() {
+        let held = |m: &HashMap<u64, u64>| m.get(&id).copied().unwrap_or(0);
+        if held(per_node) > 0 || held(before) > 0 {
+            continue;
+        }
+        match node.remove_member(id).await {
+            Ok(()) => info!(node = id, "drained and removed from the cluster"),
+            Err(e) => warn!(node = id, "failed to remove a drained node: {e}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    fn locs(nodes: &[u64]) -> Vec<ShardLoc> {
+        nodes
+            .iter()
+            .map(|&node| ShardLoc { node, drive: 0 })
+            .collect()
+    }
+
+    #[test]
+    fn moves_one_shard_off_a_node_that_is_not_wanted() {
+        // Node 3 is drained: its shard (index 1) goes to node 4, the others stay.
+        let m = next_move(&locs(&[1, 3, 2]), &locs(&[2, 4, 1]));
+        assert_eq!(m, Some((1, ShardLoc { node: 4, drive: 0 })));
+        // Already where it belongs (order does not matter): nothing to do.
+        assert_eq!(next_move(&locs(&[1, 3, 2]), &locs(&[3, 2, 1])), None);
+        // Nowhere to go: nothing to do.
+        assert_eq!(next_move(&locs(&[1, 3, 2]), &locs(&[1, 2])), None);
+    }
+}
