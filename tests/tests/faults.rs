@@ -43,33 +43,37 @@ fn snapshot(cluster: &LocalCluster, i: usize) -> HashMap<PathBuf, Vec<u8>> {
         .collect()
 }
 
-/// Blob id → the shard indices found for it over nodes `1..=n`.
-fn shard_index(cluster: &LocalCluster, n: usize) -> HashMap<String, Vec<usize>> {
-    let mut out: HashMap<String, Vec<usize>> = HashMap::new();
-    for i in 1..=n {
+/// Blob id → (shard index, node) of every shard file found on `nodes`.
+fn shard_index(cluster: &LocalCluster, nodes: &[usize]) -> HashMap<String, Vec<(usize, usize)>> {
+    let mut out: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+    for &i in nodes {
         for p in snapshot(cluster, i).keys() {
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
             let (id, idx) = name.split_once('.').unwrap();
             out.entry(id.to_owned())
                 .or_default()
-                .push(idx.parse().unwrap());
+                .push((idx.parse().unwrap(), i));
         }
     }
     out
 }
 
-/// Wait until every blob on disk has all its `shards` shards, once each (writes must be
-/// paused); returns the number of blobs.
-async fn await_complete(cluster: &LocalCluster, n: usize, shards: usize) -> usize {
+/// Wait until every blob on `nodes` has all its shards (`widths`: the k + m of the layouts
+/// in use), once each, on distinct nodes (writes must be paused); returns the number of blobs.
+async fn await_complete(cluster: &LocalCluster, nodes: &[usize], widths: &[usize]) -> usize {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let index = shard_index(cluster, n);
-        let incomplete: Vec<(&String, &Vec<usize>)> = index
+        let index = shard_index(cluster, nodes);
+        let incomplete: Vec<_> = index
             .iter()
             .filter(|(_, v)| {
-                let mut v = (*v).clone();
-                v.sort_unstable();
-                v != (0..shards).collect::<Vec<_>>()
+                let mut idx: Vec<usize> = v.iter().map(|(i, _)| *i).collect();
+                let mut on: Vec<usize> = v.iter().map(|(_, n)| *n).collect();
+                idx.sort_unstable();
+                on.sort_unstable();
+                on.dedup();
+                let complete = widths.iter().any(|&w| idx == (0..w).collect::<Vec<_>>());
+                !complete || on.len() != v.len()
             })
             .collect();
         if incomplete.is_empty() {
@@ -77,7 +81,7 @@ async fn await_complete(cluster: &LocalCluster, n: usize, shards: usize) -> usiz
         }
         assert!(
             Instant::now() < deadline,
-            "{} blobs not healed, e.g. {:?}\n{}",
+            "{} blobs incomplete, e.g. {:?}\n{}",
             incomplete.len(),
             incomplete.first(),
             cluster.logs()
@@ -234,7 +238,7 @@ async fn lose_two() {
     );
     // Shard by shard: with writes held, every blob on disk has its six shards, once each.
     load.pause_writes().await;
-    let blobs = await_complete(&cluster, 6, 6).await;
+    let blobs = await_complete(&cluster, &[1, 2, 3, 4, 5, 6], &[6]).await;
     load.resume_writes();
     println!(
         "healed: all {blobs} blobs on disk have their 6 shards (nodes {a} and {b} included), \
@@ -410,6 +414,151 @@ async fn quorum_k() {
     println!(
         "{missed} objects written with nodes {a} and {b} down; after healing, with nodes {c1} \
          and {c2} down, all {} acknowledged objects read back intact; failures = 0",
+        acked.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn seventh_node_in_one_node_out() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    tokio::time::timeout(Duration::from_secs(600), rebalance())
+        .await
+        .expect("test timed out");
+}
+
+/// Poll `coffer admin rebalance status` until every node of `ids` answered, has finished two
+/// passes since `since` (per node id) and nothing is misplaced; returns the answer.
+async fn await_balanced(
+    cluster: &LocalCluster,
+    via: usize,
+    ids: &[usize],
+    since: &HashMap<u64, u64>,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let r = cluster.admin_json(via, &["rebalance", "status"]);
+        let passes = |id: usize| {
+            r["per_node"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|n| n["id"].as_u64() == Some(id as u64))
+                .and_then(|n| n["passes"].as_u64())
+        };
+        let settled = ids.iter().all(|&id| {
+            passes(id).is_some_and(|p| p >= since.get(&(id as u64)).copied().unwrap_or(0) + 2)
+        });
+        if settled && r["misplaced"] == 0 {
+            return r;
+        }
+        assert!(Instant::now() < deadline, "rebalancing did not settle: {r}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn passes_now(cluster: &LocalCluster, via: usize) -> HashMap<u64, u64> {
+    let r = cluster.admin_json(via, &["rebalance", "status"]);
+    r["per_node"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["id"].as_u64().unwrap(), n["passes"].as_u64().unwrap()))
+        .collect()
+}
+
+/// Six nodes under load; a seventh joins and shards move onto it; then one node is drained
+/// (`coffer admin node remove`) and leaves; nothing is lost and no blob is left short.
+async fn rebalance() {
+    let mut cluster = LocalCluster::start(6, &["--scrub-interval", "1"]).await;
+    let c = cluster.client();
+    c.create_bucket().bucket("load").send().await.unwrap();
+    let load = Load::start(c.clone(), "load", 2, 2, SIZES);
+    load.progress(20, 60).await;
+
+    // A seventh node: new writes use 5+2 over seven nodes, and old 4+2 blobs move one shard
+    // each where rendezvous hashing now puts it.
+    let since = passes_now(&cluster, 1);
+    let started = Instant::now();
+    let seven = cluster.add_node().await;
+    load.progress(6, 60).await;
+    let r = await_balanced(&cluster, 1, &[1, 2, 3, 4, 5, 6, 7], &since).await;
+    let moved_mib = r["bytes_moved"].as_u64().unwrap() as f64 / 1048576.0;
+    println!(
+        "node {seven} joined: {} shards ({moved_mib:.1} MiB) moved, settled {:.1} s after it \
+         started, under load",
+        r["shards_moved"],
+        started.elapsed().as_secs_f64()
+    );
+    assert!(r["shards_moved"].as_u64().unwrap() > 0, "{r}");
+    assert!(!cluster.shard_files(seven).is_empty());
+    load.pause_writes().await;
+    let all: Vec<usize> = (1..=7).collect();
+    let blobs = await_complete(&cluster, &all, &[6, 7]).await;
+    load.resume_writes();
+    println!("after the join: all {blobs} blobs complete, one shard per node");
+    assert_clean("seventh node joined", &load.report());
+
+    // Drain a node that is not the leader.
+    let (leader, _) = roles(&cluster, 1);
+    let out = (2..=6).find(|&i| i != leader).unwrap();
+    let since = passes_now(&cluster, leader);
+    let started = Instant::now();
+    let r = cluster.admin_json(leader, &["node", "remove", &out.to_string()]);
+    assert_eq!(r["draining"], out as u64, "{r}");
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let map = cluster.admin_json(leader, &["cluster", "status"]);
+        let ids: Vec<u64> = map["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].as_u64().unwrap())
+            .collect();
+        if !ids.contains(&(out as u64)) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node {out} was not removed: {}",
+            cluster.admin_json(leader, &["rebalance", "status"])
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let removed_after = started.elapsed().as_secs_f64();
+    let rest: Vec<usize> = all.iter().copied().filter(|&i| i != out).collect();
+    let r = await_balanced(&cluster, leader, &rest, &since).await;
+    load.pause_writes().await;
+    let blobs = await_complete(&cluster, &rest, &[5, 6, 7]).await;
+    // Old copies are deleted once the new ones are recorded.
+    let left = cluster.shard_files(out);
+    load.resume_writes();
+    println!(
+        "node {out} drained and removed {removed_after:.1} s after `node remove`: {} shards \
+         moved in all; all {blobs} blobs complete on the six others; {} files left on it",
+        r["shards_moved"],
+        left.len()
+    );
+    assert!(left.is_empty(), "{left:?}");
+    cluster.nodes[out - 1].kill9();
+    load.progress(10, 60).await;
+
+    // With the removed node gone and two more nodes down, every object still reads back.
+    let (report, acked) = load.stop().await;
+    assert_clean("seventh node in, one node out", &report);
+    let (leader, _) = roles(&cluster, leader);
+    let down: Vec<usize> = rest
+        .iter()
+        .copied()
+        .filter(|&i| i != leader)
+        .take(2)
+        .collect();
+    for &d in &down {
+        cluster.nodes[d - 1].kill9();
+    }
+    verify_all(&cluster, &c, "load", &acked).await;
+    println!(
+        "with node {out} removed and nodes {down:?} down, all {} acknowledged objects read back \
+         intact; failures = 0",
         acked.len()
     );
 }
