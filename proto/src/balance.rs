@@ -190,9 +190,9 @@ impl ClusterClient {
         }
     }
 
-    /// Run `op` on the first node that can be reached. A node that times out is tried last
-    /// for a while too; `idempotent` operations then go on to the next node, others return
-    /// the timeout (the request may have been carried out).
+    /// Run `op` on the first node that can be reached. A node that times out or drops the
+    /// connection is tried last for a while too; `idempotent` operations then go on to the
+    /// next node, others return the error (the request may have been carried out).
     async fn first<T, F, Fut>(
         &self,
         prefer: &[u64],
@@ -211,13 +211,15 @@ impl ClusterClient {
                     self.mark(node.addr(), false);
                     last = ProtoError::Unreachable(e);
                 }
-                Err(ProtoError::Timeout) => {
-                    warn!(node = node.addr(), "node timed out");
+                // A timeout, or a connection reset under the request (a node killed just
+                // then): the request may have been carried out.
+                Err(e @ (ProtoError::Timeout | ProtoError::Io(_))) => {
+                    warn!(node = node.addr(), "node failed: {e}");
                     self.mark(node.addr(), false);
                     if !idempotent {
-                        return Err(ProtoError::Timeout);
+                        return Err(e);
                     }
-                    last = ProtoError::Timeout;
+                    last = e;
                 }
                 other => {
                     self.mark(node.addr(), true);
