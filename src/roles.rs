@@ -98,6 +98,7 @@ async fn start_node(
         .context("enter the cluster")?;
     tokio::spawn(coffer_node::gc::run(node.clone()));
     tokio::spawn(coffer_node::sweep::run(node.clone()));
+    tokio::spawn(coffer_node::rebalance::run(node.clone()));
     tokio::spawn(coffer_node::heal::run(
         node.clone(),
         node.config.scrub_interval,

@@ -374,6 +374,7 @@ impl Node {
                 move_failures: get(&st.move_failures),
                 misplaced: get(&st.misplaced),
                 rebalance_passes: get(&st.rebalance_passes),
+                balanced_over: get(&st.balanced_over),
             },
         }
     }

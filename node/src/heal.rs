@@ -132,7 +132,6 @@ pub async fn run(node: Arc<Node>, interval: Duration, rate: u64) {
             }
         });
     }
-    let mut before = std::collections::HashMap::new();
     loop {
         // A node that was down scans metadata that lacks the writes it missed until it has
         // caught up with the leader.
@@ -150,17 +149,6 @@ pub async fn run(node: Arc<Node>, interval: Duration, rate: u64) {
             failed = r.failures,
             "scrub pass done"
         );
-        let r = crate::rebalance::rebalance_once(&node).await;
-        if r.misplaced > 0 || r.failures > 0 {
-            info!(
-                misplaced = r.misplaced,
-                moved = r.shards_moved,
-                failed = r.failures,
-                "rebalance pass done"
-            );
-        }
-        crate::rebalance::finish_drains(&node, &r.per_node, &before).await;
-        before = r.per_node;
         tokio::time::sleep(interval).await;
     }
 }

@@ -216,6 +216,7 @@ async fn rebalance(node: web::Data<Arc<Node>>, req: HttpRequest) -> HttpResponse
             "bytes_moved": h.bytes_moved,
             "move_failures": h.move_failures,
             "passes": h.rebalance_passes,
+            "balanced_over": h.balanced_over,
         })).collect::<Vec<_>>(),
     }))
 }

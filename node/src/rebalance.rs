@@ -11,12 +11,17 @@
 //!    finds it gone and rebuilds the stripe from the others, as for any missing shard.
 //!
 //! Each blob is moved by the node holding its shard 0, so two nodes never move the same blob.
+//! A pass runs whenever the active nodes differ from those of the last pass that found
+//! nothing to move (a node joined, left or began draining), while any node drains, and at
+//! least hourly; a pass reads only metadata, and moves only what is misplaced.
 //! The Raft leader also finishes drains: once no blob has a shard on a draining node, it
 //! leaves the Raft membership (a learner is promoted if the voters fall short) and the
 //! cluster map.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use coffer_proto::meta::{BlobRecord, MetaCommand};
 use coffer_proto::types::{BlobRef, ShardLoc};
@@ -24,7 +29,7 @@ use coffer_proto::{ClusterApi, ProtoError};
 use tracing::{info, warn};
 
 use crate::cluster::Node;
-use crate::erasure::placement;
+use crate::erasure::placement::{self, Candidate};
 use crate::meta::query;
 
 /// Blobs per metadata page of a pass.
@@ -92,12 +97,11 @@ async fn move_shard(
     Ok(bytes)
 }
 
-/// One pass over every blob: count what is misplaced and move what this node is responsible
-/// for.
-pub async fn rebalance_once(node: &Node) -> RebalanceReport {
+/// One pass over every blob: count what is misplaced with respect to `candidates` (the
+/// active nodes' drives) and move what this node is responsible for.
+pub async fn rebalance_once(node: &Node, candidates: &[Candidate]) -> RebalanceReport {
     let mut report = RebalanceReport::default();
     let me = node.config.id;
-    let (candidates, _) = node.blobs().candidates();
     let mut cursor = None;
     loop {
         let store = node.meta_store().clone();
@@ -127,7 +131,7 @@ pub async fn rebalance_once(node: &Node) -> RebalanceReport {
             {
                 continue;
             }
-            let desired = placement::place(&blob.id, &candidates, blob.placement.len());
+            let desired = placement::place(&blob.id, candidates, blob.placement.len());
             if desired.len() < blob.placement.len() {
                 continue;
             }
@@ -159,6 +163,47 @@ pub async fn rebalance_once(node: &Node) -> RebalanceReport {
     stats.misplaced.store(report.misplaced, Ordering::Relaxed);
     stats.rebalance_passes.fetch_add(1, Ordering::Relaxed);
     report
+}
+
+/// How often the loop looks at the cluster map.
+const LOOK_EVERY: Duration = Duration::from_secs(2);
+
+/// A pass runs at least this often even when nothing changed.
+const AT_LEAST_EVERY: Duration = Duration::from_secs(3600);
+
+/// Rebalance until the task is dropped.
+pub async fn run(node: Arc<Node>) {
+    let mut settled: Option<Vec<ShardLoc>> = None;
+    let mut last = Instant::now();
+    let mut before = HashMap::new();
+    loop {
+        tokio::time::sleep(LOOK_EVERY).await;
+        let (candidates, _) = node.blobs().candidates();
+        let active: Vec<ShardLoc> = candidates.iter().map(|c| c.loc).collect();
+        let draining = !node.peers().draining().is_empty();
+        if !draining && settled.as_ref() == Some(&active) && last.elapsed() < AT_LEAST_EVERY {
+            continue;
+        }
+        last = Instant::now();
+        let r = rebalance_once(&node, &candidates).await;
+        if r.misplaced > 0 || r.failures > 0 {
+            info!(
+                misplaced = r.misplaced,
+                moved = r.shards_moved,
+                failed = r.failures,
+                "rebalance pass done"
+            );
+        } else {
+            settled = Some(active.clone());
+            let nodes: HashSet<u64> = active.iter().map(|l| l.node).collect();
+            node.blobs()
+                .stats
+                .balanced_over
+                .store(nodes.len() as u64, Ordering::Relaxed);
+        }
+        finish_drains(&node, &r.per_node, &before).await;
+        before = r.per_node;
+    }
 }
 
 /// On the leader: take every draining node that no blob referenced in this pass nor in the

@@ -116,6 +116,8 @@ pub struct HealCounters {
     pub misplaced: u64,
     /// Rebalancing passes completed.
     pub rebalance_passes: u64,
+    /// Active nodes at its last rebalancing pass that found nothing to move (0: none yet).
+    pub balanced_over: u64,
 }
 
 /// A node of the cluster map and what it answered.

@@ -426,44 +426,31 @@ async fn seventh_node_in_one_node_out() {
         .expect("test timed out");
 }
 
-/// Poll `coffer admin rebalance status` until every node of `ids` answered, has finished two
-/// passes since `since` (per node id) and nothing is misplaced; returns the answer.
+/// Poll `coffer admin rebalance status` until every node of `ids` has finished a pass over
+/// `active` active nodes that found nothing to move; returns the answer.
 async fn await_balanced(
     cluster: &LocalCluster,
     via: usize,
     ids: &[usize],
-    since: &HashMap<u64, u64>,
+    active: u64,
 ) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(180);
     loop {
         let r = cluster.admin_json(via, &["rebalance", "status"]);
-        let passes = |id: usize| {
+        let settled = ids.iter().all(|&id| {
             r["per_node"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .find(|n| n["id"].as_u64() == Some(id as u64))
-                .and_then(|n| n["passes"].as_u64())
-        };
-        let settled = ids.iter().all(|&id| {
-            passes(id).is_some_and(|p| p >= since.get(&(id as u64)).copied().unwrap_or(0) + 2)
+                .is_some_and(|n| n["balanced_over"] == active && n["misplaced"] == 0)
         });
-        if settled && r["misplaced"] == 0 {
+        if settled {
             return r;
         }
         assert!(Instant::now() < deadline, "rebalancing did not settle: {r}");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-}
-
-fn passes_now(cluster: &LocalCluster, via: usize) -> HashMap<u64, u64> {
-    let r = cluster.admin_json(via, &["rebalance", "status"]);
-    r["per_node"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| (n["id"].as_u64().unwrap(), n["passes"].as_u64().unwrap()))
-        .collect()
 }
 
 /// Six nodes under load; a seventh joins and shards move onto it; then one node is drained
@@ -477,11 +464,10 @@ async fn rebalance() {
 
     // A seventh node: new writes use 5+2 over seven nodes, and old 4+2 blobs move one shard
     // each where rendezvous hashing now puts it.
-    let since = passes_now(&cluster, 1);
     let started = Instant::now();
     let seven = cluster.add_node().await;
     load.progress(6, 60).await;
-    let r = await_balanced(&cluster, 1, &[1, 2, 3, 4, 5, 6, 7], &since).await;
+    let r = await_balanced(&cluster, 1, &[1, 2, 3, 4, 5, 6, 7], 7).await;
     let moved_mib = r["bytes_moved"].as_u64().unwrap() as f64 / 1048576.0;
     println!(
         "node {seven} joined: {} shards ({moved_mib:.1} MiB) moved, settled {:.1} s after it \
@@ -501,7 +487,6 @@ async fn rebalance() {
     // Drain a node that is not the leader.
     let (leader, _) = roles(&cluster, 1);
     let out = (2..=6).find(|&i| i != leader).unwrap();
-    let since = passes_now(&cluster, leader);
     let started = Instant::now();
     let r = cluster.admin_json(leader, &["node", "remove", &out.to_string()]);
     assert_eq!(r["draining"], out as u64, "{r}");
@@ -526,7 +511,7 @@ async fn rebalance() {
     }
     let removed_after = started.elapsed().as_secs_f64();
     let rest: Vec<usize> = all.iter().copied().filter(|&i| i != out).collect();
-    let r = await_balanced(&cluster, leader, &rest, &since).await;
+    let r = await_balanced(&cluster, leader, &rest, 6).await;
     load.pause_writes().await;
     let blobs = await_complete(&cluster, &rest, &[5, 6, 7]).await;
     // Old copies are deleted once the new ones are recorded.

@@ -47,6 +47,8 @@ pub struct HealStats {
     pub misplaced: AtomicU64,
     /// Rebalancing passes completed.
     pub rebalance_passes: AtomicU64,
+    /// Active nodes at the last rebalancing pass that found nothing to move (0: none yet).
+    pub balanced_over: AtomicU64,
 }
 
 impl BlobStore {
