@@ -30,12 +30,26 @@ pub fn coffer_bin() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("coffer"))
 }
 
-/// A free TCP port on 127.0.0.1.
+/// A free TCP port on 127.0.0.1, below Linux's ephemeral range (32768 and up): a port the
+/// kernel just handed out is free to be handed out again as the source port of some outgoing
+/// connection before the process meant to listen on it binds it.
 pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
-    l.local_addr()
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("addr: {e}"))
+    use std::sync::atomic::{AtomicU32, Ordering};
+    // Test binaries start from different places (by process id), then count up.
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let _ = NEXT.compare_exchange(
+        0,
+        std::process::id() % 600 * 20 + 1,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let port = u16::try_from(20_000 + n % 12_000).unwrap_or(20_000);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// A running `coffer` process.
