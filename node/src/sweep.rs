@@ -2,13 +2,17 @@
 //! writes that died between writing their shards and committing their metadata (a crash or
 //! kill of the process, a gateway that went away, a commit that never happened).
 //!
+//! A file is also an orphan when its blob is known but its placement puts that shard index
+//! on another node: a shard rebalancing moved away, written back by a repair that worked from
+//! the placement before the move.
+//!
 //! A shard file is only a candidate when it was last modified longer ago than the grace period
 //! (`NodeConfig::orphan_grace`) and its blob is not being written by this node, so a write in
 //! progress, or one whose metadata commit is on its way, is never touched. Candidates are then
 //! checked against one snapshot of the metadata (objects, parts and the delete queue), in
 //! batches of at most 50,000 blobs, so memory stays bounded on drives with millions of shards.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -89,6 +93,11 @@ fn candidates(
     }
 }
 
+/// The shard index in a shard file name.
+fn shard_of(path: &Path) -> Option<usize> {
+    path.file_name()?.to_str()?.split_once('.')?.1.parse().ok()
+}
+
 /// The blob id in a shard file name (`<32 hex digits>.<shard>`).
 fn blob_id_of(path: &Path) -> Option<[u8; 16]> {
     let name = path.file_name()?.to_str()?;
@@ -136,10 +145,18 @@ fn remove_unreferenced(
     if files.is_empty() {
         return Ok(());
     }
-    let mut ids: HashSet<[u8; 16]> = files.keys().copied().collect();
-    query::retain_unreferenced(n.meta_store(), &mut ids).map_err(ProtoError::from)?;
-    for id in ids {
-        for (path, len) in files.remove(&id).unwrap_or_default() {
+    let mut shards: HashMap<[u8; 16], Vec<usize>> = files
+        .iter()
+        .map(|(id, f)| (*id, f.iter().filter_map(|(p, _)| shard_of(p)).collect()))
+        .collect();
+    query::retain_unreferenced(n.meta_store(), n.config.id, &mut shards)
+        .map_err(ProtoError::from)?;
+    for (id, idx) in shards {
+        let found = files.remove(&id).unwrap_or_default();
+        let orphans = found
+            .into_iter()
+            .filter(|(p, _)| shard_of(p).is_some_and(|i| idx.contains(&i)));
+        for (path, len) in orphans {
             match std::fs::remove_file(&path) {
                 Ok(()) => {
                     report.files_removed += 1;

@@ -235,15 +235,27 @@ fn list_uploads(
     Ok(out)
 }
 
-/// Remove from `candidates` every blob id the state machine still knows: data of a current
-/// object, an uploaded part, or a blob queued for deletion. What remains is referenced by
-/// nothing. One RocksDB snapshot covers all three column families, so a command that moves a
-/// blob between them (CompleteMultipartUpload moves parts into an object) cannot hide it.
+/// Of `candidates` (blob id → shard indices found on node `me`), keep only the shards that
+/// nothing places there: the blob is unknown (not the data of a current object, an uploaded
+/// part, or a blob queued for deletion), or its placement puts that index on another node (its
+/// shard moved away, or a stale repair wrote it back). Blobs in the delete queue are dropped
+/// from `candidates` (their deletion is under way). One RocksDB snapshot covers all three
+/// column families, so a command that moves a blob between them (CompleteMultipartUpload
+/// moves parts into an object) cannot hide it.
 pub fn retain_unreferenced(
     store: &MetaStore,
-    candidates: &mut std::collections::HashSet<[u8; 16]>,
+    me: u64,
+    candidates: &mut std::collections::HashMap<[u8; 16], Vec<usize>>,
 ) -> Result<(), StoreError> {
     let snap = store.db().snapshot();
+    let keep = |b: &BlobRef, candidates: &mut std::collections::HashMap<[u8; 16], Vec<usize>>| {
+        if let Some(shards) = candidates.get_mut(&b.id) {
+            shards.retain(|&i| b.placement.get(i).is_none_or(|l| l.node != me));
+            if shards.is_empty() {
+                candidates.remove(&b.id);
+            }
+        }
+    };
     for cf in [CF_OBJECTS, CF_PARTS, CF_GC] {
         if candidates.is_empty() {
             break;
@@ -255,12 +267,12 @@ pub fn retain_unreferenced(
                 CF_OBJECTS => {
                     let o: ObjectVersion = codec::decode(v)?;
                     for b in o.data.blobs() {
-                        candidates.remove(&b.id);
+                        keep(b, candidates);
                     }
                 }
                 CF_PARTS => {
                     let p: PartInfo = codec::decode(v)?;
-                    candidates.remove(&p.blob.id);
+                    keep(&p.blob, candidates);
                 }
                 _ => {
                     if let Ok(id) = <[u8; 16]>::try_from(k) {

@@ -373,3 +373,56 @@ fn listing_a_level_never_walks_the_bucket() {
         Some("dir099/file0101")
     );
 }
+
+#[test]
+fn moved_shards_and_unknown_blobs_are_unreferenced() {
+    let mut sm = Sm::new();
+    let b = sm.bucket("moves");
+    let mut spread = blob(7);
+    spread.placement = (1..=3).map(|node| ShardLoc { node, drive: 0 }).collect();
+    sm.put(b, "k", ObjectData::Blobs(vec![spread.clone()]))
+        .unwrap();
+    let found =
+        || std::collections::HashMap::from([([7u8; 16], vec![0, 1, 2]), ([9u8; 16], vec![0])]);
+    // Node 2 holds shard 1: shards 0 and 2 there are strays, and blob 9 is unknown.
+    let mut c = found();
+    query::retain_unreferenced(&sm.store, 2, &mut c).unwrap();
+    assert_eq!(c[&[7u8; 16]], vec![0, 2]);
+    assert_eq!(c[&[9u8; 16]], vec![0]);
+
+    // Shard 1 moves from node 2 to node 4, only from the placement the move started from.
+    let mut to = spread.placement.clone();
+    to[1] = ShardLoc { node: 4, drive: 0 };
+    let key = match query::blob_records_page(&sm.store, None, 10)
+        .unwrap()
+        .0
+        .pop()
+    {
+        Some((record, _)) => record,
+        None => panic!("no blob record"),
+    };
+    let stale = sm.run(MetaCommand::MovePlacement {
+        record: key.clone(),
+        blob_id: [7; 16],
+        from: to.clone(),
+        to: spread.placement.clone(),
+    });
+    assert_eq!(stale, Err(ProtoError::PreconditionFailed));
+    sm.run(MetaCommand::MovePlacement {
+        record: key,
+        blob_id: [7; 16],
+        from: spread.placement.clone(),
+        to,
+    })
+    .unwrap();
+    let mut c = found();
+    query::retain_unreferenced(&sm.store, 2, &mut c).unwrap();
+    assert_eq!(
+        c[&[7u8; 16]],
+        vec![0, 1, 2],
+        "node 2 holds nothing of blob 7 now"
+    );
+    let mut c = found();
+    query::retain_unreferenced(&sm.store, 4, &mut c).unwrap();
+    assert_eq!(c[&[7u8; 16]], vec![0, 2]);
+}
