@@ -34,11 +34,41 @@ pub fn apply(store: &MetaStore, index: u64, cmd: &MetaCommand) -> Result<Applied
     }
     .run(index, cmd)?;
     if result.is_err() {
+        // A command applied twice (a forwarded write whose answer was lost, then sent again)
+        // is refused the second time; the blobs it brings are then the current ones.
+        let current = current_blobs(store, cmd)?;
         for blob in brought_blobs(cmd) {
-            queue_gc(store, &mut batch, blob)?;
+            if !current.contains(&blob.id) {
+                queue_gc(store, &mut batch, blob)?;
+            }
         }
     }
     Ok(Applied { result, batch })
+}
+
+/// Ids of the blobs the record a command writes references now.
+fn current_blobs(store: &MetaStore, cmd: &MetaCommand) -> Result<Vec<[u8; 16]>, StoreError> {
+    Ok(match cmd {
+        MetaCommand::PutObject {
+            bucket_id, version, ..
+        } => store
+            .get::<ObjectVersion>(CF_OBJECTS, &keys::object(*bucket_id, &version.key))?
+            .map(|v| v.data.blobs().iter().map(|b| b.id).collect())
+            .unwrap_or_default(),
+        MetaCommand::PutPart {
+            bucket_id,
+            key,
+            upload_id,
+            part,
+        } => store
+            .get::<PartInfo>(
+                CF_PARTS,
+                &keys::part(*bucket_id, key, upload_id, part.number),
+            )?
+            .map(|p| vec![p.blob.id])
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    })
 }
 
 /// The blobs a command brings with it (to delete if it is refused).
@@ -273,8 +303,12 @@ impl Tx<'_> {
     fn install(&mut self, bucket_id: u64, version: &ObjectVersion) -> Result<(), StoreError> {
         let k = keys::object(bucket_id, &version.key);
         if let Some(old) = self.store.get::<ObjectVersion>(CF_OBJECTS, &k)? {
+            // The same blobs again (a command applied twice) are not garbage.
+            let kept: Vec<[u8; 16]> = version.data.blobs().iter().map(|b| b.id).collect();
             for blob in old.data.blobs() {
-                queue_gc(self.store, self.batch, blob)?;
+                if !kept.contains(&blob.id) {
+                    queue_gc(self.store, self.batch, blob)?;
+                }
             }
         }
         self.batch
@@ -336,7 +370,9 @@ impl Tx<'_> {
         }
         let k = keys::part(bucket_id, key, upload_id, part.number);
         if let Some(old) = self.store.get::<PartInfo>(CF_PARTS, &k)? {
-            queue_gc(self.store, self.batch, &old.blob)?;
+            if old.blob.id != part.blob.id {
+                queue_gc(self.store, self.batch, &old.blob)?;
+            }
         }
         self.batch
             .put_cf(&self.store.cf(CF_PARTS)?, k, encode(part));

@@ -426,3 +426,27 @@ fn moved_shards_and_unknown_blobs_are_unreferenced() {
     query::retain_unreferenced(&sm.store, 4, &mut c).unwrap();
     assert_eq!(c[&[7u8; 16]], vec![0, 2]);
 }
+
+#[test]
+fn a_put_applied_twice_keeps_its_data() {
+    // A forwarded write whose answer was lost may be sent again and committed twice.
+    let mut sm = Sm::new();
+    let b = sm.bucket("twice");
+    let put = MetaCommand::PutObject {
+        bucket_id: b,
+        version: version("k", ObjectData::Blobs(vec![blob(5)])),
+        precondition: WritePrecondition::None,
+    };
+    sm.run(put.clone()).unwrap();
+    sm.run(put).unwrap();
+    assert!(sm.gc().is_empty(), "{:?}", sm.gc());
+    // Refused the second time (If-None-Match: *): its blob is still the current one.
+    let once = MetaCommand::PutObject {
+        bucket_id: b,
+        version: version("n", ObjectData::Blobs(vec![blob(6)])),
+        precondition: WritePrecondition::MustNotExist,
+    };
+    sm.run(once.clone()).unwrap();
+    assert_eq!(sm.run(once), Err(ProtoError::PreconditionFailed));
+    assert!(sm.gc().is_empty(), "{:?}", sm.gc());
+}
