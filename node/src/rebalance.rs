@@ -5,8 +5,8 @@
 //! 1. the shard is rebuilt onto its new drive from the blob's other shards (written aside,
 //!    fsynced and renamed, like a heal);
 //! 2. the new placement is committed through Raft, on the condition that the record still
-//!    holds the old one (a blob overwritten or completed meanwhile is left alone, and the
-//!    copy removed);
+//!    holds the old one (a blob overwritten or completed meanwhile is left alone; the copy is
+//!    then an orphan for the sweep);
 //! 3. only then is the old shard deleted. A read that fetched the old placement just before
 //!    finds it gone and rebuilds the stripe from the others, as for any missing shard.
 //!
@@ -86,11 +86,10 @@ async fn move_shard(
             to: moved.placement.clone(),
         })
         .await;
-    if let Err(e) = commit {
-        // The record changed meanwhile (or the commit failed): the copy is not referenced.
-        node.blobs().delete_at(&moved, to.node).await;
-        return Err(e);
-    }
+    // On an error the copy is left where it is: the record may have changed meanwhile, but
+    // the commit may also have been applied with its answer lost. The orphan sweep removes it
+    // if no placement refers to it.
+    commit?;
     if let Some(old) = blob.placement.get(shard) {
         node.blobs().delete_at(blob, old.node).await;
     }
