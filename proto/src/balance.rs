@@ -211,9 +211,9 @@ impl ClusterClient {
                     self.mark(node.addr(), false);
                     last = ProtoError::Unreachable(e);
                 }
-                // A timeout, or a connection reset under the request (a node killed just
-                // then): the request may have been carried out.
-                Err(e @ (ProtoError::Timeout | ProtoError::Io(_))) => {
+                // A timeout, or a connection reset or closed under the request (a node
+                // killed just then): the request may have been carried out.
+                Err(e @ (ProtoError::Timeout | ProtoError::Io(_) | ProtoError::Protocol(_))) => {
                     warn!(node = node.addr(), "node failed: {e}");
                     self.mark(node.addr(), false);
                     if !idempotent {
