@@ -484,24 +484,12 @@ impl BlobStore {
         let mut nodes: Vec<u64> = blob.placement.iter().map(|l| l.node).collect();
         nodes.sort_unstable();
         nodes.dedup();
-        let remote = nodes
+        // Nodes that just failed to answer are skipped: the orphan sweep catches their shards.
+        let each = nodes
             .into_iter()
-            .filter(|n| *n != self.drives.node)
-            .filter(|n| !self.peers.is_suspect(*n))
-            .filter_map(|n| Some((n, self.peers.node(n)?)))
-            .map(|(node, client)| {
-                let blob = blob.clone();
-                async move {
-                    let r = client.delete_shards(blob).await;
-                    self.peers.observe(node, &r);
-                    if let Err(e) = r {
-                        warn!(node = client.addr(), "failed to delete remote shards: {e}");
-                    }
-                }
-            });
-        let remote = futures::future::join_all(remote);
-        let local = self.delete_local(blob);
-        tokio::join!(remote, local);
+            .filter(|n| *n == self.drives.node || !self.peers.is_suspect(*n))
+            .map(|n| self.delete_at(&blob, n));
+        futures::future::join_all(each).await;
     }
 
     /// Delete the shards of a blob that its placement puts on node `on` (this one or another).
