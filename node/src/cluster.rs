@@ -477,6 +477,8 @@ async fn leader_gone(
 #[async_trait]
 impl ClusterApi for Node {
     async fn meta_write(&self, cmd: MetaCommand) -> Result<MetaOk, ProtoError> {
+        // Forwarded again after a lost answer, it still applies once.
+        let cmd = cmd.once();
         let deadline = tokio::time::Instant::now() + LEADER_WAIT;
         loop {
             let Some(addr) = self.leader().await? else {

@@ -312,7 +312,10 @@ impl Resume {
 #[async_trait]
 impl ClusterApi for ClusterClient {
     async fn meta_write(&self, cmd: MetaCommand) -> Result<MetaOk, ProtoError> {
-        self.first(&self.leader(), false, |n| {
+        // One id for every attempt: the state machine applies the command once however often
+        // it arrives, so a write whose answer was lost may be sent again, to any node.
+        let cmd = cmd.once();
+        self.first(&self.leader(), true, |n| {
             let cmd = cmd.clone();
             async move { n.meta_write(cmd).await }
         })

@@ -140,6 +140,43 @@ pub enum MetaCommand {
         /// Placement after the move.
         to: Vec<crate::types::ShardLoc>,
     },
+    /// `cmd`, exactly once: a command whose `id` the state machine has applied within the
+    /// last hour answers as it did the first time and changes nothing. Every write is sent in
+    /// this form ([`MetaCommand::once`]), so one retried after its answer was lost (a dropped
+    /// connection, a leader change) is harmless.
+    Once {
+        /// Random, the same on every retry.
+        id: [u8; 16],
+        /// The proposer's clock, ms since the epoch; answers are kept an hour past it.
+        at_ms: u64,
+        /// The command.
+        cmd: Box<MetaCommand>,
+    },
+}
+
+impl MetaCommand {
+    /// This command in its exactly-once form, with a fresh id (already wrapped: unchanged).
+    pub fn once(self) -> MetaCommand {
+        if matches!(self, MetaCommand::Once { .. }) {
+            return self;
+        }
+        let at_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        MetaCommand::Once {
+            id: rand::random(),
+            at_ms,
+            cmd: Box::new(self),
+        }
+    }
+
+    /// The command itself, without its exactly-once wrapper.
+    pub fn inner(&self) -> &MetaCommand {
+        match self {
+            MetaCommand::Once { cmd, .. } => cmd.inner(),
+            cmd => cmd,
+        }
+    }
 }
 
 /// Where a blob is referenced in the metadata: an object version or an uploaded part.

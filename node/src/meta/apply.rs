@@ -27,6 +27,9 @@ pub struct Applied {
 
 /// Apply `cmd`, committed at Raft log `index`.
 pub fn apply(store: &MetaStore, index: u64, cmd: &MetaCommand) -> Result<Applied, StoreError> {
+    if let MetaCommand::Once { id, at_ms, cmd } = cmd {
+        return super::once::apply_once(store, index, id, *at_ms, cmd);
+    }
     let mut batch = WriteBatch::default();
     let result = Tx {
         store,
@@ -172,6 +175,8 @@ impl Tx<'_> {
                 from,
                 to,
             } => self.move_placement(record, blob_id, from, to),
+            // Unwrapped by `apply` before it gets here.
+            MetaCommand::Once { cmd, .. } => self.run(index, cmd),
         }
     }
 

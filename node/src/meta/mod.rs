@@ -12,12 +12,15 @@
 //! gc          blob_id:[16]                          -> BlobRef (data to delete)
 //! nodes       node_id:u64                           -> NodeInfo (the cluster map)
 //! draining    node_id:u64                           -> () (nodes being drained)
+//! once        'a' id:[16]                           -> answer of an exactly-once command
+//!             't' at_ms:u64 id:[16]                 -> () (answers by age, for pruning)
 //! ```
 
 pub mod apply;
 pub mod codec;
 pub mod keys;
 pub mod list;
+pub mod once;
 pub mod query;
 pub mod store;
 

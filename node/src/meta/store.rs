@@ -41,10 +41,12 @@ pub const CF_GC: &str = "gc";
 pub const CF_NODES: &str = "nodes";
 /// Nodes being drained, by id.
 pub const CF_DRAINING: &str = "draining";
+/// Answers of exactly-once commands, by id and by age.
+pub const CF_ONCE: &str = "once";
 
 /// Column families that make up the state machine (what a snapshot carries, by position: new
 /// ones go at the end).
-pub const SM_DATA_CFS: [&str; 8] = [
+pub const SM_DATA_CFS: [&str; 9] = [
     CF_BUCKETS,
     CF_BUCKET_IDS,
     CF_OBJECTS,
@@ -53,9 +55,10 @@ pub const SM_DATA_CFS: [&str; 8] = [
     CF_GC,
     CF_NODES,
     CF_DRAINING,
+    CF_ONCE,
 ];
 
-const ALL_CFS: [&str; 11] = [
+const ALL_CFS: [&str; 12] = [
     CF_RAFT_LOG,
     CF_RAFT_STATE,
     CF_SM_STATE,
@@ -67,6 +70,7 @@ const ALL_CFS: [&str; 11] = [
     CF_GC,
     CF_NODES,
     CF_DRAINING,
+    CF_ONCE,
 ];
 
 /// Error from the metadata store.

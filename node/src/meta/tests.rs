@@ -450,3 +450,144 @@ fn a_put_applied_twice_keeps_its_data() {
     assert_eq!(sm.run(once), Err(ProtoError::PreconditionFailed));
     assert!(sm.gc().is_empty(), "{:?}", sm.gc());
 }
+
+#[test]
+fn a_write_retried_after_its_answer_was_lost_applies_once() {
+    let mut sm = Sm::new();
+    let once = |id: u8, at_ms: u64, cmd: MetaCommand| MetaCommand::Once {
+        id: [id; 16],
+        at_ms,
+        cmd: Box::new(cmd),
+    };
+    let create = MetaCommand::CreateBucket {
+        name: "b".into(),
+        owner: "me".into(),
+        location: String::new(),
+        now_ms: 1,
+    };
+    let first = sm.run(once(1, 1000, create.clone()));
+    let Ok(MetaOk::Bucket(b)) = first.clone() else {
+        panic!("{first:?}")
+    };
+    // The same request again answers as the first time; a new one is refused as S3 says.
+    assert_eq!(sm.run(once(1, 1000, create.clone())), first);
+    assert_eq!(
+        sm.run(once(2, 1000, create.clone())),
+        Err(ProtoError::BucketAlreadyOwnedByYou)
+    );
+
+    // CompleteMultipartUpload retried: the same object, not NoSuchUpload; no blob queued.
+    let up = UploadInfo {
+        key: "k".into(),
+        upload_id: "u".into(),
+        initiated_ms: 1,
+        content: ContentHeaders::default(),
+        user_meta: vec![],
+        checksum_algorithm: None,
+        checksum_type: None,
+        storage_class: "STANDARD".into(),
+        owner: "me".into(),
+    };
+    sm.run(once(
+        3,
+        1000,
+        MetaCommand::CreateUpload {
+            bucket_id: b.id,
+            upload: up,
+        },
+    ))
+    .unwrap();
+    let part = MetaCommand::PutPart {
+        bucket_id: b.id,
+        key: "k".into(),
+        upload_id: "u".into(),
+        part: PartInfo {
+            number: 1,
+            last_modified_ms: 1,
+            size: 1,
+            etag: "e".into(),
+            checksum: None,
+            blob: blob(1),
+        },
+    };
+    sm.run(once(4, 1000, part.clone())).unwrap();
+    sm.run(once(4, 1000, part)).unwrap();
+    let complete = once(
+        5,
+        1000,
+        MetaCommand::CompleteUpload {
+            bucket_id: b.id,
+            upload_id: "u".into(),
+            parts: vec![coffer_proto::meta::CompletePart {
+                number: 1,
+                blob_id: [1; 16],
+            }],
+            version: version("k", ObjectData::Blobs(vec![])),
+            precondition: WritePrecondition::None,
+        },
+    );
+    let done = sm.run(complete.clone());
+    assert!(matches!(done, Ok(MetaOk::Object(_))), "{done:?}");
+    assert_eq!(sm.run(complete), done);
+    assert!(sm.gc().is_empty(), "{:?}", sm.gc());
+
+    // A delete retried after a newer PUT of the key leaves the newer object alone.
+    let delete = once(
+        6,
+        1000,
+        MetaCommand::DeleteObjects {
+            bucket_id: b.id,
+            keys: vec!["k".into()],
+        },
+    );
+    sm.run(delete.clone()).unwrap();
+    sm.run(once(
+        7,
+        1000,
+        MetaCommand::PutObject {
+            bucket_id: b.id,
+            version: version("k", ObjectData::Blobs(vec![blob(2)])),
+            precondition: WritePrecondition::None,
+        },
+    ))
+    .unwrap();
+    sm.run(delete).unwrap();
+    match sm.ask(MetaQuery::GetObject {
+        bucket_id: b.id,
+        key: "k".into(),
+    }) {
+        MetaAnswer::Object(Some(v)) => assert_eq!(v.data.blobs()[0].id, [2; 16]),
+        other => panic!("{other:?}"),
+    }
+
+    // Answers are kept an hour past their proposer's clock, then pruned by later commands.
+    let count = |sm: &Sm| {
+        let mut it = sm.store.raw_iter(super::store::CF_ONCE).unwrap();
+        it.seek_to_first();
+        let mut n = 0;
+        while it.valid() {
+            n += 1;
+            it.next();
+        }
+        n
+    };
+    assert_eq!(count(&sm), 2 * 7);
+    sm.run(once(
+        8,
+        1000 + 3_600_000,
+        MetaCommand::GcDone { blob_ids: vec![] },
+    ))
+    .unwrap();
+    assert_eq!(count(&sm), 2 * 8, "nothing is an hour old yet");
+    sm.run(once(
+        9,
+        1001 + 3_600_000,
+        MetaCommand::GcDone { blob_ids: vec![] },
+    ))
+    .unwrap();
+    assert_eq!(count(&sm), 2 * 2, "the seven answers of t=1000 are gone");
+    assert_eq!(
+        sm.run(once(1, 1000, create)),
+        Err(ProtoError::BucketAlreadyOwnedByYou)
+    );
+}
