@@ -45,7 +45,8 @@ pub enum AdminCommand {
         #[command(subcommand)]
         what: StatusOnly,
     },
-    /// Membership. Nodes join with `coffer node --join ADDR`.
+    /// Membership. Nodes join with `coffer node --join ADDR`, or start with
+    /// `--await-admission` and are taken in with `node add`.
     Node {
         #[command(subcommand)]
         what: NodeCommand,
@@ -55,6 +56,12 @@ pub enum AdminCommand {
 /// `node ...`.
 #[derive(clap::Subcommand, Debug)]
 pub enum NodeCommand {
+    /// Take in a node started with `coffer node --await-admission`: it joins as a learner,
+    /// becomes a voter while the cluster has fewer than it calls for, and shards move to it.
+    Add {
+        /// The new node's RPC address (its --advertise or --rpc-address), HOST:PORT.
+        rpc_addr: String,
+    },
     /// Drain a node: nothing new goes to it, its shards move to the others, and once none is
     /// left it leaves the Raft membership and the cluster map (then stop its process).
     Remove {
@@ -82,7 +89,8 @@ async fn call(a: &AdminArgs, method: &str, path: &str) -> anyhow::Result<serde_j
         .request(method.clone(), &url)
         .header("x-coffer-date", date.to_string())
         .header("authorization", format!("Coffer-Admin {sig}"))
-        .timeout(std::time::Duration::from_secs(10))
+        // Admitting a node waits for it to catch up with the Raft log.
+        .timeout(std::time::Duration::from_secs(90))
         .send()
         .await
         .with_context(|| format!("{method} {url}"))?;
@@ -147,6 +155,19 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Node {
             what: NodeCommand::Remove { id },
         } => ("POST", format!("/admin/v1/nodes/{id}/drain")),
+        AdminCommand::Node {
+            what: NodeCommand::Add { rpc_addr },
+        } => {
+            // Signed as sent: the address goes into the path unencoded.
+            anyhow::ensure!(
+                !rpc_addr.is_empty()
+                    && rpc_addr
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || ".-_:[]".contains(c)),
+                "{rpc_addr:?} is not a HOST:PORT address"
+            );
+            ("POST", format!("/admin/v1/nodes/add/{rpc_addr}"))
+        }
     };
     let value = call(&a, method, &path).await?;
     if a.json {
@@ -195,7 +216,19 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
                 n("move_failures")
             );
         }
-        AdminCommand::Node { .. } => {
+        AdminCommand::Node {
+            what: NodeCommand::Add { .. },
+        } => {
+            println!(
+                "node {} at {} admitted: shards move to it in the background (follow with \
+                 `coffer admin rebalance status`)",
+                value["id"],
+                value["rpc_addr"].as_str().unwrap_or("?")
+            );
+        }
+        AdminCommand::Node {
+            what: NodeCommand::Remove { .. },
+        } => {
             println!(
                 "node {} is draining: its shards move to the other nodes, then it leaves the \
                  cluster (follow with `coffer admin rebalance status`)",

@@ -44,6 +44,10 @@ pub struct Args {
     /// cluster instead, so every node can be given the same list. Ignored on later starts.
     #[arg(long, env = "COFFER_JOIN", value_delimiter = ',')]
     pub join: Vec<String>,
+    /// On a node's first start without --join, wait to be taken in by `coffer admin node add
+    /// THIS_RPC_ADDRESS` instead of bootstrapping a new cluster (needs the cluster's secret).
+    #[arg(long, env = "COFFER_AWAIT_ADMISSION")]
+    pub await_admission: bool,
     /// Failure zone of this node; placement spreads each object's shards across zones.
     #[arg(long, env = "COFFER_ZONE")]
     pub zone: Option<String>,
@@ -93,6 +97,7 @@ struct FileConfig {
     admin_address: Option<String>,
     advertise: Option<String>,
     join: Vec<String>,
+    await_admission: Option<bool>,
     zone: Option<String>,
     write_quorum: Option<String>,
     scrub_interval: Option<u64>,
@@ -128,6 +133,8 @@ pub struct Settings {
     pub advertise: Option<String>,
     /// Members to join through on the first start.
     pub join: Vec<String>,
+    /// Wait for `coffer admin node add` on the first start instead of bootstrapping.
+    pub await_admission: bool,
     /// Failure zone.
     pub zone: Option<String>,
     /// Shards beyond k a write needs durable (1 for `k+1`, 0 for `k`).
@@ -202,6 +209,7 @@ impl Settings {
                 .map(|j| j.trim().to_owned())
                 .filter(|j| !j.is_empty())
                 .collect(),
+            await_admission: a.await_admission || file.await_admission.unwrap_or(false),
             zone: a.zone.or(file.zone),
             quorum_margin: match a.write_quorum.or(file.write_quorum).as_deref() {
                 None | Some("k+1") => 1,

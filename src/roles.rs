@@ -30,8 +30,12 @@ fn node_config(s: &Settings, advertise: String) -> anyhow::Result<NodeConfig> {
         drives: s.drives.clone(),
         advertise_rpc: advertise,
         // Only a node that starts a cluster may make up its secret.
-        secret: secrets::cluster_secret(&s.cluster_secret_file, join.is_empty())?,
+        secret: secrets::cluster_secret(
+            &s.cluster_secret_file,
+            join.is_empty() && !s.await_admission,
+        )?,
         join,
+        await_admission: s.await_admission,
         zone: s.zone.clone(),
         erasure: None,
         quorum_margin: s.quorum_margin,

@@ -44,6 +44,20 @@ pub enum StartError {
     Blobs(ProtoError),
 }
 
+/// Why `coffer admin node add` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AddNodeError {
+    /// The new node did not answer (or does not hold the cluster secret).
+    #[error("the node did not answer: {0}")]
+    Unreachable(ProtoError),
+    /// Its id is a member's at another address.
+    #[error("node id {} is already taken by the member at {}", .0.id, .0.rpc_addr)]
+    IdTaken(NodeInfo),
+    /// The membership change failed.
+    #[error("admission failed: {0}")]
+    Admit(ProtoError),
+}
+
 /// A running node.
 pub struct Node {
     /// Raft handle.
@@ -110,7 +124,10 @@ impl Node {
         )
         .await
         .map_err(raft_err)?;
-        if !raft.is_initialized().await.map_err(raft_err)? && config.join.is_empty() {
+        if !raft.is_initialized().await.map_err(raft_err)?
+            && config.join.is_empty()
+            && !config.await_admission
+        {
             info!(node = config.id, "bootstrapping a new cluster");
             let members =
                 BTreeMap::from([(config.id, BasicNode::new(config.advertise_rpc.clone()))]);
@@ -142,7 +159,11 @@ impl Node {
     /// drives. A node that cannot reach a leader within `wait` keeps trying in the background.
     pub async fn enter_cluster(self: &Arc<Self>, wait: Duration) -> Result<(), StartError> {
         if !self.raft.is_initialized().await.map_err(raft_err)? {
-            self.join(wait).await?;
+            if self.config.join.is_empty() {
+                self.await_admission().await?;
+            } else {
+                self.join(wait).await?;
+            }
         }
         let me = self.clone();
         let announce = async move {
@@ -170,6 +191,27 @@ impl Node {
             ),
         }
         Ok(())
+    }
+
+    /// Wait, without limit, until a member takes this node in (`coffer admin node add`): the
+    /// leader's first log entries initialize its Raft state.
+    async fn await_admission(&self) -> Result<(), StartError> {
+        warn!(
+            node = self.config.id,
+            rpc = %self.config.advertise_rpc,
+            "waiting to be admitted: run `coffer admin node add {}` against a member",
+            self.config.advertise_rpc
+        );
+        let mut metrics = self.raft.metrics();
+        loop {
+            if self.raft.is_initialized().await.map_err(raft_err)? {
+                info!(node = self.config.id, "admitted to the cluster");
+                return Ok(());
+            }
+            if metrics.changed().await.is_err() {
+                return Err(StartError::Raft("raft stopped".into()));
+            }
+        }
     }
 
     async fn join(&self, wait: Duration) -> Result<(), StartError> {
@@ -235,6 +277,29 @@ impl Node {
                 .map_err(write_err)?;
         }
         Ok(())
+    }
+
+    /// `coffer admin node add`: ask the node listening at `rpc_addr` who it is, and take it in
+    /// unless its id already belongs to a member at another address.
+    pub async fn add_node(&self, rpc_addr: &str) -> Result<NodeInfo, AddNodeError> {
+        let info = self
+            .peers
+            .client(rpc_addr)
+            .identify()
+            .await
+            .map_err(AddNodeError::Unreachable)?;
+        if let Some(other) = self
+            .peers
+            .nodes()
+            .into_iter()
+            .find(|n| n.id == info.id && n.rpc_addr != info.rpc_addr)
+        {
+            return Err(AddNodeError::IdTaken(other));
+        }
+        self.admit(info.clone())
+            .await
+            .map_err(AddNodeError::Admit)?;
+        Ok(info)
     }
 
     /// Take node `id` out of the Raft membership (promoting a learner when the voters would

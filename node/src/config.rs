@@ -20,6 +20,9 @@ pub struct NodeConfig {
     /// RPC addresses of existing members to join through on first start (empty: bootstrap a
     /// new cluster). Ignored once the node is part of a cluster.
     pub join: Vec<String>,
+    /// On first start with nothing to join, wait to be taken in by `coffer admin node add`
+    /// instead of bootstrapping a new cluster.
+    pub await_admission: bool,
     /// Failure zone (placement spreads shards across zones).
     pub zone: Option<String>,
     /// Erasure profile (k data, m parity); default from the number of drives.
@@ -49,6 +52,7 @@ impl NodeConfig {
             advertise_rpc: "127.0.0.1:0".into(),
             secret: b"test-secret".to_vec(),
             join: Vec::new(),
+            await_admission: false,
             zone: None,
             erasure: None,
             quorum_margin: 1,

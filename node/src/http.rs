@@ -5,7 +5,8 @@
 //! Raft role and heal counters), `GET /admin/v1/heal`, the same counters summed,
 //! `GET /admin/v1/rebalance` (draining nodes, misplaced blobs, moves) and
 //! `POST /admin/v1/nodes/{id}/drain` (start removing a node: it leaves the cluster once its
-//! shards have moved).
+//! shards have moved) and `POST /admin/v1/nodes/add/{rpc_addr}` (take in a node started with
+//! `--await-admission`).
 
 use std::fmt::Write as _;
 use std::net::TcpListener;
@@ -16,7 +17,7 @@ use coffer_proto::admin::{self, HealCounters};
 use coffer_proto::meta::MetaCommand;
 use coffer_proto::ClusterApi as _;
 
-use crate::cluster::Node;
+use crate::cluster::{AddNodeError, Node};
 
 /// Serve on an already-bound listener until the returned server is stopped.
 pub fn serve(node: Arc<Node>, listener: TcpListener) -> std::io::Result<actix_web::dev::Server> {
@@ -34,6 +35,7 @@ pub fn serve(node: Arc<Node>, listener: TcpListener) -> std::io::Result<actix_we
             .route("/admin/v1/heal", web::get().to(heal))
             .route("/admin/v1/rebalance", web::get().to(rebalance))
             .route("/admin/v1/nodes/{id}/drain", web::post().to(drain))
+            .route("/admin/v1/nodes/add/{addr}", web::post().to(add))
     })
     .workers(1)
     .listen(listener)?
@@ -241,5 +243,23 @@ async fn drain(node: web::Data<Arc<Node>>, req: HttpRequest, id: web::Path<u64>)
     match node.meta_write(MetaCommand::DrainNode { id }).await {
         Ok(_) => HttpResponse::Ok().json(serde_json::json!({ "draining": id })),
         Err(e) => HttpResponse::ServiceUnavailable().body(format!("{e}\n")),
+    }
+}
+
+async fn add(
+    node: web::Data<Arc<Node>>,
+    req: HttpRequest,
+    addr: web::Path<String>,
+) -> HttpResponse {
+    if !authorized(&node, &req) {
+        return refused();
+    }
+    match node.add_node(&addr).await {
+        Ok(info) => HttpResponse::Ok().json(info),
+        Err(e @ AddNodeError::Unreachable(_)) => HttpResponse::BadGateway().body(format!("{e}\n")),
+        Err(e @ AddNodeError::IdTaken(_)) => HttpResponse::Conflict().body(format!("{e}\n")),
+        Err(e @ AddNodeError::Admit(_)) => {
+            HttpResponse::ServiceUnavailable().body(format!("{e}\n"))
+        }
     }
 }

@@ -114,6 +114,10 @@ async fn connection(node: Arc<Node>, mut sock: TcpStream) -> Result<(), ProtoErr
                 let resp = Response::NodeStatus(Box::new(node.status()));
                 write_frame(&mut w, &Frame::Resp(resp)).await?;
             }
+            Request::Identify => {
+                let resp = Response::Identity(node.info());
+                write_frame(&mut w, &Frame::Resp(resp)).await?;
+            }
             Request::Join(info) => {
                 let resp = match node.admit(info).await {
                     Ok(()) => Response::Done,

@@ -133,7 +133,7 @@ fn time_limit(req: &Request) -> Duration {
     match req {
         // Admission waits for the new learner to catch up with the log.
         Request::Join(_) => RESPONSE_TIMEOUT,
-        Request::NodeStatus => Duration::from_secs(2),
+        Request::NodeStatus | Request::Identify => Duration::from_secs(2),
         Request::ReadShard { .. } => SHARD_READ_TIMEOUT,
         // A metadata request may wait out an election (up to 5 s) and a commit.
         _ => Duration::from_secs(10),
@@ -249,6 +249,14 @@ impl RemoteCluster {
     pub async fn join(&self, node: NodeInfo) -> Result<(), ProtoError> {
         match self.request(Request::Join(node)).await? {
             Response::Done => Ok(()),
+            r => Err(unexpected(&r)),
+        }
+    }
+
+    /// Who this node is, as it would register in the cluster map.
+    pub async fn identify(&self) -> Result<NodeInfo, ProtoError> {
+        match self.request(Request::Identify).await? {
+            Response::Identity(info) => Ok(info),
             r => Err(unexpected(&r)),
         }
     }

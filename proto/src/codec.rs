@@ -58,6 +58,9 @@ pub enum Request {
     /// Ask the cluster to take this node in (a learner first, then a voter while there are
     /// fewer than the target number of voters). Any member forwards it to the leader.
     Join(NodeInfo),
+    /// Ask a node who it is (`coffer admin node add` asks a node waiting to be admitted):
+    /// answered `Identity`.
+    Identify,
     /// Store shard `shard` of `blob` on this node; its records (`crc32c | block`, one per
     /// stripe) follow as `Data` frames then `End`. Answered `Done` once the file is durable.
     PutShard {
@@ -110,6 +113,8 @@ pub enum Response {
     NodeStatus(Box<crate::admin::NodeStatus>),
     /// The request failed.
     Err(ProtoError),
+    /// A node's id, address, drives and zone.
+    Identity(NodeInfo),
 }
 
 /// One frame on the wire.

@@ -414,7 +414,7 @@ impl LocalCluster {
         for (i, a) in (1..=n).zip(&admin) {
             let mut flags = vec!["--admin-address", a.as_str()];
             flags.extend_from_slice(node_flags);
-            let p = Self::spawn_node(dir.path(), &rpc, i, &flags);
+            let p = Self::spawn_node(dir.path(), &rpc, i, true, &flags);
             wait_for_log(&p, &format!("Coffer node {i} ready"), 60).await;
             nodes.push(p);
         }
@@ -456,31 +456,37 @@ impl LocalCluster {
     /// Start one more node (id `nodes.len() + 1`), joining through node 1, with the flags
     /// the others have; returns its id once it is ready.
     pub async fn add_node(&mut self) -> usize {
+        let i = self.spawn_extra(true);
+        wait_for_log(&self.nodes[i - 1], &format!("Coffer node {i} ready"), 60).await;
+        i
+    }
+
+    /// Start one more node (id `nodes.len() + 1`) with `--await-admission` and the flags the
+    /// others have; returns its id once it waits for `coffer admin node add`.
+    pub async fn add_standby_node(&mut self) -> usize {
+        let i = self.spawn_extra(false);
+        wait_for_log(&self.nodes[i - 1], "waiting to be admitted", 60).await;
+        i
+    }
+
+    fn spawn_extra(&mut self, join: bool) -> usize {
         let i = self.nodes.len() + 1;
         self.rpc.push(format!("127.0.0.1:{}", free_port()));
         self.admin.push(format!("127.0.0.1:{}", free_port()));
         let a = self.admin[i - 1].clone();
         let mut flags = vec!["--admin-address", a.as_str()];
+        if !join {
+            flags.push("--await-admission");
+        }
         flags.extend(self.flags.iter().map(String::as_str));
-        let p = Self::spawn_node(self.dir.path(), &self.rpc, i, &flags);
-        wait_for_log(&p, &format!("Coffer node {i} ready"), 60).await;
+        let p = Self::spawn_node(self.dir.path(), &self.rpc, i, join, &flags);
         self.nodes.push(p);
         i
     }
 
     /// Run `coffer admin --node <node i's admin address> ARGS... --json` and parse its output.
     pub fn admin_json(&self, i: usize, args: &[&str]) -> serde_json::Value {
-        let node = self
-            .admin
-            .get(i - 1)
-            .unwrap_or_else(|| panic!("no node {i}"));
-        let sf = self.dir.path().join("cluster.secret");
-        let out = Command::new(coffer_bin())
-            .args(["admin", "--json", "--node", node, "--cluster-secret-file"])
-            .arg(&sf)
-            .args(args)
-            .output()
-            .unwrap_or_else(|e| panic!("coffer admin: {e}"));
+        let out = self.admin_output(i, args);
         assert!(
             out.status.success(),
             "coffer admin {args:?}: {}",
@@ -489,7 +495,22 @@ impl LocalCluster {
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("admin output: {e}"))
     }
 
-    fn spawn_node(dir: &Path, rpc: &[String], i: usize, flags: &[&str]) -> Process {
+    /// Run `coffer admin --node <node i's admin address> ARGS... --json`, whatever it answers.
+    pub fn admin_output(&self, i: usize, args: &[&str]) -> std::process::Output {
+        let node = self
+            .admin
+            .get(i - 1)
+            .unwrap_or_else(|| panic!("no node {i}"));
+        let sf = self.dir.path().join("cluster.secret");
+        Command::new(coffer_bin())
+            .args(["admin", "--json", "--node", node, "--cluster-secret-file"])
+            .arg(&sf)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("coffer admin: {e}"))
+    }
+
+    fn spawn_node(dir: &Path, rpc: &[String], i: usize, join: bool, flags: &[&str]) -> Process {
         let data = dir.join(format!("node{i}")).to_string_lossy().into_owned();
         let sf = dir.join("cluster.secret").to_string_lossy().into_owned();
         let id = i.to_string();
@@ -507,7 +528,7 @@ impl LocalCluster {
             "--cluster-secret-file",
             &sf,
         ];
-        if let (true, Some(seed)) = (i > 1, rpc.first()) {
+        if let (true, Some(seed)) = (join && i > 1, rpc.first()) {
             args.extend_from_slice(&["--join", seed]);
         }
         args.extend_from_slice(flags);

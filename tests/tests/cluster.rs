@@ -390,3 +390,133 @@ async fn crash_all() {
         acked.len()
     );
 }
+
+#[tokio::test]
+async fn node_add_admits_a_waiting_node() {
+    tokio::time::timeout(Duration::from_secs(300), admission())
+        .await
+        .expect("test timed out");
+}
+
+/// A node started with `--await-admission` stays out of the cluster until `coffer admin node
+/// add`; a wrong address or a clashing id is refused; once in, it takes shards and comes back
+/// after a kill -9 with the same flags.
+async fn admission() {
+    let mut cluster = LocalCluster::start(3, &[]).await;
+    let c = cluster.client();
+    c.create_bucket().bucket("admit").send().await.unwrap();
+    let before = bytes(3 << 20, 7);
+    c.put_object()
+        .bucket("admit")
+        .key("before")
+        .body(before.clone().into())
+        .send()
+        .await
+        .unwrap();
+
+    let four = cluster.add_standby_node().await;
+    let ready = format!("http://{}/ready", cluster.admin[four - 1]);
+    assert_eq!(reqwest::get(&ready).await.unwrap().status().as_u16(), 503);
+    let map = cluster.admin_json(1, &["cluster", "status"]);
+    assert_eq!(map["nodes"].as_array().unwrap().len(), 3, "{map}");
+
+    // Nothing answers there: refused, and nothing changes.
+    let nobody = format!("127.0.0.1:{}", cluster_tests::free_port());
+    let out = cluster.admin_output(1, &["node", "add", &nobody]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("502"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A waiting node whose id is a member's: refused with 409.
+    let clash_rpc = format!("127.0.0.1:{}", cluster_tests::free_port());
+    let clash_dir = cluster
+        .dir
+        .path()
+        .join("clash")
+        .to_string_lossy()
+        .into_owned();
+    let secret = cluster.dir.path().join("cluster.secret");
+    let mut clash = cluster_tests::Process::spawn(
+        &[
+            "node",
+            "--node-id",
+            "2",
+            "--data",
+            &clash_dir,
+            "--rpc-address",
+            &clash_rpc,
+            "--cluster-secret-file",
+            &secret.to_string_lossy(),
+            "--await-admission",
+        ],
+        &[],
+        &cluster.dir.path().join("clash.log"),
+    );
+    cluster_tests::wait_for_log(&clash, "waiting to be admitted", 60).await;
+    let out = cluster.admin_output(1, &["node", "add", &clash_rpc]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("409") && err.contains("already taken"),
+        "{err}"
+    );
+    clash.kill9();
+    let map = cluster.admin_json(1, &["cluster", "status"]);
+    assert_eq!(map["nodes"].as_array().unwrap().len(), 3, "{map}");
+
+    // Admitted through a follower (forwarded to the leader): a learner, ready, in the map.
+    let added = cluster.admin_json(2, &["node", "add", &cluster.rpc[four - 1]]);
+    assert_eq!(added["id"], four as u64, "{added}");
+    assert_eq!(added["rpc_addr"], cluster.rpc[four - 1].as_str(), "{added}");
+    cluster_tests::wait_for_log(&cluster.nodes[four - 1], "Coffer node 4 ready", 60).await;
+    assert_eq!(reqwest::get(&ready).await.unwrap().status().as_u16(), 200);
+    let map = cluster.admin_json(1, &["cluster", "status"]);
+    let roles: Vec<(u64, String)> = map["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["id"].as_u64().unwrap(),
+                n["role"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(roles.contains(&(4, "learner".to_owned())), "{map}");
+    assert_eq!(roles.len(), 4, "{map}");
+
+    // It takes part in placement: shards of old blobs move to it.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while cluster.shard_files(four).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "no shard reached node 4\n{}",
+            cluster.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // kill -9 and a restart with the same flags (--await-admission included): it is a member
+    // already, so it comes back without waiting for another `node add`.
+    cluster.nodes[four - 1].restart();
+    cluster_tests::wait_for_log_count(&cluster.nodes[four - 1], "Coffer node 4 ready", 2, 60).await;
+    let log = cluster.nodes[four - 1].log();
+    assert_eq!(log.matches("waiting to be admitted").count(), 1, "{log}");
+    assert_eq!(read(&cluster, &c, "admit", "before").await, before);
+    let after = bytes(5 << 20, 8);
+    c.put_object()
+        .bucket("admit")
+        .key("after")
+        .body(after.clone().into())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read(&cluster, &c, "admit", "after").await, after);
+    println!(
+        "node add: node 4 waited, was refused for a wrong address and a clashing id, then \
+         admitted as a learner and took {} shard files",
+        cluster.shard_files(four).len()
+    );
+}

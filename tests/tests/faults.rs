@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use cluster_tests::load::{Load, LoadReport, Obj, Phase};
-use cluster_tests::{status, LocalCluster};
+use cluster_tests::{status, wait_for_log, LocalCluster};
 
 /// Object sizes of the load: inline, one stripe and a bit, three stripes and a bit.
 const SIZES: &[usize] = &[3000, (1 << 20) + 17, (3 << 20) + 5];
@@ -467,16 +467,24 @@ async fn rebalance() {
     let load = Load::start(c.clone(), "load", 2, 2, SIZES);
     load.progress(20, 60).await;
 
-    // A seventh node: new writes use 5+2 over seven nodes, and old 4+2 blobs move one shard
-    // each where rendezvous hashing now puts it.
+    // A seventh node, started to wait for `coffer admin node add`: blobs stay 4+2, and each
+    // moves one shard where rendezvous hashing over seven nodes now puts it.
+    let seven = cluster.add_standby_node().await;
     let started = Instant::now();
-    let seven = cluster.add_node().await;
+    let added = cluster.admin_json(1, &["node", "add", &cluster.rpc[seven - 1]]);
+    assert_eq!(added["id"], seven as u64, "{added}");
+    wait_for_log(
+        &cluster.nodes[seven - 1],
+        &format!("Coffer node {seven} ready"),
+        60,
+    )
+    .await;
     load.progress(6, 60).await;
     let r = await_balanced(&cluster, 1, &[1, 2, 3, 4, 5, 6, 7], 7).await;
     let moved_mib = r["bytes_moved"].as_u64().unwrap() as f64 / 1048576.0;
     println!(
-        "node {seven} joined: {} shards ({moved_mib:.1} MiB) moved, settled {:.1} s after it \
-         started, under load",
+        "node {seven} added (`coffer admin node add`): {} shards ({moved_mib:.1} MiB) moved, \
+         settled {:.1} s after the command, under load",
         r["shards_moved"],
         started.elapsed().as_secs_f64()
     );
