@@ -45,6 +45,18 @@ impl Conn {
         })
     }
 
+    /// Whether an idle pooled connection is still open: the peer has neither closed it (a
+    /// node killed or restarted since) nor sent anything unasked. Checked before reuse, so a
+    /// body is not streamed into a dead socket.
+    fn idle_ok(&self) -> bool {
+        let mut b = [0u8; 1];
+        self.stream.buffer().is_empty()
+            && matches!(
+                self.stream.get_ref().try_read(&mut b),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
+            )
+    }
+
     /// Send a request followed by a byte stream (`Data` frames, then `End`, or `Abort` at the
     /// stream's first error) and read the response. The connection stays usable either way;
     /// an aborted stream returns its error.
@@ -168,7 +180,13 @@ impl RemoteCluster {
     }
 
     fn pooled(&self) -> Result<Option<Conn>, ProtoError> {
-        Ok(self.pool.lock().map_err(|_| poisoned())?.pop())
+        let mut pool = self.pool.lock().map_err(|_| poisoned())?;
+        while let Some(c) = pool.pop() {
+            if c.idle_ok() {
+                return Ok(Some(c));
+            }
+        }
+        Ok(None)
     }
 
     fn give_back(pool: &Mutex<Vec<Conn>>, conn: Conn) {
@@ -401,5 +419,48 @@ impl ClusterApi for RemoteCluster {
             Response::Done => Ok(()),
             r => Err(unexpected(&r)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// A node whose connections are accepted and authenticated; `close` drops each at once.
+    async fn node(close: bool) -> (String, tokio::task::JoinHandle<()>) {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((mut s, _)) = l.accept().await {
+                crate::codec::accept_handshake(&mut s, b"secret")
+                    .await
+                    .unwrap();
+                if !close {
+                    held.push(s);
+                }
+            }
+        });
+        (addr, task)
+    }
+
+    #[tokio::test]
+    async fn a_pooled_connection_the_node_closed_is_not_reused() {
+        let (open, _a) = node(false).await;
+        let (closed, _b) = node(true).await;
+        let live = Conn::connect(&open, b"secret").await.unwrap();
+        let dead = Conn::connect(&closed, b"secret").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(live.idle_ok());
+        assert!(!dead.idle_ok());
+
+        let remote = RemoteCluster::new(closed, b"secret".to_vec());
+        RemoteCluster::give_back(&remote.pool, dead);
+        assert!(
+            remote.pooled().unwrap().is_none(),
+            "the dead one is dropped"
+        );
     }
 }
