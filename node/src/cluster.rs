@@ -23,6 +23,7 @@ use crate::meta::{query, MetaStore};
 use crate::peers::Peers;
 use crate::raft::log_store::LogStore;
 use crate::raft::network::Network;
+use crate::raft::read_index::ReadIndex;
 use crate::raft::state_machine::StateMachine;
 use crate::raft::Raft;
 use crate::shard::Drives;
@@ -67,6 +68,8 @@ pub struct Node {
     peers: Arc<Peers>,
     /// Joins are handled one at a time (membership changes must not overlap).
     joining: tokio::sync::Mutex<()>,
+    /// Linearizable reads on the leader share read-index rounds.
+    read_index: Arc<ReadIndex>,
     started: std::time::Instant,
     /// Settings it was started with.
     pub config: NodeConfig,
@@ -139,6 +142,7 @@ impl Node {
             blobs,
             peers,
             joining: tokio::sync::Mutex::new(()),
+            read_index: Arc::default(),
             started: std::time::Instant::now(),
             config,
         }))
@@ -354,12 +358,7 @@ impl Node {
     pub async fn catch_up(&self, limit: Duration) -> Result<(), ProtoError> {
         let Some(addr) = self.leader().await? else {
             // Leading: the read index covers every committed entry, and waits for its apply.
-            return self
-                .raft
-                .ensure_linearizable()
-                .await
-                .map(|_| ())
-                .map_err(|e| ProtoError::Internal(format!("read index: {e}")));
+            return self.read_index.wait(&self.raft).await;
         };
         let status = self.peers.client(&addr).node_status().await?;
         self.raft
@@ -392,6 +391,11 @@ impl Node {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// Linearizable reads this node served as leader, and the read-index rounds they took.
+    pub fn read_index_counts(&self) -> (u64, u64) {
+        self.read_index.counts()
     }
 
     /// This node's own status: drives with their capacity, Raft, heal counters.
@@ -564,15 +568,7 @@ impl ClusterApi for Node {
                 other => return other,
             }
         }
-        self.raft.ensure_linearizable().await.map_err(|e| match e {
-            RaftError::APIError(openraft::error::CheckIsLeaderError::ForwardToLeader(f)) => {
-                ProtoError::NotLeader(f.leader_node.map(|n| n.addr))
-            }
-            RaftError::APIError(openraft::error::CheckIsLeaderError::QuorumNotEnough(q)) => {
-                ProtoError::QuorumNotReached(q.to_string())
-            }
-            RaftError::Fatal(f) => ProtoError::Internal(format!("raft stopped: {f}")),
-        })?;
+        self.read_index.wait(&self.raft).await?;
         let scan = matches!(
             q,
             MetaQuery::ListObjects { .. }

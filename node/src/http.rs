@@ -84,6 +84,17 @@ async fn metrics(node: web::Data<Arc<Node>>) -> HttpResponse {
         "Raft voters.",
         s.raft.voters.len() as u64,
     );
+    let (reads, rounds) = node.read_index_counts();
+    gauge(
+        "coffer_read_index_reads_total",
+        "Linearizable metadata reads served as leader.",
+        reads,
+    );
+    gauge(
+        "coffer_read_index_rounds_total",
+        "Read-index rounds (quorum heartbeats) those reads shared.",
+        rounds,
+    );
     gauge(
         "coffer_heal_blobs_checked_total",
         "Blobs the scrubber checked.",

@@ -70,6 +70,44 @@ async fn three_nodes() {
             "{n}"
         );
     }
+    // Concurrent reads share the leader's read-index rounds (quorum heartbeats).
+    let leader = map["leader"].as_u64().unwrap() as usize;
+    let metric = |text: &str, name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+    };
+    let metrics_url = format!("http://{}/metrics", cluster.admin[leader - 1]);
+    let before = reqwest::get(&metrics_url)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let heads: Vec<_> = (0..64)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.head_object().bucket("spread").key("small").send().await })
+        })
+        .collect();
+    for h in heads {
+        assert_eq!(h.await.unwrap().unwrap().content_length(), Some(1000));
+    }
+    let after = reqwest::get(&metrics_url)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let reads = metric(&after, "coffer_read_index_reads_total")
+        - metric(&before, "coffer_read_index_reads_total");
+    let rounds = metric(&after, "coffer_read_index_rounds_total")
+        - metric(&before, "coffer_read_index_rounds_total");
+    assert!(reads >= 64, "{reads} reads");
+    assert!(rounds < reads, "{reads} reads took {rounds} rounds");
+    println!("64 concurrent HEADs: {reads} linearizable reads in {rounds} read-index rounds");
+
     // Unsigned or wrongly signed admin requests are refused.
     let url = format!("http://{}/admin/v1/cluster", cluster.admin[0]);
     let r = reqwest::get(&url).await.unwrap();

@@ -8,6 +8,7 @@
 
 pub mod log_store;
 pub mod network;
+pub mod read_index;
 pub mod state_machine;
 
 use coffer_proto::meta::{MetaCommand, MetaOk};
