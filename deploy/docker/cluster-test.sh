@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Partition test on containers: three nodes and two gateways from compose.yaml. Cuts node 3
-# off from nodes 1 and 2 (it keeps only the "side" network, shared with gateway b), checks that
-# the majority side keeps accepting writes and the minority side none, heals the cut, and
-# checks that both sides then list and read the same objects, byte for byte.
+# Partition test on containers: six nodes (4+2, five Raft voters) and two gateways from
+# compose.yaml. Cuts node 3, a voter, off from the five others (it keeps only the "side"
+# network, shared with gateway b), checks that the majority side keeps accepting writes and
+# the minority side none, heals the cut, and checks that both sides then list and read the
+# same objects, byte for byte, and that every node agrees on the metadata.
 #
 #   deploy/docker/cluster-test.sh        (builds the image first; needs the aws CLI)
 set -euo pipefail
@@ -38,7 +39,27 @@ wait_s3() {
 }
 
 "$here/build-image.sh"
+# Nodes 1-3 first, so that node 3 is one of the voters (the first three all are; nodes 4-6
+# join as learners and two of them are promoted).
+compose up -d node1 node2 node3 >/dev/null 2>&1
+sleep 3
 compose up -d >/dev/null 2>&1
+admin() { docker exec "$(compose ps -q node1)" /usr/local/bin/coffer admin --node 127.0.0.1:9200 "$@"; }
+six_in() {
+  for _ in $(seq 150); do
+    admin --json cluster status > "$work/status" 2>/dev/null \
+      && [[ "$(grep -c '"role": "voter"' "$work/status")" == 5 ]] && return 0
+    sleep 0.2
+  done
+  cat "$work/status"; return 1
+}
+check "six nodes in, five voters" six_in
+node3_voter() {
+  admin --json cluster status | python3 -c 'import json, sys
+s = json.load(sys.stdin)
+assert [n["role"] for n in s["nodes"] if n["id"] == 3] == ["voter"], s'
+}
+check "node 3 is a voter" node3_voter
 check "gateway a serves S3" wait_s3 "${A[@]}"
 check "gateway b serves S3" wait_s3 "${B[@]}"
 check "create bucket" "${A[@]}" s3 mb s3://part
@@ -48,7 +69,7 @@ for i in 1 2 3; do check "PUT before the cut ($i)" "${A[@]}" s3 cp --only-show-e
 node3="$(compose ps -q node3)"
 main_net="$(docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "$node3" | tr ' ' '\n' | grep '_main$')"
 docker network disconnect "$main_net" "$node3"
-echo "-- node 3 cut off from nodes 1 and 2"
+echo "-- node 3 cut off from the five other nodes"
 # Time for the majority to elect a leader and for gateway a to notice node 3 is gone.
 sleep 5
 head -c 2500000 /dev/urandom > "$work/during"
@@ -76,5 +97,18 @@ check "minority side sees no write of its own" refused grep -q minority "$work/l
 check "reads through node 3's side are byte-identical" bash -c "for o in before1 before2 before3 during small; do ${B[*]} s3 cp --only-show-errors s3://part/\$o $work/b-\$o && cmp $work/b-\$o $work/a-\$o || exit 1; done"
 check "writes through node 3's side work again" "${B[@]}" s3 cp --only-show-errors "$work/small" s3://part/after
 check "and are seen on the majority side" "${A[@]}" s3api head-object --bucket part --key after
+same_log() {
+  for _ in $(seq 100); do
+    admin --json cluster status > "$work/status" 2>/dev/null && python3 - "$work/status" <<'PY' && return 0
+import json, sys
+s = json.load(open(sys.argv[1]))
+applied = {n["id"]: (n["status"] or {}).get("raft", {}).get("last_applied") for n in s["nodes"]}
+assert len(applied) == 6 and None not in applied.values() and len(set(applied.values())) == 1, applied
+PY
+    sleep 0.3
+  done
+  cat "$work/status"; return 1
+}
+check "all six nodes applied the same log" same_log
 echo "cluster-test: $pass passed, $fail failed"
 [[ $fail == 0 ]]
