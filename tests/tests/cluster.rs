@@ -443,14 +443,19 @@ async fn admission() {
     let mut cluster = LocalCluster::start(3, &[]).await;
     let c = cluster.client();
     c.create_bucket().bucket("admit").send().await.unwrap();
-    let before = bytes(3 << 20, 7);
-    c.put_object()
-        .bucket("admit")
-        .key("before")
-        .body(before.clone().into())
-        .send()
-        .await
-        .unwrap();
+    // Twelve 2+1 blobs: over four nodes, rendezvous hashing wants a shard of a given blob on
+    // node 4 three times in four, so some shards must move there (all twelve staying put has
+    // a chance of 1 in 16 million).
+    let before = bytes(1 << 20, 7);
+    for i in 0..12 {
+        c.put_object()
+            .bucket("admit")
+            .key(format!("before{i}"))
+            .body(before.clone().into())
+            .send()
+            .await
+            .unwrap();
+    }
 
     let four = cluster.add_standby_node().await;
     let ready = format!("http://{}/ready", cluster.admin[four - 1]);
@@ -542,7 +547,9 @@ async fn admission() {
     cluster_tests::wait_for_log_count(&cluster.nodes[four - 1], "Coffer node 4 ready", 2, 60).await;
     let log = cluster.nodes[four - 1].log();
     assert_eq!(log.matches("waiting to be admitted").count(), 1, "{log}");
-    assert_eq!(read(&cluster, &c, "admit", "before").await, before);
+    for i in 0..12 {
+        assert_eq!(read(&cluster, &c, "admit", &format!("before{i}")).await, before);
+    }
     let after = bytes(5 << 20, 8);
     c.put_object()
         .bucket("admit")
