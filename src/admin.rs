@@ -45,11 +45,36 @@ pub enum AdminCommand {
         #[command(subcommand)]
         what: StatusOnly,
     },
+    /// Erasure profiles per storage class.
+    StorageClass {
+        #[command(subcommand)]
+        what: ClassCommand,
+    },
     /// Membership. Nodes join with `coffer node --join ADDR`, or start with
     /// `--await-admission` and are taken in with `node add`.
     Node {
         #[command(subcommand)]
         what: NodeCommand,
+    },
+}
+
+/// `storage-class ...`.
+#[derive(clap::Subcommand, Debug)]
+pub enum ClassCommand {
+    /// The default erasure profile and each storage class's.
+    List,
+    /// Give a storage class (as in x-amz-storage-class) its own erasure profile, for blobs
+    /// written from now on, e.g. `storage-class set REDUCED_REDUNDANCY 2+1`.
+    Set {
+        /// Storage class name, e.g. STANDARD, REDUCED_REDUNDANCY, STANDARD_IA.
+        name: String,
+        /// K+M: data and parity shards, on K+M distinct nodes.
+        profile: String,
+    },
+    /// Return a storage class to the default profile.
+    Reset {
+        /// Storage class name.
+        name: String,
     },
 }
 
@@ -155,6 +180,33 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Node {
             what: NodeCommand::Remove { id },
         } => ("POST", format!("/admin/v1/nodes/{id}/drain")),
+        AdminCommand::StorageClass {
+            what: ClassCommand::List,
+        } => ("GET", "/admin/v1/storage-classes".to_owned()),
+        AdminCommand::StorageClass {
+            what: ClassCommand::Set { name, profile },
+        } => {
+            let (k, m) = profile
+                .split_once('+')
+                .and_then(|(k, m)| {
+                    Some((k.trim().parse::<u8>().ok()?, m.trim().parse::<u8>().ok()?))
+                })
+                .with_context(|| format!("{profile:?} is not K+M, e.g. 4+2"))?;
+            anyhow::ensure!(
+                name.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
+                "{name:?} is not a storage class name"
+            );
+            ("POST", format!("/admin/v1/storage-classes/{name}/{k}/{m}"))
+        }
+        AdminCommand::StorageClass {
+            what: ClassCommand::Reset { name },
+        } => {
+            anyhow::ensure!(
+                name.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
+                "{name:?} is not a storage class name"
+            );
+            ("DELETE", format!("/admin/v1/storage-classes/{name}"))
+        }
         AdminCommand::Node {
             what: NodeCommand::Add { rpc_addr },
         } => {
@@ -214,6 +266,38 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
                 n("shards_moved"),
                 n("bytes_moved") >> 20,
                 n("move_failures")
+            );
+        }
+        AdminCommand::StorageClass {
+            what: ClassCommand::List,
+        } => {
+            let d = &value["default"];
+            println!("default (by cluster size): {}+{}", d["k"], d["m"]);
+            for c in value["classes"].as_array().into_iter().flatten() {
+                println!(
+                    "{}: {}+{}",
+                    c["name"].as_str().unwrap_or("?"),
+                    c["k"],
+                    c["m"]
+                );
+            }
+        }
+        AdminCommand::StorageClass {
+            what: ClassCommand::Set { .. },
+        } => {
+            println!(
+                "{}: {}+{} for blobs written from now on",
+                value["name"].as_str().unwrap_or("?"),
+                value["k"],
+                value["m"]
+            );
+        }
+        AdminCommand::StorageClass {
+            what: ClassCommand::Reset { .. },
+        } => {
+            println!(
+                "{}: back to the default profile",
+                value["name"].as_str().unwrap_or("?")
             );
         }
         AdminCommand::Node {

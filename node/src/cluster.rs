@@ -586,8 +586,8 @@ impl ClusterApi for Node {
         }
     }
 
-    async fn put_blob(&self, body: ByteStream) -> Result<BlobRef, ProtoError> {
-        self.blobs.put(body).await
+    async fn put_blob(&self, storage_class: &str, body: ByteStream) -> Result<BlobRef, ProtoError> {
+        self.blobs.put(storage_class, body).await
     }
 
     async fn get_blob(

@@ -6,7 +6,9 @@
 //! `GET /admin/v1/rebalance` (draining nodes, misplaced blobs, moves) and
 //! `POST /admin/v1/nodes/{id}/drain` (start removing a node: it leaves the cluster once its
 //! shards have moved) and `POST /admin/v1/nodes/add/{rpc_addr}` (take in a node started with
-//! `--await-admission`).
+//! `--await-admission`); `GET /admin/v1/storage-classes` (erasure profiles: the default and
+//! each storage class's), `POST /admin/v1/storage-classes/{name}/{k}/{m}` and
+//! `DELETE /admin/v1/storage-classes/{name}` (back to the default).
 
 use std::fmt::Write as _;
 use std::net::TcpListener;
@@ -14,7 +16,7 @@ use std::sync::Arc;
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use coffer_proto::admin::{self, HealCounters};
-use coffer_proto::meta::MetaCommand;
+use coffer_proto::meta::{MetaAnswer, MetaCommand, MetaQuery};
 use coffer_proto::ClusterApi as _;
 
 use crate::cluster::{AddNodeError, Node};
@@ -36,6 +38,15 @@ pub fn serve(node: Arc<Node>, listener: TcpListener) -> std::io::Result<actix_we
             .route("/admin/v1/rebalance", web::get().to(rebalance))
             .route("/admin/v1/nodes/{id}/drain", web::post().to(drain))
             .route("/admin/v1/nodes/add/{addr}", web::post().to(add))
+            .route("/admin/v1/storage-classes", web::get().to(classes))
+            .route(
+                "/admin/v1/storage-classes/{name}/{k}/{m}",
+                web::post().to(set_class),
+            )
+            .route(
+                "/admin/v1/storage-classes/{name}",
+                web::delete().to(reset_class),
+            )
     })
     .workers(1)
     .listen(listener)?
@@ -272,5 +283,78 @@ async fn add(
         Err(e @ AddNodeError::Admit(_)) => {
             HttpResponse::ServiceUnavailable().body(format!("{e}\n"))
         }
+    }
+}
+
+async fn classes(node: web::Data<Arc<Node>>, req: HttpRequest) -> HttpResponse {
+    if !authorized(&node, &req) {
+        return refused();
+    }
+    let (_, active) = node.blobs().candidates();
+    let (k, m) = node.blobs().default_profile(active);
+    match node.meta_read(MetaQuery::StorageClasses).await {
+        Ok(MetaAnswer::StorageClasses(list)) => HttpResponse::Ok().json(serde_json::json!({
+            "default": { "k": k, "m": m },
+            "classes": list
+                .iter()
+                .map(|(name, k, m)| serde_json::json!({ "name": name, "k": k, "m": m }))
+                .collect::<Vec<_>>(),
+        })),
+        Ok(other) => HttpResponse::InternalServerError().body(format!("unexpected {other:?}\n")),
+        Err(e) => HttpResponse::ServiceUnavailable().body(format!("{e}\n")),
+    }
+}
+
+async fn set_class(
+    node: web::Data<Arc<Node>>,
+    req: HttpRequest,
+    path: web::Path<(String, u8, u8)>,
+) -> HttpResponse {
+    if !authorized(&node, &req) {
+        return refused();
+    }
+    let (name, k, m) = path.into_inner();
+    if !coffer_proto::types::STORAGE_CLASSES.contains(&name.as_str()) {
+        return HttpResponse::BadRequest().body(format!("no storage class {name:?}\n"));
+    }
+    if k == 0 {
+        return HttpResponse::BadRequest().body("k must be at least 1\n");
+    }
+    // Every shard of a blob goes to a distinct node (or drive, on one node).
+    let (width, most) = (usize::from(k) + usize::from(m), node.blobs().max_width());
+    if width > most {
+        return HttpResponse::Conflict().body(format!(
+            "{k}+{m} needs {width} distinct nodes; the cluster has {most}\n"
+        ));
+    }
+    let cmd = MetaCommand::SetStorageClass {
+        name: name.clone(),
+        profile: Some((k, m)),
+    };
+    match node.meta_write(cmd).await {
+        Ok(_) => HttpResponse::Ok().json(serde_json::json!({ "name": name, "k": k, "m": m })),
+        Err(e) => HttpResponse::ServiceUnavailable().body(format!("{e}\n")),
+    }
+}
+
+async fn reset_class(
+    node: web::Data<Arc<Node>>,
+    req: HttpRequest,
+    name: web::Path<String>,
+) -> HttpResponse {
+    if !authorized(&node, &req) {
+        return refused();
+    }
+    let name = name.into_inner();
+    if !coffer_proto::types::STORAGE_CLASSES.contains(&name.as_str()) {
+        return HttpResponse::BadRequest().body(format!("no storage class {name:?}\n"));
+    }
+    let cmd = MetaCommand::SetStorageClass {
+        name: name.clone(),
+        profile: None,
+    };
+    match node.meta_write(cmd).await {
+        Ok(_) => HttpResponse::Ok().json(serde_json::json!({ "name": name, "default": true })),
+        Err(e) => HttpResponse::ServiceUnavailable().body(format!("{e}\n")),
     }
 }

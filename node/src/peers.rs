@@ -53,6 +53,22 @@ impl Peers {
         })
     }
 
+    /// The erasure profile given to a storage class, as applied on this node.
+    pub fn storage_class(&self, name: &str) -> Option<(u8, u8)> {
+        query::storage_class(&self.store, name).unwrap_or_else(|e| {
+            warn!("failed to read storage class {name}: {e}");
+            None
+        })
+    }
+
+    /// Every storage class given its own erasure profile: (name, k, m).
+    pub fn storage_classes(&self) -> Vec<(String, u8, u8)> {
+        query::storage_classes(&self.store).unwrap_or_else(|e| {
+            warn!("failed to read the storage classes: {e}");
+            Vec::new()
+        })
+    }
+
     /// The client for a node address.
     pub fn client(&self, addr: &str) -> Arc<RemoteCluster> {
         let new = || Arc::new(RemoteCluster::new(addr, self.secret.clone()));

@@ -70,8 +70,8 @@ async fn connection(node: Arc<Node>, mut sock: TcpStream) -> Result<(), ProtoErr
                 };
                 write_frame(&mut w, &Frame::Resp(resp)).await?;
             }
-            Request::PutBlob => {
-                let stored = with_body(&mut r, |body| node.put_blob(body)).await?;
+            Request::PutBlob { storage_class } => {
+                let stored = with_body(&mut r, |body| node.put_blob(&storage_class, body)).await?;
                 let resp = match stored {
                     Ok(b) => Response::Blob(b),
                     Err(e) => Response::Err(e),

@@ -24,9 +24,10 @@ pub trait ClusterApi: Send + Sync + 'static {
     /// Answer a metadata query with linearizable (read-after-write) consistency.
     async fn meta_read(&self, query: MetaQuery) -> Result<MetaAnswer, ProtoError>;
 
-    /// Store a body as an erasure-coded blob; returns once enough shards are durable.
-    /// Nothing references the blob until a metadata command does.
-    async fn put_blob(&self, body: ByteStream) -> Result<BlobRef, ProtoError>;
+    /// Store a body as an erasure-coded blob with the erasure profile of `storage_class`;
+    /// returns once enough shards are durable. Nothing references the blob until a metadata
+    /// command does.
+    async fn put_blob(&self, storage_class: &str, body: ByteStream) -> Result<BlobRef, ProtoError>;
 
     /// Read bytes `start..end` of a blob.
     async fn get_blob(&self, blob: BlobRef, start: u64, end: u64)

@@ -330,7 +330,7 @@ impl ClusterApi for ClusterClient {
         .await
     }
 
-    async fn put_blob(&self, body: ByteStream) -> Result<BlobRef, ProtoError> {
+    async fn put_blob(&self, storage_class: &str, body: ByteStream) -> Result<BlobRef, ProtoError> {
         // The body can be sent only once: pick the node by connecting first.
         let conn = self
             .first(&[], true, |n| async move {
@@ -338,7 +338,7 @@ impl ClusterApi for ClusterClient {
             })
             .await;
         let (node, conn) = conn?;
-        node.put_blob_on(conn, body).await
+        node.put_blob_on(conn, storage_class, body).await
     }
 
     async fn get_blob(

@@ -337,8 +337,16 @@ impl RemoteCluster {
     }
 
     /// [`ClusterApi::put_blob`] on a connection from [`RemoteCluster::connection`].
-    pub async fn put_blob_on(&self, mut c: Conn, body: ByteStream) -> Result<BlobRef, ProtoError> {
-        let resp = c.upload(Request::PutBlob, body, BODY_STALL).await?;
+    pub async fn put_blob_on(
+        &self,
+        mut c: Conn,
+        storage_class: &str,
+        body: ByteStream,
+    ) -> Result<BlobRef, ProtoError> {
+        let req = Request::PutBlob {
+            storage_class: storage_class.to_owned(),
+        };
+        let resp = c.upload(req, body, BODY_STALL).await?;
         Self::give_back(&self.pool, c);
         match resp {
             Response::Blob(b) => Ok(b),
@@ -380,9 +388,9 @@ impl ClusterApi for RemoteCluster {
         }
     }
 
-    async fn put_blob(&self, body: ByteStream) -> Result<BlobRef, ProtoError> {
+    async fn put_blob(&self, storage_class: &str, body: ByteStream) -> Result<BlobRef, ProtoError> {
         let c = self.conn().await?;
-        self.put_blob_on(c, body).await
+        self.put_blob_on(c, storage_class, body).await
     }
 
     async fn get_blob(

@@ -43,7 +43,10 @@ pub enum Request {
     /// [`crate::ClusterApi::meta_read`].
     MetaRead(MetaQuery),
     /// [`crate::ClusterApi::put_blob`]; the body follows as `Data` frames and `End`.
-    PutBlob,
+    PutBlob {
+        /// Storage class: picks the erasure profile.
+        storage_class: String,
+    },
     /// [`crate::ClusterApi::get_blob`].
     GetBlob {
         /// The blob.

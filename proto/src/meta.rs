@@ -140,6 +140,14 @@ pub enum MetaCommand {
         /// Placement after the move.
         to: Vec<crate::types::ShardLoc>,
     },
+    /// Give a storage class its own erasure profile (k data, m parity shards), or with
+    /// `None` return it to the cluster default. Applies to blobs written from then on.
+    SetStorageClass {
+        /// One of [`crate::types::STORAGE_CLASSES`].
+        name: String,
+        /// (k, m).
+        profile: Option<(u8, u8)>,
+    },
     /// `cmd`, exactly once: a command whose `id` the state machine has applied within the
     /// last hour answers as it did the first time and changes nothing. Every write is sent in
     /// this form ([`MetaCommand::once`]), so one retried after its answer was lost (a dropped
@@ -256,6 +264,8 @@ pub enum MetaQuery {
     },
     /// Every node of the cluster map, by id.
     ClusterMap,
+    /// The storage classes given their own erasure profile, by name.
+    StorageClasses,
 }
 
 /// The result of a [`MetaQuery`].
@@ -279,4 +289,6 @@ pub enum MetaAnswer {
     Gc(Vec<crate::types::BlobRef>),
     /// ClusterMap.
     Nodes(Vec<crate::types::NodeInfo>),
+    /// StorageClasses: (name, k, m).
+    StorageClasses(Vec<(String, u8, u8)>),
 }

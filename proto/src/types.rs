@@ -5,6 +5,22 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+/// The storage classes S3 defines (x-amz-storage-class). Each may be given its own erasure
+/// profile (`coffer admin storage-class set`); a class without one uses the cluster default.
+pub const STORAGE_CLASSES: &[&str] = &[
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "GLACIER_IR",
+    "OUTPOSTS",
+    "SNOW",
+    "EXPRESS_ONEZONE",
+];
+
 /// The version id S3 uses for objects written while versioning is off.
 pub const NULL_VERSION: &str = "null";
 

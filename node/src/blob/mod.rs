@@ -141,16 +141,44 @@ impl BlobStore {
         (candidates, nodes.len())
     }
 
-    /// k + m of the blobs a cluster of `nodes` active nodes writes.
+    /// k + m of the widest blobs a cluster of `nodes` active nodes writes, over the default
+    /// profile and every storage class's.
     pub fn width(&self, nodes: usize) -> usize {
         let (k, m) = self.profile.unwrap_or_else(|| default_profile(nodes));
-        usize::from(k) + usize::from(m)
+        self.peers
+            .storage_classes()
+            .into_iter()
+            .map(|(_, k, m)| usize::from(k) + usize::from(m))
+            .fold(usize::from(k) + usize::from(m), usize::max)
     }
 
-    /// The erasure profile and placement for a new blob: over [`BlobStore::candidates`].
-    fn choose(&self, id: &[u8; 16]) -> Result<(Layout, Vec<ShardLoc>), ProtoError> {
+    /// The default erasure profile for a cluster of `nodes` active nodes.
+    pub fn default_profile(&self, nodes: usize) -> (u8, u8) {
+        self.profile.unwrap_or_else(|| default_profile(nodes))
+    }
+
+    /// The most shards a blob may have: one per active node, or one per drive on a single
+    /// node.
+    pub fn max_width(&self) -> usize {
         let (candidates, nodes) = self.candidates();
-        let (k, m) = self.profile.unwrap_or_else(|| {
+        if nodes > 1 {
+            nodes
+        } else {
+            candidates.len()
+        }
+    }
+
+    /// The erasure profile and placement for a new blob of `storage_class`: its class's
+    /// profile if one is set, else the configured or default one; over
+    /// [`BlobStore::candidates`].
+    fn choose(
+        &self,
+        id: &[u8; 16],
+        storage_class: &str,
+    ) -> Result<(Layout, Vec<ShardLoc>), ProtoError> {
+        let (candidates, nodes) = self.candidates();
+        let class = self.peers.storage_class(storage_class);
+        let (k, m) = class.or(self.profile).unwrap_or_else(|| {
             if nodes > 1 {
                 default_profile(nodes)
             } else {
@@ -210,12 +238,12 @@ impl BlobStore {
     }
 
     /// Write a body; returns once at least the write quorum of shards is durable.
-    pub async fn put(&self, body: ByteStream) -> Result<BlobRef, ProtoError> {
+    pub async fn put(&self, storage_class: &str, body: ByteStream) -> Result<BlobRef, ProtoError> {
         // Fused: the last stripe's read sees the end, and the end must not be polled again.
         let mut body = body.fuse();
         let id: [u8; 16] = rand::random();
         let _writing = Writing::register(&self.writing, id);
-        let (layout, placement) = self.choose(&id)?;
+        let (layout, placement) = self.choose(&id, storage_class)?;
         let quorum = write_quorum(&layout, self.quorum_margin);
         let blob = BlobRef {
             id,

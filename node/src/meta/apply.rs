@@ -13,8 +13,8 @@ use rocksdb::WriteBatch;
 use super::codec::encode;
 use super::keys;
 use super::store::{
-    MetaStore, StoreError, CF_BUCKETS, CF_BUCKET_IDS, CF_DRAINING, CF_GC, CF_NODES, CF_OBJECTS,
-    CF_PARTS, CF_UPLOADS,
+    MetaStore, StoreError, CF_BUCKETS, CF_BUCKET_IDS, CF_CLASSES, CF_DRAINING, CF_GC, CF_NODES,
+    CF_OBJECTS, CF_PARTS, CF_UPLOADS,
 };
 
 /// Outcome of applying one command: the client result, and what to write.
@@ -148,6 +148,24 @@ impl Tx<'_> {
             MetaCommand::RegisterNode(info) => {
                 self.batch
                     .put_cf(&self.store.cf(CF_NODES)?, keys::node(info.id), encode(info));
+                Ok(Ok(MetaOk::Done))
+            }
+            MetaCommand::SetStorageClass { name, profile } => {
+                if !coffer_proto::types::STORAGE_CLASSES.contains(&name.as_str()) {
+                    return Ok(Err(ProtoError::Protocol(format!(
+                        "no storage class {name:?}"
+                    ))));
+                }
+                let cf = self.store.cf(CF_CLASSES)?;
+                match profile {
+                    Some((k, m)) if *k == 0 || usize::from(*k) + usize::from(*m) > 255 => {
+                        return Ok(Err(ProtoError::Protocol(format!(
+                            "erasure profile {k}+{m}: k must be 1 or more, k+m at most 255"
+                        ))));
+                    }
+                    Some(p) => self.batch.put_cf(&cf, name.as_bytes(), encode(p)),
+                    None => self.batch.delete_cf(&cf, name.as_bytes()),
+                }
                 Ok(Ok(MetaOk::Done))
             }
             MetaCommand::DrainNode { id } => {

@@ -12,6 +12,7 @@
 //! gc          blob_id:[16]                          -> BlobRef (data to delete)
 //! nodes       node_id:u64                           -> NodeInfo (the cluster map)
 //! draining    node_id:u64                           -> () (nodes being drained)
+//! classes     name                                  -> (k, m) (storage class profiles)
 //! once        'a' id:[16]                           -> answer of an exactly-once command
 //!             't' at_ms:u64 id:[16]                 -> () (answers by age, for pruning)
 //! ```

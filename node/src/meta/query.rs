@@ -10,8 +10,8 @@ use super::codec;
 use super::keys;
 use super::list::{self, Item};
 use super::store::{
-    MetaStore, StoreError, CF_BUCKETS, CF_DRAINING, CF_GC, CF_NODES, CF_OBJECTS, CF_PARTS,
-    CF_UPLOADS,
+    MetaStore, StoreError, CF_BUCKETS, CF_CLASSES, CF_DRAINING, CF_GC, CF_NODES, CF_OBJECTS,
+    CF_PARTS, CF_UPLOADS,
 };
 
 /// Answer a query from the local state.
@@ -58,6 +58,7 @@ pub fn answer(store: &MetaStore, q: &MetaQuery) -> Result<MetaAnswer, StoreError
                 .collect(),
         ),
         MetaQuery::ClusterMap => MetaAnswer::Nodes(nodes(store)?),
+        MetaQuery::StorageClasses => MetaAnswer::StorageClasses(storage_classes(store)?),
     })
 }
 
@@ -134,6 +135,20 @@ pub fn draining(store: &MetaStore) -> Result<Vec<u64>, StoreError> {
 pub struct BlobCursor {
     cf: usize,
     key: Vec<u8>,
+}
+
+/// The erasure profile given to storage class `name`, as applied here.
+pub fn storage_class(store: &MetaStore, name: &str) -> Result<Option<(u8, u8)>, StoreError> {
+    store.get(CF_CLASSES, name.as_bytes())
+}
+
+/// Every storage class given its own erasure profile: (name, k, m), by name.
+pub fn storage_classes(store: &MetaStore) -> Result<Vec<(String, u8, u8)>, StoreError> {
+    Ok(store
+        .scan_prefix::<(u8, u8)>(CF_CLASSES, b"", usize::MAX)?
+        .into_iter()
+        .map(|(name, (k, m))| (String::from_utf8_lossy(&name).into_owned(), k, m))
+        .collect())
 }
 
 /// The cluster map as applied here, by node id.

@@ -43,10 +43,12 @@ pub const CF_NODES: &str = "nodes";
 pub const CF_DRAINING: &str = "draining";
 /// Answers of exactly-once commands, by id and by age.
 pub const CF_ONCE: &str = "once";
+/// Erasure profiles of storage classes, by name.
+pub const CF_CLASSES: &str = "classes";
 
 /// Column families that make up the state machine (what a snapshot carries, by position: new
 /// ones go at the end).
-pub const SM_DATA_CFS: [&str; 9] = [
+pub const SM_DATA_CFS: [&str; 10] = [
     CF_BUCKETS,
     CF_BUCKET_IDS,
     CF_OBJECTS,
@@ -56,9 +58,10 @@ pub const SM_DATA_CFS: [&str; 9] = [
     CF_NODES,
     CF_DRAINING,
     CF_ONCE,
+    CF_CLASSES,
 ];
 
-const ALL_CFS: [&str; 12] = [
+const ALL_CFS: [&str; 13] = [
     CF_RAFT_LOG,
     CF_RAFT_STATE,
     CF_SM_STATE,
@@ -71,6 +74,7 @@ const ALL_CFS: [&str; 12] = [
     CF_NODES,
     CF_DRAINING,
     CF_ONCE,
+    CF_CLASSES,
 ];
 
 /// Error from the metadata store.

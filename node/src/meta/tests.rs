@@ -591,3 +591,37 @@ fn a_write_retried_after_its_answer_was_lost_applies_once() {
         Err(ProtoError::BucketAlreadyOwnedByYou)
     );
 }
+
+#[test]
+fn storage_class_profiles_are_set_listed_and_reset() {
+    let mut sm = Sm::new();
+    let set = |name: &str, profile| MetaCommand::SetStorageClass {
+        name: name.into(),
+        profile,
+    };
+    sm.run(set("STANDARD_IA", Some((3, 1)))).unwrap();
+    sm.run(set("REDUCED_REDUNDANCY", Some((2, 1)))).unwrap();
+    assert!(sm.run(set("NOT_A_CLASS", Some((2, 1)))).is_err());
+    assert!(sm.run(set("STANDARD", Some((0, 2)))).is_err());
+    assert!(sm.run(set("STANDARD", Some((200, 100)))).is_err());
+    assert_eq!(
+        sm.ask(MetaQuery::StorageClasses),
+        MetaAnswer::StorageClasses(vec![
+            ("REDUCED_REDUNDANCY".into(), 2, 1),
+            ("STANDARD_IA".into(), 3, 1)
+        ])
+    );
+    assert_eq!(
+        query::storage_class(&sm.store, "STANDARD_IA").unwrap(),
+        Some((3, 1))
+    );
+    sm.run(set("STANDARD_IA", None)).unwrap();
+    assert_eq!(
+        query::storage_class(&sm.store, "STANDARD_IA").unwrap(),
+        None
+    );
+    assert_eq!(
+        sm.ask(MetaQuery::StorageClasses),
+        MetaAnswer::StorageClasses(vec![("REDUCED_REDUNDANCY".into(), 2, 1)])
+    );
+}

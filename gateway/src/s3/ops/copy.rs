@@ -73,11 +73,12 @@ pub async fn source(ctx: &ReqCtx<'_>) -> S3Result<Source> {
 }
 
 /// Copy `range` of the source's bytes into new object data: inline when small enough,
-/// else a new blob. Returns the data and its MD5.
+/// else a new blob of `storage_class`. Returns the data and its MD5.
 pub async fn copy_data(
     ctx: &ReqCtx<'_>,
     src: &ObjectVersion,
     range: ByteRange,
+    storage_class: &str,
     inline_ok: bool,
 ) -> S3Result<(ObjectData, [u8; 16])> {
     use md5::Digest;
@@ -90,7 +91,7 @@ pub async fn copy_data(
         return Ok((ObjectData::Inline(slice), md5));
     }
     let stream = read_range(ctx.cluster.clone(), &src.data, range.start, range.end);
-    let (blob, md5) = write_stream(ctx.cluster, stream).await?;
+    let (blob, md5) = write_stream(ctx.cluster, storage_class, stream).await?;
     Ok((ObjectData::Blobs(vec![blob]), md5))
 }
 
@@ -122,6 +123,8 @@ pub async fn copy_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> 
     }
     let precondition = write_precondition(h)?;
     let v = &src.version;
+    // Without x-amz-storage-class the copy is STANDARD, whatever the source's class.
+    let class = class.unwrap_or_else(|| "STANDARD".to_owned());
     let (data, md5) = copy_data(
         ctx,
         v,
@@ -129,6 +132,7 @@ pub async fn copy_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> 
             start: 0,
             end: v.size,
         },
+        &class,
         true,
     )
     .await?;
@@ -152,7 +156,7 @@ pub async fn copy_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> 
         user_meta,
         checksum,
         parts: Vec::new(),
-        storage_class: class.unwrap_or_else(|| v.storage_class.clone()),
+        storage_class: class,
         delete_marker: false,
         owner: ctx.access_key.to_owned(),
         data,

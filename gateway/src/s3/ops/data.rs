@@ -58,9 +58,11 @@ fn processor(ctx: &ReqCtx<'_>, max: u64) -> S3Result<BodyProcessor> {
 }
 
 /// Store a request body. With `inline_limit`, a body up to that size is kept in memory for
-/// the metadata record; a larger one (or any, without a limit) becomes a blob.
+/// the metadata record; a larger one (or any, without a limit) becomes a blob with the
+/// erasure profile of `storage_class`.
 pub async fn write_body(
     ctx: &ReqCtx<'_>,
+    storage_class: &str,
     mut payload: web::Payload,
     inline_limit: Option<u64>,
     max: u64,
@@ -82,7 +84,7 @@ pub async fn write_body(
         }
         body::pump(payload, proc, tx).await
     };
-    let (outcome, blob) = futures::join!(feed, ctx.cluster.put_blob(stream));
+    let (outcome, blob) = futures::join!(feed, ctx.cluster.put_blob(storage_class, stream));
     match (outcome, blob) {
         (Ok(o), Ok(b)) => Ok((ObjectData::Blobs(vec![b]), o)),
         (Err(e), Ok(b)) => {
@@ -98,9 +100,10 @@ pub async fn write_body(
     }
 }
 
-/// Store bytes from another stream (copies) as a blob, computing their MD5.
+/// Store bytes from another stream (copies) as a blob of `storage_class`, computing their MD5.
 pub async fn write_stream(
     cluster: &Arc<dyn ClusterApi>,
+    storage_class: &str,
     mut src: ByteStream,
 ) -> S3Result<(BlobRef, [u8; 16])> {
     use md5::Digest;
@@ -118,7 +121,7 @@ pub async fn write_stream(
         }
         Some(<[u8; 16]>::from(md5.finalize()))
     };
-    let (md5, blob) = futures::join!(feed, cluster.put_blob(stream));
+    let (md5, blob) = futures::join!(feed, cluster.put_blob(storage_class, stream));
     match (md5, blob) {
         (Some(m), Ok(b)) => Ok((b, m)),
         (None, Ok(b)) => {

@@ -151,8 +151,15 @@ pub async fn upload_part(
     payload: web::Payload,
 ) -> S3Result<HttpResponse> {
     let bucket = ctx.bucket().await?;
-    upload(ctx, bucket.id, key, upload_id).await?;
-    let (data, outcome) = write_body(ctx, payload, None, ctx.config.max_put_size).await?;
+    let up = upload(ctx, bucket.id, key, upload_id).await?;
+    let (data, outcome) = write_body(
+        ctx,
+        &up.storage_class,
+        payload,
+        None,
+        ctx.config.max_put_size,
+    )
+    .await?;
     let part = PartInfo {
         number,
         last_modified_ms: headers::now_ms(),
@@ -179,7 +186,7 @@ pub async fn upload_part_copy(
     upload_id: &str,
 ) -> S3Result<HttpResponse> {
     let bucket = ctx.bucket().await?;
-    upload(ctx, bucket.id, key, upload_id).await?;
+    let up = upload(ctx, bucket.id, key, upload_id).await?;
     let src = source(ctx).await?;
     let size = src.version.size;
     let range = match ctx.header("x-amz-copy-source-range") {
@@ -209,7 +216,7 @@ pub async fn upload_part_copy(
             }
         }
     };
-    let (data, md5) = copy_data(ctx, &src.version, range, false).await?;
+    let (data, md5) = copy_data(ctx, &src.version, range, &up.storage_class, false).await?;
     let now = headers::now_ms();
     let part = PartInfo {
         number,

@@ -5,7 +5,7 @@
 use actix_web::http::header::HeaderMap;
 use actix_web::{web, HttpResponse, HttpResponseBuilder};
 use coffer_proto::meta::{MetaCommand, WritePrecondition};
-use coffer_proto::types::{Checksum, ChecksumType, ObjectVersion, NULL_VERSION};
+use coffer_proto::types::{Checksum, ChecksumType, ObjectVersion, NULL_VERSION, STORAGE_CLASSES};
 
 use super::data::write_body;
 use crate::s3::body::BodyOutcome;
@@ -13,22 +13,8 @@ use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
 use crate::s3::headers::{self, checksum_header};
 
-/// Storage classes S3 defines; every one maps to the local tier for now.
-const STORAGE_CLASSES: &[&str] = &[
-    "STANDARD",
-    "REDUCED_REDUNDANCY",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-    "GLACIER_IR",
-    "OUTPOSTS",
-    "SNOW",
-    "EXPRESS_ONEZONE",
-];
-
-/// `x-amz-storage-class` (InvalidStorageClass for unknown names).
+/// `x-amz-storage-class` (InvalidStorageClass for unknown names). Each class may have its own
+/// erasure profile (`coffer admin storage-class set`).
 pub fn storage_class(h: &HeaderMap) -> S3Result<String> {
     match headers::get(h, "x-amz-storage-class") {
         None => Ok("STANDARD".into()),
@@ -96,6 +82,7 @@ pub async fn put_object(
         },
     ) = write_body(
         ctx,
+        &storage_class,
         payload,
         Some(ctx.config.inline_threshold),
         ctx.config.max_put_size,
