@@ -395,6 +395,16 @@ pub struct LocalCluster {
 impl LocalCluster {
     /// Start `n` nodes with `node_flags` added to each, then the gateway.
     pub async fn start(n: usize, node_flags: &[&str]) -> Self {
+        Self::start_each(n, node_flags, |_| Vec::new()).await
+    }
+
+    /// Start `n` nodes with `node_flags` added to each and `own(i)` to node `i`, then the
+    /// gateway.
+    pub async fn start_each(
+        n: usize,
+        node_flags: &[&str],
+        own: impl Fn(usize) -> Vec<String>,
+    ) -> Self {
         let mut dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
         // COFFER_TEST_KEEP=1 keeps the cluster's state and logs for a post-mortem.
         if std::env::var_os("COFFER_TEST_KEEP").is_some() {
@@ -412,8 +422,10 @@ impl LocalCluster {
             .collect();
         let mut nodes = Vec::new();
         for (i, a) in (1..=n).zip(&admin) {
+            let extra = own(i);
             let mut flags = vec!["--admin-address", a.as_str()];
             flags.extend_from_slice(node_flags);
+            flags.extend(extra.iter().map(String::as_str));
             let p = Self::spawn_node(dir.path(), &rpc, i, true, &flags);
             wait_for_log(&p, &format!("Coffer node {i} ready"), 60).await;
             nodes.push(p);

@@ -548,7 +548,10 @@ async fn admission() {
     let log = cluster.nodes[four - 1].log();
     assert_eq!(log.matches("waiting to be admitted").count(), 1, "{log}");
     for i in 0..12 {
-        assert_eq!(read(&cluster, &c, "admit", &format!("before{i}")).await, before);
+        assert_eq!(
+            read(&cluster, &c, "admit", &format!("before{i}")).await,
+            before
+        );
     }
     let after = bytes(5 << 20, 8);
     c.put_object()
