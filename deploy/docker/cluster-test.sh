@@ -3,9 +3,12 @@
 # compose.yaml. Cuts node 3, a voter, off from the five others (it keeps only the "side"
 # network, shared with gateway b), checks that the majority side keeps accepting writes and
 # the minority side none, heals the cut, and checks that both sides then list and read the
-# same objects, byte for byte, and that every node agrees on the metadata.
+# same objects, byte for byte, and that every node agrees on the metadata. A boto3 load
+# (load.py) PUTs and GETs through the majority's gateway all along: it must see no wrong
+# bytes, get writes acknowledged during the cut, and every object it was acknowledged must
+# read back through both gateways afterwards.
 #
-#   deploy/docker/cluster-test.sh        (builds the image first; needs the aws CLI)
+#   deploy/docker/cluster-test.sh        (builds the image first; needs the aws CLI and boto3)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 project="coffer-parttest-$$"
@@ -66,9 +69,15 @@ check "create bucket" "${A[@]}" s3 mb s3://part
 for i in 1 2 3; do head -c $((3 * 1048576 + i)) /dev/urandom > "$work/before$i"; done
 for i in 1 2 3; do check "PUT before the cut ($i)" "${A[@]}" s3 cp --only-show-errors "$work/before$i" "s3://part/before$i"; done
 
+# A continuous PUT/GET load through gateway a (boto3), from before the cut until after it heals.
+python3 "$here/load.py" "http://127.0.0.1:$COFFER_S3_PORT" part "$work/stop" "$work/load.json" &
+load_pid=$!
+sleep 3
+
 node3="$(compose ps -q node3)"
 main_net="$(docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "$node3" | tr ' ' '\n' | grep '_main$')"
 docker network disconnect "$main_net" "$node3"
+cut_at=$(date +%s.%N)
 echo "-- node 3 cut off from the five other nodes"
 # Time for the majority to elect a leader and for gateway a to notice node 3 is gone.
 sleep 5
@@ -80,8 +89,26 @@ check "majority: reads every object" bash -c "for o in before1 before2 before3 d
 check "minority: PUT refused" refused "${B[@]}" s3 cp --only-show-errors "$work/small" s3://part/minority
 check "minority: nothing written" refused "${A[@]}" s3api head-object --bucket part --key minority
 
+healed_at=$(date +%s.%N)
 docker network connect "$main_net" "$node3"
 echo "-- cut healed"
+sleep 5
+touch "$work/stop"
+wait "$load_pid" || true
+load_clean() {
+  python3 - "$work/load.json" "$cut_at" "$healed_at" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+cut, healed = float(sys.argv[2]), float(sys.argv[3])
+during = sum(1 for t in r["acked_at"].values() if cut < t < healed)
+print(f"load: {r['puts']} PUTs acknowledged ({during} during the cut), {r['gets']} GETs, "
+      f"{r['failed']} failed requests, {len(r['wrong'])} wrong reads")
+assert not r["wrong"], r["wrong"]
+assert during > 0, "no write acknowledged during the cut"
+PY
+}
+check "load: the majority took writes during the cut, no read was ever wrong" load_clean
+cat "$work/out" | sed 's/^/     /'
 converge() {
   for _ in $(seq 100); do
     if "${B[@]}" s3 ls s3://part/ > "$work/lb" 2>/dev/null && "${A[@]}" s3 ls s3://part/ > "$work/la" 2>/dev/null \
@@ -110,5 +137,9 @@ PY
   cat "$work/status"; return 1
 }
 check "all six nodes applied the same log" same_log
+check "every object the load acknowledged reads back through gateway a" \
+  python3 "$here/load.py" verify "http://127.0.0.1:$COFFER_S3_PORT" part "$work/load.json"
+check "and through node 3's side" \
+  python3 "$here/load.py" verify "http://127.0.0.1:$COFFER_S3_PORT_B" part "$work/load.json"
 echo "cluster-test: $pass passed, $fail failed"
 [[ $fail == 0 ]]
