@@ -496,6 +496,27 @@ impl LocalCluster {
         i
     }
 
+    /// kill -9 every node and the gateway at once.
+    pub fn kill_all(&mut self) {
+        for n in &mut self.nodes {
+            n.kill9();
+        }
+        self.gateway.kill9();
+    }
+
+    /// Start every node and the gateway again (after [`LocalCluster::kill_all`]); returns
+    /// once each says it is ready for the `starts`-th time.
+    pub async fn restart_all(&mut self, starts: usize) {
+        for n in &mut self.nodes {
+            n.restart();
+        }
+        self.gateway.restart();
+        for (i, n) in self.nodes.iter().enumerate() {
+            wait_for_log_count(n, &format!("Coffer node {} ready", i + 1), starts, 60).await;
+        }
+        wait_for_log_count(&self.gateway, "S3 gateway listening", starts, 30).await;
+    }
+
     /// Run `coffer admin --node <node i's admin address> ARGS... --json` and parse its output.
     pub fn admin_json(&self, i: usize, args: &[&str]) -> serde_json::Value {
         let out = self.admin_output(i, args);

@@ -387,10 +387,7 @@ async fn crash_all() {
         })
     };
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    for n in &mut cluster.nodes {
-        n.kill9();
-    }
-    cluster.gateway.kill9();
+    cluster.kill_all();
     let _ = writer.await;
     let acked = acked.lock().unwrap().clone();
     assert!(
@@ -398,14 +395,7 @@ async fn crash_all() {
         "only {} PUTs before the crash",
         acked.len()
     );
-    for n in &mut cluster.nodes {
-        n.restart();
-    }
-    cluster.gateway.restart();
-    for (i, n) in cluster.nodes.iter().enumerate() {
-        cluster_tests::wait_for_log_count(n, &format!("Coffer node {} ready", i + 1), 2, 60).await;
-    }
-    cluster_tests::wait_for_log_count(&cluster.gateway, "S3 gateway listening", 2, 30).await;
+    cluster.restart_all(2).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     while c.list_objects_v2().bucket("crash").send().await.is_err() {
         assert!(

@@ -579,21 +579,11 @@ async fn kill_all() {
     load.progress(30, 60).await;
     assert_clean("before the crash", &load.report());
     load.set_phase(Phase::Transition);
-    for n in &mut cluster.nodes {
-        n.kill9();
-    }
-    cluster.gateway.kill9();
+    cluster.kill_all();
     let (report, acked) = load.stop().await;
     assert_clean("before and during the crash", &report);
 
-    for n in &mut cluster.nodes {
-        n.restart();
-    }
-    cluster.gateway.restart();
-    for (i, n) in cluster.nodes.iter().enumerate() {
-        cluster_tests::wait_for_log_count(n, &format!("Coffer node {} ready", i + 1), 2, 60).await;
-    }
-    cluster_tests::wait_for_log_count(&cluster.gateway, "S3 gateway listening", 2, 30).await;
+    cluster.restart_all(2).await;
     await_writes(&c, "load", 60).await;
     verify_all(&cluster, &c, "load", &acked).await;
     println!(
