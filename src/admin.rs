@@ -45,6 +45,16 @@ pub enum AdminCommand {
         #[command(subcommand)]
         what: StatusOnly,
     },
+    /// IAM users.
+    User {
+        #[command(subcommand)]
+        what: UserCommand,
+    },
+    /// Users' access keys.
+    Key {
+        #[command(subcommand)]
+        what: KeyCommand,
+    },
     /// Erasure profiles per storage class.
     StorageClass {
         #[command(subcommand)]
@@ -55,6 +65,53 @@ pub enum AdminCommand {
     Node {
         #[command(subcommand)]
         what: NodeCommand,
+    },
+}
+
+/// `user ...`.
+#[derive(clap::Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create an IAM user (ARN arn:aws:iam:::user/NAME).
+    Create {
+        /// User name: 1 to 64 of A-Za-z0-9+=,.@_-.
+        name: String,
+    },
+    /// Every user.
+    List,
+    /// Delete a user (its access keys must be deleted first).
+    Delete {
+        /// User name.
+        name: String,
+    },
+}
+
+/// `key ...`.
+#[derive(clap::Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Create an access key for a user (at most two each); the secret is shown only now.
+    Create {
+        /// User name.
+        user: String,
+    },
+    /// A user's access keys (ids and status, never secrets).
+    List {
+        /// User name.
+        user: String,
+    },
+    /// Make a key Inactive: it authenticates nothing until enabled again.
+    Disable {
+        /// Access key id.
+        id: String,
+    },
+    /// Make a key Active again.
+    Enable {
+        /// Access key id.
+        id: String,
+    },
+    /// Delete a key.
+    Delete {
+        /// Access key id.
+        id: String,
     },
 }
 
@@ -100,6 +157,18 @@ pub enum NodeCommand {
 pub enum StatusOnly {
     /// Show the status.
     Status,
+}
+
+/// A name or id as one path segment: signed as sent, so only characters that need no
+/// percent-encoding (user names may hold `+=,.@_-`).
+fn path_part(s: &str) -> anyhow::Result<&str> {
+    anyhow::ensure!(
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)),
+        "{s:?}: only A-Za-z0-9+=,.@_- are allowed"
+    );
+    Ok(s)
 }
 
 async fn call(a: &AdminArgs, method: &str, path: &str) -> anyhow::Result<serde_json::Value> {
@@ -183,6 +252,30 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::StorageClass {
             what: ClassCommand::List,
         } => ("GET", "/admin/v1/storage-classes".to_owned()),
+        AdminCommand::User { what } => match what {
+            UserCommand::Create { name } => {
+                ("POST", format!("/admin/v1/users/{}", path_part(name)?))
+            }
+            UserCommand::List => ("GET", "/admin/v1/users".to_owned()),
+            UserCommand::Delete { name } => {
+                ("DELETE", format!("/admin/v1/users/{}", path_part(name)?))
+            }
+        },
+        AdminCommand::Key { what } => match what {
+            KeyCommand::Create { user } => {
+                ("POST", format!("/admin/v1/users/{}/keys", path_part(user)?))
+            }
+            KeyCommand::List { user } => {
+                ("GET", format!("/admin/v1/users/{}/keys", path_part(user)?))
+            }
+            KeyCommand::Disable { id } => {
+                ("POST", format!("/admin/v1/keys/{}/disable", path_part(id)?))
+            }
+            KeyCommand::Enable { id } => {
+                ("POST", format!("/admin/v1/keys/{}/enable", path_part(id)?))
+            }
+            KeyCommand::Delete { id } => ("DELETE", format!("/admin/v1/keys/{}", path_part(id)?)),
+        },
         AdminCommand::StorageClass {
             what: ClassCommand::Set { name, profile },
         } => {
@@ -227,6 +320,45 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     match a.command {
+        AdminCommand::User {
+            what: UserCommand::List,
+        } => {
+            for u in value.as_array().into_iter().flatten() {
+                println!(
+                    "{}  {}  {}",
+                    u["name"].as_str().unwrap_or("?"),
+                    u["user_id"].as_str().unwrap_or("?"),
+                    u["arn"].as_str().unwrap_or("?")
+                );
+            }
+        }
+        AdminCommand::Key {
+            what: KeyCommand::List { .. },
+        } => {
+            for k in value.as_array().into_iter().flatten() {
+                println!(
+                    "{}  {}",
+                    k["access_key_id"].as_str().unwrap_or("?"),
+                    k["status"].as_str().unwrap_or("?")
+                );
+            }
+        }
+        AdminCommand::Key {
+            what: KeyCommand::Create { .. },
+        } => {
+            println!(
+                "Access key id:      {}",
+                value["access_key_id"].as_str().unwrap_or("?")
+            );
+            println!(
+                "Secret access key:  {}",
+                value["secret_access_key"].as_str().unwrap_or("?")
+            );
+            println!("(shown only this once)");
+        }
+        AdminCommand::User { .. } | AdminCommand::Key { .. } => {
+            println!("{value}");
+        }
         AdminCommand::Cluster { .. } => {
             let s: ClusterStatus = serde_json::from_value(value)
                 .with_context(|| format!("{path}: unexpected answer"))?;

@@ -47,7 +47,7 @@ fn node_config(s: &Settings, advertise: String) -> anyhow::Result<NodeConfig> {
     })
 }
 
-fn gateway_config(s: &Settings) -> anyhow::Result<GatewayConfig> {
+fn gateway_config(s: &Settings, cluster_secret: &[u8]) -> anyhow::Result<GatewayConfig> {
     let key = secrets::root_key(s.home())?;
     let mut credentials = Credentials::default();
     credentials.insert(key.access_key.clone(), key.secret_key.clone());
@@ -70,6 +70,8 @@ fn gateway_config(s: &Settings) -> anyhow::Result<GatewayConfig> {
         region: s.region.clone(),
         domain: s.domain.clone(),
         credentials,
+        // IAM users' secrets are sealed under the master key derived from the cluster secret.
+        master_key: Some(coffer_proto::seal::MasterKey::derive(cluster_secret)),
         inline_threshold: s.inline_threshold,
         max_put_size: 5 << 30,
     })
@@ -139,8 +141,12 @@ async fn wait_for_signal() {
     }
 }
 
-async fn run_gateway(s: &Settings, cluster: Arc<dyn ClusterApi>) -> anyhow::Result<()> {
-    let config = gateway_config(s)?;
+async fn run_gateway(
+    s: &Settings,
+    cluster: Arc<dyn ClusterApi>,
+    cluster_secret: &[u8],
+) -> anyhow::Result<()> {
+    let config = gateway_config(s, cluster_secret)?;
     let listener = std::net::TcpListener::bind(&s.address)
         .with_context(|| format!("bind S3 address {}", s.address))?;
     let server = coffer_gateway::server::serve(listener, config, cluster, s.workers)?;
@@ -158,7 +164,8 @@ async fn run_gateway(s: &Settings, cluster: Arc<dyn ClusterApi>) -> anyhow::Resu
 pub async fn server(s: Settings) -> anyhow::Result<()> {
     let rpc = rpc_listener(&s, None).await?;
     let node = start_node(&s, rpc).await?;
-    run_gateway(&s, node.clone()).await?;
+    let secret = node.config.secret.clone();
+    run_gateway(&s, node.clone(), &secret).await?;
     node.shutdown().await;
     Ok(())
 }
@@ -179,8 +186,8 @@ pub async fn gateway(s: Settings) -> anyhow::Result<()> {
         anyhow::bail!("coffer gateway needs --cluster NODE_RPC_ADDRESS[,...]");
     }
     let secret = secrets::cluster_secret(&s.cluster_secret_file, false)?;
-    let client = coffer_proto::balance::ClusterClient::new(s.cluster.clone(), secret);
+    let client = coffer_proto::balance::ClusterClient::new(s.cluster.clone(), secret.clone());
     client.keep_fresh();
     let cluster: Arc<dyn ClusterApi> = client;
-    run_gateway(&s, cluster).await
+    run_gateway(&s, cluster, &secret).await
 }

@@ -9,8 +9,11 @@ pub struct GatewayConfig {
     pub region: String,
     /// Domain for virtual-host-style addressing (`bucket.<domain>`), if any.
     pub domain: Option<String>,
-    /// Accepted access keys.
+    /// The root access key(s), from the configuration.
     pub credentials: Credentials,
+    /// The cluster master key, which unseals IAM users' secret keys from the metadata (None:
+    /// only the root keys authenticate).
+    pub master_key: Option<coffer_proto::seal::MasterKey>,
     /// Objects up to this many bytes are stored inline in their metadata record.
     pub inline_threshold: u64,
     /// Largest single PUT (S3: 5 GiB).
@@ -26,6 +29,7 @@ impl GatewayConfig {
             region: "us-east-1".into(),
             domain: None,
             credentials,
+            master_key: None,
             inline_threshold: 64 * 1024,
             max_put_size: 5 << 30,
         }

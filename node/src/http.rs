@@ -47,6 +47,7 @@ pub fn serve(node: Arc<Node>, listener: TcpListener) -> std::io::Result<actix_we
                 "/admin/v1/storage-classes/{name}",
                 web::delete().to(reset_class),
             )
+            .configure(crate::http_iam::routes)
     })
     .workers(1)
     .listen(listener)?
@@ -152,7 +153,7 @@ async fn metrics(node: web::Data<Arc<Node>>) -> HttpResponse {
 }
 
 /// Whether an admin request is signed with the cluster secret.
-fn authorized(node: &Node, req: &HttpRequest) -> bool {
+pub(crate) fn authorized(node: &Node, req: &HttpRequest) -> bool {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     let date = header("x-coffer-date").and_then(|d| d.parse::<u64>().ok());
     let sig = header("authorization").and_then(|a| a.strip_prefix("Coffer-Admin "));
@@ -172,7 +173,7 @@ fn authorized(node: &Node, req: &HttpRequest) -> bool {
     }
 }
 
-fn refused() -> HttpResponse {
+pub(crate) fn refused() -> HttpResponse {
     HttpResponse::Forbidden().body("admin requests must be signed with the cluster secret\n")
 }
 

@@ -72,6 +72,23 @@ pub enum ProtoError {
     /// Any other internal failure.
     #[error("internal: {0}")]
     Internal(String),
+
+    // Category: IAM (client-visible, as the IAM API names them)
+    /// The user, group or key does not exist.
+    #[error("no such entity: {0}")]
+    NoSuchEntity(String),
+    /// A user, group or key of that name exists.
+    #[error("entity already exists: {0}")]
+    EntityAlreadyExists(String),
+    /// A limit would be exceeded (two access keys per user).
+    #[error("limit exceeded: {0}")]
+    LimitExceeded(String),
+    /// The entity still has subordinate entities (a user with access keys).
+    #[error("delete conflict: {0}")]
+    DeleteConflict(String),
+    /// A name or value is not valid.
+    #[error("validation error: {0}")]
+    ValidationError(String),
 }
 
 impl ProtoError {

@@ -12,6 +12,8 @@
 //!   [`ClusterApi`], plus the node-to-node calls.
 //! - [`admin`]: the admin API's status types and request signatures.
 //! - [`balance`]: [`balance::ClusterClient`], a [`ClusterApi`] over every node of a cluster.
+//! - [`iam`]: users and access keys as the metadata stores them.
+//! - [`seal`]: the cluster master key and the encryption of secrets at rest under it.
 #![warn(missing_docs)]
 
 pub mod admin;
@@ -20,7 +22,9 @@ pub mod balance;
 pub mod client;
 pub mod codec;
 pub mod error;
+pub mod iam;
 pub mod meta;
+pub mod seal;
 pub mod types;
 
 pub use api::{ByteStream, ClusterApi};

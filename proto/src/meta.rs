@@ -148,6 +148,27 @@ pub enum MetaCommand {
         /// (k, m).
         profile: Option<(u8, u8)>,
     },
+    /// Create an IAM user (EntityAlreadyExists if the name is taken).
+    CreateUser(crate::iam::UserRecord),
+    /// Delete an IAM user (NoSuchEntity; DeleteConflict while it has access keys).
+    DeleteUser {
+        /// User name.
+        name: String,
+    },
+    /// Add an access key to a user (NoSuchEntity; LimitExceeded past two keys).
+    CreateAccessKey(crate::iam::KeyRecord),
+    /// Make an access key Active or Inactive (NoSuchEntity).
+    UpdateAccessKey {
+        /// Access key id.
+        access_key_id: String,
+        /// Active (true) or Inactive.
+        active: bool,
+    },
+    /// Delete an access key (NoSuchEntity).
+    DeleteAccessKey {
+        /// Access key id.
+        access_key_id: String,
+    },
     /// `cmd`, exactly once: a command whose `id` the state machine has applied within the
     /// last hour answers as it did the first time and changes nothing. Every write is sent in
     /// this form ([`MetaCommand::once`]), so one retried after its answer was lost (a dropped
@@ -266,6 +287,17 @@ pub enum MetaQuery {
     ClusterMap,
     /// The storage classes given their own erasure profile, by name.
     StorageClasses,
+    /// One IAM user by name.
+    GetUser(String),
+    /// Every IAM user, by name.
+    ListUsers,
+    /// One access key by id.
+    GetAccessKey(String),
+    /// A user's access keys.
+    ListAccessKeys {
+        /// User name.
+        user: String,
+    },
 }
 
 /// The result of a [`MetaQuery`].
@@ -291,4 +323,12 @@ pub enum MetaAnswer {
     Nodes(Vec<crate::types::NodeInfo>),
     /// StorageClasses: (name, k, m).
     StorageClasses(Vec<(String, u8, u8)>),
+    /// GetUser.
+    User(Option<crate::iam::UserRecord>),
+    /// ListUsers.
+    Users(Vec<crate::iam::UserRecord>),
+    /// GetAccessKey.
+    AccessKey(Option<crate::iam::KeyRecord>),
+    /// ListAccessKeys.
+    AccessKeys(Vec<crate::iam::KeyRecord>),
 }

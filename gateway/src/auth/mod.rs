@@ -68,6 +68,27 @@ impl SignedRequest<'_> {
     }
 }
 
+/// The access key id a request claims to be signed with, from whichever signature form it
+/// uses (None for anonymous requests or a form too malformed to name one).
+pub fn claimed_access_key(req: &SignedRequest<'_>) -> Option<String> {
+    let from_credential = |c: &str| c.split('/').next().map(str::to_owned);
+    match req.header("authorization") {
+        Some(a) if a.starts_with(sigv4::ALGORITHM) => a
+            .split([' ', ','])
+            .find_map(|p| p.trim().strip_prefix("Credential="))
+            .and_then(from_credential),
+        Some(a) => a
+            .strip_prefix("AWS ")
+            .and_then(|r| r.rsplit_once(':'))
+            .map(|(ak, _)| ak.to_owned()),
+        None => req
+            .query
+            .get("X-Amz-Credential")
+            .and_then(from_credential)
+            .or_else(|| req.query.get("AWSAccessKeyId").map(str::to_owned)),
+    }
+}
+
 /// Authenticate a request at time `now` (seconds since the epoch).
 pub fn authenticate(
     req: &SignedRequest<'_>,
@@ -96,4 +117,65 @@ pub fn authenticate(
 pub fn same(a: &[u8], b: &[u8]) -> bool {
     use subtle::ConstantTimeEq;
     a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use actix_web::http::header::{HeaderName, HeaderValue};
+
+    fn claimed(h: &[(&str, &str)], query: &str) -> Option<String> {
+        let mut m = HeaderMap::new();
+        for (k, v) in h {
+            m.append(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        let q = Query::parse(query);
+        claimed_access_key(&SignedRequest {
+            method: &Method::GET,
+            raw_path: "/b/k",
+            raw_query: query,
+            query: &q,
+            headers: &m,
+            vhost_bucket: None,
+            region: "us-east-1",
+        })
+    }
+
+    #[test]
+    fn the_claimed_access_key_of_every_signature_form() {
+        let v4 = "AWS4-HMAC-SHA256 Credential=AKIAV4/20130524/us-east-1/s3/aws4_request, \
+                  SignedHeaders=host, Signature=abc";
+        assert_eq!(
+            claimed(&[("authorization", v4)], "").as_deref(),
+            Some("AKIAV4")
+        );
+        let v4 = "AWS4-HMAC-SHA256 Credential=AKIAV4B/20130524/us-east-1/s3/aws4_request,\
+                  SignedHeaders=host,Signature=abc";
+        assert_eq!(
+            claimed(&[("authorization", v4)], "").as_deref(),
+            Some("AKIAV4B")
+        );
+        assert_eq!(
+            claimed(&[("authorization", "AWS AKIAV2:c2ln")], "").as_deref(),
+            Some("AKIAV2")
+        );
+        assert_eq!(
+            claimed(
+                &[],
+                "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAQ4%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"
+            )
+            .as_deref(),
+            Some("AKIAQ4")
+        );
+        assert_eq!(
+            claimed(&[], "AWSAccessKeyId=AKIAQ2&Signature=x&Expires=1").as_deref(),
+            Some("AKIAQ2")
+        );
+        assert_eq!(claimed(&[], ""), None);
+        assert_eq!(claimed(&[("authorization", "Bearer x")], ""), None);
+    }
 }

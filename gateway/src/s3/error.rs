@@ -177,6 +177,12 @@ impl From<ProtoError> for S3Error {
             | ProtoError::Protocol(_)
             | ProtoError::Unauthorized
             | ProtoError::Internal(_) => S3Error::internal(e),
+            // IAM commands are not S3 operations: none of these can answer an S3 request.
+            ProtoError::NoSuchEntity(_)
+            | ProtoError::EntityAlreadyExists(_)
+            | ProtoError::LimitExceeded(_)
+            | ProtoError::DeleteConflict(_)
+            | ProtoError::ValidationError(_) => S3Error::internal(e),
         }
     }
 }

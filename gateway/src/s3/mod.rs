@@ -121,7 +121,20 @@ async fn handle(
         vhost_bucket: vhost.as_deref(),
         region: &cfg.region,
     };
-    let auth = auth::authenticate(&signed, &cfg.credentials, chrono::Utc::now().timestamp())?;
+    // A key that is not a root key may be an IAM user's: its secret comes from the metadata.
+    let claimed = auth::claimed_access_key(&signed);
+    let root = claimed
+        .as_deref()
+        .is_some_and(|ak| cfg.credentials.secret(ak).is_some());
+    let user_keys;
+    let creds = match claimed.as_deref() {
+        Some(ak) if !root => {
+            user_keys = iam_credentials(&state.cluster, cfg, ak).await?;
+            &user_keys
+        }
+        _ => &cfg.credentials,
+    };
+    let auth = auth::authenticate(&signed, creds, chrono::Utc::now().timestamp())?;
     let has_copy_source = req.headers().contains_key("x-amz-copy-source");
     let endpoint = Endpoint::route(
         req.method(),
@@ -131,9 +144,9 @@ async fn handle(
         has_copy_source,
     )?;
     tracing::Span::current().record("op", endpoint.name());
-    // Authorization: until policies and ACLs exist, every known key may do everything and
-    // anonymous requests may do nothing.
-    let Some(access_key) = auth.access_key.as_deref() else {
+    // Authorization: until policies and ACLs exist, the root key may do everything, and IAM
+    // users (who have no policy yet) and anonymous requests nothing: AWS's implicit deny.
+    let Some(access_key) = auth.access_key.as_deref().filter(|_| root) else {
         return Err(S3Error::new(S3ErrorCode::AccessDenied));
     };
     if let Some(k) = &key {
@@ -153,6 +166,34 @@ async fn handle(
         bucket_name: bucket.as_deref().unwrap_or_default(),
     };
     ops::run(&ctx, endpoint, payload).await
+}
+
+/// Credentials holding IAM access key `ak`, if it exists, is active and its secret unseals;
+/// empty otherwise (the request then fails with InvalidAccessKeyId).
+async fn iam_credentials(
+    cluster: &std::sync::Arc<dyn coffer_proto::ClusterApi>,
+    cfg: &crate::GatewayConfig,
+    ak: &str,
+) -> S3Result<auth::Credentials> {
+    use coffer_proto::meta::{MetaAnswer, MetaQuery};
+    let mut creds = auth::Credentials::default();
+    let Some(master) = &cfg.master_key else {
+        return Ok(creds);
+    };
+    if let MetaAnswer::AccessKey(Some(key)) = cluster
+        .meta_read(MetaQuery::GetAccessKey(ak.to_owned()))
+        .await?
+    {
+        let secret = master
+            .open(&key.sealed_secret, ak.as_bytes())
+            .and_then(|s| String::from_utf8(s).ok());
+        match secret {
+            Some(secret) if key.active => creds.insert(ak, secret),
+            Some(_) => {}
+            None => tracing::warn!(access_key = ak, "an access key's secret does not unseal"),
+        }
+    }
+    Ok(creds)
 }
 
 #[cfg(test)]

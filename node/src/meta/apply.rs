@@ -150,6 +150,14 @@ impl Tx<'_> {
                     .put_cf(&self.store.cf(CF_NODES)?, keys::node(info.id), encode(info));
                 Ok(Ok(MetaOk::Done))
             }
+            MetaCommand::CreateUser(_)
+            | MetaCommand::DeleteUser { .. }
+            | MetaCommand::CreateAccessKey(_)
+            | MetaCommand::UpdateAccessKey { .. }
+            | MetaCommand::DeleteAccessKey { .. } => {
+                Ok(super::iam::apply(self.store, self.batch, cmd)?
+                    .unwrap_or_else(|| Err(ProtoError::Internal("not an IAM command".into()))))
+            }
             MetaCommand::SetStorageClass { name, profile } => {
                 if !coffer_proto::types::STORAGE_CLASSES.contains(&name.as_str()) {
                     return Ok(Err(ProtoError::Protocol(format!(

@@ -13,12 +13,16 @@
 //! nodes       node_id:u64                           -> NodeInfo (the cluster map)
 //! draining    node_id:u64                           -> () (nodes being drained)
 //! classes     name                                  -> (k, m) (storage class profiles)
+//! users       name                                  -> UserRecord
+//! keys        'k' access_key_id                     -> KeyRecord (secret sealed)
+//!             'u' user 0x00 access_key_id           -> () (a user's keys)
 //! once        'a' id:[16]                           -> answer of an exactly-once command
 //!             't' at_ms:u64 id:[16]                 -> () (answers by age, for pruning)
 //! ```
 
 pub mod apply;
 pub mod codec;
+pub mod iam;
 pub mod keys;
 pub mod list;
 pub mod once;

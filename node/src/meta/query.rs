@@ -7,6 +7,7 @@ use coffer_proto::types::{
 };
 
 use super::codec;
+use super::iam;
 use super::keys;
 use super::list::{self, Item};
 use super::store::{
@@ -59,6 +60,10 @@ pub fn answer(store: &MetaStore, q: &MetaQuery) -> Result<MetaAnswer, StoreError
         ),
         MetaQuery::ClusterMap => MetaAnswer::Nodes(nodes(store)?),
         MetaQuery::StorageClasses => MetaAnswer::StorageClasses(storage_classes(store)?),
+        MetaQuery::GetUser(name) => MetaAnswer::User(iam::user(store, name)?),
+        MetaQuery::ListUsers => MetaAnswer::Users(iam::users(store)?),
+        MetaQuery::GetAccessKey(id) => MetaAnswer::AccessKey(iam::key(store, id)?),
+        MetaQuery::ListAccessKeys { user } => MetaAnswer::AccessKeys(iam::user_keys(store, user)?),
     })
 }
 

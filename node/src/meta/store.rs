@@ -45,10 +45,14 @@ pub const CF_DRAINING: &str = "draining";
 pub const CF_ONCE: &str = "once";
 /// Erasure profiles of storage classes, by name.
 pub const CF_CLASSES: &str = "classes";
+/// IAM users, by name.
+pub const CF_USERS: &str = "users";
+/// Access keys, by id; and `user 0x00 id` in the same family as each user's index.
+pub const CF_KEYS: &str = "keys";
 
 /// Column families that make up the state machine (what a snapshot carries, by position: new
 /// ones go at the end).
-pub const SM_DATA_CFS: [&str; 10] = [
+pub const SM_DATA_CFS: [&str; 12] = [
     CF_BUCKETS,
     CF_BUCKET_IDS,
     CF_OBJECTS,
@@ -59,9 +63,11 @@ pub const SM_DATA_CFS: [&str; 10] = [
     CF_DRAINING,
     CF_ONCE,
     CF_CLASSES,
+    CF_USERS,
+    CF_KEYS,
 ];
 
-const ALL_CFS: [&str; 13] = [
+const ALL_CFS: [&str; 15] = [
     CF_RAFT_LOG,
     CF_RAFT_STATE,
     CF_SM_STATE,
@@ -75,6 +81,8 @@ const ALL_CFS: [&str; 13] = [
     CF_DRAINING,
     CF_ONCE,
     CF_CLASSES,
+    CF_USERS,
+    CF_KEYS,
 ];
 
 /// Error from the metadata store.

@@ -90,6 +90,21 @@ impl Sm {
     }
 }
 
+/// An upload of `key` with id `upload_id`.
+fn upload_info(key: &str, upload_id: &str) -> UploadInfo {
+    UploadInfo {
+        key: key.into(),
+        upload_id: upload_id.into(),
+        initiated_ms: 1,
+        content: ContentHeaders::default(),
+        user_meta: vec![],
+        checksum_algorithm: None,
+        checksum_type: None,
+        storage_class: "STANDARD".into(),
+        owner: "me".into(),
+    }
+}
+
 /// A plain object version (shared by other modules' tests).
 pub(crate) fn version(key: &str, data: ObjectData) -> ObjectVersion {
     ObjectVersion {
@@ -240,17 +255,7 @@ fn preconditions_and_the_delete_queue() {
 fn multipart_complete_keeps_chosen_parts_and_drops_the_rest() {
     let mut sm = Sm::new();
     let id = sm.bucket("b");
-    let up = UploadInfo {
-        key: "k".into(),
-        upload_id: "u".into(),
-        initiated_ms: 1,
-        content: ContentHeaders::default(),
-        user_meta: vec![],
-        checksum_algorithm: None,
-        checksum_type: None,
-        storage_class: "STANDARD".into(),
-        owner: "me".into(),
-    };
+    let up = upload_info("k", "u");
     sm.run(MetaCommand::CreateUpload {
         bucket_id: id,
         upload: up,
@@ -477,17 +482,7 @@ fn a_write_retried_after_its_answer_was_lost_applies_once() {
     );
 
     // CompleteMultipartUpload retried: the same object, not NoSuchUpload; no blob queued.
-    let up = UploadInfo {
-        key: "k".into(),
-        upload_id: "u".into(),
-        initiated_ms: 1,
-        content: ContentHeaders::default(),
-        user_meta: vec![],
-        checksum_algorithm: None,
-        checksum_type: None,
-        storage_class: "STANDARD".into(),
-        owner: "me".into(),
-    };
+    let up = upload_info("k", "u");
     sm.run(once(
         3,
         1000,
@@ -624,4 +619,79 @@ fn storage_class_profiles_are_set_listed_and_reset() {
         sm.ask(MetaQuery::StorageClasses),
         MetaAnswer::StorageClasses(vec![("REDUCED_REDUNDANCY".into(), 2, 1)])
     );
+}
+
+#[test]
+fn iam_users_and_access_keys() {
+    use coffer_proto::iam::{KeyRecord, UserRecord};
+    let mut sm = Sm::new();
+    let user = |name: &str| {
+        MetaCommand::CreateUser(UserRecord {
+            name: name.into(),
+            user_id: format!("AIDA{name}"),
+            created_ms: 1,
+        })
+    };
+    let key = |user: &str, id: &str| {
+        MetaCommand::CreateAccessKey(KeyRecord {
+            access_key_id: id.into(),
+            user: user.into(),
+            sealed_secret: vec![1, 2, 3],
+            active: true,
+            created_ms: 1,
+        })
+    };
+    let err = |r: Result<MetaOk, ProtoError>| format!("{:?}", r.unwrap_err());
+    sm.run(user("alice")).unwrap();
+    assert!(err(sm.run(user("alice"))).starts_with("EntityAlreadyExists"));
+    assert!(err(sm.run(user("bad name"))).starts_with("ValidationError"));
+    assert!(err(sm.run(key("bob", "AKIA1"))).starts_with("NoSuchEntity"));
+    sm.run(key("alice", "AKIA1")).unwrap();
+    assert!(err(sm.run(key("alice", "AKIA1"))).starts_with("EntityAlreadyExists"));
+    sm.run(key("alice", "AKIA2")).unwrap();
+    assert!(err(sm.run(key("alice", "AKIA3"))).starts_with("LimitExceeded"));
+    assert!(err(sm.run(MetaCommand::DeleteUser {
+        name: "alice".into()
+    }))
+    .starts_with("DeleteConflict"));
+
+    sm.run(MetaCommand::UpdateAccessKey {
+        access_key_id: "AKIA1".into(),
+        active: false,
+    })
+    .unwrap();
+    match sm.ask(MetaQuery::GetAccessKey("AKIA1".into())) {
+        MetaAnswer::AccessKey(Some(k)) => assert!(!k.active && k.user == "alice"),
+        other => panic!("{other:?}"),
+    }
+    match sm.ask(MetaQuery::ListAccessKeys {
+        user: "alice".into(),
+    }) {
+        MetaAnswer::AccessKeys(k) => assert_eq!(
+            k.iter()
+                .map(|k| k.access_key_id.as_str())
+                .collect::<Vec<_>>(),
+            ["AKIA1", "AKIA2"]
+        ),
+        other => panic!("{other:?}"),
+    }
+    for id in ["AKIA1", "AKIA2"] {
+        sm.run(MetaCommand::DeleteAccessKey {
+            access_key_id: id.into(),
+        })
+        .unwrap();
+    }
+    assert!(err(sm.run(MetaCommand::DeleteAccessKey {
+        access_key_id: "AKIA1".into()
+    }))
+    .starts_with("NoSuchEntity"));
+    assert_eq!(
+        sm.ask(MetaQuery::GetAccessKey("AKIA1".into())),
+        MetaAnswer::AccessKey(None)
+    );
+    sm.run(MetaCommand::DeleteUser {
+        name: "alice".into(),
+    })
+    .unwrap();
+    assert_eq!(sm.ask(MetaQuery::ListUsers), MetaAnswer::Users(vec![]));
 }

@@ -1,0 +1,212 @@
+//! The admin API's users and access keys (`coffer admin user|key ...`), signed like the rest of
+//! it: `GET|POST|DELETE /admin/v1/users[/{name}]`, `GET|POST /admin/v1/users/{name}/keys`,
+//! `POST /admin/v1/keys/{id}/enable|disable` and `DELETE /admin/v1/keys/{id}`. A new key's
+//! secret is made here, sealed under the cluster master key before it goes into the metadata,
+//! and shown in the answer once.
+
+use std::sync::Arc;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use coffer_proto::iam::{random_id, random_secret, KeyRecord, UserRecord};
+use coffer_proto::meta::{MetaAnswer, MetaCommand, MetaQuery};
+use coffer_proto::seal::MasterKey;
+use coffer_proto::{ClusterApi as _, ProtoError};
+use serde_json::json;
+
+use crate::cluster::Node;
+use crate::http::{authorized, refused};
+
+/// Register the routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/v1/users", web::get().to(list_users))
+        .route("/admin/v1/users/{name}", web::post().to(create_user))
+        .route("/admin/v1/users/{name}", web::delete().to(delete_user))
+        .route("/admin/v1/users/{name}/keys", web::get().to(list_keys))
+        .route("/admin/v1/users/{name}/keys", web::post().to(create_key))
+        .route("/admin/v1/keys/{id}/enable", web::post().to(enable_key))
+        .route("/admin/v1/keys/{id}/disable", web::post().to(disable_key))
+        .route("/admin/v1/keys/{id}", web::delete().to(delete_key));
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// The HTTP answer for a failed IAM command.
+fn failed(e: ProtoError) -> HttpResponse {
+    let body = format!("{e}\n");
+    match e {
+        ProtoError::NoSuchEntity(_) => HttpResponse::NotFound().body(body),
+        ProtoError::EntityAlreadyExists(_)
+        | ProtoError::LimitExceeded(_)
+        | ProtoError::DeleteConflict(_) => HttpResponse::Conflict().body(body),
+        ProtoError::ValidationError(_) => HttpResponse::BadRequest().body(body),
+        _ => HttpResponse::ServiceUnavailable().body(body),
+    }
+}
+
+async fn write(node: &Node, cmd: MetaCommand, ok: serde_json::Value) -> HttpResponse {
+    match node.meta_write(cmd).await {
+        Ok(_) => HttpResponse::Ok().json(ok),
+        Err(e) => failed(e),
+    }
+}
+
+fn user_json(u: &UserRecord) -> serde_json::Value {
+    json!({ "name": u.name, "user_id": u.user_id, "arn": u.arn(), "created_ms": u.created_ms })
+}
+
+async fn list_users(node: web::Data<Arc<Node>>, req: HttpRequest) -> HttpResponse {
+    if !authorized(&node, &req) {
+        return refused();
+    }
+    match node.meta_read(MetaQuery::ListUsers).await {
+        Ok(MetaAnswer::Users(users)) => {
+            HttpResponse::Ok().json(users.iter().map(user_json).collect::<Vec<_>>())
+        }
+        Ok(other) => failed(ProtoError::Internal(format!("unexpected {other:?}"))),
+        Err(e) => failed(e),
+    }
+}
+
+async fn create_user(
+    node: web::Data<Arc<Node>>,
+    req: HttpRequest,
+    name: web::Path<String>,
+) -> HttpResponse {
+    if !authorized(&node, &req) {
+        return refused();
+    }
+    let user = UserRecord {
+        name: name.into_inner(),
+        user_id: random_id("AIDA", 21),
+        created_ms: now_ms(),
+    };
+    let ok = user_json(&user);
+    write(&node, MetaCommand::CreateUser(user), ok).await
+}
+
+async fn delete_user(
+    node: web::Data<Arc<Node>>,
+    req: HttpRequest,
+    name: web::Path<String>,
+) -> HttpResponse {
+    if !authorized(&node, &req) {
+        return refused();
+    }
+    let name = name.into_inner();
+    let ok = json!({ "deleted": name });
+    write(&node, MetaCommand::DeleteUser { name }, ok).await
+}
+
+async fn list_keys(
+    node: web::Data<Arc<Node>>,
+    req: HttpRequest,
+    name: web::Path<String>,
+) -> HttpResponse {
+    if !authorized(&node, &req) {
+        return refused();
+    }
+    let user = name.into_inner();
+    match node.meta_read(MetaQuery::GetUser(user.clone())).await {
+        Ok(MetaAnswer::User(Some(_))) => {}
+        Ok(_) => {
+            return failed(ProtoError::NoSuchEntity(format!(
+                "The user with name {user} cannot be found."
+            )))
+        }
+        Err(e) => return failed(e),
+    }
+    match node.meta_read(MetaQuery::ListAccessKeys { user }).await {
+        Ok(MetaAnswer::AccessKeys(keys)) => HttpResponse::Ok().json(
+            keys.iter()
+                .map(|k| {
+                    json!({
+                        "access_key_id": k.access_key_id,
+                        "user": k.user,
+                        "status": if k.active { "Active" } else { "Inactive" },
+                        "created_ms": k.created_ms,
+                    })
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Ok(other) => failed(ProtoError::Internal(format!("unexpected {other:?}"))),
+        Err(e) => failed(e),
+    }
+}
+
+async fn create_key(
+    node: web::Data<Arc<Node>>,
+    req: HttpRequest,
+    name: web::Path<String>,
+) -> HttpResponse {
+    if !authorized(&node, &req) {
+        return refused();
+    }
+    let user = name.into_inner();
+    let id = random_id("AKIA", 20);
+    let secret = random_secret();
+    let sealed = MasterKey::derive(&node.config.secret).seal(secret.as_bytes(), id.as_bytes());
+    let key = KeyRecord {
+        access_key_id: id.clone(),
+        user: user.clone(),
+        sealed_secret: sealed,
+        active: true,
+        created_ms: now_ms(),
+    };
+    let ok = json!({
+        "access_key_id": id,
+        "secret_access_key": secret,
+        "user": user,
+        "status": "Active",
+    });
+    write(&node, MetaCommand::CreateAccessKey(key), ok).await
+}
+
+async fn set_key(node: &Node, req: &HttpRequest, id: String, active: bool) -> HttpResponse {
+    if !authorized(node, req) {
+        return refused();
+    }
+    let ok = json!({ "access_key_id": id, "status": if active { "Active" } else { "Inactive" } });
+    let cmd = MetaCommand::UpdateAccessKey {
+        access_key_id: id,
+        active,
+    };
+    write(node, cmd, ok).await
+}
+
+async fn enable_key(
+    node: web::Data<Arc<Node>>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
+    set_key(&node, &req, id.into_inner(), true).await
+}
+
+async fn disable_key(
+    node: web::Data<Arc<Node>>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
+    set_key(&node, &req, id.into_inner(), false).await
+}
+
+async fn delete_key(
+    node: web::Data<Arc<Node>>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
+    if !authorized(&node, &req) {
+        return refused();
+    }
+    let id = id.into_inner();
+    let ok = json!({ "deleted": id });
+    write(
+        &node,
+        MetaCommand::DeleteAccessKey { access_key_id: id },
+        ok,
+    )
+    .await
+}
