@@ -23,8 +23,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/v1/users/{name}", web::delete().to(delete_user))
         .route("/admin/v1/users/{name}/keys", web::get().to(list_keys))
         .route("/admin/v1/users/{name}/keys", web::post().to(create_key))
-        .route("/admin/v1/keys/{id}/enable", web::post().to(enable_key))
-        .route("/admin/v1/keys/{id}/disable", web::post().to(disable_key))
+        .route("/admin/v1/keys/{id}/{state}", web::post().to(set_key_state))
         .route("/admin/v1/keys/{id}", web::delete().to(delete_key));
 }
 
@@ -177,20 +176,19 @@ async fn set_key(node: &Node, req: &HttpRequest, id: String, active: bool) -> Ht
     write(node, cmd, ok).await
 }
 
-async fn enable_key(
+/// `POST /admin/v1/keys/{id}/enable` or `.../disable`.
+async fn set_key_state(
     node: web::Data<Arc<Node>>,
     req: HttpRequest,
-    id: web::Path<String>,
+    path: web::Path<(String, String)>,
 ) -> HttpResponse {
-    set_key(&node, &req, id.into_inner(), true).await
-}
-
-async fn disable_key(
-    node: web::Data<Arc<Node>>,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> HttpResponse {
-    set_key(&node, &req, id.into_inner(), false).await
+    let (id, state) = path.into_inner();
+    let active = match state.as_str() {
+        "enable" => true,
+        "disable" => false,
+        _ => return HttpResponse::NotFound().body("enable or disable\n"),
+    };
+    set_key(&node, &req, id, active).await
 }
 
 async fn delete_key(
