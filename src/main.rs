@@ -32,7 +32,8 @@ enum Command {
     Node(Args),
     /// Run an S3 gateway in front of a cluster (`--cluster ADDR[,ADDR...]`).
     Gateway(Args),
-    /// Ask a node's admin API: `cluster status`, `heal status`.
+    /// Ask a node's admin API: cluster, heal and rebalance status, membership, storage
+    /// classes, IAM users and access keys.
     Admin(admin::AdminArgs),
 }
 
