@@ -13,6 +13,7 @@
 //! - [`admin`]: the admin API's status types and request signatures.
 //! - [`balance`]: [`balance::ClusterClient`], a [`ClusterApi`] over every node of a cluster.
 //! - [`iam`]: users and access keys as the metadata stores them.
+//! - [`policy`]: IAM policy documents: parsing with AWS's checks, and evaluation.
 //! - [`seal`]: the cluster master key and the encryption of secrets at rest under it.
 #![warn(missing_docs)]
 
@@ -24,6 +25,7 @@ pub mod codec;
 pub mod error;
 pub mod iam;
 pub mod meta;
+pub mod policy;
 pub mod seal;
 pub mod types;
 
