@@ -109,6 +109,41 @@ check "s3api abort-multipart-upload" abort_mp
 check "s3api copy-object" bash -c "${AWS[*]} s3api copy-object --bucket e2e --key copy.bin --copy-source e2e/mp.bin >/dev/null && ${AWS[*]} s3api get-object --bucket e2e --key copy.bin '$WORK/copy.back' >/dev/null && cmp '$WORK/mp.back' '$WORK/copy.back'"
 check "presigned GET (aws s3 presign + curl)" bash -c "curl -sf \"\$(${AWS[*]} s3 presign s3://e2e/copy.bin)\" -o '$WORK/presigned.back' && cmp '$WORK/mp.back' '$WORK/presigned.back'"
 
+# ---------------------------------------------------------------- aws iam on the S3 endpoint
+has() {  # has PATTERN COMMAND...: the command's output (stdout and stderr) contains PATTERN
+  local pat=$1 out; shift
+  out=$("$@" 2>&1)
+  grep -q -- "$pat" <<<"$out"
+}
+iam_story() {
+  local policy='{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::e2e/*"}}'
+  "${AWS[@]}" iam create-user --user-name carol >/dev/null || return 1
+  has 'arn:aws:iam:::user/carol' "${AWS[@]}" iam list-users --output text || return 1
+  local key
+  key=$("${AWS[@]}" iam create-access-key --user-name carol --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text) || return 1
+  local carol=(env AWS_ACCESS_KEY_ID="${key%%[[:space:]]*}" AWS_SECRET_ACCESS_KEY="${key##*[[:space:]]}" "${AWS[@]}")
+  # Authenticated but without a policy: denied.
+  has AccessDenied "${carol[@]}" s3api get-object --bucket e2e --key copy.bin "$WORK/carol.back" || return 1
+  "${AWS[@]}" iam put-user-policy --user-name carol --policy-name read --policy-document "$policy" || return 1
+  has read "${AWS[@]}" iam list-user-policies --user-name carol --output text || return 1
+  has 's3:GetObject' "${AWS[@]}" iam get-user-policy --user-name carol --policy-name read --output json || return 1
+  "${carol[@]}" s3api get-object --bucket e2e --key copy.bin "$WORK/carol.back" >/dev/null || return 1
+  cmp "$WORK/mp.back" "$WORK/carol.back" || return 1
+  has AccessDenied "${carol[@]}" s3 cp "$WORK/hello.txt" s3://e2e/carol.txt || return 1
+  has MalformedPolicyDocument "${AWS[@]}" iam put-user-policy --user-name carol --policy-name bad --policy-document '{"Statement":{"Effect":"Allow","Action":"s3:Nope","Resource":"*"}}' || return 1
+  "${AWS[@]}" iam create-group --group-name e2e-readers >/dev/null || return 1
+  "${AWS[@]}" iam add-user-to-group --group-name e2e-readers --user-name carol || return 1
+  has e2e-readers "${AWS[@]}" iam list-groups-for-user --user-name carol --output text || return 1
+  has DeleteConflict "${AWS[@]}" iam delete-user --user-name carol || return 1
+  "${AWS[@]}" iam remove-user-from-group --group-name e2e-readers --user-name carol || return 1
+  "${AWS[@]}" iam delete-group --group-name e2e-readers || return 1
+  "${AWS[@]}" iam delete-user-policy --user-name carol --policy-name read || return 1
+  "${AWS[@]}" iam delete-access-key --user-name carol --access-key-id "${key%%[[:space:]]*}" || return 1
+  "${AWS[@]}" iam delete-user --user-name carol || return 1
+  has NoSuchEntity "${AWS[@]}" iam get-user --user-name carol || return 1
+}
+check "aws iam: users, keys, groups and policies on the S3 endpoint" iam_story
+
 # ---------------------------------------------------------------- boto3
 check "boto3 put/get/list/range/checksum/delete/upload_file" python3 "$HERE/e2e_boto3.py" "$EP" "$WORK"
 

@@ -55,6 +55,16 @@ pub enum AdminCommand {
         #[command(subcommand)]
         what: KeyCommand,
     },
+    /// IAM groups and their members.
+    Group {
+        #[command(subcommand)]
+        what: crate::admin_policy::GroupCommand,
+    },
+    /// Identity policies (IAM JSON documents) attached to users and groups.
+    Policy {
+        #[command(subcommand)]
+        what: crate::admin_policy::PolicyCommand,
+    },
     /// Erasure profiles per storage class.
     StorageClass {
         #[command(subcommand)]
@@ -161,7 +171,7 @@ pub enum StatusOnly {
 
 /// A name or id as one path segment: signed as sent, so only characters that need no
 /// percent-encoding (user names may hold `+=,.@_-`).
-fn path_part(s: &str) -> anyhow::Result<&str> {
+pub fn path_part(s: &str) -> anyhow::Result<&str> {
     anyhow::ensure!(
         !s.is_empty()
             && s.chars()
@@ -171,7 +181,12 @@ fn path_part(s: &str) -> anyhow::Result<&str> {
     Ok(s)
 }
 
-async fn call(a: &AdminArgs, method: &str, path: &str) -> anyhow::Result<serde_json::Value> {
+async fn call(
+    a: &AdminArgs,
+    method: &str,
+    path: &str,
+    body: Option<Vec<u8>>,
+) -> anyhow::Result<serde_json::Value> {
     let secret = secrets::cluster_secret(&a.cluster_secret_file, false)?;
     let date = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
@@ -179,8 +194,11 @@ async fn call(a: &AdminArgs, method: &str, path: &str) -> anyhow::Result<serde_j
     let sig = admin::sign(&secret, method, path, date);
     let url = format!("http://{}{path}", a.node);
     let method = reqwest::Method::from_bytes(method.as_bytes())?;
-    let resp = reqwest::Client::new()
-        .request(method.clone(), &url)
+    let mut request = reqwest::Client::new().request(method.clone(), &url);
+    if let Some(body) = body {
+        request = request.body(body);
+    }
+    let resp = request
         .header("x-coffer-date", date.to_string())
         .header("authorization", format!("Coffer-Admin {sig}"))
         // Admitting a node waits for it to catch up with the Raft log.
@@ -242,7 +260,34 @@ fn print_cluster(s: &ClusterStatus) {
 
 /// Run one admin command.
 pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
-    let (method, path) = match &a.command {
+    use crate::admin_policy::{group_call, policy_call, print};
+    let (method, path, body) = match &a.command {
+        AdminCommand::Group { what } => group_call(what)?,
+        AdminCommand::Policy { what } => policy_call(what)?,
+        _ => {
+            let (m, p) = request(&a.command)?;
+            (m, p, None)
+        }
+    };
+    let value = call(&a, method, &path, body).await?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    match &a.command {
+        AdminCommand::Group { what } => print(&value, Some(what), None),
+        AdminCommand::Policy { what } => print(&value, None, Some(what)),
+        _ => print_answer(&a.command, &path, value)?,
+    }
+    Ok(())
+}
+
+/// The method and path of a command without a body.
+fn request(command: &AdminCommand) -> anyhow::Result<(&'static str, String)> {
+    Ok(match command {
+        AdminCommand::Group { .. } | AdminCommand::Policy { .. } => {
+            anyhow::bail!("group and policy commands are built in admin_policy")
+        }
         AdminCommand::Cluster { .. } => ("GET", "/admin/v1/cluster".to_owned()),
         AdminCommand::Heal { .. } => ("GET", "/admin/v1/heal".to_owned()),
         AdminCommand::Rebalance { .. } => ("GET", "/admin/v1/rebalance".to_owned()),
@@ -313,13 +358,17 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
             );
             ("POST", format!("/admin/v1/nodes/add/{rpc_addr}"))
         }
-    };
-    let value = call(&a, method, &path).await?;
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&value)?);
-        return Ok(());
-    }
-    match a.command {
+    })
+}
+
+/// Print the answer to a command for people.
+fn print_answer(
+    command: &AdminCommand,
+    path: &str,
+    value: serde_json::Value,
+) -> anyhow::Result<()> {
+    match command {
+        AdminCommand::Group { .. } | AdminCommand::Policy { .. } => println!("{value}"),
         AdminCommand::User {
             what: UserCommand::List,
         } => {

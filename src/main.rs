@@ -3,6 +3,7 @@
 //! lives here; this is the only place where the gateway and node crates meet.
 
 mod admin;
+mod admin_policy;
 mod config;
 mod roles;
 mod secrets;
@@ -33,7 +34,7 @@ enum Command {
     /// Run an S3 gateway in front of a cluster (`--cluster ADDR[,ADDR...]`).
     Gateway(Args),
     /// Ask a node's admin API: cluster, heal and rebalance status, membership, storage
-    /// classes, IAM users and access keys.
+    /// classes, IAM users, access keys, groups and identity policies.
     Admin(admin::AdminArgs),
 }
 

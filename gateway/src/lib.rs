@@ -6,11 +6,15 @@
 //! - [`config`]: the gateway's settings ([`GatewayConfig`]).
 //! - [`server`]: the actix-web server (one catch-all S3 service plus health).
 //! - [`auth`]: SigV4 / SigV2 / presigned / aws-chunked verification.
+//! - [`authz`]: authorization of each request by identity and bucket policies.
+//! - [`iam`]: the IAM query API (`aws iam --endpoint-url`) on the S3 endpoint.
 //! - [`s3`]: dispatch, router, errors, XML, shared header extractors, the body pipeline and one
 //!   module per operation family under `s3::ops`.
 
 pub mod auth;
+pub mod authz;
 pub mod config;
+pub mod iam;
 pub mod s3;
 pub mod server;
 

@@ -17,6 +17,8 @@ pub struct AppState {
     pub config: GatewayConfig,
     /// The storage cluster.
     pub cluster: Arc<dyn ClusterApi>,
+    /// Parsed policies.
+    pub policies: crate::authz::cache::PolicyCache,
 }
 
 /// Serve S3 on an already-bound listener until the returned server is stopped.
@@ -26,7 +28,11 @@ pub fn serve(
     cluster: Arc<dyn ClusterApi>,
     workers: usize,
 ) -> std::io::Result<actix_web::dev::Server> {
-    let state = web::Data::new(AppState { config, cluster });
+    let state = web::Data::new(AppState {
+        config,
+        cluster,
+        policies: Default::default(),
+    });
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())

@@ -48,6 +48,7 @@ pub fn serve(node: Arc<Node>, listener: TcpListener) -> std::io::Result<actix_we
                 web::delete().to(reset_class),
             )
             .configure(crate::http_iam::routes)
+            .configure(crate::http_policy::routes)
     })
     .workers(1)
     .listen(listener)?
@@ -170,6 +171,26 @@ pub(crate) fn authorized(node: &Node, req: &HttpRequest) -> bool {
             sig,
         ),
         _ => false,
+    }
+}
+
+/// An extractor for admin requests signed with the cluster secret: a handler that takes it
+/// runs only for them (the others are answered 403 before it).
+pub(crate) struct Signed;
+
+impl actix_web::FromRequest for Signed {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Signed, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let ok = req
+            .app_data::<web::Data<Arc<Node>>>()
+            .is_some_and(|node| authorized(node, req));
+        std::future::ready(if ok {
+            Ok(Signed)
+        } else {
+            Err(actix_web::error::InternalError::from_response("unsigned", refused()).into())
+        })
     }
 }
 

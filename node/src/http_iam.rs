@@ -6,15 +6,15 @@
 
 use std::sync::Arc;
 
-use actix_web::{web, HttpRequest, HttpResponse};
-use coffer_proto::iam::{random_id, random_secret, KeyRecord, UserRecord};
+use actix_web::{web, HttpResponse};
+use coffer_proto::iam::{new_access_key, random_id, UserRecord};
 use coffer_proto::meta::{MetaAnswer, MetaCommand, MetaQuery};
 use coffer_proto::seal::MasterKey;
 use coffer_proto::{ClusterApi as _, ProtoError};
 use serde_json::json;
 
 use crate::cluster::Node;
-use crate::http::{authorized, refused};
+use crate::http::Signed;
 
 /// Register the routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -27,14 +27,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/v1/keys/{id}", web::delete().to(delete_key));
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// The HTTP answer for a failed IAM command.
-fn failed(e: ProtoError) -> HttpResponse {
+pub(crate) fn failed(e: ProtoError) -> HttpResponse {
     let body = format!("{e}\n");
     match e {
         ProtoError::NoSuchEntity(_) => HttpResponse::NotFound().body(body),
@@ -46,7 +46,7 @@ fn failed(e: ProtoError) -> HttpResponse {
     }
 }
 
-async fn write(node: &Node, cmd: MetaCommand, ok: serde_json::Value) -> HttpResponse {
+pub(crate) async fn write(node: &Node, cmd: MetaCommand, ok: serde_json::Value) -> HttpResponse {
     match node.meta_write(cmd).await {
         Ok(_) => HttpResponse::Ok().json(ok),
         Err(e) => failed(e),
@@ -57,10 +57,7 @@ fn user_json(u: &UserRecord) -> serde_json::Value {
     json!({ "name": u.name, "user_id": u.user_id, "arn": u.arn(), "created_ms": u.created_ms })
 }
 
-async fn list_users(node: web::Data<Arc<Node>>, req: HttpRequest) -> HttpResponse {
-    if !authorized(&node, &req) {
-        return refused();
-    }
+async fn list_users(node: web::Data<Arc<Node>>, _: Signed) -> HttpResponse {
     match node.meta_read(MetaQuery::ListUsers).await {
         Ok(MetaAnswer::Users(users)) => {
             HttpResponse::Ok().json(users.iter().map(user_json).collect::<Vec<_>>())
@@ -72,12 +69,9 @@ async fn list_users(node: web::Data<Arc<Node>>, req: HttpRequest) -> HttpRespons
 
 async fn create_user(
     node: web::Data<Arc<Node>>,
-    req: HttpRequest,
+    _: Signed,
     name: web::Path<String>,
 ) -> HttpResponse {
-    if !authorized(&node, &req) {
-        return refused();
-    }
     let user = UserRecord {
         name: name.into_inner(),
         user_id: random_id("AIDA", 21),
@@ -89,25 +83,15 @@ async fn create_user(
 
 async fn delete_user(
     node: web::Data<Arc<Node>>,
-    req: HttpRequest,
+    _: Signed,
     name: web::Path<String>,
 ) -> HttpResponse {
-    if !authorized(&node, &req) {
-        return refused();
-    }
     let name = name.into_inner();
     let ok = json!({ "deleted": name });
     write(&node, MetaCommand::DeleteUser { name }, ok).await
 }
 
-async fn list_keys(
-    node: web::Data<Arc<Node>>,
-    req: HttpRequest,
-    name: web::Path<String>,
-) -> HttpResponse {
-    if !authorized(&node, &req) {
-        return refused();
-    }
+async fn list_keys(node: web::Data<Arc<Node>>, _: Signed, name: web::Path<String>) -> HttpResponse {
     let user = name.into_inner();
     match node.meta_read(MetaQuery::GetUser(user.clone())).await {
         Ok(MetaAnswer::User(Some(_))) => {}
@@ -138,23 +122,13 @@ async fn list_keys(
 
 async fn create_key(
     node: web::Data<Arc<Node>>,
-    req: HttpRequest,
+    _: Signed,
     name: web::Path<String>,
 ) -> HttpResponse {
-    if !authorized(&node, &req) {
-        return refused();
-    }
     let user = name.into_inner();
-    let id = random_id("AKIA", 20);
-    let secret = random_secret();
-    let sealed = MasterKey::derive(&node.config.secret).seal(secret.as_bytes(), id.as_bytes());
-    let key = KeyRecord {
-        access_key_id: id.clone(),
-        user: user.clone(),
-        sealed_secret: sealed,
-        active: true,
-        created_ms: now_ms(),
-    };
+    let master = MasterKey::derive(&node.config.secret);
+    let (key, secret) = new_access_key(&master, &user, now_ms());
+    let id = key.access_key_id.clone();
     let ok = json!({
         "access_key_id": id,
         "secret_access_key": secret,
@@ -164,10 +138,7 @@ async fn create_key(
     write(&node, MetaCommand::CreateAccessKey(key), ok).await
 }
 
-async fn set_key(node: &Node, req: &HttpRequest, id: String, active: bool) -> HttpResponse {
-    if !authorized(node, req) {
-        return refused();
-    }
+async fn set_key(node: &Node, id: String, active: bool) -> HttpResponse {
     let ok = json!({ "access_key_id": id, "status": if active { "Active" } else { "Inactive" } });
     let cmd = MetaCommand::UpdateAccessKey {
         access_key_id: id,
@@ -179,7 +150,7 @@ async fn set_key(node: &Node, req: &HttpRequest, id: String, active: bool) -> Ht
 /// `POST /admin/v1/keys/{id}/enable` or `.../disable`.
 async fn set_key_state(
     node: web::Data<Arc<Node>>,
-    req: HttpRequest,
+    _: Signed,
     path: web::Path<(String, String)>,
 ) -> HttpResponse {
     let (id, state) = path.into_inner();
@@ -188,17 +159,10 @@ async fn set_key_state(
         "disable" => false,
         _ => return HttpResponse::NotFound().body("enable or disable\n"),
     };
-    set_key(&node, &req, id, active).await
+    set_key(&node, id, active).await
 }
 
-async fn delete_key(
-    node: web::Data<Arc<Node>>,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> HttpResponse {
-    if !authorized(&node, &req) {
-        return refused();
-    }
+async fn delete_key(node: web::Data<Arc<Node>>, _: Signed, id: web::Path<String>) -> HttpResponse {
     let id = id.into_inner();
     let ok = json!({ "deleted": id });
     write(

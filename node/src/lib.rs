@@ -12,7 +12,7 @@
 //!   and its `ClusterApi` implementation. [`peers`]: the cluster map and clients of other nodes.
 //! - [`group`]: the group-commit thread behind the Raft log's WAL sync and shard fsyncs.
 //! - [`http`]: health, readiness, Prometheus metrics and the signed admin API; [`http_iam`]:
-//!   its users and access keys.
+//!   its users and access keys; [`http_policy`]: its groups and identity policies.
 //! - [`rpc`]: the internal RPC listener. [`gc`]: the delete-queue worker. [`sweep`]: removes
 //!   shard files no metadata knows (writes that died before their commit). [`heal`]: rebuilds
 //!   missing or corrupt shards (found by reads and by the scrubber).
@@ -26,6 +26,7 @@ pub mod group;
 pub mod heal;
 pub mod http;
 pub mod http_iam;
+pub mod http_policy;
 pub mod meta;
 pub mod peers;
 pub mod raft;

@@ -41,6 +41,57 @@ pub struct KeyRecord {
     pub created_ms: u64,
 }
 
+/// An IAM group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupRecord {
+    /// Name, unique in the cluster (the rules of user names).
+    pub name: String,
+    /// Stable id (`AGPA` + 17 characters), as IAM's GroupId.
+    pub group_id: String,
+    /// Creation time, ms since the epoch.
+    pub created_ms: u64,
+}
+
+impl GroupRecord {
+    /// `arn:aws:iam:::group/NAME`.
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam:::group/{}", self.name)
+    }
+}
+
+/// Who an identity policy is attached to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PolicyOwner {
+    /// A user, by name.
+    User(String),
+    /// A group, by name.
+    Group(String),
+}
+
+/// Everything authorizing one request needs from the metadata, read at once: the caller's
+/// key, user and identity policies, and the addressed bucket with its policy.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthzFacts {
+    /// The access key asked about, if it exists.
+    pub key: Option<KeyRecord>,
+    /// Its user.
+    pub user: Option<UserRecord>,
+    /// The user's inline policies and those of its groups: (where from, document).
+    pub identity_policies: Vec<(String, String)>,
+    /// The bucket asked about, if it exists.
+    pub bucket: Option<crate::types::BucketInfo>,
+    /// Its bucket policy.
+    pub bucket_policy: Option<String>,
+}
+
+/// Whether `name` is a valid IAM policy name: 1 to 128 of `A-Za-z0-9+=,.@_-`.
+pub fn valid_policy_name(name: &str) -> bool {
+    (1..=128).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+}
+
 /// Whether `name` is a valid IAM user name: 1 to 64 of `A-Za-z0-9+=,.@_-`.
 pub fn valid_user_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
@@ -59,6 +110,25 @@ pub fn random_id(prefix: &str, len: usize) -> String {
         id.push(char::from(CHARS[rng.gen_range(0..CHARS.len())]));
     }
     id
+}
+
+/// A new active access key of `user`: its record, with the secret sealed under `master`, and
+/// the secret itself (to show once).
+pub fn new_access_key(
+    master: &crate::seal::MasterKey,
+    user: &str,
+    now_ms: u64,
+) -> (KeyRecord, String) {
+    let id = random_id("AKIA", 20);
+    let secret = random_secret();
+    let record = KeyRecord {
+        sealed_secret: master.seal(secret.as_bytes(), id.as_bytes()),
+        access_key_id: id,
+        user: user.to_owned(),
+        active: true,
+        created_ms: now_ms,
+    };
+    (record, secret)
 }
 
 /// A new secret access key: 40 characters of base64's alphabet, as AWS makes them.

@@ -181,6 +181,41 @@ pub enum MetaCommand {
         /// The command.
         cmd: Box<MetaCommand>,
     },
+    // New commands go below: the Raft log stores variants by position.
+    /// Set (`Some`) or remove (`None`) one configuration document of a bucket (NoSuchBucket).
+    SetBucketConfig {
+        /// Bucket name.
+        bucket: String,
+        /// Which document.
+        kind: BucketConfigKind,
+        /// The document.
+        value: Option<String>,
+    },
+    /// Create an IAM group (EntityAlreadyExists).
+    CreateGroup(crate::iam::GroupRecord),
+    /// Delete a group (NoSuchEntity; DeleteConflict while it has members or policies).
+    DeleteGroup {
+        /// Group name.
+        name: String,
+    },
+    /// Add a user to a group, or (`member: false`) remove it (NoSuchEntity).
+    SetGroupMember {
+        /// Group name.
+        group: String,
+        /// User name.
+        user: String,
+        /// In or out.
+        member: bool,
+    },
+    /// Put (`Some`) or delete (`None`) an inline policy of a user or group (NoSuchEntity).
+    SetIdentityPolicy {
+        /// User or group.
+        owner: crate::iam::PolicyOwner,
+        /// Policy name.
+        name: String,
+        /// The document (validated by the sender).
+        document: Option<String>,
+    },
 }
 
 impl MetaCommand {
@@ -206,6 +241,13 @@ impl MetaCommand {
             cmd => cmd,
         }
     }
+}
+
+/// A bucket's configuration documents, each stored whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BucketConfigKind {
+    /// The bucket policy (JSON as the owner sent it).
+    Policy,
 }
 
 /// Where a blob is referenced in the metadata: an object version or an uploaded part.
@@ -298,6 +340,28 @@ pub enum MetaQuery {
         /// User name.
         user: String,
     },
+    /// One configuration document of a bucket.
+    GetBucketConfig {
+        /// Bucket name.
+        bucket: String,
+        /// Which document.
+        kind: BucketConfigKind,
+    },
+    /// Every group, by name.
+    ListGroups,
+    /// One group and its members' names.
+    GetGroup(String),
+    /// The groups a user belongs to.
+    GroupsOfUser(String),
+    /// The inline policies of a user or group: (name, document).
+    ListIdentityPolicies(crate::iam::PolicyOwner),
+    /// What authorizing a request needs, in one read.
+    Authorization {
+        /// The access key the request is signed with (None: root or anonymous).
+        access_key: Option<String>,
+        /// The bucket it addresses.
+        bucket: Option<String>,
+    },
 }
 
 /// The result of a [`MetaQuery`].
@@ -331,4 +395,15 @@ pub enum MetaAnswer {
     AccessKey(Option<crate::iam::KeyRecord>),
     /// ListAccessKeys.
     AccessKeys(Vec<crate::iam::KeyRecord>),
+    /// GetBucketConfig: `None` when the bucket does not exist, `Some(None)` when it has no
+    /// such document.
+    BucketConfig(Option<Option<String>>),
+    /// ListGroups, GroupsOfUser.
+    Groups(Vec<crate::iam::GroupRecord>),
+    /// GetGroup: the group and its members.
+    Group(Option<(crate::iam::GroupRecord, Vec<String>)>),
+    /// ListIdentityPolicies: (name, document).
+    IdentityPolicies(Vec<(String, String)>),
+    /// Authorization.
+    Authorization(Box<crate::iam::AuthzFacts>),
 }

@@ -1,7 +1,7 @@
 //! IAM users and access keys: created with `coffer admin user|key`, kept in the Raft metadata
-//! with their secrets sealed, and honoured by the gateway's authentication. Users have no
-//! policies yet, so a correctly signed request of theirs gets AccessDenied (AWS's implicit
-//! deny), which tells it apart from a bad signature or an unknown or disabled key.
+//! with their secrets sealed, and honoured by the gateway's authentication. A user without
+//! policies gets AccessDenied (AWS's implicit deny) on a bucket that exists, which tells a
+//! correctly signed request apart from a bad signature or an unknown or disabled key.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a failed unwrap is a failed test
 
@@ -75,6 +75,13 @@ async fn iam() {
     );
 
     // Signed with alice's key: authenticated, then denied (she has no policy).
+    cluster
+        .client()
+        .create_bucket()
+        .bucket("any")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(list_code(&ep, &id1, &secret1).await, "AccessDenied");
     let put = client_for(&ep, &id1, &secret1)
         .put_object()

@@ -59,6 +59,10 @@ pub struct SignedRequest<'a> {
     pub vhost_bucket: Option<&'a str>,
     /// The region this endpoint serves: SigV4 credential scopes must name it.
     pub region: &'a str,
+    /// The body's SHA-256 (hex), when the gateway has read it before authenticating: the
+    /// payload hash of SigV4 requests that send no x-amz-content-sha256 (other services than
+    /// S3, such as IAM, sign the body without naming its hash).
+    pub body_sha256: Option<&'a str>,
 }
 
 impl SignedRequest<'_> {
@@ -142,6 +146,7 @@ mod tests {
             headers: &m,
             vhost_bucket: None,
             region: "us-east-1",
+            body_sha256: None,
         })
     }
 

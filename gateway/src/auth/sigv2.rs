@@ -227,6 +227,7 @@ mod tests {
             headers: &h,
             vhost_bucket: Some("awsexamplebucket1"),
             region: "us-east-1",
+            body_sha256: None,
         };
         let sts = string_to_sign(&req, "Tue, 27 Mar 2007 19:36:42 +0000");
         assert_eq!(
@@ -253,6 +254,7 @@ mod tests {
             headers: &h,
             vhost_bucket: None,
             region: "us-east-1",
+            body_sha256: None,
         };
         let sig = sign("SK", &string_to_sign(&base, "2000"));
         let raw = format!(

@@ -309,12 +309,15 @@ pub fn verify_header(
     if !amz_date.starts_with(scope.date) {
         return Err(malformed("The authorization header is malformed; the credential date does not match the request date."));
     }
-    let payload_hash = req.header("x-amz-content-sha256").ok_or_else(|| {
-        S3Error::msg(
-            S3ErrorCode::InvalidRequest,
-            "Missing required header for this request: x-amz-content-sha256",
-        )
-    })?;
+    let payload_hash = req
+        .header("x-amz-content-sha256")
+        .or(req.body_sha256)
+        .ok_or_else(|| {
+            S3Error::msg(
+                S3ErrorCode::InvalidRequest,
+                "Missing required header for this request: x-amz-content-sha256",
+            )
+        })?;
     let payload = match payload_hash {
         "UNSIGNED-PAYLOAD" => Payload::Unsigned,
         "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" => Payload::StreamingSigned { trailer: false },
@@ -485,6 +488,7 @@ mod tests {
             headers: &h,
             vhost_bucket: Some("examplebucket"),
             region: "us-east-1",
+            body_sha256: None,
         };
         let a = verify_header(
             &req,
@@ -542,6 +546,7 @@ mod tests {
             headers: &h,
             vhost_bucket: Some("examplebucket"),
             region: "us-east-1",
+            body_sha256: None,
         };
         assert!(verify_presigned(&req, &creds(), T + 10).is_ok());
         let e = verify_presigned(&req, &creds(), T + 86_401).unwrap_err();
@@ -561,6 +566,7 @@ mod tests {
             headers: &h,
             vhost_bucket: None,
             region: "us-east-1",
+            body_sha256: None,
         };
         assert_eq!(
             verify_presigned(&req, &creds(), T).unwrap_err().code,

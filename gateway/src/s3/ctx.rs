@@ -22,15 +22,27 @@ pub struct ReqCtx<'a> {
     pub query: &'a Query,
     /// Authentication result.
     pub auth: &'a Auth,
-    /// The caller's access key id.
-    pub access_key: &'a str,
+    /// Who writes are recorded as owned by: the caller's owner id (root access key id or IAM
+    /// user), or for an anonymous caller the bucket's owner (as S3's BucketOwnerEnforced).
+    pub owner: &'a str,
+    /// The request's authorization (checked before the handler runs).
+    pub authz: &'a crate::authz::Authz,
     /// The addressed bucket name ("" for service-level requests).
     pub bucket_name: &'a str,
 }
 
 impl ReqCtx<'_> {
-    /// The addressed bucket (NoSuchBucket if it does not exist).
+    /// The addressed bucket (NoSuchBucket if it does not exist). Read with the request's
+    /// authorization; read again only when that found none.
     pub async fn bucket(&self) -> S3Result<BucketInfo> {
+        if let Some(b) = self
+            .authz
+            .bucket
+            .as_ref()
+            .filter(|b| b.name == self.bucket_name)
+        {
+            return Ok(b.clone());
+        }
         self.cluster.bucket(self.bucket_name).await?.ok_or_else(|| {
             S3Error::new(S3ErrorCode::NoSuchBucket).with("BucketName", self.bucket_name)
         })

@@ -52,10 +52,12 @@ codes! {
     InvalidRequest => 400, "Invalid Request";
     InvalidStorageClass => 400, "The storage class you specified is not valid";
     KeyTooLongError => 400, "Your key is too long";
+    MalformedPolicy => 400, "Policies must be valid JSON and the first byte must be '{'";
     MalformedXML => 400, "The XML you provided was not well-formed or did not validate against our published schema";
     MethodNotAllowed => 405, "The specified method is not allowed against this resource.";
     MissingContentLength => 411, "You must provide the Content-Length HTTP header.";
     NoSuchBucket => 404, "The specified bucket does not exist";
+    NoSuchBucketPolicy => 404, "The bucket policy does not exist";
     NoSuchKey => 404, "The specified key does not exist.";
     NoSuchUpload => 404, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.";
     NotImplemented => 501, "A header you provided implies functionality that is not implemented";

@@ -96,6 +96,48 @@ fn etag_list_matches(list: &str, etag: &str) -> bool {
         .any(|e| e == "*" || e == etag)
 }
 
+/// `x-amz-copy-source`: `bucket/key` or `/bucket/key`, URL-encoded, with `?versionId=`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopySource {
+    /// Source bucket.
+    pub bucket: String,
+    /// Source key.
+    pub key: String,
+    /// Version asked for.
+    pub version_id: Option<String>,
+}
+
+impl CopySource {
+    /// Parse the header (InvalidArgument when it names no bucket and key).
+    pub fn from_headers(h: &HeaderMap) -> Result<CopySource, S3Error> {
+        let raw = get(h, "x-amz-copy-source").unwrap_or_default();
+        let (path, version) = match raw.split_once("?versionId=") {
+            Some((p, v)) => (p, Some(v.to_owned())),
+            None => (raw, None),
+        };
+        let decoded = percent_encoding::percent_decode_str(path.trim_start_matches('/'))
+            .decode_utf8()
+            .map_err(|_| {
+                S3Error::msg(S3ErrorCode::InvalidArgument, "Invalid copy source encoding")
+            })?;
+        let (bucket, key) = decoded
+            .split_once('/')
+            .filter(|(b, k)| !b.is_empty() && !k.is_empty())
+            .ok_or_else(|| {
+                S3Error::msg(
+                    S3ErrorCode::InvalidArgument,
+                    "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+                )
+                .with("ArgumentName", "x-amz-copy-source")
+            })?;
+        Ok(CopySource {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            version_id: version,
+        })
+    }
+}
+
 /// Conditional request headers (`If-*`, or `x-amz-copy-source-if-*` for a copy source).
 #[derive(Debug, Default)]
 pub struct Preconditions {

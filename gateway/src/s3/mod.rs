@@ -1,5 +1,5 @@
-//! S3 request dispatch: address (path or virtual-host style) → authenticate → route →
-//! authorize → handler, with one tracing span and one request id per request. Permissions are
+//! S3 request dispatch: address (path or virtual-host style) → one metadata read of what
+//! authentication and authorization need → authenticate → route → authorize → handler, with one tracing span and one request id per request. Permissions are
 //! checked here once, never inside handlers.
 
 pub mod body;
@@ -16,10 +16,16 @@ use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 use tracing::{debug, Instrument};
 
+use coffer_proto::iam::AuthzFacts;
+use coffer_proto::meta::{MetaAnswer, MetaQuery};
+use coffer_proto::policy::{Caller, Context};
+
 use self::ctx::ReqCtx;
 use self::error::{S3Error, S3ErrorCode, S3Result};
 use self::router::{Endpoint, Query};
 use crate::auth::{self, SignedRequest};
+use crate::authz::{self, Authz};
+use crate::iam;
 use crate::server::AppState;
 
 /// A fresh request id (16 uppercase hex characters, as S3's).
@@ -79,11 +85,21 @@ pub async fn dispatch(
     let id = request_id();
     let span = tracing::info_span!("s3", request_id = %id, op = tracing::field::Empty);
     let head = req.method() == Method::HEAD;
-    let mut resp = match handle(&req, payload, &state).instrument(span.clone()).await {
+    let mut resp = match handle(&req, payload, &state, &id)
+        .instrument(span.clone())
+        .await
+    {
         Ok(r) => r,
         Err(e) => {
             debug!(parent: &span, code = e.code.as_str(), "request failed");
-            e.response(req.path(), &id, head)
+            let bucket = address(&req, state.config.domain.as_deref())
+                .ok()
+                .and_then(|a| a.0);
+            if iam::is_iam_request(&req, bucket.as_deref()) {
+                iam::IamError::from(&e).response(&id)
+            } else {
+                e.response(req.path(), &id, head)
+            }
         }
     };
     let h = resp.headers_mut();
@@ -108,10 +124,26 @@ async fn handle(
     req: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
+    request_id: &str,
 ) -> S3Result<HttpResponse> {
     let cfg = &state.config;
     let (bucket, key, vhost) = address(req, cfg.domain.as_deref())?;
     let query = Query::parse(req.query_string());
+    // An IAM call is signed over its body (a small form), so it is read before authenticating.
+    let mut payload = Some(payload);
+    let iam_body = match payload.take() {
+        Some(p) if iam::is_iam_request(req, bucket.as_deref()) => {
+            Some(ops::small_body(p, iam::MAX_BODY).await?)
+        }
+        p => {
+            payload = p;
+            None
+        }
+    };
+    let body_sha256 = iam_body.as_ref().map(|b| {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(b))
+    });
     let signed = SignedRequest {
         method: req.method(),
         raw_path: req.uri().path(),
@@ -120,21 +152,75 @@ async fn handle(
         headers: req.headers(),
         vhost_bucket: vhost.as_deref(),
         region: &cfg.region,
+        body_sha256: body_sha256.as_deref(),
     };
-    // A key that is not a root key may be an IAM user's: its secret comes from the metadata.
+    // One metadata read tells authentication and authorization what they need: a non-root
+    // key's user, secret and policies, and the addressed bucket with its policy.
     let claimed = auth::claimed_access_key(&signed);
     let root = claimed
         .as_deref()
         .is_some_and(|ak| cfg.credentials.secret(ak).is_some());
-    let user_keys;
-    let creds = match claimed.as_deref() {
-        Some(ak) if !root => {
-            user_keys = iam_credentials(&state.cluster, cfg, ak).await?;
-            &user_keys
-        }
-        _ => &cfg.credentials,
+    let user_key = claimed.filter(|_| !root);
+    let facts = if user_key.is_some() || bucket.is_some() {
+        authorization_facts(state, user_key.clone(), bucket.clone()).await?
+    } else {
+        AuthzFacts::default()
     };
-    let auth = auth::authenticate(&signed, creds, chrono::Utc::now().timestamp())?;
+    let user_creds;
+    let creds = match (&user_key, &facts.key) {
+        (Some(ak), key) => {
+            user_creds = iam_credentials(cfg, ak, key.as_ref());
+            &user_creds
+        }
+        (None, _) => &cfg.credentials,
+    };
+    let now = chrono::Utc::now();
+    let auth = auth::authenticate(&signed, creds, now.timestamp())?;
+    let (caller, owner) = match (&auth.access_key, &facts.user) {
+        (None, _) => (Caller::Anonymous, String::new()),
+        (Some(ak), _) if root => (
+            Caller::Root {
+                canonical_id: ops::owner_id(ak),
+            },
+            ak.clone(),
+        ),
+        (Some(_), Some(u)) => {
+            let owner = authz::user_owner(&u.name);
+            let caller = Caller::User {
+                name: u.name.clone(),
+                user_id: u.user_id.clone(),
+                canonical_id: ops::owner_id(&owner),
+            };
+            (caller, owner)
+        }
+        // A key whose user is gone authenticates nothing.
+        (Some(_), None) => return Err(S3Error::new(S3ErrorCode::InvalidAccessKeyId)),
+    };
+    if let Some(body) = iam_body {
+        if let auth::Payload::Sha256(d) = auth.payload {
+            if Some(hex::encode(d)) != body_sha256 {
+                return Err(S3Error::new(S3ErrorCode::XAmzContentSHA256Mismatch));
+            }
+        }
+        let context = if facts.identity_policies.is_empty() {
+            Context::default()
+        } else {
+            authz::context::build(req, &query, false, &caller, now)
+        };
+        let authz = Authz::new(caller, owner, facts, context, &state.policies);
+        let cx = iam::actions::IamCtx {
+            cluster: &state.cluster,
+            master: cfg.master_key.as_ref(),
+            authz: &authz,
+            request_id,
+        };
+        return Ok(iam::actions::run(&cx, &iam::Params::parse(&body))
+            .await
+            .unwrap_or_else(|e| e.response(request_id)));
+    }
+    let Some(payload) = payload else {
+        return Err(S3Error::internal("the request body was already read"));
+    };
     let has_copy_source = req.headers().contains_key("x-amz-copy-source");
     let endpoint = Endpoint::route(
         req.method(),
@@ -144,11 +230,6 @@ async fn handle(
         has_copy_source,
     )?;
     tracing::Span::current().record("op", endpoint.name());
-    // Authorization: until policies and ACLs exist, the root key may do everything, and IAM
-    // users (who have no policy yet) and anonymous requests nothing: AWS's implicit deny.
-    let Some(access_key) = auth.access_key.as_deref().filter(|_| root) else {
-        return Err(S3Error::new(S3ErrorCode::AccessDenied));
-    };
     if let Some(k) = &key {
         if k.len() > 1024 {
             return Err(S3Error::new(S3ErrorCode::KeyTooLongError)
@@ -156,44 +237,79 @@ async fn handle(
                 .with("MaxSizeAllowed", "1024"));
         }
     }
+    // Policies see the request through its condition keys; without a policy there is nothing
+    // to build them for.
+    let context = if facts.identity_policies.is_empty() && facts.bucket_policy.is_none() {
+        Context::default()
+    } else {
+        let list = matches!(endpoint, Endpoint::ListObjects | Endpoint::ListObjectsV2);
+        authz::context::build(req, &query, list, &caller, now)
+    };
+    let authz = Authz::new(caller, owner, facts, context, &state.policies);
+    let bucket_name = bucket.as_deref().unwrap_or_default();
+    authz.check(&endpoint, bucket_name)?;
+    if matches!(
+        endpoint,
+        Endpoint::CopyObject { .. } | Endpoint::UploadPartCopy { .. }
+    ) {
+        let src = headers::CopySource::from_headers(req.headers())?;
+        let facts = if src.bucket == bucket_name {
+            None
+        } else {
+            Some(authorization_facts(state, None, Some(src.bucket.clone())).await?)
+        };
+        authz.check_copy_source(&src.bucket, &src.key, facts, &state.policies)?;
+    }
+    let owner = match (&authz.caller, &authz.bucket) {
+        (Caller::Anonymous, Some(b)) => b.owner.clone(),
+        _ => authz.owner.clone(),
+    };
     let ctx = ReqCtx {
         cluster: &state.cluster,
         config: cfg,
         req,
         query: &query,
         auth: &auth,
-        access_key,
-        bucket_name: bucket.as_deref().unwrap_or_default(),
+        owner: &owner,
+        authz: &authz,
+        bucket_name,
     };
     ops::run(&ctx, endpoint, payload).await
 }
 
-/// Credentials holding IAM access key `ak`, if it exists, is active and its secret unseals;
-/// empty otherwise (the request then fails with InvalidAccessKeyId).
-async fn iam_credentials(
-    cluster: &std::sync::Arc<dyn coffer_proto::ClusterApi>,
+/// What authorizing a request signed with `access_key` on `bucket` needs, in one read.
+async fn authorization_facts(
+    state: &AppState,
+    access_key: Option<String>,
+    bucket: Option<String>,
+) -> S3Result<AuthzFacts> {
+    let q = MetaQuery::Authorization { access_key, bucket };
+    match state.cluster.meta_read(q).await? {
+        MetaAnswer::Authorization(f) => Ok(*f),
+        other => Err(S3Error::internal(format!("unexpected answer {other:?}"))),
+    }
+}
+
+/// Credentials holding IAM access key `ak` if its record exists, is active and its secret
+/// unseals; empty otherwise (the request then fails with InvalidAccessKeyId).
+fn iam_credentials(
     cfg: &crate::GatewayConfig,
     ak: &str,
-) -> S3Result<auth::Credentials> {
-    use coffer_proto::meta::{MetaAnswer, MetaQuery};
+    key: Option<&coffer_proto::iam::KeyRecord>,
+) -> auth::Credentials {
     let mut creds = auth::Credentials::default();
-    let Some(master) = &cfg.master_key else {
-        return Ok(creds);
+    let (Some(master), Some(key)) = (&cfg.master_key, key) else {
+        return creds;
     };
-    if let MetaAnswer::AccessKey(Some(key)) = cluster
-        .meta_read(MetaQuery::GetAccessKey(ak.to_owned()))
-        .await?
-    {
-        let secret = master
-            .open(&key.sealed_secret, ak.as_bytes())
-            .and_then(|s| String::from_utf8(s).ok());
-        match secret {
-            Some(secret) if key.active => creds.insert(ak, secret),
-            Some(_) => {}
-            None => tracing::warn!(access_key = ak, "an access key's secret does not unseal"),
-        }
+    let secret = master
+        .open(&key.sealed_secret, ak.as_bytes())
+        .and_then(|s| String::from_utf8(s).ok());
+    match secret {
+        Some(secret) if key.active => creds.insert(ak, secret),
+        Some(_) => {}
+        None => tracing::warn!(access_key = ak, "an access key's secret does not unseal"),
     }
-    Ok(creds)
+    creds
 }
 
 #[cfg(test)]

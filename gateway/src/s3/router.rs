@@ -62,8 +62,6 @@ const UNBUILT_SUBRESOURCES: &[&str] = &[
     "notification",
     "object-lock",
     "ownershipControls",
-    "policy",
-    "policyStatus",
     "publicAccessBlock",
     "replication",
     "requestPayment",
@@ -91,6 +89,14 @@ pub enum Endpoint {
     GetBucketLocation,
     /// GET /bucket?versioning
     GetBucketVersioning,
+    /// GET /bucket?policy
+    GetBucketPolicy,
+    /// PUT /bucket?policy
+    PutBucketPolicy,
+    /// DELETE /bucket?policy
+    DeleteBucketPolicy,
+    /// GET /bucket?policyStatus
+    GetBucketPolicyStatus,
     /// GET /bucket (v1)
     ListObjects,
     /// GET /bucket?list-type=2
@@ -169,6 +175,10 @@ impl Endpoint {
         }
         let Some(key) = key.filter(|k| !k.is_empty()).map(str::to_owned) else {
             return match *method {
+                Method::GET if q.has("policyStatus") => Ok(Endpoint::GetBucketPolicyStatus),
+                Method::GET if q.has("policy") => Ok(Endpoint::GetBucketPolicy),
+                Method::PUT if q.has("policy") => Ok(Endpoint::PutBucketPolicy),
+                Method::DELETE if q.has("policy") => Ok(Endpoint::DeleteBucketPolicy),
                 Method::PUT if q.has("versioning") => {
                     Ok(Endpoint::NotImplemented("PutBucketVersioning"))
                 }
@@ -227,6 +237,10 @@ impl Endpoint {
             Endpoint::DeleteBucket => "DeleteBucket",
             Endpoint::GetBucketLocation => "GetBucketLocation",
             Endpoint::GetBucketVersioning => "GetBucketVersioning",
+            Endpoint::GetBucketPolicy => "GetBucketPolicy",
+            Endpoint::PutBucketPolicy => "PutBucketPolicy",
+            Endpoint::DeleteBucketPolicy => "DeleteBucketPolicy",
+            Endpoint::GetBucketPolicyStatus => "GetBucketPolicyStatus",
             Endpoint::ListObjects => "ListObjects",
             Endpoint::ListObjectsV2 => "ListObjectsV2",
             Endpoint::ListMultipartUploads => "ListMultipartUploads",
@@ -246,6 +260,62 @@ impl Endpoint {
             Endpoint::NotImplemented(n) => n,
         }
     }
+
+    /// The IAM action a policy must allow for this request, and what it applies to (AWS's
+    /// service authorization reference for S3). None: nothing to check up front (an answer of
+    /// NotImplemented; DeleteObjects, which checks each key).
+    pub fn action(&self) -> Option<(&'static str, Target<'_>)> {
+        use Target::{Account, Bucket, Object};
+        Some(match self {
+            Endpoint::ListBuckets => ("s3:ListAllMyBuckets", Account),
+            Endpoint::CreateBucket => ("s3:CreateBucket", Bucket),
+            Endpoint::HeadBucket | Endpoint::ListObjects | Endpoint::ListObjectsV2 => {
+                ("s3:ListBucket", Bucket)
+            }
+            Endpoint::DeleteBucket => ("s3:DeleteBucket", Bucket),
+            Endpoint::GetBucketLocation => ("s3:GetBucketLocation", Bucket),
+            Endpoint::GetBucketVersioning => ("s3:GetBucketVersioning", Bucket),
+            Endpoint::GetBucketPolicy => ("s3:GetBucketPolicy", Bucket),
+            Endpoint::PutBucketPolicy => ("s3:PutBucketPolicy", Bucket),
+            Endpoint::DeleteBucketPolicy => ("s3:DeleteBucketPolicy", Bucket),
+            Endpoint::GetBucketPolicyStatus => ("s3:GetBucketPolicyStatus", Bucket),
+            Endpoint::ListMultipartUploads => ("s3:ListBucketMultipartUploads", Bucket),
+            Endpoint::PutObject { key }
+            | Endpoint::CopyObject { key }
+            | Endpoint::CreateMultipartUpload { key }
+            | Endpoint::UploadPart { key, .. }
+            | Endpoint::UploadPartCopy { key, .. }
+            | Endpoint::CompleteMultipartUpload { key, .. } => ("s3:PutObject", Object(key)),
+            Endpoint::GetObject { key } | Endpoint::HeadObject { key } => {
+                ("s3:GetObject", Object(key))
+            }
+            Endpoint::GetObjectAttributes { key } => ("s3:GetObjectAttributes", Object(key)),
+            Endpoint::DeleteObject { key } => ("s3:DeleteObject", Object(key)),
+            Endpoint::AbortMultipartUpload { key, .. } => ("s3:AbortMultipartUpload", Object(key)),
+            Endpoint::ListParts { key, .. } => ("s3:ListMultipartUploadParts", Object(key)),
+            Endpoint::DeleteObjects | Endpoint::NotImplemented(_) => return None,
+        })
+    }
+
+    /// Whether this manages the bucket policy itself: the bucket owner and the root key may
+    /// always do it, so that no policy can lock them out (as on AWS).
+    pub fn manages_policy(&self) -> bool {
+        matches!(
+            self,
+            Endpoint::GetBucketPolicy | Endpoint::PutBucketPolicy | Endpoint::DeleteBucketPolicy
+        )
+    }
+}
+
+/// What an action applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target<'a> {
+    /// No bucket (`*`).
+    Account,
+    /// The addressed bucket.
+    Bucket,
+    /// An object of the addressed bucket.
+    Object(&'a str),
 }
 
 #[cfg(test)]
@@ -353,6 +423,15 @@ mod tests {
                 },
             ),
             (Method::GET, "/b?cors", false, E::NotImplemented("cors")),
+            (Method::GET, "/b?policy", false, E::GetBucketPolicy),
+            (Method::PUT, "/b?policy", false, E::PutBucketPolicy),
+            (Method::DELETE, "/b?policy", false, E::DeleteBucketPolicy),
+            (
+                Method::GET,
+                "/b?policyStatus",
+                false,
+                E::GetBucketPolicyStatus,
+            ),
             (
                 Method::PUT,
                 "/b/Key+?tagging",

@@ -57,10 +57,15 @@ impl XmlWriter {
 
     /// `<name xmlns="...">` (the S3 namespace).
     pub fn open_ns(&mut self, name: &str) {
+        self.open_with_ns(name, NS);
+    }
+
+    /// `<name xmlns="ns">`.
+    pub fn open_with_ns(&mut self, name: &str, ns: &str) {
         self.out.push('<');
         self.out.push_str(name);
         self.out.push_str(" xmlns=\"");
-        self.out.push_str(NS);
+        self.out.push_str(ns);
         self.out.push_str("\">");
     }
 

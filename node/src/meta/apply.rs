@@ -158,6 +158,14 @@ impl Tx<'_> {
                 Ok(super::iam::apply(self.store, self.batch, cmd)?
                     .unwrap_or_else(|| Err(ProtoError::Internal("not an IAM command".into()))))
             }
+            MetaCommand::SetBucketConfig { .. }
+            | MetaCommand::CreateGroup(_)
+            | MetaCommand::DeleteGroup { .. }
+            | MetaCommand::SetGroupMember { .. }
+            | MetaCommand::SetIdentityPolicy { .. } => {
+                Ok(super::policies::apply(self.store, self.batch, cmd)?
+                    .unwrap_or_else(|| Err(ProtoError::Internal("not a policy command".into()))))
+            }
             MetaCommand::SetStorageClass { name, profile } => {
                 if !coffer_proto::types::STORAGE_CLASSES.contains(&name.as_str()) {
                     return Ok(Err(ProtoError::Protocol(format!(
@@ -310,6 +318,7 @@ impl Tx<'_> {
             .delete_cf(&self.store.cf(CF_BUCKETS)?, name.as_bytes());
         self.batch
             .delete_cf(&self.store.cf(CF_BUCKET_IDS)?, b.id.to_be_bytes());
+        super::policies::forget_bucket(self.store, self.batch, b.id)?;
         Ok(Ok(MetaOk::Done))
     }
 

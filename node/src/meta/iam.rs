@@ -76,6 +76,11 @@ pub fn apply(
                 Err(ProtoError::DeleteConflict(
                     "Cannot delete entity, must delete access keys first.".into(),
                 ))
+            } else if super::policies::user_in_use(store, name)? {
+                Err(ProtoError::DeleteConflict(
+                    "Cannot delete entity, must delete policies and remove the user from its groups first."
+                        .into(),
+                ))
             } else {
                 batch.delete_cf(&users, name.as_bytes());
                 Ok(MetaOk::Done)

@@ -16,6 +16,12 @@
 //! users       name                                  -> UserRecord
 //! keys        'k' access_key_id                     -> KeyRecord (secret sealed)
 //!             'u' user 0x00 access_key_id           -> () (a user's keys)
+//! bucket_conf bucket_id:u64 kind:u8                 -> String (policy, ...)
+//! groups      'g' name                              -> GroupRecord
+//!             'm' group 0x00 user                   -> () (members)
+//!             'u' user 0x00 group                   -> () (a user's groups)
+//! policies    'u' user 0x00 name                    -> String (inline policy document)
+//!             'g' group 0x00 name                   -> String
 //! once        'a' id:[16]                           -> answer of an exactly-once command
 //!             't' at_ms:u64 id:[16]                 -> () (answers by age, for pruning)
 //! ```
@@ -26,10 +32,13 @@ pub mod iam;
 pub mod keys;
 pub mod list;
 pub mod once;
+pub mod policies;
 pub mod query;
 pub mod store;
 
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod tests_policies;
 
 pub use store::MetaStore;

@@ -10,6 +10,7 @@ use super::codec;
 use super::iam;
 use super::keys;
 use super::list::{self, Item};
+use super::policies;
 use super::store::{
     MetaStore, StoreError, CF_BUCKETS, CF_CLASSES, CF_DRAINING, CF_GC, CF_NODES, CF_OBJECTS,
     CF_PARTS, CF_UPLOADS,
@@ -64,6 +65,21 @@ pub fn answer(store: &MetaStore, q: &MetaQuery) -> Result<MetaAnswer, StoreError
         MetaQuery::ListUsers => MetaAnswer::Users(iam::users(store)?),
         MetaQuery::GetAccessKey(id) => MetaAnswer::AccessKey(iam::key(store, id)?),
         MetaQuery::ListAccessKeys { user } => MetaAnswer::AccessKeys(iam::user_keys(store, user)?),
+        MetaQuery::GetBucketConfig { bucket, kind } => {
+            MetaAnswer::BucketConfig(policies::bucket_config(store, bucket, *kind)?)
+        }
+        MetaQuery::ListGroups => MetaAnswer::Groups(policies::groups(store)?),
+        MetaQuery::GetGroup(name) => MetaAnswer::Group(match policies::group(store, name)? {
+            Some(g) => Some((g, policies::members(store, name)?)),
+            None => None,
+        }),
+        MetaQuery::GroupsOfUser(user) => MetaAnswer::Groups(policies::groups_of(store, user)?),
+        MetaQuery::ListIdentityPolicies(owner) => {
+            MetaAnswer::IdentityPolicies(policies::identity_policies(store, owner)?)
+        }
+        MetaQuery::Authorization { access_key, bucket } => MetaAnswer::Authorization(Box::new(
+            policies::authorization(store, access_key.as_deref(), bucket.as_deref())?,
+        )),
     })
 }
 

@@ -50,9 +50,16 @@ pub const CF_USERS: &str = "users";
 /// Access keys, by id; and `user 0x00 id` in the same family as each user's index.
 pub const CF_KEYS: &str = "keys";
 
+/// Bucket configuration documents (policy, ...), by bucket id and kind.
+pub const CF_BUCKET_CONF: &str = "bucket_conf";
+/// IAM groups, their members, and each user's groups.
+pub const CF_GROUPS: &str = "groups";
+/// Inline identity policies of users and groups.
+pub const CF_POLICIES: &str = "policies";
+
 /// Column families that make up the state machine (what a snapshot carries, by position: new
 /// ones go at the end).
-pub const SM_DATA_CFS: [&str; 12] = [
+pub const SM_DATA_CFS: [&str; 15] = [
     CF_BUCKETS,
     CF_BUCKET_IDS,
     CF_OBJECTS,
@@ -65,9 +72,12 @@ pub const SM_DATA_CFS: [&str; 12] = [
     CF_CLASSES,
     CF_USERS,
     CF_KEYS,
+    CF_BUCKET_CONF,
+    CF_GROUPS,
+    CF_POLICIES,
 ];
 
-const ALL_CFS: [&str; 15] = [
+const ALL_CFS: [&str; 18] = [
     CF_RAFT_LOG,
     CF_RAFT_STATE,
     CF_SM_STATE,
@@ -83,6 +93,9 @@ const ALL_CFS: [&str; 15] = [
     CF_CLASSES,
     CF_USERS,
     CF_KEYS,
+    CF_BUCKET_CONF,
+    CF_GROUPS,
+    CF_POLICIES,
 ];
 
 /// Error from the metadata store.

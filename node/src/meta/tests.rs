@@ -10,14 +10,14 @@ use coffer_proto::ProtoError;
 
 use super::{apply, query, MetaStore};
 
-struct Sm {
+pub(super) struct Sm {
     _dir: tempfile::TempDir,
     store: MetaStore,
     index: u64,
 }
 
 impl Sm {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = MetaStore::open(dir.path()).unwrap();
         Sm {
@@ -27,18 +27,18 @@ impl Sm {
         }
     }
 
-    fn run(&mut self, cmd: MetaCommand) -> Result<MetaOk, ProtoError> {
+    pub(super) fn run(&mut self, cmd: MetaCommand) -> Result<MetaOk, ProtoError> {
         self.index += 1;
         let a = apply::apply(&self.store, self.index, &cmd).unwrap();
         self.store.write(a.batch, false).unwrap();
         a.result
     }
 
-    fn ask(&self, q: MetaQuery) -> MetaAnswer {
+    pub(super) fn ask(&self, q: MetaQuery) -> MetaAnswer {
         query::answer(&self.store, &q).unwrap()
     }
 
-    fn bucket(&mut self, name: &str) -> u64 {
+    pub(super) fn bucket(&mut self, name: &str) -> u64 {
         let r = self.run(MetaCommand::CreateBucket {
             name: name.into(),
             owner: "me".into(),

@@ -21,7 +21,7 @@ pub const MAX_BUCKET_POLICY_BYTES: usize = 20 * 1024;
 pub const MAX_IDENTITY_POLICY_CHARS: usize = 6144;
 
 /// What a document is for: the rules differ.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PolicyKind {
     /// The bucket policy of `bucket`: every statement names a Principal and resources of this
     /// bucket, and only S3 actions.

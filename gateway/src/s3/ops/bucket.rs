@@ -38,7 +38,7 @@ pub async fn list_buckets(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
         .collect();
     let mut x = XmlWriter::new();
     x.open_ns("ListAllMyBucketsResult");
-    owner_xml(&mut x, "Owner", ctx.access_key);
+    owner_xml(&mut x, "Owner", ctx.owner);
     x.open("Buckets");
     for b in matching.iter().take(max) {
         x.open("Bucket");
@@ -87,7 +87,7 @@ pub async fn create_bucket(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result<
     }
     let cmd = MetaCommand::CreateBucket {
         name: name.to_owned(),
-        owner: ctx.access_key.to_owned(),
+        owner: ctx.owner.to_owned(),
         location,
         now_ms: crate::s3::headers::now_ms(),
     };

@@ -11,7 +11,7 @@ use super::put::{storage_class, write_precondition};
 use super::xml_ok;
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
-use crate::s3::headers::{self, checksum_name, iso_date, ByteRange, Preconditions};
+use crate::s3::headers::{self, checksum_name, iso_date, ByteRange, CopySource, Preconditions};
 use crate::s3::xml::XmlWriter;
 
 /// A resolved copy source.
@@ -24,27 +24,15 @@ pub struct Source {
     pub version: ObjectVersion,
 }
 
-/// Parse `x-amz-copy-source` (`bucket/key` or `/bucket/key`, URL-encoded, `?versionId=`),
-/// load the object and check the `x-amz-copy-source-if-*` conditions.
+/// Load the object `x-amz-copy-source` names and check the `x-amz-copy-source-if-*`
+/// conditions (reading it was authorized with the request).
 pub async fn source(ctx: &ReqCtx<'_>) -> S3Result<Source> {
-    let raw = ctx.header("x-amz-copy-source").unwrap_or_default();
-    let (path, version) = match raw.split_once("?versionId=") {
-        Some((p, v)) => (p, Some(v)),
-        None => (raw, None),
-    };
-    let decoded = percent_encoding::percent_decode_str(path.trim_start_matches('/'))
-        .decode_utf8()
-        .map_err(|_| S3Error::msg(S3ErrorCode::InvalidArgument, "Invalid copy source encoding"))?;
-    let (bucket, key) = decoded
-        .split_once('/')
-        .filter(|(b, k)| !b.is_empty() && !k.is_empty())
-        .ok_or_else(|| {
-            S3Error::msg(
-                S3ErrorCode::InvalidArgument,
-                "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
-            )
-            .with("ArgumentName", "x-amz-copy-source")
-        })?;
+    let CopySource {
+        bucket,
+        key,
+        version_id: version,
+    } = CopySource::from_headers(ctx.req.headers())?;
+    let (bucket, key, version) = (bucket.as_str(), key.as_str(), version.as_deref());
     let b = ctx
         .cluster
         .bucket(bucket)
@@ -158,7 +146,7 @@ pub async fn copy_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> 
         parts: Vec::new(),
         storage_class: class,
         delete_marker: false,
-        owner: ctx.access_key.to_owned(),
+        owner: ctx.owner.to_owned(),
         data,
     };
     let (etag, lm, checksum) = (

@@ -29,10 +29,28 @@ pub async fn delete_objects(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result
     if req.objects.is_empty() || req.objects.len() > 1000 {
         return Err(S3Error::new(S3ErrorCode::MalformedXML));
     }
-    let (ok, too_long): (Vec<_>, Vec<_>) = req
-        .objects
-        .into_iter()
-        .partition(|o| o.key.len() <= 1024 && !o.key.is_empty());
+    // Each key is authorized on its own (s3:DeleteObject on that object), as S3 does: a key
+    // the caller may not delete is reported as AccessDenied and the others go ahead.
+    let mut ok = Vec::new();
+    let mut refused = Vec::new();
+    for o in req.objects {
+        let code = if o.key.is_empty() {
+            Some(S3ErrorCode::InvalidArgument)
+        } else if o.key.len() > 1024 {
+            Some(S3ErrorCode::KeyTooLongError)
+        } else if !ctx
+            .authz
+            .allows_object(ctx.bucket_name, "s3:DeleteObject", &o.key)
+        {
+            Some(S3ErrorCode::AccessDenied)
+        } else {
+            None
+        };
+        match code {
+            Some(code) => refused.push((o, code)),
+            None => ok.push(o),
+        }
+    }
     let keys: Vec<String> = ok.iter().map(|o| o.key.clone()).collect();
     if !keys.is_empty() {
         ctx.cluster
@@ -52,14 +70,9 @@ pub async fn delete_objects(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result
             x.close("Deleted");
         }
     }
-    for o in &too_long {
+    for (o, code) in &refused {
         x.open("Error");
         x.elem("Key", &o.key);
-        let code = if o.key.is_empty() {
-            S3ErrorCode::InvalidArgument
-        } else {
-            S3ErrorCode::KeyTooLongError
-        };
         x.elem("Code", code.as_str());
         x.elem("Message", code.message());
         x.close("Error");

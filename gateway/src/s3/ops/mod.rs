@@ -7,6 +7,7 @@ pub mod delete;
 pub mod get;
 pub mod list;
 pub mod multipart;
+pub mod policy;
 pub mod put;
 
 use actix_web::{web, HttpResponse};
@@ -28,6 +29,10 @@ pub async fn run(
         Endpoint::DeleteBucket => bucket::delete_bucket(ctx).await,
         Endpoint::GetBucketLocation => bucket::get_bucket_location(ctx).await,
         Endpoint::GetBucketVersioning => bucket::get_bucket_versioning(ctx).await,
+        Endpoint::GetBucketPolicy => policy::get_bucket_policy(ctx).await,
+        Endpoint::PutBucketPolicy => policy::put_bucket_policy(ctx, payload).await,
+        Endpoint::DeleteBucketPolicy => policy::delete_bucket_policy(ctx).await,
+        Endpoint::GetBucketPolicyStatus => policy::get_bucket_policy_status(ctx).await,
         Endpoint::ListObjects => list::list_objects_v1(ctx).await,
         Endpoint::ListObjectsV2 => list::list_objects_v2(ctx).await,
         Endpoint::ListMultipartUploads => list::list_uploads(ctx).await,
@@ -82,17 +87,22 @@ pub async fn small_body(mut payload: web::Payload, max: usize) -> S3Result<bytes
     Ok(buf.freeze())
 }
 
-/// The canonical owner id of an access key (64 hex characters, as S3's canonical user ids).
-pub fn owner_id(access_key: &str) -> String {
+/// The canonical user id of an owner (the root access key id, or an IAM user's
+/// [`crate::authz::user_owner`]): 64 hex characters, as S3's canonical user ids.
+pub fn owner_id(owner: &str) -> String {
     use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(access_key.as_bytes()))
+    hex::encode(sha2::Sha256::digest(owner.as_bytes()))
 }
 
-/// Write `<Owner>` (or `<Initiator>`) for an access key.
-pub fn owner_xml(x: &mut super::xml::XmlWriter, tag: &str, access_key: &str) {
+/// Write `<Owner>` (or `<Initiator>`) for an owner: its canonical id, and as display name the
+/// user name (or the root access key id).
+pub fn owner_xml(x: &mut super::xml::XmlWriter, tag: &str, owner: &str) {
     x.open(tag);
-    x.elem("ID", &owner_id(access_key));
-    x.elem("DisplayName", access_key);
+    x.elem("ID", &owner_id(owner));
+    x.elem(
+        "DisplayName",
+        owner.strip_prefix("arn:aws:iam:::user/").unwrap_or(owner),
+    );
     x.close(tag);
 }
 

@@ -94,7 +94,7 @@ pub async fn create(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
         checksum_algorithm: algorithm,
         checksum_type: kind,
         storage_class: storage_class(h)?,
-        owner: ctx.access_key.to_owned(),
+        owner: ctx.owner.to_owned(),
     };
     ctx.cluster
         .meta_write(MetaCommand::CreateUpload {
@@ -423,7 +423,7 @@ pub async fn complete(
             .collect(),
         storage_class: up.storage_class.clone(),
         delete_marker: false,
-        owner: ctx.access_key.to_owned(),
+        owner: ctx.owner.to_owned(),
         data: ObjectData::Blobs(Vec::new()),
     };
     let parts = chosen

@@ -100,7 +100,7 @@ pub async fn put_object(
         parts: Vec::new(),
         storage_class,
         delete_marker: false,
-        owner: ctx.access_key.to_owned(),
+        owner: ctx.owner.to_owned(),
         data,
     };
     let etag = format!("\"{}\"", version.etag);

@@ -1,0 +1,157 @@
+//! The condition keys of one request, as AWS defines them: the global `aws:` keys that apply
+//! here and the S3 keys taken from the request's headers and query.
+
+use actix_web::HttpRequest;
+use coffer_proto::policy::{Caller, Context};
+
+use crate::s3::router::Query;
+
+/// S3 condition keys read straight from a request header of the same name.
+const HEADER_KEYS: &[&str] = &[
+    "x-amz-acl",
+    "x-amz-content-sha256",
+    "x-amz-copy-source",
+    "x-amz-grant-full-control",
+    "x-amz-grant-read",
+    "x-amz-grant-read-acp",
+    "x-amz-grant-write",
+    "x-amz-grant-write-acp",
+    "x-amz-metadata-directive",
+    "x-amz-object-ownership",
+    "x-amz-server-side-encryption",
+    "x-amz-server-side-encryption-aws-kms-key-id",
+    "x-amz-storage-class",
+    "x-amz-website-redirect-location",
+];
+
+/// Build the context of `req` from `caller` at `now`; `list`: the request lists a bucket (the
+/// keys `s3:prefix`, `s3:delimiter` and `s3:max-keys` apply).
+pub fn build(
+    req: &HttpRequest,
+    query: &Query,
+    list: bool,
+    caller: &Caller,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Context {
+    let mut c = Context::default();
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if let Some(peer) = req.peer_addr() {
+        c.set("aws:SourceIp", peer.ip().to_string());
+    }
+    let secure = req.connection_info().scheme() == "https";
+    c.set("aws:SecureTransport", secure.to_string());
+    c.set(
+        "aws:CurrentTime",
+        now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    );
+    c.set("aws:EpochTime", now.timestamp().to_string());
+    match caller {
+        Caller::Anonymous => {
+            c.set("aws:PrincipalType", "Anonymous");
+            c.set("aws:userid", "anonymous");
+        }
+        Caller::Root { .. } => {
+            c.set("aws:PrincipalType", "Account");
+            c.set("aws:userid", "root");
+        }
+        Caller::User { name, user_id, .. } => {
+            c.set("aws:PrincipalType", "User");
+            c.set("aws:username", name.as_str());
+            c.set("aws:userid", user_id.as_str());
+        }
+    }
+    if let Some(arn) = caller.arn() {
+        c.set("aws:PrincipalArn", arn);
+    }
+    for (key, name) in [("aws:Referer", "referer"), ("aws:UserAgent", "user-agent")] {
+        if let Some(v) = header(name) {
+            c.set(key, v);
+        }
+    }
+    for name in HEADER_KEYS {
+        if let Some(v) = header(name) {
+            c.set(&format!("s3:{name}"), v);
+        }
+    }
+    if list {
+        for name in ["prefix", "delimiter", "max-keys"] {
+            if let Some(v) = query.get(name) {
+                c.set(&format!("s3:{name}"), v);
+            }
+        }
+    }
+    if let Some(v) = query.get("versionId") {
+        c.set("s3:VersionId", v);
+    }
+    if let Some(tags) = header("x-amz-tagging") {
+        for (k, v) in Query::parse(tags).0 {
+            c.add("s3:RequestObjectTagKeys", k.as_str());
+            c.set(&format!("s3:RequestObjectTag/{k}"), v);
+        }
+    }
+    let (auth_type, version) = match header("authorization") {
+        Some(a) if a.starts_with("AWS4-") => (Some("REST-HEADER"), Some("AWS4-HMAC-SHA256")),
+        Some(_) => (Some("REST-HEADER"), Some("AWS")),
+        None if query.has("X-Amz-Algorithm") => {
+            (Some("REST-QUERY-STRING"), Some("AWS4-HMAC-SHA256"))
+        }
+        None if query.has("AWSAccessKeyId") => (Some("REST-QUERY-STRING"), Some("AWS")),
+        None => (None, None),
+    };
+    if let Some(t) = auth_type {
+        c.set("s3:authType", t);
+    }
+    if let Some(v) = version {
+        c.set("s3:signatureversion", v);
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn keys_from_the_request_and_the_caller() {
+        let req = TestRequest::with_uri("/b?list-type=2&prefix=home%2Fal&max-keys=5")
+            .insert_header(("user-agent", "aws-cli/2"))
+            .insert_header(("x-amz-acl", "public-read"))
+            .insert_header(("x-amz-tagging", "env=prod&team=a"))
+            .insert_header(("authorization", "AWS4-HMAC-SHA256 Credential=x"))
+            .peer_addr(
+                "10.1.2.3:5000"
+                    .parse()
+                    .unwrap_or(std::net::SocketAddr::from(([0; 4], 0))),
+            )
+            .to_http_request();
+        let q = Query::parse(req.query_string());
+        let caller = Caller::User {
+            name: "al".into(),
+            user_id: "AIDAAL".into(),
+            canonical_id: String::new(),
+        };
+        let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        let c = build(&req, &q, true, &caller, now);
+        let one = |k: &str| c.get(k).and_then(|v| v.first()).map(String::as_str);
+        assert_eq!(one("aws:sourceip"), Some("10.1.2.3"));
+        assert_eq!(one("aws:SecureTransport"), Some("false"));
+        assert_eq!(one("aws:EpochTime"), Some("1800000000"));
+        assert_eq!(one("aws:CurrentTime"), Some("2027-01-15T08:00:00Z"));
+        assert_eq!(one("aws:username"), Some("al"));
+        assert_eq!(one("aws:PrincipalArn"), Some("arn:aws:iam:::user/al"));
+        assert_eq!(one("aws:UserAgent"), Some("aws-cli/2"));
+        assert_eq!(one("s3:prefix"), Some("home/al"));
+        assert_eq!(one("s3:max-keys"), Some("5"));
+        assert_eq!(one("s3:x-amz-acl"), Some("public-read"));
+        assert_eq!(one("s3:RequestObjectTag/env"), Some("prod"));
+        assert_eq!(
+            c.get("s3:RequestObjectTagKeys").map(<[String]>::len),
+            Some(2)
+        );
+        assert_eq!(one("s3:authType"), Some("REST-HEADER"));
+        assert_eq!(one("s3:signatureversion"), Some("AWS4-HMAC-SHA256"));
+        let anon = build(&req, &q, false, &Caller::Anonymous, now);
+        assert!(anon.get("aws:username").is_none() && anon.get("s3:prefix").is_none());
+    }
+}

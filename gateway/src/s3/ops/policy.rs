@@ -1,0 +1,92 @@
+//! Bucket policies: PutBucketPolicy (validated: MalformedPolicy names the reason),
+//! GetBucketPolicy, DeleteBucketPolicy and GetBucketPolicyStatus.
+
+use actix_web::{web, HttpResponse};
+use coffer_proto::meta::{BucketConfigKind, MetaAnswer, MetaCommand, MetaQuery};
+use coffer_proto::policy::{Policy, PolicyKind, MAX_BUCKET_POLICY_BYTES};
+
+use super::{small_body, xml_ok};
+use crate::s3::ctx::ReqCtx;
+use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
+use crate::s3::xml::XmlWriter;
+
+fn no_bucket(ctx: &ReqCtx<'_>) -> S3Error {
+    S3Error::new(S3ErrorCode::NoSuchBucket).with("BucketName", ctx.bucket_name)
+}
+
+/// The stored policy (NoSuchBucketPolicy when there is none).
+async fn stored(ctx: &ReqCtx<'_>) -> S3Result<String> {
+    let q = MetaQuery::GetBucketConfig {
+        bucket: ctx.bucket_name.to_owned(),
+        kind: BucketConfigKind::Policy,
+    };
+    match ctx.cluster.meta_read(q).await? {
+        MetaAnswer::BucketConfig(None) => Err(no_bucket(ctx)),
+        MetaAnswer::BucketConfig(Some(None)) => {
+            Err(S3Error::new(S3ErrorCode::NoSuchBucketPolicy).with("BucketName", ctx.bucket_name))
+        }
+        MetaAnswer::BucketConfig(Some(Some(doc))) => Ok(doc),
+        other => Err(S3Error::internal(format!("unexpected answer {other:?}"))),
+    }
+}
+
+async fn set(ctx: &ReqCtx<'_>, value: Option<String>) -> S3Result<HttpResponse> {
+    let cmd = MetaCommand::SetBucketConfig {
+        bucket: ctx.bucket_name.to_owned(),
+        kind: BucketConfigKind::Policy,
+        value,
+    };
+    match ctx.cluster.meta_write(cmd).await {
+        Ok(_) => Ok(HttpResponse::NoContent().finish()),
+        Err(coffer_proto::ProtoError::NoSuchBucket) => Err(no_bucket(ctx)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// PUT /bucket?policy
+pub async fn put_bucket_policy(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result<HttpResponse> {
+    // One byte over the limit is enough for the parser to name the limit.
+    let body = small_body(payload, MAX_BUCKET_POLICY_BYTES + 1)
+        .await
+        .map_err(|e| match e.code {
+            S3ErrorCode::MalformedXML => S3Error::msg(
+                S3ErrorCode::MalformedPolicy,
+                "Policies must be less than 20 KB",
+            ),
+            _ => e,
+        })?;
+    let text = std::str::from_utf8(&body).map_err(|_| {
+        S3Error::msg(
+            S3ErrorCode::MalformedPolicy,
+            "This policy contains invalid Json",
+        )
+    })?;
+    Policy::parse(text, &PolicyKind::Bucket(ctx.bucket_name.to_owned()))
+        .map_err(|e| S3Error::msg(S3ErrorCode::MalformedPolicy, e.0))?;
+    set(ctx, Some(text.to_owned())).await
+}
+
+/// GET /bucket?policy
+pub async fn get_bucket_policy(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
+    let doc = stored(ctx).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(doc))
+}
+
+/// DELETE /bucket?policy (204 also when there was none, as S3).
+pub async fn delete_bucket_policy(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
+    set(ctx, None).await
+}
+
+/// GET /bucket?policyStatus
+pub async fn get_bucket_policy_status(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
+    let doc = stored(ctx).await?;
+    let public = Policy::parse(&doc, &PolicyKind::Bucket(ctx.bucket_name.to_owned()))
+        .is_ok_and(|p| p.is_public());
+    let mut x = XmlWriter::new();
+    x.open_ns("PolicyStatus");
+    x.elem("IsPublic", if public { "true" } else { "false" });
+    x.close("PolicyStatus");
+    Ok(xml_ok(x.finish()))
+}

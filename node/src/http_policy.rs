@@ -1,0 +1,233 @@
+//! The admin API's groups and identity policies (`coffer admin group|policy ...`), signed like
+//! the rest of it:
+//! `GET /admin/v1/groups`, `GET|POST|DELETE /admin/v1/groups/{name}`,
+//! `POST|DELETE /admin/v1/groups/{name}/users/{user}`,
+//! `GET /admin/v1/policies/{user|group}/{name}` and
+//! `PUT|DELETE /admin/v1/policies/{user|group}/{name}/{policy}[/{sha256}]`. A PUT's body is the
+//! policy document; its SHA-256 is the last path segment, so the signature covers it.
+
+use std::sync::Arc;
+
+use actix_web::{web, HttpResponse};
+use coffer_proto::iam::{random_id, valid_policy_name, GroupRecord, PolicyOwner};
+use coffer_proto::meta::{MetaAnswer, MetaCommand, MetaQuery};
+use coffer_proto::policy::{Policy, PolicyKind};
+use coffer_proto::{ClusterApi as _, ProtoError};
+use serde_json::json;
+
+use crate::cluster::Node;
+use crate::http::Signed;
+use crate::http_iam::{failed, now_ms, write};
+
+/// Register the routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/v1/groups", web::get().to(list_groups))
+        .route("/admin/v1/groups/{name}", web::get().to(show_group))
+        .route("/admin/v1/groups/{name}", web::post().to(create_group))
+        .route("/admin/v1/groups/{name}", web::delete().to(delete_group))
+        .route(
+            "/admin/v1/groups/{name}/users/{user}",
+            web::post().to(add_member),
+        )
+        .route(
+            "/admin/v1/groups/{name}/users/{user}",
+            web::delete().to(remove_member),
+        )
+        .route(
+            "/admin/v1/policies/{kind}/{name}",
+            web::get().to(list_policies),
+        )
+        .route(
+            "/admin/v1/policies/{kind}/{name}/{policy}/{sha256}",
+            web::put().to(put_policy),
+        )
+        .route(
+            "/admin/v1/policies/{kind}/{name}/{policy}",
+            web::delete().to(delete_policy),
+        );
+}
+
+async fn read(node: &Node, q: MetaQuery) -> Result<MetaAnswer, HttpResponse> {
+    node.meta_read(q).await.map_err(failed)
+}
+
+fn unexpected(a: &MetaAnswer) -> HttpResponse {
+    failed(ProtoError::Internal(format!("unexpected {a:?}")))
+}
+
+fn group_json(g: &GroupRecord) -> serde_json::Value {
+    json!({ "name": g.name, "group_id": g.group_id, "arn": g.arn(), "created_ms": g.created_ms })
+}
+
+async fn list_groups(node: web::Data<Arc<Node>>, _: Signed) -> HttpResponse {
+    match read(&node, MetaQuery::ListGroups).await {
+        Ok(MetaAnswer::Groups(g)) => {
+            HttpResponse::Ok().json(g.iter().map(group_json).collect::<Vec<_>>())
+        }
+        Ok(a) => unexpected(&a),
+        Err(r) => r,
+    }
+}
+
+async fn show_group(
+    node: web::Data<Arc<Node>>,
+    _: Signed,
+    name: web::Path<String>,
+) -> HttpResponse {
+    let name = name.into_inner();
+    match read(&node, MetaQuery::GetGroup(name.clone())).await {
+        Ok(MetaAnswer::Group(Some((g, members)))) => {
+            let mut v = group_json(&g);
+            v["members"] = json!(members);
+            HttpResponse::Ok().json(v)
+        }
+        Ok(MetaAnswer::Group(None)) => failed(ProtoError::NoSuchEntity(format!(
+            "The group with name {name} cannot be found."
+        ))),
+        Ok(a) => unexpected(&a),
+        Err(r) => r,
+    }
+}
+
+async fn create_group(
+    node: web::Data<Arc<Node>>,
+    _: Signed,
+    name: web::Path<String>,
+) -> HttpResponse {
+    let g = GroupRecord {
+        name: name.into_inner(),
+        group_id: random_id("AGPA", 21),
+        created_ms: now_ms(),
+    };
+    let ok = group_json(&g);
+    write(&node, MetaCommand::CreateGroup(g), ok).await
+}
+
+async fn delete_group(
+    node: web::Data<Arc<Node>>,
+    _: Signed,
+    name: web::Path<String>,
+) -> HttpResponse {
+    let name = name.into_inner();
+    let ok = json!({ "deleted": name });
+    write(&node, MetaCommand::DeleteGroup { name }, ok).await
+}
+
+async fn member(node: &Node, path: (String, String), member: bool) -> HttpResponse {
+    let (group, user) = path;
+    let ok = json!({ "group": group, "user": user, "member": member });
+    write(
+        node,
+        MetaCommand::SetGroupMember {
+            group,
+            user,
+            member,
+        },
+        ok,
+    )
+    .await
+}
+
+async fn add_member(
+    node: web::Data<Arc<Node>>,
+    _: Signed,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    member(&node, path.into_inner(), true).await
+}
+
+async fn remove_member(
+    node: web::Data<Arc<Node>>,
+    _: Signed,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    member(&node, path.into_inner(), false).await
+}
+
+fn owner(kind: &str, name: String) -> Option<PolicyOwner> {
+    match kind {
+        "user" => Some(PolicyOwner::User(name)),
+        "group" => Some(PolicyOwner::Group(name)),
+        _ => None,
+    }
+}
+
+fn no_owner() -> HttpResponse {
+    HttpResponse::NotFound().body("policies belong to a user or a group\n")
+}
+
+async fn list_policies(
+    node: web::Data<Arc<Node>>,
+    _: Signed,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (kind, name) = path.into_inner();
+    let Some(owner) = owner(&kind, name) else {
+        return no_owner();
+    };
+    match read(&node, MetaQuery::ListIdentityPolicies(owner)).await {
+        Ok(MetaAnswer::IdentityPolicies(list)) => HttpResponse::Ok().json(
+            list.iter()
+                .map(|(name, doc)| json!({ "name": name, "document": doc }))
+                .collect::<Vec<_>>(),
+        ),
+        Ok(a) => unexpected(&a),
+        Err(r) => r,
+    }
+}
+
+async fn put_policy(
+    node: web::Data<Arc<Node>>,
+    _: Signed,
+    path: web::Path<(String, String, String, String)>,
+    body: web::Bytes,
+) -> HttpResponse {
+    use sha2::Digest;
+    let (kind, name, policy, digest) = path.into_inner();
+    if hex::encode(sha2::Sha256::digest(&body)) != digest.to_ascii_lowercase() {
+        return HttpResponse::BadRequest().body("the body's SHA-256 differs from the signed one\n");
+    }
+    let Some(owner) = owner(&kind, name) else {
+        return no_owner();
+    };
+    if !valid_policy_name(&policy) {
+        return failed(ProtoError::ValidationError(format!(
+            "policy name {policy:?} must be 1 to 128 of A-Za-z0-9+=,.@_-"
+        )));
+    }
+    let Ok(doc) = String::from_utf8(body.to_vec()) else {
+        return HttpResponse::BadRequest().body("MalformedPolicyDocument: not UTF-8\n");
+    };
+    if let Err(e) = Policy::parse(&doc, &PolicyKind::Identity) {
+        return HttpResponse::BadRequest().body(format!("MalformedPolicyDocument: {e}\n"));
+    }
+    let ok = json!({ "policy": policy, "attached": true });
+    let cmd = MetaCommand::SetIdentityPolicy {
+        owner,
+        name: policy,
+        document: Some(doc),
+    };
+    write(&node, cmd, ok).await
+}
+
+async fn delete_policy(
+    node: web::Data<Arc<Node>>,
+    _: Signed,
+    path: web::Path<(String, String, String)>,
+) -> HttpResponse {
+    let (kind, name, policy) = path.into_inner();
+    let Some(owner) = owner(&kind, name) else {
+        return no_owner();
+    };
+    let ok = json!({ "policy": policy, "attached": false });
+    write(
+        &node,
+        MetaCommand::SetIdentityPolicy {
+            owner,
+            name: policy,
+            document: None,
+        },
+        ok,
+    )
+    .await
+}

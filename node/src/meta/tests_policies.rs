@@ -1,0 +1,138 @@
+//! Stories for groups, identity policies and bucket policies in the state machine, and the one
+//! read that authorization makes.
+
+#![allow(clippy::unwrap_used)]
+
+use coffer_proto::iam::{GroupRecord, KeyRecord, PolicyOwner, UserRecord};
+use coffer_proto::meta::{BucketConfigKind, MetaAnswer, MetaCommand, MetaOk, MetaQuery};
+use coffer_proto::ProtoError;
+
+use super::tests::Sm;
+
+fn err(r: Result<MetaOk, ProtoError>) -> String {
+    format!("{:?}", r.unwrap_err())
+}
+
+fn policy(owner: PolicyOwner, name: &str, doc: Option<&str>) -> MetaCommand {
+    MetaCommand::SetIdentityPolicy {
+        owner,
+        name: name.into(),
+        document: doc.map(str::to_owned),
+    }
+}
+
+fn member(group: &str, user: &str, member: bool) -> MetaCommand {
+    MetaCommand::SetGroupMember {
+        group: group.into(),
+        user: user.into(),
+        member,
+    }
+}
+
+#[test]
+fn groups_policies_and_what_authorization_reads() {
+    let mut sm = Sm::new();
+    sm.run(MetaCommand::CreateUser(UserRecord {
+        name: "alice".into(),
+        user_id: "AIDAALICE".into(),
+        created_ms: 1,
+    }))
+    .unwrap();
+    sm.run(MetaCommand::CreateAccessKey(KeyRecord {
+        access_key_id: "AKIAALICE".into(),
+        user: "alice".into(),
+        sealed_secret: vec![1],
+        active: true,
+        created_ms: 1,
+    }))
+    .unwrap();
+    let group = MetaCommand::CreateGroup(GroupRecord {
+        name: "readers".into(),
+        group_id: "AGPAREADERS".into(),
+        created_ms: 1,
+    });
+    sm.run(group.clone()).unwrap();
+    assert!(err(sm.run(group)).starts_with("EntityAlreadyExists"));
+    assert!(err(sm.run(member("nobody", "alice", true))).starts_with("NoSuchEntity"));
+    assert!(err(sm.run(member("readers", "bob", true))).starts_with("NoSuchEntity"));
+    sm.run(member("readers", "alice", true)).unwrap();
+    let user = || PolicyOwner::User("alice".into());
+    let readers = || PolicyOwner::Group("readers".into());
+    sm.run(policy(user(), "own", Some("{\"u\":1}"))).unwrap();
+    sm.run(policy(readers(), "read", Some("{\"g\":1}")))
+        .unwrap();
+    assert!(
+        err(sm.run(policy(PolicyOwner::User("bob".into()), "x", Some("{}"))))
+            .starts_with("NoSuchEntity")
+    );
+    assert!(err(sm.run(policy(user(), "missing", None))).starts_with("NoSuchEntity"));
+
+    let b = sm.bucket("b");
+    sm.run(MetaCommand::SetBucketConfig {
+        bucket: "b".into(),
+        kind: BucketConfigKind::Policy,
+        value: Some("{\"b\":1}".into()),
+    })
+    .unwrap();
+    assert_eq!(
+        sm.run(MetaCommand::SetBucketConfig {
+            bucket: "nope".into(),
+            kind: BucketConfigKind::Policy,
+            value: None,
+        }),
+        Err(ProtoError::NoSuchBucket)
+    );
+    let facts = match sm.ask(MetaQuery::Authorization {
+        access_key: Some("AKIAALICE".into()),
+        bucket: Some("b".into()),
+    }) {
+        MetaAnswer::Authorization(f) => f,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(facts.user.unwrap().user_id, "AIDAALICE");
+    assert_eq!(facts.key.unwrap().access_key_id, "AKIAALICE");
+    assert_eq!(
+        facts.identity_policies,
+        vec![
+            ("user/alice/own".to_owned(), "{\"u\":1}".to_owned()),
+            ("group/readers/read".to_owned(), "{\"g\":1}".to_owned()),
+        ]
+    );
+    assert_eq!(facts.bucket.unwrap().id, b);
+    assert_eq!(facts.bucket_policy.as_deref(), Some("{\"b\":1}"));
+
+    // Deletions wait for what depends on them.
+    let delete_user = || MetaCommand::DeleteUser {
+        name: "alice".into(),
+    };
+    sm.run(MetaCommand::DeleteAccessKey {
+        access_key_id: "AKIAALICE".into(),
+    })
+    .unwrap();
+    assert!(err(sm.run(delete_user())).starts_with("DeleteConflict"));
+    assert!(err(sm.run(MetaCommand::DeleteGroup {
+        name: "readers".into()
+    }))
+    .starts_with("DeleteConflict"));
+    sm.run(policy(user(), "own", None)).unwrap();
+    sm.run(member("readers", "alice", false)).unwrap();
+    sm.run(delete_user()).unwrap();
+    sm.run(policy(readers(), "read", None)).unwrap();
+    sm.run(MetaCommand::DeleteGroup {
+        name: "readers".into(),
+    })
+    .unwrap();
+    assert_eq!(sm.ask(MetaQuery::ListGroups), MetaAnswer::Groups(vec![]));
+
+    // A deleted bucket takes its policy with it: a new bucket of the name has none.
+    sm.run(MetaCommand::DeleteBucket { name: "b".into() })
+        .unwrap();
+    sm.bucket("b");
+    assert_eq!(
+        sm.ask(MetaQuery::GetBucketConfig {
+            bucket: "b".into(),
+            kind: BucketConfigKind::Policy,
+        }),
+        MetaAnswer::BucketConfig(Some(None))
+    );
+}

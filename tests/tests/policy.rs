@@ -1,0 +1,313 @@
+//! Who may do what, through identity policies (on users and groups, with `coffer admin
+//! policy|group`) and bucket policies (PutBucketPolicy): a matrix of principal × action ×
+//! resource × condition driven by SDK clients holding different users' keys and by anonymous
+//! HTTP, each case asserting allow or the exact error.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a failed unwrap is a failed test
+
+use std::time::Duration;
+
+use aws_sdk_s3::Client;
+use cluster_tests::{client_for, code, LocalCluster};
+
+#[tokio::test]
+async fn identity_and_bucket_policies() {
+    tokio::time::timeout(Duration::from_secs(300), policies())
+        .await
+        .expect("test timed out");
+}
+
+/// "ok" or the error code of a GET.
+async fn get(c: &Client, bucket: &str, key: &str) -> String {
+    match c.get_object().bucket(bucket).key(key).send().await {
+        Ok(_) => "ok".into(),
+        Err(e) => code(&e),
+    }
+}
+
+/// "ok" or the error code of a PUT.
+async fn put(c: &Client, bucket: &str, key: &str) -> String {
+    match c
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(b"data".to_vec().into())
+        .send()
+        .await
+    {
+        Ok(_) => "ok".into(),
+        Err(e) => code(&e),
+    }
+}
+
+/// "ok" or the error code of a ListObjectsV2 with `prefix`.
+async fn list(c: &Client, bucket: &str, prefix: &str) -> String {
+    match c
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .send()
+        .await
+    {
+        Ok(_) => "ok".into(),
+        Err(e) => code(&e),
+    }
+}
+
+/// The status of an anonymous GET.
+async fn anonymous_get(endpoint: &str, path: &str) -> u16 {
+    reqwest::get(format!("{endpoint}/{path}"))
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn put_policy(c: &Client, bucket: &str, doc: &str) -> Result<(), String> {
+    c.put_bucket_policy()
+        .bucket(bucket)
+        .policy(doc)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            let msg = e
+                .as_service_error()
+                .and_then(|s| aws_sdk_s3::error::ProvideErrorMetadata::message(s))
+                .unwrap_or_default()
+                .to_owned();
+            format!("{}: {msg}", code(&e))
+        })
+}
+
+async fn policies() {
+    let cluster = LocalCluster::start(1, &[]).await;
+    let ep = cluster.endpoint.clone();
+    let root = cluster.client();
+    let admin = |args: &[&str]| cluster.admin_json(1, args);
+    let dir = tempfile::tempdir().unwrap();
+    let attach = |to: &str, who: &str, name: &str, doc: &str| {
+        let f = dir.path().join(format!("{name}.json"));
+        std::fs::write(&f, doc).unwrap();
+        let f = f.to_string_lossy().into_owned();
+        cluster.admin_output(1, &["policy", "attach", to, who, name, &f])
+    };
+    let user = |name: &str| {
+        admin(&["user", "create", name]);
+        let k = admin(&["key", "create", name]);
+        client_for(
+            &ep,
+            k["access_key_id"].as_str().unwrap(),
+            k["secret_access_key"].as_str().unwrap(),
+        )
+    };
+    let alice = user("alice");
+    let bob = user("bob");
+    for b in ["shared", "home"] {
+        root.create_bucket().bucket(b).send().await.unwrap();
+    }
+    for k in ["pub/a.txt", "pub/secret.txt", "priv/b.txt"] {
+        assert_eq!(put(&root, "shared", k).await, "ok");
+    }
+
+    // Without policies: users are denied; a missing bucket is NoSuchBucket to everyone.
+    assert_eq!(get(&alice, "shared", "pub/a.txt").await, "AccessDenied");
+    assert_eq!(put(&bob, "shared", "x").await, "AccessDenied");
+    assert_eq!(get(&bob, "nosuchbucket", "x").await, "NoSuchBucket");
+    assert_eq!(anonymous_get(&ep, "shared/pub/a.txt").await, 403);
+
+    // Identity policies: alice may create and use buckets named alice-*, and her own home.
+    let out = attach(
+        "--user",
+        "alice",
+        "own",
+        r#"{"Version":"2012-10-17","Statement":[
+          {"Effect":"Allow","Action":"s3:*","Resource":["arn:aws:s3:::alice-*","arn:aws:s3:::alice-*/*"]},
+          {"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::home/${aws:username}/*"},
+          {"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::home",
+           "Condition":{"StringLike":{"s3:prefix":"${aws:username}/*"}}}]}"#,
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert!(alice.create_bucket().bucket("alice-1").send().await.is_ok());
+    assert_eq!(put(&alice, "alice-1", "k").await, "ok");
+    assert_eq!(get(&alice, "alice-1", "k").await, "ok");
+    let denied = alice
+        .create_bucket()
+        .bucket("bob-1")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&denied), "AccessDenied");
+    assert_eq!(get(&bob, "alice-1", "k").await, "AccessDenied");
+    assert_eq!(put(&alice, "home", "alice/notes").await, "ok");
+    assert_eq!(put(&alice, "home", "bob/notes").await, "AccessDenied");
+    assert_eq!(list(&alice, "home", "alice/").await, "ok");
+    assert_eq!(list(&alice, "home", "bob/").await, "AccessDenied");
+
+    // A malformed identity policy is refused with the reason.
+    let out = attach(
+        "--user",
+        "bob",
+        "bad",
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObjekt","Resource":"*"}}"#,
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Policy has invalid action: s3:GetObjekt"),
+        "{out:?}"
+    );
+
+    // Group policies reach the group's members.
+    admin(&["group", "create", "readers"]);
+    admin(&["group", "add-user", "readers", "bob"]);
+    let out = attach(
+        "--group",
+        "readers",
+        "read",
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::shared/*"}}"#,
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(get(&bob, "shared", "pub/a.txt").await, "ok");
+    assert_eq!(get(&bob, "shared", "priv/b.txt").await, "ok");
+    assert_eq!(put(&bob, "shared", "x").await, "AccessDenied");
+    let group = admin(&["group", "show", "readers"]);
+    assert_eq!(group["members"], serde_json::json!(["bob"]));
+
+    // Bucket policy: public read of pub/, an explicit deny that beats bob's group allow, and
+    // a write for alice only from this machine's addresses.
+    let bad = put_policy(
+        &root,
+        "shared",
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::other/*"}}"#,
+    )
+    .await;
+    assert_eq!(
+        bad.unwrap_err(),
+        "MalformedPolicy: Policy has invalid resource: arn:aws:s3:::other/*"
+    );
+    let doc = r#"{"Version":"2012-10-17","Statement":[
+      {"Sid":"public","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::shared/pub/*"},
+      {"Sid":"secret","Effect":"Deny","Principal":{"AWS":"arn:aws:iam:::user/bob"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::shared/pub/secret*"},
+      {"Sid":"local","Effect":"Allow","Principal":{"AWS":["arn:aws:iam:::user/alice"]},"Action":"s3:PutObject","Resource":"arn:aws:s3:::shared/uploads/*",
+       "Condition":{"IpAddress":{"aws:SourceIp":"127.0.0.0/8"}}},
+      {"Sid":"remote","Effect":"Allow","Principal":{"AWS":"arn:aws:iam:::user/alice"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::shared/remote/*",
+       "Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}"#;
+    put_policy(&root, "shared", doc).await.unwrap();
+    let got = root
+        .get_bucket_policy()
+        .bucket("shared")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.policy(), Some(doc));
+    let status = root
+        .get_bucket_policy_status()
+        .bucket("shared")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        status.policy_status().and_then(|s| s.is_public()),
+        Some(true)
+    );
+
+    assert_eq!(anonymous_get(&ep, "shared/pub/a.txt").await, 200);
+    assert_eq!(anonymous_get(&ep, "shared/priv/b.txt").await, 403);
+    assert_eq!(get(&alice, "shared", "pub/a.txt").await, "ok");
+    assert_eq!(get(&bob, "shared", "pub/secret.txt").await, "AccessDenied");
+    assert_eq!(get(&bob, "shared", "pub/a.txt").await, "ok");
+    assert_eq!(put(&alice, "shared", "uploads/1").await, "ok");
+    assert_eq!(put(&alice, "shared", "remote/1").await, "AccessDenied");
+    assert_eq!(put(&bob, "shared", "uploads/2").await, "AccessDenied");
+
+    // A copy needs s3:GetObject on its source, in the source bucket's policy too.
+    let copy = |src: &'static str| {
+        alice
+            .copy_object()
+            .bucket("alice-1")
+            .key("copy")
+            .copy_source(src)
+            .send()
+    };
+    assert!(copy("shared/pub/a.txt").await.is_ok());
+    assert_eq!(
+        code(&copy("shared/priv/b.txt").await.unwrap_err()),
+        "AccessDenied"
+    );
+
+    // DeleteObjects checks each key: bob may delete none of them.
+    let ids: Vec<_> = ["pub/a.txt", "uploads/1"]
+        .iter()
+        .map(|k| {
+            aws_sdk_s3::types::ObjectIdentifier::builder()
+                .key(*k)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let del = aws_sdk_s3::types::Delete::builder()
+        .set_objects(Some(ids))
+        .build()
+        .unwrap();
+    let out = bob
+        .delete_objects()
+        .bucket("shared")
+        .delete(del)
+        .send()
+        .await
+        .unwrap();
+    assert!(out.deleted().is_empty());
+    assert_eq!(out.errors().len(), 2);
+    assert!(out
+        .errors()
+        .iter()
+        .all(|e| e.code() == Some("AccessDenied")));
+    assert_eq!(get(&root, "shared", "pub/a.txt").await, "ok");
+
+    // Even the root key obeys an explicit Deny, but may always remove the policy.
+    put_policy(
+        &root,
+        "shared",
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::shared","arn:aws:s3:::shared/*"]}}"#,
+    )
+    .await
+    .unwrap();
+    assert_eq!(get(&root, "shared", "pub/a.txt").await, "AccessDenied");
+    assert_eq!(list(&root, "shared", "").await, "AccessDenied");
+    root.delete_bucket_policy()
+        .bucket("shared")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get(&root, "shared", "pub/a.txt").await, "ok");
+    let none = root
+        .get_bucket_policy()
+        .bucket("shared")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&none), "NoSuchBucketPolicy");
+    assert_eq!(anonymous_get(&ep, "shared/pub/a.txt").await, 403);
+
+    // Users may not manage a bucket policy of a bucket they do not own.
+    let e = put_policy(
+        &bob,
+        "shared",
+        r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::shared/*"}}"#,
+    )
+    .await;
+    assert!(e.unwrap_err().starts_with("AccessDenied"));
+
+    // Detaching takes the permission away; a user with policies or groups cannot be deleted.
+    let listed = admin(&["policy", "list", "--user", "alice"]);
+    assert_eq!(listed[0]["name"], "own", "{listed}");
+    admin(&["policy", "detach", "--user", "alice", "own"]);
+    assert_eq!(put(&alice, "home", "alice/notes").await, "AccessDenied");
+    // The owner of a bucket (its creator) may still use it: no policy needs to name it.
+    assert_eq!(put(&alice, "alice-1", "k2").await, "ok");
+    assert_eq!(get(&bob, "alice-1", "k2").await, "AccessDenied");
+    let out = cluster.admin_output(1, &["group", "delete", "readers"]);
+    assert!(!out.status.success());
+    admin(&["group", "remove-user", "readers", "bob"]);
+    assert_eq!(get(&bob, "shared", "pub/a.txt").await, "AccessDenied");
+}
