@@ -69,7 +69,7 @@ pub enum PolicyOwner {
 }
 
 /// Everything authorizing one request needs from the metadata, read at once: the caller's
-/// key, user and identity policies, and the addressed bucket with its policy.
+/// key, user and identity policies, and the addressed bucket with its policy and CORS rules.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthzFacts {
     /// The access key asked about, if it exists.
@@ -82,6 +82,8 @@ pub struct AuthzFacts {
     pub bucket: Option<crate::types::BucketInfo>,
     /// Its bucket policy.
     pub bucket_policy: Option<String>,
+    /// Its CORS rules.
+    pub bucket_cors: Option<String>,
 }
 
 /// Whether `name` is a valid IAM policy name: 1 to 128 of `A-Za-z0-9+=,.@_-`.

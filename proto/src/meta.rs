@@ -248,6 +248,8 @@ impl MetaCommand {
 pub enum BucketConfigKind {
     /// The bucket policy (JSON as the owner sent it).
     Policy,
+    /// The CORS rules (JSON of the gateway's rule list).
+    Cors,
 }
 
 /// Where a blob is referenced in the metadata: an object version or an uploaded part.

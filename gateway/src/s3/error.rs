@@ -30,8 +30,10 @@ macro_rules! codes {
 
 codes! {
     AccessDenied => 403, "Access Denied";
+    AccessForbidden => 403, "CORSResponse: This CORS request is not allowed.";
     AuthorizationHeaderMalformed => 400, "The authorization header is malformed.";
     AuthorizationQueryParametersError => 400, "Error parsing the X-Amz-Credential parameter.";
+    BadRequest => 400, "Bad Request";
     BadDigest => 400, "The Content-MD5 you specified did not match what we received.";
     BucketAlreadyExists => 409, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.";
     BucketAlreadyOwnedByYou => 409, "Your previous request to create the named bucket succeeded and you already own it.";
@@ -58,6 +60,7 @@ codes! {
     MissingContentLength => 411, "You must provide the Content-Length HTTP header.";
     NoSuchBucket => 404, "The specified bucket does not exist";
     NoSuchBucketPolicy => 404, "The bucket policy does not exist";
+    NoSuchCORSConfiguration => 404, "The CORS configuration does not exist";
     NoSuchKey => 404, "The specified key does not exist.";
     NoSuchUpload => 404, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.";
     NotImplemented => 501, "A header you provided implies functionality that is not implemented";

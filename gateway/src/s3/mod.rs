@@ -12,6 +12,7 @@ pub mod ops;
 pub mod router;
 pub mod xml;
 
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 use tracing::{debug, Instrument};
@@ -85,7 +86,8 @@ pub async fn dispatch(
     let id = request_id();
     let span = tracing::info_span!("s3", request_id = %id, op = tracing::field::Empty);
     let head = req.method() == Method::HEAD;
-    let mut resp = match handle(&req, payload, &state, &id)
+    let mut cors = Vec::new();
+    let mut resp = match handle(&req, payload, &state, &id, &mut cors)
         .instrument(span.clone())
         .await
     {
@@ -103,6 +105,9 @@ pub async fn dispatch(
         }
     };
     let h = resp.headers_mut();
+    for (k, v) in cors {
+        h.insert(k, v);
+    }
     if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&id) {
         h.insert(
             actix_web::http::header::HeaderName::from_static("x-amz-request-id"),
@@ -120,11 +125,13 @@ pub async fn dispatch(
     resp
 }
 
+/// Handle a request; `cors` receives the CORS headers its answer (success or error) carries.
 async fn handle(
     req: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
     request_id: &str,
+    cors: &mut Vec<(HeaderName, HeaderValue)>,
 ) -> S3Result<HttpResponse> {
     let cfg = &state.config;
     let (bucket, key, vhost) = address(req, cfg.domain.as_deref())?;
@@ -166,6 +173,14 @@ async fn handle(
     } else {
         AuthzFacts::default()
     };
+    if let (Some(origin), Some(doc)) = (req.headers().get("origin"), &facts.bucket_cors) {
+        let method = req.method().as_str();
+        let rules = ops::cors::decode(doc);
+        let origin = origin.to_str().unwrap_or_default();
+        if let Some(rule) = ops::cors::matching(&rules, origin, method, &[]) {
+            *cors = ops::cors::headers(rule, origin, None);
+        }
+    }
     let user_creds;
     let creds = match (&user_key, &facts.key) {
         (Some(ak), key) => {

@@ -51,7 +51,6 @@ const UNBUILT_SUBRESOURCES: &[&str] = &[
     "accelerate",
     "acl",
     "analytics",
-    "cors",
     "encryption",
     "intelligent-tiering",
     "inventory",
@@ -97,6 +96,14 @@ pub enum Endpoint {
     DeleteBucketPolicy,
     /// GET /bucket?policyStatus
     GetBucketPolicyStatus,
+    /// GET /bucket?cors
+    GetBucketCors,
+    /// PUT /bucket?cors
+    PutBucketCors,
+    /// DELETE /bucket?cors
+    DeleteBucketCors,
+    /// OPTIONS /bucket[/key]: a CORS preflight
+    PreflightCors,
     /// GET /bucket (v1)
     ListObjects,
     /// GET /bucket?list-type=2
@@ -170,12 +177,18 @@ impl Endpoint {
                 _ => not_allowed(),
             };
         };
+        if *method == Method::OPTIONS {
+            return Ok(Endpoint::PreflightCors);
+        }
         if let Some(sub) = UNBUILT_SUBRESOURCES.iter().find(|s| q.has(s)) {
             return Ok(Endpoint::NotImplemented(sub));
         }
         let Some(key) = key.filter(|k| !k.is_empty()).map(str::to_owned) else {
             return match *method {
                 Method::GET if q.has("policyStatus") => Ok(Endpoint::GetBucketPolicyStatus),
+                Method::GET if q.has("cors") => Ok(Endpoint::GetBucketCors),
+                Method::PUT if q.has("cors") => Ok(Endpoint::PutBucketCors),
+                Method::DELETE if q.has("cors") => Ok(Endpoint::DeleteBucketCors),
                 Method::GET if q.has("policy") => Ok(Endpoint::GetBucketPolicy),
                 Method::PUT if q.has("policy") => Ok(Endpoint::PutBucketPolicy),
                 Method::DELETE if q.has("policy") => Ok(Endpoint::DeleteBucketPolicy),
@@ -241,6 +254,10 @@ impl Endpoint {
             Endpoint::PutBucketPolicy => "PutBucketPolicy",
             Endpoint::DeleteBucketPolicy => "DeleteBucketPolicy",
             Endpoint::GetBucketPolicyStatus => "GetBucketPolicyStatus",
+            Endpoint::GetBucketCors => "GetBucketCors",
+            Endpoint::PutBucketCors => "PutBucketCors",
+            Endpoint::DeleteBucketCors => "DeleteBucketCors",
+            Endpoint::PreflightCors => "PreflightCors",
             Endpoint::ListObjects => "ListObjects",
             Endpoint::ListObjectsV2 => "ListObjectsV2",
             Endpoint::ListMultipartUploads => "ListMultipartUploads",
@@ -279,6 +296,9 @@ impl Endpoint {
             Endpoint::PutBucketPolicy => ("s3:PutBucketPolicy", Bucket),
             Endpoint::DeleteBucketPolicy => ("s3:DeleteBucketPolicy", Bucket),
             Endpoint::GetBucketPolicyStatus => ("s3:GetBucketPolicyStatus", Bucket),
+            Endpoint::GetBucketCors => ("s3:GetBucketCORS", Bucket),
+            // S3 has no DeleteBucketCORS action: deleting the rules is putting none.
+            Endpoint::PutBucketCors | Endpoint::DeleteBucketCors => ("s3:PutBucketCORS", Bucket),
             Endpoint::ListMultipartUploads => ("s3:ListBucketMultipartUploads", Bucket),
             Endpoint::PutObject { key }
             | Endpoint::CopyObject { key }
@@ -293,7 +313,10 @@ impl Endpoint {
             Endpoint::DeleteObject { key } => ("s3:DeleteObject", Object(key)),
             Endpoint::AbortMultipartUpload { key, .. } => ("s3:AbortMultipartUpload", Object(key)),
             Endpoint::ListParts { key, .. } => ("s3:ListMultipartUploadParts", Object(key)),
-            Endpoint::DeleteObjects | Endpoint::NotImplemented(_) => return None,
+            // A preflight is anonymous by nature: the CORS rules decide.
+            Endpoint::DeleteObjects | Endpoint::PreflightCors | Endpoint::NotImplemented(_) => {
+                return None
+            }
         })
     }
 
@@ -422,7 +445,16 @@ mod tests {
                     upload_id: "U".into(),
                 },
             ),
-            (Method::GET, "/b?cors", false, E::NotImplemented("cors")),
+            (Method::GET, "/b?cors", false, E::GetBucketCors),
+            (Method::PUT, "/b?cors", false, E::PutBucketCors),
+            (Method::DELETE, "/b?cors", false, E::DeleteBucketCors),
+            (Method::OPTIONS, "/b/Key+", false, E::PreflightCors),
+            (
+                Method::GET,
+                "/b?lifecycle",
+                false,
+                E::NotImplemented("lifecycle"),
+            ),
             (Method::GET, "/b?policy", false, E::GetBucketPolicy),
             (Method::PUT, "/b?policy", false, E::PutBucketPolicy),
             (Method::DELETE, "/b?policy", false, E::DeleteBucketPolicy),

@@ -34,6 +34,7 @@ fn config_key(bucket_id: u64, kind: BucketConfigKind) -> Vec<u8> {
     let mut k = bucket_id.to_be_bytes().to_vec();
     k.push(match kind {
         BucketConfigKind::Policy => 1,
+        BucketConfigKind::Cors => 2,
     });
     k
 }
@@ -280,6 +281,8 @@ pub fn authorization(
         if let Some(b) = &facts.bucket {
             facts.bucket_policy =
                 store.get(CF_BUCKET_CONF, &config_key(b.id, BucketConfigKind::Policy))?;
+            facts.bucket_cors =
+                store.get(CF_BUCKET_CONF, &config_key(b.id, BucketConfigKind::Cors))?;
         }
     }
     Ok(facts)

@@ -2,6 +2,7 @@
 
 pub mod bucket;
 pub mod copy;
+pub mod cors;
 pub mod data;
 pub mod delete;
 pub mod get;
@@ -33,6 +34,10 @@ pub async fn run(
         Endpoint::PutBucketPolicy => policy::put_bucket_policy(ctx, payload).await,
         Endpoint::DeleteBucketPolicy => policy::delete_bucket_policy(ctx).await,
         Endpoint::GetBucketPolicyStatus => policy::get_bucket_policy_status(ctx).await,
+        Endpoint::GetBucketCors => cors::get_bucket_cors(ctx).await,
+        Endpoint::PutBucketCors => cors::put_bucket_cors(ctx, payload).await,
+        Endpoint::DeleteBucketCors => cors::delete_bucket_cors(ctx).await,
+        Endpoint::PreflightCors => cors::preflight(ctx).await,
         Endpoint::ListObjects => list::list_objects_v1(ctx).await,
         Endpoint::ListObjectsV2 => list::list_objects_v2(ctx).await,
         Endpoint::ListMultipartUploads => list::list_uploads(ctx).await,
