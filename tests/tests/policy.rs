@@ -80,6 +80,112 @@ async fn put_policy(c: &Client, bucket: &str, doc: &str) -> Result<(), String> {
         })
 }
 
+/// Presigned PUT, GET, UploadPart and DELETE URLs made with `owner`'s key on its bucket
+/// alice-1 work; one past its expiry, and the same URLs made with `other`'s key, do not.
+async fn presigned_as(owner: &Client, other: &Client) {
+    use aws_sdk_s3::presigning::PresigningConfig;
+    let cfg = || PresigningConfig::expires_in(Duration::from_secs(300)).unwrap();
+    let http = reqwest::Client::new();
+    let status =
+        |r: reqwest::RequestBuilder| async move { r.send().await.unwrap().status().as_u16() };
+    for c in [owner, other] {
+        let put = c
+            .put_object()
+            .bucket("alice-1")
+            .key("pre")
+            .presigned(cfg())
+            .await
+            .unwrap();
+        let get = c
+            .get_object()
+            .bucket("alice-1")
+            .key("pre")
+            .presigned(cfg())
+            .await
+            .unwrap();
+        let (want_put, want_get) = if std::ptr::eq(c, owner) {
+            (200, 200)
+        } else {
+            (403, 403)
+        };
+        assert_eq!(
+            status(http.put(put.uri()).body("presigned")).await,
+            want_put
+        );
+        assert_eq!(status(http.get(get.uri())).await, want_get);
+    }
+    let up = owner
+        .create_multipart_upload()
+        .bucket("alice-1")
+        .key("mp")
+        .send()
+        .await
+        .unwrap();
+    let id = up.upload_id().unwrap();
+    let part = owner
+        .upload_part()
+        .bucket("alice-1")
+        .key("mp")
+        .upload_id(id)
+        .part_number(1)
+        .presigned(cfg())
+        .await
+        .unwrap();
+    let r = http.put(part.uri()).body("part one").send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let etag = r.headers()["etag"].to_str().unwrap().to_owned();
+    let done = aws_sdk_s3::types::CompletedMultipartUpload::builder()
+        .parts(
+            aws_sdk_s3::types::CompletedPart::builder()
+                .part_number(1)
+                .e_tag(etag)
+                .build(),
+        )
+        .build();
+    owner
+        .complete_multipart_upload()
+        .bucket("alice-1")
+        .key("mp")
+        .upload_id(id)
+        .multipart_upload(done)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get(owner, "alice-1", "mp").await, "ok");
+    let expired = PresigningConfig::builder()
+        .start_time(std::time::SystemTime::now() - Duration::from_secs(3600))
+        .expires_in(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let old = owner
+        .get_object()
+        .bucket("alice-1")
+        .key("mp")
+        .presigned(expired)
+        .await
+        .unwrap();
+    let r = http.get(old.uri()).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    assert!(r.text().await.unwrap().contains("Request has expired"));
+    let del = other
+        .delete_object()
+        .bucket("alice-1")
+        .key("mp")
+        .presigned(cfg())
+        .await
+        .unwrap();
+    assert_eq!(status(http.delete(del.uri())).await, 403);
+    let del = owner
+        .delete_object()
+        .bucket("alice-1")
+        .key("mp")
+        .presigned(cfg())
+        .await
+        .unwrap();
+    assert_eq!(status(http.delete(del.uri())).await, 204);
+    assert_eq!(get(owner, "alice-1", "mp").await, "NoSuchKey");
+}
+
 async fn policies() {
     let cluster = LocalCluster::start(1, &[]).await;
     let ep = cluster.endpoint.clone();
@@ -143,6 +249,9 @@ async fn policies() {
     assert_eq!(put(&alice, "home", "bob/notes").await, "AccessDenied");
     assert_eq!(list(&alice, "home", "alice/").await, "ok");
     assert_eq!(list(&alice, "home", "bob/").await, "AccessDenied");
+
+    // Presigned URLs of a user carry the user's permissions, for every operation.
+    presigned_as(&alice, &bob).await;
 
     // A malformed identity policy is refused with the reason.
     let out = attach(
