@@ -9,7 +9,7 @@ BIN := $(CARGO_TARGET_DIR)/release/coffer
 DATA ?= ./data
 ADDRESS ?= 127.0.0.1:9000
 
-.PHONY: run build test deps test-deps fmt-check lint unit e2e test-faults faults-if-docker bench bench-quick
+.PHONY: run build test deps test-deps fmt-check lint unit e2e test-faults faults-if-docker bench bench-quick fuzz
 
 deps:
 	@scripts/install-deps.sh build
@@ -56,3 +56,8 @@ bench: build
 
 bench-quick: build
 	$(CARGO_TARGET_DIR)/release/coffer-bench --quick --dir $${BENCH_DIR:-/tmp}
+
+# Fuzz the policy parser and evaluator for FUZZ_SECONDS (needs the nightly toolchain and
+# `cargo install cargo-fuzz`; not part of `make test`).
+fuzz:
+	cd proto && mkdir -p fuzz/corpus/policy && cargo +nightly fuzz run policy fuzz/corpus/policy fuzz/seeds/policy -- -max_total_time=$${FUZZ_SECONDS:-300} -max_len=4096

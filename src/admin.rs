@@ -65,6 +65,11 @@ pub enum AdminCommand {
         #[command(subcommand)]
         what: crate::admin_policy::PolicyCommand,
     },
+    /// Cluster-wide Block Public Access settings.
+    PublicAccessBlock {
+        #[command(subcommand)]
+        what: crate::admin_policy::PublicAccessCommand,
+    },
     /// Erasure profiles per storage class.
     StorageClass {
         #[command(subcommand)]
@@ -260,10 +265,11 @@ fn print_cluster(s: &ClusterStatus) {
 
 /// Run one admin command.
 pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
-    use crate::admin_policy::{group_call, policy_call, print};
+    use crate::admin_policy::{group_call, policy_call, print, public_access_call};
     let (method, path, body) = match &a.command {
         AdminCommand::Group { what } => group_call(what)?,
         AdminCommand::Policy { what } => policy_call(what)?,
+        AdminCommand::PublicAccessBlock { what } => public_access_call(what),
         _ => {
             let (m, p) = request(&a.command)?;
             (m, p, None)
@@ -285,8 +291,12 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
 /// The method and path of a command without a body.
 fn request(command: &AdminCommand) -> anyhow::Result<(&'static str, String)> {
     Ok(match command {
-        AdminCommand::Group { .. } | AdminCommand::Policy { .. } => {
-            anyhow::bail!("group and policy commands are built in admin_policy")
+        AdminCommand::Group { .. }
+        | AdminCommand::Policy { .. }
+        | AdminCommand::PublicAccessBlock { .. } => {
+            anyhow::bail!(
+                "group, policy and public-access-block commands are built in admin_policy"
+            )
         }
         AdminCommand::Cluster { .. } => ("GET", "/admin/v1/cluster".to_owned()),
         AdminCommand::Heal { .. } => ("GET", "/admin/v1/heal".to_owned()),
@@ -368,7 +378,9 @@ fn print_answer(
     value: serde_json::Value,
 ) -> anyhow::Result<()> {
     match command {
-        AdminCommand::Group { .. } | AdminCommand::Policy { .. } => println!("{value}"),
+        AdminCommand::Group { .. }
+        | AdminCommand::Policy { .. }
+        | AdminCommand::PublicAccessBlock { .. } => println!("{value}"),
         AdminCommand::User {
             what: UserCommand::List,
         } => {

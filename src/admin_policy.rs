@@ -92,6 +92,62 @@ pub enum PolicyCommand {
     },
 }
 
+/// `public-access-block ...`: the cluster-wide Block Public Access settings, in force for
+/// every bucket together with the bucket's own.
+#[derive(clap::Subcommand, Debug)]
+pub enum PublicAccessCommand {
+    /// The settings.
+    Get,
+    /// Replace the settings: those named are on, the others off.
+    Set {
+        /// Refuse ACLs that grant to everyone.
+        #[arg(long)]
+        block_public_acls: bool,
+        /// Ignore ACL grants to everyone.
+        #[arg(long)]
+        ignore_public_acls: bool,
+        /// Refuse bucket policies that grant to everyone.
+        #[arg(long)]
+        block_public_policy: bool,
+        /// A public bucket policy grants nothing to anonymous callers.
+        #[arg(long)]
+        restrict_public_buckets: bool,
+    },
+    /// Turn every setting off.
+    Delete,
+}
+
+/// The request for a public-access-block command.
+pub fn public_access_call(c: &PublicAccessCommand) -> Call {
+    const PATH: &str = "/admin/v1/public-access-block";
+    match c {
+        PublicAccessCommand::Get => ("GET", PATH.to_owned(), None),
+        PublicAccessCommand::Delete => ("DELETE", PATH.to_owned(), None),
+        PublicAccessCommand::Set {
+            block_public_acls,
+            ignore_public_acls,
+            block_public_policy,
+            restrict_public_buckets,
+        } => {
+            let on: Vec<&str> = [
+                (*block_public_acls, "block-public-acls"),
+                (*ignore_public_acls, "ignore-public-acls"),
+                (*block_public_policy, "block-public-policy"),
+                (*restrict_public_buckets, "restrict-public-buckets"),
+            ]
+            .into_iter()
+            .filter_map(|(set, name)| set.then_some(name))
+            .collect();
+            let settings = if on.is_empty() {
+                "none".to_owned()
+            } else {
+                on.join(",")
+            };
+            ("PUT", format!("{PATH}/{settings}"), None)
+        }
+    }
+}
+
 /// A request: method, path and body.
 pub type Call = (&'static str, String, Option<Vec<u8>>);
 

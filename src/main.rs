@@ -34,7 +34,7 @@ enum Command {
     /// Run an S3 gateway in front of a cluster (`--cluster ADDR[,ADDR...]`).
     Gateway(Args),
     /// Ask a node's admin API: cluster, heal and rebalance status, membership, storage
-    /// classes, IAM users, access keys, groups and identity policies.
+    /// classes, IAM users, access keys, groups, identity policies, Block Public Access.
     Admin(admin::AdminArgs),
 }
 

@@ -5,13 +5,18 @@
 //! `GET /admin/v1/policies/{user|group}/{name}` and
 //! `PUT|DELETE /admin/v1/policies/{user|group}/{name}/{policy}[/{sha256}]`. A PUT's body is the
 //! policy document; its SHA-256 is the last path segment, so the signature covers it.
+//! Also the cluster-wide Block Public Access settings: `GET|DELETE
+//! /admin/v1/public-access-block` and `PUT /admin/v1/public-access-block/{settings}`, where
+//! settings is a comma-separated list of `block-public-acls`, `ignore-public-acls`,
+//! `block-public-policy`, `restrict-public-buckets`, or `none`.
 
 use std::sync::Arc;
 
 use actix_web::{web, HttpResponse};
 use coffer_proto::iam::{random_id, valid_policy_name, GroupRecord, PolicyOwner};
-use coffer_proto::meta::{MetaAnswer, MetaCommand, MetaQuery};
+use coffer_proto::meta::{BucketConfigKind, MetaAnswer, MetaCommand, MetaQuery};
 use coffer_proto::policy::{Policy, PolicyKind};
+use coffer_proto::types::PublicAccessBlock;
 use coffer_proto::{ClusterApi as _, ProtoError};
 use serde_json::json;
 
@@ -32,6 +37,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/v1/groups/{name}/users/{user}",
             web::delete().to(remove_member),
+        )
+        .route(
+            "/admin/v1/public-access-block",
+            web::get().to(get_public_access),
+        )
+        .route(
+            "/admin/v1/public-access-block",
+            web::delete().to(delete_public_access),
+        )
+        .route(
+            "/admin/v1/public-access-block/{settings}",
+            web::put().to(put_public_access),
         )
         .route(
             "/admin/v1/policies/{kind}/{name}",
@@ -228,6 +245,65 @@ async fn delete_policy(
             document: None,
         },
         ok,
+    )
+    .await
+}
+
+fn public_access_json(p: &PublicAccessBlock) -> serde_json::Value {
+    json!({
+        "block_public_acls": p.block_public_acls,
+        "ignore_public_acls": p.ignore_public_acls,
+        "block_public_policy": p.block_public_policy,
+        "restrict_public_buckets": p.restrict_public_buckets,
+    })
+}
+
+async fn get_public_access(node: web::Data<Arc<Node>>, _: Signed) -> HttpResponse {
+    let q = MetaQuery::GetClusterConfig(BucketConfigKind::PublicAccessBlock);
+    match read(&node, q).await {
+        Ok(MetaAnswer::BucketConfig(doc)) => HttpResponse::Ok().json(public_access_json(
+            &PublicAccessBlock::decode(doc.flatten().as_deref()),
+        )),
+        Ok(a) => unexpected(&a),
+        Err(r) => r,
+    }
+}
+
+async fn put_public_access(
+    node: web::Data<Arc<Node>>,
+    _: Signed,
+    settings: web::Path<String>,
+) -> HttpResponse {
+    let mut p = PublicAccessBlock::default();
+    for s in settings.split(',').filter(|s| *s != "none") {
+        match s {
+            "block-public-acls" => p.block_public_acls = true,
+            "ignore-public-acls" => p.ignore_public_acls = true,
+            "block-public-policy" => p.block_public_policy = true,
+            "restrict-public-buckets" => p.restrict_public_buckets = true,
+            other => {
+                return failed(ProtoError::ValidationError(format!(
+                    "unknown Block Public Access setting {other:?}"
+                )))
+            }
+        }
+    }
+    let cmd = MetaCommand::SetClusterConfig {
+        kind: BucketConfigKind::PublicAccessBlock,
+        value: Some(p.encode()),
+    };
+    write(&node, cmd, public_access_json(&p)).await
+}
+
+async fn delete_public_access(node: web::Data<Arc<Node>>, _: Signed) -> HttpResponse {
+    let cmd = MetaCommand::SetClusterConfig {
+        kind: BucketConfigKind::PublicAccessBlock,
+        value: None,
+    };
+    write(
+        &node,
+        cmd,
+        public_access_json(&PublicAccessBlock::default()),
     )
     .await
 }

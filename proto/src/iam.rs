@@ -84,6 +84,10 @@ pub struct AuthzFacts {
     pub bucket_policy: Option<String>,
     /// Its CORS rules.
     pub bucket_cors: Option<String>,
+    /// Its Block Public Access settings.
+    pub bucket_public_access_block: Option<String>,
+    /// The cluster-wide Block Public Access settings.
+    pub cluster_public_access_block: Option<String>,
 }
 
 /// Whether `name` is a valid IAM policy name: 1 to 128 of `A-Za-z0-9+=,.@_-`.

@@ -216,6 +216,14 @@ pub enum MetaCommand {
         /// The document (validated by the sender).
         document: Option<String>,
     },
+    /// Set (`Some`) or remove (`None`) a cluster-wide document (the account's, on AWS): the
+    /// same kinds as buckets have, such as Block Public Access.
+    SetClusterConfig {
+        /// Which document.
+        kind: BucketConfigKind,
+        /// The document.
+        value: Option<String>,
+    },
 }
 
 impl MetaCommand {
@@ -250,6 +258,8 @@ pub enum BucketConfigKind {
     Policy,
     /// The CORS rules (JSON of the gateway's rule list).
     Cors,
+    /// Block Public Access settings (JSON of [`crate::types::PublicAccessBlock`]).
+    PublicAccessBlock,
 }
 
 /// Where a blob is referenced in the metadata: an object version or an uploaded part.
@@ -357,6 +367,8 @@ pub enum MetaQuery {
     GroupsOfUser(String),
     /// The inline policies of a user or group: (name, document).
     ListIdentityPolicies(crate::iam::PolicyOwner),
+    /// A cluster-wide document.
+    GetClusterConfig(BucketConfigKind),
     /// What authorizing a request needs, in one read.
     Authorization {
         /// The access key the request is signed with (None: root or anonymous).

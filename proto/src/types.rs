@@ -24,6 +24,44 @@ pub const STORAGE_CLASSES: &[&str] = &[
 /// The version id S3 uses for objects written while versioning is off.
 pub const NULL_VERSION: &str = "null";
 
+/// S3 Block Public Access settings, of a bucket or of the whole cluster (the account's, on
+/// AWS). Stored as JSON; the settings in force are those of either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PublicAccessBlock {
+    /// Refuse ACLs that grant to everyone.
+    pub block_public_acls: bool,
+    /// Ignore ACL grants to everyone.
+    pub ignore_public_acls: bool,
+    /// Refuse bucket policies that grant to everyone.
+    pub block_public_policy: bool,
+    /// A public bucket policy grants nothing to anonymous callers.
+    pub restrict_public_buckets: bool,
+}
+
+impl PublicAccessBlock {
+    /// The settings in force under both `self` and `other`.
+    pub fn or(self, other: PublicAccessBlock) -> PublicAccessBlock {
+        PublicAccessBlock {
+            block_public_acls: self.block_public_acls || other.block_public_acls,
+            ignore_public_acls: self.ignore_public_acls || other.ignore_public_acls,
+            block_public_policy: self.block_public_policy || other.block_public_policy,
+            restrict_public_buckets: self.restrict_public_buckets || other.restrict_public_buckets,
+        }
+    }
+
+    /// Decode a stored document (all off when it does not decode).
+    pub fn decode(doc: Option<&str>) -> PublicAccessBlock {
+        doc.and_then(|d| serde_json::from_str(d).ok())
+            .unwrap_or_default()
+    }
+
+    /// The stored form.
+    pub fn encode(&self) -> String {
+        // Four booleans always serialize.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
 /// Versioning state of a bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum Versioning {

@@ -17,41 +17,39 @@ async fn identity_and_bucket_policies() {
         .expect("test timed out");
 }
 
-/// "ok" or the error code of a GET.
+/// "ok" or the error code of an SDK call.
+fn outcome<T, E, R>(r: Result<T, aws_sdk_s3::error::SdkError<E, R>>) -> String
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    r.map_or_else(|e| code(&e), |_| "ok".into())
+}
+
 async fn get(c: &Client, bucket: &str, key: &str) -> String {
-    match c.get_object().bucket(bucket).key(key).send().await {
-        Ok(_) => "ok".into(),
-        Err(e) => code(&e),
-    }
+    outcome(c.get_object().bucket(bucket).key(key).send().await)
 }
 
-/// "ok" or the error code of a PUT.
 async fn put(c: &Client, bucket: &str, key: &str) -> String {
-    match c
-        .put_object()
-        .bucket(bucket)
-        .key(key)
-        .body(b"data".to_vec().into())
-        .send()
-        .await
-    {
-        Ok(_) => "ok".into(),
-        Err(e) => code(&e),
-    }
+    let body = b"data".to_vec().into();
+    outcome(
+        c.put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(body)
+            .send()
+            .await,
+    )
 }
 
-/// "ok" or the error code of a ListObjectsV2 with `prefix`.
 async fn list(c: &Client, bucket: &str, prefix: &str) -> String {
-    match c
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .send()
-        .await
-    {
-        Ok(_) => "ok".into(),
-        Err(e) => code(&e),
-    }
+    outcome(
+        c.list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .send()
+            .await,
+    )
 }
 
 /// The status of an anonymous GET.

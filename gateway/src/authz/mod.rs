@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use coffer_proto::iam::AuthzFacts;
 use coffer_proto::policy::{Caller, Context, Decision, Policy, PolicyKind, Request};
-use coffer_proto::types::BucketInfo;
+use coffer_proto::types::{BucketInfo, PublicAccessBlock};
 
 use tracing::warn;
 
@@ -39,6 +39,8 @@ pub struct Authz {
     /// A stored policy no longer parses: nothing is allowed but managing the bucket policy
     /// (an unreadable Deny must not turn into an allow).
     broken: bool,
+    /// The Block Public Access settings in force for the addressed bucket.
+    pub public_access: PublicAccessBlock,
     /// The condition keys.
     pub context: Context,
 }
@@ -71,6 +73,9 @@ impl Authz {
             (Some(b), Some(doc)) => parsed(doc, &PolicyKind::Bucket(b.name.clone()), &b.name),
             _ => None,
         };
+        let cluster = PublicAccessBlock::decode(facts.cluster_public_access_block.as_deref());
+        let public_access =
+            PublicAccessBlock::decode(facts.bucket_public_access_block.as_deref()).or(cluster);
         Authz {
             caller,
             owner,
@@ -78,6 +83,7 @@ impl Authz {
             bucket: facts.bucket,
             bucket_policy,
             broken,
+            public_access,
             context,
         }
     }
@@ -90,20 +96,18 @@ impl Authz {
     /// `manages_policy` for the bucket policy's own operations.
     pub fn allows(&self, action: &str, resource: &str, manages_policy: bool) -> bool {
         let policy = self.bucket_policy.as_deref();
-        self.allows_in(
-            self.bucket.as_ref(),
-            policy,
-            action,
-            resource,
-            manages_policy,
-        )
+        let restrict = self.public_access.restrict_public_buckets;
+        let bucket = self.bucket.as_ref();
+        self.allows_in(bucket, policy, restrict, action, resource, manages_policy)
     }
 
-    /// [`Authz::allows`] for a resource of `bucket`, whose policy is `bucket_policy`.
+    /// [`Authz::allows`] for a resource of `bucket`, whose policy is `bucket_policy`;
+    /// `restrict`: RestrictPublicBuckets is in force there.
     fn allows_in(
         &self,
         bucket: Option<&BucketInfo>,
         bucket_policy: Option<&Policy>,
+        restrict: bool,
         action: &str,
         resource: &str,
         manages_policy: bool,
@@ -127,7 +131,16 @@ impl Authz {
             decision = decision.and(p.evaluate(&req));
         }
         if let Some(p) = bucket_policy {
-            decision = decision.and(p.evaluate(&req));
+            let said = p.evaluate(&req);
+            // RestrictPublicBuckets: a public policy grants nothing to anonymous callers (its
+            // denials still count).
+            let ignored = said == Decision::Allow
+                && restrict
+                && self.caller == Caller::Anonymous
+                && p.is_public();
+            if !ignored {
+                decision = decision.and(said);
+            }
         }
         match decision {
             Decision::Deny => false,
@@ -153,8 +166,15 @@ impl Authz {
             Some(AuthzFacts {
                 bucket: Some(b),
                 bucket_policy,
+                bucket_public_access_block,
+                cluster_public_access_block,
                 ..
             }) => {
+                let restrict = PublicAccessBlock::decode(bucket_public_access_block.as_deref())
+                    .or(PublicAccessBlock::decode(
+                        cluster_public_access_block.as_deref(),
+                    ))
+                    .restrict_public_buckets;
                 let policy = match bucket_policy {
                     Some(doc) => match cache.get(&doc, &PolicyKind::Bucket(b.name.clone())) {
                         Ok(p) => Some(p),
@@ -165,13 +185,8 @@ impl Authz {
                     },
                     None => None,
                 };
-                self.allows_in(
-                    Some(&b),
-                    policy.as_deref(),
-                    "s3:GetObject",
-                    &resource,
-                    false,
-                )
+                let policy = policy.as_deref();
+                self.allows_in(Some(&b), policy, restrict, "s3:GetObject", &resource, false)
             }
         };
         if allowed {

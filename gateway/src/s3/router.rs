@@ -61,7 +61,6 @@ const UNBUILT_SUBRESOURCES: &[&str] = &[
     "notification",
     "object-lock",
     "ownershipControls",
-    "publicAccessBlock",
     "replication",
     "requestPayment",
     "restore",
@@ -104,6 +103,12 @@ pub enum Endpoint {
     DeleteBucketCors,
     /// OPTIONS /bucket[/key]: a CORS preflight
     PreflightCors,
+    /// GET /bucket?publicAccessBlock
+    GetPublicAccessBlock,
+    /// PUT /bucket?publicAccessBlock
+    PutPublicAccessBlock,
+    /// DELETE /bucket?publicAccessBlock
+    DeletePublicAccessBlock,
     /// GET /bucket (v1)
     ListObjects,
     /// GET /bucket?list-type=2
@@ -187,6 +192,11 @@ impl Endpoint {
             return match *method {
                 Method::GET if q.has("policyStatus") => Ok(Endpoint::GetBucketPolicyStatus),
                 Method::GET if q.has("cors") => Ok(Endpoint::GetBucketCors),
+                Method::GET if q.has("publicAccessBlock") => Ok(Endpoint::GetPublicAccessBlock),
+                Method::PUT if q.has("publicAccessBlock") => Ok(Endpoint::PutPublicAccessBlock),
+                Method::DELETE if q.has("publicAccessBlock") => {
+                    Ok(Endpoint::DeletePublicAccessBlock)
+                }
                 Method::PUT if q.has("cors") => Ok(Endpoint::PutBucketCors),
                 Method::DELETE if q.has("cors") => Ok(Endpoint::DeleteBucketCors),
                 Method::GET if q.has("policy") => Ok(Endpoint::GetBucketPolicy),
@@ -258,6 +268,9 @@ impl Endpoint {
             Endpoint::PutBucketCors => "PutBucketCors",
             Endpoint::DeleteBucketCors => "DeleteBucketCors",
             Endpoint::PreflightCors => "PreflightCors",
+            Endpoint::GetPublicAccessBlock => "GetPublicAccessBlock",
+            Endpoint::PutPublicAccessBlock => "PutPublicAccessBlock",
+            Endpoint::DeletePublicAccessBlock => "DeletePublicAccessBlock",
             Endpoint::ListObjects => "ListObjects",
             Endpoint::ListObjectsV2 => "ListObjectsV2",
             Endpoint::ListMultipartUploads => "ListMultipartUploads",
@@ -299,6 +312,10 @@ impl Endpoint {
             Endpoint::GetBucketCors => ("s3:GetBucketCORS", Bucket),
             // S3 has no DeleteBucketCORS action: deleting the rules is putting none.
             Endpoint::PutBucketCors | Endpoint::DeleteBucketCors => ("s3:PutBucketCORS", Bucket),
+            Endpoint::GetPublicAccessBlock => ("s3:GetBucketPublicAccessBlock", Bucket),
+            Endpoint::PutPublicAccessBlock | Endpoint::DeletePublicAccessBlock => {
+                ("s3:PutBucketPublicAccessBlock", Bucket)
+            }
             Endpoint::ListMultipartUploads => ("s3:ListBucketMultipartUploads", Bucket),
             Endpoint::PutObject { key }
             | Endpoint::CopyObject { key }
@@ -449,6 +466,12 @@ mod tests {
             (Method::PUT, "/b?cors", false, E::PutBucketCors),
             (Method::DELETE, "/b?cors", false, E::DeleteBucketCors),
             (Method::OPTIONS, "/b/Key+", false, E::PreflightCors),
+            (
+                Method::PUT,
+                "/b?publicAccessBlock",
+                false,
+                E::PutPublicAccessBlock,
+            ),
             (
                 Method::GET,
                 "/b?lifecycle",

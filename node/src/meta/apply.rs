@@ -159,6 +159,7 @@ impl Tx<'_> {
                     .unwrap_or_else(|| Err(ProtoError::Internal("not an IAM command".into()))))
             }
             MetaCommand::SetBucketConfig { .. }
+            | MetaCommand::SetClusterConfig { .. }
             | MetaCommand::CreateGroup(_)
             | MetaCommand::DeleteGroup { .. }
             | MetaCommand::SetGroupMember { .. }

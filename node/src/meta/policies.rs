@@ -30,11 +30,16 @@ fn under(tag: u8, name: &str) -> Vec<u8> {
     k
 }
 
+/// The bucket id cluster-wide documents are kept under: bucket ids are Raft log indexes,
+/// which start at 1, so no bucket has it.
+const CLUSTER: u64 = 0;
+
 fn config_key(bucket_id: u64, kind: BucketConfigKind) -> Vec<u8> {
     let mut k = bucket_id.to_be_bytes().to_vec();
     k.push(match kind {
         BucketConfigKind::Policy => 1,
         BucketConfigKind::Cors => 2,
+        BucketConfigKind::PublicAccessBlock => 3,
     });
     k
 }
@@ -81,6 +86,14 @@ pub fn apply(
                 Ok(MetaOk::Done)
             }
         },
+        MetaCommand::SetClusterConfig { kind, value } => {
+            let cf = store.cf(CF_BUCKET_CONF)?;
+            match value {
+                Some(v) => batch.put_cf(&cf, config_key(CLUSTER, *kind), encode(v)),
+                None => batch.delete_cf(&cf, config_key(CLUSTER, *kind)),
+            }
+            Ok(MetaOk::Done)
+        }
         MetaCommand::CreateGroup(g) => {
             if !coffer_proto::iam::valid_user_name(&g.name) {
                 Err(ProtoError::ValidationError(format!(
@@ -248,6 +261,14 @@ pub fn bucket_config(
     }
 }
 
+/// A cluster-wide document.
+pub fn cluster_config(
+    store: &MetaStore,
+    kind: BucketConfigKind,
+) -> Result<Option<String>, StoreError> {
+    store.get(CF_BUCKET_CONF, &config_key(CLUSTER, kind))
+}
+
 /// Everything authorizing a request signed with `access_key` (None: root or anonymous) on
 /// `bucket` needs.
 pub fn authorization(
@@ -276,13 +297,14 @@ pub fn authorization(
             }
         }
     }
+    facts.cluster_public_access_block = cluster_config(store, BucketConfigKind::PublicAccessBlock)?;
     if let Some(name) = bucket {
         facts.bucket = store.get(CF_BUCKETS, name.as_bytes())?;
         if let Some(b) = &facts.bucket {
-            facts.bucket_policy =
-                store.get(CF_BUCKET_CONF, &config_key(b.id, BucketConfigKind::Policy))?;
-            facts.bucket_cors =
-                store.get(CF_BUCKET_CONF, &config_key(b.id, BucketConfigKind::Cors))?;
+            let doc = |kind| store.get::<String>(CF_BUCKET_CONF, &config_key(b.id, kind));
+            facts.bucket_policy = doc(BucketConfigKind::Policy)?;
+            facts.bucket_cors = doc(BucketConfigKind::Cors)?;
+            facts.bucket_public_access_block = doc(BucketConfigKind::PublicAccessBlock)?;
         }
     }
     Ok(facts)

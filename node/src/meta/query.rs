@@ -68,6 +68,9 @@ pub fn answer(store: &MetaStore, q: &MetaQuery) -> Result<MetaAnswer, StoreError
         MetaQuery::GetBucketConfig { bucket, kind } => {
             MetaAnswer::BucketConfig(policies::bucket_config(store, bucket, *kind)?)
         }
+        MetaQuery::GetClusterConfig(kind) => {
+            MetaAnswer::BucketConfig(Some(policies::cluster_config(store, *kind)?))
+        }
         MetaQuery::ListGroups => MetaAnswer::Groups(policies::groups(store)?),
         MetaQuery::GetGroup(name) => MetaAnswer::Group(match policies::group(store, name)? {
             Some(g) => Some((g, policies::members(store, name)?)),

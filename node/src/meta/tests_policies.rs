@@ -100,6 +100,41 @@ fn groups_policies_and_what_authorization_reads() {
     );
     assert_eq!(facts.bucket.unwrap().id, b);
     assert_eq!(facts.bucket_policy.as_deref(), Some("{\"b\":1}"));
+    assert_eq!(facts.cluster_public_access_block, None);
+
+    // Block Public Access, of the bucket and of the cluster, reaches the same read.
+    for (kind, value) in [
+        (BucketConfigKind::Cors, "[]"),
+        (BucketConfigKind::PublicAccessBlock, "{\"bucket\":1}"),
+    ] {
+        sm.run(MetaCommand::SetBucketConfig {
+            bucket: "b".into(),
+            kind,
+            value: Some(value.into()),
+        })
+        .unwrap();
+    }
+    sm.run(MetaCommand::SetClusterConfig {
+        kind: BucketConfigKind::PublicAccessBlock,
+        value: Some("{\"cluster\":1}".into()),
+    })
+    .unwrap();
+    let facts = match sm.ask(MetaQuery::Authorization {
+        access_key: None,
+        bucket: Some("b".into()),
+    }) {
+        MetaAnswer::Authorization(f) => f,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(facts.bucket_cors.as_deref(), Some("[]"));
+    assert_eq!(
+        facts.bucket_public_access_block.as_deref(),
+        Some("{\"bucket\":1}")
+    );
+    assert_eq!(
+        facts.cluster_public_access_block.as_deref(),
+        Some("{\"cluster\":1}")
+    );
 
     // Deletions wait for what depends on them.
     let delete_user = || MetaCommand::DeleteUser {

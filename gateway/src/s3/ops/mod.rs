@@ -9,6 +9,7 @@ pub mod get;
 pub mod list;
 pub mod multipart;
 pub mod policy;
+pub mod public_access;
 pub mod put;
 
 use actix_web::{web, HttpResponse};
@@ -38,6 +39,9 @@ pub async fn run(
         Endpoint::PutBucketCors => cors::put_bucket_cors(ctx, payload).await,
         Endpoint::DeleteBucketCors => cors::delete_bucket_cors(ctx).await,
         Endpoint::PreflightCors => cors::preflight(ctx).await,
+        Endpoint::GetPublicAccessBlock => public_access::get(ctx).await,
+        Endpoint::PutPublicAccessBlock => public_access::put(ctx, payload).await,
+        Endpoint::DeletePublicAccessBlock => public_access::delete(ctx).await,
         Endpoint::ListObjects => list::list_objects_v1(ctx).await,
         Endpoint::ListObjectsV2 => list::list_objects_v2(ctx).await,
         Endpoint::ListMultipartUploads => list::list_uploads(ctx).await,

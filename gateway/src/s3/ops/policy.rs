@@ -61,8 +61,14 @@ pub async fn put_bucket_policy(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Res
             "This policy contains invalid Json",
         )
     })?;
-    Policy::parse(text, &PolicyKind::Bucket(ctx.bucket_name.to_owned()))
+    let policy = Policy::parse(text, &PolicyKind::Bucket(ctx.bucket_name.to_owned()))
         .map_err(|e| S3Error::msg(S3ErrorCode::MalformedPolicy, e.0))?;
+    if policy.is_public() && ctx.authz.public_access.block_public_policy {
+        return Err(S3Error::msg(
+            S3ErrorCode::AccessDenied,
+            "Block Public Access (BlockPublicPolicy) refuses a public bucket policy",
+        ));
+    }
     set(ctx, Some(text.to_owned())).await
 }
 
