@@ -4,11 +4,11 @@
 
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{web, HttpResponse};
-use coffer_proto::meta::{BucketConfigKind, MetaAnswer, MetaCommand, MetaQuery};
+use coffer_proto::meta::BucketConfigKind;
 use coffer_proto::policy::wildcard;
 use serde::{Deserialize, Serialize};
 
-use super::{small_body, xml_ok};
+use super::{bucket_config, set_bucket_config, small_body, xml_ok};
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
 use crate::s3::xml::{self, XmlWriter};
@@ -168,38 +168,12 @@ pub fn headers(
     out.into_iter().flatten().collect()
 }
 
-async fn set(ctx: &ReqCtx<'_>, value: Option<String>, ok: HttpResponse) -> S3Result<HttpResponse> {
-    let cmd = MetaCommand::SetBucketConfig {
-        bucket: ctx.bucket_name.to_owned(),
-        kind: BucketConfigKind::Cors,
-        value,
-    };
-    match ctx.cluster.meta_write(cmd).await {
-        Ok(_) => Ok(ok),
-        Err(coffer_proto::ProtoError::NoSuchBucket) => {
-            Err(S3Error::new(S3ErrorCode::NoSuchBucket).with("BucketName", ctx.bucket_name))
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// The bucket's rules (NoSuchCORSConfiguration when it has none).
 async fn stored(ctx: &ReqCtx<'_>) -> S3Result<Vec<CorsRule>> {
-    let q = MetaQuery::GetBucketConfig {
-        bucket: ctx.bucket_name.to_owned(),
-        kind: BucketConfigKind::Cors,
-    };
-    match ctx.cluster.meta_read(q).await? {
-        MetaAnswer::BucketConfig(None) => {
-            Err(S3Error::new(S3ErrorCode::NoSuchBucket).with("BucketName", ctx.bucket_name))
-        }
-        MetaAnswer::BucketConfig(Some(None)) => {
-            Err(S3Error::new(S3ErrorCode::NoSuchCORSConfiguration)
-                .with("BucketName", ctx.bucket_name))
-        }
-        MetaAnswer::BucketConfig(Some(Some(doc))) => Ok(decode(&doc)),
-        other => Err(S3Error::internal(format!("unexpected answer {other:?}"))),
-    }
+    let doc = bucket_config(ctx, BucketConfigKind::Cors).await?;
+    doc.map(|d| decode(&d)).ok_or_else(|| {
+        S3Error::new(S3ErrorCode::NoSuchCORSConfiguration).with("BucketName", ctx.bucket_name)
+    })
 }
 
 /// PUT /bucket?cors
@@ -207,7 +181,8 @@ pub async fn put_bucket_cors(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Resul
     let body = small_body(payload, MAX_BODY).await?;
     let rules = parse(&body)?;
     let doc = serde_json::to_string(&rules).map_err(S3Error::internal)?;
-    set(ctx, Some(doc), HttpResponse::Ok().finish()).await
+    set_bucket_config(ctx, BucketConfigKind::Cors, Some(doc)).await?;
+    Ok(HttpResponse::Ok().finish())
 }
 
 /// GET /bucket?cors
@@ -239,7 +214,8 @@ pub async fn get_bucket_cors(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
 
 /// DELETE /bucket?cors
 pub async fn delete_bucket_cors(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
-    set(ctx, None, HttpResponse::NoContent().finish()).await
+    set_bucket_config(ctx, BucketConfigKind::Cors, None).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// OPTIONS /bucket[/key]: a browser's preflight.
@@ -257,7 +233,6 @@ pub async fn preflight(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
             "Invalid Access-Control-Request-Method: null",
         )
     })?;
-    ctx.bucket().await?;
     let rules = match stored(ctx).await {
         Err(e) if e.code == S3ErrorCode::NoSuchCORSConfiguration => {
             return Err(forbidden(

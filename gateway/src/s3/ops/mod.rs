@@ -13,6 +13,7 @@ pub mod public_access;
 pub mod put;
 
 use actix_web::{web, HttpResponse};
+use coffer_proto::meta::{BucketConfigKind, MetaAnswer, MetaCommand, MetaQuery};
 
 use super::ctx::ReqCtx;
 use super::error::{S3Error, S3ErrorCode, S3Result};
@@ -76,6 +77,42 @@ pub async fn run(
             S3ErrorCode::NotImplemented,
             format!("{what} is not implemented yet by this server"),
         )),
+    }
+}
+
+/// The addressed bucket's `kind` document, if it has one (NoSuchBucket when the bucket does
+/// not exist).
+pub async fn bucket_config(ctx: &ReqCtx<'_>, kind: BucketConfigKind) -> S3Result<Option<String>> {
+    let q = MetaQuery::GetBucketConfig {
+        bucket: ctx.bucket_name.to_owned(),
+        kind,
+    };
+    match ctx.cluster.meta_read(q).await? {
+        MetaAnswer::BucketConfig(Some(doc)) => Ok(doc),
+        MetaAnswer::BucketConfig(None) => {
+            Err(S3Error::new(S3ErrorCode::NoSuchBucket).with("BucketName", ctx.bucket_name))
+        }
+        other => Err(S3Error::internal(format!("unexpected answer {other:?}"))),
+    }
+}
+
+/// Set (`Some`) or remove (`None`) the addressed bucket's `kind` document.
+pub async fn set_bucket_config(
+    ctx: &ReqCtx<'_>,
+    kind: BucketConfigKind,
+    value: Option<String>,
+) -> S3Result<()> {
+    let cmd = MetaCommand::SetBucketConfig {
+        bucket: ctx.bucket_name.to_owned(),
+        kind,
+        value,
+    };
+    match ctx.cluster.meta_write(cmd).await {
+        Ok(_) => Ok(()),
+        Err(coffer_proto::ProtoError::NoSuchBucket) => {
+            Err(S3Error::new(S3ErrorCode::NoSuchBucket).with("BucketName", ctx.bucket_name))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

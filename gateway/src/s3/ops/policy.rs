@@ -2,45 +2,26 @@
 //! GetBucketPolicy, DeleteBucketPolicy and GetBucketPolicyStatus.
 
 use actix_web::{web, HttpResponse};
-use coffer_proto::meta::{BucketConfigKind, MetaAnswer, MetaCommand, MetaQuery};
+use coffer_proto::meta::BucketConfigKind;
 use coffer_proto::policy::{Policy, PolicyKind, MAX_BUCKET_POLICY_BYTES};
 
-use super::{small_body, xml_ok};
+use super::{bucket_config, set_bucket_config, small_body, xml_ok};
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
 use crate::s3::xml::XmlWriter;
 
-fn no_bucket(ctx: &ReqCtx<'_>) -> S3Error {
-    S3Error::new(S3ErrorCode::NoSuchBucket).with("BucketName", ctx.bucket_name)
-}
-
 /// The stored policy (NoSuchBucketPolicy when there is none).
 async fn stored(ctx: &ReqCtx<'_>) -> S3Result<String> {
-    let q = MetaQuery::GetBucketConfig {
-        bucket: ctx.bucket_name.to_owned(),
-        kind: BucketConfigKind::Policy,
-    };
-    match ctx.cluster.meta_read(q).await? {
-        MetaAnswer::BucketConfig(None) => Err(no_bucket(ctx)),
-        MetaAnswer::BucketConfig(Some(None)) => {
-            Err(S3Error::new(S3ErrorCode::NoSuchBucketPolicy).with("BucketName", ctx.bucket_name))
-        }
-        MetaAnswer::BucketConfig(Some(Some(doc))) => Ok(doc),
-        other => Err(S3Error::internal(format!("unexpected answer {other:?}"))),
-    }
+    bucket_config(ctx, BucketConfigKind::Policy)
+        .await?
+        .ok_or_else(|| {
+            S3Error::new(S3ErrorCode::NoSuchBucketPolicy).with("BucketName", ctx.bucket_name)
+        })
 }
 
 async fn set(ctx: &ReqCtx<'_>, value: Option<String>) -> S3Result<HttpResponse> {
-    let cmd = MetaCommand::SetBucketConfig {
-        bucket: ctx.bucket_name.to_owned(),
-        kind: BucketConfigKind::Policy,
-        value,
-    };
-    match ctx.cluster.meta_write(cmd).await {
-        Ok(_) => Ok(HttpResponse::NoContent().finish()),
-        Err(coffer_proto::ProtoError::NoSuchBucket) => Err(no_bucket(ctx)),
-        Err(e) => Err(e.into()),
-    }
+    set_bucket_config(ctx, BucketConfigKind::Policy, value).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// PUT /bucket?policy

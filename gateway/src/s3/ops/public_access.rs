@@ -3,11 +3,11 @@
 //! and the authorizer applies them (`crate::authz`).
 
 use actix_web::{web, HttpResponse};
-use coffer_proto::meta::{BucketConfigKind, MetaAnswer, MetaCommand, MetaQuery};
+use coffer_proto::meta::BucketConfigKind;
 use coffer_proto::types::PublicAccessBlock;
 use serde::Deserialize;
 
-use super::{small_body, xml_ok};
+use super::{bucket_config, set_bucket_config, small_body, xml_ok};
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
 use crate::s3::xml::{self, XmlWriter};
@@ -48,52 +48,34 @@ pub fn to_xml(p: &PublicAccessBlock) -> String {
     x.finish()
 }
 
-fn no_bucket(ctx: &ReqCtx<'_>) -> S3Error {
-    S3Error::new(S3ErrorCode::NoSuchBucket).with("BucketName", ctx.bucket_name)
-}
-
-async fn set(ctx: &ReqCtx<'_>, value: Option<String>, ok: HttpResponse) -> S3Result<HttpResponse> {
-    let cmd = MetaCommand::SetBucketConfig {
-        bucket: ctx.bucket_name.to_owned(),
-        kind: BucketConfigKind::PublicAccessBlock,
-        value,
-    };
-    match ctx.cluster.meta_write(cmd).await {
-        Ok(_) => Ok(ok),
-        Err(coffer_proto::ProtoError::NoSuchBucket) => Err(no_bucket(ctx)),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// PUT /bucket?publicAccessBlock
 pub async fn put(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result<HttpResponse> {
     let body = small_body(payload, 4096).await?;
     let conf = parse(&body)?;
-    set(ctx, Some(conf.encode()), HttpResponse::Ok().finish()).await
+    set_bucket_config(
+        ctx,
+        BucketConfigKind::PublicAccessBlock,
+        Some(conf.encode()),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().finish())
 }
 
 /// GET /bucket?publicAccessBlock (the bucket's own settings)
 pub async fn get(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
-    let q = MetaQuery::GetBucketConfig {
-        bucket: ctx.bucket_name.to_owned(),
-        kind: BucketConfigKind::PublicAccessBlock,
-    };
-    match ctx.cluster.meta_read(q).await? {
-        MetaAnswer::BucketConfig(None) => Err(no_bucket(ctx)),
-        MetaAnswer::BucketConfig(Some(None)) => Err(S3Error::new(
-            S3ErrorCode::NoSuchPublicAccessBlockConfiguration,
-        )
-        .with("BucketName", ctx.bucket_name)),
-        MetaAnswer::BucketConfig(Some(Some(doc))) => {
-            Ok(xml_ok(to_xml(&PublicAccessBlock::decode(Some(&doc)))))
-        }
-        other => Err(S3Error::internal(format!("unexpected answer {other:?}"))),
-    }
+    let doc = bucket_config(ctx, BucketConfigKind::PublicAccessBlock)
+        .await?
+        .ok_or_else(|| {
+            S3Error::new(S3ErrorCode::NoSuchPublicAccessBlockConfiguration)
+                .with("BucketName", ctx.bucket_name)
+        })?;
+    Ok(xml_ok(to_xml(&PublicAccessBlock::decode(Some(&doc)))))
 }
 
 /// DELETE /bucket?publicAccessBlock
 pub async fn delete(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
-    set(ctx, None, HttpResponse::NoContent().finish()).await
+    set_bucket_config(ctx, BucketConfigKind::PublicAccessBlock, None).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 #[cfg(test)]
