@@ -144,6 +144,22 @@ iam_story() {
 }
 check "aws iam: users, keys, groups and policies on the S3 endpoint" iam_story
 
+acl_story() {  # ACLs through the aws CLI: disabled by default, then public and private objects
+  has AccessControlListNotSupported "${AWS[@]}" s3 cp "$WORK/hello.txt" s3://e2e/acl.txt --acl public-read || return 1
+  "${AWS[@]}" s3api create-bucket --bucket e2e-acl --object-ownership ObjectWriter >/dev/null || return 1
+  has ObjectWriter "${AWS[@]}" s3api get-bucket-ownership-controls --bucket e2e-acl --output text || return 1
+  "${AWS[@]}" s3 cp --only-show-errors "$WORK/hello.txt" s3://e2e-acl/pub.txt --acl public-read || return 1
+  "${AWS[@]}" s3 cp --only-show-errors "$WORK/hello.txt" s3://e2e-acl/priv.txt || return 1
+  curl -sf "$EP/e2e-acl/pub.txt" | grep -qx 'hello coffer' || return 1
+  test "$(curl -s -o /dev/null -w '%{http_code}' "$EP/e2e-acl/priv.txt")" = 403 || return 1
+  has 'http://acs.amazonaws.com/groups/global/AllUsers' "${AWS[@]}" s3api get-object-acl --bucket e2e-acl --key pub.txt --output text || return 1
+  "${AWS[@]}" s3api put-object-acl --bucket e2e-acl --key priv.txt --acl public-read || return 1
+  curl -sf "$EP/e2e-acl/priv.txt" | grep -qx 'hello coffer' || return 1
+  "${AWS[@]}" s3 rm --only-show-errors --recursive s3://e2e-acl || return 1
+  "${AWS[@]}" s3 rb s3://e2e-acl >/dev/null
+}
+check "aws s3api ACLs and object ownership (curl as the anonymous reader)" acl_story
+
 # ---------------------------------------------------------------- boto3
 check "boto3 put/get/list/range/checksum/delete/upload_file" python3 "$HERE/e2e_boto3.py" "$EP" "$WORK"
 

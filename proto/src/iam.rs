@@ -88,6 +88,10 @@ pub struct AuthzFacts {
     pub bucket_public_access_block: Option<String>,
     /// The cluster-wide Block Public Access settings.
     pub cluster_public_access_block: Option<String>,
+    /// Its access control list.
+    pub bucket_acl: Option<String>,
+    /// Its Object Ownership setting.
+    pub bucket_ownership: Option<String>,
 }
 
 /// Whether `name` is a valid IAM policy name: 1 to 128 of `A-Za-z0-9+=,.@_-`.

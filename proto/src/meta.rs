@@ -224,6 +224,31 @@ pub enum MetaCommand {
         /// The document.
         value: Option<String>,
     },
+    /// `cmd` (a PutObject, CompleteUpload or CreateUpload) and, if it succeeds, `acl` as the
+    /// access control list of the object version or upload it writes, in one write.
+    WithAcl {
+        /// The ACL document (JSON of the gateway's model).
+        acl: String,
+        /// The write.
+        cmd: Box<MetaCommand>,
+    },
+    /// Replace the ACL of a key's current version (NoSuchBucket, NoSuchKey).
+    SetObjectAcl {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Key.
+        key: String,
+        /// The ACL document.
+        acl: String,
+    },
+    /// `cmd` (a CreateBucket) and, if it succeeds, the new bucket's first configuration
+    /// documents (its Object Ownership, its ACL), in one write.
+    WithBucketConfig {
+        /// The documents.
+        configs: Vec<(BucketConfigKind, String)>,
+        /// The CreateBucket.
+        cmd: Box<MetaCommand>,
+    },
 }
 
 impl MetaCommand {
@@ -260,6 +285,10 @@ pub enum BucketConfigKind {
     Cors,
     /// Block Public Access settings (JSON of [`crate::types::PublicAccessBlock`]).
     PublicAccessBlock,
+    /// The bucket's access control list (JSON of the gateway's model).
+    Acl,
+    /// Object Ownership: `BucketOwnerEnforced`, `BucketOwnerPreferred` or `ObjectWriter`.
+    OwnershipControls,
 }
 
 /// Where a blob is referenced in the metadata: an object version or an uploaded part.
@@ -376,6 +405,13 @@ pub enum MetaQuery {
         /// The bucket it addresses.
         bucket: Option<String>,
     },
+    /// The owner and ACL of a key's current version.
+    ObjectAcl {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Key.
+        key: String,
+    },
 }
 
 /// The result of a [`MetaQuery`].
@@ -420,4 +456,7 @@ pub enum MetaAnswer {
     IdentityPolicies(Vec<(String, String)>),
     /// Authorization.
     Authorization(Box<crate::iam::AuthzFacts>),
+    /// ObjectAcl: `None` when the key has no current version (or it is a delete marker);
+    /// else its owner and its ACL document (`None`: the default, owner full control).
+    ObjectAcl(Option<(String, Option<String>)>),
 }

@@ -1,12 +1,18 @@
 //! Authorization, evaluated once per request before its handler runs, with AWS's logic: an
-//! explicit Deny in any policy that applies wins; otherwise an Allow from an identity policy or
-//! the bucket policy, or being the root key or the bucket's owner, lets the request through;
-//! otherwise it is implicitly denied. The root key and the bucket owner may always manage the
-//! bucket policy, so that no policy locks them out.
+//! explicit Deny in any policy that applies wins; otherwise an Allow from an identity policy,
+//! the bucket policy or an ACL grant, or being the root key or the resource's owner, lets the
+//! request through; otherwise it is implicitly denied. The root key and the bucket owner may
+//! always manage the bucket policy, so that no policy locks them out.
+//!
+//! ACLs count only in buckets whose Object Ownership is not BucketOwnerEnforced. There, the
+//! object's own ACL and owner decide reading it and its ACL: that needs the object's record,
+//! so [`Authz::check`] then answers with a [`Pending`] check that [`Authz::settle`] finishes.
 //!
 //! - [`context`]: the condition keys of a request.
 //! - [`cache`]: parsed policies by document, so a request does not parse JSON.
+//! - [`acl`]: ACLs, canned ACLs and Object Ownership.
 
+pub mod acl;
 pub mod cache;
 pub mod context;
 
@@ -19,7 +25,9 @@ use coffer_proto::types::{BucketInfo, PublicAccessBlock};
 use tracing::warn;
 
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
+use crate::s3::ops::owner_id;
 use crate::s3::router::{Endpoint, Target};
+use acl::{Acl, Ownership, Permission};
 
 /// The owner id of an IAM user (what buckets record as their owner).
 pub fn user_owner(name: &str) -> String {
@@ -41,8 +49,52 @@ pub struct Authz {
     broken: bool,
     /// The Block Public Access settings in force for the addressed bucket.
     pub public_access: PublicAccessBlock,
+    /// The addressed bucket's Object Ownership.
+    pub ownership: Ownership,
+    /// The addressed bucket's ACL.
+    pub bucket_acl: Acl,
     /// The condition keys.
     pub context: Context,
+}
+
+/// A check that the ACL of object `key` of bucket `bucket_id` decides: whether its owner is
+/// the caller, or it grants `permission`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// Bucket id.
+    pub bucket_id: u64,
+    /// Key.
+    pub key: String,
+    /// What the ACL must grant.
+    pub permission: Permission,
+    /// IgnorePublicAcls is in force in that bucket.
+    ignore_public: bool,
+    /// The answer when the key does not exist: the bucket owner's (it then learns NoSuchKey).
+    if_missing: bool,
+}
+
+/// What the policies, ACLs and ownership say of one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Verdict {
+    Allow,
+    Deny,
+    /// The object's ACL decides.
+    Ask(Pending),
+}
+
+/// Where a resource is, for [`Authz::verdict`].
+struct Place<'a> {
+    bucket: Option<&'a BucketInfo>,
+    policy: Option<&'a Policy>,
+    public_access: PublicAccessBlock,
+    ownership: Ownership,
+    acl: &'a Acl,
+    /// The key, for an action on an object.
+    key: Option<&'a str>,
+}
+
+fn denied() -> S3Error {
+    S3Error::new(S3ErrorCode::AccessDenied)
 }
 
 impl Authz {
@@ -76,6 +128,12 @@ impl Authz {
         let cluster = PublicAccessBlock::decode(facts.cluster_public_access_block.as_deref());
         let public_access =
             PublicAccessBlock::decode(facts.bucket_public_access_block.as_deref()).or(cluster);
+        let ownership = Ownership::from_stored(facts.bucket_ownership.as_deref());
+        let bucket_owner = facts.bucket.as_ref().map(|b| owner_id(&b.owner));
+        let bucket_acl = match &bucket_owner {
+            Some(id) => Acl::decode(facts.bucket_acl.as_deref(), id),
+            None => Acl::default(),
+        };
         Authz {
             caller,
             owner,
@@ -84,7 +142,28 @@ impl Authz {
             bucket_policy,
             broken,
             public_access,
+            ownership,
+            bucket_acl,
             context,
+        }
+    }
+
+    /// The caller's canonical user id (None: anonymous).
+    pub fn canonical_id(&self) -> Option<&str> {
+        match &self.caller {
+            Caller::Anonymous => None,
+            Caller::Root { canonical_id } | Caller::User { canonical_id, .. } => Some(canonical_id),
+        }
+    }
+
+    fn here<'a>(&'a self, key: Option<&'a str>) -> Place<'a> {
+        Place {
+            bucket: self.bucket.as_ref(),
+            policy: self.bucket_policy.as_deref(),
+            public_access: self.public_access,
+            ownership: self.ownership,
+            acl: &self.bucket_acl,
+            key,
         }
     }
 
@@ -93,32 +172,27 @@ impl Authz {
     }
 
     /// Whether `action` on `resource` (an ARN or `*`) of the addressed bucket is allowed;
-    /// `manages_policy` for the bucket policy's own operations.
+    /// `manages_policy` for the bucket policy's own operations. (For the actions this is
+    /// asked of, IAM's and deleting objects, an object's ACL has no say.)
     pub fn allows(&self, action: &str, resource: &str, manages_policy: bool) -> bool {
-        let policy = self.bucket_policy.as_deref();
-        let restrict = self.public_access.restrict_public_buckets;
-        let bucket = self.bucket.as_ref();
-        self.allows_in(bucket, policy, restrict, action, resource, manages_policy)
+        self.verdict(&self.here(None), action, resource, manages_policy) == Verdict::Allow
     }
 
-    /// [`Authz::allows`] for a resource of `bucket`, whose policy is `bucket_policy`;
-    /// `restrict`: RestrictPublicBuckets is in force there.
-    fn allows_in(
+    /// What the policies, the ACLs and ownership say of `action` on `resource` at `place`.
+    fn verdict(
         &self,
-        bucket: Option<&BucketInfo>,
-        bucket_policy: Option<&Policy>,
-        restrict: bool,
+        place: &Place<'_>,
         action: &str,
         resource: &str,
         manages_policy: bool,
-    ) -> bool {
-        let owns = !self.owner.is_empty() && bucket.is_some_and(|b| b.owner == self.owner);
+    ) -> Verdict {
+        let owns = !self.owner.is_empty() && place.bucket.is_some_and(|b| b.owner == self.owner);
         let privileged = self.is_root() || owns;
         if privileged && manages_policy {
-            return true;
+            return Verdict::Allow;
         }
         if self.broken {
-            return false;
+            return Verdict::Deny;
         }
         let req = Request {
             caller: &self.caller,
@@ -130,12 +204,12 @@ impl Authz {
         for p in &self.identity {
             decision = decision.and(p.evaluate(&req));
         }
-        if let Some(p) = bucket_policy {
+        if let Some(p) = place.policy {
             let said = p.evaluate(&req);
             // RestrictPublicBuckets: a public policy grants nothing to anonymous callers (its
             // denials still count).
             let ignored = said == Decision::Allow
-                && restrict
+                && place.public_access.restrict_public_buckets
                 && self.caller == Caller::Anonymous
                 && p.is_public();
             if !ignored {
@@ -143,63 +217,133 @@ impl Authz {
             }
         }
         match decision {
-            Decision::Deny => false,
-            Decision::Allow => true,
-            Decision::NotApplicable => privileged,
+            Decision::Deny => return Verdict::Deny,
+            Decision::Allow => return Verdict::Allow,
+            Decision::NotApplicable if self.is_root() => return Verdict::Allow,
+            Decision::NotApplicable => {}
+        }
+        let ignore_public = place.public_access.ignore_public_acls;
+        if place.ownership.acls_enabled() {
+            if let (Some(key), Some(b)) = (place.key, place.bucket) {
+                if let Some(permission) = Permission::for_action(action, true) {
+                    return Verdict::Ask(Pending {
+                        bucket_id: b.id,
+                        key: key.to_owned(),
+                        permission,
+                        ignore_public,
+                        if_missing: owns,
+                    });
+                }
+            }
+            if let Some(p) = Permission::for_action(action, false) {
+                if place.acl.allows(self.canonical_id(), p, ignore_public) {
+                    return Verdict::Allow;
+                }
+            }
+        }
+        if owns {
+            Verdict::Allow
+        } else {
+            Verdict::Deny
+        }
+    }
+
+    /// Finish a [`Pending`] check with the object's owner and ACL document (None: the key
+    /// does not exist).
+    pub fn settle(
+        &self,
+        pending: &Pending,
+        found: Option<(String, Option<String>)>,
+    ) -> S3Result<()> {
+        let allowed = match found {
+            None => pending.if_missing,
+            Some((owner, doc)) => {
+                let owner = owner_id(&owner);
+                let caller = self.canonical_id();
+                caller == Some(owner.as_str())
+                    || Acl::decode(doc.as_deref(), &owner).allows(
+                        caller,
+                        pending.permission,
+                        pending.ignore_public,
+                    )
+            }
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(denied())
         }
     }
 
     /// Check that the caller may read the copy source `key` of `bucket` (s3:GetObject).
-    /// `facts` are the source bucket's when it is not the addressed one.
+    /// `facts` are the source bucket's when it is not the addressed one. Some: the source
+    /// object's ACL decides.
     pub fn check_copy_source(
         &self,
         bucket: &str,
         key: &str,
         facts: Option<AuthzFacts>,
         cache: &cache::PolicyCache,
-    ) -> S3Result<()> {
+    ) -> S3Result<Option<Pending>> {
         let resource = Self::arn(bucket, Target::Object(key));
-        let allowed = match facts {
-            None => self.allows("s3:GetObject", &resource, false),
+        let verdict = match facts {
+            None => self.verdict(&self.here(Some(key)), "s3:GetObject", &resource, false),
             // A source bucket that does not exist: the handler answers NoSuchBucket.
-            Some(AuthzFacts { bucket: None, .. }) => true,
+            Some(AuthzFacts { bucket: None, .. }) => Verdict::Allow,
             Some(AuthzFacts {
                 bucket: Some(b),
                 bucket_policy,
                 bucket_public_access_block,
                 cluster_public_access_block,
+                bucket_ownership,
                 ..
             }) => {
-                let restrict = PublicAccessBlock::decode(bucket_public_access_block.as_deref())
-                    .or(PublicAccessBlock::decode(
-                        cluster_public_access_block.as_deref(),
-                    ))
-                    .restrict_public_buckets;
+                let public_access =
+                    PublicAccessBlock::decode(bucket_public_access_block.as_deref()).or(
+                        PublicAccessBlock::decode(cluster_public_access_block.as_deref()),
+                    );
                 let policy = match bucket_policy {
                     Some(doc) => match cache.get(&doc, &PolicyKind::Bucket(b.name.clone())) {
                         Ok(p) => Some(p),
                         Err(e) => {
                             warn!(policy = b.name, "a stored policy does not parse: {e}");
-                            return Err(S3Error::new(S3ErrorCode::AccessDenied));
+                            return Err(denied());
                         }
                     },
                     None => None,
                 };
-                let policy = policy.as_deref();
-                self.allows_in(Some(&b), policy, restrict, "s3:GetObject", &resource, false)
+                // Reading an object is not a bucket ACL's to grant: its ACL is not needed.
+                let place = Place {
+                    bucket: Some(&b),
+                    policy: policy.as_deref(),
+                    public_access,
+                    ownership: Ownership::from_stored(bucket_ownership.as_deref()),
+                    acl: &Acl::default(),
+                    key: Some(key),
+                };
+                self.verdict(&place, "s3:GetObject", &resource, false)
             }
         };
-        if allowed {
-            Ok(())
-        } else {
-            Err(S3Error::new(S3ErrorCode::AccessDenied))
+        Self::outcome(verdict)
+    }
+
+    fn outcome(verdict: Verdict) -> S3Result<Option<Pending>> {
+        match verdict {
+            Verdict::Allow => Ok(None),
+            Verdict::Deny => Err(denied()),
+            Verdict::Ask(p) => Ok(Some(p)),
         }
     }
 
     /// Whether `action` on object `key` of `bucket` is allowed (the per-key checks of
     /// DeleteObjects).
     pub fn allows_object(&self, bucket: &str, action: &str, key: &str) -> bool {
-        self.allows(action, &Self::arn(bucket, Target::Object(key)), false)
+        self.verdict(
+            &self.here(Some(key)),
+            action,
+            &Self::arn(bucket, Target::Object(key)),
+            false,
+        ) == Verdict::Allow
     }
 
     /// The ARN of `target` in bucket `bucket`.
@@ -211,31 +355,32 @@ impl Authz {
         }
     }
 
-    /// Check `endpoint` on `bucket`: AccessDenied unless allowed. A request to a bucket that
-    /// does not exist passes (its handler answers NoSuchBucket, as S3 does for everyone).
-    pub fn check(&self, endpoint: &Endpoint, bucket: &str) -> S3Result<()> {
+    /// Check `endpoint` on `bucket`: AccessDenied unless allowed; Some when the object's ACL
+    /// decides ([`Authz::settle`]). A request to a bucket that does not exist passes (its
+    /// handler answers NoSuchBucket, as S3 does for everyone).
+    pub fn check(&self, endpoint: &Endpoint, bucket: &str) -> S3Result<Option<Pending>> {
         let Some((action, target)) = endpoint.action() else {
             // What is not built yet answers NotImplemented, but only to a signed caller.
             return match (endpoint, &self.caller) {
-                (Endpoint::NotImplemented(_), Caller::Anonymous) => {
-                    Err(S3Error::new(S3ErrorCode::AccessDenied))
-                }
-                _ => Ok(()),
+                (Endpoint::NotImplemented(_), Caller::Anonymous) => Err(denied()),
+                _ => Ok(None),
             };
         };
         let needs_bucket = !matches!(endpoint, Endpoint::CreateBucket | Endpoint::ListBuckets);
         if needs_bucket && self.bucket.is_none() {
-            return Ok(());
+            return Ok(None);
         }
-        if self.allows(
+        let key = match target {
+            Target::Object(k) => Some(k),
+            _ => None,
+        };
+        let resource = Self::arn(bucket, target);
+        Self::outcome(self.verdict(
+            &self.here(key),
             action,
-            &Self::arn(bucket, target),
+            &resource,
             endpoint.manages_policy(),
-        ) {
-            Ok(())
-        } else {
-            Err(S3Error::new(S3ErrorCode::AccessDenied))
-        }
+        ))
     }
 }
 
@@ -264,6 +409,7 @@ mod tests {
                 .collect(),
             bucket: Some(bucket("arn:aws:iam:::user/owner")),
             bucket_policy: policy.map(str::to_owned),
+            bucket_ownership: Some("BucketOwnerEnforced".into()),
             ..AuthzFacts::default()
         };
         Authz::new(
@@ -323,5 +469,93 @@ mod tests {
         let b = authz(user("owner"), "arn:aws:iam:::user/owner", &[], Some("{"));
         assert!(denied(&b, &get()));
         assert!(!denied(&b, &Endpoint::DeleteBucketPolicy));
+    }
+
+    /// An ObjectWriter bucket of "arn:aws:iam:::user/owner" whose ACL is `bucket_acl`.
+    fn acl_bucket(caller: Caller, owner: &str, bucket_acl: &Acl, pab: &str) -> Authz {
+        let facts = AuthzFacts {
+            bucket: Some(bucket("arn:aws:iam:::user/owner")),
+            bucket_acl: Some(bucket_acl.encode()),
+            bucket_ownership: Some("ObjectWriter".into()),
+            bucket_public_access_block: Some(pab.into()),
+            ..AuthzFacts::default()
+        };
+        Authz::new(
+            caller,
+            owner.into(),
+            facts,
+            Context::default(),
+            &cache::PolicyCache::default(),
+        )
+    }
+
+    fn signed(name: &str) -> Caller {
+        Caller::User {
+            name: name.into(),
+            user_id: format!("AIDA{name}"),
+            canonical_id: owner_id(&user_owner(name)),
+        }
+    }
+
+    #[test]
+    fn acls_authorize_where_ownership_enables_them() {
+        let owner = owner_id(&user_owner("owner"));
+        let public_rw = Acl::canned("public-read-write", &owner, &owner).unwrap();
+        let put = Endpoint::PutObject { key: "k".into() };
+        let list = Endpoint::ListObjects;
+        // Anyone may list and write a public-read-write bucket; only the owner reads its ACL.
+        let a = acl_bucket(Caller::Anonymous, "", &public_rw, "{}");
+        assert_eq!(a.check(&put, "b").unwrap(), None);
+        assert_eq!(a.check(&list, "b").unwrap(), None);
+        assert!(a.check(&Endpoint::GetBucketAcl, "b").is_err());
+        assert!(a.check(&Endpoint::DeleteBucket, "b").is_err());
+        // IgnorePublicAcls takes the groups' grants away.
+        let ignore = PublicAccessBlock {
+            ignore_public_acls: true,
+            ..PublicAccessBlock::default()
+        };
+        let a = acl_bucket(Caller::Anonymous, "", &public_rw, &ignore.encode());
+        assert!(a.check(&put, "b").is_err());
+        // A grant to one user by canonical id.
+        let mut grant = Acl::private(&owner);
+        grant.grants.push(acl::Grant {
+            grantee: acl::Grantee::User(owner_id(&user_owner("u"))),
+            permission: Permission::ReadAcp,
+        });
+        let u = acl_bucket(signed("u"), &user_owner("u"), &grant, "{}");
+        assert_eq!(u.check(&Endpoint::GetBucketAcl, "b").unwrap(), None);
+        assert!(u.check(&Endpoint::PutBucketAcl, "b").is_err());
+        let v = acl_bucket(signed("v"), &user_owner("v"), &grant, "{}");
+        assert!(v.check(&Endpoint::GetBucketAcl, "b").is_err());
+        // IgnorePublicAcls also silences an object's public grants.
+        let readable = Acl::canned("public-read", &owner, &owner).unwrap().encode();
+        let by_owner = || "arn:aws:iam:::user/owner".to_owned();
+        let pending = a.check(&get(), "b").unwrap().unwrap();
+        let found = Some((by_owner(), Some(readable.clone())));
+        assert!(a.settle(&pending, found).is_err());
+        // Reading an object: its own ACL and owner decide.
+        let a = acl_bucket(Caller::Anonymous, "", &public_rw, "{}");
+        let pending = a.check(&get(), "b").unwrap().unwrap();
+        assert_eq!(pending.permission, Permission::Read);
+        assert!(a
+            .settle(&pending, Some((by_owner(), Some(readable.clone()))))
+            .is_ok());
+        assert!(a.settle(&pending, Some((by_owner(), None))).is_err());
+        assert!(a.settle(&pending, None).is_err());
+        // The bucket owner does not read what another user wrote and did not share ...
+        let o = acl_bucket(signed("owner"), &user_owner("owner"), &public_rw, "{}");
+        let pending = o.check(&get(), "b").unwrap().unwrap();
+        assert!(o.settle(&pending, Some((user_owner("u"), None))).is_err());
+        assert!(o.settle(&pending, Some((by_owner(), None))).is_ok());
+        // ... but learns that a key is missing, and may delete anything.
+        assert!(o.settle(&pending, None).is_ok());
+        assert_eq!(
+            o.check(&Endpoint::DeleteObject { key: "k".into() }, "b")
+                .unwrap(),
+            None
+        );
+        // Under BucketOwnerEnforced the same grants count for nothing.
+        let e = authz(Caller::Anonymous, "", &[], None);
+        assert!(e.check(&put, "b").is_err());
     }
 }

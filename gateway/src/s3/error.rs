@@ -30,6 +30,7 @@ macro_rules! codes {
 
 codes! {
     AccessDenied => 403, "Access Denied";
+    AccessControlListNotSupported => 400, "The bucket does not allow ACLs";
     AccessForbidden => 403, "CORSResponse: This CORS request is not allowed.";
     AuthorizationHeaderMalformed => 400, "The authorization header is malformed.";
     AuthorizationQueryParametersError => 400, "Error parsing the X-Amz-Credential parameter.";
@@ -46,6 +47,7 @@ codes! {
     InternalError => 500, "We encountered an internal error. Please try again.";
     InvalidAccessKeyId => 403, "The AWS Access Key Id you provided does not exist in our records.";
     InvalidArgument => 400, "Invalid Argument";
+    InvalidBucketAclWithObjectOwnership => 400, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting";
     InvalidBucketName => 400, "The specified bucket is not valid.";
     InvalidDigest => 400, "The Content-MD5 you specified is not valid.";
     InvalidPart => 400, "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.";
@@ -54,6 +56,7 @@ codes! {
     InvalidRequest => 400, "Invalid Request";
     InvalidStorageClass => 400, "The storage class you specified is not valid";
     KeyTooLongError => 400, "Your key is too long";
+    MalformedACLError => 400, "The XML you provided was not well-formed or did not validate against our published schema";
     MalformedPolicy => 400, "Policies must be valid JSON and the first byte must be '{'";
     MalformedXML => 400, "The XML you provided was not well-formed or did not validate against our published schema";
     MethodNotAllowed => 405, "The specified method is not allowed against this resource.";
@@ -66,11 +69,14 @@ codes! {
     NoSuchUpload => 404, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.";
     NotImplemented => 501, "A header you provided implies functionality that is not implemented";
     NotModified => 304, "Not Modified";
+    OwnershipControlsNotFoundError => 404, "The bucket ownership controls were not found";
     PreconditionFailed => 412, "At least one of the pre-conditions you specified did not hold";
     RequestTimeTooSkewed => 403, "The difference between the request time and the current time is too large.";
     ServiceUnavailable => 503, "Please reduce your request rate.";
     SignatureDoesNotMatch => 403, "The request signature we calculated does not match the signature you provided. Check your key and signing method.";
     SlowDown => 503, "Please reduce your request rate.";
+    UnexpectedContent => 400, "This request does not support content";
+    UnresolvableGrantByEmailAddress => 400, "The email address you provided does not match any account on record.";
     XAmzContentSHA256Mismatch => 400, "The provided 'x-amz-content-sha256' header does not match what was computed.";
 }
 

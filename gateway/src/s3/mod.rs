@@ -191,26 +191,7 @@ async fn handle(
     };
     let now = chrono::Utc::now();
     let auth = auth::authenticate(&signed, creds, now.timestamp())?;
-    let (caller, owner) = match (&auth.access_key, &facts.user) {
-        (None, _) => (Caller::Anonymous, String::new()),
-        (Some(ak), _) if root => (
-            Caller::Root {
-                canonical_id: ops::owner_id(ak),
-            },
-            ak.clone(),
-        ),
-        (Some(_), Some(u)) => {
-            let owner = authz::user_owner(&u.name);
-            let caller = Caller::User {
-                name: u.name.clone(),
-                user_id: u.user_id.clone(),
-                canonical_id: ops::owner_id(&owner),
-            };
-            (caller, owner)
-        }
-        // A key whose user is gone authenticates nothing.
-        (Some(_), None) => return Err(S3Error::new(S3ErrorCode::InvalidAccessKeyId)),
-    };
+    let (caller, owner) = identify(auth.access_key.as_deref(), root, facts.user.as_ref())?;
     if let Some(body) = iam_body {
         if let auth::Payload::Sha256(d) = auth.payload {
             if Some(hex::encode(d)) != body_sha256 {
@@ -262,7 +243,8 @@ async fn handle(
     };
     let authz = Authz::new(caller, owner, facts, context, &state.policies);
     let bucket_name = bucket.as_deref().unwrap_or_default();
-    authz.check(&endpoint, bucket_name)?;
+    let pending = authz.check(&endpoint, bucket_name)?;
+    settle(state, &authz, pending).await?;
     if matches!(
         endpoint,
         Endpoint::CopyObject { .. } | Endpoint::UploadPartCopy { .. }
@@ -273,7 +255,8 @@ async fn handle(
         } else {
             Some(authorization_facts(state, None, Some(src.bucket.clone())).await?)
         };
-        authz.check_copy_source(&src.bucket, &src.key, facts, &state.policies)?;
+        let pending = authz.check_copy_source(&src.bucket, &src.key, facts, &state.policies)?;
+        settle(state, &authz, pending).await?;
     }
     let owner = match (&authz.caller, &authz.bucket) {
         (Caller::Anonymous, Some(b)) => b.owner.clone(),
@@ -290,6 +273,50 @@ async fn handle(
         bucket_name,
     };
     ops::run(&ctx, endpoint, payload).await
+}
+
+/// The caller and its owner id for a request signed with `access_key` (None: anonymous);
+/// `root`: it is the root key; `user`: the key's user.
+fn identify(
+    access_key: Option<&str>,
+    root: bool,
+    user: Option<&coffer_proto::iam::UserRecord>,
+) -> S3Result<(Caller, String)> {
+    Ok(match (access_key, user) {
+        (None, _) => (Caller::Anonymous, String::new()),
+        (Some(ak), _) if root => (
+            Caller::Root {
+                canonical_id: ops::owner_id(ak),
+            },
+            ak.to_owned(),
+        ),
+        (Some(_), Some(u)) => {
+            let owner = authz::user_owner(&u.name);
+            let caller = Caller::User {
+                name: u.name.clone(),
+                user_id: u.user_id.clone(),
+                canonical_id: ops::owner_id(&owner),
+            };
+            (caller, owner)
+        }
+        // A key whose user is gone authenticates nothing.
+        (Some(_), None) => return Err(S3Error::new(S3ErrorCode::InvalidAccessKeyId)),
+    })
+}
+
+/// Finish a check that an object's ACL decides: read the object's owner and ACL.
+async fn settle(state: &AppState, authz: &Authz, pending: Option<authz::Pending>) -> S3Result<()> {
+    let Some(p) = pending else {
+        return Ok(());
+    };
+    let q = MetaQuery::ObjectAcl {
+        bucket_id: p.bucket_id,
+        key: p.key.clone(),
+    };
+    match state.cluster.meta_read(q).await? {
+        MetaAnswer::ObjectAcl(found) => authz.settle(&p, found),
+        other => Err(S3Error::internal(format!("unexpected answer {other:?}"))),
+    }
 }
 
 /// What authorizing a request signed with `access_key` on `bucket` needs, in one read.

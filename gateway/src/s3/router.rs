@@ -49,7 +49,6 @@ fn decode(s: &str) -> String {
 /// Sub-resources that select bucket or object configuration APIs not built yet.
 const UNBUILT_SUBRESOURCES: &[&str] = &[
     "accelerate",
-    "acl",
     "analytics",
     "encryption",
     "intelligent-tiering",
@@ -60,7 +59,6 @@ const UNBUILT_SUBRESOURCES: &[&str] = &[
     "metrics",
     "notification",
     "object-lock",
-    "ownershipControls",
     "replication",
     "requestPayment",
     "restore",
@@ -109,6 +107,16 @@ pub enum Endpoint {
     PutPublicAccessBlock,
     /// DELETE /bucket?publicAccessBlock
     DeletePublicAccessBlock,
+    /// GET /bucket?acl
+    GetBucketAcl,
+    /// PUT /bucket?acl
+    PutBucketAcl,
+    /// GET /bucket?ownershipControls
+    GetBucketOwnershipControls,
+    /// PUT /bucket?ownershipControls
+    PutBucketOwnershipControls,
+    /// DELETE /bucket?ownershipControls
+    DeleteBucketOwnershipControls,
     /// GET /bucket (v1)
     ListObjects,
     /// GET /bucket?list-type=2
@@ -129,6 +137,10 @@ pub enum Endpoint {
     GetObjectAttributes { key: String },
     /// DELETE /bucket/key
     DeleteObject { key: String },
+    /// GET /bucket/key?acl
+    GetObjectAcl { key: String },
+    /// PUT /bucket/key?acl
+    PutObjectAcl { key: String },
     /// POST /bucket/key?uploads
     CreateMultipartUpload { key: String },
     /// PUT /bucket/key?partNumber&uploadId
@@ -197,6 +209,17 @@ impl Endpoint {
                 Method::DELETE if q.has("publicAccessBlock") => {
                     Ok(Endpoint::DeletePublicAccessBlock)
                 }
+                Method::GET if q.has("acl") => Ok(Endpoint::GetBucketAcl),
+                Method::PUT if q.has("acl") => Ok(Endpoint::PutBucketAcl),
+                Method::GET if q.has("ownershipControls") => {
+                    Ok(Endpoint::GetBucketOwnershipControls)
+                }
+                Method::PUT if q.has("ownershipControls") => {
+                    Ok(Endpoint::PutBucketOwnershipControls)
+                }
+                Method::DELETE if q.has("ownershipControls") => {
+                    Ok(Endpoint::DeleteBucketOwnershipControls)
+                }
                 Method::PUT if q.has("cors") => Ok(Endpoint::PutBucketCors),
                 Method::DELETE if q.has("cors") => Ok(Endpoint::DeleteBucketCors),
                 Method::GET if q.has("policy") => Ok(Endpoint::GetBucketPolicy),
@@ -219,6 +242,13 @@ impl Endpoint {
             };
         };
         let upload_id = q.get("uploadId").map(str::to_owned);
+        if q.has("acl") {
+            return match *method {
+                Method::GET => Ok(Endpoint::GetObjectAcl { key }),
+                Method::PUT => Ok(Endpoint::PutObjectAcl { key }),
+                _ => not_allowed(),
+            };
+        }
         Ok(match (method.clone(), upload_id) {
             (Method::PUT, Some(upload_id)) if q.has("partNumber") => {
                 let part_number = part_number(q)?;
@@ -271,6 +301,13 @@ impl Endpoint {
             Endpoint::GetPublicAccessBlock => "GetPublicAccessBlock",
             Endpoint::PutPublicAccessBlock => "PutPublicAccessBlock",
             Endpoint::DeletePublicAccessBlock => "DeletePublicAccessBlock",
+            Endpoint::GetBucketAcl => "GetBucketAcl",
+            Endpoint::PutBucketAcl => "PutBucketAcl",
+            Endpoint::GetBucketOwnershipControls => "GetBucketOwnershipControls",
+            Endpoint::PutBucketOwnershipControls => "PutBucketOwnershipControls",
+            Endpoint::DeleteBucketOwnershipControls => "DeleteBucketOwnershipControls",
+            Endpoint::GetObjectAcl { .. } => "GetObjectAcl",
+            Endpoint::PutObjectAcl { .. } => "PutObjectAcl",
             Endpoint::ListObjects => "ListObjects",
             Endpoint::ListObjectsV2 => "ListObjectsV2",
             Endpoint::ListMultipartUploads => "ListMultipartUploads",
@@ -317,6 +354,15 @@ impl Endpoint {
                 ("s3:PutBucketPublicAccessBlock", Bucket)
             }
             Endpoint::ListMultipartUploads => ("s3:ListBucketMultipartUploads", Bucket),
+            Endpoint::GetBucketAcl => ("s3:GetBucketAcl", Bucket),
+            Endpoint::PutBucketAcl => ("s3:PutBucketAcl", Bucket),
+            Endpoint::GetBucketOwnershipControls => ("s3:GetBucketOwnershipControls", Bucket),
+            // As on AWS, deleting the setting needs the permission to put it.
+            Endpoint::PutBucketOwnershipControls | Endpoint::DeleteBucketOwnershipControls => {
+                ("s3:PutBucketOwnershipControls", Bucket)
+            }
+            Endpoint::GetObjectAcl { key } => ("s3:GetObjectAcl", Object(key)),
+            Endpoint::PutObjectAcl { key } => ("s3:PutObjectAcl", Object(key)),
             Endpoint::PutObject { key }
             | Endpoint::CopyObject { key }
             | Endpoint::CreateMultipartUpload { key }
@@ -477,6 +523,26 @@ mod tests {
                 "/b?lifecycle",
                 false,
                 E::NotImplemented("lifecycle"),
+            ),
+            (Method::GET, "/b?acl", false, E::GetBucketAcl),
+            (Method::PUT, "/b?acl", false, E::PutBucketAcl),
+            (
+                Method::GET,
+                "/b/Key+?acl",
+                false,
+                E::GetObjectAcl { key: k() },
+            ),
+            (
+                Method::PUT,
+                "/b/Key+?acl",
+                false,
+                E::PutObjectAcl { key: k() },
+            ),
+            (
+                Method::DELETE,
+                "/b?ownershipControls",
+                false,
+                E::DeleteBucketOwnershipControls,
             ),
             (Method::GET, "/b?policy", false, E::GetBucketPolicy),
             (Method::PUT, "/b?policy", false, E::PutBucketPolicy),

@@ -69,6 +69,20 @@ impl XmlWriter {
         self.out.push_str("\">");
     }
 
+    /// `<name a="v" ...>`.
+    pub fn open_attrs(&mut self, name: &str, attrs: &[(&str, &str)]) {
+        self.out.push('<');
+        self.out.push_str(name);
+        for (a, v) in attrs {
+            self.out.push(' ');
+            self.out.push_str(a);
+            self.out.push_str("=\"");
+            self.out.push_str(&escape(v));
+            self.out.push('"');
+        }
+        self.out.push('>');
+    }
+
     /// `</name>`.
     pub fn close(&mut self, name: &str) {
         self.out.push_str("</");

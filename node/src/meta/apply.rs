@@ -49,9 +49,17 @@ pub fn apply(store: &MetaStore, index: u64, cmd: &MetaCommand) -> Result<Applied
     Ok(Applied { result, batch })
 }
 
+/// A write without the ACL that goes with it.
+fn without_acl(cmd: &MetaCommand) -> &MetaCommand {
+    match cmd {
+        MetaCommand::WithAcl { cmd, .. } => cmd,
+        cmd => cmd,
+    }
+}
+
 /// Ids of the blobs the record a command writes references now.
 fn current_blobs(store: &MetaStore, cmd: &MetaCommand) -> Result<Vec<[u8; 16]>, StoreError> {
-    Ok(match cmd {
+    Ok(match without_acl(cmd) {
         MetaCommand::PutObject {
             bucket_id, version, ..
         } => store
@@ -76,7 +84,7 @@ fn current_blobs(store: &MetaStore, cmd: &MetaCommand) -> Result<Vec<[u8; 16]>, 
 
 /// The blobs a command brings with it (to delete if it is refused).
 fn brought_blobs(cmd: &MetaCommand) -> Vec<&BlobRef> {
-    match cmd {
+    match without_acl(cmd) {
         MetaCommand::PutObject { version, .. } => version.data.blobs().iter().collect(),
         MetaCommand::PutPart { part, .. } => vec![&part.blob],
         _ => Vec::new(),
@@ -212,6 +220,36 @@ impl Tx<'_> {
             } => self.move_placement(record, blob_id, from, to),
             // Unwrapped by `apply` before it gets here.
             MetaCommand::Once { cmd, .. } => self.run(index, cmd),
+            MetaCommand::WithAcl { acl, cmd } => {
+                let Some(record) = super::acls::target_of(cmd) else {
+                    return Ok(Err(ProtoError::Protocol(
+                        "an ACL goes only with PutObject, CompleteUpload or CreateUpload".into(),
+                    )));
+                };
+                let result = self.run(index, cmd)?;
+                if result.is_ok() {
+                    // Staged after the write, which dropped the record it replaced.
+                    super::acls::put(self.store, self.batch, &record, acl)?;
+                }
+                Ok(result)
+            }
+            MetaCommand::SetObjectAcl {
+                bucket_id,
+                key,
+                acl,
+            } => super::acls::set_object_acl(self.store, self.batch, *bucket_id, key, acl),
+            MetaCommand::WithBucketConfig { configs, cmd } => {
+                if !matches!(**cmd, MetaCommand::CreateBucket { .. }) {
+                    return Ok(Err(ProtoError::Protocol(
+                        "configuration documents go only with CreateBucket".into(),
+                    )));
+                }
+                let result = self.run(index, cmd)?;
+                if let Ok(MetaOk::Bucket(b)) = &result {
+                    super::policies::put_bucket_configs(self.store, self.batch, b.id, configs)?;
+                }
+                Ok(result)
+            }
         }
     }
 
@@ -354,6 +392,12 @@ impl Tx<'_> {
         }
         self.batch
             .put_cf(&self.store.cf(CF_OBJECTS)?, k, encode(version));
+        // A new version starts with the default ACL (a WithAcl write stages its own after).
+        super::acls::forget(
+            self.store,
+            self.batch,
+            &super::acls::object_key(bucket_id, &version.key),
+        )?;
         Ok(())
     }
 
@@ -387,6 +431,11 @@ impl Tx<'_> {
                     queue_gc(self.store, self.batch, blob)?;
                 }
                 self.batch.delete_cf(&cf, k);
+                super::acls::forget(
+                    self.store,
+                    self.batch,
+                    &super::acls::object_key(bucket_id, key),
+                )?;
             }
         }
         Ok(Ok(MetaOk::Done))
@@ -443,6 +492,11 @@ impl Tx<'_> {
             &self.store.cf(CF_UPLOADS)?,
             keys::upload(bucket_id, key, upload_id),
         );
+        super::acls::forget(
+            self.store,
+            self.batch,
+            &super::acls::upload_key(bucket_id, key, upload_id),
+        )?;
         Ok(())
     }
 
@@ -483,8 +537,17 @@ impl Tx<'_> {
         }
         let keep: Vec<[u8; 16]> = blobs.iter().map(|b| b.id).collect();
         version.data = ObjectData::Blobs(blobs);
+        // The ACL given at CreateMultipartUpload becomes the object's.
+        let acl = super::acls::get(
+            self.store,
+            &super::acls::upload_key(bucket_id, &key, upload_id),
+        )?;
         self.drop_upload(bucket_id, &key, upload_id, &keep)?;
         self.install(bucket_id, &version)?;
+        if let Some(acl) = acl {
+            let record = super::acls::object_key(bucket_id, &key);
+            super::acls::put(self.store, self.batch, &record, &acl)?;
+        }
         Ok(Ok(MetaOk::Object(Box::new(version))))
     }
 

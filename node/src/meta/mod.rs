@@ -16,16 +16,19 @@
 //! users       name                                  -> UserRecord
 //! keys        'k' access_key_id                     -> KeyRecord (secret sealed)
 //!             'u' user 0x00 access_key_id           -> () (a user's keys)
-//! bucket_conf bucket_id:u64 kind:u8                 -> String (policy, ...)
+//! bucket_conf bucket_id:u64 kind:u8                 -> String (policy, CORS, PAB, ACL, ownership)
 //! groups      'g' name                              -> GroupRecord
 //!             'm' group 0x00 user                   -> () (members)
 //!             'u' user 0x00 group                   -> () (a user's groups)
 //! policies    'u' user 0x00 name                    -> String (inline policy document)
 //!             'g' group 0x00 name                   -> String
+//! acls        'o' bucket_id:u64 key                 -> String (ACL of the current version)
+//!             'u' bucket_id:u64 key 0x00 upload_id  -> String (ACL of an upload)
 //! once        'a' id:[16]                           -> answer of an exactly-once command
 //!             't' at_ms:u64 id:[16]                 -> () (answers by age, for pruning)
 //! ```
 
+pub mod acls;
 pub mod apply;
 pub mod codec;
 pub mod iam;
@@ -38,6 +41,8 @@ pub mod store;
 
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod tests_acls;
 #[cfg(test)]
 mod tests_policies;
 

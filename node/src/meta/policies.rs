@@ -40,6 +40,8 @@ fn config_key(bucket_id: u64, kind: BucketConfigKind) -> Vec<u8> {
         BucketConfigKind::Policy => 1,
         BucketConfigKind::Cors => 2,
         BucketConfigKind::PublicAccessBlock => 3,
+        BucketConfigKind::Acl => 4,
+        BucketConfigKind::OwnershipControls => 5,
     });
     k
 }
@@ -188,6 +190,20 @@ pub fn user_in_use(store: &MetaStore, name: &str) -> Result<bool, StoreError> {
         || store.any_with_prefix(CF_GROUPS, &under(b'u', name))?)
 }
 
+/// Stage `configs` as the documents of the new bucket `bucket_id`.
+pub fn put_bucket_configs(
+    store: &MetaStore,
+    batch: &mut WriteBatch,
+    bucket_id: u64,
+    configs: &[(BucketConfigKind, String)],
+) -> Result<(), StoreError> {
+    let cf = store.cf(CF_BUCKET_CONF)?;
+    for (kind, doc) in configs {
+        batch.put_cf(&cf, config_key(bucket_id, *kind), encode(doc));
+    }
+    Ok(())
+}
+
 /// Stage the removal of a deleted bucket's configuration documents.
 pub fn forget_bucket(
     store: &MetaStore,
@@ -305,6 +321,8 @@ pub fn authorization(
             facts.bucket_policy = doc(BucketConfigKind::Policy)?;
             facts.bucket_cors = doc(BucketConfigKind::Cors)?;
             facts.bucket_public_access_block = doc(BucketConfigKind::PublicAccessBlock)?;
+            facts.bucket_acl = doc(BucketConfigKind::Acl)?;
+            facts.bucket_ownership = doc(BucketConfigKind::OwnershipControls)?;
         }
     }
     Ok(facts)

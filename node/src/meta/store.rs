@@ -56,10 +56,12 @@ pub const CF_BUCKET_CONF: &str = "bucket_conf";
 pub const CF_GROUPS: &str = "groups";
 /// Inline identity policies of users and groups.
 pub const CF_POLICIES: &str = "policies";
+/// Access control lists of object versions and uploads.
+pub const CF_ACLS: &str = "acls";
 
 /// Column families that make up the state machine (what a snapshot carries, by position: new
 /// ones go at the end).
-pub const SM_DATA_CFS: [&str; 15] = [
+pub const SM_DATA_CFS: [&str; 16] = [
     CF_BUCKETS,
     CF_BUCKET_IDS,
     CF_OBJECTS,
@@ -75,9 +77,10 @@ pub const SM_DATA_CFS: [&str; 15] = [
     CF_BUCKET_CONF,
     CF_GROUPS,
     CF_POLICIES,
+    CF_ACLS,
 ];
 
-const ALL_CFS: [&str; 18] = [
+const ALL_CFS: [&str; 19] = [
     CF_RAFT_LOG,
     CF_RAFT_STATE,
     CF_SM_STATE,
@@ -96,6 +99,7 @@ const ALL_CFS: [&str; 18] = [
     CF_BUCKET_CONF,
     CF_GROUPS,
     CF_POLICIES,
+    CF_ACLS,
 ];
 
 /// Error from the metadata store.

@@ -12,7 +12,7 @@ use super::{apply, query, MetaStore};
 
 pub(super) struct Sm {
     _dir: tempfile::TempDir,
-    store: MetaStore,
+    pub(super) store: MetaStore,
     index: u64,
 }
 
@@ -91,7 +91,7 @@ impl Sm {
 }
 
 /// An upload of `key` with id `upload_id`.
-fn upload_info(key: &str, upload_id: &str) -> UploadInfo {
+pub(crate) fn upload_info(key: &str, upload_id: &str) -> UploadInfo {
     UploadInfo {
         key: key.into(),
         upload_id: upload_id.into(),
@@ -128,7 +128,7 @@ fn inline() -> ObjectData {
     ObjectData::Inline(Bytes::from_static(b"x"))
 }
 
-fn blob(n: u8) -> BlobRef {
+pub(crate) fn blob(n: u8) -> BlobRef {
     BlobRef {
         id: [n; 16],
         size: 1,

@@ -85,11 +85,15 @@ pub async fn create_bucket(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result<
             format!("The {location} location constraint is incompatible for the region specific endpoint this request was sent to."),
         ));
     }
-    let cmd = MetaCommand::CreateBucket {
-        name: name.to_owned(),
-        owner: ctx.owner.to_owned(),
-        location,
-        now_ms: crate::s3::headers::now_ms(),
+    let configs = super::acl::for_new_bucket(ctx)?;
+    let cmd = MetaCommand::WithBucketConfig {
+        configs,
+        cmd: Box::new(MetaCommand::CreateBucket {
+            name: name.to_owned(),
+            owner: ctx.owner.to_owned(),
+            location,
+            now_ms: crate::s3::headers::now_ms(),
+        }),
     };
     match ctx.cluster.meta_write(cmd).await {
         Ok(_) => {}

@@ -110,6 +110,7 @@ pub async fn copy_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> 
         ));
     }
     let precondition = write_precondition(h)?;
+    let (owner, acl) = super::acl::for_new_object(ctx, &bucket)?;
     let v = &src.version;
     // Without x-amz-storage-class the copy is STANDARD, whatever the source's class.
     let class = class.unwrap_or_else(|| "STANDARD".to_owned());
@@ -146,7 +147,7 @@ pub async fn copy_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> 
         parts: Vec::new(),
         storage_class: class,
         delete_marker: false,
-        owner: ctx.owner.to_owned(),
+        owner,
         data,
     };
     let (etag, lm, checksum) = (
@@ -154,12 +155,13 @@ pub async fn copy_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> 
         version.last_modified_ms,
         version.checksum.clone(),
     );
+    let cmd = MetaCommand::PutObject {
+        bucket_id: bucket.id,
+        version,
+        precondition,
+    };
     ctx.cluster
-        .meta_write(MetaCommand::PutObject {
-            bucket_id: bucket.id,
-            version,
-            precondition,
-        })
+        .meta_write(super::acl::with_acl(cmd, acl.as_ref()))
         .await
         .map_err(|e| S3Error::from(e).with("Key", key))?;
     let mut x = XmlWriter::new();

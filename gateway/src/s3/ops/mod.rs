@@ -1,5 +1,6 @@
 //! One module per S3 operation family; [`run`] is the one `match` from endpoint to handler.
 
+pub mod acl;
 pub mod bucket;
 pub mod copy;
 pub mod cors;
@@ -8,6 +9,7 @@ pub mod delete;
 pub mod get;
 pub mod list;
 pub mod multipart;
+pub mod ownership;
 pub mod policy;
 pub mod public_access;
 pub mod put;
@@ -43,6 +45,13 @@ pub async fn run(
         Endpoint::GetPublicAccessBlock => public_access::get(ctx).await,
         Endpoint::PutPublicAccessBlock => public_access::put(ctx, payload).await,
         Endpoint::DeletePublicAccessBlock => public_access::delete(ctx).await,
+        Endpoint::GetBucketAcl => acl::get_bucket_acl(ctx).await,
+        Endpoint::PutBucketAcl => acl::put_bucket_acl(ctx, payload).await,
+        Endpoint::GetObjectAcl { key } => acl::get_object_acl(ctx, &key).await,
+        Endpoint::PutObjectAcl { key } => acl::put_object_acl(ctx, &key, payload).await,
+        Endpoint::GetBucketOwnershipControls => ownership::get(ctx).await,
+        Endpoint::PutBucketOwnershipControls => ownership::put(ctx, payload).await,
+        Endpoint::DeleteBucketOwnershipControls => ownership::delete(ctx).await,
         Endpoint::ListObjects => list::list_objects_v1(ctx).await,
         Endpoint::ListObjectsV2 => list::list_objects_v2(ctx).await,
         Endpoint::ListMultipartUploads => list::list_uploads(ctx).await,

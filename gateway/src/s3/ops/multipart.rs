@@ -84,6 +84,7 @@ pub async fn create(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
         (Some(ChecksumAlgorithm::Crc64Nvme), None) => Some(ChecksumType::FullObject),
         (Some(_), k) => Some(k.unwrap_or(ChecksumType::Composite)),
     };
+    let (owner, acl) = super::acl::for_new_object(ctx, &bucket)?;
     let upload_id = new_upload_id();
     let info = UploadInfo {
         key: key.to_owned(),
@@ -94,13 +95,15 @@ pub async fn create(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
         checksum_algorithm: algorithm,
         checksum_type: kind,
         storage_class: storage_class(h)?,
-        owner: ctx.owner.to_owned(),
+        owner,
     };
+    let cmd = MetaCommand::CreateUpload {
+        bucket_id: bucket.id,
+        upload: info,
+    };
+    // The ACL asked for now is the completed object's.
     ctx.cluster
-        .meta_write(MetaCommand::CreateUpload {
-            bucket_id: bucket.id,
-            upload: info,
-        })
+        .meta_write(super::acl::with_acl(cmd, acl.as_ref()))
         .await?;
     let mut x = XmlWriter::new();
     x.open_ns("InitiateMultipartUploadResult");
@@ -423,7 +426,8 @@ pub async fn complete(
             .collect(),
         storage_class: up.storage_class.clone(),
         delete_marker: false,
-        owner: ctx.owner.to_owned(),
+        // Decided by Object Ownership when the upload was created.
+        owner: up.owner.clone(),
         data: ObjectData::Blobs(Vec::new()),
     };
     let parts = chosen

@@ -73,6 +73,7 @@ pub async fn put_object(
     let storage_class = storage_class(h)?;
     let content = headers::content_headers(h);
     let user_meta = headers::user_meta(h)?;
+    let (owner, acl) = super::acl::for_new_object(ctx, &bucket)?;
     let (
         data,
         BodyOutcome {
@@ -100,17 +101,18 @@ pub async fn put_object(
         parts: Vec::new(),
         storage_class,
         delete_marker: false,
-        owner: ctx.owner.to_owned(),
+        owner,
         data,
     };
     let etag = format!("\"{}\"", version.etag);
     let checksum = version.checksum.clone();
+    let cmd = MetaCommand::PutObject {
+        bucket_id: bucket.id,
+        version,
+        precondition,
+    };
     ctx.cluster
-        .meta_write(MetaCommand::PutObject {
-            bucket_id: bucket.id,
-            version,
-            precondition,
-        })
+        .meta_write(super::acl::with_acl(cmd, acl.as_ref()))
         .await
         .map_err(|e| S3Error::from(e).with("Key", key))?;
     let mut b = HttpResponse::Ok();

@@ -1,0 +1,180 @@
+//! Stories for object and upload ACL records: written with their object in one command,
+//! replaced by a new version, dropped with the key, handed from an upload to its object; and
+//! a new bucket's first configuration documents.
+
+#![allow(clippy::unwrap_used)]
+
+use coffer_proto::meta::{
+    BucketConfigKind, CompletePart, MetaAnswer, MetaCommand, MetaQuery, WritePrecondition,
+};
+use coffer_proto::types::ObjectData;
+use coffer_proto::ProtoError;
+
+use super::tests::{blob, upload_info, version, Sm};
+
+fn acl_of(sm: &Sm, bucket_id: u64, key: &str) -> Option<(String, Option<String>)> {
+    match sm.ask(MetaQuery::ObjectAcl {
+        bucket_id,
+        key: key.into(),
+    }) {
+        MetaAnswer::ObjectAcl(a) => a,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn put(bucket_id: u64, key: &str, pre: WritePrecondition) -> MetaCommand {
+    MetaCommand::PutObject {
+        bucket_id,
+        version: version(key, ObjectData::Inline(bytes::Bytes::from_static(b"x"))),
+        precondition: pre,
+    }
+}
+
+fn with_acl(acl: &str, cmd: MetaCommand) -> MetaCommand {
+    MetaCommand::WithAcl {
+        acl: acl.into(),
+        cmd: Box::new(cmd),
+    }
+}
+
+#[test]
+fn object_acls_follow_their_version() {
+    let mut sm = Sm::new();
+    let b = sm.bucket("b");
+    assert_eq!(acl_of(&sm, b, "k"), None);
+    sm.run(with_acl("public", put(b, "k", WritePrecondition::None)))
+        .unwrap();
+    assert_eq!(
+        acl_of(&sm, b, "k"),
+        Some(("me".into(), Some("public".into())))
+    );
+    // A refused write leaves the ACL it carried nowhere.
+    let refused = sm.run(with_acl(
+        "other",
+        put(b, "k", WritePrecondition::MustNotExist),
+    ));
+    assert_eq!(refused.unwrap_err(), ProtoError::PreconditionFailed);
+    assert_eq!(acl_of(&sm, b, "k").unwrap().1.as_deref(), Some("public"));
+    // A new version without an ACL has the default.
+    sm.run(put(b, "k", WritePrecondition::None)).unwrap();
+    assert_eq!(acl_of(&sm, b, "k"), Some(("me".into(), None)));
+    // SetObjectAcl needs the key, and replaces the record.
+    let set = |key: &str, acl: &str| MetaCommand::SetObjectAcl {
+        bucket_id: b,
+        key: key.into(),
+        acl: acl.into(),
+    };
+    assert_eq!(sm.run(set("nope", "x")).unwrap_err(), ProtoError::NoSuchKey);
+    sm.run(set("k", "x")).unwrap();
+    assert_eq!(acl_of(&sm, b, "k").unwrap().1.as_deref(), Some("x"));
+    // Deleting the key drops it: a later object of the same key starts afresh.
+    sm.run(MetaCommand::DeleteObjects {
+        bucket_id: b,
+        keys: vec!["k".into()],
+    })
+    .unwrap();
+    assert_eq!(acl_of(&sm, b, "k"), None);
+    sm.run(put(b, "k", WritePrecondition::None)).unwrap();
+    assert_eq!(acl_of(&sm, b, "k"), Some(("me".into(), None)));
+    // Only object and upload writes carry an ACL.
+    let bad = sm.run(with_acl(
+        "x",
+        MetaCommand::DeleteBucket { name: "b".into() },
+    ));
+    assert!(matches!(bad, Err(ProtoError::Protocol(_))), "{bad:?}");
+}
+
+#[test]
+fn an_uploads_acl_becomes_its_objects() {
+    let mut sm = Sm::new();
+    let b = sm.bucket("b");
+    let create = |id: &str| MetaCommand::CreateUpload {
+        bucket_id: b,
+        upload: upload_info("k", id),
+    };
+    sm.run(with_acl("from-upload", create("u1"))).unwrap();
+    sm.run(MetaCommand::PutPart {
+        bucket_id: b,
+        key: "k".into(),
+        upload_id: "u1".into(),
+        part: coffer_proto::types::PartInfo {
+            number: 1,
+            last_modified_ms: 1,
+            size: 1,
+            etag: "e".into(),
+            checksum: None,
+            blob: blob(1),
+        },
+    })
+    .unwrap();
+    sm.run(MetaCommand::CompleteUpload {
+        bucket_id: b,
+        upload_id: "u1".into(),
+        parts: vec![CompletePart {
+            number: 1,
+            blob_id: [1; 16],
+        }],
+        version: version("k", ObjectData::Blobs(vec![])),
+        precondition: WritePrecondition::None,
+    })
+    .unwrap();
+    assert_eq!(
+        acl_of(&sm, b, "k").unwrap().1.as_deref(),
+        Some("from-upload")
+    );
+    // An aborted upload's record goes with it.
+    sm.run(with_acl("aborted", create("u2"))).unwrap();
+    sm.run(MetaCommand::AbortUpload {
+        bucket_id: b,
+        key: "k".into(),
+        upload_id: "u2".into(),
+    })
+    .unwrap();
+    let record = super::acls::upload_key(b, "k", "u2");
+    assert_eq!(super::acls::get(&sm.store, &record).unwrap(), None);
+}
+
+#[test]
+fn a_bucket_is_created_with_its_first_documents() {
+    let mut sm = Sm::new();
+    let create = |name: &str| MetaCommand::WithBucketConfig {
+        configs: vec![
+            (BucketConfigKind::OwnershipControls, "ObjectWriter".into()),
+            (BucketConfigKind::Acl, "acl".into()),
+        ],
+        cmd: Box::new(MetaCommand::CreateBucket {
+            name: name.into(),
+            owner: "me".into(),
+            location: String::new(),
+            now_ms: 1,
+        }),
+    };
+    sm.run(create("b")).unwrap();
+    let facts = match sm.ask(MetaQuery::Authorization {
+        access_key: None,
+        bucket: Some("b".into()),
+    }) {
+        MetaAnswer::Authorization(f) => f,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(facts.bucket_ownership.as_deref(), Some("ObjectWriter"));
+    assert_eq!(facts.bucket_acl.as_deref(), Some("acl"));
+    // Creating it again fails and changes nothing.
+    assert_eq!(
+        sm.run(create("b")).unwrap_err(),
+        ProtoError::BucketAlreadyOwnedByYou
+    );
+    // Deleting the bucket drops its documents.
+    sm.run(MetaCommand::DeleteBucket { name: "b".into() })
+        .unwrap();
+    sm.bucket("b");
+    let facts = match sm.ask(MetaQuery::Authorization {
+        access_key: None,
+        bucket: Some("b".into()),
+    }) {
+        MetaAnswer::Authorization(f) => f,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(facts.bucket_acl, None);
+    assert_eq!(facts.bucket_ownership, None);
+}
