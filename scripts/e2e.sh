@@ -159,6 +159,7 @@ acl_story() {  # ACLs through the aws CLI: disabled by default, then public and 
   "${AWS[@]}" s3 rb s3://e2e-acl >/dev/null
 }
 check "aws s3api ACLs and object ownership (curl as the anonymous reader)" acl_story
+check "headless Chromium uploads cross-origin by POST Object and presigned PUT" python3 "$HERE/e2e_browser.py" "$EP" "$WORK"
 
 # ---------------------------------------------------------------- boto3
 check "boto3 put/get/list/range/checksum/delete/upload_file" python3 "$HERE/e2e_boto3.py" "$EP" "$WORK"

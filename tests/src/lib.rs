@@ -250,6 +250,33 @@ pub fn bytes(len: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
+/// "ok" or the error code of an SDK call.
+pub fn outcome<T, E, R>(r: Result<T, aws_sdk_s3::error::SdkError<E, R>>) -> String
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    r.map_or_else(|e| code(&e), |_| "ok".into())
+}
+
+/// HMAC-SHA256.
+pub fn hmac_sha256(key: &[u8], data: &str) -> Vec<u8> {
+    use hmac::{Hmac, Mac};
+    let mut m =
+        <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|e| panic!("hmac: {e}"));
+    m.update(data.as_bytes());
+    m.finalize().into_bytes().to_vec()
+}
+
+/// The SigV4 signing key of `secret` for `date` (YYYYMMDD) in us-east-1, service s3.
+pub fn signing_key(secret: &str, date: &str) -> Vec<u8> {
+    let mut k = hmac_sha256(format!("AWS4{secret}").as_bytes(), date);
+    for part in ["us-east-1", "s3", "aws4_request"] {
+        k = hmac_sha256(&k, part);
+    }
+    k
+}
+
 /// A raw request signed with SigV4 in the Authorization header (payload UNSIGNED-PAYLOAD), for
 /// sending bodies and headers the SDK would never produce. `path_and_query` must already be
 /// in canonical form (query parameters sorted, values URI-encoded).
@@ -259,14 +286,7 @@ pub fn signed(
     path_and_query: &str,
     extra: &[(&str, &str)],
 ) -> reqwest::RequestBuilder {
-    use hmac::{Hmac, Mac};
     use sha2::{Digest, Sha256};
-    fn mac(k: &[u8], d: &str) -> Vec<u8> {
-        let mut m =
-            <Hmac<Sha256> as Mac>::new_from_slice(k).unwrap_or_else(|e| panic!("hmac: {e}"));
-        m.update(d.as_bytes());
-        m.finalize().into_bytes().to_vec()
-    }
     let now = chrono::Utc::now();
     let date = now.format("%Y%m%d").to_string();
     let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
@@ -295,11 +315,7 @@ pub fn signed(
         "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
         hex::encode(Sha256::digest(canonical.as_bytes()))
     );
-    let mut k = mac(format!("AWS4{SECRET_KEY}").as_bytes(), &date);
-    for part in ["us-east-1", "s3", "aws4_request"] {
-        k = mac(&k, part);
-    }
-    let sig = hex::encode(mac(&k, &sts));
+    let sig = hex::encode(hmac_sha256(&signing_key(SECRET_KEY, &date), &sts));
     let mut rb = reqwest::Client::new()
         .request(method, format!("{endpoint}{path_and_query}"))
         .header("x-amz-date", amz_date)

@@ -15,22 +15,13 @@ use aws_sdk_s3::types::{
     OwnershipControls, OwnershipControlsRule, Permission, PublicAccessBlockConfiguration, Type,
 };
 use aws_sdk_s3::Client;
-use cluster_tests::{client_for, code, signed, LocalCluster};
+use cluster_tests::{client_for, outcome, signed, LocalCluster};
 
 #[tokio::test]
 async fn acls_and_object_ownership() {
     tokio::time::timeout(Duration::from_secs(300), story())
         .await
         .expect("test timed out");
-}
-
-/// "ok" or the error code of an SDK call.
-fn outcome<T, E, R>(r: Result<T, aws_sdk_s3::error::SdkError<E, R>>) -> String
-where
-    E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug,
-    R: std::fmt::Debug,
-{
-    r.map_or_else(|e| code(&e), |_| "ok".into())
 }
 
 async fn put(c: &Client, bucket: &str, key: &str, acl: Option<ObjectCannedAcl>) -> String {

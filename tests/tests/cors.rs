@@ -104,6 +104,15 @@ async fn cors_rules_preflights_and_response_headers() {
     );
     assert_eq!(h(&hs, "access-control-expose-headers"), Some("ETag"));
     assert_eq!(h(&hs, "access-control-max-age"), Some("600"));
+    // A preflight of a presigned URL carries its query, signature included: a preflight is
+    // never authenticated (its method is not the one signed).
+    let presigned = format!("{url}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AK%2F20260101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20260101T000000Z&X-Amz-Expires=300&X-Amz-SignedHeaders=host&X-Amz-Signature=00");
+    let (st, hs) = preflight(&presigned, "https://app.example.com", "PUT", None).await;
+    assert_eq!(st, 200);
+    assert_eq!(
+        h(&hs, "access-control-allow-origin"),
+        Some("https://app.example.com")
+    );
     // Refused: another origin, a method no rule allows, a header no rule allows.
     for (origin, method, headers) in [
         ("https://evil.test", "PUT", None),

@@ -8,22 +8,13 @@
 use std::time::Duration;
 
 use aws_sdk_s3::Client;
-use cluster_tests::{client_for, code, LocalCluster};
+use cluster_tests::{client_for, code, outcome, LocalCluster};
 
 #[tokio::test]
 async fn identity_and_bucket_policies() {
     tokio::time::timeout(Duration::from_secs(300), policies())
         .await
         .expect("test timed out");
-}
-
-/// "ok" or the error code of an SDK call.
-fn outcome<T, E, R>(r: Result<T, aws_sdk_s3::error::SdkError<E, R>>) -> String
-where
-    E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug,
-    R: std::fmt::Debug,
-{
-    r.map_or_else(|e| code(&e), |_| "ok".into())
 }
 
 async fn get(c: &Client, bucket: &str, key: &str) -> String {

@@ -148,6 +148,15 @@ impl Authz {
         }
     }
 
+    /// Who the caller's writes are recorded as owned by: its owner id, or for an anonymous
+    /// caller the bucket's owner.
+    pub fn writer(&self) -> String {
+        match (&self.caller, &self.bucket) {
+            (Caller::Anonymous, Some(b)) => b.owner.clone(),
+            _ => self.owner.clone(),
+        }
+    }
+
     /// The caller's canonical user id (None: anonymous).
     pub fn canonical_id(&self) -> Option<&str> {
         match &self.caller {
@@ -412,20 +421,19 @@ mod tests {
             bucket_ownership: Some("BucketOwnerEnforced".into()),
             ..AuthzFacts::default()
         };
-        Authz::new(
-            caller,
-            owner.into(),
-            facts,
-            Context::default(),
-            &cache::PolicyCache::default(),
-        )
+        from_facts(caller, owner, facts)
+    }
+
+    fn from_facts(caller: Caller, owner: &str, facts: AuthzFacts) -> Authz {
+        let cache = cache::PolicyCache::default();
+        Authz::new(caller, owner.into(), facts, Context::default(), &cache)
     }
 
     fn user(name: &str) -> Caller {
         Caller::User {
             name: name.into(),
             user_id: format!("AIDA{name}"),
-            canonical_id: String::new(),
+            canonical_id: owner_id(&user_owner(name)),
         }
     }
 
@@ -480,21 +488,7 @@ mod tests {
             bucket_public_access_block: Some(pab.into()),
             ..AuthzFacts::default()
         };
-        Authz::new(
-            caller,
-            owner.into(),
-            facts,
-            Context::default(),
-            &cache::PolicyCache::default(),
-        )
-    }
-
-    fn signed(name: &str) -> Caller {
-        Caller::User {
-            name: name.into(),
-            user_id: format!("AIDA{name}"),
-            canonical_id: owner_id(&user_owner(name)),
-        }
+        from_facts(caller, owner, facts)
     }
 
     #[test]
@@ -522,10 +516,10 @@ mod tests {
             grantee: acl::Grantee::User(owner_id(&user_owner("u"))),
             permission: Permission::ReadAcp,
         });
-        let u = acl_bucket(signed("u"), &user_owner("u"), &grant, "{}");
+        let u = acl_bucket(user("u"), &user_owner("u"), &grant, "{}");
         assert_eq!(u.check(&Endpoint::GetBucketAcl, "b").unwrap(), None);
         assert!(u.check(&Endpoint::PutBucketAcl, "b").is_err());
-        let v = acl_bucket(signed("v"), &user_owner("v"), &grant, "{}");
+        let v = acl_bucket(user("v"), &user_owner("v"), &grant, "{}");
         assert!(v.check(&Endpoint::GetBucketAcl, "b").is_err());
         // IgnorePublicAcls also silences an object's public grants.
         let readable = Acl::canned("public-read", &owner, &owner).unwrap().encode();
@@ -543,7 +537,7 @@ mod tests {
         assert!(a.settle(&pending, Some((by_owner(), None))).is_err());
         assert!(a.settle(&pending, None).is_err());
         // The bucket owner does not read what another user wrote and did not share ...
-        let o = acl_bucket(signed("owner"), &user_owner("owner"), &public_rw, "{}");
+        let o = acl_bucket(user("owner"), &user_owner("owner"), &public_rw, "{}");
         let pending = o.check(&get(), "b").unwrap().unwrap();
         assert!(o.settle(&pending, Some((user_owner("u"), None))).is_err());
         assert!(o.settle(&pending, Some((by_owner(), None))).is_ok());

@@ -9,6 +9,8 @@ pub mod error;
 pub mod headers;
 pub mod names;
 pub mod ops;
+pub mod post_object;
+pub mod post_policy;
 pub mod router;
 pub mod xml;
 
@@ -190,7 +192,13 @@ async fn handle(
         (None, _) => &cfg.credentials,
     };
     let now = chrono::Utc::now();
-    let auth = auth::authenticate(&signed, creds, now.timestamp())?;
+    // A CORS preflight is never authenticated: a browser sends it without credentials, with
+    // the query of the request it asks about (a presigned URL's signature included).
+    let auth = if req.method() == Method::OPTIONS {
+        auth::Auth::anonymous()
+    } else {
+        auth::authenticate(&signed, creds, now.timestamp())?
+    };
     let (caller, owner) = identify(auth.access_key.as_deref(), root, facts.user.as_ref())?;
     if let Some(body) = iam_body {
         if let auth::Payload::Sha256(d) = auth.payload {
@@ -226,6 +234,11 @@ async fn handle(
         has_copy_source,
     )?;
     tracing::Span::current().record("op", endpoint.name());
+    if endpoint == Endpoint::PostObject {
+        // The form carries its own signature: it is authenticated and authorized there.
+        let bucket = bucket.as_deref().unwrap_or_default();
+        return post_object::post_object(state, req, &query, bucket, payload).await;
+    }
     if let Some(k) = &key {
         if k.len() > 1024 {
             return Err(S3Error::new(S3ErrorCode::KeyTooLongError)
@@ -258,10 +271,7 @@ async fn handle(
         let pending = authz.check_copy_source(&src.bucket, &src.key, facts, &state.policies)?;
         settle(state, &authz, pending).await?;
     }
-    let owner = match (&authz.caller, &authz.bucket) {
-        (Caller::Anonymous, Some(b)) => b.owner.clone(),
-        _ => authz.owner.clone(),
-    };
+    let owner = authz.writer();
     let ctx = ReqCtx {
         cluster: &state.cluster,
         config: cfg,

@@ -125,6 +125,8 @@ pub enum Endpoint {
     ListMultipartUploads,
     /// POST /bucket?delete
     DeleteObjects,
+    /// POST /bucket: an HTML form upload
+    PostObject,
     /// PUT /bucket/key
     PutObject { key: String },
     /// PUT /bucket/key with x-amz-copy-source
@@ -237,7 +239,7 @@ impl Endpoint {
                 Method::GET if q.get("list-type") == Some("2") => Ok(Endpoint::ListObjectsV2),
                 Method::GET => Ok(Endpoint::ListObjects),
                 Method::POST if q.has("delete") => Ok(Endpoint::DeleteObjects),
-                Method::POST => Ok(Endpoint::NotImplemented("PostObject")),
+                Method::POST => Ok(Endpoint::PostObject),
                 _ => not_allowed(),
             };
         };
@@ -312,6 +314,7 @@ impl Endpoint {
             Endpoint::ListObjectsV2 => "ListObjectsV2",
             Endpoint::ListMultipartUploads => "ListMultipartUploads",
             Endpoint::DeleteObjects => "DeleteObjects",
+            Endpoint::PostObject => "PostObject",
             Endpoint::PutObject { .. } => "PutObject",
             Endpoint::CopyObject { .. } => "CopyObject",
             Endpoint::GetObject { .. } => "GetObject",
@@ -376,10 +379,12 @@ impl Endpoint {
             Endpoint::DeleteObject { key } => ("s3:DeleteObject", Object(key)),
             Endpoint::AbortMultipartUpload { key, .. } => ("s3:AbortMultipartUpload", Object(key)),
             Endpoint::ListParts { key, .. } => ("s3:ListMultipartUploadParts", Object(key)),
-            // A preflight is anonymous by nature: the CORS rules decide.
-            Endpoint::DeleteObjects | Endpoint::PreflightCors | Endpoint::NotImplemented(_) => {
-                return None
-            }
+            // A preflight is anonymous by nature: the CORS rules decide. A form upload is
+            // signed by its form, where the key is too: it is checked once the form is read.
+            Endpoint::DeleteObjects
+            | Endpoint::PreflightCors
+            | Endpoint::PostObject
+            | Endpoint::NotImplemented(_) => return None,
         })
     }
 
@@ -439,6 +444,7 @@ mod tests {
             (Method::GET, "/b?prefix=a", false, E::ListObjects),
             (Method::GET, "/b?uploads", false, E::ListMultipartUploads),
             (Method::POST, "/b?delete", false, E::DeleteObjects),
+            (Method::POST, "/b", false, E::PostObject),
             (Method::PUT, "/b/Key+", false, E::PutObject { key: k() }),
             (Method::PUT, "/b/Key+", true, E::CopyObject { key: k() }),
             (Method::GET, "/b/Key+", false, E::GetObject { key: k() }),

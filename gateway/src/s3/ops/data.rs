@@ -63,11 +63,26 @@ fn processor(ctx: &ReqCtx<'_>, max: u64) -> S3Result<BodyProcessor> {
 pub async fn write_body(
     ctx: &ReqCtx<'_>,
     storage_class: &str,
-    mut payload: web::Payload,
+    payload: web::Payload,
     inline_limit: Option<u64>,
     max: u64,
 ) -> S3Result<(ObjectData, BodyOutcome)> {
     let proc = processor(ctx, max)?;
+    store_body(ctx.cluster, storage_class, payload, proc, inline_limit).await
+}
+
+/// [`write_body`] for any stream of body bytes (a form's file field), read through `proc`.
+pub async fn store_body<S, E>(
+    cluster: &Arc<dyn ClusterApi>,
+    storage_class: &str,
+    mut payload: S,
+    proc: BodyProcessor,
+    inline_limit: Option<u64>,
+) -> S3Result<(ObjectData, BodyOutcome)>
+where
+    S: futures::Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
     let (prefix, proc) = match inline_limit {
         Some(limit) => match body::collect_upto(&mut payload, proc, limit).await? {
             Collected::Small(data, outcome) => return Ok((ObjectData::Inline(data), outcome)),
@@ -84,11 +99,11 @@ pub async fn write_body(
         }
         body::pump(payload, proc, tx).await
     };
-    let (outcome, blob) = futures::join!(feed, ctx.cluster.put_blob(storage_class, stream));
+    let (outcome, blob) = futures::join!(feed, cluster.put_blob(storage_class, stream));
     match (outcome, blob) {
         (Ok(o), Ok(b)) => Ok((ObjectData::Blobs(vec![b]), o)),
         (Err(e), Ok(b)) => {
-            discard(ctx.cluster, b).await;
+            discard(cluster, b).await;
             Err(e)
         }
         // The body feed fails with InternalError only when the store stopped taking bytes:

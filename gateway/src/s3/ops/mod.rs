@@ -82,6 +82,8 @@ pub async fn run(
         Endpoint::ListParts { key, upload_id } => {
             multipart::list_parts(ctx, &key, &upload_id).await
         }
+        // Handled by dispatch, which hands the form to `post_object` before authorizing.
+        Endpoint::PostObject => Err(S3Error::internal("POST Object reached the handler table")),
         Endpoint::NotImplemented(what) => Err(S3Error::msg(
             S3ErrorCode::NotImplemented,
             format!("{what} is not implemented yet by this server"),

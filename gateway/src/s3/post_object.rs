@@ -1,0 +1,432 @@
+//! POST Object: an HTML form upload (`multipart/form-data`) to `POST /bucket`. The form
+//! carries the key, the object's headers as fields, a policy document and its SigV4
+//! signature (`x-amz-algorithm`, `x-amz-credential`, `x-amz-date`, `x-amz-signature`), and
+//! last the file, which streams into the store like a PutObject body. A form without a
+//! signature is anonymous: a bucket policy or ACL must let anyone write.
+//!
+//! The signature proves the policy, and the policy bounds the form: it expires, every field
+//! must satisfy a condition, and `content-length-range` bounds the file.
+
+use actix_multipart::{Field, Multipart};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use actix_web::{web, HttpRequest, HttpResponse};
+use coffer_proto::meta::MetaCommand;
+use coffer_proto::types::{ObjectData, ObjectVersion, NULL_VERSION};
+use futures::StreamExt;
+
+use super::body::BodyProcessor;
+use super::ctx::ReqCtx;
+use super::error::{S3Error, S3ErrorCode, S3Result};
+use super::ops::{acl, data, put};
+use super::post_policy::PostPolicy;
+use super::router::{Endpoint, Query};
+use super::xml::XmlWriter;
+use crate::auth::{self, sigv4, Auth};
+use crate::authz::{self, Authz};
+use crate::server::AppState;
+
+/// Form fields before the file, in bytes (as S3: 20 KB of fields, with room for the policy).
+const MAX_FIELDS: usize = 64 << 10;
+
+/// Form fields that become the object's headers under the same name.
+const HEADER_FIELDS: [&str; 7] = [
+    "cache-control",
+    "content-type",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "expires",
+    "x-amz-storage-class",
+];
+
+fn invalid_field(msg: &'static str, name: &str) -> S3Error {
+    S3Error::msg(S3ErrorCode::InvalidArgument, msg).with("ArgumentName", name.to_owned())
+}
+
+/// The fields that precede the file (names lower case), and the file field; no file is
+/// InvalidArgument.
+async fn read_fields(form: &mut Multipart) -> S3Result<(Vec<(String, String)>, Field)> {
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut total = 0;
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(|e| {
+            S3Error::msg(
+                S3ErrorCode::MalformedPOSTRequest,
+                format!(
+                    "The body of your POST request is not well-formed multipart/form-data: {e}"
+                ),
+            )
+        })?;
+        let name = field.name().unwrap_or_default().to_ascii_lowercase();
+        if name == "file" {
+            return Ok((fields, field));
+        }
+        let mut value = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk
+                .map_err(|e| S3Error::msg(S3ErrorCode::MalformedPOSTRequest, e.to_string()))?;
+            total += chunk.len();
+            if total > MAX_FIELDS {
+                return Err(S3Error::new(S3ErrorCode::MaxPostPreDataLengthExceededError));
+            }
+            value.extend_from_slice(&chunk);
+        }
+        let value = String::from_utf8(value)
+            .map_err(|_| invalid_field("Form fields must be UTF-8", &name))?;
+        total += name.len();
+        fields.push((name, value));
+    }
+    Err(invalid_field(
+        "POST requires exactly one file upload per request.",
+        "file",
+    ))
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The fields that S3 reads as request headers, as headers: the content headers, the storage
+/// class, `x-amz-meta-*`, and `acl` as `x-amz-acl`.
+fn as_headers(fields: &[(String, String)]) -> S3Result<HeaderMap> {
+    let mut h = HeaderMap::new();
+    for (name, value) in fields {
+        let header = match name.as_str() {
+            "acl" => "x-amz-acl",
+            n if HEADER_FIELDS.contains(&n) || n.starts_with("x-amz-meta-") => n,
+            _ => continue,
+        };
+        let (Ok(k), Ok(v)) = (
+            HeaderName::from_bytes(header.as_bytes()),
+            HeaderValue::from_str(value),
+        ) else {
+            return Err(invalid_field("Invalid form field", name));
+        };
+        h.append(k, v);
+    }
+    Ok(h)
+}
+
+/// Who signed the form (None: anonymous), after checking the signature of its policy and
+/// the policy's conditions.
+fn verify(
+    state: &AppState,
+    fields: &[(String, String)],
+    creds: &auth::Credentials,
+    bucket: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> S3Result<Option<String>> {
+    let credential = field(fields, "x-amz-credential");
+    let policy = field(fields, "policy");
+    let (Some(credential), Some(policy)) = (credential, policy) else {
+        if fields
+            .iter()
+            .any(|(n, _)| n == "awsaccesskeyid" || n == "signature")
+        {
+            return Err(S3Error::msg(
+                S3ErrorCode::NotImplemented,
+                "POST Object with Signature Version 2 is not implemented; sign the policy with SigV4",
+            ));
+        }
+        if credential.is_some() || policy.is_some() || field(fields, "x-amz-signature").is_some() {
+            return Err(invalid_field(
+                "Bucket POST must contain the fields policy, x-amz-credential and x-amz-signature together.",
+                "policy",
+            ));
+        }
+        return Ok(None);
+    };
+    if field(fields, "x-amz-algorithm") != Some(sigv4::ALGORITHM) {
+        return Err(invalid_field(
+            "The x-amz-algorithm field must be AWS4-HMAC-SHA256.",
+            "x-amz-algorithm",
+        ));
+    }
+    let parts: Vec<&str> = credential.split('/').collect();
+    let [ak, date, region, "s3", "aws4_request"] = parts.as_slice() else {
+        return Err(invalid_field(
+            "Invalid x-amz-credential.",
+            "x-amz-credential",
+        ));
+    };
+    if *region != state.config.region {
+        return Err(S3Error::msg(
+            S3ErrorCode::AuthorizationQueryParametersError,
+            format!(
+                "the region '{region}' is wrong; expecting '{}'",
+                state.config.region
+            ),
+        ));
+    }
+    let Some(secret) = creds.secret(ak) else {
+        return Err(S3Error::new(S3ErrorCode::InvalidAccessKeyId));
+    };
+    let given = field(fields, "x-amz-signature").unwrap_or_default();
+    let key = sigv4::signing_key(secret, date, region, "s3");
+    let want = hex::encode(sigv4::hmac(&key, policy.as_bytes()));
+    if !auth::same(want.as_bytes(), given.trim().as_bytes()) {
+        return Err(S3Error::new(S3ErrorCode::SignatureDoesNotMatch));
+    }
+    PostPolicy::parse(policy)?.check(fields, bucket, now.timestamp_millis())?;
+    Ok(Some((*ak).to_owned()))
+}
+
+/// POST /bucket with a form.
+pub async fn post_object(
+    state: &AppState,
+    req: &HttpRequest,
+    query: &Query,
+    bucket_name: &str,
+    payload: web::Payload,
+) -> S3Result<HttpResponse> {
+    let multipart = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if !multipart {
+        return Err(S3Error::msg(
+            S3ErrorCode::PreconditionFailed,
+            "Bucket POST must be of the enclosure-type multipart/form-data",
+        )
+        .with(
+            "Condition",
+            "Bucket POST must be of the enclosure-type multipart/form-data",
+        ));
+    }
+    let mut form = Multipart::new(req.headers(), payload);
+    let (fields, file) = read_fields(&mut form).await?;
+    let filename = file
+        .content_disposition()
+        .and_then(|d| d.get_filename())
+        .unwrap_or_default()
+        .to_owned();
+    let key = field(&fields, "key")
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| {
+            invalid_field(
+                "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.",
+                "key",
+            )
+        })?
+        .replace("${filename}", &filename);
+    if key.len() > 1024 {
+        return Err(S3Error::new(S3ErrorCode::KeyTooLongError));
+    }
+
+    // Who signed it, with one read for the key's user and the bucket.
+    let cfg = &state.config;
+    let claimed = field(&fields, "x-amz-credential")
+        .and_then(|c| c.split('/').next())
+        .map(str::to_owned);
+    let root = claimed
+        .as_deref()
+        .is_some_and(|ak| cfg.credentials.secret(ak).is_some());
+    let user_key = claimed.filter(|_| !root);
+    let facts =
+        super::authorization_facts(state, user_key.clone(), Some(bucket_name.into())).await?;
+    let user_creds;
+    let creds = match &user_key {
+        Some(ak) => {
+            user_creds = super::iam_credentials(cfg, ak, facts.key.as_ref());
+            &user_creds
+        }
+        None => &cfg.credentials,
+    };
+    let now = chrono::Utc::now();
+    let signer = verify(state, &fields, creds, bucket_name, now)?;
+    let (caller, owner) = super::identify(signer.as_deref(), root, facts.user.as_ref())?;
+    let context = authz::context::build(req, query, false, &caller, now);
+    let authz = Authz::new(caller, owner, facts, context, &state.policies);
+    let endpoint = Endpoint::PutObject { key: key.clone() };
+    let pending = authz.check(&endpoint, bucket_name)?;
+    super::settle(state, &authz, pending).await?;
+
+    let auth = Auth {
+        access_key: signer,
+        ..Auth::anonymous()
+    };
+    let owner = authz.writer();
+    let ctx = ReqCtx {
+        cluster: &state.cluster,
+        config: cfg,
+        req,
+        query,
+        auth: &auth,
+        owner: &owner,
+        authz: &authz,
+        bucket_name,
+    };
+    let etag = store(&ctx, &key, &fields, file).await?;
+    respond(req, &fields, bucket_name, &key, &etag)
+}
+
+/// Store the file as `key` with the form's headers; its ETag.
+async fn store(
+    ctx: &ReqCtx<'_>,
+    key: &str,
+    fields: &[(String, String)],
+    file: Field,
+) -> S3Result<String> {
+    let bucket = ctx.bucket().await?;
+    let h = as_headers(fields)?;
+    let storage_class = put::storage_class(&h)?;
+    let content = super::headers::content_headers(&h);
+    let user_meta = super::headers::user_meta(&h)?;
+    let (owner, acl) = acl::for_new_object_with(ctx, &bucket, acl::requested(&h)?)?;
+    let (lo, hi) = match field(fields, "policy") {
+        Some(p) => PostPolicy::parse(p)?
+            .length_range()
+            .unwrap_or((0, u64::MAX)),
+        None => (0, u64::MAX),
+    };
+    let max = hi.min(ctx.config.max_put_size);
+    let proc = BodyProcessor::new(ctx.auth, false, None, None, None, max)?;
+    let file = file.map(|c| c.map_err(|e| e.to_string()));
+    let (stored, outcome) = data::store_body(
+        ctx.cluster,
+        &storage_class,
+        Box::pin(file),
+        proc,
+        Some(ctx.config.inline_threshold),
+    )
+    .await
+    .map_err(|e| match e.code {
+        S3ErrorCode::EntityTooLarge if hi < ctx.config.max_put_size => S3Error::msg(
+            S3ErrorCode::EntityTooLarge,
+            "Your proposed upload exceeds the maximum allowed size",
+        )
+        .with("MaxSizeAllowed", hi.to_string()),
+        _ => e,
+    })?;
+    if outcome.size < lo {
+        if let ObjectData::Blobs(blobs) = stored {
+            for b in blobs {
+                data::discard(ctx.cluster, b).await;
+            }
+        }
+        return Err(S3Error::msg(
+            S3ErrorCode::EntityTooSmall,
+            "Your proposed upload is smaller than the minimum allowed size",
+        )
+        .with("MinSizeAllowed", lo.to_string())
+        .with("ProposedSize", outcome.size.to_string()));
+    }
+    let version = ObjectVersion {
+        key: key.to_owned(),
+        version_id: NULL_VERSION.into(),
+        last_modified_ms: super::headers::now_ms(),
+        size: outcome.size,
+        etag: hex::encode(outcome.md5),
+        content,
+        user_meta,
+        checksum: None,
+        parts: Vec::new(),
+        storage_class,
+        delete_marker: false,
+        owner,
+        data: stored,
+    };
+    let etag = format!("\"{}\"", version.etag);
+    let cmd = MetaCommand::PutObject {
+        bucket_id: bucket.id,
+        version,
+        precondition: coffer_proto::meta::WritePrecondition::None,
+    };
+    ctx.cluster
+        .meta_write(acl::with_acl(cmd, acl.as_ref()))
+        .await
+        .map_err(|e| S3Error::from(e).with("Key", key))?;
+    Ok(etag)
+}
+
+/// The answer S3 gives a stored form: a 303 to `success_action_redirect`, or
+/// `success_action_status` (200, 201 with a `PostResponse` document, or the default 204).
+fn respond(
+    req: &HttpRequest,
+    fields: &[(String, String)],
+    bucket: &str,
+    key: &str,
+    etag: &str,
+) -> S3Result<HttpResponse> {
+    let host = req
+        .headers()
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let encoded = sigv4::uri_encode(key, true);
+    let location = format!("http://{host}/{bucket}/{encoded}");
+    let redirect = field(fields, "success_action_redirect")
+        .or_else(|| field(fields, "redirect"))
+        .filter(|u| u.starts_with("http://") || u.starts_with("https://"));
+    if let Some(url) = redirect {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let to = format!(
+            "{url}{sep}bucket={}&key={}&etag={}",
+            sigv4::uri_encode(bucket, false),
+            sigv4::uri_encode(key, false),
+            sigv4::uri_encode(etag, false)
+        );
+        return Ok(HttpResponse::SeeOther()
+            .insert_header(("location", to))
+            .insert_header(("etag", etag))
+            .finish());
+    }
+    match field(fields, "success_action_status") {
+        Some("200") => Ok(HttpResponse::Ok()
+            .insert_header(("etag", etag))
+            .insert_header(("location", location))
+            .finish()),
+        Some("201") => {
+            let mut x = XmlWriter::new();
+            x.open("PostResponse");
+            x.elem("Location", &location);
+            x.elem("Bucket", bucket);
+            x.elem("Key", key);
+            x.elem("ETag", etag);
+            x.close("PostResponse");
+            Ok(HttpResponse::Created()
+                .insert_header(("etag", etag))
+                .insert_header(("location", location))
+                .content_type("application/xml")
+                .body(x.finish()))
+        }
+        _ => Ok(HttpResponse::NoContent()
+            .insert_header(("etag", etag))
+            .insert_header(("location", location))
+            .finish()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn fields_become_headers() {
+        let f = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let h = as_headers(&f(&[
+            ("acl", "public-read"),
+            ("content-type", "image/png"),
+            ("x-amz-meta-a", "1"),
+            ("key", "k"),
+            ("policy", "p"),
+        ]))
+        .unwrap();
+        assert_eq!(h.get("x-amz-acl").unwrap(), "public-read");
+        assert_eq!(h.get("content-type").unwrap(), "image/png");
+        assert_eq!(h.get("x-amz-meta-a").unwrap(), "1");
+        assert!(h.get("key").is_none() && h.get("policy").is_none());
+        let bad = as_headers(&f(&[("content-type", "a\nb")])).unwrap_err();
+        assert_eq!(bad.code, S3ErrorCode::InvalidArgument);
+    }
+}

@@ -1,0 +1,346 @@
+//! POST Object: HTML form uploads signed with a SigV4 policy document. Each case builds the
+//! multipart/form-data body by hand (as a browser would send it) and asserts the status and
+//! S3 error code, and that a refused form stores nothing.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a failed unwrap is a failed test
+
+use std::time::Duration;
+
+use base64::Engine;
+use cluster_tests::{client_for, code, hmac_sha256, signing_key, LocalCluster};
+
+#[tokio::test]
+async fn post_object_forms() {
+    tokio::time::timeout(Duration::from_secs(240), story())
+        .await
+        .expect("test timed out");
+}
+
+/// Form fields, in order.
+type Fields = Vec<(&'static str, String)>;
+
+const BOUNDARY: &str = "----cofferformboundary7MA4YWxkTrZu0gW";
+
+/// A multipart/form-data body of `fields`, then the file.
+fn form(fields: &[(&str, String)], filename: &str, file: &[u8]) -> Vec<u8> {
+    let mut b = Vec::new();
+    for (k, v) in fields {
+        b.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    b.extend_from_slice(
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+            .as_bytes(),
+    );
+    b.extend_from_slice(file);
+    b.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    b
+}
+
+/// The signed fields of a policy (conditions as JSON) for `access_key`/`secret`, expiring
+/// `ttl_secs` from now (negative: already expired).
+fn signed_fields(
+    access_key: &str,
+    secret: &str,
+    conditions: &str,
+    ttl_secs: i64,
+) -> Vec<(&'static str, String)> {
+    let now = chrono::Utc::now();
+    let date = now.format("%Y%m%d").to_string();
+    let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
+    let credential = format!("{access_key}/{date}/us-east-1/s3/aws4_request");
+    let expiration = (now + chrono::Duration::seconds(ttl_secs))
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string();
+    let doc = format!(
+        r#"{{"expiration":"{expiration}","conditions":[{conditions},
+            {{"x-amz-credential":"{credential}"}},{{"x-amz-algorithm":"AWS4-HMAC-SHA256"}},
+            {{"x-amz-date":"{amz_date}"}}]}}"#
+    );
+    let policy = base64::engine::general_purpose::STANDARD.encode(doc);
+    let signature = hex::encode(hmac_sha256(&signing_key(secret, &date), &policy));
+    vec![
+        ("x-amz-credential", credential),
+        ("x-amz-algorithm", "AWS4-HMAC-SHA256".into()),
+        ("x-amz-date", amz_date),
+        ("policy", policy),
+        ("x-amz-signature", signature),
+    ]
+}
+
+struct Answer {
+    status: u16,
+    location: String,
+    body: String,
+}
+
+async fn post(endpoint: &str, bucket: &str, body: Vec<u8>) -> Answer {
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{endpoint}/{bucket}"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    Answer {
+        status,
+        location,
+        body: r.text().await.unwrap(),
+    }
+}
+
+fn has_code(a: &Answer, code: &str) -> bool {
+    a.body.contains(&format!("<Code>{code}</Code>"))
+}
+
+const UPLOADS: &str = r#"{"bucket":"forms"},["starts-with","$key","uploads/"],
+    ["content-length-range",1,65536],["starts-with","$Content-Type","image/"],
+    {"success_action_status":"201"}"#;
+
+async fn story() {
+    let cluster = LocalCluster::start(1, &[]).await;
+    let ep = cluster.endpoint.clone();
+    let root = cluster.client();
+    root.create_bucket().bucket("forms").send().await.unwrap();
+    let (ak, sk) = (cluster_tests::ACCESS_KEY, cluster_tests::SECRET_KEY);
+    let picture = cluster_tests::bytes(40_000, 7);
+    let with = |mut f: Vec<(&'static str, String)>, extra: &[(&'static str, &str)]| {
+        for (k, v) in extra {
+            f.push((k, (*v).to_owned()));
+        }
+        f
+    };
+    let base = [
+        ("key", "uploads/${filename}"),
+        ("Content-Type", "image/png"),
+        ("success_action_status", "201"),
+    ];
+
+    // A signed form within its policy: 201 with a PostResponse, and the object is there
+    // under the file's name, with the form's Content-Type.
+    let fields = with(signed_fields(ak, sk, UPLOADS, 300), &base);
+    let a = post(&ep, "forms", form(&fields, "cat.png", &picture)).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert!(a.body.contains("<Key>uploads/cat.png</Key>"), "{}", a.body);
+    assert!(
+        a.location.ends_with("/forms/uploads/cat.png"),
+        "{}",
+        a.location
+    );
+    let got = root
+        .get_object()
+        .bucket("forms")
+        .key("uploads/cat.png")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.content_type(), Some("image/png"));
+    let back = got.body.collect().await.unwrap().into_bytes();
+    assert_eq!(back.as_ref(), picture.as_slice());
+
+    // success_action_redirect: a 303 to the page, with bucket, key and ETag.
+    let redirect = r#"{"bucket":"forms"},["starts-with","$key","uploads/"],
+        ["starts-with","$success_action_redirect","http://127.0.0.1/"]"#;
+    let fields = with(
+        signed_fields(ak, sk, redirect, 300),
+        &[
+            ("key", "uploads/r.bin"),
+            ("success_action_redirect", "http://127.0.0.1/done?x=1"),
+        ],
+    );
+    let a = post(&ep, "forms", form(&fields, "r.bin", b"redirected")).await;
+    assert_eq!(a.status, 303, "{}", a.body);
+    assert!(
+        a.location
+            .starts_with("http://127.0.0.1/done?x=1&bucket=forms&key=uploads%2Fr.bin&etag="),
+        "{}",
+        a.location
+    );
+    // No status asked: 204.
+    let plain = r#"{"bucket":"forms"},["starts-with","$key",""]"#;
+    let fields = with(signed_fields(ak, sk, plain, 300), &[("key", "plain.txt")]);
+    assert_eq!(
+        post(&ep, "forms", form(&fields, "p", b"p")).await.status,
+        204
+    );
+
+    // Refusals, each with S3's status and code; none stores anything.
+    let mut bad_sig = with(signed_fields(ak, sk, UPLOADS, 300), &base);
+    bad_sig[4].1 = "0".repeat(64);
+    let mut tampered = with(signed_fields(ak, sk, UPLOADS, 300), &base);
+    tampered[3].1 = base64::engine::general_purpose::STANDARD
+        .encode(r#"{"expiration":"2099-01-01T00:00:00Z","conditions":[]}"#);
+    let cases: Vec<(&str, Fields, Vec<u8>, u16, &str)> = vec![
+        (
+            "a key outside the policy",
+            with(
+                signed_fields(ak, sk, UPLOADS, 300),
+                &[
+                    ("key", "elsewhere/x"),
+                    ("Content-Type", "image/png"),
+                    ("success_action_status", "201"),
+                ],
+            ),
+            picture.clone(),
+            403,
+            "AccessDenied",
+        ),
+        (
+            "a field the policy does not name",
+            with(
+                with(signed_fields(ak, sk, UPLOADS, 300), &base),
+                &[("x-amz-meta-extra", "1")],
+            ),
+            picture.clone(),
+            403,
+            "AccessDenied",
+        ),
+        (
+            "an expired policy",
+            with(signed_fields(ak, sk, UPLOADS, -60), &base),
+            picture.clone(),
+            403,
+            "AccessDenied",
+        ),
+        (
+            "a wrong signature",
+            bad_sig,
+            picture.clone(),
+            403,
+            "SignatureDoesNotMatch",
+        ),
+        (
+            "a swapped policy",
+            tampered,
+            picture.clone(),
+            403,
+            "SignatureDoesNotMatch",
+        ),
+        (
+            "a file over content-length-range",
+            with(signed_fields(ak, sk, UPLOADS, 300), &base),
+            vec![1; 70_000],
+            400,
+            "EntityTooLarge",
+        ),
+        (
+            "an empty file under content-length-range",
+            with(signed_fields(ak, sk, UPLOADS, 300), &base),
+            Vec::new(),
+            400,
+            "EntityTooSmall",
+        ),
+        (
+            "an unknown key",
+            with(
+                signed_fields("AKIANOSUCHKEY0000000", sk, UPLOADS, 300),
+                &base,
+            ),
+            picture.clone(),
+            403,
+            "InvalidAccessKeyId",
+        ),
+        (
+            "no key field",
+            signed_fields(ak, sk, UPLOADS, 300),
+            picture.clone(),
+            400,
+            "InvalidArgument",
+        ),
+    ];
+    for (what, fields, file, status, want) in cases {
+        let a = post(&ep, "forms", form(&fields, "refused.png", &file)).await;
+        assert_eq!(a.status, status, "{what}: {}", a.body);
+        assert!(has_code(&a, want), "{what}: {}", a.body);
+    }
+    for key in ["uploads/refused.png", "elsewhere/x"] {
+        let r = root.head_object().bucket("forms").key(key).send().await;
+        assert!(r.is_err(), "{key} was stored");
+    }
+
+    // Not a form, and no file.
+    let r = reqwest::Client::new()
+        .post(format!("{ep}/forms"))
+        .header("content-type", "text/plain")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 412);
+    let mut no_file = Vec::new();
+    no_file.extend_from_slice(
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nk\r\n--{BOUNDARY}--\r\n").as_bytes(),
+    );
+    let a = post(&ep, "forms", no_file).await;
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert!(has_code(&a, "InvalidArgument"), "{}", a.body);
+
+    // Unsigned forms are anonymous: refused until a bucket policy lets anyone write.
+    let anon = form(&[("key", "anon/a.txt".into())], "a.txt", b"anonymous");
+    let a = post(&ep, "forms", anon.clone()).await;
+    assert_eq!(a.status, 403, "{}", a.body);
+    root.put_bucket_policy()
+        .bucket("forms")
+        .policy(r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::forms/anon/*"}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post(&ep, "forms", anon).await.status, 204);
+    let outside = form(&[("key", "other.txt".into())], "o", b"o");
+    assert_eq!(post(&ep, "forms", outside).await.status, 403);
+
+    // An IAM user's form: its policies decide.
+    cluster.admin_json(1, &["user", "create", "poster"]);
+    let k = cluster.admin_json(1, &["key", "create", "poster"]);
+    let (uak, usk) = (
+        k["access_key_id"].as_str().unwrap(),
+        k["secret_access_key"].as_str().unwrap(),
+    );
+    let user_form = || {
+        let f = with(
+            signed_fields(uak, usk, plain, 300),
+            &[("key", "by-user.txt")],
+        );
+        form(&f, "u", b"user")
+    };
+    let a = post(&ep, "forms", user_form()).await;
+    assert!(
+        a.status == 403 && has_code(&a, "AccessDenied"),
+        "{}",
+        a.body
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("put.json");
+    std::fs::write(
+        &f,
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::forms/*"}}"#,
+    )
+    .unwrap();
+    let f = f.to_string_lossy().into_owned();
+    let out = cluster.admin_output(1, &["policy", "attach", "--user", "poster", "put", &f]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(post(&ep, "forms", user_form()).await.status, 204);
+    let user = client_for(&ep, uak, usk);
+    let denied = user
+        .get_object()
+        .bucket("forms")
+        .key("by-user.txt")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&denied), "AccessDenied", "writing is not reading");
+}
