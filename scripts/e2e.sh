@@ -159,6 +159,16 @@ acl_story() {  # ACLs through the aws CLI: disabled by default, then public and 
   "${AWS[@]}" s3 rb s3://e2e-acl >/dev/null
 }
 check "aws s3api ACLs and object ownership (curl as the anonymous reader)" acl_story
+tag_story() {
+  "${AWS[@]}" s3api put-object --bucket e2e --key tagged.txt --body "$WORK/hello.txt" --tagging 'team=red' >/dev/null || return 1
+  has red "${AWS[@]}" s3api get-object-tagging --bucket e2e --key tagged.txt --output text || return 1
+  "${AWS[@]}" s3api put-object-tagging --bucket e2e --key tagged.txt --tagging 'TagSet=[{Key=team,Value=blue}]' || return 1
+  has blue "${AWS[@]}" s3api get-object-tagging --bucket e2e --key tagged.txt --output text || return 1
+  has InvalidTag "${AWS[@]}" s3api put-object-tagging --bucket e2e --key tagged.txt --tagging 'TagSet=[{Key=aws:x,Value=1}]' || return 1
+  "${AWS[@]}" s3api delete-object-tagging --bucket e2e --key tagged.txt || return 1
+  "${AWS[@]}" s3 rm --only-show-errors s3://e2e/tagged.txt
+}
+check "aws s3api object tagging" tag_story
 check "headless Chromium uploads cross-origin by POST Object and presigned PUT" python3 "$HERE/e2e_browser.py" "$EP" "$WORK"
 
 # ---------------------------------------------------------------- boto3

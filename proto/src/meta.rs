@@ -249,6 +249,35 @@ pub enum MetaCommand {
         /// The CreateBucket.
         cmd: Box<MetaCommand>,
     },
+    /// `cmd` (as for [`MetaCommand::WithAcl`], which it may wrap) and, if it succeeds, `tags`
+    /// as the tag set of what it writes, in one write.
+    WithTags {
+        /// The tag set (JSON of the gateway's model).
+        tags: String,
+        /// The write.
+        cmd: Box<MetaCommand>,
+    },
+    /// Replace (`Some`) or remove (`None`) the tag set of a key's current version
+    /// (NoSuchBucket, NoSuchKey).
+    SetObjectTags {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Key.
+        key: String,
+        /// The tag set.
+        tags: Option<String>,
+    },
+}
+
+/// What authorizing a request on one object may need of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectFacts {
+    /// Its owner id.
+    pub owner: String,
+    /// Its ACL document (`None`: the default, owner full control).
+    pub acl: Option<String>,
+    /// Its tag set (`None`: no tags).
+    pub tags: Option<String>,
 }
 
 impl MetaCommand {
@@ -405,8 +434,8 @@ pub enum MetaQuery {
         /// The bucket it addresses.
         bucket: Option<String>,
     },
-    /// The owner and ACL of a key's current version.
-    ObjectAcl {
+    /// The owner, ACL and tags of a key's current version.
+    ObjectFacts {
         /// Bucket id.
         bucket_id: u64,
         /// Key.
@@ -456,7 +485,6 @@ pub enum MetaAnswer {
     IdentityPolicies(Vec<(String, String)>),
     /// Authorization.
     Authorization(Box<crate::iam::AuthzFacts>),
-    /// ObjectAcl: `None` when the key has no current version (or it is a delete marker);
-    /// else its owner and its ACL document (`None`: the default, owner full control).
-    ObjectAcl(Option<(String, Option<String>)>),
+    /// ObjectFacts: `None` when the key has no current version (or it is a delete marker).
+    ObjectFacts(Option<ObjectFacts>),
 }

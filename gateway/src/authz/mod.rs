@@ -5,8 +5,10 @@
 //! always manage the bucket policy, so that no policy locks them out.
 //!
 //! ACLs count only in buckets whose Object Ownership is not BucketOwnerEnforced. There, the
-//! object's own ACL and owner decide reading it and its ACL: that needs the object's record,
-//! so [`Authz::check`] then answers with a [`Pending`] check that [`Authz::settle`] finishes.
+//! object's own ACL and owner decide reading it and its ACL; and a policy with an
+//! `s3:ExistingObjectTag/<k>` condition needs the object's tags. Both need the object's
+//! record, so [`Authz::check`] then answers with a [`Pending`] check that [`Authz::settle`]
+//! finishes once that record is read.
 //!
 //! - [`context`]: the condition keys of a request.
 //! - [`cache`]: parsed policies by document, so a request does not parse JSON.
@@ -19,6 +21,7 @@ pub mod context;
 use std::sync::Arc;
 
 use coffer_proto::iam::AuthzFacts;
+use coffer_proto::meta::ObjectFacts;
 use coffer_proto::policy::{Caller, Context, Decision, Policy, PolicyKind, Request};
 use coffer_proto::types::{BucketInfo, PublicAccessBlock};
 
@@ -57,29 +60,37 @@ pub struct Authz {
     pub context: Context,
 }
 
-/// A check that the ACL of object `key` of bucket `bucket_id` decides: whether its owner is
-/// the caller, or it grants `permission`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A check that object `key` of bucket `bucket_id` decides: its owner and ACL, or its tags
+/// in a policy's conditions.
+#[derive(Debug, Clone)]
 pub struct Pending {
     /// Bucket id.
     pub bucket_id: u64,
     /// Key.
     pub key: String,
-    /// What the ACL must grant.
-    pub permission: Permission,
-    /// IgnorePublicAcls is in force in that bucket.
-    ignore_public: bool,
-    /// The answer when the key does not exist: the bucket owner's (it then learns NoSuchKey).
-    if_missing: bool,
+    action: String,
+    resource: String,
+    manages_policy: bool,
+    /// Where the object is when it is not in the addressed bucket (a copy source).
+    source: Option<Arc<Source>>,
 }
 
 /// What the policies, ACLs and ownership say of one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 enum Verdict {
     Allow,
     Deny,
-    /// The object's ACL decides.
+    /// The object's record decides.
     Ask(Pending),
+}
+
+/// Another bucket than the addressed one (a copy source's), as authorization needs it.
+#[derive(Debug)]
+struct Source {
+    bucket: BucketInfo,
+    policy: Option<Arc<Policy>>,
+    public_access: PublicAccessBlock,
+    ownership: Ownership,
 }
 
 /// Where a resource is, for [`Authz::verdict`].
@@ -91,7 +102,22 @@ struct Place<'a> {
     acl: &'a Acl,
     /// The key, for an action on an object.
     key: Option<&'a str>,
+    source: Option<&'a Arc<Source>>,
 }
+
+/// What is known of the object a request acts on.
+#[derive(Clone, Copy)]
+enum Known<'a> {
+    /// Not read (yet).
+    Unknown,
+    /// Read: there is no such key.
+    Missing,
+    /// Read.
+    Found(&'a ObjectFacts),
+}
+
+/// The condition keys `s3:ExistingObjectTag/<k>` of a stored tag set.
+const EXISTING_TAG: &str = "s3:existingobjecttag/";
 
 fn denied() -> S3Error {
     S3Error::new(S3ErrorCode::AccessDenied)
@@ -173,6 +199,7 @@ impl Authz {
             ownership: self.ownership,
             acl: &self.bucket_acl,
             key,
+            source: None,
         }
     }
 
@@ -182,18 +209,48 @@ impl Authz {
 
     /// Whether `action` on `resource` (an ARN or `*`) of the addressed bucket is allowed;
     /// `manages_policy` for the bucket policy's own operations. (For the actions this is
-    /// asked of, IAM's and deleting objects, an object's ACL has no say.)
+    /// asked of, IAM's and deleting objects, an object's record has no say.)
     pub fn allows(&self, action: &str, resource: &str, manages_policy: bool) -> bool {
-        self.verdict(&self.here(None), action, resource, manages_policy) == Verdict::Allow
+        let place = self.here(None);
+        let v = self.verdict(&place, action, resource, manages_policy, Known::Unknown);
+        matches!(v, Verdict::Allow)
     }
 
-    /// What the policies, the ACLs and ownership say of `action` on `resource` at `place`.
+    /// Whether a policy that applies at `place` has conditions on the object's tags.
+    fn needs_tags(&self, place: &Place<'_>) -> bool {
+        place.key.is_some()
+            && self
+                .identity
+                .iter()
+                .map(|p| &**p)
+                .chain(place.policy)
+                .any(|p| p.uses_key_prefix(EXISTING_TAG))
+    }
+
+    fn ask(&self, place: &Place<'_>, action: &str, resource: &str, manages: bool) -> Verdict {
+        match (place.bucket, place.key) {
+            (Some(b), Some(key)) => Verdict::Ask(Pending {
+                bucket_id: b.id,
+                key: key.to_owned(),
+                action: action.to_owned(),
+                resource: resource.to_owned(),
+                manages_policy: manages,
+                source: place.source.cloned(),
+            }),
+            // Without a bucket there is no object to read: the handler answers NoSuchBucket.
+            _ => Verdict::Allow,
+        }
+    }
+
+    /// What the policies, the ACLs and ownership say of `action` on `resource` at `place`,
+    /// knowing `object` of the object it acts on.
     fn verdict(
         &self,
         place: &Place<'_>,
         action: &str,
         resource: &str,
         manages_policy: bool,
+        object: Known<'_>,
     ) -> Verdict {
         let owns = !self.owner.is_empty() && place.bucket.is_some_and(|b| b.owner == self.owner);
         let privileged = self.is_root() || owns;
@@ -203,11 +260,25 @@ impl Authz {
         if self.broken {
             return Verdict::Deny;
         }
+        // The object's tags are condition keys when a policy asks for them.
+        let with_tags;
+        let context = match (self.needs_tags(place), object) {
+            (true, Known::Unknown) => return self.ask(place, action, resource, manages_policy),
+            (true, Known::Found(f)) => {
+                let mut c = self.context.clone();
+                for (k, v) in crate::s3::ops::tagging::decode(f.tags.as_deref()) {
+                    c.set(&format!("{EXISTING_TAG}{k}"), v);
+                }
+                with_tags = c;
+                &with_tags
+            }
+            _ => &self.context,
+        };
         let req = Request {
             caller: &self.caller,
             action,
             resource,
-            context: &self.context,
+            context,
         };
         let mut decision = Decision::NotApplicable;
         for p in &self.identity {
@@ -232,17 +303,30 @@ impl Authz {
             Decision::NotApplicable => {}
         }
         let ignore_public = place.public_access.ignore_public_acls;
+        let yes = |allowed: bool| {
+            if allowed {
+                Verdict::Allow
+            } else {
+                Verdict::Deny
+            }
+        };
         if place.ownership.acls_enabled() {
-            if let (Some(key), Some(b)) = (place.key, place.bucket) {
-                if let Some(permission) = Permission::for_action(action, true) {
-                    return Verdict::Ask(Pending {
-                        bucket_id: b.id,
-                        key: key.to_owned(),
-                        permission,
-                        ignore_public,
-                        if_missing: owns,
-                    });
-                }
+            if let (Some(_), Some(permission)) = (place.key, Permission::for_action(action, true)) {
+                // The object's owner and ACL decide; the bucket owner learns of a missing key.
+                return match object {
+                    Known::Unknown => self.ask(place, action, resource, manages_policy),
+                    Known::Missing => yes(owns),
+                    Known::Found(f) => {
+                        let owner = owner_id(&f.owner);
+                        let caller = self.canonical_id();
+                        yes(caller == Some(owner.as_str())
+                            || Acl::decode(f.acl.as_deref(), &owner).allows(
+                                caller,
+                                permission,
+                                ignore_public,
+                            ))
+                    }
+                };
             }
             if let Some(p) = Permission::for_action(action, false) {
                 if place.acl.allows(self.canonical_id(), p, ignore_public) {
@@ -250,43 +334,27 @@ impl Authz {
                 }
             }
         }
-        if owns {
-            Verdict::Allow
-        } else {
-            Verdict::Deny
-        }
+        yes(owns)
     }
 
-    /// Finish a [`Pending`] check with the object's owner and ACL document (None: the key
-    /// does not exist).
-    pub fn settle(
-        &self,
-        pending: &Pending,
-        found: Option<(String, Option<String>)>,
-    ) -> S3Result<()> {
-        let allowed = match found {
-            None => pending.if_missing,
-            Some((owner, doc)) => {
-                let owner = owner_id(&owner);
-                let caller = self.canonical_id();
-                caller == Some(owner.as_str())
-                    || Acl::decode(doc.as_deref(), &owner).allows(
-                        caller,
-                        pending.permission,
-                        pending.ignore_public,
-                    )
-            }
+    /// Finish a [`Pending`] check with the object's record (None: the key does not exist).
+    pub fn settle(&self, pending: &Pending, found: Option<&ObjectFacts>) -> S3Result<()> {
+        let no_acl = Acl::default();
+        let place = match &pending.source {
+            None => self.here(Some(&pending.key)),
+            Some(s) => s.place(&pending.key, &no_acl),
         };
-        if allowed {
-            Ok(())
-        } else {
-            Err(denied())
+        let known = found.map_or(Known::Missing, Known::Found);
+        let (action, resource) = (pending.action.as_str(), pending.resource.as_str());
+        match self.verdict(&place, action, resource, pending.manages_policy, known) {
+            Verdict::Allow => Ok(()),
+            _ => Err(denied()),
         }
     }
 
     /// Check that the caller may read the copy source `key` of `bucket` (s3:GetObject).
     /// `facts` are the source bucket's when it is not the addressed one. Some: the source
-    /// object's ACL decides.
+    /// object's record decides.
     pub fn check_copy_source(
         &self,
         bucket: &str,
@@ -296,7 +364,10 @@ impl Authz {
     ) -> S3Result<Option<Pending>> {
         let resource = Self::arn(bucket, Target::Object(key));
         let verdict = match facts {
-            None => self.verdict(&self.here(Some(key)), "s3:GetObject", &resource, false),
+            None => {
+                let place = self.here(Some(key));
+                self.verdict(&place, "s3:GetObject", &resource, false, Known::Unknown)
+            }
             // A source bucket that does not exist: the handler answers NoSuchBucket.
             Some(AuthzFacts { bucket: None, .. }) => Verdict::Allow,
             Some(AuthzFacts {
@@ -321,16 +392,20 @@ impl Authz {
                     },
                     None => None,
                 };
-                // Reading an object is not a bucket ACL's to grant: its ACL is not needed.
-                let place = Place {
-                    bucket: Some(&b),
-                    policy: policy.as_deref(),
+                let source = Arc::new(Source {
+                    bucket: b,
+                    policy,
                     public_access,
                     ownership: Ownership::from_stored(bucket_ownership.as_deref()),
-                    acl: &Acl::default(),
-                    key: Some(key),
+                });
+                // Reading an object is not a bucket ACL's to grant: its ACL is not needed.
+                let no_acl = Acl::default();
+                let place = source.place(key, &no_acl);
+                let place = Place {
+                    source: Some(&source),
+                    ..place
                 };
-                self.verdict(&place, "s3:GetObject", &resource, false)
+                self.verdict(&place, "s3:GetObject", &resource, false, Known::Unknown)
             }
         };
         Self::outcome(verdict)
@@ -347,12 +422,11 @@ impl Authz {
     /// Whether `action` on object `key` of `bucket` is allowed (the per-key checks of
     /// DeleteObjects).
     pub fn allows_object(&self, bucket: &str, action: &str, key: &str) -> bool {
-        self.verdict(
-            &self.here(Some(key)),
-            action,
-            &Self::arn(bucket, Target::Object(key)),
-            false,
-        ) == Verdict::Allow
+        let place = self.here(Some(key));
+        let resource = Self::arn(bucket, Target::Object(key));
+        // Deleting is not an object ACL's to grant; a condition on its tags is not met.
+        let v = self.verdict(&place, action, &resource, false, Known::Missing);
+        matches!(v, Verdict::Allow)
     }
 
     /// The ARN of `target` in bucket `bucket`.
@@ -384,12 +458,23 @@ impl Authz {
             _ => None,
         };
         let resource = Self::arn(bucket, target);
-        Self::outcome(self.verdict(
-            &self.here(key),
-            action,
-            &resource,
-            endpoint.manages_policy(),
-        ))
+        let place = self.here(key);
+        let manages = endpoint.manages_policy();
+        Self::outcome(self.verdict(&place, action, &resource, manages, Known::Unknown))
+    }
+}
+
+impl Source {
+    fn place<'a>(&'a self, key: &'a str, acl: &'a Acl) -> Place<'a> {
+        Place {
+            bucket: Some(&self.bucket),
+            policy: self.policy.as_deref(),
+            public_access: self.public_access,
+            ownership: self.ownership,
+            acl,
+            key: Some(key),
+            source: None,
+        }
     }
 }
 
@@ -497,10 +582,10 @@ mod tests {
         let public_rw = Acl::canned("public-read-write", &owner, &owner).unwrap();
         let put = Endpoint::PutObject { key: "k".into() };
         let list = Endpoint::ListObjects;
+        let allowed = |a: &Authz, e: &Endpoint| matches!(a.check(e, "b"), Ok(None));
         // Anyone may list and write a public-read-write bucket; only the owner reads its ACL.
         let a = acl_bucket(Caller::Anonymous, "", &public_rw, "{}");
-        assert_eq!(a.check(&put, "b").unwrap(), None);
-        assert_eq!(a.check(&list, "b").unwrap(), None);
+        assert!(allowed(&a, &put) && allowed(&a, &list));
         assert!(a.check(&Endpoint::GetBucketAcl, "b").is_err());
         assert!(a.check(&Endpoint::DeleteBucket, "b").is_err());
         // IgnorePublicAcls takes the groups' grants away.
@@ -517,39 +602,85 @@ mod tests {
             permission: Permission::ReadAcp,
         });
         let u = acl_bucket(user("u"), &user_owner("u"), &grant, "{}");
-        assert_eq!(u.check(&Endpoint::GetBucketAcl, "b").unwrap(), None);
+        assert!(allowed(&u, &Endpoint::GetBucketAcl));
         assert!(u.check(&Endpoint::PutBucketAcl, "b").is_err());
         let v = acl_bucket(user("v"), &user_owner("v"), &grant, "{}");
         assert!(v.check(&Endpoint::GetBucketAcl, "b").is_err());
         // IgnorePublicAcls also silences an object's public grants.
         let readable = Acl::canned("public-read", &owner, &owner).unwrap().encode();
-        let by_owner = || "arn:aws:iam:::user/owner".to_owned();
+        let object = |owner: &str, acl: Option<&str>| ObjectFacts {
+            owner: owner.into(),
+            acl: acl.map(str::to_owned),
+            tags: None,
+        };
+        let by_owner = "arn:aws:iam:::user/owner";
         let pending = a.check(&get(), "b").unwrap().unwrap();
-        let found = Some((by_owner(), Some(readable.clone())));
-        assert!(a.settle(&pending, found).is_err());
+        let public = object(by_owner, Some(&readable));
+        assert!(a.settle(&pending, Some(&public)).is_err());
         // Reading an object: its own ACL and owner decide.
         let a = acl_bucket(Caller::Anonymous, "", &public_rw, "{}");
         let pending = a.check(&get(), "b").unwrap().unwrap();
-        assert_eq!(pending.permission, Permission::Read);
-        assert!(a
-            .settle(&pending, Some((by_owner(), Some(readable.clone()))))
-            .is_ok());
-        assert!(a.settle(&pending, Some((by_owner(), None))).is_err());
+        assert!(a.settle(&pending, Some(&public)).is_ok());
+        assert!(a.settle(&pending, Some(&object(by_owner, None))).is_err());
         assert!(a.settle(&pending, None).is_err());
         // The bucket owner does not read what another user wrote and did not share ...
         let o = acl_bucket(user("owner"), &user_owner("owner"), &public_rw, "{}");
         let pending = o.check(&get(), "b").unwrap().unwrap();
-        assert!(o.settle(&pending, Some((user_owner("u"), None))).is_err());
-        assert!(o.settle(&pending, Some((by_owner(), None))).is_ok());
+        let theirs = object(&user_owner("u"), None);
+        assert!(o.settle(&pending, Some(&theirs)).is_err());
+        assert!(o.settle(&pending, Some(&object(by_owner, None))).is_ok());
         // ... but learns that a key is missing, and may delete anything.
         assert!(o.settle(&pending, None).is_ok());
-        assert_eq!(
-            o.check(&Endpoint::DeleteObject { key: "k".into() }, "b")
-                .unwrap(),
-            None
-        );
+        assert!(allowed(&o, &Endpoint::DeleteObject { key: "k".into() }));
         // Under BucketOwnerEnforced the same grants count for nothing.
         let e = authz(Caller::Anonymous, "", &[], None);
         assert!(e.check(&put, "b").is_err());
+    }
+
+    #[test]
+    fn policies_see_the_tags_of_the_object() {
+        // Alice reads objects tagged team=red, and nothing tagged secret, whoever allows it.
+        let read_red = r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"StringEquals":{"s3:ExistingObjectTag/team":"red"}}}}"#;
+        let deny_secret = r#"{"Statement":{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"StringEquals":{"s3:ExistingObjectTag/secret":"yes"}}}}"#;
+        let tagged = |tags: &[(&str, &str)]| ObjectFacts {
+            owner: "arn:aws:iam:::user/owner".into(),
+            acl: None,
+            tags: Some(crate::s3::ops::tagging::encode(
+                &tags
+                    .iter()
+                    .map(|(k, v)| ((*k).into(), (*v).into()))
+                    .collect(),
+            )),
+        };
+        let a = authz(
+            user("alice"),
+            &user_owner("alice"),
+            &[read_red],
+            Some(deny_secret),
+        );
+        let pending = a.check(&get(), "b").unwrap().expect("the tags are needed");
+        assert!(a
+            .settle(&pending, Some(&tagged(&[("team", "red")])))
+            .is_ok());
+        assert!(a
+            .settle(&pending, Some(&tagged(&[("team", "blue")])))
+            .is_err());
+        let both = tagged(&[("team", "red"), ("secret", "yes")]);
+        assert!(a.settle(&pending, Some(&both)).is_err());
+        // The root key too is held to the bucket policy's Deny.
+        let r = authz(
+            Caller::Root {
+                canonical_id: String::new(),
+            },
+            "ROOT",
+            &[],
+            Some(deny_secret),
+        );
+        let pending = r.check(&get(), "b").unwrap().unwrap();
+        assert!(r.settle(&pending, Some(&both)).is_err());
+        assert!(r.settle(&pending, Some(&tagged(&[]))).is_ok());
+        // Without such conditions no object is read.
+        let plain = authz(user("alice"), &user_owner("alice"), &[READ], None);
+        assert!(matches!(plain.check(&get(), "b"), Ok(None)));
     }
 }

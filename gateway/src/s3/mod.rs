@@ -314,17 +314,17 @@ fn identify(
     })
 }
 
-/// Finish a check that an object's ACL decides: read the object's owner and ACL.
+/// Finish a check that an object's record decides: read its owner, ACL and tags.
 async fn settle(state: &AppState, authz: &Authz, pending: Option<authz::Pending>) -> S3Result<()> {
     let Some(p) = pending else {
         return Ok(());
     };
-    let q = MetaQuery::ObjectAcl {
+    let q = MetaQuery::ObjectFacts {
         bucket_id: p.bucket_id,
         key: p.key.clone(),
     };
     match state.cluster.meta_read(q).await? {
-        MetaAnswer::ObjectAcl(found) => authz.settle(&p, found),
+        MetaAnswer::ObjectFacts(found) => authz.settle(&p, found.as_ref()),
         other => Err(S3Error::internal(format!("unexpected answer {other:?}"))),
     }
 }

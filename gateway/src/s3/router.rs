@@ -64,7 +64,6 @@ const UNBUILT_SUBRESOURCES: &[&str] = &[
     "restore",
     "retention",
     "select",
-    "tagging",
     "torrent",
     "versions",
     "website",
@@ -139,6 +138,12 @@ pub enum Endpoint {
     GetObjectAttributes { key: String },
     /// DELETE /bucket/key
     DeleteObject { key: String },
+    /// GET /bucket/key?tagging
+    GetObjectTagging { key: String },
+    /// PUT /bucket/key?tagging
+    PutObjectTagging { key: String },
+    /// DELETE /bucket/key?tagging
+    DeleteObjectTagging { key: String },
     /// GET /bucket/key?acl
     GetObjectAcl { key: String },
     /// PUT /bucket/key?acl
@@ -204,6 +209,7 @@ impl Endpoint {
         }
         let Some(key) = key.filter(|k| !k.is_empty()).map(str::to_owned) else {
             return match *method {
+                _ if q.has("tagging") => Ok(Endpoint::NotImplemented("PutBucketTagging")),
                 Method::GET if q.has("policyStatus") => Ok(Endpoint::GetBucketPolicyStatus),
                 Method::GET if q.has("cors") => Ok(Endpoint::GetBucketCors),
                 Method::GET if q.has("publicAccessBlock") => Ok(Endpoint::GetPublicAccessBlock),
@@ -244,6 +250,14 @@ impl Endpoint {
             };
         };
         let upload_id = q.get("uploadId").map(str::to_owned);
+        if q.has("tagging") {
+            return match *method {
+                Method::GET => Ok(Endpoint::GetObjectTagging { key }),
+                Method::PUT => Ok(Endpoint::PutObjectTagging { key }),
+                Method::DELETE => Ok(Endpoint::DeleteObjectTagging { key }),
+                _ => not_allowed(),
+            };
+        }
         if q.has("acl") {
             return match *method {
                 Method::GET => Ok(Endpoint::GetObjectAcl { key }),
@@ -308,6 +322,9 @@ impl Endpoint {
             Endpoint::GetBucketOwnershipControls => "GetBucketOwnershipControls",
             Endpoint::PutBucketOwnershipControls => "PutBucketOwnershipControls",
             Endpoint::DeleteBucketOwnershipControls => "DeleteBucketOwnershipControls",
+            Endpoint::GetObjectTagging { .. } => "GetObjectTagging",
+            Endpoint::PutObjectTagging { .. } => "PutObjectTagging",
+            Endpoint::DeleteObjectTagging { .. } => "DeleteObjectTagging",
             Endpoint::GetObjectAcl { .. } => "GetObjectAcl",
             Endpoint::PutObjectAcl { .. } => "PutObjectAcl",
             Endpoint::ListObjects => "ListObjects",
@@ -364,6 +381,9 @@ impl Endpoint {
             Endpoint::PutBucketOwnershipControls | Endpoint::DeleteBucketOwnershipControls => {
                 ("s3:PutBucketOwnershipControls", Bucket)
             }
+            Endpoint::GetObjectTagging { key } => ("s3:GetObjectTagging", Object(key)),
+            Endpoint::PutObjectTagging { key } => ("s3:PutObjectTagging", Object(key)),
+            Endpoint::DeleteObjectTagging { key } => ("s3:DeleteObjectTagging", Object(key)),
             Endpoint::GetObjectAcl { key } => ("s3:GetObjectAcl", Object(key)),
             Endpoint::PutObjectAcl { key } => ("s3:PutObjectAcl", Object(key)),
             Endpoint::PutObject { key }
@@ -563,7 +583,13 @@ mod tests {
                 Method::PUT,
                 "/b/Key+?tagging",
                 false,
-                E::NotImplemented("tagging"),
+                E::PutObjectTagging { key: k() },
+            ),
+            (
+                Method::GET,
+                "/b?tagging",
+                false,
+                E::NotImplemented("PutBucketTagging"),
             ),
         ];
         for (m, path, copy, want) in table {

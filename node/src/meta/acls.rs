@@ -1,17 +1,22 @@
-//! Access control lists of object versions and multipart uploads, in the `acls` column family.
-//! An object or upload without a record has the default ACL (its owner has full control). The
-//! gateway validates documents; the state machine stores them as sent, and keeps each record
-//! in step with the version or upload it belongs to: a new version replaces the record, a
-//! deleted key drops it, and a completed upload hands its record to the object it becomes.
+//! The documents that belong to one object version or multipart upload: its access control
+//! list (`acls`) and its tag set (`tags`), both keyed alike. An object or upload without an
+//! ACL record has the default ACL (its owner has full control); without a tag record, no
+//! tags. The gateway validates documents; the state machine stores them as sent, and keeps
+//! each record in step with the version or upload it belongs to: a new version replaces the
+//! records, a deleted key drops them, and a completed upload hands its records to the object
+//! it becomes.
 
-use coffer_proto::meta::{MetaCommand, MetaOk};
+use coffer_proto::meta::{MetaCommand, MetaOk, ObjectFacts};
 use coffer_proto::types::ObjectVersion;
 use coffer_proto::ProtoError;
 use rocksdb::WriteBatch;
 
 use super::codec::encode;
 use super::keys;
-use super::store::{MetaStore, StoreError, CF_ACLS, CF_BUCKET_IDS, CF_OBJECTS};
+use super::store::{MetaStore, StoreError, CF_ACLS, CF_BUCKET_IDS, CF_OBJECTS, CF_TAGS};
+
+/// The column families of per-object documents.
+const DOC_CFS: [&str; 2] = [CF_ACLS, CF_TAGS];
 
 /// The record key of a key's current version.
 pub fn object_key(bucket_id: u64, key: &str) -> Vec<u8> {
@@ -27,10 +32,18 @@ pub fn upload_key(bucket_id: u64, key: &str, upload_id: &str) -> Vec<u8> {
     k
 }
 
-/// Where the ACL of what `cmd` writes is kept (None: a command that writes no object or
-/// upload).
-pub fn target_of(cmd: &MetaCommand) -> Option<Vec<u8>> {
+/// The write inside ACL and tag wrappers.
+pub fn unwrapped(cmd: &MetaCommand) -> &MetaCommand {
     match cmd {
+        MetaCommand::WithAcl { cmd, .. } | MetaCommand::WithTags { cmd, .. } => unwrapped(cmd),
+        cmd => cmd,
+    }
+}
+
+/// Where the documents of what `cmd` writes are kept (None: a command that writes no
+/// object or upload).
+pub fn target_of(cmd: &MetaCommand) -> Option<Vec<u8>> {
+    match unwrapped(cmd) {
         MetaCommand::PutObject {
             bucket_id, version, ..
         }
@@ -44,35 +57,58 @@ pub fn target_of(cmd: &MetaCommand) -> Option<Vec<u8>> {
     }
 }
 
-/// Stage `acl` as the record at `record`.
+/// Stage `doc` as the record at `record` in `cf` ([`CF_ACLS`] or [`CF_TAGS`]).
 pub fn put(
     store: &MetaStore,
     batch: &mut WriteBatch,
+    cf: &'static str,
     record: &[u8],
-    acl: &str,
+    doc: &str,
 ) -> Result<(), StoreError> {
-    batch.put_cf(&store.cf(CF_ACLS)?, record, encode(&acl.to_owned()));
+    batch.put_cf(&store.cf(cf)?, record, encode(&doc.to_owned()));
     Ok(())
 }
 
-/// Stage the removal of the record at `record`.
+/// Stage the removal of every document at `record`.
 pub fn forget(store: &MetaStore, batch: &mut WriteBatch, record: &[u8]) -> Result<(), StoreError> {
-    batch.delete_cf(&store.cf(CF_ACLS)?, record);
+    for cf in DOC_CFS {
+        batch.delete_cf(&store.cf(cf)?, record);
+    }
     Ok(())
 }
 
-/// The record at `record`.
-pub fn get(store: &MetaStore, record: &[u8]) -> Result<Option<String>, StoreError> {
-    store.get(CF_ACLS, record)
-}
-
-/// Apply SetObjectAcl.
-pub fn set_object_acl(
+/// Stage copying every document at `from` to `to` (reads `from` as committed).
+pub fn copy(
     store: &MetaStore,
     batch: &mut WriteBatch,
+    from: &[u8],
+    to: &[u8],
+) -> Result<(), StoreError> {
+    for cf in DOC_CFS {
+        if let Some(doc) = store.get::<String>(cf, from)? {
+            put(store, batch, cf, to, &doc)?;
+        }
+    }
+    Ok(())
+}
+
+/// The record at `record` in `cf`.
+pub fn get(
+    store: &MetaStore,
+    cf: &'static str,
+    record: &[u8],
+) -> Result<Option<String>, StoreError> {
+    store.get(cf, record)
+}
+
+/// Apply SetObjectAcl (`cf` [`CF_ACLS`]) or SetObjectTags ([`CF_TAGS`]; `None` removes).
+pub fn set_object_doc(
+    store: &MetaStore,
+    batch: &mut WriteBatch,
+    cf: &'static str,
     bucket_id: u64,
     key: &str,
-    acl: &str,
+    doc: Option<&str>,
 ) -> Result<Result<MetaOk, ProtoError>, StoreError> {
     if store
         .get::<String>(CF_BUCKET_IDS, &bucket_id.to_be_bytes())?
@@ -82,22 +118,31 @@ pub fn set_object_acl(
     }
     match store.get::<ObjectVersion>(CF_OBJECTS, &keys::object(bucket_id, key))? {
         Some(v) if !v.delete_marker => {
-            put(store, batch, &object_key(bucket_id, key), acl)?;
+            let record = object_key(bucket_id, key);
+            match doc {
+                Some(d) => put(store, batch, cf, &record, d)?,
+                None => batch.delete_cf(&store.cf(cf)?, record),
+            }
             Ok(Ok(MetaOk::Done))
         }
         _ => Ok(Err(ProtoError::NoSuchKey)),
     }
 }
 
-/// The owner and ACL of a key's current version (None: no live version).
-pub fn object_acl(
+/// The owner, ACL and tags of a key's current version (None: no live version).
+pub fn object_facts(
     store: &MetaStore,
     bucket_id: u64,
     key: &str,
-) -> Result<Option<(String, Option<String>)>, StoreError> {
+) -> Result<Option<ObjectFacts>, StoreError> {
     match store.get::<ObjectVersion>(CF_OBJECTS, &keys::object(bucket_id, key))? {
         Some(v) if !v.delete_marker => {
-            Ok(Some((v.owner, get(store, &object_key(bucket_id, key))?)))
+            let record = object_key(bucket_id, key);
+            Ok(Some(ObjectFacts {
+                owner: v.owner,
+                acl: get(store, CF_ACLS, &record)?,
+                tags: get(store, CF_TAGS, &record)?,
+            }))
         }
         _ => Ok(None),
     }

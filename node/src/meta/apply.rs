@@ -16,6 +16,7 @@ use super::store::{
     MetaStore, StoreError, CF_BUCKETS, CF_BUCKET_IDS, CF_CLASSES, CF_DRAINING, CF_GC, CF_NODES,
     CF_OBJECTS, CF_PARTS, CF_UPLOADS,
 };
+use super::store::{CF_ACLS, CF_TAGS};
 
 /// Outcome of applying one command: the client result, and what to write.
 pub struct Applied {
@@ -49,17 +50,9 @@ pub fn apply(store: &MetaStore, index: u64, cmd: &MetaCommand) -> Result<Applied
     Ok(Applied { result, batch })
 }
 
-/// A write without the ACL that goes with it.
-fn without_acl(cmd: &MetaCommand) -> &MetaCommand {
-    match cmd {
-        MetaCommand::WithAcl { cmd, .. } => cmd,
-        cmd => cmd,
-    }
-}
-
 /// Ids of the blobs the record a command writes references now.
 fn current_blobs(store: &MetaStore, cmd: &MetaCommand) -> Result<Vec<[u8; 16]>, StoreError> {
-    Ok(match without_acl(cmd) {
+    Ok(match super::acls::unwrapped(cmd) {
         MetaCommand::PutObject {
             bucket_id, version, ..
         } => store
@@ -84,7 +77,7 @@ fn current_blobs(store: &MetaStore, cmd: &MetaCommand) -> Result<Vec<[u8; 16]>, 
 
 /// The blobs a command brings with it (to delete if it is refused).
 fn brought_blobs(cmd: &MetaCommand) -> Vec<&BlobRef> {
-    match without_acl(cmd) {
+    match super::acls::unwrapped(cmd) {
         MetaCommand::PutObject { version, .. } => version.data.blobs().iter().collect(),
         MetaCommand::PutPart { part, .. } => vec![&part.blob],
         _ => Vec::new(),
@@ -105,6 +98,7 @@ type CmdResult = Result<Result<MetaOk, ProtoError>, StoreError>;
 
 impl Tx<'_> {
     fn run(&mut self, index: u64, cmd: &MetaCommand) -> CmdResult {
+        let outer = cmd;
         match cmd {
             MetaCommand::CreateBucket {
                 name,
@@ -220,16 +214,21 @@ impl Tx<'_> {
             } => self.move_placement(record, blob_id, from, to),
             // Unwrapped by `apply` before it gets here.
             MetaCommand::Once { cmd, .. } => self.run(index, cmd),
-            MetaCommand::WithAcl { acl, cmd } => {
+            MetaCommand::WithAcl { acl: doc, cmd } | MetaCommand::WithTags { tags: doc, cmd } => {
+                let cf = match outer {
+                    MetaCommand::WithAcl { .. } => CF_ACLS,
+                    _ => CF_TAGS,
+                };
                 let Some(record) = super::acls::target_of(cmd) else {
                     return Ok(Err(ProtoError::Protocol(
-                        "an ACL goes only with PutObject, CompleteUpload or CreateUpload".into(),
+                        "ACLs and tags go only with PutObject, CompleteUpload or CreateUpload"
+                            .into(),
                     )));
                 };
                 let result = self.run(index, cmd)?;
                 if result.is_ok() {
-                    // Staged after the write, which dropped the record it replaced.
-                    super::acls::put(self.store, self.batch, &record, acl)?;
+                    // Staged after the write, which dropped the records it replaced.
+                    super::acls::put(self.store, self.batch, cf, &record, doc)?;
                 }
                 Ok(result)
             }
@@ -237,7 +236,26 @@ impl Tx<'_> {
                 bucket_id,
                 key,
                 acl,
-            } => super::acls::set_object_acl(self.store, self.batch, *bucket_id, key, acl),
+            } => super::acls::set_object_doc(
+                self.store,
+                self.batch,
+                CF_ACLS,
+                *bucket_id,
+                key,
+                Some(acl),
+            ),
+            MetaCommand::SetObjectTags {
+                bucket_id,
+                key,
+                tags,
+            } => super::acls::set_object_doc(
+                self.store,
+                self.batch,
+                CF_TAGS,
+                *bucket_id,
+                key,
+                tags.as_deref(),
+            ),
             MetaCommand::WithBucketConfig { configs, cmd } => {
                 if !matches!(**cmd, MetaCommand::CreateBucket { .. }) {
                     return Ok(Err(ProtoError::Protocol(
@@ -537,17 +555,16 @@ impl Tx<'_> {
         }
         let keep: Vec<[u8; 16]> = blobs.iter().map(|b| b.id).collect();
         version.data = ObjectData::Blobs(blobs);
-        // The ACL given at CreateMultipartUpload becomes the object's.
-        let acl = super::acls::get(
-            self.store,
-            &super::acls::upload_key(bucket_id, &key, upload_id),
-        )?;
         self.drop_upload(bucket_id, &key, upload_id, &keep)?;
         self.install(bucket_id, &version)?;
-        if let Some(acl) = acl {
-            let record = super::acls::object_key(bucket_id, &key);
-            super::acls::put(self.store, self.batch, &record, &acl)?;
-        }
+        // The ACL and tags given at CreateMultipartUpload become the object's (staged after
+        // the removals above, so they win).
+        super::acls::copy(
+            self.store,
+            self.batch,
+            &super::acls::upload_key(bucket_id, &key, upload_id),
+            &super::acls::object_key(bucket_id, &key),
+        )?;
         Ok(Ok(MetaOk::Object(Box::new(version))))
     }
 

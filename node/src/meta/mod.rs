@@ -24,6 +24,7 @@
 //!             'g' group 0x00 name                   -> String
 //! acls        'o' bucket_id:u64 key                 -> String (ACL of the current version)
 //!             'u' bucket_id:u64 key 0x00 upload_id  -> String (ACL of an upload)
+//! tags        as acls                               -> String (tag set of a version, upload)
 //! once        'a' id:[16]                           -> answer of an exactly-once command
 //!             't' at_ms:u64 id:[16]                 -> () (answers by age, for pruning)
 //! ```

@@ -80,8 +80,8 @@ pub fn answer(store: &MetaStore, q: &MetaQuery) -> Result<MetaAnswer, StoreError
         MetaQuery::ListIdentityPolicies(owner) => {
             MetaAnswer::IdentityPolicies(policies::identity_policies(store, owner)?)
         }
-        MetaQuery::ObjectAcl { bucket_id, key } => {
-            MetaAnswer::ObjectAcl(super::acls::object_acl(store, *bucket_id, key)?)
+        MetaQuery::ObjectFacts { bucket_id, key } => {
+            MetaAnswer::ObjectFacts(super::acls::object_facts(store, *bucket_id, key)?)
         }
         MetaQuery::Authorization { access_key, bucket } => MetaAnswer::Authorization(Box::new(
             policies::authorization(store, access_key.as_deref(), bucket.as_deref())?,

@@ -58,10 +58,12 @@ pub const CF_GROUPS: &str = "groups";
 pub const CF_POLICIES: &str = "policies";
 /// Access control lists of object versions and uploads.
 pub const CF_ACLS: &str = "acls";
+/// Tag sets of object versions and uploads.
+pub const CF_TAGS: &str = "tags";
 
 /// Column families that make up the state machine (what a snapshot carries, by position: new
 /// ones go at the end).
-pub const SM_DATA_CFS: [&str; 16] = [
+pub const SM_DATA_CFS: [&str; 17] = [
     CF_BUCKETS,
     CF_BUCKET_IDS,
     CF_OBJECTS,
@@ -78,9 +80,10 @@ pub const SM_DATA_CFS: [&str; 16] = [
     CF_GROUPS,
     CF_POLICIES,
     CF_ACLS,
+    CF_TAGS,
 ];
 
-const ALL_CFS: [&str; 19] = [
+const ALL_CFS: [&str; 20] = [
     CF_RAFT_LOG,
     CF_RAFT_STATE,
     CF_SM_STATE,
@@ -100,6 +103,7 @@ const ALL_CFS: [&str; 19] = [
     CF_GROUPS,
     CF_POLICIES,
     CF_ACLS,
+    CF_TAGS,
 ];
 
 /// Error from the metadata store.

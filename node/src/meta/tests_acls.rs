@@ -5,21 +5,30 @@
 #![allow(clippy::unwrap_used)]
 
 use coffer_proto::meta::{
-    BucketConfigKind, CompletePart, MetaAnswer, MetaCommand, MetaQuery, WritePrecondition,
+    BucketConfigKind, CompletePart, MetaAnswer, MetaCommand, MetaQuery, ObjectFacts,
+    WritePrecondition,
 };
 use coffer_proto::types::ObjectData;
 use coffer_proto::ProtoError;
 
 use super::tests::{blob, upload_info, version, Sm};
 
-fn acl_of(sm: &Sm, bucket_id: u64, key: &str) -> Option<(String, Option<String>)> {
-    match sm.ask(MetaQuery::ObjectAcl {
+fn facts(sm: &Sm, bucket_id: u64, key: &str) -> Option<ObjectFacts> {
+    match sm.ask(MetaQuery::ObjectFacts {
         bucket_id,
         key: key.into(),
     }) {
-        MetaAnswer::ObjectAcl(a) => a,
+        MetaAnswer::ObjectFacts(f) => f,
         other => panic!("{other:?}"),
     }
+}
+
+fn acl_of(sm: &Sm, bucket_id: u64, key: &str) -> Option<(String, Option<String>)> {
+    facts(sm, bucket_id, key).map(|f| (f.owner, f.acl))
+}
+
+fn tags_of(sm: &Sm, bucket_id: u64, key: &str) -> Option<String> {
+    facts(sm, bucket_id, key).and_then(|f| f.tags)
 }
 
 fn put(bucket_id: u64, key: &str, pre: WritePrecondition) -> MetaCommand {
@@ -92,7 +101,11 @@ fn an_uploads_acl_becomes_its_objects() {
         bucket_id: b,
         upload: upload_info("k", id),
     };
-    sm.run(with_acl("from-upload", create("u1"))).unwrap();
+    let tagged = MetaCommand::WithTags {
+        tags: "upload-tags".into(),
+        cmd: Box::new(with_acl("from-upload", create("u1"))),
+    };
+    sm.run(tagged).unwrap();
     sm.run(MetaCommand::PutPart {
         bucket_id: b,
         key: "k".into(),
@@ -122,6 +135,7 @@ fn an_uploads_acl_becomes_its_objects() {
         acl_of(&sm, b, "k").unwrap().1.as_deref(),
         Some("from-upload")
     );
+    assert_eq!(tags_of(&sm, b, "k").as_deref(), Some("upload-tags"));
     // An aborted upload's record goes with it.
     sm.run(with_acl("aborted", create("u2"))).unwrap();
     sm.run(MetaCommand::AbortUpload {
@@ -131,7 +145,48 @@ fn an_uploads_acl_becomes_its_objects() {
     })
     .unwrap();
     let record = super::acls::upload_key(b, "k", "u2");
-    assert_eq!(super::acls::get(&sm.store, &record).unwrap(), None);
+    let cf = super::store::CF_ACLS;
+    assert_eq!(super::acls::get(&sm.store, cf, &record).unwrap(), None);
+}
+
+#[test]
+fn tags_go_with_acls() {
+    let mut sm = Sm::new();
+    let b = sm.bucket("b");
+    let with_tags = |tags: &str, cmd| MetaCommand::WithTags {
+        tags: tags.into(),
+        cmd: Box::new(cmd),
+    };
+    // Both documents in one write, either wrapper outside.
+    let cmd = with_tags("t1", with_acl("a1", put(b, "k", WritePrecondition::None)));
+    sm.run(cmd).unwrap();
+    assert_eq!(tags_of(&sm, b, "k").as_deref(), Some("t1"));
+    assert_eq!(acl_of(&sm, b, "k").unwrap().1.as_deref(), Some("a1"));
+    let set = |tags: Option<&str>| MetaCommand::SetObjectTags {
+        bucket_id: b,
+        key: "k".into(),
+        tags: tags.map(str::to_owned),
+    };
+    sm.run(set(Some("t2"))).unwrap();
+    assert_eq!(tags_of(&sm, b, "k").as_deref(), Some("t2"));
+    sm.run(set(None)).unwrap();
+    assert_eq!(tags_of(&sm, b, "k"), None);
+    assert_eq!(acl_of(&sm, b, "k").unwrap().1.as_deref(), Some("a1"));
+    // A new version starts without either.
+    sm.run(with_tags("t3", put(b, "k", WritePrecondition::None)))
+        .unwrap();
+    sm.run(put(b, "k", WritePrecondition::None)).unwrap();
+    assert_eq!(facts(&sm, b, "k").unwrap().tags, None);
+    assert_eq!(facts(&sm, b, "k").unwrap().acl, None);
+    assert_eq!(
+        sm.run(MetaCommand::SetObjectTags {
+            bucket_id: b,
+            key: "nope".into(),
+            tags: Some("t".into()),
+        })
+        .unwrap_err(),
+        ProtoError::NoSuchKey
+    );
 }
 
 #[test]

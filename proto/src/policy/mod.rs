@@ -229,6 +229,16 @@ impl Policy {
         })
     }
 
+    /// Whether a condition names a key starting with `prefix` (lower case), such as
+    /// `s3:existingobjecttag/`: the caller must then supply those keys.
+    pub fn uses_key_prefix(&self, prefix: &str) -> bool {
+        self.statements.iter().any(|s| {
+            s.conditions
+                .iter()
+                .any(|c| c.key.to_ascii_lowercase().starts_with(prefix))
+        })
+    }
+
     fn applies(&self, s: &Statement, req: &Request<'_>) -> bool {
         if let Some(p) = &s.principal {
             let named = p.items.iter().any(|i| req.caller.matches(i));

@@ -381,16 +381,16 @@ async fn object_acl(ctx: &ReqCtx<'_>, bucket: &BucketInfo, key: &str) -> S3Resul
     if !ctx.authz.ownership.acls_enabled() {
         return Ok((bucket.owner.clone(), Acl::private(&owner_id(&bucket.owner))));
     }
-    let q = MetaQuery::ObjectAcl {
+    let q = MetaQuery::ObjectFacts {
         bucket_id: bucket.id,
         key: key.to_owned(),
     };
     match ctx.cluster.meta_read(q).await? {
-        MetaAnswer::ObjectAcl(Some((owner, doc))) => {
-            let acl = Acl::decode(doc.as_deref(), &owner_id(&owner));
-            Ok((owner, acl))
+        MetaAnswer::ObjectFacts(Some(f)) => {
+            let acl = Acl::decode(f.acl.as_deref(), &owner_id(&f.owner));
+            Ok((f.owner, acl))
         }
-        MetaAnswer::ObjectAcl(None) => Err(S3Error::new(S3ErrorCode::NoSuchKey).with("Key", key)),
+        MetaAnswer::ObjectFacts(None) => Err(S3Error::new(S3ErrorCode::NoSuchKey).with("Key", key)),
         other => Err(S3Error::internal(format!("unexpected answer {other:?}"))),
     }
 }

@@ -111,6 +111,23 @@ pub async fn copy_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> 
     }
     let precondition = write_precondition(h)?;
     let (owner, acl) = super::acl::for_new_object(ctx, &bucket)?;
+    // The copy keeps the source's tags unless the request replaces them.
+    let tags = match ctx.header("x-amz-tagging-directive") {
+        None | Some("COPY") => {
+            let src_bucket = ctx.cluster.bucket(&src.bucket).await?;
+            match src_bucket {
+                Some(b) => Some(super::tagging::object_tags(ctx, b.id, &src.key).await?),
+                None => None,
+            }
+        }
+        Some("REPLACE") => super::tagging::from_header(h)?,
+        Some(_) => {
+            return Err(S3Error::msg(
+                S3ErrorCode::InvalidArgument,
+                "Unknown tagging directive.",
+            ))
+        }
+    };
     let v = &src.version;
     // Without x-amz-storage-class the copy is STANDARD, whatever the source's class.
     let class = class.unwrap_or_else(|| "STANDARD".to_owned());
@@ -161,7 +178,10 @@ pub async fn copy_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> 
         precondition,
     };
     ctx.cluster
-        .meta_write(super::acl::with_acl(cmd, acl.as_ref()))
+        .meta_write(super::tagging::with_tags(
+            super::acl::with_acl(cmd, acl.as_ref()),
+            tags.as_ref(),
+        ))
         .await
         .map_err(|e| S3Error::from(e).with("Key", key))?;
     let mut x = XmlWriter::new();

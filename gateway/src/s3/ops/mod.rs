@@ -13,6 +13,7 @@ pub mod ownership;
 pub mod policy;
 pub mod public_access;
 pub mod put;
+pub mod tagging;
 
 use actix_web::{web, HttpResponse};
 use coffer_proto::meta::{BucketConfigKind, MetaAnswer, MetaCommand, MetaQuery};
@@ -47,6 +48,9 @@ pub async fn run(
         Endpoint::DeletePublicAccessBlock => public_access::delete(ctx).await,
         Endpoint::GetBucketAcl => acl::get_bucket_acl(ctx).await,
         Endpoint::PutBucketAcl => acl::put_bucket_acl(ctx, payload).await,
+        Endpoint::GetObjectTagging { key } => tagging::get(ctx, &key).await,
+        Endpoint::PutObjectTagging { key } => tagging::put(ctx, &key, payload).await,
+        Endpoint::DeleteObjectTagging { key } => tagging::delete(ctx, &key).await,
         Endpoint::GetObjectAcl { key } => acl::get_object_acl(ctx, &key).await,
         Endpoint::PutObjectAcl { key } => acl::put_object_acl(ctx, &key, payload).await,
         Endpoint::GetBucketOwnershipControls => ownership::get(ctx).await,

@@ -85,6 +85,7 @@ pub async fn create(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
         (Some(_), k) => Some(k.unwrap_or(ChecksumType::Composite)),
     };
     let (owner, acl) = super::acl::for_new_object(ctx, &bucket)?;
+    let tags = super::tagging::from_header(h)?;
     let upload_id = new_upload_id();
     let info = UploadInfo {
         key: key.to_owned(),
@@ -101,10 +102,9 @@ pub async fn create(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
         bucket_id: bucket.id,
         upload: info,
     };
-    // The ACL asked for now is the completed object's.
-    ctx.cluster
-        .meta_write(super::acl::with_acl(cmd, acl.as_ref()))
-        .await?;
+    // The ACL and tags asked for now are the completed object's.
+    let cmd = super::tagging::with_tags(super::acl::with_acl(cmd, acl.as_ref()), tags.as_ref());
+    ctx.cluster.meta_write(cmd).await?;
     let mut x = XmlWriter::new();
     x.open_ns("InitiateMultipartUploadResult");
     x.elem("Bucket", ctx.bucket_name);

@@ -74,6 +74,7 @@ pub async fn put_object(
     let content = headers::content_headers(h);
     let user_meta = headers::user_meta(h)?;
     let (owner, acl) = super::acl::for_new_object(ctx, &bucket)?;
+    let tags = super::tagging::from_header(h)?;
     let (
         data,
         BodyOutcome {
@@ -112,7 +113,10 @@ pub async fn put_object(
         precondition,
     };
     ctx.cluster
-        .meta_write(super::acl::with_acl(cmd, acl.as_ref()))
+        .meta_write(super::tagging::with_tags(
+            super::acl::with_acl(cmd, acl.as_ref()),
+            tags.as_ref(),
+        ))
         .await
         .map_err(|e| S3Error::from(e).with("Key", key))?;
     let mut b = HttpResponse::Ok();
