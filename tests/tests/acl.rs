@@ -421,22 +421,28 @@ async fn story() {
     );
 
     // Bad ACL documents and headers get S3's errors.
-    let raw = |body: &'static str| {
+    let raw = |body: String| {
         signed(reqwest::Method::PUT, &ep, "/open?acl", &[])
             .body(body)
             .send()
     };
+    let oversized = format!(
+        "<AccessControlPolicy><Owner><ID>{root_id}</ID></Owner><AccessControlList>{}</AccessControlList></AccessControlPolicy>",
+        "<Grant/>".repeat(10_000)
+    );
     let cases = [
-        ("<AccessControlPolicy>", 400, "MalformedACLError"),
+        ("<AccessControlPolicy>".to_owned(), 400, "MalformedACLError"),
         (
-            "<AccessControlPolicy><AccessControlList/></AccessControlPolicy>",
+            "<AccessControlPolicy><AccessControlList/></AccessControlPolicy>".to_owned(),
             400,
             "MalformedACLError",
         ),
+        (oversized, 400, "MalformedACLError"),
     ];
     for (body, status, want) in cases {
+        let shown = body.chars().take(80).collect::<String>();
         let r = raw(body).await.unwrap();
-        assert_eq!(r.status().as_u16(), status, "{body}");
+        assert_eq!(r.status().as_u16(), status, "{shown}");
         let text = r.text().await.unwrap();
         assert!(text.contains(&format!("<Code>{want}</Code>")), "{text}");
     }

@@ -200,6 +200,20 @@ async fn story() {
             "AccessDenied",
         ),
         (
+            "a Content-Type the policy does not allow",
+            with(
+                signed_fields(ak, sk, UPLOADS, 300),
+                &[
+                    ("key", "uploads/x.txt"),
+                    ("Content-Type", "text/html"),
+                    ("success_action_status", "201"),
+                ],
+            ),
+            picture.clone(),
+            403,
+            "AccessDenied",
+        ),
+        (
             "a field the policy does not name",
             with(
                 with(signed_fields(ak, sk, UPLOADS, 300), &base),
