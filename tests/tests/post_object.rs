@@ -357,4 +357,34 @@ async fn story() {
         .await
         .unwrap_err();
     assert_eq!(code(&denied), "AccessDenied", "writing is not reading");
+
+    // For policies a form's fields are its headers: a bucket policy that demands
+    // x-amz-acl = private sees the form's acl field.
+    root.put_bucket_policy()
+        .bucket("forms")
+        .policy(r#"{"Statement":{"Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::forms/*","Condition":{"StringNotEquals":{"s3:x-amz-acl":"private"}}}}"#)
+        .send()
+        .await
+        .unwrap();
+    let acl_conditions =
+        r#"{"bucket":"forms"},["starts-with","$key",""],["starts-with","$acl",""]"#;
+    let acl_form = |acl: Option<&'static str>| {
+        let mut extra = vec![("key", "acl.txt")];
+        extra.extend(acl.map(|a| ("acl", a)));
+        form(
+            &with(signed_fields(ak, sk, acl_conditions, 300), &extra),
+            "a",
+            b"a",
+        )
+    };
+    let a = post(&ep, "forms", acl_form(None)).await;
+    assert!(
+        a.status == 403 && has_code(&a, "AccessDenied"),
+        "{}",
+        a.body
+    );
+    assert_eq!(
+        post(&ep, "forms", acl_form(Some("private"))).await.status,
+        204
+    );
 }

@@ -68,11 +68,7 @@ pub fn build(
             c.set(key, v);
         }
     }
-    for name in HEADER_KEYS {
-        if let Some(v) = header(name) {
-            c.set(&format!("s3:{name}"), v);
-        }
-    }
+    header_keys(&mut c, req.headers());
     if list {
         for name in ["prefix", "delimiter", "max-keys"] {
             if let Some(v) = query.get(name) {
@@ -105,6 +101,25 @@ pub fn build(
         c.set("s3:signatureversion", v);
     }
     c
+}
+
+/// The `s3:x-amz-*` keys of `headers`.
+fn header_keys(c: &mut Context, headers: &actix_web::http::header::HeaderMap) {
+    for name in HEADER_KEYS {
+        if let Some(v) = headers.get(*name).and_then(|v| v.to_str().ok()) {
+            c.set(&format!("s3:{name}"), v);
+        }
+    }
+}
+
+/// What a POST Object form says in place of headers: its fields as headers (`acl` as
+/// `x-amz-acl`, ...) give the `s3:x-amz-*` keys, and a signed form's `s3:authType` is `POST`.
+pub fn add_form(c: &mut Context, form: &actix_web::http::header::HeaderMap, signed: bool) {
+    header_keys(c, form);
+    if signed {
+        c.set("s3:authType", "POST");
+        c.set("s3:signatureversion", "AWS4-HMAC-SHA256");
+    }
 }
 
 #[cfg(test)]
@@ -151,7 +166,17 @@ mod tests {
         );
         assert_eq!(one("s3:authType"), Some("REST-HEADER"));
         assert_eq!(one("s3:signatureversion"), Some("AWS4-HMAC-SHA256"));
-        let anon = build(&req, &q, false, &Caller::Anonymous, now);
+        let mut anon = build(&req, &q, false, &Caller::Anonymous, now);
         assert!(anon.get("aws:username").is_none() && anon.get("s3:prefix").is_none());
+        // A form's fields stand in for headers.
+        let mut form = actix_web::http::header::HeaderMap::new();
+        form.insert(
+            actix_web::http::header::HeaderName::from_static("x-amz-acl"),
+            actix_web::http::header::HeaderValue::from_static("private"),
+        );
+        add_form(&mut anon, &form, true);
+        let one = |k: &str| anon.get(k).and_then(|v| v.first()).map(String::as_str);
+        assert_eq!(one("s3:x-amz-acl"), Some("private"));
+        assert_eq!(one("s3:authType"), Some("POST"));
     }
 }

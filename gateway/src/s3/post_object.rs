@@ -239,7 +239,8 @@ pub async fn post_object(
     let now = chrono::Utc::now();
     let signer = verify(state, &fields, creds, bucket_name, now)?;
     let (caller, owner) = super::identify(signer.as_deref(), root, facts.user.as_ref())?;
-    let context = authz::context::build(req, query, false, &caller, now);
+    let mut context = authz::context::build(req, query, false, &caller, now);
+    authz::context::add_form(&mut context, &as_headers(&fields)?, signer.is_some());
     let authz = Authz::new(caller, owner, facts, context, &state.policies);
     let endpoint = Endpoint::PutObject { key: key.clone() };
     let pending = authz.check(&endpoint, bucket_name)?;
