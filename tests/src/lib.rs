@@ -372,6 +372,25 @@ pub async fn upload_parts(
     out
 }
 
+/// Upload `parts` to upload `upload_id` of `key` and complete it.
+pub async fn upload_and_complete(
+    c: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    parts: &[Vec<u8>],
+) {
+    let done = upload_parts(c, bucket, key, upload_id, parts).await;
+    c.complete_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .upload_id(upload_id)
+        .multipart_upload(completed(&done))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("complete {key}: {e:?}"));
+}
+
 /// The CompleteMultipartUpload body for (part number, ETag) pairs.
 pub fn completed(parts: &[(i32, String)]) -> aws_sdk_s3::types::CompletedMultipartUpload {
     aws_sdk_s3::types::CompletedMultipartUpload::builder()

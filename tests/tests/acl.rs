@@ -301,25 +301,7 @@ async fn story() {
         .await
         .unwrap();
     let id = up.upload_id().unwrap();
-    let part = root
-        .upload_part()
-        .bucket("open")
-        .key("mp")
-        .upload_id(id)
-        .part_number(1)
-        .body(b"part".to_vec().into())
-        .send()
-        .await
-        .unwrap();
-    let etag = part.e_tag().unwrap().to_owned();
-    root.complete_multipart_upload()
-        .bucket("open")
-        .key("mp")
-        .upload_id(id)
-        .multipart_upload(cluster_tests::completed(&[(1, etag)]))
-        .send()
-        .await
-        .unwrap();
+    cluster_tests::upload_and_complete(&root, "open", "mp", id, &[b"part".to_vec()]).await;
     assert_eq!(
         anonymous(reqwest::Method::GET, get_url("open/mp")).await,
         200

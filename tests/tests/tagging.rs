@@ -142,27 +142,7 @@ async fn story() {
         .await
         .unwrap();
     let id = up.upload_id().unwrap();
-    let part = root
-        .upload_part()
-        .bucket("tags")
-        .key("mp")
-        .upload_id(id)
-        .part_number(1)
-        .body(b"part".to_vec().into())
-        .send()
-        .await
-        .unwrap();
-    root.complete_multipart_upload()
-        .bucket("tags")
-        .key("mp")
-        .upload_id(id)
-        .multipart_upload(cluster_tests::completed(&[(
-            1,
-            part.e_tag().unwrap().to_owned(),
-        )]))
-        .send()
-        .await
-        .unwrap();
+    cluster_tests::upload_and_complete(&root, "tags", "mp", id, &[b"part".to_vec()]).await;
     assert_eq!(tags(&root, "mp").await, pairs(&[("team", "red")]));
 
     // Policies on s3:ExistingObjectTag: alice reads what is tagged team=red.
