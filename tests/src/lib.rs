@@ -552,6 +552,21 @@ impl LocalCluster {
         wait_for_log_count(&self.gateway, "S3 gateway listening", starts, 30).await;
     }
 
+    /// Create IAM user `name` with one access key (through node 1's admin API): its
+    /// (access key id, secret).
+    pub fn create_user(&self, name: &str) -> (String, String) {
+        self.admin_json(1, &["user", "create", name]);
+        let k = self.admin_json(1, &["key", "create", name]);
+        let field = |f: &str| k[f].as_str().unwrap_or_default().to_owned();
+        (field("access_key_id"), field("secret_access_key"))
+    }
+
+    /// A client holding the key of a new IAM user `name`.
+    pub fn user_client(&self, name: &str) -> aws_sdk_s3::Client {
+        let (ak, sk) = self.create_user(name);
+        client_for(&self.endpoint, &ak, &sk)
+    }
+
     /// Run `coffer admin --node <node i's admin address> ARGS... --json` and parse its output.
     pub fn admin_json(&self, i: usize, args: &[&str]) -> serde_json::Value {
         let out = self.admin_output(i, args);

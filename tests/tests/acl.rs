@@ -15,7 +15,7 @@ use aws_sdk_s3::types::{
     OwnershipControls, OwnershipControlsRule, Permission, PublicAccessBlockConfiguration, Type,
 };
 use aws_sdk_s3::Client;
-use cluster_tests::{client_for, outcome, signed, LocalCluster};
+use cluster_tests::{outcome, signed, LocalCluster};
 
 #[tokio::test]
 async fn acls_and_object_ownership() {
@@ -93,17 +93,8 @@ async fn story() {
     let cluster = LocalCluster::start(1, &[]).await;
     let ep = cluster.endpoint.clone();
     let root = cluster.client();
-    let user = |name: &str| {
-        cluster.admin_json(1, &["user", "create", name]);
-        let k = cluster.admin_json(1, &["key", "create", name]);
-        client_for(
-            &ep,
-            k["access_key_id"].as_str().unwrap(),
-            k["secret_access_key"].as_str().unwrap(),
-        )
-    };
-    let alice = user("alice");
-    let bob = user("bob");
+    let alice = cluster.user_client("alice");
+    let bob = cluster.user_client("bob");
     // A user learns its canonical id from ListBuckets, as on S3.
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("list.json");

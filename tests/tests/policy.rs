@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use aws_sdk_s3::Client;
-use cluster_tests::{client_for, code, outcome, LocalCluster};
+use cluster_tests::{code, outcome, LocalCluster};
 
 #[tokio::test]
 async fn identity_and_bucket_policies() {
@@ -173,17 +173,8 @@ async fn policies() {
         let f = f.to_string_lossy().into_owned();
         cluster.admin_output(1, &["policy", "attach", to, who, name, &f])
     };
-    let user = |name: &str| {
-        admin(&["user", "create", name]);
-        let k = admin(&["key", "create", name]);
-        client_for(
-            &ep,
-            k["access_key_id"].as_str().unwrap(),
-            k["secret_access_key"].as_str().unwrap(),
-        )
-    };
-    let alice = user("alice");
-    let bob = user("bob");
+    let alice = cluster.user_client("alice");
+    let bob = cluster.user_client("bob");
     for b in ["shared", "home"] {
         root.create_bucket().bucket(b).send().await.unwrap();
     }

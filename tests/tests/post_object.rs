@@ -318,12 +318,8 @@ async fn story() {
     assert_eq!(post(&ep, "forms", outside).await.status, 403);
 
     // An IAM user's form: its policies decide.
-    cluster.admin_json(1, &["user", "create", "poster"]);
-    let k = cluster.admin_json(1, &["key", "create", "poster"]);
-    let (uak, usk) = (
-        k["access_key_id"].as_str().unwrap(),
-        k["secret_access_key"].as_str().unwrap(),
-    );
+    let (uak, usk) = cluster.create_user("poster");
+    let (uak, usk) = (uak.as_str(), usk.as_str());
     let user_form = || {
         let f = with(
             signed_fields(uak, usk, plain, 300),

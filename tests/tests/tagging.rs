@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use aws_sdk_s3::types::{Tag, Tagging, TaggingDirective};
 use aws_sdk_s3::Client;
-use cluster_tests::{client_for, outcome, LocalCluster};
+use cluster_tests::{outcome, LocalCluster};
 
 #[tokio::test]
 async fn object_tags_and_policies_on_them() {
@@ -59,7 +59,6 @@ async fn put(c: &Client, key: &str, tagging: Option<&str>) -> String {
 
 async fn story() {
     let cluster = LocalCluster::start(1, &[]).await;
-    let ep = cluster.endpoint.clone();
     let root = cluster.client();
     root.create_bucket().bucket("tags").send().await.unwrap();
 
@@ -146,13 +145,7 @@ async fn story() {
     assert_eq!(tags(&root, "mp").await, pairs(&[("team", "red")]));
 
     // Policies on s3:ExistingObjectTag: alice reads what is tagged team=red.
-    cluster.admin_json(1, &["user", "create", "alice"]);
-    let k = cluster.admin_json(1, &["key", "create", "alice"]);
-    let alice = client_for(
-        &ep,
-        k["access_key_id"].as_str().unwrap(),
-        k["secret_access_key"].as_str().unwrap(),
-    );
+    let alice = cluster.user_client("alice");
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("red.json");
     std::fs::write(
