@@ -128,6 +128,18 @@ fn inline() -> ObjectData {
     ObjectData::Inline(Bytes::from_static(b"x"))
 }
 
+/// Part `n` of an upload, whose blob is [`blob`]`(n)`.
+pub(crate) fn part(n: u8) -> PartInfo {
+    PartInfo {
+        number: u32::from(n),
+        last_modified_ms: 1,
+        size: 1,
+        etag: "e".into(),
+        checksum: None,
+        blob: blob(n),
+    }
+}
+
 pub(crate) fn blob(n: u8) -> BlobRef {
     BlobRef {
         id: [n; 16],
@@ -262,14 +274,7 @@ fn multipart_complete_keeps_chosen_parts_and_drops_the_rest() {
     })
     .unwrap();
     for n in 1..=3u8 {
-        let part = PartInfo {
-            number: u32::from(n),
-            last_modified_ms: 1,
-            size: 1,
-            etag: "e".into(),
-            checksum: None,
-            blob: blob(n),
-        };
+        let part = part(n);
         sm.run(MetaCommand::PutPart {
             bucket_id: id,
             key: "k".into(),
@@ -496,14 +501,7 @@ fn a_write_retried_after_its_answer_was_lost_applies_once() {
         bucket_id: b.id,
         key: "k".into(),
         upload_id: "u".into(),
-        part: PartInfo {
-            number: 1,
-            last_modified_ms: 1,
-            size: 1,
-            etag: "e".into(),
-            checksum: None,
-            blob: blob(1),
-        },
+        part: part(1),
     };
     sm.run(once(4, 1000, part.clone())).unwrap();
     sm.run(once(4, 1000, part)).unwrap();

@@ -11,7 +11,7 @@ use coffer_proto::meta::{
 use coffer_proto::types::ObjectData;
 use coffer_proto::ProtoError;
 
-use super::tests::{blob, upload_info, version, Sm};
+use super::tests::{part, upload_info, version, Sm};
 
 fn facts(sm: &Sm, bucket_id: u64, key: &str) -> Option<ObjectFacts> {
     match sm.ask(MetaQuery::ObjectFacts {
@@ -110,14 +110,7 @@ fn an_uploads_acl_becomes_its_objects() {
         bucket_id: b,
         key: "k".into(),
         upload_id: "u1".into(),
-        part: coffer_proto::types::PartInfo {
-            number: 1,
-            last_modified_ms: 1,
-            size: 1,
-            etag: "e".into(),
-            checksum: None,
-            blob: blob(1),
-        },
+        part: part(1),
     })
     .unwrap();
     sm.run(MetaCommand::CompleteUpload {
