@@ -272,6 +272,8 @@ pub enum MetaCommand {
 /// What authorizing a request on one object may need of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectFacts {
+    /// Its version id.
+    pub version_id: String,
     /// Its owner id.
     pub owner: String,
     /// Its ACL document (`None`: the default, owner full control).

@@ -131,6 +131,7 @@ fn acls_authorize_where_ownership_enables_them() {
     // IgnorePublicAcls also silences an object's public grants.
     let readable = Acl::canned("public-read", &owner, &owner).unwrap().encode();
     let object = |owner: &str, acl: Option<&str>| ObjectFacts {
+        version_id: "null".into(),
         owner: owner.into(),
         acl: acl.map(str::to_owned),
         tags: None,
@@ -165,6 +166,7 @@ fn policies_see_the_tags_of_the_object() {
     let read_red = r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"StringEquals":{"s3:ExistingObjectTag/team":"red"}}}}"#;
     let deny_secret = r#"{"Statement":{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"StringEquals":{"s3:ExistingObjectTag/secret":"yes"}}}}"#;
     let tagged = |tags: &[(&str, &str)]| ObjectFacts {
+        version_id: "null".into(),
         owner: "arn:aws:iam:::user/owner".into(),
         acl: None,
         tags: Some(crate::s3::ops::tagging::encode(

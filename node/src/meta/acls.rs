@@ -139,6 +139,7 @@ pub fn object_facts(
         Some(v) if !v.delete_marker => {
             let record = object_key(bucket_id, key);
             Ok(Some(ObjectFacts {
+                version_id: v.version_id,
                 owner: v.owner,
                 acl: get(store, CF_ACLS, &record)?,
                 tags: get(store, CF_TAGS, &record)?,

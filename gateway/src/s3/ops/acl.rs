@@ -5,7 +5,7 @@
 
 use actix_web::http::header::HeaderMap;
 use actix_web::{web, HttpResponse};
-use coffer_proto::meta::{BucketConfigKind, MetaAnswer, MetaCommand, MetaQuery};
+use coffer_proto::meta::{BucketConfigKind, MetaCommand};
 use coffer_proto::types::BucketInfo;
 use serde::Deserialize;
 
@@ -376,23 +376,13 @@ pub async fn put_bucket_acl(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result
 
 /// The owner and ACL in force of `key`'s current version (NoSuchKey if there is none).
 async fn object_acl(ctx: &ReqCtx<'_>, bucket: &BucketInfo, key: &str) -> S3Result<(String, Acl)> {
-    // The version (and `versionId`) as GetObject checks them.
-    super::get::load(ctx, bucket.id, key).await?;
+    let version = ctx.query.get("versionId");
+    let f = super::object_facts(ctx.cluster, bucket.id, key, version).await?;
     if !ctx.authz.ownership.acls_enabled() {
         return Ok((bucket.owner.clone(), Acl::private(&owner_id(&bucket.owner))));
     }
-    let q = MetaQuery::ObjectFacts {
-        bucket_id: bucket.id,
-        key: key.to_owned(),
-    };
-    match ctx.cluster.meta_read(q).await? {
-        MetaAnswer::ObjectFacts(Some(f)) => {
-            let acl = Acl::decode(f.acl.as_deref(), &owner_id(&f.owner));
-            Ok((f.owner, acl))
-        }
-        MetaAnswer::ObjectFacts(None) => Err(S3Error::new(S3ErrorCode::NoSuchKey).with("Key", key)),
-        other => Err(S3Error::internal(format!("unexpected answer {other:?}"))),
-    }
+    let acl = Acl::decode(f.acl.as_deref(), &owner_id(&f.owner));
+    Ok((f.owner, acl))
 }
 
 /// GET /bucket/key?acl

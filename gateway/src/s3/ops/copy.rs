@@ -18,6 +18,8 @@ use crate::s3::xml::XmlWriter;
 pub struct Source {
     /// Source bucket name.
     pub bucket: String,
+    /// Its id.
+    pub bucket_id: u64,
     /// Source key.
     pub key: String,
     /// The source object.
@@ -55,6 +57,7 @@ pub async fn source(ctx: &ReqCtx<'_>) -> S3Result<Source> {
     Preconditions::copy_source(ctx.req.headers()).check(&v, true)?;
     Ok(Source {
         bucket: bucket.to_owned(),
+        bucket_id: b.id,
         key: key.to_owned(),
         version: v,
     })
@@ -114,11 +117,9 @@ pub async fn copy_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> 
     // The copy keeps the source's tags unless the request replaces them.
     let tags = match ctx.header("x-amz-tagging-directive") {
         None | Some("COPY") => {
-            let src_bucket = ctx.cluster.bucket(&src.bucket).await?;
-            match src_bucket {
-                Some(b) => Some(super::tagging::object_tags(ctx, b.id, &src.key).await?),
-                None => None,
-            }
+            let version = Some(src.version.version_id.as_str());
+            let tags = super::tagging::object_tags(ctx, src.bucket_id, &src.key, version);
+            Some(tags.await?)
         }
         Some("REPLACE") => super::tagging::from_header(h)?,
         Some(_) => {

@@ -111,6 +111,36 @@ pub async fn bucket_config(ctx: &ReqCtx<'_>, kind: BucketConfigKind) -> S3Result
     }
 }
 
+/// The owner, ACL and tags of `key`'s current version; NoSuchKey if there is none, and
+/// InvalidArgument when `version` (a requested version id) is not it.
+pub async fn object_facts(
+    cluster: &std::sync::Arc<dyn coffer_proto::ClusterApi>,
+    bucket_id: u64,
+    key: &str,
+    version: Option<&str>,
+) -> S3Result<coffer_proto::meta::ObjectFacts> {
+    let q = MetaQuery::ObjectFacts {
+        bucket_id,
+        key: key.to_owned(),
+    };
+    let facts = match cluster.meta_read(q).await? {
+        MetaAnswer::ObjectFacts(Some(f)) => f,
+        MetaAnswer::ObjectFacts(None) => {
+            return Err(S3Error::new(S3ErrorCode::NoSuchKey).with("Key", key))
+        }
+        other => return Err(S3Error::internal(format!("unexpected answer {other:?}"))),
+    };
+    match version {
+        Some(want) if want != facts.version_id => Err(S3Error::msg(
+            S3ErrorCode::InvalidArgument,
+            "Invalid version id specified",
+        )
+        .with("ArgumentName", "versionId")
+        .with("ArgumentValue", want)),
+        _ => Ok(facts),
+    }
+}
+
 /// Set (`Some`) or remove (`None`) the addressed bucket's `kind` document.
 pub async fn set_bucket_config(
     ctx: &ReqCtx<'_>,

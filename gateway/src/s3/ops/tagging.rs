@@ -5,7 +5,7 @@
 
 use actix_web::http::header::HeaderMap;
 use actix_web::{web, HttpResponse};
-use coffer_proto::meta::{MetaAnswer, MetaCommand, MetaQuery};
+use coffer_proto::meta::MetaCommand;
 use serde::Deserialize;
 
 use super::{small_body, xml_ok};
@@ -127,22 +127,21 @@ pub fn to_xml(tags: &Tags) -> String {
     x.finish()
 }
 
-/// The stored tags of `key`'s current version (NoSuchKey if there is none).
-pub async fn object_tags(ctx: &ReqCtx<'_>, bucket_id: u64, key: &str) -> S3Result<Tags> {
-    let q = MetaQuery::ObjectFacts {
-        bucket_id,
-        key: key.to_owned(),
-    };
-    match ctx.cluster.meta_read(q).await? {
-        MetaAnswer::ObjectFacts(Some(f)) => Ok(decode(f.tags.as_deref())),
-        MetaAnswer::ObjectFacts(None) => Err(S3Error::new(S3ErrorCode::NoSuchKey).with("Key", key)),
-        other => Err(S3Error::internal(format!("unexpected answer {other:?}"))),
-    }
+/// The stored tags of `key`'s current version (NoSuchKey if there is none; `version`: the
+/// version id asked for).
+pub async fn object_tags(
+    ctx: &ReqCtx<'_>,
+    bucket_id: u64,
+    key: &str,
+    version: Option<&str>,
+) -> S3Result<Tags> {
+    let f = super::object_facts(ctx.cluster, bucket_id, key, version).await?;
+    Ok(decode(f.tags.as_deref()))
 }
 
 async fn set(ctx: &ReqCtx<'_>, key: &str, tags: Option<&Tags>) -> S3Result<()> {
     let bucket = ctx.bucket().await?;
-    super::get::load(ctx, bucket.id, key).await?;
+    super::object_facts(ctx.cluster, bucket.id, key, ctx.query.get("versionId")).await?;
     let cmd = MetaCommand::SetObjectTags {
         bucket_id: bucket.id,
         key: key.to_owned(),
@@ -158,8 +157,10 @@ async fn set(ctx: &ReqCtx<'_>, key: &str, tags: Option<&Tags>) -> S3Result<()> {
 /// GET /bucket/key?tagging
 pub async fn get(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
     let bucket = ctx.bucket().await?;
-    super::get::load(ctx, bucket.id, key).await?;
-    Ok(xml_ok(to_xml(&object_tags(ctx, bucket.id, key).await?)))
+    let version = ctx.query.get("versionId");
+    Ok(xml_ok(to_xml(
+        &object_tags(ctx, bucket.id, key, version).await?,
+    )))
 }
 
 /// PUT /bucket/key?tagging
