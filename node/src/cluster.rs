@@ -24,8 +24,8 @@ use crate::peers::Peers;
 use crate::raft::log_store::LogStore;
 use crate::raft::network::Network;
 use crate::raft::read_index::ReadIndex;
-use crate::raft::state_machine::StateMachine;
-use crate::raft::Raft;
+use crate::raft::state_machine::{self, StateMachine};
+use crate::raft::{schedule, Raft};
 use crate::shard::Drives;
 
 /// Errors starting a node.
@@ -112,21 +112,29 @@ impl Node {
             heartbeat_interval: 150,
             election_timeout_min: 500,
             election_timeout_max: 1000,
-            snapshot_policy: SnapshotPolicy::LogsSinceLast(20_000),
+            // raft::schedule decides when, from the log's growth and the state's size.
+            snapshot_policy: SnapshotPolicy::Never,
             max_in_snapshot_log_to_keep: 1_000,
             ..Default::default()
         }
         .validate()
         .map_err(raft_err)?;
+        let snap_dir = config.meta_dir.join("snapshots");
+        let log_bytes = schedule::LogBytes::default();
         let raft = Raft::new(
             config.id,
             Arc::new(raft_config),
             Network::new(Arc::new(config.secret.clone())),
-            LogStore::new(store.clone())?,
-            StateMachine::new(store.clone(), config.meta_dir.join("snapshots"))?,
+            LogStore::new(store.clone(), log_bytes.clone())?,
+            StateMachine::new(store.clone(), snap_dir.clone())?,
         )
         .await
         .map_err(raft_err)?;
+        tokio::spawn(schedule::run(
+            raft.clone(),
+            log_bytes,
+            snap_dir.join(state_machine::CURRENT),
+        ));
         if !raft.is_initialized().await.map_err(raft_err)?
             && config.join.is_empty()
             && !config.await_admission

@@ -9,6 +9,7 @@ use openraft::storage::{LogFlushed, LogState, RaftLogReader, RaftLogStorage};
 use openraft::{Entry, LogId, OptionalSend, StorageError, StorageIOError, Vote};
 use rocksdb::WriteBatch;
 
+use super::schedule::LogBytes;
 use super::{io_err, NodeId, TypeConfig};
 use crate::group::GroupWorker;
 use crate::meta::codec::{decode, encode};
@@ -23,6 +24,8 @@ const KEY_PURGED: &[u8] = b"last_purged";
 pub struct LogStore {
     store: MetaStore,
     flusher: std::sync::Arc<GroupWorker<LogFlushed<TypeConfig>>>,
+    /// Bytes appended, for the snapshot schedule.
+    appended: LogBytes,
 }
 
 /// Group commit: appended entries are written at once (visible, not yet durable) and their
@@ -51,10 +54,15 @@ fn write_err(e: impl std::fmt::Display) -> StorageError<NodeId> {
 }
 
 impl LogStore {
-    /// A log store over `store` (starts its WAL sync thread).
-    pub fn new(store: MetaStore) -> std::io::Result<Self> {
+    /// A log store over `store` (starts its WAL sync thread), counting the bytes it appends
+    /// in `appended`.
+    pub fn new(store: MetaStore, appended: LogBytes) -> std::io::Result<Self> {
         let flusher = std::sync::Arc::new(start_flusher(store.clone())?);
-        Ok(LogStore { store, flusher })
+        Ok(LogStore {
+            store,
+            flusher,
+            appended,
+        })
     }
 
     fn get_state<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> SResult<Option<T>> {
@@ -158,7 +166,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let cf = self.store.cf(CF_RAFT_LOG).map_err(write_err)?;
         let mut b = WriteBatch::default();
         for e in entries {
-            b.put_cf(&cf, e.log_id.index.to_be_bytes(), encode(&e));
+            let value = encode(&e);
+            self.appended.add(value.len());
+            b.put_cf(&cf, e.log_id.index.to_be_bytes(), value);
         }
         drop(cf);
         // Visible now; durable once the flusher has synced the WAL, which then reports it.

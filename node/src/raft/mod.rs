@@ -9,6 +9,7 @@
 pub mod log_store;
 pub mod network;
 pub mod read_index;
+pub mod schedule;
 pub mod state_machine;
 
 use coffer_proto::meta::{MetaCommand, MetaOk};
@@ -61,7 +62,7 @@ mod suite {
             })?;
             let sm = StateMachine::new(store.clone(), dir.path().join("snapshots"))
                 .map_err(|e| StorageError::from(openraft::StorageIOError::write(&e)))?;
-            let log = LogStore::new(store)
+            let log = LogStore::new(store, Default::default())
                 .map_err(|e| StorageError::from(openraft::StorageIOError::write(&e)))?;
             Ok((dir, log, sm))
         }

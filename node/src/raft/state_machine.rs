@@ -30,7 +30,8 @@ const KEY_APPLIED: &[u8] = b"last_applied";
 const KEY_MEMBERSHIP: &[u8] = b"membership";
 const SNAP_MAGIC: &[u8; 4] = b"CFSN";
 const SNAP_VERSION: u8 = 1;
-const CURRENT: &str = "current.snap";
+/// The current snapshot's file name in the snapshot folder.
+pub const CURRENT: &str = "current.snap";
 
 type SResult<T> = Result<T, StorageError<NodeId>>;
 type Membership = StoredMembership<NodeId, BasicNode>;
