@@ -24,7 +24,7 @@ use crate::peers::Peers;
 use crate::raft::log_store::LogStore;
 use crate::raft::network::Network;
 use crate::raft::read_index::ReadIndex;
-use crate::raft::state_machine::{self, StateMachine};
+use crate::raft::state_machine::StateMachine;
 use crate::raft::{schedule, Raft};
 use crate::shard::Drives;
 
@@ -119,22 +119,19 @@ impl Node {
         }
         .validate()
         .map_err(raft_err)?;
-        let snap_dir = config.meta_dir.join("snapshots");
         let log_bytes = schedule::LogBytes::default();
+        let state_machine = StateMachine::new(store.clone(), config.meta_dir.join("snapshots"))?;
+        let snapshot_file = state_machine.current_file();
         let raft = Raft::new(
             config.id,
             Arc::new(raft_config),
             Network::new(Arc::new(config.secret.clone())),
             LogStore::new(store.clone(), log_bytes.clone())?,
-            StateMachine::new(store.clone(), snap_dir.clone())?,
+            state_machine,
         )
         .await
         .map_err(raft_err)?;
-        tokio::spawn(schedule::run(
-            raft.clone(),
-            log_bytes,
-            snap_dir.join(state_machine::CURRENT),
-        ));
+        tokio::spawn(schedule::run(raft.clone(), log_bytes, snapshot_file));
         if !raft.is_initialized().await.map_err(raft_err)?
             && config.join.is_empty()
             && !config.await_admission

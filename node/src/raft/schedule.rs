@@ -43,7 +43,8 @@ pub fn due(entries_since: u64, log_bytes_since: u64, last_snapshot_bytes: u64) -
     entries_since >= MIN_ENTRIES && log_bytes_since >= last_snapshot_bytes / 2
 }
 
-/// Watch the log and trigger snapshots when [`due`] says so, until Raft shuts down.
+/// Watch the log and trigger snapshots when [`due`] says so, until Raft shuts down (its
+/// metrics channel closes).
 /// `snapshot_file` is where the state machine keeps the current snapshot.
 pub async fn run(raft: Raft, log_bytes: LogBytes, snapshot_file: PathBuf) {
     let mut metrics = raft.metrics();
@@ -53,6 +54,9 @@ pub async fn run(raft: Raft, log_bytes: LogBytes, snapshot_file: PathBuf) {
     let mut bytes_at_ask = log_bytes.total();
     loop {
         tokio::time::sleep(TICK).await;
+        if metrics.has_changed().is_err() {
+            return;
+        }
         let (applied, snapshot) = {
             let m = metrics.borrow_and_update();
             (

@@ -30,8 +30,7 @@ const KEY_APPLIED: &[u8] = b"last_applied";
 const KEY_MEMBERSHIP: &[u8] = b"membership";
 const SNAP_MAGIC: &[u8; 4] = b"CFSN";
 const SNAP_VERSION: u8 = 1;
-/// The current snapshot's file name in the snapshot folder.
-pub const CURRENT: &str = "current.snap";
+const CURRENT: &str = "current.snap";
 
 type SResult<T> = Result<T, StorageError<NodeId>>;
 type Membership = StoredMembership<NodeId, BasicNode>;
@@ -101,6 +100,11 @@ impl StateMachine {
             }
         }
         Ok(StateMachine { store, snap_dir })
+    }
+
+    /// The file holding the current snapshot (absent until the first one).
+    pub fn current_file(&self) -> PathBuf {
+        self.snap_dir.join(CURRENT)
     }
 
     fn applied(&self) -> SResult<(Option<LogId<NodeId>>, Membership)> {
