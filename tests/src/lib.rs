@@ -408,6 +408,33 @@ pub fn completed(parts: &[(i32, String)]) -> aws_sdk_s3::types::CompletedMultipa
         .build()
 }
 
+/// PUT every `(key, body)` of `objects` into `bucket`, `at_once` at a time; any failure fails
+/// the test.
+pub async fn put_all(
+    c: &aws_sdk_s3::Client,
+    bucket: &str,
+    objects: impl Iterator<Item = (String, Vec<u8>)>,
+    at_once: usize,
+) {
+    use futures::StreamExt;
+    futures::stream::iter(objects)
+        .map(|(key, body)| {
+            let c = c.clone();
+            async move {
+                c.put_object()
+                    .bucket(bucket)
+                    .key(&key)
+                    .body(body.into())
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("PUT {bucket}/{key}: {e:?}"));
+            }
+        })
+        .buffer_unordered(at_once)
+        .collect::<Vec<()>>()
+        .await;
+}
+
 /// Separate `coffer node` processes (node 1 bootstraps, the others join through it) and one
 /// `coffer gateway` over all of them, on free loopback ports.
 pub struct LocalCluster {
@@ -565,6 +592,19 @@ impl LocalCluster {
     pub fn user_client(&self, name: &str) -> aws_sdk_s3::Client {
         let (ak, sk) = self.create_user(name);
         client_for(&self.endpoint, &ak, &sk)
+    }
+
+    /// After a restart: wait (up to 30 s) until `bucket` can be listed again.
+    pub async fn wait_listing(&self, c: &aws_sdk_s3::Client, bucket: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while c.list_objects_v2().bucket(bucket).send().await.is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "no listing after the restart\n{}",
+                self.logs()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Run `coffer admin --node <node i's admin address> ARGS... --json` and parse its output.

@@ -238,24 +238,9 @@ async fn orphaned_shards_are_swept_and_live_ones_kept() {
 
 /// PUT `count` objects of `size` bytes named `{prefix}{i}`, 32 at a time.
 async fn put_many(c: &aws_sdk_s3::Client, prefix: &str, count: usize, size: usize) {
-    use futures::StreamExt;
     let body = bytes(size, 7);
-    futures::stream::iter(0..count)
-        .map(|i| {
-            let (c, body) = (c.clone(), body.clone());
-            async move {
-                c.put_object()
-                    .bucket("snap")
-                    .key(format!("{prefix}{i}"))
-                    .body(body.into())
-                    .send()
-                    .await
-                    .unwrap();
-            }
-        })
-        .buffer_unordered(32)
-        .collect::<Vec<()>>()
-        .await;
+    let objects = (0..count).map(|i| (format!("{prefix}{i}"), body.clone()));
+    cluster_tests::put_all(c, "snap", objects, 32).await;
 }
 
 /// The snapshot header (magic, version, length-prefixed metadata with the snapshot id).
@@ -273,10 +258,11 @@ async fn snapshots_follow_log_growth_not_entry_count() {
     let mut s = Server::start().await;
     let c = s.client();
     c.create_bucket().bucket("snap").send().await.unwrap();
-    // A state of about 60 MB (objects under 64 KiB are stored inline in their records)...
-    put_many(&c, "big/", 1_000, 60_000).await;
-    // ...then 20,000 small writes: the first snapshot is due.
-    put_many(&c, "a/", 20_000, 0).await;
+    // A state of about 72 MB (objects under 64 KiB are stored inline in their records): the
+    // log grew by more than 64 MiB, so the first snapshot is due (concurrent PUTs share
+    // entries, so these are far fewer than 20,000 entries).
+    put_many(&c, "big/", 1_200, 60_000).await;
+    put_many(&c, "a/", 100, 0).await;
     let mut first = None;
     for _ in 0..100 {
         first = snapshot_header(&s.data());
@@ -285,11 +271,11 @@ async fn snapshots_follow_log_growth_not_entry_count() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    let first = first.expect("no snapshot after 21,000 entries");
-    // Another 21,000 small writes add a few MB of log: far less than half of the snapshot,
-    // so it would be wasteful to copy the whole state again (a fixed every-20,000-entries
-    // policy would have).
-    put_many(&c, "b/", 21_000, 0).await;
+    let first = first.expect("no snapshot after 72 MB of log");
+    // Then 21,000 small writes that are each their own log entry (bucket configuration is
+    // never batched) add a few MB of log: far less than half of the snapshot, so it would
+    // be wasteful to copy the whole state again (a fixed every-20,000-entries policy would).
+    configure_many(&c, 21_000).await;
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     assert!(
         snapshot_header(&s.data()) == Some(first),
@@ -299,7 +285,46 @@ async fn snapshots_follow_log_growth_not_entry_count() {
     s.crash_and_restart().await;
     let c = s.client();
     assert_eq!(get_bytes(&c, "snap", "big/999").await, bytes(60_000, 7));
-    for k in ["a/19999", "b/0", "b/20999"] {
+    for k in ["a/0", "a/99", "big/0"] {
         c.head_object().bucket("snap").key(k).send().await.unwrap();
     }
+    let cors = c.get_bucket_cors().bucket("snap").send().await.unwrap();
+    assert_eq!(
+        cors.cors_rules()[0].allowed_origins(),
+        ["https://site-20999.example"]
+    );
+}
+
+/// Set the bucket's CORS rules `count` times (a different origin each time), 32 at a time
+/// and in order of completion; the last one sent is applied last.
+async fn configure_many(c: &aws_sdk_s3::Client, count: usize) {
+    use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
+    use futures::StreamExt;
+    let put = |i: usize| {
+        let c = c.clone();
+        async move {
+            let rule = CorsRule::builder()
+                .allowed_methods("GET")
+                .allowed_origins(format!("https://site-{i}.example"))
+                .build()
+                .unwrap();
+            c.put_bucket_cors()
+                .bucket("snap")
+                .cors_configuration(
+                    CorsConfiguration::builder()
+                        .cors_rules(rule)
+                        .build()
+                        .unwrap(),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    futures::stream::iter(0..count - 1)
+        .map(put)
+        .buffer_unordered(32)
+        .collect::<Vec<()>>()
+        .await;
+    put(count - 1).await;
 }

@@ -1,10 +1,12 @@
 //! When to build a snapshot. A snapshot is a full copy of the state machine, so taking one
 //! every fixed number of entries makes its cost grow with the state: with 4 KiB objects stored
 //! inline, 20,000 writes into a bucket of 100,000 objects would rewrite 400 MiB each time.
-//! Instead a snapshot is due once at least [`MIN_ENTRIES`] entries have been applied since
-//! the last one *and* the log has grown by at least half the last snapshot's size. Snapshot
-//! writes then stay within twice the log's own bytes, however large the state, while a small
-//! state is still snapshotted (and its log purged) every [`MIN_ENTRIES`] entries.
+//! Instead a snapshot is due once the log has grown by at least half the last snapshot's size
+//! *and* either [`MIN_ENTRIES`] entries have been applied since the last one or the log has
+//! grown by [`MIN_LOG_BYTES`]. Snapshot writes then stay within twice the log's own bytes,
+//! however large the state, while a small state is still snapshotted (and its log purged)
+//! every [`MIN_ENTRIES`] entries, or sooner when batched entries
+//! (`MetaCommand::Batch`) make the log grow faster than its entry count.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,8 +17,11 @@ use tracing::{debug, warn};
 
 use super::Raft;
 
-/// Fewest entries between two snapshots.
+/// Fewest entries between two snapshots...
 pub const MIN_ENTRIES: u64 = 20_000;
+/// ...unless the log grew by this many bytes (the RocksDB WAL cap): a log of batched entries
+/// would otherwise grow for hundreds of thousands of writes before its first purge.
+pub const MIN_LOG_BYTES: u64 = 64 << 20;
 
 /// How often the schedule looks at the log.
 const TICK: Duration = Duration::from_secs(1);
@@ -40,7 +45,8 @@ impl LogBytes {
 /// Whether a snapshot is due, given the entries applied and the log bytes appended since the
 /// last one, and that snapshot's size in bytes (0 when there is none).
 pub fn due(entries_since: u64, log_bytes_since: u64, last_snapshot_bytes: u64) -> bool {
-    entries_since >= MIN_ENTRIES && log_bytes_since >= last_snapshot_bytes / 2
+    (entries_since >= MIN_ENTRIES || log_bytes_since >= MIN_LOG_BYTES)
+        && log_bytes_since >= last_snapshot_bytes / 2
 }
 
 /// Watch the log and trigger snapshots when [`due`] says so, until Raft shuts down (its
@@ -89,7 +95,7 @@ mod tests {
 
     #[test]
     fn small_state_snapshots_every_min_entries() {
-        assert!(!due(MIN_ENTRIES - 1, 1 << 30, 0));
+        assert!(!due(MIN_ENTRIES - 1, MIN_LOG_BYTES - 1, 0));
         assert!(due(MIN_ENTRIES, 0, 0));
         assert!(due(MIN_ENTRIES, 10 << 20, 4 << 20));
     }
@@ -100,6 +106,15 @@ mod tests {
         assert!(!due(MIN_ENTRIES * 10, 100 << 20, state));
         assert!(!due(MIN_ENTRIES * 10, (200 << 20) - 1, state));
         assert!(due(MIN_ENTRIES, 200 << 20, state));
+    }
+
+    #[test]
+    fn a_log_of_batches_is_snapshotted_by_its_bytes() {
+        // A few large entries: due by bytes alone, as long as the state is not larger.
+        assert!(!due(100, MIN_LOG_BYTES - 1, 0));
+        assert!(due(100, MIN_LOG_BYTES, 0));
+        assert!(due(100, MIN_LOG_BYTES, 2 * MIN_LOG_BYTES));
+        assert!(!due(100, MIN_LOG_BYTES, 2 * MIN_LOG_BYTES + 2));
     }
 
     #[test]
