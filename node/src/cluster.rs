@@ -13,7 +13,6 @@ use coffer_proto::admin::{
 use coffer_proto::meta::{MetaAnswer, MetaCommand, MetaOk, MetaQuery};
 use coffer_proto::types::{BlobRef, NodeInfo};
 use coffer_proto::{ByteStream, ClusterApi, ProtoError};
-use openraft::error::{ClientWriteError, RaftError};
 use openraft::{BasicNode, SnapshotPolicy};
 use tracing::{debug, info, warn};
 
@@ -21,6 +20,7 @@ use crate::blob::BlobStore;
 use crate::config::NodeConfig;
 use crate::meta::{query, MetaStore};
 use crate::peers::Peers;
+use crate::raft::batch::{write_err, Proposer};
 use crate::raft::log_store::LogStore;
 use crate::raft::network::Network;
 use crate::raft::read_index::ReadIndex;
@@ -70,6 +70,8 @@ pub struct Node {
     joining: tokio::sync::Mutex<()>,
     /// Linearizable reads on the leader share read-index rounds.
     read_index: Arc<ReadIndex>,
+    /// Metadata writes this node leads, batched into Raft entries.
+    proposer: Proposer,
     started: std::time::Instant,
     /// Settings it was started with.
     pub config: NodeConfig,
@@ -142,6 +144,7 @@ impl Node {
             raft.initialize(members).await.map_err(raft_err)?;
         }
         Ok(Arc::new(Node {
+            proposer: Proposer::start(raft.clone()),
             raft,
             store,
             blobs,
@@ -521,18 +524,6 @@ impl Node {
     }
 }
 
-fn write_err(e: RaftError<u64, ClientWriteError<u64, BasicNode>>) -> ProtoError {
-    match e {
-        RaftError::APIError(ClientWriteError::ForwardToLeader(f)) => {
-            ProtoError::NotLeader(f.leader_node.map(|n| n.addr))
-        }
-        RaftError::APIError(ClientWriteError::ChangeMembershipError(c)) => {
-            ProtoError::Internal(c.to_string())
-        }
-        RaftError::Fatal(f) => ProtoError::Internal(format!("raft stopped: {f}")),
-    }
-}
-
 /// The leader a request was forwarded to could not be reached: it most likely died, and the
 /// others will elect a new one. Wait a little (until `deadline`) before asking again.
 async fn leader_gone(
@@ -556,7 +547,7 @@ impl ClusterApi for Node {
         let deadline = tokio::time::Instant::now() + LEADER_WAIT;
         loop {
             let Some(addr) = self.leader().await? else {
-                return self.raft.client_write(cmd).await.map_err(write_err)?.data;
+                return self.proposer.write(cmd).await;
             };
             match self.peers.client(&addr).meta_write(cmd.clone()).await {
                 Err(ProtoError::Unreachable(e)) => leader_gone(&addr, &e, deadline).await?,

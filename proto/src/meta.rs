@@ -267,6 +267,10 @@ pub enum MetaCommand {
         /// The tag set.
         tags: Option<String>,
     },
+    /// Several independent writes proposed together in one Raft log entry, applied in order,
+    /// each exactly as it would be alone; one result per command. Only the leader's proposer
+    /// builds batches, from object writes (see the node's `raft::batch`); they never nest.
+    Batch(Vec<MetaCommand>),
 }
 
 /// What authorizing a request on one object may need of it.

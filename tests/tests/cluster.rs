@@ -366,29 +366,34 @@ async fn crash_all() {
     let c = cluster.client();
     c.create_bucket().bucket("crash").send().await.unwrap();
     let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let writer = {
-        let (c, acked) = (c.clone(), acked.clone());
-        tokio::spawn(async move {
-            for i in 0u64.. {
-                // Alternate inline objects and 1.5 MiB ones (two stripes on three nodes).
-                let len = if i % 2 == 0 { 3000 } else { 3 << 19 };
-                let r = c
-                    .put_object()
-                    .bucket("crash")
-                    .key(format!("obj-{i}"))
-                    .body(bytes(len, i).into())
-                    .send()
-                    .await;
-                match r {
-                    Ok(_) => acked.lock().unwrap().push((i, len)),
-                    Err(_) => return,
+    // Eight writers at once, so that the leader batches their writes into shared entries.
+    let writers: Vec<_> = (0..8u64)
+        .map(|w| {
+            let (c, acked) = (c.clone(), acked.clone());
+            tokio::spawn(async move {
+                for i in (w..).step_by(8) {
+                    // Alternate inline objects and 1.5 MiB ones (two stripes on three nodes).
+                    let len = if (i / 8) % 2 == 0 { 3000 } else { 3 << 19 };
+                    let r = c
+                        .put_object()
+                        .bucket("crash")
+                        .key(format!("obj-{i}"))
+                        .body(bytes(len, i).into())
+                        .send()
+                        .await;
+                    match r {
+                        Ok(_) => acked.lock().unwrap().push((i, len)),
+                        Err(_) => return,
+                    }
                 }
-            }
+            })
         })
-    };
+        .collect();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     cluster.kill_all();
-    let _ = writer.await;
+    for w in writers {
+        let _ = w.await;
+    }
     let acked = acked.lock().unwrap().clone();
     assert!(
         acked.len() >= 4,
@@ -396,15 +401,7 @@ async fn crash_all() {
         acked.len()
     );
     cluster.restart_all(2).await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while c.list_objects_v2().bucket("crash").send().await.is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "no listing after the restart\n{}",
-            cluster.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    cluster.wait_listing(&c, "crash").await;
     for (i, len) in &acked {
         let key = format!("obj-{i}");
         assert_eq!(

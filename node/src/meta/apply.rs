@@ -50,6 +50,24 @@ pub fn apply(store: &MetaStore, index: u64, cmd: &MetaCommand) -> Result<Applied
     Ok(Applied { result, batch })
 }
 
+/// Whether `cmd` may share a Raft entry with others ([`MetaCommand::Batch`]): the object
+/// and upload writes, which do not depend on the entry's index (CreateBucket takes it as the
+/// bucket id) and are the ones that come many at a time. The rest are proposed alone.
+pub fn batchable(cmd: &MetaCommand) -> bool {
+    matches!(
+        super::acls::unwrapped(cmd.inner()),
+        MetaCommand::PutObject { .. }
+            | MetaCommand::DeleteObjects { .. }
+            | MetaCommand::CreateUpload { .. }
+            | MetaCommand::PutPart { .. }
+            | MetaCommand::CompleteUpload { .. }
+            | MetaCommand::AbortUpload { .. }
+            | MetaCommand::SetObjectAcl { .. }
+            | MetaCommand::SetObjectTags { .. }
+            | MetaCommand::GcDone { .. }
+    )
+}
+
 /// Ids of the blobs the record a command writes references now.
 fn current_blobs(store: &MetaStore, cmd: &MetaCommand) -> Result<Vec<[u8; 16]>, StoreError> {
     Ok(match super::acls::unwrapped(cmd) {
@@ -256,6 +274,10 @@ impl Tx<'_> {
                 key,
                 tags.as_deref(),
             ),
+            MetaCommand::Batch(_) => Ok(Err(ProtoError::Protocol(
+                "a batch is applied by the state machine, one command at a time; batches do not nest"
+                    .into(),
+            ))),
             MetaCommand::WithBucketConfig { configs, cmd } => {
                 if !matches!(**cmd, MetaCommand::CreateBucket { .. }) {
                     return Ok(Err(ProtoError::Protocol(

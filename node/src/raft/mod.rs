@@ -6,6 +6,7 @@
 // return it too rather than converting at every call.
 #![allow(clippy::result_large_err)]
 
+pub mod batch;
 pub mod log_store;
 pub mod network;
 pub mod read_index;
@@ -18,14 +19,19 @@ use coffer_proto::ProtoError;
 /// Node ids are small integers.
 pub type NodeId = u64;
 
-/// What each Raft log entry's application returns.
+/// What applying one command returns.
 pub type MetaResult = Result<MetaOk, ProtoError>;
+
+/// What applying one Raft log entry returns: one result per command it carries (one for a
+/// plain command, a blank or a membership entry; one per command of a
+/// [`MetaCommand::Batch`], in order).
+pub type EntryResults = Vec<MetaResult>;
 
 openraft::declare_raft_types!(
     /// Coffer's Raft type configuration.
     pub TypeConfig:
         D = MetaCommand,
-        R = MetaResult,
+        R = EntryResults,
         NodeId = NodeId,
         Node = openraft::BasicNode,
         SnapshotData = tokio::fs::File,
@@ -37,6 +43,9 @@ pub type Raft = openraft::Raft<TypeConfig>;
 pub(crate) fn io_err(e: impl std::fmt::Display) -> std::io::Error {
     std::io::Error::other(e.to_string())
 }
+
+#[cfg(test)]
+mod batch_story;
 
 #[cfg(test)]
 mod suite {

@@ -3,6 +3,12 @@
 //! the two out of step. Snapshots stream a consistent RocksDB snapshot of the data column
 //! families into a file, so building one needs memory for one record at a time.
 //!
+//! A [`MetaCommand::Batch`] entry is applied one command at a time, since each must see the
+//! ones before it: each command's `WriteBatch` also records how many of the entry's commands
+//! are applied (`partial`), and the last one advances last-applied instead. Replayed after a
+//! crash, the entry skips the commands already applied. Snapshots are taken between entries,
+//! never inside a batch.
+//!
 //! # Snapshot file format (`<snapshot dir>/current.snap`, replaced by atomic rename)
 //! ```text
 //! "CFSN" | version u8 = 1 | meta_len u32 LE | SnapshotMeta (versioned codec)
@@ -13,7 +19,8 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use coffer_proto::meta::MetaOk;
+use coffer_proto::meta::{MetaCommand, MetaOk};
+use coffer_proto::ProtoError;
 use openraft::storage::{RaftStateMachine, Snapshot};
 use openraft::{
     BasicNode, Entry, EntryPayload, LogId, OptionalSend, RaftSnapshotBuilder, SnapshotMeta,
@@ -21,13 +28,15 @@ use openraft::{
 };
 use rocksdb::WriteBatch;
 
-use super::{io_err, MetaResult, NodeId, TypeConfig};
+use super::{io_err, EntryResults, MetaResult, NodeId, TypeConfig};
 use crate::meta::apply;
 use crate::meta::codec::{decode, encode};
 use crate::meta::store::{MetaStore, CF_SM_STATE, SM_DATA_CFS};
 
 const KEY_APPLIED: &[u8] = b"last_applied";
 const KEY_MEMBERSHIP: &[u8] = b"membership";
+/// While a batch entry is being applied: its log id and how many of its commands are done.
+const KEY_PARTIAL: &[u8] = b"partial";
 const SNAP_MAGIC: &[u8; 4] = b"CFSN";
 const SNAP_VERSION: u8 = 1;
 const CURRENT: &str = "current.snap";
@@ -35,6 +44,7 @@ const CURRENT: &str = "current.snap";
 type SResult<T> = Result<T, StorageError<NodeId>>;
 type Membership = StoredMembership<NodeId, BasicNode>;
 type Meta = SnapshotMeta<NodeId, BasicNode>;
+type Partial = (LogId<NodeId>, u64);
 
 fn sm_read(e: impl std::fmt::Display) -> StorageError<NodeId> {
     StorageIOError::read_state_machine(&io_err(e)).into()
@@ -51,6 +61,9 @@ fn snap_err(e: impl std::fmt::Display) -> StorageError<NodeId> {
 pub struct StateMachine {
     store: MetaStore,
     snap_dir: PathBuf,
+    /// Held while an entry is applied, and while a snapshot picks its point in time, so that
+    /// a snapshot never holds part of a batch.
+    entry_gate: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 fn write_u32(w: &mut impl Write, n: usize) -> std::io::Result<()> {
@@ -99,7 +112,11 @@ impl StateMachine {
                 let _ = std::fs::remove_file(e.path());
             }
         }
-        Ok(StateMachine { store, snap_dir })
+        Ok(StateMachine {
+            store,
+            snap_dir,
+            entry_gate: Default::default(),
+        })
     }
 
     /// The file holding the current snapshot (absent until the first one).
@@ -120,14 +137,25 @@ impl StateMachine {
         Ok((applied, membership))
     }
 
-    fn apply_one(&self, entry: &Entry<TypeConfig>) -> SResult<MetaResult> {
+    fn gate(&self) -> std::sync::MutexGuard<'_, ()> {
+        // The gate guards no data: a panic while it was held leaves nothing to repair.
+        self.entry_gate
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn apply_one(&self, entry: &Entry<TypeConfig>) -> SResult<EntryResults> {
+        let _gate = self.gate();
         let sm_cf = self.store.cf(CF_SM_STATE).map_err(sm_write)?;
         let (mut batch, result) = match &entry.payload {
             EntryPayload::Blank => (WriteBatch::default(), Ok(MetaOk::Done)),
+            EntryPayload::Normal(MetaCommand::Batch(cmds)) if !cmds.is_empty() => {
+                drop(sm_cf);
+                return self.apply_batch(entry.log_id, cmds);
+            }
             EntryPayload::Normal(cmd) => {
-                let a = apply::apply(&self.store, entry.log_id.index, cmd).map_err(|e| {
-                    StorageError::from(StorageIOError::apply(entry.log_id, &io_err(e)))
-                })?;
+                let a = apply::apply(&self.store, entry.log_id.index, cmd)
+                    .map_err(|e| apply_err(entry.log_id, e))?;
                 (a.batch, a.result)
             }
             EntryPayload::Membership(m) => {
@@ -144,14 +172,65 @@ impl StateMachine {
         drop(sm_cf);
         // Not synced: the Raft log is, and entries after last_applied are replayed on restart.
         self.store.write(batch, false).map_err(sm_write)?;
-        Ok(result)
+        Ok(vec![result])
+    }
+
+    /// Apply a batch entry's commands in order, each in its own write that also records the
+    /// progress; after a crash the entry resumes after the last command written.
+    fn apply_batch(&self, log_id: LogId<NodeId>, cmds: &[MetaCommand]) -> SResult<EntryResults> {
+        let done = match self
+            .store
+            .get::<Partial>(CF_SM_STATE, KEY_PARTIAL)
+            .map_err(sm_read)?
+        {
+            Some((l, n)) if l == log_id => usize::try_from(n).unwrap_or(usize::MAX),
+            _ => 0,
+        };
+        let mut results = Vec::with_capacity(cmds.len());
+        for (i, cmd) in cmds.iter().enumerate() {
+            results.push(if i < done {
+                // Applied before the restart; nobody is waiting for its answer any more.
+                Err(ProtoError::Internal(
+                    "applied before the node restarted".into(),
+                ))
+            } else {
+                self.apply_in_batch(log_id, i, cmds.len(), cmd)?
+            });
+        }
+        Ok(results)
+    }
+
+    /// Apply command `i` of the `n` in batch entry `log_id`: its writes and the entry's
+    /// progress in one write batch (the last command advances last-applied instead).
+    pub(super) fn apply_in_batch(
+        &self,
+        log_id: LogId<NodeId>,
+        i: usize,
+        n: usize,
+        cmd: &MetaCommand,
+    ) -> SResult<MetaResult> {
+        let a = apply::apply(&self.store, log_id.index, cmd).map_err(|e| apply_err(log_id, e))?;
+        let sm_cf = self.store.cf(CF_SM_STATE).map_err(sm_write)?;
+        let mut batch = a.batch;
+        if i + 1 >= n {
+            batch.put_cf(&sm_cf, KEY_APPLIED, encode(&log_id));
+            batch.delete_cf(&sm_cf, KEY_PARTIAL);
+        } else {
+            batch.put_cf(&sm_cf, KEY_PARTIAL, encode(&(log_id, i as u64 + 1)));
+        }
+        drop(sm_cf);
+        self.store.write(batch, false).map_err(sm_write)?;
+        Ok(a.result)
     }
 
     /// Stream a consistent snapshot into `current.snap` (blocking).
     fn build(&self) -> SResult<Meta> {
         // Everything applied so far must be on disk before logs it covers may be purged.
         self.store.db().flush_wal(true).map_err(sm_read)?;
-        let snap = self.store.db().snapshot();
+        let snap = {
+            let _gate = self.gate();
+            self.store.db().snapshot()
+        };
         let sm_cf = self.store.cf(CF_SM_STATE).map_err(sm_read)?;
         let applied: Option<LogId<NodeId>> = snap
             .get_cf(&sm_cf, KEY_APPLIED)
@@ -266,6 +345,7 @@ impl StateMachine {
             None => b.delete_cf(&sm_cf, KEY_APPLIED),
         }
         b.put_cf(&sm_cf, KEY_MEMBERSHIP, encode(&meta.last_membership));
+        b.delete_cf(&sm_cf, KEY_PARTIAL);
         drop(sm_cf);
         drop(cfs);
         self.store.write(b, true).map_err(sm_write)?;
@@ -280,6 +360,10 @@ impl StateMachine {
         std::fs::rename(&tmp, self.snap_dir.join(CURRENT)).map_err(snap_err)?;
         sync_dir(&self.snap_dir).map_err(snap_err)
     }
+}
+
+fn apply_err(log_id: LogId<NodeId>, e: impl std::fmt::Display) -> StorageError<NodeId> {
+    StorageIOError::apply(log_id, &io_err(e)).into()
 }
 
 fn join_err(e: tokio::task::JoinError) -> StorageError<NodeId> {
@@ -310,7 +394,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         self.applied()
     }
 
-    async fn apply<I>(&mut self, entries: I) -> SResult<Vec<MetaResult>>
+    async fn apply<I>(&mut self, entries: I) -> SResult<Vec<EntryResults>>
     where
         I: IntoIterator<Item = Entry<TypeConfig>> + OptionalSend,
         I::IntoIter: OptionalSend,
