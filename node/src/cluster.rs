@@ -117,6 +117,9 @@ impl Node {
             // raft::schedule decides when, from the log's growth and the state's size.
             snapshot_policy: SnapshotPolicy::Never,
             max_in_snapshot_log_to_keep: 1_000,
+            // Entries per AppendEntries message: batched entries reach about 256 KiB
+            // (raft::batch), and a message must stay well under the 64 MiB frame limit.
+            max_payload_entries: 64,
             ..Default::default()
         }
         .validate()

@@ -23,8 +23,10 @@ use crate::meta::apply::batchable;
 const IN_FLIGHT: usize = 2;
 /// At most this many commands in one entry...
 const MAX_COMMANDS: usize = 256;
-/// ...and about this many bytes of them (a larger command still goes, alone).
-const MAX_BYTES: u64 = 1 << 20;
+/// ...and about this many bytes of them (a larger command still goes, alone). Enough for
+/// dozens of small PUTs; it keeps entries small for replication (`max_payload_entries`) and
+/// for the log kept after a snapshot (`max_in_snapshot_log_to_keep`).
+const MAX_BYTES: u64 = 256 << 10;
 /// Writes waiting for an entry; more wait for room (each is a request in progress).
 const QUEUE: usize = 4096;
 
