@@ -1,6 +1,7 @@
 //! Concurrent writes to a three-node cluster share Raft log entries: each still gets its own
-//! answer (a conditional PUT race has exactly one winner), every node applies the batches
-//! alike, and they are replayed intact after every process is killed.
+//! answer (a conditional PUT race has exactly one winner), buckets created at once stay apart,
+//! every node applies the batches alike, and they are replayed intact after every process is
+//! killed.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a failed unwrap is a failed test
 
@@ -114,6 +115,35 @@ async fn share_entries() {
         assert_eq!(listed.key_count(), Some(OBJECTS as i32));
     };
     check(c.clone()).await;
+
+    // Buckets created at once stay apart (a bucket's id is its creation's log index, so
+    // CreateBucket never shares an entry): one key in each holds that bucket's own bytes.
+    let names: Vec<String> = (0..16).map(|i| format!("apart-{i}")).collect();
+    futures::future::join_all(names.iter().map(|b| c.create_bucket().bucket(b).send()))
+        .await
+        .into_iter()
+        .for_each(|r| {
+            r.unwrap();
+        });
+    futures::future::join_all(names.iter().enumerate().map(|(i, b)| {
+        c.put_object()
+            .bucket(b)
+            .key("same")
+            .body(bytes(100, 1000 + i as u64).into())
+            .send()
+    }))
+    .await
+    .into_iter()
+    .for_each(|r| {
+        r.unwrap();
+    });
+    for (i, b) in names.iter().enumerate() {
+        assert_eq!(
+            get_bytes(&c, b, "same").await,
+            bytes(100, 1000 + i as u64),
+            "{b}"
+        );
+    }
 
     // Every node replays the batched entries from its log.
     cluster.kill_all();
