@@ -20,12 +20,12 @@ use crate::blob::BlobStore;
 use crate::config::NodeConfig;
 use crate::meta::{query, MetaStore};
 use crate::peers::Peers;
-use crate::raft::batch::{write_err, Proposer};
+use crate::raft::batch::Proposer;
 use crate::raft::log_store::LogStore;
 use crate::raft::network::Network;
 use crate::raft::read_index::ReadIndex;
 use crate::raft::state_machine::StateMachine;
-use crate::raft::{schedule, Raft};
+use crate::raft::{schedule, write_err, Raft};
 use crate::shard::Drives;
 
 /// Errors starting a node.

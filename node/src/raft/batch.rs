@@ -12,11 +12,9 @@ use std::sync::Arc;
 
 use coffer_proto::meta::MetaCommand;
 use coffer_proto::ProtoError;
-use openraft::error::{ClientWriteError, RaftError};
-use openraft::BasicNode;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
-use super::{MetaResult, NodeId, Raft};
+use super::{write_err, MetaResult, Raft};
 use crate::meta::apply::batchable;
 
 /// Entries of this proposer in Raft at once. One: everything that arrives while an entry is
@@ -121,17 +119,5 @@ async fn propose(raft: Raft, group: Vec<Proposal>, _slot: Option<OwnedSemaphoreP
         });
         // The requester may have gone (a dropped connection); the write stands.
         let _ = done.send(r);
-    }
-}
-
-pub(crate) fn write_err(e: RaftError<NodeId, ClientWriteError<NodeId, BasicNode>>) -> ProtoError {
-    match e {
-        RaftError::APIError(ClientWriteError::ForwardToLeader(f)) => {
-            ProtoError::NotLeader(f.leader_node.map(|n| n.addr))
-        }
-        RaftError::APIError(ClientWriteError::ChangeMembershipError(c)) => {
-            ProtoError::Internal(c.to_string())
-        }
-        RaftError::Fatal(f) => ProtoError::Internal(format!("raft stopped: {f}")),
     }
 }

@@ -104,10 +104,10 @@ async fn a_batch_applies_in_order_and_resumes_after_a_crash() {
         put("a", 5, WritePrecondition::None),
         put("d", 6, WritePrecondition::None),
     ];
-    sm.apply_in_batch(log_id(3), 0, 3, &cmds[0])
+    sm.apply_command(log_id(3), 0, 3, &cmds[0])
         .unwrap()
         .unwrap();
-    sm.apply_in_batch(log_id(3), 1, 3, &cmds[1])
+    sm.apply_command(log_id(3), 1, 3, &cmds[1])
         .unwrap()
         .unwrap();
     assert_eq!(applied(&mut sm).await, Some(2));

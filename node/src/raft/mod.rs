@@ -15,6 +15,7 @@ pub mod state_machine;
 
 use coffer_proto::meta::{MetaCommand, MetaOk};
 use coffer_proto::ProtoError;
+use openraft::error::{ClientWriteError, RaftError};
 
 /// Node ids are small integers.
 pub type NodeId = u64;
@@ -42,6 +43,21 @@ pub type Raft = openraft::Raft<TypeConfig>;
 
 pub(crate) fn io_err(e: impl std::fmt::Display) -> std::io::Error {
     std::io::Error::other(e.to_string())
+}
+
+/// A failed client write (a proposal or a membership change) as the RPC answers it.
+pub(crate) fn write_err(
+    e: RaftError<NodeId, ClientWriteError<NodeId, openraft::BasicNode>>,
+) -> ProtoError {
+    match e {
+        RaftError::APIError(ClientWriteError::ForwardToLeader(f)) => {
+            ProtoError::NotLeader(f.leader_node.map(|n| n.addr))
+        }
+        RaftError::APIError(ClientWriteError::ChangeMembershipError(c)) => {
+            ProtoError::Internal(c.to_string())
+        }
+        RaftError::Fatal(f) => ProtoError::Internal(format!("raft stopped: {f}")),
+    }
 }
 
 #[cfg(test)]

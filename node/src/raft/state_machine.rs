@@ -146,33 +146,28 @@ impl StateMachine {
 
     fn apply_one(&self, entry: &Entry<TypeConfig>) -> SResult<EntryResults> {
         let _gate = self.gate();
-        let sm_cf = self.store.cf(CF_SM_STATE).map_err(sm_write)?;
-        let (mut batch, result) = match &entry.payload {
-            EntryPayload::Blank => (WriteBatch::default(), Ok(MetaOk::Done)),
+        match &entry.payload {
             EntryPayload::Normal(MetaCommand::Batch(cmds)) if !cmds.is_empty() => {
-                drop(sm_cf);
                 return self.apply_batch(entry.log_id, cmds);
             }
             EntryPayload::Normal(cmd) => {
-                let a = apply::apply(&self.store, entry.log_id.index, cmd)
-                    .map_err(|e| apply_err(entry.log_id, e))?;
-                (a.batch, a.result)
+                return Ok(vec![self.apply_command(entry.log_id, 0, 1, cmd)?]);
             }
-            EntryPayload::Membership(m) => {
-                let mut b = WriteBatch::default();
-                b.put_cf(
-                    &sm_cf,
-                    KEY_MEMBERSHIP,
-                    encode(&Membership::new(Some(entry.log_id), m.clone())),
-                );
-                (b, Ok(MetaOk::Done))
-            }
-        };
+            EntryPayload::Blank | EntryPayload::Membership(_) => {}
+        }
+        let sm_cf = self.store.cf(CF_SM_STATE).map_err(sm_write)?;
+        let mut batch = WriteBatch::default();
+        if let EntryPayload::Membership(m) = &entry.payload {
+            batch.put_cf(
+                &sm_cf,
+                KEY_MEMBERSHIP,
+                encode(&Membership::new(Some(entry.log_id), m.clone())),
+            );
+        }
         batch.put_cf(&sm_cf, KEY_APPLIED, encode(&entry.log_id));
         drop(sm_cf);
-        // Not synced: the Raft log is, and entries after last_applied are replayed on restart.
         self.store.write(batch, false).map_err(sm_write)?;
-        Ok(vec![result])
+        Ok(vec![Ok(MetaOk::Done)])
     }
 
     /// Apply a batch entry's commands in order, each in its own write that also records the
@@ -194,15 +189,16 @@ impl StateMachine {
                     "applied before the node restarted".into(),
                 ))
             } else {
-                self.apply_in_batch(log_id, i, cmds.len(), cmd)?
+                self.apply_command(log_id, i, cmds.len(), cmd)?
             });
         }
         Ok(results)
     }
 
-    /// Apply command `i` of the `n` in batch entry `log_id`: its writes and the entry's
-    /// progress in one write batch (the last command advances last-applied instead).
-    pub(super) fn apply_in_batch(
+    /// Apply command `i` of the `n` that entry `log_id` carries (a plain entry carries one):
+    /// its writes and the entry's progress in one write batch, the last command advancing
+    /// last-applied instead.
+    pub(super) fn apply_command(
         &self,
         log_id: LogId<NodeId>,
         i: usize,
@@ -214,11 +210,14 @@ impl StateMachine {
         let mut batch = a.batch;
         if i + 1 >= n {
             batch.put_cf(&sm_cf, KEY_APPLIED, encode(&log_id));
-            batch.delete_cf(&sm_cf, KEY_PARTIAL);
+            if n > 1 {
+                batch.delete_cf(&sm_cf, KEY_PARTIAL);
+            }
         } else {
             batch.put_cf(&sm_cf, KEY_PARTIAL, encode(&(log_id, i as u64 + 1)));
         }
         drop(sm_cf);
+        // Not synced: the Raft log is, and entries after last_applied are replayed on restart.
         self.store.write(batch, false).map_err(sm_write)?;
         Ok(a.result)
     }
