@@ -60,6 +60,16 @@ fn internal(e: impl std::fmt::Display) -> ProtoError {
     ProtoError::Internal(e.to_string())
 }
 
+/// Blobs of this size or more pass through the page cache instead of staying in it: a read
+/// of one reads its records once ([`ShardReader::read_once`]). Smaller ones, a website's
+/// pages and pictures, stay cached for the next read.
+pub const READ_ONCE_FROM: u64 = 8 << 20;
+
+/// Whether a read of `blob` for a client reads its records once.
+fn read_once(blob: &BlobRef) -> bool {
+    blob.size >= READ_ONCE_FROM
+}
+
 /// A remote shard being written: its records go down `tx`; `task` ends once it is durable.
 struct RemoteShard {
     tx: mpsc::Sender<Result<Bytes, ProtoError>>,
@@ -460,7 +470,8 @@ impl BlobStore {
             let mut reader = {
                 let blob = blob.clone();
                 let rt = tokio::runtime::Handle::current();
-                let open = move || StripeReader::open(&drives, &peers, &blob, rt);
+                let once = read_once(&blob);
+                let open = move || StripeReader::open(&drives, &peers, &blob, once, rt);
                 match tokio::task::spawn_blocking(open).await {
                     Ok(r) => r,
                     Err(e) => {
@@ -569,6 +580,7 @@ impl BlobStore {
                 i,
                 &blob.id,
             )?;
+            let r = if read_once(&blob) { r.read_once() } else { r };
             r.read_record(stripe, block_len as usize)
         })
         .await

@@ -64,7 +64,8 @@ impl BlobStore {
         let (drives, peers, b) = (self.drives.clone(), self.peers.clone(), blob.clone());
         let rt = tokio::runtime::Handle::current();
         let producer = tokio::task::spawn_blocking(move || {
-            let mut reader = StripeReader::open(&drives, &peers, &b, rt);
+            // A rebuild reads every stripe once: nothing of it is worth caching.
+            let mut reader = StripeReader::open(&drives, &peers, &b, true, rt);
             if let Some(slot) = reader.shards.get_mut(shard) {
                 *slot = None;
             }
@@ -131,6 +132,8 @@ impl BlobStore {
                     bad.push(i);
                     continue;
                 };
+                // A scrub reads everything once: it must not push hot data out of memory.
+                let r = r.read_once();
                 let k = usize::from(blob.layout.k.max(1));
                 let ok = (0..stripes).all(|s| {
                     let len = (blob.size - s * stripe_size).min(stripe_size) as usize;

@@ -153,10 +153,18 @@ impl ShardWriter {
     }
 }
 
+/// The largest page-cache folio (a huge page on x86-64): the kernel drops a folio only
+/// when a drop covers it whole, and folios straddle records.
+const MAX_FOLIO: u64 = 2 << 20;
+
 /// A shard file being read.
 pub struct ShardReader {
     file: File,
     block_size: u64,
+    /// Records leave the page cache once read (see [`ShardReader::read_once`]).
+    once: bool,
+    /// The file's length.
+    len: u64,
 }
 
 impl ShardReader {
@@ -176,10 +184,23 @@ impl ShardReader {
                 "shard header mismatch",
             ));
         }
+        let len = file.metadata()?.len();
         Ok(ShardReader {
             file,
             block_size: layout.block_size(),
+            once: false,
+            len,
         })
+    }
+
+    /// Read each record once: its pages leave the page cache as soon as it has been read.
+    /// For a large blob streamed to a client and for background scans, which would otherwise
+    /// fill memory with data nobody reads again, pushing out what is read again and holding
+    /// memory the rest of the machine asks for.
+    #[must_use]
+    pub fn read_once(mut self) -> Self {
+        self.once = true;
+        self
     }
 
     /// Read record `stripe` (`[crc][block]`, `block_len` bytes of block).
@@ -187,6 +208,20 @@ impl ShardReader {
         let mut buf = crate::erasure::zeroed(crate::erasure::CRC_LEN + block_len);
         let off = HEADER_LEN + stripe * (crate::erasure::CRC_LEN as u64 + self.block_size);
         self.file.read_exact_at(&mut buf, off)?;
+        if self.once {
+            // From the start of the largest folio this record's first byte can be in (one
+            // the record before shares with it) to the end of the record, or of the file
+            // after the last one. A folio shared with the next record goes when that one
+            // is read. Advice only: a failure changes nothing that was read.
+            let from = off - off % MAX_FOLIO;
+            let end = off + buf.len() as u64;
+            let len = if end >= self.len {
+                None // to the end of the file, and of the folio holding its last byte
+            } else {
+                std::num::NonZeroU64::new(end - from)
+            };
+            let _ = rustix::fs::fadvise(&self.file, from, len, rustix::fs::Advice::DontNeed);
+        }
         Ok(buf)
     }
 }
@@ -220,5 +255,58 @@ mod tests {
             ShardWriter::create(p, &layout, 1, &id).is_err(),
             "never overwrite a shard"
         );
+    }
+
+    /// Bytes of `path` in the page cache, as util-linux's `fincore` counts them.
+    fn resident(path: &Path) -> u64 {
+        let out = std::process::Command::new("fincore")
+            .args(["--bytes", "--noheadings", "--output", "RES"])
+            .arg(path)
+            .output()
+            .expect("fincore (util-linux) runs");
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    }
+
+    #[test]
+    fn records_read_once_leave_the_page_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let drive = Drive {
+            index: 0,
+            root: dir.path().to_path_buf(),
+        };
+        // Records of 3 MiB + 4: none starts on a page, and each shares a 2 MiB folio with
+        // the next.
+        let layout = Layout {
+            k: 1,
+            m: 0,
+            stripe_size: 3 << 20,
+        };
+        let (id, stripes) = ([7u8; 16], 5u64);
+        let p = drive.shard_path("0707", 0);
+        let mut w = ShardWriter::create(p.clone(), &layout, 0, &id).unwrap();
+        for s in 0..stripes {
+            w.append(&vec![s as u8; 4 + (3 << 20)]).unwrap();
+        }
+        let (_, file) = w.into_parts();
+        file.sync_all().unwrap();
+        let size = file.metadata().unwrap().len();
+        let read_all = |r: &ShardReader| {
+            for s in 0..stripes {
+                let rec = r.read_record(s, 3 << 20).unwrap();
+                assert!(rec[4..].iter().all(|b| *b == s as u8));
+            }
+        };
+        let size = size.div_ceil(4096) * 4096; // whole pages
+        assert_eq!(resident(&p), size, "a file just written is cached");
+        read_all(&ShardReader::open(&p, &layout, 0, &id).unwrap());
+        assert_eq!(resident(&p), size, "a plain read keeps it cached");
+
+        // Written pages, cached since the write.
+        read_all(&ShardReader::open(&p, &layout, 0, &id).unwrap().read_once());
+        assert_eq!(resident(&p), 0, "read once from the cache");
+
+        // Pages read from the disk, in whatever folios readahead makes.
+        read_all(&ShardReader::open(&p, &layout, 0, &id).unwrap().read_once());
+        assert_eq!(resident(&p), 0, "read once from the disk");
     }
 }
