@@ -342,7 +342,10 @@ pub enum MetaOk {
     Done,
     /// A created bucket.
     Bucket(BucketInfo),
-    /// The installed object version.
+    /// An installed object version. No write answers this since PutObject and
+    /// CompleteUpload answer [`MetaOk::Done`]: the gateway knows the version it sent, and an
+    /// answer is kept for an hour (exactly-once), where an inline object's bytes made it as
+    /// large as the object. Kept so that answers stored by earlier builds still decode.
     Object(Box<ObjectVersion>),
 }
 

@@ -456,7 +456,7 @@ impl Tx<'_> {
             return Ok(Err(e));
         }
         self.install(bucket_id, &version)?;
-        Ok(Ok(MetaOk::Object(Box::new(version))))
+        Ok(Ok(MetaOk::Done))
     }
 
     fn delete_objects(&mut self, bucket_id: u64, object_keys: &[String]) -> CmdResult {
@@ -587,7 +587,7 @@ impl Tx<'_> {
             &super::acls::upload_key(bucket_id, &key, upload_id),
             &super::acls::object_key(bucket_id, &key),
         )?;
-        Ok(Ok(MetaOk::Object(Box::new(version))))
+        Ok(Ok(MetaOk::Done))
     }
 
     fn abort_upload(&mut self, bucket_id: u64, key: &str, upload_id: &str) -> CmdResult {
