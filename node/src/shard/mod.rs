@@ -205,9 +205,18 @@ impl ShardReader {
 
     /// Read record `stripe` (`[crc][block]`, `block_len` bytes of block).
     pub fn read_record(&self, stripe: u64, block_len: usize) -> std::io::Result<Vec<u8>> {
-        let mut buf = crate::erasure::zeroed(crate::erasure::CRC_LEN + block_len);
+        let want = crate::erasure::CRC_LEN + block_len;
         let off = HEADER_LEN + stripe * (crate::erasure::CRC_LEN as u64 + self.block_size);
-        self.file.read_exact_at(&mut buf, off)?;
+        // Read into the vector's spare capacity: nothing is zeroed only to be overwritten.
+        let mut buf = Vec::with_capacity(want);
+        while buf.len() < want {
+            let at = off + buf.len() as u64;
+            let spare = rustix::buffer::spare_capacity(&mut buf);
+            if rustix::io::pread(&self.file, spare, at)? == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+        }
+        buf.truncate(want);
         if self.once {
             // From the start of the largest folio this record's first byte can be in (one
             // the record before shares with it) to the end of the record, or of the file
