@@ -1,5 +1,5 @@
-//! The page cache: a GET of a large blob leaves none of it cached, one of a small blob leaves
-//! it cached for the next read.
+//! The page cache: a GET or a scrub of a large blob leaves none of it cached, one of a small
+//! blob leaves it cached for the next read.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a failed unwrap is a failed test
 
@@ -98,4 +98,32 @@ async fn large_blobs_pass_through_the_cache_small_ones_stay() {
         0,
         "big: none left after a GET from disk"
     );
+}
+
+#[tokio::test]
+async fn a_scrub_follows_the_same_rule() {
+    let s = Server::start_with(&["--scrub-interval", "1"]).await;
+    let c = s.client();
+    c.create_bucket().bucket("scrubbed").send().await.unwrap();
+    for len in [12usize << 20, 2 << 20] {
+        let body = ByteStream::from(bytes(len, len as u64));
+        let key = format!("k{len}");
+        c.put_object()
+            .bucket("scrubbed")
+            .key(key)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+    }
+    // A pass that found both blobs has read every record of both.
+    cluster_tests::wait_for_log(&s.process, "scrub pass done blobs=2", 30).await;
+    for (path, len) in shard_files(&s.data().join("shards")) {
+        let left = resident(&path);
+        if len > 8 << 20 {
+            assert_eq!(left, 0, "a large blob leaves the cache");
+        } else {
+            assert_eq!(left, len.div_ceil(4096) * 4096, "a small one stays cached");
+        }
+    }
 }

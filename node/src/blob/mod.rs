@@ -62,11 +62,13 @@ fn internal(e: impl std::fmt::Display) -> ProtoError {
 
 /// Blobs of this size or more pass through the page cache instead of staying in it: a read
 /// of one reads its records once ([`ShardReader::read_once`]). Smaller ones, a website's
-/// pages and pictures, stay cached for the next read.
+/// pages and pictures, stay cached for the next read. Scrubs and rebuilds follow the same
+/// rule: a small blob they read may be hot, and pages read once wait on the kernel's
+/// inactive list, which is reclaimed first.
 pub const READ_ONCE_FROM: u64 = 8 << 20;
 
-/// Whether a read of `blob` for a client reads its records once.
-fn read_once(blob: &BlobRef) -> bool {
+/// Whether a read of `blob` reads its records once.
+pub(crate) fn read_once(blob: &BlobRef) -> bool {
     blob.size >= READ_ONCE_FROM
 }
 

@@ -64,8 +64,8 @@ impl BlobStore {
         let (drives, peers, b) = (self.drives.clone(), self.peers.clone(), blob.clone());
         let rt = tokio::runtime::Handle::current();
         let producer = tokio::task::spawn_blocking(move || {
-            // A rebuild reads every stripe once: nothing of it is worth caching.
-            let mut reader = StripeReader::open(&drives, &peers, &b, true, rt);
+            let once = super::read_once(&b);
+            let mut reader = StripeReader::open(&drives, &peers, &b, once, rt);
             if let Some(slot) = reader.shards.get_mut(shard) {
                 *slot = None;
             }
@@ -132,8 +132,11 @@ impl BlobStore {
                     bad.push(i);
                     continue;
                 };
-                // A scrub reads everything once: it must not push hot data out of memory.
-                let r = r.read_once();
+                let r = if super::read_once(&blob) {
+                    r.read_once()
+                } else {
+                    r
+                };
                 let k = usize::from(blob.layout.k.max(1));
                 let ok = (0..stripes).all(|s| {
                     let len = (blob.size - s * stripe_size).min(stripe_size) as usize;
