@@ -45,6 +45,8 @@ pub(crate) mod tests;
 #[cfg(test)]
 mod tests_acls;
 #[cfg(test)]
+mod tests_once;
+#[cfg(test)]
 mod tests_policies;
 
 pub use store::MetaStore;
