@@ -23,7 +23,7 @@ use crate::erasure::placement::Candidate;
 use crate::erasure::{default_profile, placement, Codec};
 use crate::peers::Peers;
 use crate::shard::sync::SyncQueue;
-use crate::shard::{Drives, ShardReader, ShardWriter};
+use crate::shard::{Drive, Drives, ShardReader, ShardWriter};
 
 mod quorum;
 mod repair;
@@ -69,9 +69,20 @@ fn internal(e: impl std::fmt::Display) -> ProtoError {
 /// inactive list, which is reclaimed first.
 pub const READ_ONCE_FROM: u64 = 8 << 20;
 
-/// Whether a read of `blob` reads its records once.
-pub(crate) fn read_once(blob: &BlobRef) -> bool {
-    blob.size >= READ_ONCE_FROM
+/// Open this node's shard `i` of `blob` for reading, reading its records once when the blob
+/// is large enough ([`READ_ONCE_FROM`]).
+fn open_shard(drive: &Drive, blob: &BlobRef, i: usize) -> std::io::Result<ShardReader> {
+    let r = ShardReader::open(
+        &drive.shard_path(&blob.id_hex(), i),
+        &blob.layout,
+        i,
+        &blob.id,
+    )?;
+    Ok(if blob.size >= READ_ONCE_FROM {
+        r.read_once()
+    } else {
+        r
+    })
 }
 
 /// A remote shard being written: its records go down `tx`; `task` ends once it is durable.
@@ -474,8 +485,7 @@ impl BlobStore {
             let mut reader = {
                 let blob = blob.clone();
                 let rt = tokio::runtime::Handle::current();
-                let once = read_once(&blob);
-                let open = move || StripeReader::open(&drives, &peers, &blob, once, rt);
+                let open = move || StripeReader::open(&drives, &peers, &blob, rt);
                 match tokio::task::spawn_blocking(open).await {
                     Ok(r) => r,
                     Err(e) => {
@@ -578,14 +588,7 @@ impl BlobStore {
             .ok_or_else(|| ProtoError::Protocol(format!("shard {shard} is not placed here")))?
             .clone();
         tokio::task::spawn_blocking(move || {
-            let r = ShardReader::open(
-                &drive.shard_path(&blob.id_hex(), i),
-                &blob.layout,
-                i,
-                &blob.id,
-            )?;
-            let r = if read_once(&blob) { r.read_once() } else { r };
-            r.read_record(stripe, block_len as usize)
+            open_shard(&drive, &blob, i)?.read_record(stripe, block_len as usize)
         })
         .await
         .map_err(internal)?

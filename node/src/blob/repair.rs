@@ -11,7 +11,6 @@ use tokio::sync::mpsc;
 use super::stripes::StripeReader;
 use super::{internal, receiver_stream, BlobStore};
 use crate::erasure::{self, Codec};
-use crate::shard::ShardReader;
 
 /// A blob whose shards `shards` were found missing or corrupt (on nodes that answered).
 #[derive(Debug, Clone)]
@@ -64,8 +63,7 @@ impl BlobStore {
         let (drives, peers, b) = (self.drives.clone(), self.peers.clone(), blob.clone());
         let rt = tokio::runtime::Handle::current();
         let producer = tokio::task::spawn_blocking(move || {
-            let once = super::read_once(&b);
-            let mut reader = StripeReader::open(&drives, &peers, &b, once, rt);
+            let mut reader = StripeReader::open(&drives, &peers, &b, rt);
             if let Some(slot) = reader.shards.get_mut(shard) {
                 *slot = None;
             }
@@ -120,22 +118,15 @@ impl BlobStore {
     pub async fn check_local(&self, blob: &BlobRef) -> (Vec<usize>, u64) {
         let (drives, blob) = (self.drives.clone(), blob.clone());
         tokio::task::spawn_blocking(move || {
-            let hex = blob.id_hex();
             let stripe_size = u64::from(blob.layout.stripe_size.max(1));
             let stripes = blob.size.div_ceil(stripe_size);
             let mut bad = Vec::new();
             let mut read = 0u64;
             for (i, loc) in blob.placement.iter().enumerate() {
                 let Some(d) = drives.local(loc) else { continue };
-                let Ok(r) = ShardReader::open(&d.shard_path(&hex, i), &blob.layout, i, &blob.id)
-                else {
+                let Ok(r) = super::open_shard(d, &blob, i) else {
                     bad.push(i);
                     continue;
-                };
-                let r = if super::read_once(&blob) {
-                    r.read_once()
-                } else {
-                    r
                 };
                 let k = usize::from(blob.layout.k.max(1));
                 let ok = (0..stripes).all(|s| {

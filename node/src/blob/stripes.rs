@@ -150,12 +150,10 @@ pub(super) struct StripeReader {
 }
 
 impl StripeReader {
-    /// A reader of `blob`; `once`: local records leave the page cache once read.
     pub(super) fn open(
         drives: &Drives,
         peers: &Arc<Peers>,
         blob: &BlobRef,
-        once: bool,
         rt: tokio::runtime::Handle,
     ) -> Self {
         let hex = blob.id_hex();
@@ -169,8 +167,7 @@ impl StripeReader {
                     return peers.node(loc.node).map(|c| Source::Remote(loc.node, c));
                 }
                 let d = drives.local(loc)?;
-                let r = ShardReader::open(&d.shard_path(&hex, i), &blob.layout, i, &blob.id)
-                    .map(|r| if once { r.read_once() } else { r });
+                let r = super::open_shard(d, blob, i);
                 if let Err(e) = &r {
                     warn!(blob = %hex, shard = i, "shard unreadable: {e}");
                     bad.push(i);
