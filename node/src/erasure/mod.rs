@@ -69,17 +69,17 @@ impl Codec {
         let bl = self.block_len(stripe.len());
         let mut blocks: Vec<Vec<u8>> = (0..self.k + self.m)
             .map(|i| {
-                let mut b = zeroed(CRC_LEN + bl);
-                if i < self.k {
-                    let from = (i * bl).min(stripe.len());
-                    let to = ((i + 1) * bl).min(stripe.len());
-                    if let (Some(dst), Some(src)) = (
-                        b.get_mut(CRC_LEN..CRC_LEN + (to - from)),
-                        stripe.get(from..to),
-                    ) {
-                        dst.copy_from_slice(src);
-                    }
+                if i >= self.k {
+                    return zeroed(CRC_LEN + bl);
                 }
+                // A data block is its bytes of the stripe, copied once (not zeroed first),
+                // then the zero padding of the last one.
+                let from = (i * bl).min(stripe.len());
+                let to = ((i + 1) * bl).min(stripe.len());
+                let mut b = Vec::with_capacity(CRC_LEN + bl);
+                b.extend_from_slice(&[0; CRC_LEN]);
+                b.extend_from_slice(stripe.get(from..to).unwrap_or_default());
+                b.resize(CRC_LEN + bl, 0);
                 b
             })
             .collect();
@@ -189,6 +189,21 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn data_blocks_are_the_stripe_in_order_then_zero_padding() {
+        let codec = Codec::new(3, 2).unwrap();
+        let stripe = data(10);
+        let blocks = codec.encode(&stripe).unwrap();
+        assert_eq!(blocks.len(), 5);
+        assert!(blocks.iter().all(|b| b.len() == CRC_LEN + 4));
+        assert_eq!(verify(&blocks[0]).unwrap(), &stripe[0..4]);
+        assert_eq!(verify(&blocks[1]).unwrap(), &stripe[4..8]);
+        assert_eq!(verify(&blocks[2]).unwrap(), &[stripe[8], stripe[9], 0, 0]);
+        // k = 1 with no parity: the one block is the whole stripe.
+        let one = Codec::new(1, 0).unwrap().encode(&stripe).unwrap();
+        assert_eq!(verify(&one[0]).unwrap(), &stripe[..]);
     }
 
     #[test]
