@@ -8,6 +8,7 @@
 //! - [`auth`]: SigV4 / SigV2 / presigned / aws-chunked verification.
 //! - [`authz`]: authorization of each request by identity and bucket policies.
 //! - [`iam`]: the IAM query API (`aws iam --endpoint-url`) on the S3 endpoint.
+//! - [`md5lanes`]: the MD5 of request bodies, several concurrent bodies at a time.
 //! - [`s3`]: dispatch, router, errors, XML, shared header extractors, the body pipeline and one
 //!   module per operation family under `s3::ops`.
 
@@ -15,6 +16,7 @@ pub mod auth;
 pub mod authz;
 pub mod config;
 pub mod iam;
+pub mod md5lanes;
 pub mod s3;
 pub mod server;
 

@@ -8,14 +8,14 @@ use bytes::Bytes;
 use coffer_proto::types::{Checksum, ChecksumAlgorithm, ChecksumType};
 use coffer_proto::ProtoError;
 use futures::{Stream, StreamExt};
-use md5::{Digest as _, Md5};
-use sha2::Sha256;
+use sha2::{Digest as _, Sha256};
 use tokio::sync::mpsc;
 
 use super::error::{S3Error, S3ErrorCode};
 use super::headers::{checksum_header, checksum_name, ChecksumRequest};
 use crate::auth::chunked::ChunkDecoder;
 use crate::auth::{Auth, Payload};
+use crate::md5lanes::Md5Stream;
 
 /// A running checksum.
 pub enum ChecksumHasher {
@@ -85,7 +85,7 @@ pub struct BodyOutcome {
 /// Decodes and verifies one request body.
 pub struct BodyProcessor {
     decoder: Option<ChunkDecoder>,
-    md5: Md5,
+    md5: Md5Stream,
     sha256: Option<(Sha256, [u8; 32])>,
     checksum: Option<(ChecksumRequest, ChecksumHasher)>,
     content_md5: Option<[u8; 16]>,
@@ -125,7 +125,7 @@ impl BodyProcessor {
         }
         Ok(BodyProcessor {
             decoder,
-            md5: Md5::new(),
+            md5: Md5Stream::new(),
             sha256: match auth.payload {
                 Payload::Sha256(want) => Some((Sha256::new(), want)),
                 _ => None,
@@ -185,7 +185,7 @@ impl BodyProcessor {
                     .with("ClientComputedContentSHA256", hex::encode(want)));
             }
         }
-        let md5: [u8; 16] = self.md5.finalize().into();
+        let md5 = self.md5.finish();
         if let Some(want) = self.content_md5 {
             if want != md5 {
                 return Err(S3Error::new(S3ErrorCode::BadDigest).with("ExpectedDigest", b64(&want)));
