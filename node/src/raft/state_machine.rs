@@ -66,6 +66,9 @@ pub struct StateMachine {
     entry_gate: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
+/// Bytes of snapshot written between two syncs of its file.
+const SNAP_SYNC_EVERY: usize = 4 << 20;
+
 fn write_u32(w: &mut impl Write, n: usize) -> std::io::Result<()> {
     let n = u32::try_from(n).map_err(std::io::Error::other)?;
     w.write_all(&n.to_le_bytes())
@@ -272,6 +275,7 @@ impl StateMachine {
             w.write_all(&header)
         })()
         .map_err(snap_err)?;
+        let mut unsynced = 0usize;
         for (i, name) in SM_DATA_CFS.iter().enumerate() {
             let cf = self.store.cf(name).map_err(sm_read)?;
             let mut it = snap.raw_iterator_cf(&cf);
@@ -285,6 +289,15 @@ impl StateMachine {
                     w.write_all(v)
                 })()
                 .map_err(snap_err)?;
+                unsynced += 9 + k.len() + v.len();
+                if unsynced >= SNAP_SYNC_EVERY {
+                    // Written back as it goes: one sync of the whole file at the end would
+                    // queue it all at once, and every WAL fsync behind it (the journal
+                    // commits in order) would wait for it.
+                    w.flush().map_err(snap_err)?;
+                    w.get_ref().sync_data().map_err(snap_err)?;
+                    unsynced = 0;
+                }
                 it.next();
             }
             it.status().map_err(sm_read)?;
