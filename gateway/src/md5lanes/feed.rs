@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 use wide::u32x4;
 
-use super::kernel::{self, Lanes, LANES, X8};
+use super::kernel::{self, Lanes, Pair, LANES, X8};
 
 /// Stands in for the block of a lane that has no message in it; its result is dropped.
 static IDLE: [u8; 64] = [0; 64];
@@ -206,13 +206,13 @@ pub fn run(feeds: &mut [Feed]) {
     }
 }
 
-/// `n` blocks of each feed in `active` (at most [`LANES`] of them), one feed per lane: in
-/// one 128-bit vector for up to four feeds, else in two.
+/// `n` blocks of each feed in `active` (at most [`LANES`] of them), one feed per lane: two
+/// feeds in scalar registers, up to four in one 128-bit vector, else in two.
 fn side_by_side(group: &mut [Feed], active: &[usize], n: usize) {
-    if active.len() <= 4 {
-        lanes::<u32x4>(group, active, n);
-    } else {
-        lanes::<X8>(group, active, n);
+    match active.len() {
+        0..=2 => lanes::<Pair>(group, active, n),
+        3 | 4 => lanes::<u32x4>(group, active, n),
+        _ => lanes::<X8>(group, active, n),
     }
 }
 

@@ -71,6 +71,50 @@ word_by_operators!(
 
 use wide::u32x4;
 
+/// Two messages in plain registers. Their two dependency chains interleave on the scalar
+/// units, which rotate in one instruction. 64 MiB each, on an AMD EPYC VM: 750-877 MiB/s for
+/// the pair, against 715-727 for two lanes of a [`u32x4`] and 462-488 for md5-asm alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pair(pub u32, pub u32);
+
+impl Pair {
+    #[inline(always)]
+    fn both(self, o: Self, f: impl Fn(u32, u32) -> u32) -> Self {
+        Pair(f(self.0, o.0), f(self.1, o.1))
+    }
+}
+
+impl Word for Pair {
+    #[inline(always)]
+    fn splat(x: u32) -> Self {
+        Pair(x, x)
+    }
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        self.both(o, u32::wrapping_add)
+    }
+    #[inline(always)]
+    fn and(self, o: Self) -> Self {
+        self.both(o, |a, b| a & b)
+    }
+    #[inline(always)]
+    fn or(self, o: Self) -> Self {
+        self.both(o, |a, b| a | b)
+    }
+    #[inline(always)]
+    fn xor(self, o: Self) -> Self {
+        self.both(o, |a, b| a ^ b)
+    }
+    #[inline(always)]
+    fn not(self) -> Self {
+        Pair(!self.0, !self.1)
+    }
+    #[inline(always)]
+    fn rotl(self, s: u32) -> Self {
+        Pair(self.0.rotate_left(s), self.1.rotate_left(s))
+    }
+}
+
 /// Lanes processed side by side, at most.
 pub const LANES: usize = 8;
 
@@ -255,6 +299,33 @@ fn columns(blocks: &[&[u8; 64]], q: usize) -> [u32x4; 4] {
         })
     };
     u32x4::transpose([row(0), row(1), row(2), row(3)])
+}
+
+impl Lanes for Pair {
+    const N: usize = 2;
+    #[inline(always)]
+    fn gather(v: &[u32]) -> Self {
+        let at = |l: usize| v.get(l).copied().unwrap_or(0);
+        Pair(at(0), at(1))
+    }
+    #[inline(always)]
+    fn lane(self, l: usize) -> u32 {
+        if l.is_multiple_of(2) {
+            self.0
+        } else {
+            self.1
+        }
+    }
+    #[inline]
+    fn compress_blocks(state: &mut [Self; 4], blocks: &[&[u8; 64]]) {
+        let (a, b) = match blocks {
+            [a, b, ..] => (*a, *b),
+            [a] => (*a, *a),
+            [] => return,
+        };
+        let x: [Pair; 16] = std::array::from_fn(|w| Pair(words(a, w), words(b, w)));
+        compress(state, &x);
+    }
 }
 
 impl Lanes for u32x4 {

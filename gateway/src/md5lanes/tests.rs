@@ -95,8 +95,9 @@ fn lanes_agree_with_one_lane<V: kernel::Lanes>() {
 }
 
 #[test]
-fn the_four_and_eight_lane_kernels_agree_with_the_one_lane_kernel() {
+fn the_two_four_and_eight_lane_kernels_agree_with_the_one_lane_kernel() {
     let _serial = serial();
+    lanes_agree_with_one_lane::<kernel::Pair>();
     lanes_agree_with_one_lane::<wide::u32x4>();
     lanes_agree_with_one_lane::<kernel::X8>();
 }
