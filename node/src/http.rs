@@ -105,7 +105,7 @@ async fn metrics(node: web::Data<Arc<Node>>) -> HttpResponse {
     );
     gauge(
         "coffer_read_index_rounds_total",
-        "Read-index rounds (quorum heartbeats) those reads shared.",
+        "Read-index rounds (quorum heartbeats) those reads shared; a leader that is the only voter takes one per term.",
         rounds,
     );
     gauge(
