@@ -154,6 +154,21 @@ impl LocalCluster {
         wait_for_log_count(&self.gateway, "S3 gateway listening", starts, 30).await;
     }
 
+    /// The value of counter or gauge `name` in node `i`'s `/metrics`.
+    pub async fn metric(&self, i: usize, name: &str) -> u64 {
+        let url = format!("http://{}/metrics", self.admin[i - 1]);
+        let text = reqwest::get(&url)
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e}"))
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+    }
+
     /// Create IAM user `name` with one access key (through node 1's admin API): its
     /// (access key id, secret).
     pub fn create_user(&self, name: &str) -> (String, String) {

@@ -73,19 +73,12 @@ async fn three_nodes() {
     // Concurrent reads share the leader's read-index rounds (quorum heartbeats); with three
     // voters none skips them.
     let leader = map["leader"].as_u64().unwrap() as usize;
-    let metric = |text: &str, name: &str| -> u64 {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{name} ")))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("no {name} in\n{text}"))
-    };
-    let metrics_url = format!("http://{}/metrics", cluster.admin[leader - 1]);
-    let before = reqwest::get(&metrics_url)
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    const READS: &str = "coffer_read_index_reads_total";
+    const ROUNDS: &str = "coffer_read_index_rounds_total";
+    let (reads0, rounds0) = (
+        cluster.metric(leader, READS).await,
+        cluster.metric(leader, ROUNDS).await,
+    );
     let heads: Vec<_> = (0..64)
         .map(|_| {
             let c = c.clone();
@@ -95,16 +88,8 @@ async fn three_nodes() {
     for h in heads {
         assert_eq!(h.await.unwrap().unwrap().content_length(), Some(1000));
     }
-    let after = reqwest::get(&metrics_url)
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let reads = metric(&after, "coffer_read_index_reads_total")
-        - metric(&before, "coffer_read_index_reads_total");
-    let rounds = metric(&after, "coffer_read_index_rounds_total")
-        - metric(&before, "coffer_read_index_rounds_total");
+    let reads = cluster.metric(leader, READS).await - reads0;
+    let rounds = cluster.metric(leader, ROUNDS).await - rounds0;
     assert!(reads >= 64, "{reads} reads");
     assert!(rounds < reads, "{reads} reads took {rounds} rounds");
     assert!(

@@ -11,21 +11,9 @@ use cluster_tests::{get_bytes, LocalCluster};
 
 /// (linearizable reads, read-index rounds) so far on node `i`.
 async fn read_counts(cluster: &LocalCluster, i: usize) -> (u64, u64) {
-    let text = reqwest::get(format!("http://{}/metrics", cluster.admin[i - 1]))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let metric = |name: &str| -> u64 {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{name} ")))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("no {name} in\n{text}"))
-    };
     (
-        metric("coffer_read_index_reads_total"),
-        metric("coffer_read_index_rounds_total"),
+        cluster.metric(i, "coffer_read_index_reads_total").await,
+        cluster.metric(i, "coffer_read_index_rounds_total").await,
     )
 }
 
