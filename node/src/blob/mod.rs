@@ -69,6 +69,19 @@ fn internal(e: impl std::fmt::Display) -> ProtoError {
 /// inactive list, which is reclaimed first.
 pub const READ_ONCE_FROM: u64 = 8 << 20;
 
+/// A blob's first bytes up to this size are written through the page cache, the rest
+/// around it ([`crate::shard::direct`]): a website's pages and pictures stay cached from
+/// their upload on, and a large upload does not pay for pages it will not read from.
+/// Multipart parts are blobs of their own, often of 5 to 16 MiB, hence far below
+/// [`READ_ONCE_FROM`].
+pub const WRITE_CACHED_UPTO: u64 = 1 << 20;
+
+/// Where a shard file's writes start to bypass the page cache: past the bytes the blob's
+/// first [`WRITE_CACHED_UPTO`] put in each shard.
+fn direct_from(layout: &Layout) -> u64 {
+    crate::shard::HEADER_LEN + WRITE_CACHED_UPTO / u64::from(layout.k.max(1))
+}
+
 /// Open this node's shard `i` of `blob` for reading, reading its records once when the blob
 /// is large enough ([`READ_ONCE_FROM`]).
 fn open_shard(drive: &Drive, blob: &BlobRef, i: usize) -> std::io::Result<ShardReader> {
@@ -322,7 +335,10 @@ impl BlobStore {
             (Ok(()), Ok(w)) => {
                 // Closing every sender ends the remote shards' streams.
                 drop(aborts);
-                let local = self.sync_shards(w.into_pending()).await;
+                let pending = tokio::task::spawn_blocking(move || w.into_pending())
+                    .await
+                    .unwrap_or_default();
+                let local = self.sync_shards(pending).await;
                 let remote = await_remote(tasks.into_iter().flatten(), local, quorum).await;
                 if local + remote >= quorum {
                     Ok(())
@@ -384,7 +400,7 @@ impl BlobStore {
                 let (tmp, layout, id) = (tmp.clone(), blob.layout, blob.id);
                 tokio::task::spawn_blocking(move || {
                     let _ = std::fs::remove_file(&tmp);
-                    ShardWriter::create(tmp, &layout, i, &id)
+                    ShardWriter::create(tmp, &layout, i, &id, Some(direct_from(&layout)))
                 })
                 .await
                 .map_err(internal)??
@@ -396,10 +412,10 @@ impl BlobStore {
                     .await
                     .map_err(internal)??;
             }
-            let (written, file) = w.into_parts();
             let done = {
                 let path = path.clone();
                 tokio::task::spawn_blocking(move || {
+                    let (written, file) = w.finish()?;
                     file.sync_data()?;
                     std::fs::rename(written, &path)?;
                     std::fs::File::open(&path)

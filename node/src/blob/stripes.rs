@@ -64,10 +64,16 @@ impl StripeWriter {
                 }
                 let pos = drives.position(loc)?;
                 let d = drives.drives.get(pos)?;
-                ShardWriter::create(d.shard_path(&hex, i), &blob.layout, i, &blob.id)
-                    .map_err(|e| warn!(blob = %hex, shard = i, "failed to create shard: {e}"))
-                    .ok()
-                    .map(|w| Sink::Local(pos, w))
+                ShardWriter::create(
+                    d.shard_path(&hex, i),
+                    &blob.layout,
+                    i,
+                    &blob.id,
+                    Some(super::direct_from(&blob.layout)),
+                )
+                .map_err(|e| warn!(blob = %hex, shard = i, "failed to create shard: {e}"))
+                .ok()
+                .map(|w| Sink::Local(pos, w))
             })
             .collect();
         let w = StripeWriter {
@@ -112,16 +118,20 @@ impl StripeWriter {
         self.check_quorum()
     }
 
-    /// The local shards written in full, to be made durable. Remote streams close here.
+    /// The local shards written in full, to be made durable (blocking: what is staged is
+    /// written out). Remote streams close here.
     pub(super) fn into_pending(self) -> Vec<PendingShard> {
         self.shards
             .into_iter()
             .flatten()
             .filter_map(|sink| match sink {
-                Sink::Local(drive, w) => {
-                    let (path, file) = w.into_parts();
-                    Some(PendingShard { drive, path, file })
-                }
+                Sink::Local(drive, w) => match w.finish() {
+                    Ok((path, file)) => Some(PendingShard { drive, path, file }),
+                    Err(e) => {
+                        warn!("failed to write shard: {e}");
+                        None
+                    }
+                },
                 Sink::Remote(_) => None,
             })
             .collect()

@@ -11,12 +11,12 @@
 //! This module does blocking I/O; callers run it on the blocking pool.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use coffer_proto::types::{Layout, ShardLoc};
 
+pub mod direct;
 pub mod sync;
 
 /// Bytes of the shard file header.
@@ -116,35 +116,82 @@ fn header(layout: &Layout, shard: usize, id: &[u8; 16]) -> [u8; HEADER_LEN as us
 pub struct ShardWriter {
     path: PathBuf,
     file: File,
+    /// Bytes written so far, staged ones included.
+    at: u64,
+    mode: WriteMode,
+}
+
+enum WriteMode {
+    /// Through the page cache; from this offset on (if any), around it.
+    Cached(Option<u64>),
+    /// Around the page cache.
+    Direct(direct::Staging),
 }
 
 impl ShardWriter {
-    /// Create the file and write its header.
+    /// Create the file and write its header. From `direct_from` bytes on (rounded up to
+    /// [`direct::ALIGN`]), the file is written around the page cache (see [`direct`]).
     pub fn create(
         path: PathBuf,
         layout: &Layout,
         shard: usize,
         id: &[u8; 16],
+        direct_from: Option<u64>,
     ) -> std::io::Result<Self> {
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir)?;
         }
-        let mut file = OpenOptions::new()
+        let file = OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&path)?;
-        file.write_all(&header(layout, shard, id))?;
-        Ok(ShardWriter { path, file })
+        let mut w = ShardWriter {
+            path,
+            file,
+            at: 0,
+            mode: WriteMode::Cached(direct_from.map(direct::align_up)),
+        };
+        w.append(&header(layout, shard, id))?;
+        Ok(w)
     }
 
     /// Append one `[crc][block]` record.
     pub fn append(&mut self, record: &[u8]) -> std::io::Result<()> {
-        self.file.write_all(record)
+        let rest = match self.mode {
+            WriteMode::Direct(_) => record,
+            WriteMode::Cached(switch) => {
+                let n = switch.map_or(record.len(), |s| {
+                    usize::try_from(s.saturating_sub(self.at))
+                        .map_or(record.len(), |n| n.min(record.len()))
+                });
+                let (now, rest) = record.split_at(n);
+                self.file.write_all_at(now, self.at)?;
+                self.at += n as u64;
+                if rest.is_empty() {
+                    return Ok(());
+                }
+                // At the switch offset, which is aligned.
+                let Some(s) = direct::Staging::begin(&self.file) else {
+                    self.mode = WriteMode::Cached(None);
+                    return self.append(rest);
+                };
+                self.mode = WriteMode::Direct(s);
+                rest
+            }
+        };
+        if let WriteMode::Direct(s) = &mut self.mode {
+            s.push(&self.file, &mut self.at, rest)?;
+        }
+        Ok(())
     }
 
-    /// The written file and its path, to be made durable (see [`sync::SyncQueue`]).
-    pub fn into_parts(self) -> (PathBuf, File) {
-        (self.path, self.file)
+    /// Write what is staged; the written file and its path, to be made durable (see
+    /// [`sync::SyncQueue`]).
+    pub fn finish(mut self) -> std::io::Result<(PathBuf, File)> {
+        if let WriteMode::Direct(s) = std::mem::replace(&mut self.mode, WriteMode::Cached(None)) {
+            s.finish(&self.file, &mut self.at)?;
+        }
+        Ok((self.path, self.file))
     }
 
     /// The file's path.
@@ -254,14 +301,14 @@ mod tests {
         };
         let id = [3u8; 16];
         let p = drive.shard_path("0303", 1);
-        let mut w = ShardWriter::create(p.clone(), &layout, 1, &id).unwrap();
+        let mut w = ShardWriter::create(p.clone(), &layout, 1, &id, None).unwrap();
         w.append(&[0u8; 4 + 512]).unwrap();
-        drop(w.into_parts());
+        drop(w.finish().unwrap());
         assert!(ShardReader::open(&p, &layout, 1, &id).is_ok());
         assert!(ShardReader::open(&p, &layout, 0, &id).is_err());
         assert!(ShardReader::open(&p, &layout, 1, &[4u8; 16]).is_err());
         assert!(
-            ShardWriter::create(p, &layout, 1, &id).is_err(),
+            ShardWriter::create(p, &layout, 1, &id, None).is_err(),
             "never overwrite a shard"
         );
     }
@@ -292,11 +339,11 @@ mod tests {
         };
         let (id, stripes) = ([7u8; 16], 5u64);
         let p = drive.shard_path("0707", 0);
-        let mut w = ShardWriter::create(p.clone(), &layout, 0, &id).unwrap();
+        let mut w = ShardWriter::create(p.clone(), &layout, 0, &id, None).unwrap();
         for s in 0..stripes {
             w.append(&vec![s as u8; 4 + (3 << 20)]).unwrap();
         }
-        let (_, file) = w.into_parts();
+        let (_, file) = w.finish().unwrap();
         file.sync_all().unwrap();
         let size = file.metadata().unwrap().len();
         let read_all = |r: &ShardReader| {
@@ -317,5 +364,84 @@ mod tests {
         // Pages read from the disk, in whatever folios readahead makes.
         read_all(&ShardReader::open(&p, &layout, 0, &id).unwrap().read_once());
         assert_eq!(resident(&p), 0, "read once from the disk");
+    }
+
+    /// Whether the filesystem under `dir` takes direct writes (tmpfs before Linux 6.6 does not).
+    fn has_direct_io(dir: &Path) -> bool {
+        let f = File::create(dir.join("probe")).unwrap();
+        let ok = direct::Staging::begin(&f).is_some();
+        let _ = fs::remove_file(dir.join("probe"));
+        ok
+    }
+
+    #[test]
+    fn direct_writes_keep_the_format_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout {
+            k: 1,
+            m: 0,
+            stripe_size: 1 << 20,
+        };
+        let id = [9u8; 16];
+        // Records that end nowhere near a page, past a staging buffer and within one.
+        let records: Vec<Vec<u8>> = [4 + (1 << 20), 4 + 5000, 4 + 1, 4 + (3 << 20) + 7, 4 + 4092]
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| (0..n).map(|j| (j * 31 + i * 7) as u8).collect())
+            .collect();
+        let mut want = header(&layout, 0, &id).to_vec();
+        for r in &records {
+            want.extend_from_slice(r);
+        }
+        // Direct from the start, from inside the first record, past the end, and never.
+        for (n, from) in [Some(0), Some(10_000), Some(1 << 30), None]
+            .into_iter()
+            .enumerate()
+        {
+            let p = dir.path().join(format!("s{n}"));
+            let mut w = ShardWriter::create(p.clone(), &layout, 0, &id, from).unwrap();
+            for r in &records {
+                w.append(r).unwrap();
+            }
+            let (path, file) = w.finish().unwrap();
+            file.sync_data().unwrap();
+            assert_eq!(path, p);
+            assert!(fs::read(&p).unwrap() == want, "direct from {from:?}");
+        }
+    }
+
+    #[test]
+    fn direct_writes_leave_the_page_cache_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        if !has_direct_io(dir.path()) {
+            eprintln!("skipped: no direct I/O on {}", dir.path().display());
+            return;
+        }
+        let layout = Layout {
+            k: 1,
+            m: 0,
+            stripe_size: 1 << 20,
+        };
+        let id = [5u8; 16];
+        let p = dir.path().join("big");
+        let from = 1 << 20;
+        let mut w = ShardWriter::create(p.clone(), &layout, 0, &id, Some(from)).unwrap();
+        for s in 0..8u8 {
+            w.append(&vec![s; 4 + (1 << 20)]).unwrap();
+        }
+        let (_, file) = w.finish().unwrap();
+        file.sync_data().unwrap();
+        // The cached head up to the aligned switch, and the last page's tail.
+        let cached = resident(&p);
+        assert!(
+            cached <= direct::align_up(from) + direct::ALIGN,
+            "{cached} bytes cached of {}",
+            file.metadata().unwrap().len()
+        );
+        let r = ShardReader::open(&p, &layout, 0, &id).unwrap();
+        for s in 0..8u8 {
+            let rec = r.read_record(u64::from(s), 1 << 20).unwrap();
+            assert!(rec.iter().all(|b| *b == s));
+        }
     }
 }
