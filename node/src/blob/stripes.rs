@@ -205,7 +205,7 @@ impl StripeReader {
         stripe: u64,
         block_len: usize,
         suspects: bool,
-    ) -> Vec<Option<Vec<u8>>> {
+    ) -> Vec<Option<Bytes>> {
         let bl = u32::try_from(block_len).unwrap_or(u32::MAX);
         let remote: Vec<_> = shards
             .clone()
@@ -237,7 +237,7 @@ impl StripeReader {
         let mut out = Vec::with_capacity(shards.len());
         for i in shards {
             let rec = match self.shards.get(i) {
-                Some(Some(Source::Local(r))) => match r.read_record(stripe, block_len) {
+                Some(Some(Source::Local(r))) => match r.read_record_bytes(stripe, block_len) {
                     Ok(rec) => Some(rec),
                     Err(e) => {
                         warn!(blob = %hex, shard = i, stripe, "shard record unreadable: {e}");
@@ -251,7 +251,7 @@ impl StripeReader {
                         .position(|(j, _)| *j == i)
                         .map(|p| fetched.swap_remove(p).1);
                     match got {
-                        Some(Ok(b)) => Some(Vec::from(b)),
+                        Some(Ok(b)) => Some(b),
                         Some(Err(e)) => {
                             warn!(blob = %hex, shard = i, "remote shard unreadable: {e}");
                             if let Some(slot) = self.shards.get_mut(i) {
@@ -297,15 +297,11 @@ impl StripeReader {
         if k == 1 && records.first().is_some_and(Option::is_some) {
             if let Some(Some(rec)) = records.pop() {
                 // Fast path: hand out the record itself, past its checksum, with no copy.
-                return Ok(Bytes::from(rec).slice(erasure::CRC_LEN..erasure::CRC_LEN + len));
+                return Ok(rec.slice(erasure::CRC_LEN..erasure::CRC_LEN + len));
             }
         }
-        let strip = |r: Option<Vec<u8>>| {
-            r.map(|mut r| {
-                r.drain(..erasure::CRC_LEN);
-                r
-            })
-        };
+        let strip =
+            |r: Option<Bytes>| r.and_then(|r| r.get(erasure::CRC_LEN..).map(<[u8]>::to_vec));
         let mut blocks: Vec<Option<Vec<u8>>> = records.into_iter().map(strip).collect();
         if blocks.iter().any(Option::is_none) {
             let parity = self.read_records(k..n, stripe, bl, false);

@@ -14,6 +14,7 @@ use std::fs::{self, File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
+use bytes::Bytes;
 use coffer_proto::types::{Layout, ShardLoc};
 
 pub mod direct;
@@ -210,6 +211,9 @@ pub struct ShardReader {
     block_size: u64,
     /// Records leave the page cache once read (see [`ShardReader::read_once`]).
     once: bool,
+    /// The file opened for reads around the page cache (see [`ShardReader::read_once`]).
+    direct: Option<File>,
+    path: PathBuf,
     /// The file's length.
     len: u64,
 }
@@ -236,6 +240,8 @@ impl ShardReader {
             file,
             block_size: layout.block_size(),
             once: false,
+            direct: None,
+            path: path.to_path_buf(),
             len,
         })
     }
@@ -243,17 +249,43 @@ impl ShardReader {
     /// Read each record once: its pages leave the page cache as soon as it has been read.
     /// For a large blob streamed to a client and for background scans, which would otherwise
     /// fill memory with data nobody reads again, pushing out what is read again and holding
-    /// memory the rest of the machine asks for.
+    /// memory the rest of the machine asks for. [`ShardReader::read_record_bytes`] reads
+    /// such records around the page cache where the filesystem lets it (see [`direct`]).
     #[must_use]
     pub fn read_once(mut self) -> Self {
         self.once = true;
+        self.direct = direct::open(&self.path);
         self
+    }
+
+    /// Whether records are read around the page cache.
+    pub fn reads_directly(&self) -> bool {
+        self.direct.is_some()
+    }
+
+    /// [`ShardReader::read_record`], as `Bytes`: read around the page cache into a pooled
+    /// buffer (no copy on the way to the client) when the reader reads records once.
+    pub fn read_record_bytes(&self, stripe: u64, block_len: usize) -> std::io::Result<Bytes> {
+        let want = crate::erasure::CRC_LEN + block_len;
+        let off = self.offset(stripe);
+        if let Some(f) = self.direct.as_ref().filter(|_| direct::fits(off, want)) {
+            if let Some(rec) = direct::read_at(f, off, want)? {
+                // The pages written through the cache (a blob's first MiB) are still there.
+                self.forget(off, want as u64);
+                return Ok(Bytes::from_owner(rec));
+            }
+        }
+        self.read_record(stripe, block_len).map(Bytes::from)
+    }
+
+    fn offset(&self, stripe: u64) -> u64 {
+        HEADER_LEN + stripe * (crate::erasure::CRC_LEN as u64 + self.block_size)
     }
 
     /// Read record `stripe` (`[crc][block]`, `block_len` bytes of block).
     pub fn read_record(&self, stripe: u64, block_len: usize) -> std::io::Result<Vec<u8>> {
         let want = crate::erasure::CRC_LEN + block_len;
-        let off = HEADER_LEN + stripe * (crate::erasure::CRC_LEN as u64 + self.block_size);
+        let off = self.offset(stripe);
         // Read into the vector's spare capacity: nothing is zeroed only to be overwritten.
         let mut buf = Vec::with_capacity(want);
         while buf.len() < want {
@@ -264,13 +296,20 @@ impl ShardReader {
             }
         }
         buf.truncate(want);
+        self.forget(off, buf.len() as u64);
+        Ok(buf)
+    }
+
+    /// Drop a record just read (at `off`, `len` bytes) from the page cache, if records are
+    /// read once.
+    fn forget(&self, off: u64, len: u64) {
         if self.once {
             // From the start of the largest folio this record's first byte can be in (one
             // the record before shares with it) to the end of the record, or of the file
             // after the last one. A folio shared with the next record goes when that one
             // is read. Advice only: a failure changes nothing that was read.
             let from = off - off % MAX_FOLIO;
-            let end = off + buf.len() as u64;
+            let end = off + len;
             let len = if end >= self.len {
                 None // to the end of the file, and of the folio holding its last byte
             } else {
@@ -278,7 +317,6 @@ impl ShardReader {
             };
             let _ = rustix::fs::fadvise(&self.file, from, len, rustix::fs::Advice::DontNeed);
         }
-        Ok(buf)
     }
 }
 
@@ -438,10 +476,29 @@ mod tests {
             "{cached} bytes cached of {}",
             file.metadata().unwrap().len()
         );
-        let r = ShardReader::open(&p, &layout, 0, &id).unwrap();
+        // A direct read brings nothing into the cache.
+        rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed).unwrap();
+        let f = direct::open(&p).unwrap();
+        let rec = direct::read_at(&f, HEADER_LEN + 3 * (4 + (1 << 20)), 4 + (1 << 20))
+            .unwrap()
+            .unwrap();
+        assert!(rec.as_ref().len() == 4 + (1 << 20) && rec.as_ref().iter().all(|b| *b == 3));
+        assert_eq!(resident(&p), 0, "read around the cache");
+        // Read once, the records come around the cache too, and the cached head goes.
+        let r = ShardReader::open(&p, &layout, 0, &id).unwrap().read_once();
+        assert!(r.reads_directly());
         for s in 0..8u8 {
-            let rec = r.read_record(u64::from(s), 1 << 20).unwrap();
-            assert!(rec.iter().all(|b| *b == s));
+            let rec = r.read_record_bytes(u64::from(s), 1 << 20).unwrap();
+            assert!(rec.len() == 4 + (1 << 20) && rec.iter().all(|b| *b == s));
         }
+        assert_eq!(resident(&p), 0);
+        // A record the file ends inside of is an error, not short data.
+        file.set_len(file.metadata().unwrap().len() - 10).unwrap();
+        let r = ShardReader::open(&p, &layout, 0, &id).unwrap().read_once();
+        assert_eq!(
+            r.read_record_bytes(7, 1 << 20).unwrap_err().kind(),
+            std::io::ErrorKind::UnexpectedEof
+        );
+        assert!(r.read_record_bytes(6, 1 << 20).is_ok());
     }
 }
