@@ -608,7 +608,6 @@ impl BlobStore {
         })
         .await
         .map_err(internal)?
-        .map(Bytes::from)
         .map_err(ProtoError::from)
     }
 }

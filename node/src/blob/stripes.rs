@@ -237,7 +237,7 @@ impl StripeReader {
         let mut out = Vec::with_capacity(shards.len());
         for i in shards {
             let rec = match self.shards.get(i) {
-                Some(Some(Source::Local(r))) => match r.read_record_bytes(stripe, block_len) {
+                Some(Some(Source::Local(r))) => match r.read_record(stripe, block_len) {
                     Ok(rec) => Some(rec),
                     Err(e) => {
                         warn!(blob = %hex, shard = i, stripe, "shard record unreadable: {e}");

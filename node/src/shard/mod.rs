@@ -249,7 +249,7 @@ impl ShardReader {
     /// Read each record once: its pages leave the page cache as soon as it has been read.
     /// For a large blob streamed to a client and for background scans, which would otherwise
     /// fill memory with data nobody reads again, pushing out what is read again and holding
-    /// memory the rest of the machine asks for. [`ShardReader::read_record_bytes`] reads
+    /// memory the rest of the machine asks for. [`ShardReader::read_record`] reads
     /// such records around the page cache where the filesystem lets it (see [`direct`]).
     #[must_use]
     pub fn read_once(mut self) -> Self {
@@ -263,9 +263,14 @@ impl ShardReader {
         self.direct.is_some()
     }
 
-    /// [`ShardReader::read_record`], as `Bytes`: read around the page cache into a pooled
-    /// buffer (no copy on the way to the client) when the reader reads records once.
-    pub fn read_record_bytes(&self, stripe: u64, block_len: usize) -> std::io::Result<Bytes> {
+    fn offset(&self, stripe: u64) -> u64 {
+        HEADER_LEN + stripe * (crate::erasure::CRC_LEN as u64 + self.block_size)
+    }
+
+    /// Read record `stripe` (`[crc][block]`, `block_len` bytes of block). A reader that reads
+    /// records once reads around the page cache into a pooled buffer (no copy on the way to
+    /// the client) where it can.
+    pub fn read_record(&self, stripe: u64, block_len: usize) -> std::io::Result<Bytes> {
         let want = crate::erasure::CRC_LEN + block_len;
         let off = self.offset(stripe);
         if let Some(f) = self.direct.as_ref().filter(|_| direct::fits(off, want)) {
@@ -275,17 +280,11 @@ impl ShardReader {
                 return Ok(Bytes::from_owner(rec));
             }
         }
-        self.read_record(stripe, block_len).map(Bytes::from)
+        self.read_cached(off, want).map(Bytes::from)
     }
 
-    fn offset(&self, stripe: u64) -> u64 {
-        HEADER_LEN + stripe * (crate::erasure::CRC_LEN as u64 + self.block_size)
-    }
-
-    /// Read record `stripe` (`[crc][block]`, `block_len` bytes of block).
-    pub fn read_record(&self, stripe: u64, block_len: usize) -> std::io::Result<Vec<u8>> {
-        let want = crate::erasure::CRC_LEN + block_len;
-        let off = self.offset(stripe);
+    /// `want` bytes at `off`, through the page cache.
+    fn read_cached(&self, off: u64, want: usize) -> std::io::Result<Vec<u8>> {
         // Read into the vector's spare capacity: nothing is zeroed only to be overwritten.
         let mut buf = Vec::with_capacity(want);
         while buf.len() < want {
@@ -488,7 +487,7 @@ mod tests {
         let r = ShardReader::open(&p, &layout, 0, &id).unwrap().read_once();
         assert!(r.reads_directly());
         for s in 0..8u8 {
-            let rec = r.read_record_bytes(u64::from(s), 1 << 20).unwrap();
+            let rec = r.read_record(u64::from(s), 1 << 20).unwrap();
             assert!(rec.len() == 4 + (1 << 20) && rec.iter().all(|b| *b == s));
         }
         assert_eq!(resident(&p), 0);
@@ -496,9 +495,9 @@ mod tests {
         file.set_len(file.metadata().unwrap().len() - 10).unwrap();
         let r = ShardReader::open(&p, &layout, 0, &id).unwrap().read_once();
         assert_eq!(
-            r.read_record_bytes(7, 1 << 20).unwrap_err().kind(),
+            r.read_record(7, 1 << 20).unwrap_err().kind(),
             std::io::ErrorKind::UnexpectedEof
         );
-        assert!(r.read_record_bytes(6, 1 << 20).is_ok());
+        assert!(r.read_record(6, 1 << 20).is_ok());
     }
 }
