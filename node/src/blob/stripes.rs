@@ -97,18 +97,23 @@ impl StripeWriter {
     }
 
     pub(super) fn write_stripe(&mut self, stripe: &[u8]) -> Result<(), ProtoError> {
-        let blocks = self.codec.encode(stripe).map_err(internal)?;
+        let blocks = self.codec.encode_blocks(stripe).map_err(internal)?;
         for (slot, block) in self.shards.iter_mut().zip(blocks) {
             let ok = match slot {
-                Some(Sink::Local(_, w)) => match w.append(&block) {
-                    Ok(()) => true,
-                    Err(e) => {
-                        warn!(path = %w.path().display(), "failed to write shard: {e}");
-                        false
+                // Straight from the stripe: the record is its checksum, then its bytes.
+                Some(Sink::Local(_, w)) => {
+                    match w.append(&block.crc).and_then(|()| w.append(block.bytes())) {
+                        Ok(()) => true,
+                        Err(e) => {
+                            warn!(path = %w.path().display(), "failed to write shard: {e}");
+                            false
+                        }
                     }
-                },
+                }
                 // A closed stream means the remote shard failed (its task logged why).
-                Some(Sink::Remote(tx)) => tx.blocking_send(Ok(Bytes::from(block))).is_ok(),
+                Some(Sink::Remote(tx)) => {
+                    tx.blocking_send(Ok(Bytes::from(block.to_record()))).is_ok()
+                }
                 None => true,
             };
             if !ok {

@@ -1,6 +1,6 @@
 //! Reed-Solomon erasure coding of stripes into k data + m parity shard blocks. Pure functions:
-//! no I/O. Every block is laid out as `[crc32c:4][bytes]` so the shard store can write it with
-//! one call; the checksum covers the bytes.
+//! no I/O. Every block is stored as the record `[crc32c:4][bytes]`; the checksum covers the
+//! bytes.
 
 pub mod placement;
 
@@ -66,32 +66,45 @@ impl Codec {
     /// Encode one stripe into k + m blocks, each `[crc32c][block]`; data blocks are
     /// zero-padded to equal length.
     pub fn encode(&self, stripe: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
+        Ok(self
+            .encode_blocks(stripe)?
+            .iter()
+            .map(Block::to_record)
+            .collect())
+    }
+
+    /// Encode one stripe into its k + m blocks without copying the stripe: a data block is
+    /// a slice of it, except the last one when it needs zero padding. Writing a block
+    /// straight from here saves a copy of every byte of a large upload.
+    pub fn encode_blocks<'a>(&self, stripe: &'a [u8]) -> Result<Vec<Block<'a>>, Error> {
         let bl = self.block_len(stripe.len());
-        let mut blocks: Vec<Vec<u8>> = (0..self.k + self.m)
+        let mut bodies: Vec<Body<'a>> = (0..self.k)
             .map(|i| {
-                if i >= self.k {
-                    return zeroed(CRC_LEN + bl);
-                }
-                // A data block is its bytes of the stripe, copied once (not zeroed first),
-                // then the zero padding of the last one.
                 let from = (i * bl).min(stripe.len());
                 let to = ((i + 1) * bl).min(stripe.len());
-                let mut b = Vec::with_capacity(CRC_LEN + bl);
-                b.extend_from_slice(&[0; CRC_LEN]);
-                b.extend_from_slice(stripe.get(from..to).unwrap_or_default());
-                b.resize(CRC_LEN + bl, 0);
-                b
+                let bytes = stripe.get(from..to).unwrap_or_default();
+                if bytes.len() == bl {
+                    return Body::Borrowed(bytes);
+                }
+                let mut b = Vec::with_capacity(bl);
+                b.extend_from_slice(bytes);
+                b.resize(bl, 0);
+                Body::Owned(b)
             })
             .collect();
         if let Some(rs) = &self.rs {
-            let mut slices: Vec<&mut [u8]> = blocks.iter_mut().map(|b| &mut b[CRC_LEN..]).collect();
-            rs.encode(&mut slices).map_err(Error::Rs)?;
+            let mut parity: Vec<Vec<u8>> = (0..self.m).map(|_| zeroed(bl)).collect();
+            let data: Vec<&[u8]> = bodies.iter().map(Body::bytes).collect();
+            rs.encode_sep(&data, &mut parity).map_err(Error::Rs)?;
+            bodies.extend(parity.into_iter().map(Body::Owned));
         }
-        for b in &mut blocks {
-            let crc = crc32c::crc32c(&b[CRC_LEN..]);
-            b[..CRC_LEN].copy_from_slice(&crc.to_le_bytes());
-        }
-        Ok(blocks)
+        Ok(bodies
+            .into_iter()
+            .map(|body| Block {
+                crc: crc32c::crc32c(body.bytes()).to_le_bytes(),
+                body,
+            })
+            .collect())
     }
 
     /// Rebuild the data blocks (bytes only, no checksum) of a stripe from any k of its blocks.
@@ -105,6 +118,45 @@ impl Codec {
             Some(rs) if have >= self.k => rs.reconstruct_data(blocks).map_err(Error::Rs),
             _ => Err(Error::TooFewShards { have, need: self.k }),
         }
+    }
+}
+
+/// One block of an encoded stripe: its checksum and its bytes. On disk and on the wire it is
+/// the record `[crc][bytes]`.
+pub struct Block<'a> {
+    /// The CRC32C of the bytes, little-endian.
+    pub crc: [u8; CRC_LEN],
+    body: Body<'a>,
+}
+
+enum Body<'a> {
+    /// A data block that is a slice of the stripe.
+    Borrowed(&'a [u8]),
+    /// A parity block, or a data block with zero padding.
+    Owned(Vec<u8>),
+}
+
+impl Body<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Body::Borrowed(b) => b,
+            Body::Owned(b) => b,
+        }
+    }
+}
+
+impl Block<'_> {
+    /// The block's bytes, without the checksum.
+    pub fn bytes(&self) -> &[u8] {
+        self.body.bytes()
+    }
+
+    /// The record `[crc][bytes]` in one buffer.
+    pub fn to_record(&self) -> Vec<u8> {
+        let mut r = Vec::with_capacity(CRC_LEN + self.bytes().len());
+        r.extend_from_slice(&self.crc);
+        r.extend_from_slice(self.bytes());
+        r
     }
 }
 
@@ -204,6 +256,30 @@ mod tests {
         // k = 1 with no parity: the one block is the whole stripe.
         let one = Codec::new(1, 0).unwrap().encode(&stripe).unwrap();
         assert_eq!(verify(&one[0]).unwrap(), &stripe[..]);
+    }
+
+    #[test]
+    fn whole_data_blocks_are_slices_of_the_stripe_not_copies() {
+        for (k, m) in [(1u8, 0u8), (2, 1), (4, 2)] {
+            let codec = Codec::new(k, m).unwrap();
+            let stripe = data(4096 * usize::from(k) + 3);
+            let blocks = codec.encode_blocks(&stripe).unwrap();
+            let bl = codec.block_len(stripe.len());
+            for (i, b) in blocks.iter().enumerate().take(usize::from(k) - 1) {
+                assert_eq!(
+                    b.bytes().as_ptr(),
+                    stripe[i * bl..].as_ptr(),
+                    "k={k} block {i}"
+                );
+            }
+            assert!(blocks
+                .iter()
+                .all(|b| verify(&b.to_record()) == Some(b.bytes())));
+        }
+        let one = Codec::new(1, 0).unwrap();
+        let stripe = data(1 << 20);
+        let blocks = one.encode_blocks(&stripe).unwrap();
+        assert_eq!(blocks[0].bytes().as_ptr(), stripe.as_ptr());
     }
 
     #[test]
