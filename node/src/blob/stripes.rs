@@ -96,28 +96,40 @@ impl StripeWriter {
         Ok(())
     }
 
+    /// Write one stripe given as the pieces it arrived in. A stripe that is its own one block
+    /// (1+0) goes to its shard straight from the pieces; any other is joined first.
+    pub(super) fn write_pieces(&mut self, pieces: &[Bytes]) -> Result<(), ProtoError> {
+        if let [one] = pieces {
+            return self.write_stripe(one);
+        }
+        if self.codec.is_plain() {
+            if let [slot @ Some(Sink::Local(..))] = self.shards.as_mut_slice() {
+                let crc = pieces
+                    .iter()
+                    .fold(0, |c, p| crc32c::crc32c_append(c, p))
+                    .to_le_bytes();
+                let parts = std::iter::once(&crc[..]).chain(pieces.iter().map(|p| &p[..]));
+                append_local(slot, parts);
+                return self.check_quorum();
+            }
+        }
+        self.write_stripe(&pieces.concat())
+    }
+
     pub(super) fn write_stripe(&mut self, stripe: &[u8]) -> Result<(), ProtoError> {
         let blocks = self.codec.encode_blocks(stripe).map_err(internal)?;
         for (slot, block) in self.shards.iter_mut().zip(blocks) {
-            let ok = match slot {
+            match slot {
                 // Straight from the stripe: the record is its checksum, then its bytes.
-                Some(Sink::Local(_, w)) => {
-                    match w.append(&block.crc).and_then(|()| w.append(block.bytes())) {
-                        Ok(()) => true,
-                        Err(e) => {
-                            warn!(path = %w.path().display(), "failed to write shard: {e}");
-                            false
-                        }
-                    }
-                }
+                Some(Sink::Local(..)) => append_local(slot, [&block.crc[..], block.bytes()]),
                 // A closed stream means the remote shard failed (its task logged why).
                 Some(Sink::Remote(tx)) => {
-                    tx.blocking_send(Ok(Bytes::from(block.to_record()))).is_ok()
+                    let sent = tx.blocking_send(Ok(Bytes::from(block.to_record())));
+                    if sent.is_err() {
+                        *slot = None;
+                    }
                 }
-                None => true,
-            };
-            if !ok {
-                *slot = None;
+                None => {}
             }
         }
         self.check_quorum()
@@ -140,6 +152,18 @@ impl StripeWriter {
                 Sink::Remote(_) => None,
             })
             .collect()
+    }
+}
+
+/// Append one record, in parts, to a local shard; a shard that fails is dropped from the
+/// stripe writer (`*slot = None`).
+fn append_local<'a>(slot: &mut Option<Sink>, parts: impl IntoIterator<Item = &'a [u8]>) {
+    let Some(Sink::Local(_, w)) = slot else {
+        return;
+    };
+    if let Err(e) = parts.into_iter().try_for_each(|p| w.append(p)) {
+        warn!(path = %w.path().display(), "failed to write shard: {e}");
+        *slot = None;
     }
 }
 
@@ -338,5 +362,59 @@ impl StripeReader {
             out.extend_from_slice(&b[..take]);
         }
         Ok(out.freeze())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use coffer_proto::types::{Layout, ShardLoc};
+
+    /// The shard files of one blob written stripe by stripe, each stripe in `cuts` pieces.
+    fn written(k: u8, m: u8, stripes: &[Vec<u8>], cuts: usize) -> Vec<Vec<u8>> {
+        let dir = tempfile::tempdir().unwrap();
+        let n = usize::from(k + m);
+        let roots: Vec<PathBuf> = (0..n).map(|i| dir.path().join(format!("d{i}"))).collect();
+        let drives = Drives::open(1, &roots).unwrap();
+        let blob = BlobRef {
+            id: [3; 16],
+            size: 0,
+            layout: Layout {
+                k,
+                m,
+                stripe_size: 1 << 20,
+            },
+            placement: drives.locations().into_iter().collect::<Vec<ShardLoc>>(),
+        };
+        let mut w = StripeWriter::create(&drives, &blob, vec![None; n], n).unwrap();
+        for s in stripes {
+            let step = s.len().div_ceil(cuts).max(1);
+            let pieces: Vec<Bytes> = s.chunks(step).map(Bytes::copy_from_slice).collect();
+            w.write_pieces(&pieces).unwrap();
+        }
+        w.into_pending()
+            .iter()
+            .map(|p| std::fs::read(&p.path).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_stripe_in_pieces_is_written_as_the_same_stripe_whole() {
+        let stripes: Vec<Vec<u8>> = [1 << 20, 70_001, 1 << 20, 5]
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| (0..n).map(|j| (j * 13 + i) as u8).collect())
+            .collect();
+        for (k, m) in [(1, 0), (2, 1)] {
+            let whole = written(k, m, &stripes, 1);
+            assert_eq!(whole.len(), usize::from(k + m));
+            for cuts in [2, 17, 1000] {
+                assert!(
+                    written(k, m, &stripes, cuts) == whole,
+                    "{k}+{m} in {cuts} pieces"
+                );
+            }
+        }
     }
 }

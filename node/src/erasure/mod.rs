@@ -58,6 +58,12 @@ impl Codec {
         })
     }
 
+    /// Whether a stripe is its own one block (one data block, no parity), so that its record
+    /// is its checksum and then its bytes, wherever those lie.
+    pub fn is_plain(&self) -> bool {
+        self.k == 1 && self.m == 0
+    }
+
     /// Length of each block of a stripe holding `stripe_len` bytes.
     pub fn block_len(&self, stripe_len: usize) -> usize {
         stripe_len.div_ceil(self.k)
