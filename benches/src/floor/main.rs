@@ -420,17 +420,19 @@ fn get(
     Ok(b.body(SizedStream::new(end - start, stream)))
 }
 
+/// An S3 endpoint that keeps objects in memory and checks nothing, to measure what S3 clients
+/// cost on this machine by themselves. A benchmark tool only: it has no authentication.
+#[derive(clap::Parser)]
+#[command(name = "s3-floor")]
+struct Args {
+    /// Where to listen (a loopback address).
+    #[arg(long, default_value = "127.0.0.1:9300")]
+    address: String,
+}
+
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let address = match args.get(1).map(String::as_str) {
-        Some("--address") => args.get(2).cloned().unwrap_or_default(),
-        Some("-h" | "--help") => {
-            println!("usage: s3-floor [--address 127.0.0.1:9300]");
-            return Ok(());
-        }
-        _ => "127.0.0.1:9300".to_owned(),
-    };
+    let address = <Args as clap::Parser>::parse().address;
     let store = web::Data::new(Arc::new(Store::default()));
     println!("s3-floor: http://{address} (in memory, no authentication)");
     HttpServer::new(move || {
