@@ -137,6 +137,7 @@ async fn multipart_life_cycle() {
         .await
         .unwrap_err();
     assert_eq!(status(&e), 416);
+    assert_eq!(code(&e), "InvalidPartNumber");
     // The upload is gone once completed.
     let e = c
         .list_parts()

@@ -499,3 +499,29 @@ async fn bad_keys_are_refused() {
         assert_eq!(body(o).await, weird.as_bytes(), "{weird}");
     }
 }
+
+#[tokio::test]
+async fn user_metadata_over_two_kilobytes_is_refused() {
+    let s = Server::start().await;
+    let c = s.client();
+    c.create_bucket().bucket("meta").send().await.unwrap();
+    // S3 counts the names and values of x-amz-meta-* (2 KB at most).
+    let put = |value: String| {
+        c.put_object()
+            .bucket("meta")
+            .key("m")
+            .metadata("big", value)
+            .body(b"x".to_vec().into())
+            .send()
+    };
+    let e = put("v".repeat(2046)).await.unwrap_err();
+    assert_eq!((status(&e), code(&e).as_str()), (400, "MetadataTooLarge"));
+    assert!(c
+        .head_object()
+        .bucket("meta")
+        .key("m")
+        .send()
+        .await
+        .is_err());
+    put("v".repeat(2045)).await.unwrap();
+}

@@ -52,6 +52,7 @@ codes! {
     InvalidDigest => 400, "The Content-MD5 you specified is not valid.";
     InvalidPolicyDocument => 400, "The content of the form does not meet the conditions specified in the policy document.";
     InvalidPart => 400, "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.";
+    InvalidPartNumber => 416, "The requested partnumber is not satisfiable";
     InvalidPartOrder => 400, "The list of parts was not in ascending order. Parts must be ordered by part number.";
     InvalidRange => 416, "The requested range is not satisfiable";
     InvalidRequest => 400, "Invalid Request";
@@ -63,6 +64,7 @@ codes! {
     MalformedPOSTRequest => 400, "The body of your POST request is not well-formed multipart/form-data.";
     MalformedXML => 400, "The XML you provided was not well-formed or did not validate against our published schema";
     MaxPostPreDataLengthExceededError => 400, "Your POST request fields preceding the upload file were too large.";
+    MetadataTooLarge => 400, "Your metadata headers exceed the maximum allowed metadata size.";
     MethodNotAllowed => 405, "The specified method is not allowed against this resource.";
     MissingContentLength => 411, "You must provide the Content-Length HTTP header.";
     NoSuchBucket => 404, "The specified bucket does not exist";

@@ -55,10 +55,7 @@ pub fn user_meta(h: &HeaderMap) -> Result<Vec<(String, String)>, S3Error> {
         }
     }
     if total > MAX_USER_META {
-        return Err(S3Error::msg(
-            S3ErrorCode::InvalidArgument,
-            "Your metadata headers exceed the maximum allowed metadata size",
-        ));
+        return Err(S3Error::new(S3ErrorCode::MetadataTooLarge));
     }
     out.sort();
     Ok(out)

@@ -90,12 +90,7 @@ fn part_range(v: &ObjectVersion, n: &str) -> S3Result<(ByteRange, usize)> {
                 "Part number must be an integer between 1 and 10000, inclusive",
             )
         })?;
-    let not_satisfiable = || {
-        S3Error::msg(
-            S3ErrorCode::InvalidRange,
-            "The requested partnumber is not satisfiable",
-        )
-    };
+    let not_satisfiable = || S3Error::new(S3ErrorCode::InvalidPartNumber);
     if v.parts.is_empty() {
         return if n == 1 {
             Ok((
