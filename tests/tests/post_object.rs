@@ -269,6 +269,26 @@ async fn story() {
             "InvalidAccessKeyId",
         ),
         (
+            "encryption at rest, which is not built",
+            with(
+                signed_fields(
+                    ak,
+                    sk,
+                    &format!(r#"{UPLOADS},{{"x-amz-server-side-encryption":"AES256"}}"#),
+                    300,
+                ),
+                &[
+                    ("key", "uploads/refused.png"),
+                    ("Content-Type", "image/png"),
+                    ("success_action_status", "201"),
+                    ("x-amz-server-side-encryption", "AES256"),
+                ],
+            ),
+            picture.clone(),
+            501,
+            "NotImplemented",
+        ),
+        (
             "no key field",
             signed_fields(ak, sk, UPLOADS, 300),
             picture.clone(),

@@ -12,6 +12,7 @@ pub mod ops;
 pub mod post_object;
 pub mod post_policy;
 pub mod router;
+pub mod sse;
 pub mod xml;
 
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -271,6 +272,7 @@ async fn handle(
         let pending = authz.check_copy_source(&src.bucket, &src.key, facts, &state.policies)?;
         settle(state, &authz, pending).await?;
     }
+    sse::check(&endpoint, req.headers())?;
     let owner = authz.writer();
     let ctx = ReqCtx {
         cluster: &state.cluster,

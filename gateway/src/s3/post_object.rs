@@ -90,13 +90,18 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 /// The fields that S3 reads as request headers, as headers: the content headers, the storage
-/// class, `x-amz-meta-*`, and `acl` as `x-amz-acl`.
+/// class, `x-amz-meta-*`, the encryption fields, and `acl` as `x-amz-acl`.
 fn as_headers(fields: &[(String, String)]) -> S3Result<HeaderMap> {
     let mut h = HeaderMap::new();
     for (name, value) in fields {
         let header = match name.as_str() {
             "acl" => "x-amz-acl",
-            n if HEADER_FIELDS.contains(&n) || n.starts_with("x-amz-meta-") => n,
+            n if HEADER_FIELDS.contains(&n)
+                || n.starts_with("x-amz-meta-")
+                || n.starts_with("x-amz-server-side-encryption") =>
+            {
+                n
+            }
             _ => continue,
         };
         let (Ok(k), Ok(v)) = (
@@ -240,11 +245,13 @@ pub async fn post_object(
     let signer = verify(state, &fields, creds, bucket_name, now)?;
     let (caller, owner) = super::identify(signer.as_deref(), root, facts.user.as_ref())?;
     let mut context = authz::context::build(req, query, false, &caller, now);
-    authz::context::add_form(&mut context, &as_headers(&fields)?, signer.is_some());
+    let form_headers = as_headers(&fields)?;
+    authz::context::add_form(&mut context, &form_headers, signer.is_some());
     let authz = Authz::new(caller, owner, facts, context, &state.policies);
     let endpoint = Endpoint::PutObject { key: key.clone() };
     let pending = authz.check(&endpoint, bucket_name)?;
     super::settle(state, &authz, pending).await?;
+    super::sse::check_write(&form_headers, true)?;
 
     let auth = Auth {
         access_key: signer,
