@@ -271,6 +271,18 @@ pub enum MetaCommand {
     /// each exactly as it would be alone; one result per command. Only the leader's proposer
     /// builds batches, from object writes (see the node's `raft::batch`); they never nest.
     Batch(Vec<MetaCommand>),
+    /// Remove a key's current version if `precondition` holds (a conditional delete:
+    /// `If-Match` on DeleteObject, `<ETag>` in DeleteObjects); NoSuchKey when the key has no
+    /// current version, PreconditionFailed when its ETag differs. Last, so that the variants
+    /// before it keep their numbers in stored logs.
+    DeleteObjectIf {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Key.
+        key: String,
+        /// Checked against the current version.
+        precondition: WritePrecondition,
+    },
 }
 
 /// What authorizing a request on one object may need of it.

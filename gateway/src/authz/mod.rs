@@ -419,12 +419,13 @@ impl Authz {
         }
     }
 
-    /// Whether `action` on object `key` of `bucket` is allowed (the per-key checks of
-    /// DeleteObjects).
+    /// Whether `action` on object `key` of `bucket` is allowed by policy and ownership (the
+    /// per-key checks of DeleteObjects, and the read a conditional delete makes).
     pub fn allows_object(&self, bucket: &str, action: &str, key: &str) -> bool {
         let place = self.here(Some(key));
         let resource = Self::arn(bucket, Target::Object(key));
-        // Deleting is not an object ACL's to grant; a condition on its tags is not met.
+        // The object's ACL is not read (deleting is not an ACL's to grant); a condition on
+        // its tags is not met.
         let v = self.verdict(&place, action, &resource, false, Known::Missing);
         matches!(v, Verdict::Allow)
     }

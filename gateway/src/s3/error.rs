@@ -72,6 +72,7 @@ codes! {
     NoSuchCORSConfiguration => 404, "The CORS configuration does not exist";
     NoSuchPublicAccessBlockConfiguration => 404, "The public access block configuration was not found";
     NoSuchKey => 404, "The specified key does not exist.";
+    NoSuchVersion => 404, "The specified version does not exist.";
     NoSuchUpload => 404, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.";
     NotImplemented => 501, "A header you provided implies functionality that is not implemented";
     NotModified => 304, "Not Modified";

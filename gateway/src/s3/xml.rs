@@ -183,6 +183,9 @@ pub struct ObjectIdentifier {
     /// Version id.
     #[serde(rename = "VersionId", default)]
     pub version_id: Option<String>,
+    /// Delete only if the current version has this ETag (a conditional delete).
+    #[serde(rename = "ETag", default)]
+    pub etag: Option<String>,
 }
 
 #[cfg(test)]

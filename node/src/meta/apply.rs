@@ -58,6 +58,7 @@ pub fn batchable(cmd: &MetaCommand) -> bool {
         super::acls::unwrapped(cmd.inner()),
         MetaCommand::PutObject { .. }
             | MetaCommand::DeleteObjects { .. }
+            | MetaCommand::DeleteObjectIf { .. }
             | MetaCommand::CreateUpload { .. }
             | MetaCommand::PutPart { .. }
             | MetaCommand::CompleteUpload { .. }
@@ -131,6 +132,11 @@ impl Tx<'_> {
                 precondition,
             } => self.put_object(*bucket_id, version.clone(), precondition),
             MetaCommand::DeleteObjects { bucket_id, keys } => self.delete_objects(*bucket_id, keys),
+            MetaCommand::DeleteObjectIf {
+                bucket_id,
+                key,
+                precondition,
+            } => self.delete_object_if(*bucket_id, key, precondition),
             MetaCommand::CreateUpload { bucket_id, upload } => {
                 if !self.bucket_exists(*bucket_id)? {
                     return Ok(Err(ProtoError::NoSuchBucket));
@@ -463,22 +469,49 @@ impl Tx<'_> {
         if !self.bucket_exists(bucket_id)? {
             return Ok(Err(ProtoError::NoSuchBucket));
         }
-        let cf = self.store.cf(CF_OBJECTS)?;
         for key in object_keys {
             let k = keys::object(bucket_id, key);
             if let Some(old) = self.store.get::<ObjectVersion>(CF_OBJECTS, &k)? {
-                for blob in old.data.blobs() {
-                    queue_gc(self.store, self.batch, blob)?;
-                }
-                self.batch.delete_cf(&cf, k);
-                super::acls::forget(
-                    self.store,
-                    self.batch,
-                    &super::acls::object_key(bucket_id, key),
-                )?;
+                self.remove(bucket_id, key, &old)?;
             }
         }
         Ok(Ok(MetaOk::Done))
+    }
+
+    fn delete_object_if(
+        &mut self,
+        bucket_id: u64,
+        key: &str,
+        precondition: &WritePrecondition,
+    ) -> CmdResult {
+        if !self.bucket_exists(bucket_id)? {
+            return Ok(Err(ProtoError::NoSuchBucket));
+        }
+        let current = self
+            .store
+            .get::<ObjectVersion>(CF_OBJECTS, &keys::object(bucket_id, key))?;
+        if let Some(e) = self.check(current.as_ref(), precondition) {
+            return Ok(Err(e));
+        }
+        if let Some(old) = current {
+            self.remove(bucket_id, key, &old)?;
+        }
+        Ok(Ok(MetaOk::Done))
+    }
+
+    /// Remove `key`'s current version `old`: its record and ACL, and its data queued for
+    /// deletion.
+    fn remove(&mut self, bucket_id: u64, key: &str, old: &ObjectVersion) -> Result<(), StoreError> {
+        for blob in old.data.blobs() {
+            queue_gc(self.store, self.batch, blob)?;
+        }
+        self.batch
+            .delete_cf(&self.store.cf(CF_OBJECTS)?, keys::object(bucket_id, key));
+        super::acls::forget(
+            self.store,
+            self.batch,
+            &super::acls::object_key(bucket_id, key),
+        )
     }
 
     fn put_part(

@@ -264,6 +264,43 @@ fn preconditions_and_the_delete_queue() {
 }
 
 #[test]
+fn a_conditional_delete_removes_only_the_version_it_names() {
+    let mut sm = Sm::new();
+    let id = sm.bucket("b");
+    sm.put(id, "k", ObjectData::Blobs(vec![blob(1)])).unwrap();
+    let delete = |key: &str, etag: &str| MetaCommand::DeleteObjectIf {
+        bucket_id: id,
+        key: key.into(),
+        precondition: WritePrecondition::EtagMatches(etag.into()),
+    };
+    // Another ETag: refused, and the object and its data stay.
+    assert_eq!(
+        sm.run(delete("k", "\"other\"")),
+        Err(ProtoError::PreconditionFailed)
+    );
+    assert!(sm.gc().is_empty());
+    assert!(sm.list(id, "", None, None, 10).entries.len() == 1);
+    // No such key, whatever the ETag (`*` included).
+    assert_eq!(sm.run(delete("nope", "*")), Err(ProtoError::NoSuchKey));
+    // Its ETag: removed, its blob queued for deletion.
+    sm.run(delete("k", "\"e\"")).unwrap();
+    assert!(sm.list(id, "", None, None, 10).entries.is_empty());
+    assert_eq!(sm.gc().iter().map(|b| b.id[0]).collect::<Vec<_>>(), [1]);
+    // `*` removes whatever version is current.
+    sm.put(id, "k", inline()).unwrap();
+    sm.run(delete("k", "*")).unwrap();
+    assert_eq!(sm.run(delete("k", "*")), Err(ProtoError::NoSuchKey));
+    assert_eq!(
+        sm.run(MetaCommand::DeleteObjectIf {
+            bucket_id: 999,
+            key: "k".into(),
+            precondition: WritePrecondition::EtagMatches("*".into()),
+        }),
+        Err(ProtoError::NoSuchBucket)
+    );
+}
+
+#[test]
 fn multipart_complete_keeps_chosen_parts_and_drops_the_rest() {
     let mut sm = Sm::new();
     let id = sm.bucket("b");

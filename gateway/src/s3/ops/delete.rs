@@ -1,23 +1,60 @@
-//! DeleteObject and DeleteObjects. Deleting a missing key succeeds (S3 semantics); the data of
-//! deleted versions is queued for deletion in the same metadata commit.
+//! DeleteObject and DeleteObjects. Deleting a missing key succeeds (S3 semantics), unless the
+//! request makes it conditional: `If-Match` (DeleteObject) or `<ETag>` (DeleteObjects) deletes
+//! only the current version with that ETag (`*`: any), and a missing key is then NoSuchKey.
+//! The data of deleted versions is queued for deletion in the same metadata commit.
 
 use actix_web::{web, HttpResponse};
-use coffer_proto::meta::MetaCommand;
+use coffer_proto::meta::{MetaCommand, WritePrecondition};
+use coffer_proto::ProtoError;
 
 use super::{small_body, xml_ok};
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
 use crate::s3::xml::{self, XmlWriter};
+use coffer_proto::types::NULL_VERSION;
+
+/// Conditions S3 has on deletes in directory buckets only.
+const DIRECTORY_ONLY: [&str; 2] = ["x-amz-if-match-last-modified-time", "x-amz-if-match-size"];
 
 /// DELETE /bucket/key.
 pub async fn delete_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
+    // Every version is the null one until versioning is built: another id names nothing,
+    // and deleting the current version in its place would lose it.
+    if let Some(v) = ctx.query.get("versionId").filter(|v| *v != NULL_VERSION) {
+        return Err(super::invalid_version(v));
+    }
+    if let Some(h) = DIRECTORY_ONLY.iter().find(|h| ctx.header(h).is_some()) {
+        return Err(S3Error::msg(
+            S3ErrorCode::NotImplemented,
+            "This condition is not implemented",
+        )
+        .with("Header", *h));
+    }
     let bucket = ctx.bucket().await?;
-    ctx.cluster
-        .meta_write(MetaCommand::DeleteObjects {
+    let cmd = match ctx.header("if-match") {
+        Some(etag) => {
+            // Comparing ETags reads the object: S3 asks for s3:GetObject as well.
+            if !ctx
+                .authz
+                .allows_object(ctx.bucket_name, "s3:GetObject", key)
+            {
+                return Err(S3Error::new(S3ErrorCode::AccessDenied));
+            }
+            MetaCommand::DeleteObjectIf {
+                bucket_id: bucket.id,
+                key: key.to_owned(),
+                precondition: WritePrecondition::EtagMatches(etag.to_owned()),
+            }
+        }
+        None => MetaCommand::DeleteObjects {
             bucket_id: bucket.id,
             keys: vec![key.to_owned()],
-        })
-        .await?;
+        },
+    };
+    ctx.cluster
+        .meta_write(cmd)
+        .await
+        .map_err(|e| S3Error::from(e).with("Key", key))?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -31,27 +68,29 @@ pub async fn delete_objects(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result
     }
     // Each key is authorized on its own (s3:DeleteObject on that object), as S3 does: a key
     // the caller may not delete is reported as AccessDenied and the others go ahead.
-    let mut ok = Vec::new();
+    let mut plain = Vec::new();
+    let mut conditional = Vec::new();
     let mut refused = Vec::new();
     for o in req.objects {
+        let allowed = |action| ctx.authz.allows_object(ctx.bucket_name, action, &o.key);
         let code = if o.key.is_empty() {
             Some(S3ErrorCode::InvalidArgument)
         } else if o.key.len() > 1024 {
             Some(S3ErrorCode::KeyTooLongError)
-        } else if !ctx
-            .authz
-            .allows_object(ctx.bucket_name, "s3:DeleteObject", &o.key)
-        {
+        } else if !allowed("s3:DeleteObject") || (o.etag.is_some() && !allowed("s3:GetObject")) {
             Some(S3ErrorCode::AccessDenied)
+        } else if o.version_id.as_deref().is_some_and(|v| v != NULL_VERSION) {
+            Some(S3ErrorCode::NoSuchVersion)
         } else {
             None
         };
-        match code {
-            Some(code) => refused.push((o, code)),
-            None => ok.push(o),
+        match (code, &o.etag) {
+            (Some(code), _) => refused.push((o, code)),
+            (None, Some(_)) => conditional.push(o),
+            (None, None) => plain.push(o),
         }
     }
-    let keys: Vec<String> = ok.iter().map(|o| o.key.clone()).collect();
+    let keys: Vec<String> = plain.iter().map(|o| o.key.clone()).collect();
     if !keys.is_empty() {
         ctx.cluster
             .meta_write(MetaCommand::DeleteObjects {
@@ -60,10 +99,30 @@ pub async fn delete_objects(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result
             })
             .await?;
     }
+    // Each conditional key is its own write, checked and applied together.
+    let outcomes = futures::future::join_all(conditional.iter().map(|o| {
+        ctx.cluster.meta_write(MetaCommand::DeleteObjectIf {
+            bucket_id: bucket.id,
+            key: o.key.clone(),
+            precondition: WritePrecondition::EtagMatches(o.etag.clone().unwrap_or_default()),
+        })
+    }))
+    .await;
+    let mut deleted = plain;
+    for (o, outcome) in conditional.into_iter().zip(outcomes) {
+        match outcome {
+            Ok(_) => deleted.push(o),
+            Err(ProtoError::PreconditionFailed) => {
+                refused.push((o, S3ErrorCode::PreconditionFailed))
+            }
+            Err(ProtoError::NoSuchKey) => refused.push((o, S3ErrorCode::NoSuchKey)),
+            Err(e) => return Err(e.into()),
+        }
+    }
     let mut x = XmlWriter::new();
     x.open_ns("DeleteResult");
     if !req.quiet {
-        for o in &ok {
+        for o in &deleted {
             x.open("Deleted");
             x.elem("Key", &o.key);
             x.opt("VersionId", o.version_id.as_deref());
@@ -73,6 +132,7 @@ pub async fn delete_objects(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result
     for (o, code) in &refused {
         x.open("Error");
         x.elem("Key", &o.key);
+        x.opt("VersionId", o.version_id.as_deref());
         x.elem("Code", code.as_str());
         x.elem("Message", code.message());
         x.close("Error");

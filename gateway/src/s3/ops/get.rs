@@ -24,11 +24,7 @@ pub async fn load(ctx: &ReqCtx<'_>, bucket_id: u64, key: &str) -> S3Result<Objec
         .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchKey).with("Key", key))?;
     if let Some(want) = ctx.query.get("versionId") {
         if want != v.version_id {
-            return Err(
-                S3Error::msg(S3ErrorCode::InvalidArgument, "Invalid version id specified")
-                    .with("ArgumentName", "versionId")
-                    .with("ArgumentValue", want),
-            );
+            return Err(super::invalid_version(want));
         }
     }
     Ok(v)

@@ -131,14 +131,16 @@ pub async fn object_facts(
         other => return Err(S3Error::internal(format!("unexpected answer {other:?}"))),
     };
     match version {
-        Some(want) if want != facts.version_id => Err(S3Error::msg(
-            S3ErrorCode::InvalidArgument,
-            "Invalid version id specified",
-        )
-        .with("ArgumentName", "versionId")
-        .with("ArgumentValue", want)),
+        Some(want) if want != facts.version_id => Err(invalid_version(want)),
         _ => Ok(facts),
     }
+}
+
+/// A `versionId` that names no version of the key.
+pub fn invalid_version(want: &str) -> S3Error {
+    S3Error::msg(S3ErrorCode::InvalidArgument, "Invalid version id specified")
+        .with("ArgumentName", "versionId")
+        .with("ArgumentValue", want)
 }
 
 /// Set (`Some`) or remove (`None`) the addressed bucket's `kind` document.
