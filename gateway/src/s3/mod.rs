@@ -8,6 +8,7 @@ pub mod ctx;
 pub mod error;
 pub mod headers;
 pub mod names;
+pub mod object_lock;
 pub mod ops;
 pub mod post_object;
 pub mod post_policy;
@@ -273,6 +274,7 @@ async fn handle(
         settle(state, &authz, pending).await?;
     }
     sse::check(&endpoint, req.headers())?;
+    object_lock::check(&endpoint, req.headers())?;
     let owner = authz.writer();
     let ctx = ReqCtx {
         cluster: &state.cluster,
