@@ -643,3 +643,36 @@ async fn conditional_and_versioned_deletes_remove_only_what_they_name() {
     assert!(!exists("a").await && !exists("p").await);
     assert!(exists("b").await && exists("v").await);
 }
+
+#[tokio::test]
+async fn an_append_is_not_implemented_and_leaves_the_object() {
+    let s = Server::start().await;
+    let c = s.client();
+    c.create_bucket().bucket("app").send().await.unwrap();
+    c.put_object()
+        .bucket("app")
+        .key("log")
+        .body(b"first".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    // An append at the end would keep "first"; a plain PUT would replace it.
+    let e = c
+        .put_object()
+        .bucket("app")
+        .key("log")
+        .write_offset_bytes(5)
+        .body(b"second".to_vec().into())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!((status(&e), code(&e).as_str()), (501, "NotImplemented"));
+    let o = c
+        .get_object()
+        .bucket("app")
+        .key("log")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(body(o).await, b"first");
+}

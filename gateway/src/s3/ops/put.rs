@@ -61,14 +61,25 @@ pub fn checksum_headers(b: &mut HttpResponseBuilder, c: Option<&Checksum>) {
     }
 }
 
+/// The header that asks to append to an object at an offset.
+const APPEND: &str = "x-amz-write-offset-bytes";
+
 /// PUT /bucket/key.
 pub async fn put_object(
     ctx: &ReqCtx<'_>,
     key: &str,
     payload: web::Payload,
 ) -> S3Result<HttpResponse> {
-    let bucket = ctx.bucket().await?;
     let h = ctx.req.headers();
+    // S3 appends at an offset in directory buckets only; here the PUT would replace the object.
+    if h.contains_key(APPEND) {
+        return Err(S3Error::msg(
+            S3ErrorCode::NotImplemented,
+            "Appending to an object is not implemented",
+        )
+        .with("Header", APPEND));
+    }
+    let bucket = ctx.bucket().await?;
     let precondition = write_precondition(h)?;
     let storage_class = storage_class(h)?;
     let content = headers::content_headers(h);
