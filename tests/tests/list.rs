@@ -1,5 +1,5 @@
 //! Listing: v1 and v2, prefixes, delimiters, markers, continuation tokens, start-after,
-//! max-keys and encoding-type=url.
+//! max-keys and encoding-type=url; ListObjectVersions, and emptying a bucket by its versions.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a failed unwrap is a failed test
 
@@ -154,4 +154,106 @@ async fn list_v1_markers() {
         .await
         .unwrap();
     assert_eq!(r.next_marker(), Some("k02"));
+}
+
+#[tokio::test]
+async fn versions_list_each_key_once_as_its_null_version() {
+    use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+    let s = Server::start().await;
+    let c = s.client();
+    c.create_bucket().bucket("lvb").send().await.unwrap();
+    let keys = ["a", "b/1", "b/2", "c", "d"];
+    for k in keys {
+        c.put_object()
+            .bucket("lvb")
+            .key(k)
+            .body(k.as_bytes().to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+    // Folded by a delimiter.
+    let r = c
+        .list_object_versions()
+        .bucket("lvb")
+        .delimiter("/")
+        .send()
+        .await
+        .unwrap();
+    let got: Vec<_> = r.versions().iter().filter_map(|v| v.key()).collect();
+    assert_eq!(got, ["a", "c", "d"]);
+    assert_eq!(r.common_prefixes()[0].prefix(), Some("b/"));
+    for v in r.versions() {
+        assert_eq!(v.version_id(), Some("null"));
+        assert_eq!(v.is_latest(), Some(true));
+        assert_eq!(v.size(), Some(v.key().unwrap().len() as i64));
+        assert!(v.e_tag().is_some() && v.owner().is_some());
+    }
+    assert!(r.delete_markers().is_empty());
+    // Pages of two, each continuing from the last page's markers.
+    let (mut seen, mut key_marker, mut version_marker) = (Vec::new(), None, None);
+    loop {
+        let r = c
+            .list_object_versions()
+            .bucket("lvb")
+            .max_keys(2)
+            .set_key_marker(key_marker)
+            .set_version_id_marker(version_marker)
+            .send()
+            .await
+            .unwrap();
+        seen.extend(
+            r.versions()
+                .iter()
+                .filter_map(|v| v.key().map(str::to_owned)),
+        );
+        if r.is_truncated() != Some(true) {
+            break;
+        }
+        assert_eq!(r.next_version_id_marker(), Some("null"));
+        key_marker = r.next_key_marker().map(str::to_owned);
+        version_marker = r.next_version_id_marker().map(str::to_owned);
+    }
+    assert_eq!(seen, keys);
+    // A version marker needs a key marker, and must name a version.
+    let e = c
+        .list_object_versions()
+        .bucket("lvb")
+        .version_id_marker("null")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidArgument");
+    let e = c
+        .list_object_versions()
+        .bucket("lvb")
+        .key_marker("a")
+        .version_id_marker("nosuchversion")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidArgument");
+
+    // Emptying the bucket by its versions, as cleanup tools do, leaves it deletable.
+    let r = c.list_object_versions().bucket("lvb").send().await.unwrap();
+    let mut delete = Delete::builder();
+    for v in r.versions() {
+        delete = delete.objects(
+            ObjectIdentifier::builder()
+                .key(v.key().unwrap())
+                .set_version_id(v.version_id().map(str::to_owned))
+                .build()
+                .unwrap(),
+        );
+    }
+    let d = c
+        .delete_objects()
+        .bucket("lvb")
+        .delete(delete.build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.deleted().len(), keys.len());
+    assert!(d.errors().is_empty());
+    c.delete_bucket().bucket("lvb").send().await.unwrap();
 }

@@ -253,7 +253,10 @@ async fn handle(
     let context = if facts.identity_policies.is_empty() && facts.bucket_policy.is_none() {
         Context::default()
     } else {
-        let list = matches!(endpoint, Endpoint::ListObjects | Endpoint::ListObjectsV2);
+        let list = matches!(
+            endpoint,
+            Endpoint::ListObjects | Endpoint::ListObjectsV2 | Endpoint::ListObjectVersions
+        );
         authz::context::build(req, &query, list, &caller, now)
     };
     let authz = Authz::new(caller, owner, facts, context, &state.policies);

@@ -68,7 +68,6 @@ const UNBUILT_SUBRESOURCES: &[&str] = &[
     "select",
     "session",
     "torrent",
-    "versions",
     "website",
 ];
 
@@ -125,6 +124,8 @@ pub enum Endpoint {
     ListObjectsV2,
     /// GET /bucket?uploads
     ListMultipartUploads,
+    /// GET /bucket?versions
+    ListObjectVersions,
     /// POST /bucket?delete
     DeleteObjects,
     /// POST /bucket: an HTML form upload
@@ -239,6 +240,8 @@ impl Endpoint {
                 Method::PUT if q.has("versioning") => {
                     Ok(Endpoint::NotImplemented("PutBucketVersioning"))
                 }
+                Method::GET if q.has("versions") => Ok(Endpoint::ListObjectVersions),
+                _ if q.has("versions") => not_allowed(),
                 Method::PUT => Ok(Endpoint::CreateBucket),
                 Method::HEAD => Ok(Endpoint::HeadBucket),
                 Method::DELETE => Ok(Endpoint::DeleteBucket),
@@ -333,6 +336,7 @@ impl Endpoint {
             Endpoint::ListObjects => "ListObjects",
             Endpoint::ListObjectsV2 => "ListObjectsV2",
             Endpoint::ListMultipartUploads => "ListMultipartUploads",
+            Endpoint::ListObjectVersions => "ListObjectVersions",
             Endpoint::DeleteObjects => "DeleteObjects",
             Endpoint::PostObject => "PostObject",
             Endpoint::PutObject { .. } => "PutObject",
@@ -377,6 +381,7 @@ impl Endpoint {
                 ("s3:PutBucketPublicAccessBlock", Bucket)
             }
             Endpoint::ListMultipartUploads => ("s3:ListBucketMultipartUploads", Bucket),
+            Endpoint::ListObjectVersions => ("s3:ListBucketVersions", Bucket),
             Endpoint::GetBucketAcl => ("s3:GetBucketAcl", Bucket),
             Endpoint::PutBucketAcl => ("s3:PutBucketAcl", Bucket),
             Endpoint::GetBucketOwnershipControls => ("s3:GetBucketOwnershipControls", Bucket),
@@ -466,6 +471,7 @@ mod tests {
             ),
             (Method::GET, "/b?prefix=a", false, E::ListObjects),
             (Method::GET, "/b?uploads", false, E::ListMultipartUploads),
+            (Method::GET, "/b?versions", false, E::ListObjectVersions),
             (Method::POST, "/b?delete", false, E::DeleteObjects),
             (Method::POST, "/b", false, E::PostObject),
             (Method::PUT, "/b/Key+", false, E::PutObject { key: k() }),

@@ -48,10 +48,7 @@ pub async fn source(ctx: &ReqCtx<'_>) -> S3Result<Source> {
         .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchKey).with("Key", key))?;
     if let Some(want) = version {
         if want != v.version_id {
-            return Err(S3Error::msg(
-                S3ErrorCode::InvalidArgument,
-                "Invalid version id specified",
-            ));
+            return Err(super::invalid_version(want));
         }
     }
     Preconditions::copy_source(ctx.req.headers()).check(&v, true)?;

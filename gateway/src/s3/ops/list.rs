@@ -5,7 +5,7 @@
 use actix_web::HttpResponse;
 use base64::Engine;
 use coffer_proto::meta::{MetaAnswer, MetaQuery};
-use coffer_proto::types::{ListQuery, ListResult, UploadListQuery};
+use coffer_proto::types::{ListEntry, ListQuery, ListResult, UploadListQuery};
 
 use super::{owner_xml, xml_ok};
 use crate::auth::sigv4::uri_encode;
@@ -14,7 +14,7 @@ use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
 use crate::s3::headers::{checksum_name, iso_date};
 use crate::s3::xml::XmlWriter;
 
-fn max_param(ctx: &ReqCtx<'_>, name: &str) -> S3Result<u32> {
+pub(super) fn max_param(ctx: &ReqCtx<'_>, name: &str) -> S3Result<u32> {
     match ctx.query.get(name) {
         None => Ok(1000),
         Some(v) => v
@@ -34,7 +34,7 @@ fn max_param(ctx: &ReqCtx<'_>, name: &str) -> S3Result<u32> {
 }
 
 /// Whether `encoding-type=url` was asked for (anything else is InvalidArgument).
-fn url_encoding(ctx: &ReqCtx<'_>) -> S3Result<bool> {
+pub(super) fn url_encoding(ctx: &ReqCtx<'_>) -> S3Result<bool> {
     match ctx.query.get("encoding-type") {
         None => Ok(false),
         Some("url") => Ok(true),
@@ -47,9 +47,10 @@ fn url_encoding(ctx: &ReqCtx<'_>) -> S3Result<bool> {
     }
 }
 
-struct Enc(bool);
+/// Keys as the request asked for them: URL-encoded or not.
+pub(super) struct Enc(pub(super) bool);
 impl Enc {
-    fn s<'a>(&self, v: &'a str) -> std::borrow::Cow<'a, str> {
+    pub(super) fn s<'a>(&self, v: &'a str) -> std::borrow::Cow<'a, str> {
         if self.0 {
             uri_encode(v, true).into()
         } else {
@@ -58,7 +59,11 @@ impl Enc {
     }
 }
 
-async fn scan(ctx: &ReqCtx<'_>, bucket_id: u64, query: ListQuery) -> S3Result<ListResult> {
+pub(super) async fn scan(
+    ctx: &ReqCtx<'_>,
+    bucket_id: u64,
+    query: ListQuery,
+) -> S3Result<ListResult> {
     match ctx
         .cluster
         .meta_read(MetaQuery::ListObjects { bucket_id, query })
@@ -73,28 +78,39 @@ fn contents(x: &mut XmlWriter, r: &ListResult, enc: &Enc, owner: bool) {
     for e in &r.entries {
         x.open("Contents");
         x.elem("Key", &enc.s(&e.key));
-        x.elem("LastModified", &iso_date(e.last_modified_ms));
-        x.elem("ETag", &format!("\"{}\"", e.etag));
-        if let Some(a) = e.checksum_algorithm {
-            x.elem("ChecksumAlgorithm", checksum_name(a));
-        }
-        if let Some(t) = e.checksum_type {
-            x.elem(
-                "ChecksumType",
-                if t == coffer_proto::types::ChecksumType::Composite {
-                    "COMPOSITE"
-                } else {
-                    "FULL_OBJECT"
-                },
-            );
-        }
-        x.elem("Size", &e.size.to_string());
-        if owner {
-            owner_xml(x, "Owner", &e.owner);
-        }
-        x.elem("StorageClass", &e.storage_class);
+        entry_facts(x, e, owner);
         x.close("Contents");
     }
+    common_prefixes(x, r, enc);
+}
+
+/// What a listing says of an object after its key (and version): date, ETag, checksum,
+/// size, owner when asked for, storage class.
+pub(super) fn entry_facts(x: &mut XmlWriter, e: &ListEntry, owner: bool) {
+    x.elem("LastModified", &iso_date(e.last_modified_ms));
+    x.elem("ETag", &format!("\"{}\"", e.etag));
+    if let Some(a) = e.checksum_algorithm {
+        x.elem("ChecksumAlgorithm", checksum_name(a));
+    }
+    if let Some(t) = e.checksum_type {
+        x.elem(
+            "ChecksumType",
+            if t == coffer_proto::types::ChecksumType::Composite {
+                "COMPOSITE"
+            } else {
+                "FULL_OBJECT"
+            },
+        );
+    }
+    x.elem("Size", &e.size.to_string());
+    if owner {
+        owner_xml(x, "Owner", &e.owner);
+    }
+    x.elem("StorageClass", &e.storage_class);
+}
+
+/// The `CommonPrefixes` of a listing.
+pub(super) fn common_prefixes(x: &mut XmlWriter, r: &ListResult, enc: &Enc) {
     for p in &r.common_prefixes {
         x.open("CommonPrefixes");
         x.elem("Prefix", &enc.s(p));

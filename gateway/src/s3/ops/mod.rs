@@ -14,6 +14,7 @@ pub mod policy;
 pub mod public_access;
 pub mod put;
 pub mod tagging;
+pub mod versions;
 
 use actix_web::{web, HttpResponse};
 use coffer_proto::meta::{BucketConfigKind, MetaAnswer, MetaCommand, MetaQuery};
@@ -58,6 +59,7 @@ pub async fn run(
         Endpoint::DeleteBucketOwnershipControls => ownership::delete(ctx).await,
         Endpoint::ListObjects => list::list_objects_v1(ctx).await,
         Endpoint::ListObjectsV2 => list::list_objects_v2(ctx).await,
+        Endpoint::ListObjectVersions => versions::list_object_versions(ctx).await,
         Endpoint::ListMultipartUploads => list::list_uploads(ctx).await,
         Endpoint::DeleteObjects => delete::delete_objects(ctx, payload).await,
         Endpoint::PutObject { key } => put::put_object(ctx, &key, payload).await,
