@@ -22,6 +22,17 @@ pub struct Conn {
     stream: BufReader<TcpStream>,
 }
 
+/// Make closing `tcp` reset the connection and drop what it has not delivered. A caller gives
+/// up on a request after its time limit and drops the connection; with an ordinary close the
+/// kernel would go on retransmitting the request, and a node cut off from the sender would
+/// receive it, and act on it, once the partition heals: a write its client was told had
+/// failed. A zero linger closes at once, so the blocking the deprecation warns of (a nonzero
+/// linger on drop) cannot happen.
+fn abort_on_close(tcp: &TcpStream) -> std::io::Result<()> {
+    #[allow(deprecated)]
+    tcp.set_linger(Some(Duration::ZERO))
+}
+
 impl Conn {
     /// Connect and authenticate. A node that does not accept the connection (or lets the
     /// handshake stall) is [`ProtoError::Unreachable`]; one that refuses the secret is
@@ -34,6 +45,7 @@ impl Conn {
                 .await
                 .map_err(|e| unreachable(&e))?;
             tcp.set_nodelay(true)?;
+            abort_on_close(&tcp)?;
             client_handshake(&mut tcp, secret).await?;
             Ok::<_, ProtoError>(tcp)
         };
@@ -452,6 +464,51 @@ mod tests {
             }
         });
         (addr, task)
+    }
+
+    /// What a sender's kernel still holds when the connection is dropped never reaches the
+    /// peer: here the peer does not read until the sender has given up, as a node across a
+    /// partition cannot, and then finds the connection reset, not the rest of the bytes.
+    #[tokio::test]
+    async fn a_dropped_connection_delivers_nothing_more() {
+        use tokio::io::AsyncReadExt;
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        let accept = tokio::spawn(async move {
+            let (mut s, _) = l.accept().await.unwrap();
+            crate::codec::accept_handshake(&mut s, b"secret")
+                .await
+                .unwrap();
+            s
+        });
+        let conn = Conn::connect(&addr, b"secret").await.unwrap();
+        let mut peer = accept.await.unwrap();
+        // Fill the peer's receive buffer and then the sender's own.
+        let client = conn.stream.get_ref();
+        let chunk = vec![7u8; 64 << 10];
+        let mut sent = 0;
+        loop {
+            match client.try_write(&chunk) {
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        drop(conn);
+        let mut got = 0;
+        let mut buf = vec![0u8; 64 << 10];
+        let end = loop {
+            match peer.read(&mut buf).await {
+                Ok(0) => break None,
+                Ok(n) => got += n,
+                Err(e) => break Some(e.kind()),
+            }
+        };
+        assert_eq!(end, Some(std::io::ErrorKind::ConnectionReset));
+        assert!(
+            got < sent,
+            "{got} of {sent} bytes arrived after the sender gave up"
+        );
     }
 
     #[tokio::test]
