@@ -14,6 +14,7 @@ pub mod post_object;
 pub mod post_policy;
 pub mod router;
 pub mod sse;
+pub mod website;
 pub mod xml;
 
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -278,6 +279,7 @@ async fn handle(
     }
     sse::check(&endpoint, req.headers())?;
     object_lock::check(&endpoint, req.headers())?;
+    website::check(&endpoint, req.headers())?;
     let owner = authz.writer();
     let ctx = ReqCtx {
         cluster: &state.cluster,

@@ -5,13 +5,13 @@
 
 use actix_web::{web, HttpResponse};
 use coffer_proto::meta::{MetaCommand, WritePrecondition};
+use coffer_proto::types::NULL_VERSION;
 use coffer_proto::ProtoError;
 
 use super::{small_body, xml_ok};
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
 use crate::s3::xml::{self, XmlWriter};
-use coffer_proto::types::NULL_VERSION;
 
 /// Conditions S3 has on deletes in directory buckets only.
 const DIRECTORY_ONLY: [&str; 2] = ["x-amz-if-match-last-modified-time", "x-amz-if-match-size"];
