@@ -74,6 +74,35 @@ pub(super) async fn scan(
     }
 }
 
+/// What every object listing takes from its query: prefix, delimiter (empty: none) and
+/// max-keys.
+#[derive(Clone, Copy)]
+pub(super) struct Scope<'a> {
+    pub(super) prefix: &'a str,
+    pub(super) delimiter: Option<&'a str>,
+    pub(super) max_keys: u32,
+}
+
+impl<'a> Scope<'a> {
+    pub(super) fn parse(ctx: &'a ReqCtx<'_>) -> S3Result<Self> {
+        Ok(Scope {
+            prefix: ctx.query.get("prefix").unwrap_or_default(),
+            delimiter: ctx.query.get("delimiter").filter(|d| !d.is_empty()),
+            max_keys: max_param(ctx, "max-keys")?,
+        })
+    }
+
+    /// The node's range scan for this scope, from after `start_after` (empty: the start).
+    pub(super) fn query(&self, start_after: Option<&str>) -> ListQuery {
+        ListQuery {
+            prefix: self.prefix.to_owned(),
+            delimiter: self.delimiter.map(str::to_owned),
+            start_after: start_after.filter(|s| !s.is_empty()).map(str::to_owned),
+            max_keys: self.max_keys,
+        }
+    }
+}
+
 fn contents(x: &mut XmlWriter, r: &ListResult, enc: &Enc, owner: bool) {
     for e in &r.entries {
         x.open("Contents");
@@ -122,17 +151,10 @@ pub(super) fn common_prefixes(x: &mut XmlWriter, r: &ListResult, enc: &Enc) {
 pub async fn list_objects_v1(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
     let bucket = ctx.bucket().await?;
     let enc = Enc(url_encoding(ctx)?);
-    let max_keys = max_param(ctx, "max-keys")?;
-    let prefix = ctx.query.get("prefix").unwrap_or_default();
-    let delimiter = ctx.query.get("delimiter").filter(|d| !d.is_empty());
+    let scope = Scope::parse(ctx)?;
+    let (prefix, delimiter, max_keys) = (scope.prefix, scope.delimiter, scope.max_keys);
     let marker = ctx.query.get("marker").unwrap_or_default();
-    let q = ListQuery {
-        prefix: prefix.to_owned(),
-        delimiter: delimiter.map(str::to_owned),
-        start_after: (!marker.is_empty()).then(|| marker.to_owned()),
-        max_keys,
-    };
-    let r = scan(ctx, bucket.id, q).await?;
+    let r = scan(ctx, bucket.id, scope.query(Some(marker))).await?;
     let mut x = XmlWriter::new();
     x.open_ns("ListBucketResult");
     x.elem("Name", &bucket.name);
@@ -179,22 +201,15 @@ fn token_decode(t: &str) -> S3Result<String> {
 pub async fn list_objects_v2(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
     let bucket = ctx.bucket().await?;
     let enc = Enc(url_encoding(ctx)?);
-    let max_keys = max_param(ctx, "max-keys")?;
-    let prefix = ctx.query.get("prefix").unwrap_or_default();
-    let delimiter = ctx.query.get("delimiter").filter(|d| !d.is_empty());
+    let scope = Scope::parse(ctx)?;
+    let (prefix, delimiter, max_keys) = (scope.prefix, scope.delimiter, scope.max_keys);
     let token = ctx.query.get("continuation-token");
     let start_after = ctx.query.get("start-after").filter(|s| !s.is_empty());
     let from = match token {
         Some(t) => Some(token_decode(t)?),
         None => start_after.map(str::to_owned),
     };
-    let q = ListQuery {
-        prefix: prefix.to_owned(),
-        delimiter: delimiter.map(str::to_owned),
-        start_after: from,
-        max_keys,
-    };
-    let r = scan(ctx, bucket.id, q).await?;
+    let r = scan(ctx, bucket.id, scope.query(from.as_deref())).await?;
     let fetch_owner = ctx.query.get("fetch-owner") == Some("true");
     let mut x = XmlWriter::new();
     x.open_ns("ListBucketResult");

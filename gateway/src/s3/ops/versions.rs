@@ -5,9 +5,9 @@
 //! `force_destroy`) list it this way, then delete each key with `versionId=null`.
 
 use actix_web::HttpResponse;
-use coffer_proto::types::{ListQuery, NULL_VERSION};
+use coffer_proto::types::NULL_VERSION;
 
-use super::list::{common_prefixes, entry_facts, max_param, scan, url_encoding, Enc};
+use super::list::{common_prefixes, entry_facts, scan, url_encoding, Enc, Scope};
 use super::xml_ok;
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
@@ -17,9 +17,8 @@ use crate::s3::xml::XmlWriter;
 pub async fn list_object_versions(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
     let bucket = ctx.bucket().await?;
     let enc = Enc(url_encoding(ctx)?);
-    let max_keys = max_param(ctx, "max-keys")?;
-    let prefix = ctx.query.get("prefix").unwrap_or_default();
-    let delimiter = ctx.query.get("delimiter").filter(|d| !d.is_empty());
+    let scope = Scope::parse(ctx)?;
+    let (prefix, delimiter, max_keys) = (scope.prefix, scope.delimiter, scope.max_keys);
     let key_marker = ctx.query.get("key-marker").unwrap_or_default();
     let version_marker = ctx.query.get("version-id-marker").unwrap_or_default();
     if !version_marker.is_empty() {
@@ -37,13 +36,7 @@ pub async fn list_object_versions(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
     }
     // After the key marker's null version (or the whole key, with no version marker) comes
     // the next key.
-    let q = ListQuery {
-        prefix: prefix.to_owned(),
-        delimiter: delimiter.map(str::to_owned),
-        start_after: (!key_marker.is_empty()).then(|| key_marker.to_owned()),
-        max_keys,
-    };
-    let r = scan(ctx, bucket.id, q).await?;
+    let r = scan(ctx, bucket.id, scope.query(Some(key_marker))).await?;
     let mut x = XmlWriter::new();
     x.open_ns("ListVersionsResult");
     x.elem("Name", &bucket.name);
