@@ -124,6 +124,13 @@ async fn ranges_conditions_and_overrides() {
         let e = get(&format!("bytes={len}-")).await.unwrap_err();
         assert_eq!(code(&e), "InvalidRange");
         assert_eq!(status(&e), 416);
+        // The largest last-byte position is clipped like any other past the end.
+        let o = get("bytes=5-18446744073709551615").await.unwrap();
+        assert_eq!(
+            o.content_range(),
+            Some(format!("bytes 5-{}/{len}", len - 1).as_str())
+        );
+        assert_eq!(body(o).await, &data[5..]);
 
         let e = c
             .get_object()
@@ -184,6 +191,29 @@ async fn ranges_conditions_and_overrides() {
         assert_eq!(o.content_type(), Some("image/png"));
         assert_eq!(o.cache_control(), Some("no-cache"));
         assert_eq!(o.content_disposition(), Some("inline"));
+    }
+
+    // An empty object: a tail read gets the whole (empty) object with 200, as S3 answers; a
+    // range from a first byte cannot be satisfied.
+    c.put_object()
+        .bucket("rng")
+        .key("empty")
+        .body(Vec::new().into())
+        .send()
+        .await
+        .unwrap();
+    let get = |r: &str| c.get_object().bucket("rng").key("empty").range(r).send();
+    let o = get("bytes=-3").await.unwrap();
+    assert_eq!(o.content_range(), None);
+    assert_eq!(o.content_length(), Some(0));
+    assert!(body(o).await.is_empty());
+    for r in ["bytes=0-0", "bytes=0-", "bytes=-0"] {
+        let e = get(r).await.unwrap_err();
+        assert_eq!(
+            (code(&e).as_str(), status(&e)),
+            ("InvalidRange", 416),
+            "{r}"
+        );
     }
 }
 
