@@ -57,7 +57,13 @@ bench: build
 bench-quick: build
 	$(CARGO_TARGET_DIR)/release/coffer-bench --quick --dir $${BENCH_DIR:-/tmp}
 
-# Fuzz the policy parser and evaluator for FUZZ_SECONDS (needs the nightly toolchain and
-# `cargo install cargo-fuzz`; not part of `make test`).
+# Fuzz the policy language (proto/fuzz) and what a request controls in the gateway
+# (gateway/fuzz: aws-chunked framing, routing, headers and signatures, request bodies),
+# FUZZ_SECONDS per target (needs the nightly toolchain and `cargo install cargo-fuzz`; not
+# part of `make test`). Fuzz builds keep their own cache: they are instrumented.
+FUZZ_RUN = CARGO_TARGET_DIR=$(HOME)/.cache/coffer-fuzz-target cargo +nightly fuzz run
 fuzz:
-	cd proto && mkdir -p fuzz/corpus/policy && cargo +nightly fuzz run policy fuzz/corpus/policy fuzz/seeds/policy -- -max_total_time=$${FUZZ_SECONDS:-300} -max_len=4096
+	cd proto && mkdir -p fuzz/corpus/policy && $(FUZZ_RUN) policy fuzz/corpus/policy fuzz/seeds/policy -- -max_total_time=$${FUZZ_SECONDS:-300} -max_len=4096
+	cd gateway && for t in chunked request bodies; do \
+	  mkdir -p fuzz/corpus/$$t && $(FUZZ_RUN) $$t fuzz/corpus/$$t fuzz/seeds/$$t -- -max_total_time=$${FUZZ_SECONDS:-300} -max_len=4096 || exit 1; \
+	done
