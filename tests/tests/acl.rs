@@ -212,6 +212,9 @@ async fn story() {
         assert_eq!(anonymous(reqwest::Method::GET, url).await, anon, "{key}");
         assert_eq!(get(&alice, "open", key).await, signed_user, "{key}");
     }
+    // Response header overrides need a signed request, as on S3.
+    let url = get_url("open/pub?response-content-type=text%2Fplain");
+    assert_eq!(anonymous(reqwest::Method::GET, url).await, 400);
     // A grant header for one user, by canonical id.
     root.put_object_acl()
         .bucket("open")

@@ -5,7 +5,7 @@
 
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, MetadataDirective, ObjectAttributes};
-use cluster_tests::{bytes, code, status, Server};
+use cluster_tests::{bytes, code, signed, status, Server};
 
 async fn body(o: aws_sdk_s3::operation::get_object::GetObjectOutput) -> Vec<u8> {
     o.body.collect().await.unwrap().into_bytes().to_vec()
@@ -192,6 +192,33 @@ async fn ranges_conditions_and_overrides() {
         assert_eq!(o.cache_control(), Some("no-cache"));
         assert_eq!(o.content_disposition(), Some("inline"));
     }
+
+    // An override is sent back as given, UTF-8 included (a file name); a value no header can
+    // carry is InvalidArgument, where it used to fail building the response (a 500).
+    let raw = |q: &str| {
+        signed(
+            reqwest::Method::GET,
+            &s.endpoint,
+            &format!("/rng/small?{q}"),
+            &[],
+        )
+        .send()
+    };
+    let r = raw("response-content-disposition=attachment%3B%20filename%3D%C3%A9t%C3%A9.pdf")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-disposition"].as_bytes(),
+        "attachment; filename=été.pdf".as_bytes()
+    );
+    let r = raw("response-cache-control=no%01cache").await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("<Code>InvalidArgument</Code>"));
 
     // An empty object: a tail read gets the whole (empty) object with 200, as S3 answers; a
     // range from a first byte cannot be satisfied.

@@ -2,6 +2,7 @@
 //! `response-*` overrides and checksums, with the body streamed from the cluster.
 
 use actix_web::body::SizedStream;
+use actix_web::http::header::HeaderValue;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, HttpResponseBuilder};
 use coffer_proto::api::ClusterApiExt;
@@ -59,7 +60,11 @@ fn object_headers(b: &mut HttpResponseBuilder, v: &ObjectVersion) {
 }
 
 /// The `response-*` query overrides.
-fn overrides(ctx: &ReqCtx<'_>, b: &mut HttpResponseBuilder) {
+/// The `response-*` query overrides: their headers, checked before anything is read. S3
+/// refuses them on anonymous requests; a value no header can carry (a control character) is
+/// InvalidArgument. Bytes past ASCII pass as they are (a UTF-8 file name in a disposition).
+fn overrides(ctx: &ReqCtx<'_>) -> S3Result<Vec<(&'static str, HeaderValue)>> {
+    let mut out = Vec::new();
     for (param, header) in [
         ("response-content-type", "content-type"),
         ("response-content-language", "content-language"),
@@ -68,10 +73,25 @@ fn overrides(ctx: &ReqCtx<'_>, b: &mut HttpResponseBuilder) {
         ("response-content-disposition", "content-disposition"),
         ("response-content-encoding", "content-encoding"),
     ] {
-        if let Some(v) = ctx.query.get(param) {
-            b.insert_header((header, v));
+        let Some(v) = ctx.query.get(param) else {
+            continue;
+        };
+        if ctx.auth.access_key.is_none() {
+            return Err(S3Error::msg(
+                S3ErrorCode::InvalidRequest,
+                "Request specific response headers cannot be used for anonymous GET requests.",
+            ));
         }
+        let v = HeaderValue::from_bytes(v.as_bytes()).map_err(|_| {
+            S3Error::msg(
+                S3ErrorCode::InvalidArgument,
+                format!("Invalid value for the {param} parameter"),
+            )
+            .with("ArgumentName", param)
+        })?;
+        out.push((header, v));
     }
+    Ok(out)
 }
 
 /// The byte range selected by `partNumber` (None for the whole object).
@@ -113,6 +133,7 @@ fn part_range(v: &ObjectVersion, n: &str) -> S3Result<(ByteRange, usize)> {
 
 /// GET or HEAD /bucket/key.
 pub async fn get_object(ctx: &ReqCtx<'_>, key: &str, head: bool) -> S3Result<HttpResponse> {
+    let overridden = overrides(ctx)?;
     let bucket = ctx.bucket().await?;
     let v = load(ctx, bucket.id, key).await?;
     Preconditions::from_headers(ctx.req.headers()).check(&v, false)?;
@@ -143,7 +164,9 @@ pub async fn get_object(ctx: &ReqCtx<'_>, key: &str, head: bool) -> S3Result<Htt
         StatusCode::OK
     });
     object_headers(&mut b, &v);
-    overrides(ctx, &mut b);
+    for h in overridden {
+        b.insert_header(h);
+    }
     if partial {
         b.insert_header((
             "content-range",
