@@ -210,6 +210,7 @@ code_is() {  # code_is WANT_STATUS WANT_CODE CURL_ARGS...
 check "anonymous request is AccessDenied" code_is 403 AccessDenied "$EP/e2e/big.bin"
 check "bad Authorization is refused" code_is 403 InvalidAccessKeyId -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -H 'x-amz-date: 20200101T000000Z' \
   -H 'Authorization: AWS4-HMAC-SHA256 Credential=nobody/20200101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00' "$EP/e2e"
+check "20000 random signed requests all get S3 answers (no 5xx but 501)" python3 "$HERE/e2e_random_requests.py" "$EP" 20000 1
 check "server still serving" curl -sf "$EP/_coffer/health"
 
 # ---------------------------------------------------------------- crash: kill -9 during PUTs
