@@ -8,20 +8,16 @@ use coffer_gateway::auth::chunked::ChunkDecoder;
 use coffer_gateway::auth::sigv4::{signing_key, ChunkSigner};
 use libfuzzer_sys::fuzz_target;
 
-/// The signer of the AWS documentation's streaming example, so that its body (a seed) and
-/// mutations of it get past the first signature.
+/// A signer with fixed inputs; `seeds/chunked/signed` is signed with it, so that mutations
+/// of that seed get past the first signatures.
 fn signer() -> ChunkSigner {
-    let key = signing_key(
-        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        "20130524",
-        "us-east-1",
-        "s3",
-    );
+    let key = signing_key("fuzz-secret-key", "20240101", "us-east-1", "s3");
+    let seed = "0".repeat(64);
     ChunkSigner::new(
         key,
-        "20130524T000000Z",
-        "20130524/us-east-1/s3/aws4_request",
-        "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9",
+        "20240101T000000Z",
+        "20240101/us-east-1/s3/aws4_request",
+        &seed,
     )
 }
 
