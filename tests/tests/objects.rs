@@ -193,8 +193,9 @@ async fn ranges_conditions_and_overrides() {
         assert_eq!(o.content_disposition(), Some("inline"));
     }
 
-    // An override is sent back as given, UTF-8 included (a file name); a value no header can
-    // carry is InvalidArgument, where it used to fail building the response (a 500).
+    // An override is sent as ISO-8859-1, as S3 sends it: "été" as three bytes. A character
+    // past U+00FF is InvalidArgument, and so is a control character (which used to fail
+    // building the response: a 500).
     let raw = |q: &str| {
         signed(
             reqwest::Method::GET,
@@ -210,8 +211,15 @@ async fn ranges_conditions_and_overrides() {
     assert_eq!(r.status(), 200);
     assert_eq!(
         r.headers()["content-disposition"].as_bytes(),
-        "attachment; filename=été.pdf".as_bytes()
+        b"attachment; filename=\xe9t\xe9.pdf"
     );
+    let r = raw("response-content-disposition=a%E2%80%99b")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("<Code>InvalidArgument</Code>"), "{text}");
+    assert!(text.contains("ISO-8859-1"), "{text}");
     let r = raw("response-cache-control=no%01cache").await.unwrap();
     assert_eq!(r.status(), 400);
     assert!(r

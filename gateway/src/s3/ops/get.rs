@@ -59,10 +59,9 @@ fn object_headers(b: &mut HttpResponseBuilder, v: &ObjectVersion) {
     }
 }
 
-/// The `response-*` query overrides.
 /// The `response-*` query overrides: their headers, checked before anything is read. S3
-/// refuses them on anonymous requests; a value no header can carry (a control character) is
-/// InvalidArgument. Bytes past ASCII pass as they are (a UTF-8 file name in a disposition).
+/// refuses them on anonymous requests. It sends a value as ISO-8859-1, so a character past
+/// U+00FF is InvalidArgument, and so is a control character, which no header can carry.
 fn overrides(ctx: &ReqCtx<'_>) -> S3Result<Vec<(&'static str, HeaderValue)>> {
     let mut out = Vec::new();
     for (param, header) in [
@@ -82,14 +81,21 @@ fn overrides(ctx: &ReqCtx<'_>) -> S3Result<Vec<(&'static str, HeaderValue)>> {
                 "Request specific response headers cannot be used for anonymous GET requests.",
             ));
         }
-        let v = HeaderValue::from_bytes(v.as_bytes()).map_err(|_| {
-            S3Error::msg(
-                S3ErrorCode::InvalidArgument,
-                format!("Invalid value for the {param} parameter"),
-            )
-            .with("ArgumentName", param)
+        let invalid = |msg: &'static str| S3Error::msg(S3ErrorCode::InvalidArgument, msg);
+        let latin1 = v
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).ok())
+            .collect::<Option<Vec<u8>>>()
+            .ok_or_else(|| {
+                invalid("Header value cannot be represented using ISO-8859-1.")
+                    .with("ArgumentName", param)
+                    .with("ArgumentValue", v)
+            })?;
+        // Not echoed: XML cannot carry a control character.
+        let value = HeaderValue::from_bytes(&latin1).map_err(|_| {
+            invalid("Header value contains a control character.").with("ArgumentName", param)
         })?;
-        out.push((header, v));
+        out.push((header, value));
     }
     Ok(out)
 }
