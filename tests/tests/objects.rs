@@ -253,6 +253,43 @@ async fn ranges_conditions_and_overrides() {
 }
 
 #[tokio::test]
+async fn non_ascii_content_headers_and_metadata_are_kept() {
+    // A file name with accents in Content-Disposition, as boto3 sends it (UTF-8 bytes), and
+    // metadata likewise: stored and sent back byte for byte. The disposition used to be
+    // dropped from the object without a word (the PUT answered 200).
+    let s = Server::start().await;
+    let c = s.client();
+    c.create_bucket().bucket("latin").send().await.unwrap();
+    let disposition = "attachment; filename=\"été ’.pdf\"";
+    let r = signed(
+        reqwest::Method::PUT,
+        &s.endpoint,
+        "/latin/k",
+        &[
+            ("content-disposition", disposition),
+            ("x-amz-meta-name", "café"),
+        ],
+    )
+    .body("x")
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    for method in [reqwest::Method::GET, reqwest::Method::HEAD] {
+        let r = signed(method, &s.endpoint, "/latin/k", &[])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(
+            r.headers()["content-disposition"].as_bytes(),
+            disposition.as_bytes()
+        );
+        assert_eq!(r.headers()["x-amz-meta-name"].as_bytes(), "café".as_bytes());
+    }
+}
+
+#[tokio::test]
 async fn conditional_writes() {
     let s = Server::start().await;
     let c = s.client();

@@ -13,9 +13,19 @@ pub fn get<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// A header value as text to keep and send back: UTF-8 as it is, other bytes as ISO-8859-1
+/// (one character per byte), so that nothing a client sent is dropped or replaced. (`get`
+/// sees only visible ASCII: a file name with an accent would vanish from the object.)
+pub fn stored_text(value: &[u8]) -> String {
+    match std::str::from_utf8(value) {
+        Ok(s) => s.to_owned(),
+        Err(_) => value.iter().map(|&b| char::from(b)).collect(),
+    }
+}
+
 /// Standard content headers of a write.
 pub fn content_headers(h: &HeaderMap) -> ContentHeaders {
-    let s = |n| get(h, n).map(str::to_owned);
+    let s = |n| h.get(n).map(|v| stored_text(v.as_bytes()));
     ContentHeaders {
         content_type: s("content-type"),
         content_encoding: s("content-encoding")
@@ -43,7 +53,7 @@ pub fn user_meta(h: &HeaderMap) -> Result<Vec<(String, String)>, S3Error> {
     let mut total = 0;
     for (name, value) in h.iter() {
         if let Some(n) = name.as_str().strip_prefix("x-amz-meta-") {
-            let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            let v = stored_text(value.as_bytes());
             total += n.len() + v.len();
             match out.iter_mut().find(|(k, _)| k == n) {
                 Some((_, existing)) => {
@@ -466,6 +476,17 @@ mod tests {
             parse_range(Some("bytes=0-0"), 0).unwrap_err().code,
             S3ErrorCode::InvalidRange
         );
+    }
+
+    #[test]
+    fn stored_text_keeps_every_byte_sent() {
+        assert_eq!(stored_text(b"plain"), "plain");
+        assert_eq!(
+            stored_text("caf\u{e9} \u{2019}".as_bytes()),
+            "caf\u{e9} \u{2019}"
+        );
+        // Not UTF-8: ISO-8859-1, not U+FFFD.
+        assert_eq!(stored_text(b"caf\xe9"), "caf\u{e9}");
     }
 
     #[test]
