@@ -87,11 +87,15 @@ fn overrides(ctx: &ReqCtx<'_>) -> S3Result<Vec<(&'static str, HeaderValue)>> {
             .map(|c| u8::try_from(u32::from(c)).ok())
             .collect::<Option<Vec<u8>>>()
             .ok_or_else(|| {
-                invalid("Header value cannot be represented using ISO-8859-1.")
-                    .with("ArgumentName", param)
-                    .with("ArgumentValue", v)
+                let e = invalid("Header value cannot be represented using ISO-8859-1.")
+                    .with("ArgumentName", param);
+                // Echoed as S3 does, unless XML could not carry it (a control character).
+                if v.chars().any(char::is_control) {
+                    e
+                } else {
+                    e.with("ArgumentValue", v)
+                }
             })?;
-        // Not echoed: XML cannot carry a control character.
         let value = HeaderValue::from_bytes(&latin1).map_err(|_| {
             invalid("Header value contains a control character.").with("ArgumentName", param)
         })?;
