@@ -75,6 +75,9 @@ pub enum AdminCommand {
         #[command(subcommand)]
         what: ClassCommand,
     },
+    /// Build a Raft snapshot of the node's metadata now (each node snapshots on its own
+    /// schedule; this one does it at once, e.g. before an upgrade).
+    Snapshot,
     /// Membership. Nodes join with `coffer node --join ADDR`, or start with
     /// `--await-admission` and are taken in with `node add`.
     Node {
@@ -301,6 +304,7 @@ fn request(command: &AdminCommand) -> anyhow::Result<(&'static str, String)> {
         AdminCommand::Cluster { .. } => ("GET", "/admin/v1/cluster".to_owned()),
         AdminCommand::Heal { .. } => ("GET", "/admin/v1/heal".to_owned()),
         AdminCommand::Rebalance { .. } => ("GET", "/admin/v1/rebalance".to_owned()),
+        AdminCommand::Snapshot => ("POST", "/admin/v1/snapshot".to_owned()),
         AdminCommand::Node {
             what: NodeCommand::Remove { id },
         } => ("POST", format!("/admin/v1/nodes/{id}/drain")),
@@ -491,6 +495,12 @@ fn print_answer(
             println!(
                 "{}: back to the default profile",
                 value["name"].as_str().unwrap_or("?")
+            );
+        }
+        AdminCommand::Snapshot => {
+            println!(
+                "node {}: snapshot at log index {}",
+                value["node"], value["snapshot_index"]
             );
         }
         AdminCommand::Node {

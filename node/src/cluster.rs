@@ -99,6 +99,8 @@ impl Node {
     pub async fn start(config: NodeConfig) -> Result<Arc<Node>, StartError> {
         std::fs::create_dir_all(&config.meta_dir)?;
         let store = MetaStore::open(&config.meta_dir)?;
+        // A database written by a newer Coffer is refused before anything reads it.
+        crate::meta::format::check_and_record(&store)?;
         let drives = Arc::new(Drives::open(config.id, &config.drives)?);
         let peers = Arc::new(Peers::new(store.clone(), config.secret.clone()));
         let blobs = BlobStore::new(
@@ -519,6 +521,25 @@ impl Node {
     /// The local metadata database (the state machine as applied here).
     pub fn meta_store(&self) -> &MetaStore {
         &self.store
+    }
+
+    /// Build a snapshot of this node's state machine now (the log up to it is purged as usual,
+    /// keeping the last entries) and wait until it is in place, `limit` at most. Returns the
+    /// log index it covers.
+    pub async fn snapshot_now(&self, limit: Duration) -> Result<Option<u64>, ProtoError> {
+        let applied = self.raft.metrics().borrow().last_applied.map(|l| l.index);
+        self.raft
+            .trigger()
+            .snapshot()
+            .await
+            .map_err(|e| ProtoError::Internal(format!("snapshot: {e}")))?;
+        let metrics = self
+            .raft
+            .wait(Some(limit))
+            .metrics(|m| m.snapshot.map(|s| s.index) >= applied, "snapshot built")
+            .await
+            .map_err(|e| ProtoError::Internal(format!("snapshot: {e}")))?;
+        Ok(metrics.snapshot.map(|s| s.index))
     }
 
     /// Stop Raft.

@@ -10,9 +10,9 @@
 //! - [`blob`]: the stripe pipeline between byte streams and shards.
 //! - [`cluster`]: [`Node`], the running node: joining a cluster, forwarding to the leader,
 //!   and its `ClusterApi` implementation. [`peers`]: the cluster map and clients of other nodes.
-//! - [`group`]: the group-commit thread behind the Raft log's WAL sync and shard fsyncs.
-//! - [`http`]: health, readiness, Prometheus metrics and the signed admin API; [`http_iam`]:
-//!   its users and access keys; [`http_policy`]: its groups and identity policies.
+//! - [`group_commit`]: the group-commit thread behind the Raft log's WAL sync and shard fsyncs.
+//! - [`http`]: health, readiness, Prometheus metrics and the signed admin API (its users and
+//!   access keys in `http::iam`, its groups and identity policies in `http::policy`).
 //! - [`rpc`]: the internal RPC listener. [`gc`]: the delete-queue worker. [`sweep`]: removes
 //!   shard files no metadata knows (writes that died before their commit). [`heal`]: rebuilds
 //!   missing or corrupt shards (found by reads and by the scrubber).
@@ -22,11 +22,9 @@ pub mod cluster;
 pub mod config;
 pub mod erasure;
 pub mod gc;
-pub mod group;
+pub mod group_commit;
 pub mod heal;
 pub mod http;
-pub mod http_iam;
-pub mod http_policy;
 pub mod meta;
 pub mod peers;
 pub mod raft;

@@ -11,7 +11,8 @@
 //! - [`client`]: [`client::RemoteCluster`], a pooled TCP client of one node implementing
 //!   [`ClusterApi`], plus the node-to-node calls.
 //! - [`admin`]: the admin API's status types and request signatures.
-//! - [`balance`]: [`balance::ClusterClient`], a [`ClusterApi`] over every node of a cluster.
+//! - [`cluster_client`]: [`cluster_client::ClusterClient`], a [`ClusterApi`] over every node
+//!   of a cluster that fails over between them (the gateways' client).
 //! - [`iam`]: users and access keys as the metadata stores them.
 //! - [`policy`]: IAM policy documents: parsing with AWS's checks, and evaluation.
 //! - [`seal`]: the cluster master key and the encryption of secrets at rest under it.
@@ -19,8 +20,8 @@
 
 pub mod admin;
 pub mod api;
-pub mod balance;
 pub mod client;
+pub mod cluster_client;
 pub mod codec;
 pub mod error;
 pub mod iam;

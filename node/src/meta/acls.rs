@@ -11,7 +11,7 @@ use coffer_proto::types::ObjectVersion;
 use coffer_proto::ProtoError;
 use rocksdb::WriteBatch;
 
-use super::codec::encode;
+use super::format::encode;
 use super::keys;
 use super::store::{MetaStore, StoreError, CF_ACLS, CF_BUCKET_IDS, CF_OBJECTS, CF_TAGS};
 

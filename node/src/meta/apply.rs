@@ -10,7 +10,7 @@ use coffer_proto::types::{
 use coffer_proto::ProtoError;
 use rocksdb::WriteBatch;
 
-use super::codec::encode;
+use super::format::encode;
 use super::keys;
 use super::store::{
     MetaStore, StoreError, CF_BUCKETS, CF_BUCKET_IDS, CF_CLASSES, CF_DRAINING, CF_GC, CF_NODES,

@@ -6,7 +6,7 @@ use coffer_proto::meta::{MetaCommand, MetaOk};
 use coffer_proto::ProtoError;
 use rocksdb::WriteBatch;
 
-use super::codec::encode;
+use super::format::encode;
 use super::store::{MetaStore, StoreError, CF_KEYS, CF_USERS};
 
 fn key_key(id: &str) -> Vec<u8> {

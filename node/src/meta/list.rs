@@ -4,7 +4,7 @@
 
 use coffer_proto::types::{ListEntry, ListQuery, ListResult, ObjectVersion};
 
-use super::codec;
+use super::format;
 use super::keys;
 use super::store::{MetaStore, StoreError, CF_OBJECTS};
 
@@ -113,7 +113,7 @@ pub fn list_objects(
                     out.common_prefixes.push(p);
                 }
                 Item::Key(key, raw) => {
-                    let v: ObjectVersion = match codec::decode(raw) {
+                    let v: ObjectVersion = match format::decode(raw) {
                         Ok(v) => v,
                         Err(e) => {
                             decode_err = Some(e);

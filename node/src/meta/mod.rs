@@ -26,12 +26,12 @@
 //!             'u' bucket_id:u64 key 0x00 upload_id  -> String (ACL of an upload)
 //! tags        as acls                               -> String (tag set of a version, upload)
 //! once        'a' id:[16]                           -> answer of an exactly-once command
-//!             't' at_ms:u64 id:[16]                 -> () (answers by age, for pruning)
+//!             't' at_ms:u64 id:[16]                 -> empty value (answers by age, for pruning)
 //! ```
 
 pub mod acls;
 pub mod apply;
-pub mod codec;
+pub mod format;
 pub mod iam;
 pub mod keys;
 pub mod list;
@@ -40,6 +40,8 @@ pub mod policies;
 pub mod query;
 pub mod store;
 
+#[cfg(test)]
+mod fixture_v1;
 #[cfg(test)]
 pub(crate) mod tests;
 #[cfg(test)]

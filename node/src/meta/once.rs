@@ -7,10 +7,9 @@
 use coffer_proto::meta::{MetaCommand, MetaOk};
 use coffer_proto::ProtoError;
 use rocksdb::WriteBatch;
-use serde::{Deserialize, Serialize};
 
 use super::apply::{apply, Applied};
-use super::codec::encode;
+use super::format::encode;
 use super::store::{MetaStore, StoreError, CF_ONCE};
 
 /// How long an answer is kept after its command was proposed.
@@ -19,10 +18,12 @@ const KEEP_MS: u64 = 3_600_000;
 const PRUNE_PER_COMMAND: usize = 16;
 
 /// The stored answer of one command.
-#[derive(Debug, Serialize, Deserialize)]
-struct Answer {
-    at_ms: u64,
-    result: Result<MetaOk, ProtoError>,
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Answer {
+    /// The proposer's clock when it was proposed, ms.
+    pub(crate) at_ms: u64,
+    /// What it answered.
+    pub(crate) result: Result<MetaOk, ProtoError>,
 }
 
 /// `once` key of an answer: `a` id.

@@ -8,7 +8,7 @@ use coffer_proto::types::BucketInfo;
 use coffer_proto::ProtoError;
 use rocksdb::WriteBatch;
 
-use super::codec::encode;
+use super::format::encode;
 use super::iam;
 use super::store::{MetaStore, StoreError, CF_BUCKETS, CF_BUCKET_CONF, CF_GROUPS, CF_POLICIES};
 

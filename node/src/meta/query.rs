@@ -6,7 +6,7 @@ use coffer_proto::types::{
     UploadListQuery, UploadListResult,
 };
 
-use super::codec;
+use super::format;
 use super::iam;
 use super::keys;
 use super::list::{self, Item};
@@ -130,11 +130,11 @@ pub fn blob_records_page(
         }
         while let (Some(k), Some(v)) = (it.key(), it.value()) {
             if cf == CF_OBJECTS {
-                let o: ObjectVersion = codec::decode(v)?;
+                let o: ObjectVersion = format::decode(v)?;
                 let rec = BlobRecord::Object(k.to_vec());
                 out.extend(o.data.blobs().iter().map(|b| (rec.clone(), b.clone())));
             } else {
-                let p: PartInfo = codec::decode(v)?;
+                let p: PartInfo = format::decode(v)?;
                 out.push((BlobRecord::Part(k.to_vec()), p.blob));
             }
             if out.len() >= max {
@@ -212,7 +212,7 @@ fn list_parts(
             out.truncated = true;
             break;
         }
-        let p: PartInfo = codec::decode(v)?;
+        let p: PartInfo = format::decode(v)?;
         out.next_marker = Some(p.number);
         out.parts.push(p);
         it.next();
@@ -256,7 +256,7 @@ fn list_uploads(
                     out.next_upload_id_marker = None;
                     out.common_prefixes.push(p);
                 }
-                Item::Key(_, raw) => match codec::decode::<UploadInfo>(raw) {
+                Item::Key(_, raw) => match format::decode::<UploadInfo>(raw) {
                     Ok(u) => {
                         out.next_key_marker = Some(u.key.clone());
                         out.next_upload_id_marker = Some(u.upload_id.clone());
@@ -307,13 +307,13 @@ pub fn retain_unreferenced(
         while let (Some(k), Some(v)) = (it.key(), it.value()) {
             match cf {
                 CF_OBJECTS => {
-                    let o: ObjectVersion = codec::decode(v)?;
+                    let o: ObjectVersion = format::decode(v)?;
                     for b in o.data.blobs() {
                         keep(b, candidates);
                     }
                 }
                 CF_PARTS => {
-                    let p: PartInfo = codec::decode(v)?;
+                    let p: PartInfo = format::decode(v)?;
                     keep(&p.blob, candidates);
                 }
                 _ => {

@@ -4,14 +4,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use super::format::{self, Stored};
 use rocksdb::{
     BlockBasedOptions, BoundColumnFamily, Cache, ColumnFamilyDescriptor,
     DBRawIteratorWithThreadMode, DBWithThreadMode, MultiThreaded, Options, WriteBatch,
     WriteOptions,
 };
-use serde::de::DeserializeOwned;
-
-use super::codec;
 
 /// The database type.
 pub type Db = DBWithThreadMode<MultiThreaded>;
@@ -112,9 +110,9 @@ pub enum StoreError {
     /// RocksDB failed.
     #[error("rocksdb: {0}")]
     Rocks(#[from] rocksdb::Error),
-    /// A stored value did not decode.
-    #[error("decode: {0}")]
-    Codec(#[from] codec::CodecError),
+    /// A stored value did not decode, or is in a format this build does not read.
+    #[error("{0}")]
+    Format(#[from] format::FormatError),
     /// A column family is missing (the database was opened with another layout).
     #[error("missing column family {0}")]
     MissingCf(&'static str),
@@ -123,7 +121,7 @@ pub enum StoreError {
 impl From<StoreError> for coffer_proto::ProtoError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Codec(c) => coffer_proto::ProtoError::Corrupt(c.to_string()),
+            StoreError::Format(c) => coffer_proto::ProtoError::Corrupt(c.to_string()),
             other => coffer_proto::ProtoError::Io(other.to_string()),
         }
     }
@@ -190,13 +188,9 @@ impl MetaStore {
     }
 
     /// Read and decode one value.
-    pub fn get<T: DeserializeOwned>(
-        &self,
-        cf: &'static str,
-        key: &[u8],
-    ) -> Result<Option<T>, StoreError> {
+    pub fn get<T: Stored>(&self, cf: &'static str, key: &[u8]) -> Result<Option<T>, StoreError> {
         match self.db.get_pinned_cf(&self.cf(cf)?, key)? {
-            Some(v) => Ok(Some(codec::decode(&v)?)),
+            Some(v) => Ok(Some(format::decode(&v)?)),
             None => Ok(None),
         }
     }
@@ -227,7 +221,7 @@ impl MetaStore {
     }
 
     /// All (key, decoded value) pairs with a prefix, in key order, at most `max`.
-    pub fn scan_prefix<T: DeserializeOwned>(
+    pub fn scan_prefix<T: Stored>(
         &self,
         cf: &'static str,
         prefix: &[u8],
@@ -243,7 +237,7 @@ impl MetaStore {
             if !k.starts_with(prefix) {
                 break;
             }
-            out.push((k.to_vec(), codec::decode(v)?));
+            out.push((k.to_vec(), format::decode(v)?));
             it.next();
         }
         it.status()?;

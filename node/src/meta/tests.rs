@@ -370,7 +370,7 @@ fn listing_a_level_never_walks_the_bucket() {
             batch.put_cf(
                 &cf,
                 super::keys::object(id, &key),
-                super::codec::encode(&version(&key, inline())),
+                super::format::encode(&version(&key, inline())),
             );
         }
     }

@@ -11,8 +11,8 @@ use rocksdb::WriteBatch;
 
 use super::schedule::LogBytes;
 use super::{io_err, NodeId, TypeConfig};
-use crate::group::GroupWorker;
-use crate::meta::codec::{decode, encode};
+use crate::group_commit::GroupWorker;
+use crate::meta::format::{decode, encode, Committed, Stored};
 use crate::meta::store::{MetaStore, CF_RAFT_LOG, CF_RAFT_STATE};
 
 const KEY_VOTE: &[u8] = b"vote";
@@ -65,11 +65,11 @@ impl LogStore {
         })
     }
 
-    fn get_state<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> SResult<Option<T>> {
+    fn get_state<T: Stored>(&self, key: &[u8]) -> SResult<Option<T>> {
         self.store.get(CF_RAFT_STATE, key).map_err(read_err)
     }
 
-    fn put_state<T: serde::Serialize>(&self, key: &[u8], value: &T, sync: bool) -> SResult<()> {
+    fn put_state<T: Stored>(&self, key: &[u8], value: &T, sync: bool) -> SResult<()> {
         let mut b = WriteBatch::default();
         b.put_cf(
             &self.store.cf(CF_RAFT_STATE).map_err(write_err)?,
@@ -153,9 +153,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn read_committed(&mut self) -> SResult<Option<LogId<NodeId>>> {
-        Ok(self
-            .get_state::<Option<LogId<NodeId>>>(KEY_COMMITTED)?
-            .flatten())
+        Ok(self.get_state::<Committed>(KEY_COMMITTED)?.flatten())
     }
 
     async fn append<I>(&mut self, entries: I, callback: LogFlushed<TypeConfig>) -> SResult<()>

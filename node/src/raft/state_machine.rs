@@ -30,7 +30,7 @@ use rocksdb::WriteBatch;
 
 use super::{io_err, EntryResults, MetaResult, NodeId, TypeConfig};
 use crate::meta::apply;
-use crate::meta::codec::{decode, encode};
+use crate::meta::format::{self, decode, encode};
 use crate::meta::store::{MetaStore, CF_SM_STATE, SM_DATA_CFS};
 
 const KEY_APPLIED: &[u8] = b"last_applied";
@@ -346,9 +346,12 @@ impl StateMachine {
                 Ok((i[0], k, v))
             })()
             .map_err(snap_err)?;
-            let cf = cfs
+            let (cf, name) = cfs
                 .get(rec.0 as usize)
+                .zip(SM_DATA_CFS.get(rec.0 as usize))
                 .ok_or_else(|| snap_err("bad snapshot column family"))?;
+            // Installed as they are: a record this build cannot read is refused now.
+            format::check_value(name, &rec.1, &rec.2).map_err(snap_err)?;
             b.put_cf(cf, rec.1, rec.2);
         }
         let sm_cf = self.store.cf(CF_SM_STATE).map_err(sm_write)?;

@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::group::GroupWorker;
+use crate::group_commit::GroupWorker;
 
 /// What one writer asks to make durable.
 struct Job {

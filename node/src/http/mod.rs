@@ -8,7 +8,8 @@
 //! shards have moved) and `POST /admin/v1/nodes/add/{rpc_addr}` (take in a node started with
 //! `--await-admission`); `GET /admin/v1/storage-classes` (erasure profiles: the default and
 //! each storage class's), `POST /admin/v1/storage-classes/{name}/{k}/{m}` and
-//! `DELETE /admin/v1/storage-classes/{name}` (back to the default).
+//! `DELETE /admin/v1/storage-classes/{name}` (back to the default); `POST /admin/v1/snapshot`
+//! (build a Raft snapshot of this node's state now, e.g. before an upgrade).
 
 use std::fmt::Write as _;
 use std::net::TcpListener;
@@ -20,6 +21,9 @@ use coffer_proto::meta::{MetaAnswer, MetaCommand, MetaQuery};
 use coffer_proto::ClusterApi as _;
 
 use crate::cluster::{AddNodeError, Node};
+
+pub mod iam;
+pub mod policy;
 
 /// Serve on an already-bound listener until the returned server is stopped.
 pub fn serve(node: Arc<Node>, listener: TcpListener) -> std::io::Result<actix_web::dev::Server> {
@@ -39,6 +43,7 @@ pub fn serve(node: Arc<Node>, listener: TcpListener) -> std::io::Result<actix_we
             .route("/admin/v1/nodes/{id}/drain", web::post().to(drain))
             .route("/admin/v1/nodes/add/{addr}", web::post().to(add))
             .route("/admin/v1/storage-classes", web::get().to(classes))
+            .route("/admin/v1/snapshot", web::post().to(snapshot))
             .route(
                 "/admin/v1/storage-classes/{name}/{k}/{m}",
                 web::post().to(set_class),
@@ -47,8 +52,8 @@ pub fn serve(node: Arc<Node>, listener: TcpListener) -> std::io::Result<actix_we
                 "/admin/v1/storage-classes/{name}",
                 web::delete().to(reset_class),
             )
-            .configure(crate::http_iam::routes)
-            .configure(crate::http_policy::routes)
+            .configure(iam::routes)
+            .configure(policy::routes)
     })
     .workers(1)
     .listen(listener)?
@@ -265,6 +270,19 @@ async fn rebalance(node: web::Data<Arc<Node>>, req: HttpRequest) -> HttpResponse
             "balanced_over": h.balanced_over,
         })).collect::<Vec<_>>(),
     }))
+}
+
+async fn snapshot(node: web::Data<Arc<Node>>, req: HttpRequest) -> HttpResponse {
+    if !authorized(&node, &req) {
+        return refused();
+    }
+    match node.snapshot_now(std::time::Duration::from_secs(60)).await {
+        Ok(index) => HttpResponse::Ok().json(serde_json::json!({
+            "node": node.config.id,
+            "snapshot_index": index,
+        })),
+        Err(e) => HttpResponse::ServiceUnavailable().body(format!("{e}\n")),
+    }
 }
 
 async fn drain(node: web::Data<Arc<Node>>, req: HttpRequest, id: web::Path<u64>) -> HttpResponse {

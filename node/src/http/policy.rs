@@ -22,7 +22,7 @@ use serde_json::json;
 
 use crate::cluster::Node;
 use crate::http::Signed;
-use crate::http_iam::{failed, now_ms, write};
+use super::iam::{failed, now_ms, write};
 
 /// Register the routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {

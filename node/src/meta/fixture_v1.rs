@@ -1,0 +1,149 @@
+//! The v1 fixture (`node/tests/fixtures/v1`, a data folder written by the first stored
+//! formats) opened by today's code: every stored value decodes as its kind, the whole Raft log
+//! replays into an empty state machine, and its snapshot installs and the log after it
+//! replays, both giving exactly the state the old code left.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use coffer_proto::iam::{GroupRecord, KeyRecord, UserRecord};
+use coffer_proto::types::{BlobRef, BucketInfo, NodeInfo, ObjectVersion, PartInfo, UploadInfo};
+use openraft::storage::{RaftLogReader, RaftLogStorage, RaftStateMachine};
+
+use super::format::{self, Kind};
+use super::store::{MetaStore, SM_DATA_CFS};
+use crate::raft::log_store::LogStore;
+use crate::raft::schedule::LogBytes;
+use crate::raft::state_machine::StateMachine;
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1/data/meta")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// Every (cf, key, value) of the state machine's families.
+fn state(store: &MetaStore) -> BTreeMap<(&'static str, Vec<u8>), Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for cf in SM_DATA_CFS {
+        let mut it = store.raw_iter(cf).unwrap();
+        it.seek_to_first();
+        while let (Some(k), Some(v)) = (it.key(), it.value()) {
+            out.insert((cf, k.to_vec()), v.to_vec());
+            it.next();
+        }
+    }
+    out
+}
+
+/// Decode a value as its kind's live type.
+fn decode_as(kind: Kind, v: &[u8]) -> Result<(), format::FormatError> {
+    match kind {
+        Kind::Bucket => format::decode::<BucketInfo>(v).map(drop),
+        Kind::ObjectVersion => format::decode::<ObjectVersion>(v).map(drop),
+        Kind::Upload => format::decode::<UploadInfo>(v).map(drop),
+        Kind::Part => format::decode::<PartInfo>(v).map(drop),
+        Kind::Blob => format::decode::<BlobRef>(v).map(drop),
+        Kind::Node => format::decode::<NodeInfo>(v).map(drop),
+        Kind::User => format::decode::<UserRecord>(v).map(drop),
+        Kind::AccessKey => format::decode::<KeyRecord>(v).map(drop),
+        Kind::Group => format::decode::<GroupRecord>(v).map(drop),
+        Kind::OnceAnswer => format::decode::<super::once::Answer>(v).map(drop),
+        Kind::ErasureProfile => format::decode::<(u8, u8)>(v).map(drop),
+        Kind::Text => format::decode::<String>(v).map(drop),
+        Kind::Marker => format::decode::<()>(v).map(drop),
+        Kind::OnceIndex => format::check_value(super::store::CF_ONCE, b"t", v),
+        other => panic!("{other:?} is not a state machine record"),
+    }
+}
+
+#[tokio::test]
+async fn the_v1_fixture_decodes_replays_and_installs() {
+    let dir = tempfile::tempdir().unwrap();
+    let old_dir = dir.path().join("old");
+    copy_dir(&fixture(), &old_dir);
+    let old = MetaStore::open(&old_dir).unwrap();
+    let old_state = state(&old);
+    let mut kinds = BTreeMap::new();
+    for ((cf, key), value) in &old_state {
+        let kind = format::kind_of(cf, key).unwrap();
+        decode_as(kind, value).unwrap_or_else(|e| panic!("{cf} {key:?}: {e}"));
+        *kinds.entry(kind).or_insert(0) += 1;
+    }
+    for kind in [
+        Kind::Bucket,
+        Kind::ObjectVersion,
+        Kind::Upload,
+        Kind::Part,
+        Kind::Node,
+        Kind::User,
+        Kind::AccessKey,
+        Kind::Group,
+        Kind::OnceAnswer,
+        Kind::ErasureProfile,
+        Kind::Text,
+        Kind::Marker,
+        Kind::OnceIndex,
+    ] {
+        assert!(
+            kinds.contains_key(&kind),
+            "the fixture holds no {kind:?}: {kinds:?}"
+        );
+    }
+
+    // The whole log, as the old code wrote it.
+    let mut log = LogStore::new(old.clone(), LogBytes::default()).unwrap();
+    let log_state = log.get_log_state().await.unwrap();
+    assert_eq!(
+        log_state.last_purged_log_id, None,
+        "the fixture's whole log is kept"
+    );
+    let last = log_state.last_log_id.unwrap();
+    // Index 0 is the bootstrap membership.
+    let entries = log.try_get_log_entries(0..=last.index).await.unwrap();
+    assert_eq!(entries.len() as u64, last.index + 1);
+    assert!(log.read_vote().await.unwrap().is_some());
+    let mut old_sm = StateMachine::new(old.clone(), old_dir.join("snapshots")).unwrap();
+    let (applied, _) = old_sm.applied_state().await.unwrap();
+    assert_eq!(applied, Some(last), "the old node applied its whole log");
+
+    // Replayed into an empty state machine, it gives the same state.
+    let replay_dir = dir.path().join("replay");
+    let replay = MetaStore::open(&replay_dir).unwrap();
+    let mut sm = StateMachine::new(replay.clone(), replay_dir.join("snapshots")).unwrap();
+    sm.apply(entries.clone()).await.unwrap();
+    assert_eq!(state(&replay), old_state, "replaying the log");
+    assert_eq!(sm.applied_state().await.unwrap().0, Some(last));
+
+    // The snapshot installs, and the entries after it replay onto it.
+    let snap = old_sm.get_current_snapshot().await.unwrap().unwrap();
+    let at = snap.meta.last_log_id.unwrap();
+    assert!(
+        at.index < last.index,
+        "the fixture has entries past its snapshot"
+    );
+    let fresh_dir = dir.path().join("fresh");
+    let fresh = MetaStore::open(&fresh_dir).unwrap();
+    let mut sm = StateMachine::new(fresh.clone(), fresh_dir.join("snapshots")).unwrap();
+    sm.install_snapshot(&snap.meta, snap.snapshot)
+        .await
+        .unwrap();
+    assert_eq!(sm.applied_state().await.unwrap().0, Some(at));
+    let tail: Vec<_> = entries
+        .into_iter()
+        .filter(|e| e.log_id.index > at.index)
+        .collect();
+    sm.apply(tail).await.unwrap();
+    assert_eq!(state(&fresh), old_state, "snapshot and the log after it");
+}
