@@ -7,10 +7,18 @@ writes a body (S3 XML documents, cut or spliced at random). Whatever the request
 must be an S3 answer: no 5xx but 501 NotImplemented, no dropped connection, a request id on
 every response, and an S3 XML error body on every error that has a body.
 
+Sub-resource names come from botocore's S3 service model as well as from the pool. A request
+whose first sub-resource names no operation of the model for its method and level must not
+succeed, and neither may one that names an operation this server does not implement (those
+are found at the start: the operations that answer 501 NotImplemented to a plain request); a
+2xx for either is reported, with whether the bucket's listing changed.
+
 Usage: e2e_random_requests.py ENDPOINT REQUESTS [SEED]
 (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY). Exits 1 on any failure and
 prints each kind of failure once, with the request that showed it."""
+import gzip
 import http.client
+import json
 import os
 import random
 import re
@@ -18,6 +26,7 @@ import sys
 import urllib.parse
 from collections import Counter
 
+import botocore
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -50,6 +59,26 @@ def send(method, path, query="", headers=None, body=b"", payload_hash=None):
     return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
 
 
+def model_subresources():
+    """{(level, sub-resource): {method: operation}} of botocore's S3 model; level is "bucket"
+    or "object"."""
+    path = os.path.join(os.path.dirname(botocore.__file__), "data", "s3", "2006-03-01",
+                        "service-2.json.gz")
+    ops = json.load(gzip.open(path))["operations"]
+    out = {}
+    for name, op in ops.items():
+        uri = op["http"]["requestUri"]
+        where, _, query = uri.partition("?")
+        sub = query.split("&")[0].split("=")[0]
+        if not sub or sub == "list-type" or where not in ("/{Bucket}", "/{Bucket}/{Key+}"):
+            continue
+        level = "bucket" if where == "/{Bucket}" else "object"
+        out.setdefault((level, sub), {})[op["http"]["method"]] = name
+    return out
+
+
+SUBRESOURCES = model_subresources()
+SUBRESOURCE_NAMES = sorted({sub for _, sub in SUBRESOURCES})
 KEYS = ["obj", "empty", "big", "dir/a", "dir/b/c", "missing", "sp%20ace", "%C3%A9t%C3%A9",
         "a%2Bb", "k" * 300, "%00", "..%2F..", "k%3Fq"]
 PARAMS = ["acl", "tagging", "uploads", "uploadId", "partNumber", "versionId", "versions", "delete",
@@ -60,6 +89,7 @@ PARAMS = ["acl", "tagging", "uploads", "uploadId", "partNumber", "versionId", "v
           "version-id-marker", "response-content-type", "response-expires",
           "response-cache-control", "response-content-disposition", "lifecycle", "website",
           "restore", "select", "select-type", "x-id", "max-buckets", "torrent", "notification"]
+PARAMS = sorted(set(PARAMS) | set(SUBRESOURCE_NAMES))
 PARAM_VALUES = ["", "1", "0", "-1", "2", "10000", "10001", "4294967296", "18446744073709551616",
                 "abc", "null", "url", "true", "a/b", "/", "dir/", "\x00", "\x01x", "v" * 2000,
                 "1.5", "+1", " 1", "\u00e9t\u00e9"]
@@ -173,6 +203,37 @@ def draw():
     return method, path, "&".join(query), headers, body, payload
 
 
+def model_operation(method, path, query):
+    """(sub-resource, the model's operation for it or None) of a request whose query names a
+    sub-resource (the first one, as the server picks it), else None. OPTIONS is a CORS
+    preflight, which browsers send to any URL: outside the model."""
+    if method == "OPTIONS":
+        return None
+    names = [urllib.parse.unquote(q.split("=")[0]) for q in query.split("&") if q]
+    sub = next((n for n in names if n in SUBRESOURCE_NAMES), None)
+    parts = path.strip("/").split("/", 1)
+    if sub is None or path == "/" or not parts[0]:
+        return None
+    level = "object" if len(parts) > 1 and parts[1] else "bucket"
+    return sub, SUBRESOURCES.get((level, sub), {}).get(method)
+
+
+def not_implemented():
+    """The model's sub-resource operations this server answers 501 NotImplemented to."""
+    out = set()
+    for (level, sub), methods in SUBRESOURCES.items():
+        for method, name in methods.items():
+            path = f"/{BUCKET}" + ("/obj" if level == "object" else "")
+            status, _, _ = send(method, path, sub)
+            if status == 501:
+                out.add(name)
+    return out
+
+
+def listing():
+    return send("GET", f"/{BUCKET}", "list-type=2")[2]
+
+
 def problem(method, status, headers, data):
     if status >= 500 and status != 501:
         return f"status {status}"
@@ -185,16 +246,26 @@ def problem(method, status, headers, data):
 
 failures, statuses = {}, Counter()
 populate()
+unbuilt = not_implemented()
+print(f"{len(unbuilt)} sub-resource operations of the model answer NotImplemented")
+populate()
 for n in range(total):
     if n and n % 500 == 0:
         populate()  # random DELETEs remove what the requests should also meet
     method, path, query, headers, body, payload = draw()
+    op = model_operation(method, path, query)
+    before = listing() if op and method in ("PUT", "POST", "DELETE") else None
     try:
         status, got, data = send(method, path, query, headers, body, payload)
     except Exception as e:  # a dropped connection or a timeout
         status, got, data, kind = None, {}, b"", f"no answer: {type(e).__name__}"
     else:
         kind = problem(method, status, got, data)
+        if kind is None and op and 200 <= status < 300 and (op[1] is None or op[1] in unbuilt):
+            changed = "" if before is None else (
+                ", and the listing changed" if listing() != before else "")
+            what = "no operation" if op[1] is None else f"{op[1]}, not implemented"
+            kind = f"2xx for ?{op[0]} ({what}){changed}"
     statuses[status] += 1
     if kind and kind not in failures:
         failures[kind] = (method, path[:80], query[:200], {k: v[:60] for k, v in headers.items()},
