@@ -4,7 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a failed unwrap is a failed test
 
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
@@ -203,26 +204,45 @@ async fn garbage() {
     junk_written += 6 << 20;
 
     // A PUT in flight when its gateway is killed: shards may be on the nodes with no commit.
+    // Its shards are the files that were not there before it (the delete queue only removes).
+    let before: BTreeSet<PathBuf> = (1..=cluster.nodes.len())
+        .flat_map(|i| cluster.shard_files(i))
+        .collect();
+    let new_bytes = |cluster: &LocalCluster| -> u64 {
+        (1..=cluster.nodes.len())
+            .flat_map(|i| cluster.shard_files(i))
+            .filter(|p| !before.contains(p))
+            .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
+            .sum()
+    };
     let inflight = {
         let c = c.clone();
         tokio::spawn(async move {
             c.put_object()
                 .bucket("junk")
                 .key("killed")
-                .body(bytes(24 << 20, 40).into())
+                .body(bytes(64 << 20, 40).into())
                 .send()
                 .await
         })
     };
     let deadline = Instant::now() + Duration::from_secs(20);
-    while cluster_bytes(&cluster) < live + (4 << 20) && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    while new_bytes(&cluster) < 4 << 20 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    // The step tests nothing unless shards of the PUT are on the nodes when its gateway dies.
+    let written = new_bytes(&cluster);
+    assert!(
+        written >= 4 << 20,
+        "the PUT to be cut wrote {written} B of shards in 20 s\n{}",
+        cluster.logs()
+    );
     cluster.gateway.kill9();
-    let _ = inflight.await;
+    let cut = inflight.await.unwrap();
+    assert!(cut.is_err(), "the PUT cut by its killed gateway was acknowledged");
     cluster.gateway.restart();
     cluster_tests::wait_for_log_count(&cluster.gateway, "S3 gateway listening", 2, 30).await;
-    junk_written += 24 << 20;
+    junk_written += 64 << 20;
     let peak = cluster_bytes(&cluster);
 
     // Wait for the delete queue and the orphan sweep (grace 2 s) to take it all back.

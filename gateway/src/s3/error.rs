@@ -208,20 +208,47 @@ impl From<ProtoError> for S3Error {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
-    #[test]
-    fn error_body_is_the_s3_shape() {
-        let r = S3Error::new(S3ErrorCode::NoSuchKey).with("Key", "a&b");
-        let mut x = XmlWriter::new();
-        x.open("Error");
-        x.elem("Code", r.code.as_str());
-        x.close("Error");
-        assert!(x
-            .finish()
-            .ends_with("<Error><Code>NoSuchKey</Code></Error>"));
-        assert_eq!(S3ErrorCode::NoSuchKey.status(), StatusCode::NOT_FOUND);
+    async fn body(r: HttpResponse) -> String {
+        let b = actix_web::body::to_bytes(r.into_body()).await.unwrap();
+        String::from_utf8(b.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn error_responses_are_the_s3_shape() {
+        let mut e = S3Error::new(S3ErrorCode::NoSuchKey).with("Key", "a&b");
+        e.headers.push(("x-amz-delete-marker", "true".into()));
+        let r = e.response("/b/a&b", "REQ1", false);
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        assert_eq!(r.headers().get("content-type").unwrap(), "application/xml");
+        assert_eq!(r.headers().get("x-amz-delete-marker").unwrap(), "true");
+        assert_eq!(
+            body(r).await,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code>\
+             <Message>The specified key does not exist.</Message><Key>a&amp;b</Key>\
+             <Resource>/b/a&amp;b</Resource><RequestId>REQ1</RequestId></Error>"
+        );
+        // A message of its own replaces the code's.
+        let r = S3Error::msg(S3ErrorCode::InvalidArgument, "bad <x>").response("/b", "R", false);
+        assert_eq!(r.status().as_u16(), 400);
+        assert!(body(r).await.contains("<Message>bad &lt;x&gt;</Message>"));
+        // HEAD and 304 answers carry no body; the status and headers stay.
+        let r = e.response("/b/k", "R", true);
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        assert_eq!(r.headers().get("x-amz-delete-marker").unwrap(), "true");
+        assert_eq!(body(r).await, "");
+        let r = S3Error::new(S3ErrorCode::NotModified).response("/b/k", "R", false);
+        assert_eq!(r.status().as_u16(), 304);
+        assert_eq!(body(r).await, "");
         assert_eq!(S3ErrorCode::InvalidRange.status().as_u16(), 416);
-        assert_eq!(S3ErrorCode::NotModified.status().as_u16(), 304);
+    }
+
+    #[test]
+    fn internal_errors_never_show_their_cause() {
+        let e = S3Error::from(ProtoError::Io("disk /dev/sdb1 failed".into()));
+        assert_eq!(e.code, S3ErrorCode::InternalError);
+        assert!(e.message.is_none() && e.extra.is_empty());
     }
 }
