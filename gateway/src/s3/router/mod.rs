@@ -1,7 +1,8 @@
 //! Routing: S3 picks the operation from the method, the query's sub-resources and a few headers,
 //! not from the path. [`Endpoint::route`] turns a request into one typed variant; anything that
 //! is valid S3 but not built yet is [`Endpoint::NotImplemented`] (answered `NotImplemented`,
-//! never a wrong success).
+//! never a wrong success), and a sub-resource S3 has no operation for with that method is
+//! MethodNotAllowed. The sub-resource table is checked against botocore's S3 model in tests.
 
 use actix_web::http::Method;
 
@@ -46,29 +47,318 @@ fn decode(s: &str) -> String {
         .into_owned()
 }
 
-/// Sub-resources that select bucket or object configuration APIs not built yet.
-const UNBUILT_SUBRESOURCES: &[&str] = &[
-    "accelerate",
-    "analytics",
-    "encryption",
-    "intelligent-tiering",
-    "inventory",
-    "legal-hold",
-    "lifecycle",
-    "logging",
-    "metrics",
-    "notification",
-    "object-lock",
-    // RenameObject (PUT /key?renameObject): without this, a PutObject of its empty body.
-    "renameObject",
-    "replication",
-    "requestPayment",
-    "restore",
-    "retention",
-    "select",
-    "session",
-    "torrent",
-    "website",
+/// Where a sub-resource applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// `/bucket?sub`.
+    Bucket,
+    /// `/bucket/key?sub`.
+    Object,
+}
+
+/// Every S3 operation addressed by a sub-resource, as botocore's service model binds it
+/// (`data/s3/2006-03-01/service-2.json`): level, sub-resource, method, operation. A request
+/// with a sub-resource of its level and a method not listed for it is MethodNotAllowed; a
+/// listed operation that is not built is NotImplemented under its name. The router tests walk
+/// the model and check this table against it.
+pub const SUBRESOURCE_OPERATIONS: &[(Level, &str, &str, &str)] = &[
+    (Level::Bucket, "abac", "GET", "GetBucketAbac"),
+    (Level::Bucket, "abac", "PUT", "PutBucketAbac"),
+    (
+        Level::Bucket,
+        "accelerate",
+        "GET",
+        "GetBucketAccelerateConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "accelerate",
+        "PUT",
+        "PutBucketAccelerateConfiguration",
+    ),
+    (Level::Bucket, "acl", "GET", "GetBucketAcl"),
+    (Level::Bucket, "acl", "PUT", "PutBucketAcl"),
+    (
+        Level::Bucket,
+        "analytics",
+        "DELETE",
+        "DeleteBucketAnalyticsConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "analytics",
+        "GET",
+        "GetBucketAnalyticsConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "analytics",
+        "PUT",
+        "PutBucketAnalyticsConfiguration",
+    ),
+    (Level::Bucket, "cors", "DELETE", "DeleteBucketCors"),
+    (Level::Bucket, "cors", "GET", "GetBucketCors"),
+    (Level::Bucket, "cors", "PUT", "PutBucketCors"),
+    (Level::Bucket, "delete", "POST", "DeleteObjects"),
+    (
+        Level::Bucket,
+        "encryption",
+        "DELETE",
+        "DeleteBucketEncryption",
+    ),
+    (Level::Bucket, "encryption", "GET", "GetBucketEncryption"),
+    (Level::Bucket, "encryption", "PUT", "PutBucketEncryption"),
+    (
+        Level::Bucket,
+        "intelligent-tiering",
+        "DELETE",
+        "DeleteBucketIntelligentTieringConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "intelligent-tiering",
+        "GET",
+        "GetBucketIntelligentTieringConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "intelligent-tiering",
+        "PUT",
+        "PutBucketIntelligentTieringConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "inventory",
+        "DELETE",
+        "DeleteBucketInventoryConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "inventory",
+        "GET",
+        "GetBucketInventoryConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "inventory",
+        "PUT",
+        "PutBucketInventoryConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "lifecycle",
+        "DELETE",
+        "DeleteBucketLifecycle",
+    ),
+    (
+        Level::Bucket,
+        "lifecycle",
+        "GET",
+        "GetBucketLifecycleConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "lifecycle",
+        "PUT",
+        "PutBucketLifecycleConfiguration",
+    ),
+    (Level::Bucket, "location", "GET", "GetBucketLocation"),
+    (Level::Bucket, "logging", "GET", "GetBucketLogging"),
+    (Level::Bucket, "logging", "PUT", "PutBucketLogging"),
+    (
+        Level::Bucket,
+        "metadataConfiguration",
+        "DELETE",
+        "DeleteBucketMetadataConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "metadataConfiguration",
+        "GET",
+        "GetBucketMetadataConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "metadataConfiguration",
+        "POST",
+        "CreateBucketMetadataConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "metadataInventoryTable",
+        "PUT",
+        "UpdateBucketMetadataInventoryTableConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "metadataJournalTable",
+        "PUT",
+        "UpdateBucketMetadataJournalTableConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "metadataTable",
+        "DELETE",
+        "DeleteBucketMetadataTableConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "metadataTable",
+        "GET",
+        "GetBucketMetadataTableConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "metadataTable",
+        "POST",
+        "CreateBucketMetadataTableConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "metrics",
+        "DELETE",
+        "DeleteBucketMetricsConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "metrics",
+        "GET",
+        "GetBucketMetricsConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "metrics",
+        "PUT",
+        "PutBucketMetricsConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "notification",
+        "GET",
+        "GetBucketNotificationConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "notification",
+        "PUT",
+        "PutBucketNotificationConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "object-lock",
+        "GET",
+        "GetObjectLockConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "object-lock",
+        "PUT",
+        "PutObjectLockConfiguration",
+    ),
+    (
+        Level::Bucket,
+        "ownershipControls",
+        "DELETE",
+        "DeleteBucketOwnershipControls",
+    ),
+    (
+        Level::Bucket,
+        "ownershipControls",
+        "GET",
+        "GetBucketOwnershipControls",
+    ),
+    (
+        Level::Bucket,
+        "ownershipControls",
+        "PUT",
+        "PutBucketOwnershipControls",
+    ),
+    (Level::Bucket, "policy", "DELETE", "DeleteBucketPolicy"),
+    (Level::Bucket, "policy", "GET", "GetBucketPolicy"),
+    (Level::Bucket, "policy", "PUT", "PutBucketPolicy"),
+    (
+        Level::Bucket,
+        "policyStatus",
+        "GET",
+        "GetBucketPolicyStatus",
+    ),
+    (
+        Level::Bucket,
+        "publicAccessBlock",
+        "DELETE",
+        "DeletePublicAccessBlock",
+    ),
+    (
+        Level::Bucket,
+        "publicAccessBlock",
+        "GET",
+        "GetPublicAccessBlock",
+    ),
+    (
+        Level::Bucket,
+        "publicAccessBlock",
+        "PUT",
+        "PutPublicAccessBlock",
+    ),
+    (
+        Level::Bucket,
+        "replication",
+        "DELETE",
+        "DeleteBucketReplication",
+    ),
+    (Level::Bucket, "replication", "GET", "GetBucketReplication"),
+    (Level::Bucket, "replication", "PUT", "PutBucketReplication"),
+    (
+        Level::Bucket,
+        "requestPayment",
+        "GET",
+        "GetBucketRequestPayment",
+    ),
+    (
+        Level::Bucket,
+        "requestPayment",
+        "PUT",
+        "PutBucketRequestPayment",
+    ),
+    (Level::Bucket, "session", "GET", "CreateSession"),
+    (Level::Bucket, "tagging", "DELETE", "DeleteBucketTagging"),
+    (Level::Bucket, "tagging", "GET", "GetBucketTagging"),
+    (Level::Bucket, "tagging", "PUT", "PutBucketTagging"),
+    (Level::Bucket, "uploads", "GET", "ListMultipartUploads"),
+    (Level::Bucket, "versioning", "GET", "GetBucketVersioning"),
+    (Level::Bucket, "versioning", "PUT", "PutBucketVersioning"),
+    (Level::Bucket, "versions", "GET", "ListObjectVersions"),
+    (Level::Bucket, "website", "DELETE", "DeleteBucketWebsite"),
+    (Level::Bucket, "website", "GET", "GetBucketWebsite"),
+    (Level::Bucket, "website", "PUT", "PutBucketWebsite"),
+    (Level::Object, "acl", "GET", "GetObjectAcl"),
+    (Level::Object, "acl", "PUT", "PutObjectAcl"),
+    (Level::Object, "attributes", "GET", "GetObjectAttributes"),
+    (Level::Object, "encryption", "PUT", "UpdateObjectEncryption"),
+    (Level::Object, "legal-hold", "GET", "GetObjectLegalHold"),
+    (Level::Object, "legal-hold", "PUT", "PutObjectLegalHold"),
+    (Level::Object, "renameObject", "PUT", "RenameObject"),
+    (Level::Object, "restore", "POST", "RestoreObject"),
+    (Level::Object, "retention", "GET", "GetObjectRetention"),
+    (Level::Object, "retention", "PUT", "PutObjectRetention"),
+    (Level::Object, "select", "POST", "SelectObjectContent"),
+    (Level::Object, "tagging", "DELETE", "DeleteObjectTagging"),
+    (Level::Object, "tagging", "GET", "GetObjectTagging"),
+    (Level::Object, "tagging", "PUT", "PutObjectTagging"),
+    (Level::Object, "torrent", "GET", "GetObjectTorrent"),
+    (Level::Object, "uploads", "POST", "CreateMultipartUpload"),
+];
+
+/// Bucket sub-resources whose GET without an `id` lists the configurations, and with one gets
+/// a configuration: (sub-resource, the listing operation).
+const LISTED_WITHOUT_ID: &[(&str, &str)] = &[
+    ("analytics", "ListBucketAnalyticsConfigurations"),
+    (
+        "intelligent-tiering",
+        "ListBucketIntelligentTieringConfigurations",
+    ),
+    ("inventory", "ListBucketInventoryConfigurations"),
+    ("metrics", "ListBucketMetricsConfigurations"),
 ];
 
 /// One S3 operation, with what it needs from the URL.
@@ -172,7 +462,7 @@ pub enum Endpoint {
     AbortMultipartUpload { key: String, upload_id: String },
     /// GET /bucket/key?uploadId
     ListParts { key: String, upload_id: String },
-    /// Valid S3, not built yet: the operation name.
+    /// Valid S3, not built yet: the operation's name in the S3 API.
     NotImplemented(&'static str),
 }
 
@@ -208,69 +498,50 @@ impl Endpoint {
         if *method == Method::OPTIONS {
             return Ok(Endpoint::PreflightCors);
         }
-        if let Some(sub) = UNBUILT_SUBRESOURCES.iter().find(|s| q.has(s)) {
-            return Ok(Endpoint::NotImplemented(sub));
+        let key = key.filter(|k| !k.is_empty());
+        let level = if key.is_some() {
+            Level::Object
+        } else {
+            Level::Bucket
+        };
+        // The first query parameter that is a sub-resource picks the operation: one of this
+        // level's, or none (a bucket's sub-resource on an object, or the reverse, is refused).
+        let sub = q.0.iter().find_map(|(name, _)| {
+            SUBRESOURCE_OPERATIONS
+                .iter()
+                .any(|(_, s, _, _)| s == name)
+                .then_some(name.as_str())
+        });
+        if let Some(sub) = sub {
+            let Some((_, _, _, op)) = SUBRESOURCE_OPERATIONS
+                .iter()
+                .find(|(l, s, m, _)| *l == level && *s == sub && *m == method.as_str())
+            else {
+                return not_allowed();
+            };
+            let listed = LISTED_WITHOUT_ID
+                .iter()
+                .find(|(s, _)| *s == sub && key.is_none() && *method == Method::GET);
+            if let (Some((_, list)), false) = (listed, q.has("id")) {
+                return Ok(Endpoint::NotImplemented(list));
+            }
+            return Ok(match key {
+                None => Self::bucket_operation(op),
+                Some(key) => Self::object_operation(op, key.to_owned()),
+            });
         }
-        let Some(key) = key.filter(|k| !k.is_empty()).map(str::to_owned) else {
+        let Some(key) = key.map(str::to_owned) else {
             return match *method {
-                _ if q.has("tagging") => Ok(Endpoint::NotImplemented("PutBucketTagging")),
-                Method::GET if q.has("policyStatus") => Ok(Endpoint::GetBucketPolicyStatus),
-                Method::GET if q.has("cors") => Ok(Endpoint::GetBucketCors),
-                Method::GET if q.has("publicAccessBlock") => Ok(Endpoint::GetPublicAccessBlock),
-                Method::PUT if q.has("publicAccessBlock") => Ok(Endpoint::PutPublicAccessBlock),
-                Method::DELETE if q.has("publicAccessBlock") => {
-                    Ok(Endpoint::DeletePublicAccessBlock)
-                }
-                Method::GET if q.has("acl") => Ok(Endpoint::GetBucketAcl),
-                Method::PUT if q.has("acl") => Ok(Endpoint::PutBucketAcl),
-                Method::GET if q.has("ownershipControls") => {
-                    Ok(Endpoint::GetBucketOwnershipControls)
-                }
-                Method::PUT if q.has("ownershipControls") => {
-                    Ok(Endpoint::PutBucketOwnershipControls)
-                }
-                Method::DELETE if q.has("ownershipControls") => {
-                    Ok(Endpoint::DeleteBucketOwnershipControls)
-                }
-                Method::PUT if q.has("cors") => Ok(Endpoint::PutBucketCors),
-                Method::DELETE if q.has("cors") => Ok(Endpoint::DeleteBucketCors),
-                Method::GET if q.has("policy") => Ok(Endpoint::GetBucketPolicy),
-                Method::PUT if q.has("policy") => Ok(Endpoint::PutBucketPolicy),
-                Method::DELETE if q.has("policy") => Ok(Endpoint::DeleteBucketPolicy),
-                Method::PUT if q.has("versioning") => {
-                    Ok(Endpoint::NotImplemented("PutBucketVersioning"))
-                }
-                Method::GET if q.has("versions") => Ok(Endpoint::ListObjectVersions),
-                _ if q.has("versions") => not_allowed(),
                 Method::PUT => Ok(Endpoint::CreateBucket),
                 Method::HEAD => Ok(Endpoint::HeadBucket),
                 Method::DELETE => Ok(Endpoint::DeleteBucket),
-                Method::GET if q.has("location") => Ok(Endpoint::GetBucketLocation),
-                Method::GET if q.has("versioning") => Ok(Endpoint::GetBucketVersioning),
-                Method::GET if q.has("uploads") => Ok(Endpoint::ListMultipartUploads),
                 Method::GET if q.get("list-type") == Some("2") => Ok(Endpoint::ListObjectsV2),
                 Method::GET => Ok(Endpoint::ListObjects),
-                Method::POST if q.has("delete") => Ok(Endpoint::DeleteObjects),
                 Method::POST => Ok(Endpoint::PostObject),
                 _ => not_allowed(),
             };
         };
         let upload_id = q.get("uploadId").map(str::to_owned);
-        if q.has("tagging") {
-            return match *method {
-                Method::GET => Ok(Endpoint::GetObjectTagging { key }),
-                Method::PUT => Ok(Endpoint::PutObjectTagging { key }),
-                Method::DELETE => Ok(Endpoint::DeleteObjectTagging { key }),
-                _ => not_allowed(),
-            };
-        }
-        if q.has("acl") {
-            return match *method {
-                Method::GET => Ok(Endpoint::GetObjectAcl { key }),
-                Method::PUT => Ok(Endpoint::PutObjectAcl { key }),
-                _ => not_allowed(),
-            };
-        }
         Ok(match (method.clone(), upload_id) {
             (Method::PUT, Some(upload_id)) if q.has("partNumber") => {
                 let part_number = part_number(q)?;
@@ -291,16 +562,56 @@ impl Endpoint {
             (Method::PUT, _) if has_copy_source => Endpoint::CopyObject { key },
             (Method::PUT, _) => Endpoint::PutObject { key },
             (Method::GET, Some(upload_id)) => Endpoint::ListParts { key, upload_id },
-            (Method::GET, None) if q.has("attributes") => Endpoint::GetObjectAttributes { key },
             (Method::GET, None) => Endpoint::GetObject { key },
             (Method::HEAD, _) => Endpoint::HeadObject { key },
             (Method::DELETE, Some(upload_id)) => Endpoint::AbortMultipartUpload { key, upload_id },
             (Method::DELETE, None) => Endpoint::DeleteObject { key },
-            (Method::POST, _) if q.has("uploads") => Endpoint::CreateMultipartUpload { key },
             (Method::POST, Some(upload_id)) => Endpoint::CompleteMultipartUpload { key, upload_id },
-            (Method::POST, None) if q.has("restore") => Endpoint::NotImplemented("RestoreObject"),
             _ => return not_allowed(),
         })
+    }
+
+    /// The endpoint of a bucket operation of [`SUBRESOURCE_OPERATIONS`] (NotImplemented
+    /// under its name when it is not built).
+    fn bucket_operation(op: &'static str) -> Endpoint {
+        match op {
+            "GetBucketAcl" => Endpoint::GetBucketAcl,
+            "PutBucketAcl" => Endpoint::PutBucketAcl,
+            "DeleteBucketCors" => Endpoint::DeleteBucketCors,
+            "GetBucketCors" => Endpoint::GetBucketCors,
+            "PutBucketCors" => Endpoint::PutBucketCors,
+            "DeleteObjects" => Endpoint::DeleteObjects,
+            "GetBucketLocation" => Endpoint::GetBucketLocation,
+            "DeleteBucketOwnershipControls" => Endpoint::DeleteBucketOwnershipControls,
+            "GetBucketOwnershipControls" => Endpoint::GetBucketOwnershipControls,
+            "PutBucketOwnershipControls" => Endpoint::PutBucketOwnershipControls,
+            "DeleteBucketPolicy" => Endpoint::DeleteBucketPolicy,
+            "GetBucketPolicy" => Endpoint::GetBucketPolicy,
+            "PutBucketPolicy" => Endpoint::PutBucketPolicy,
+            "GetBucketPolicyStatus" => Endpoint::GetBucketPolicyStatus,
+            "DeletePublicAccessBlock" => Endpoint::DeletePublicAccessBlock,
+            "GetPublicAccessBlock" => Endpoint::GetPublicAccessBlock,
+            "PutPublicAccessBlock" => Endpoint::PutPublicAccessBlock,
+            "ListMultipartUploads" => Endpoint::ListMultipartUploads,
+            "GetBucketVersioning" => Endpoint::GetBucketVersioning,
+            "ListObjectVersions" => Endpoint::ListObjectVersions,
+            other => Endpoint::NotImplemented(other),
+        }
+    }
+
+    /// The endpoint of an object operation of [`SUBRESOURCE_OPERATIONS`] (NotImplemented
+    /// under its name when it is not built).
+    fn object_operation(op: &'static str, key: String) -> Endpoint {
+        match op {
+            "GetObjectAcl" => Endpoint::GetObjectAcl { key },
+            "PutObjectAcl" => Endpoint::PutObjectAcl { key },
+            "GetObjectAttributes" => Endpoint::GetObjectAttributes { key },
+            "DeleteObjectTagging" => Endpoint::DeleteObjectTagging { key },
+            "GetObjectTagging" => Endpoint::GetObjectTagging { key },
+            "PutObjectTagging" => Endpoint::PutObjectTagging { key },
+            "CreateMultipartUpload" => Endpoint::CreateMultipartUpload { key },
+            other => Endpoint::NotImplemented(other),
+        }
     }
 
     /// The operation name (logs, metrics).
@@ -438,201 +749,7 @@ pub enum Target<'a> {
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
+mod model_tests;
 
-    fn r(method: Method, path: &str, copy: bool) -> Result<Endpoint, S3Error> {
-        let (path, query) = path.split_once('?').unwrap_or((path, ""));
-        let path = path.trim_start_matches('/');
-        let (bucket, key) = match path.split_once('/') {
-            Some((b, k)) => (Some(b), Some(k)),
-            None if path.is_empty() => (None, None),
-            None => (Some(path), None),
-        };
-        Endpoint::route(&method, bucket, key, &Query::parse(query), copy)
-    }
-
-    #[test]
-    fn aws_doc_examples() {
-        use Endpoint as E;
-        let k = || "Key+".to_string();
-        let table: Vec<(Method, &str, bool, Endpoint)> = vec![
-            (Method::GET, "/", false, E::ListBuckets),
-            (Method::PUT, "/b", false, E::CreateBucket),
-            (Method::HEAD, "/b", false, E::HeadBucket),
-            (Method::DELETE, "/b", false, E::DeleteBucket),
-            (Method::GET, "/b?location", false, E::GetBucketLocation),
-            (
-                Method::GET,
-                "/b?list-type=2&prefix=a",
-                false,
-                E::ListObjectsV2,
-            ),
-            (Method::GET, "/b?prefix=a", false, E::ListObjects),
-            (Method::GET, "/b?uploads", false, E::ListMultipartUploads),
-            (Method::GET, "/b?versions", false, E::ListObjectVersions),
-            (Method::POST, "/b?delete", false, E::DeleteObjects),
-            (Method::POST, "/b", false, E::PostObject),
-            (Method::PUT, "/b/Key+", false, E::PutObject { key: k() }),
-            (Method::PUT, "/b/Key+", true, E::CopyObject { key: k() }),
-            (Method::GET, "/b/Key+", false, E::GetObject { key: k() }),
-            (
-                Method::GET,
-                "/b/Key+?attributes",
-                false,
-                E::GetObjectAttributes { key: k() },
-            ),
-            (Method::HEAD, "/b/Key+", false, E::HeadObject { key: k() }),
-            (
-                Method::DELETE,
-                "/b/Key+",
-                false,
-                E::DeleteObject { key: k() },
-            ),
-            (
-                Method::POST,
-                "/b/Key+?uploads",
-                false,
-                E::CreateMultipartUpload { key: k() },
-            ),
-            (
-                Method::PUT,
-                "/b/Key+?partNumber=2&uploadId=U",
-                false,
-                E::UploadPart {
-                    key: k(),
-                    part_number: 2,
-                    upload_id: "U".into(),
-                },
-            ),
-            (
-                Method::PUT,
-                "/b/Key+?partNumber=2&uploadId=U",
-                true,
-                E::UploadPartCopy {
-                    key: k(),
-                    part_number: 2,
-                    upload_id: "U".into(),
-                },
-            ),
-            (
-                Method::POST,
-                "/b/Key+?uploadId=U",
-                false,
-                E::CompleteMultipartUpload {
-                    key: k(),
-                    upload_id: "U".into(),
-                },
-            ),
-            (
-                Method::DELETE,
-                "/b/Key+?uploadId=U",
-                false,
-                E::AbortMultipartUpload {
-                    key: k(),
-                    upload_id: "U".into(),
-                },
-            ),
-            (
-                Method::GET,
-                "/b/Key+?uploadId=U",
-                false,
-                E::ListParts {
-                    key: k(),
-                    upload_id: "U".into(),
-                },
-            ),
-            (Method::GET, "/b?cors", false, E::GetBucketCors),
-            (Method::PUT, "/b?cors", false, E::PutBucketCors),
-            (Method::DELETE, "/b?cors", false, E::DeleteBucketCors),
-            (Method::OPTIONS, "/b/Key+", false, E::PreflightCors),
-            (
-                Method::PUT,
-                "/b?publicAccessBlock",
-                false,
-                E::PutPublicAccessBlock,
-            ),
-            (
-                Method::GET,
-                "/b?lifecycle",
-                false,
-                E::NotImplemented("lifecycle"),
-            ),
-            (
-                Method::PUT,
-                "/b/Key+?renameObject",
-                false,
-                E::NotImplemented("renameObject"),
-            ),
-            (Method::GET, "/b?acl", false, E::GetBucketAcl),
-            (Method::PUT, "/b?acl", false, E::PutBucketAcl),
-            (
-                Method::GET,
-                "/b/Key+?acl",
-                false,
-                E::GetObjectAcl { key: k() },
-            ),
-            (
-                Method::PUT,
-                "/b/Key+?acl",
-                false,
-                E::PutObjectAcl { key: k() },
-            ),
-            (
-                Method::DELETE,
-                "/b?ownershipControls",
-                false,
-                E::DeleteBucketOwnershipControls,
-            ),
-            (Method::GET, "/b?policy", false, E::GetBucketPolicy),
-            (Method::PUT, "/b?policy", false, E::PutBucketPolicy),
-            (Method::DELETE, "/b?policy", false, E::DeleteBucketPolicy),
-            (
-                Method::GET,
-                "/b?policyStatus",
-                false,
-                E::GetBucketPolicyStatus,
-            ),
-            (
-                Method::PUT,
-                "/b/Key+?tagging",
-                false,
-                E::PutObjectTagging { key: k() },
-            ),
-            (
-                Method::GET,
-                "/b?tagging",
-                false,
-                E::NotImplemented("PutBucketTagging"),
-            ),
-        ];
-        for (m, path, copy, want) in table {
-            assert_eq!(r(m.clone(), path, copy).unwrap(), want, "{m} {path}");
-        }
-    }
-
-    #[test]
-    fn bad_routes_are_errors() {
-        assert_eq!(
-            r(Method::PUT, "/", false).unwrap_err().code,
-            S3ErrorCode::MethodNotAllowed
-        );
-        assert_eq!(
-            r(Method::PATCH, "/b/k", false).unwrap_err().code,
-            S3ErrorCode::MethodNotAllowed
-        );
-        let e = r(Method::PUT, "/b/k?partNumber=0&uploadId=U", false).unwrap_err();
-        assert_eq!(e.code, S3ErrorCode::InvalidArgument);
-        let e = r(Method::PUT, "/b/k?partNumber=x&uploadId=U", false).unwrap_err();
-        assert_eq!(e.code, S3ErrorCode::InvalidArgument);
-    }
-
-    #[test]
-    fn query_decoding() {
-        let q = Query::parse("prefix=a%2Fb+c&uploads&x=");
-        assert_eq!(q.get("prefix"), Some("a/b c"));
-        assert!(q.has("uploads"));
-        assert_eq!(q.get("x"), Some(""));
-    }
-}
+#[cfg(test)]
+mod tests;
