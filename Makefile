@@ -9,7 +9,7 @@ BIN := $(CARGO_TARGET_DIR)/release/coffer
 DATA ?= ./data
 ADDRESS ?= 127.0.0.1:9000
 
-.PHONY: run build test deps test-deps fmt-check lint unit e2e test-faults faults-if-docker bench bench-quick fuzz
+.PHONY: run build test deps test-deps fmt-check lint unit e2e test-faults faults-if-docker test-upgrade bench bench-quick fuzz
 
 deps:
 	@scripts/install-deps.sh build
@@ -49,6 +49,15 @@ faults-if-docker: build test-deps
 	 else echo "SKIPPED deploy/docker/cluster-test.sh: no Docker engine answers"; fi
 
 test: test-deps build fmt-check lint unit e2e faults-if-docker
+
+# Rolling upgrade under load (tests/upgrade): a three-node cluster of the binary of
+# UPGRADE_FROM (default: the last commit before stored formats were versioned) is upgraded to
+# this build one process at a time. Not part of `make test`: it builds the old commit too.
+UPGRADE_FROM ?= 3725926
+test-upgrade: test-deps
+	old=$$(tests/upgrade/build-old.sh $(UPGRADE_FROM)) && \
+	  $(MAKE) build && \
+	  python3 tests/upgrade/rolling_upgrade.py "$$old" $(BIN) $${UPGRADE_DIR:-/tmp/coffer-upgrade}
 
 # Figures next to this machine's own md5sum/sha256sum/disk limits (see benches/src/main.rs).
 bench: build

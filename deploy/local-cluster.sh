@@ -4,6 +4,8 @@
 #   deploy/local-cluster.sh up N --dir DIR [--s3-port 9000] [--rpc-port 9100] [--admin-port 9200]
 #   deploy/local-cluster.sh kill-node I --dir DIR      # kill -9 node I
 #   deploy/local-cluster.sh start-node I --dir DIR     # start node I again (same flags, same data)
+#   deploy/local-cluster.sh upgrade NAME --dir DIR     # stop node NAME (or the gateway) with SIGTERM,
+#                                                      # start it again as $COFFER_BIN (a rolling upgrade)
 #   deploy/local-cluster.sh status --dir DIR           # processes, then `coffer admin cluster status`
 #   deploy/local-cluster.sh down --dir DIR             # stop everything (state stays in DIR)
 #
@@ -15,7 +17,7 @@
 # Credentials: $COFFER_ACCESS_KEY_ID / $COFFER_SECRET_ACCESS_KEY, else generated into DIR.
 set -euo pipefail
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 cmd="${1:-}"; [[ -n "$cmd" ]] || usage; shift
 arg=""
@@ -51,6 +53,7 @@ alive() {
 launch() {
   local name="$1"; shift
   printf '%q ' "$@" > "$DIR/$name.cmd"
+  printf '%q' "$bin" > "$DIR/$name.bin"
   setsid "$@" >> "$DIR/$name.log" 2>&1 < /dev/null &
   echo $! > "$DIR/$name.pid"
 }
@@ -70,12 +73,12 @@ wait_for() {  # wait_for NAME PATTERN SECONDS [LOG OFFSET]: PATTERN in the log a
   return 1
 }
 
-start_node() {  # start_node I (from its saved command line)
-  local i="$1"
-  alive "$DIR/node$i.pid" && { echo "node $i is already running" >&2; return 0; }
-  [[ -f "$DIR/node$i.cmd" ]] || { echo "local-cluster: no node $i in $DIR" >&2; exit 1; }
-  eval "setsid $(cat "$DIR/node$i.cmd") >> \"$DIR/node$i.log\" 2>&1 < /dev/null &"
-  echo $! > "$DIR/node$i.pid"
+start_node() {  # start_node NAME (from its saved command line)
+  local name="$1"
+  alive "$DIR/$name.pid" && { echo "$name is already running" >&2; return 0; }
+  [[ -f "$DIR/$name.cmd" ]] || { echo "local-cluster: no $name in $DIR" >&2; exit 1; }
+  eval "setsid $(cat "$DIR/$name.cmd") >> \"$DIR/$name.log\" 2>&1 < /dev/null &"
+  echo $! > "$DIR/$name.pid"
 }
 
 case "$cmd" in
@@ -131,9 +134,27 @@ case "$cmd" in
     ;;
   start-node)
     from="$(log_size "node$arg")"
-    start_node "$arg"
+    start_node "node$arg"
     wait_for "node$arg" "Coffer node $arg ready" 90 "$from"
     echo "node $arg started"
+    ;;
+  upgrade)
+    if [[ "$arg" == gateway ]]; then name=gateway ready="S3 gateway listening"
+    else name="node$arg" ready="Coffer node $arg ready"; fi
+    [[ -f "$DIR/$name.cmd" && -f "$DIR/$name.bin" ]] || { echo "local-cluster: no $name in $DIR" >&2; exit 1; }
+    if alive "$DIR/$name.pid"; then
+      kill "$(cat "$DIR/$name.pid")"
+      for _ in $(seq 300); do alive "$DIR/$name.pid" || break; sleep 0.1; done
+      if alive "$DIR/$name.pid"; then echo "local-cluster: $name did not stop in 30 s" >&2; exit 1; fi
+    fi
+    old="$(cat "$DIR/$name.bin")" bin="$(find_bin)" new="$(printf '%q' "$(find_bin)")"
+    cmdline="$(cat "$DIR/$name.cmd")"
+    printf '%s' "${cmdline//"$old"/"$new"}" > "$DIR/$name.cmd"
+    printf '%s' "$new" > "$DIR/$name.bin"
+    from="$(log_size "$name")"
+    start_node "$name"
+    wait_for "$name" "$ready" 90 "$from"
+    echo "$name runs $bin"
     ;;
   status)
     asked=""
