@@ -186,7 +186,8 @@ pub async fn gateway(s: Settings) -> anyhow::Result<()> {
         anyhow::bail!("coffer gateway needs --cluster NODE_RPC_ADDRESS[,...]");
     }
     let secret = secrets::cluster_secret(&s.cluster_secret_file, false)?;
-    let client = coffer_proto::cluster_client::ClusterClient::new(s.cluster.clone(), secret.clone());
+    let client =
+        coffer_proto::cluster_client::ClusterClient::new(s.cluster.clone(), secret.clone());
     client.keep_fresh();
     let cluster: Arc<dyn ClusterApi> = client;
     run_gateway(&s, cluster, &secret).await

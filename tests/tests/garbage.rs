@@ -239,7 +239,10 @@ async fn garbage() {
     );
     cluster.gateway.kill9();
     let cut = inflight.await.unwrap();
-    assert!(cut.is_err(), "the PUT cut by its killed gateway was acknowledged");
+    assert!(
+        cut.is_err(),
+        "the PUT cut by its killed gateway was acknowledged"
+    );
     cluster.gateway.restart();
     cluster_tests::wait_for_log_count(&cluster.gateway, "S3 gateway listening", 2, 30).await;
     junk_written += 64 << 20;

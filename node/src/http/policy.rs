@@ -20,9 +20,9 @@ use coffer_proto::types::PublicAccessBlock;
 use coffer_proto::{ClusterApi as _, ProtoError};
 use serde_json::json;
 
+use super::iam::{failed, now_ms, write};
 use crate::cluster::Node;
 use crate::http::Signed;
-use super::iam::{failed, now_ms, write};
 
 /// Register the routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
