@@ -4,20 +4,24 @@
 //!
 //! # Layout
 //! - [`config`]: the gateway's settings ([`GatewayConfig`]).
-//! - [`server`]: the actix-web server (one catch-all S3 service plus health).
+//! - [`server`]: the actix-web server (one catch-all S3 service plus health); [`state`]: what
+//!   every request shares.
 //! - [`auth`]: SigV4 / SigV2 / presigned / aws-chunked verification.
 //! - [`authz`]: authorization of each request by identity and bucket policies.
 //! - [`iam`]: the IAM query API (`aws iam --endpoint-url`) on the S3 endpoint.
 //! - [`md5lanes`]: the MD5 of request bodies, several concurrent bodies at a time.
-//! - [`s3`]: dispatch, router, errors, XML, shared header extractors, the body pipeline and one
-//!   module per operation family under `s3::ops`.
+//! - [`model`]: what the authorizer and handlers share: owners, ACLs, tag sets, CORS rules.
+//! - [`s3`]: dispatch, router, errors, XML, the header readers (`s3::headers`), the object
+//!   pipeline (`s3::object`) and one module per operation family under `s3::ops`.
 
 pub mod auth;
 pub mod authz;
 pub mod config;
 pub mod iam;
 pub mod md5lanes;
+pub mod model;
 pub mod s3;
 pub mod server;
+pub mod state;
 
 pub use config::GatewayConfig;

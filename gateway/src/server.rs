@@ -10,16 +10,7 @@ use coffer_proto::ClusterApi;
 
 use crate::config::GatewayConfig;
 use crate::s3;
-
-/// Shared by every request.
-pub struct AppState {
-    /// Settings.
-    pub config: GatewayConfig,
-    /// The storage cluster.
-    pub cluster: Arc<dyn ClusterApi>,
-    /// Parsed policies.
-    pub policies: crate::authz::cache::PolicyCache,
-}
+use crate::state::AppState;
 
 /// Serve S3 on an already-bound listener until the returned server is stopped.
 pub fn serve(

@@ -14,7 +14,6 @@
 //! - [`cache`]: parsed policies by document, so a request does not parse JSON.
 //! - [`acl`]: ACLs, canned ACLs and Object Ownership.
 
-pub mod acl;
 pub mod cache;
 pub mod context;
 
@@ -27,21 +26,16 @@ use coffer_proto::types::{BucketInfo, PublicAccessBlock};
 
 use tracing::warn;
 
+use crate::model::acl::{Acl, Ownership, Permission};
+use crate::model::owner::owner_id;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
-use crate::s3::ops::owner_id;
 use crate::s3::router::{Endpoint, Target};
-use acl::{Acl, Ownership, Permission};
-
-/// The owner id of an IAM user (what buckets record as their owner).
-pub fn user_owner(name: &str) -> String {
-    format!("arn:aws:iam:::user/{name}")
-}
 
 /// Everything one request is authorized against.
 pub struct Authz {
     /// The caller.
     pub caller: Caller,
-    /// The caller's owner id: the root access key id, or [`user_owner`]; empty for anonymous.
+    /// The caller's owner id: the root access key id, or [`crate::model::owner::user_owner`]; empty for anonymous.
     pub owner: String,
     identity: Vec<Arc<Policy>>,
     /// The addressed bucket, if it exists.
@@ -266,7 +260,7 @@ impl Authz {
             (true, Known::Unknown) => return self.ask(place, action, resource, manages_policy),
             (true, Known::Found(f)) => {
                 let mut c = self.context.clone();
-                for (k, v) in crate::s3::ops::tagging::decode(f.tags.as_deref()) {
+                for (k, v) in crate::model::tags::decode(f.tags.as_deref()) {
                     c.set(&format!("{EXISTING_TAG}{k}"), v);
                 }
                 with_tags = c;

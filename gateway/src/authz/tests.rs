@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
+use crate::model::acl;
+use crate::model::owner::user_owner;
 use coffer_proto::types::Versioning;
 
 fn bucket(owner: &str) -> BucketInfo {
@@ -169,7 +171,7 @@ fn policies_see_the_tags_of_the_object() {
         version_id: "null".into(),
         owner: "arn:aws:iam:::user/owner".into(),
         acl: None,
-        tags: Some(crate::s3::ops::tagging::encode(
+        tags: Some(crate::model::tags::encode(
             &tags
                 .iter()
                 .map(|(k, v)| ((*k).into(), (*v).into()))

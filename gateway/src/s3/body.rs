@@ -337,6 +337,25 @@ where
     Ok(Collected::Large(parts, Box::new(proc)))
 }
 
+/// Read a small request body (XML documents) completely, refusing more than `max` bytes.
+pub async fn small_body(
+    mut payload: actix_web::web::Payload,
+    max: usize,
+) -> Result<Bytes, S3Error> {
+    let mut buf = bytes::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| S3Error::msg(S3ErrorCode::IncompleteBody, e.to_string()))?;
+        if buf.len() + chunk.len() > max {
+            return Err(S3Error::msg(
+                S3ErrorCode::MalformedXML,
+                "The XML document is too large",
+            ));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

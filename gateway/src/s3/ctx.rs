@@ -2,6 +2,7 @@
 
 use actix_web::HttpRequest;
 use coffer_proto::api::ClusterApiExt;
+use coffer_proto::meta::{BucketConfigKind, MetaAnswer, MetaCommand, MetaQuery};
 use coffer_proto::types::BucketInfo;
 use coffer_proto::ClusterApi;
 
@@ -51,5 +52,41 @@ impl ReqCtx<'_> {
     /// A request header as text.
     pub fn header(&self, name: &str) -> Option<&str> {
         super::headers::get(self.req.headers(), name)
+    }
+
+    /// The addressed bucket's `kind` document, if it has one (NoSuchBucket when the bucket
+    /// does not exist).
+    pub async fn bucket_config(&self, kind: BucketConfigKind) -> S3Result<Option<String>> {
+        let q = MetaQuery::GetBucketConfig {
+            bucket: self.bucket_name.to_owned(),
+            kind,
+        };
+        match self.cluster.meta_read(q).await? {
+            MetaAnswer::BucketConfig(Some(doc)) => Ok(doc),
+            MetaAnswer::BucketConfig(None) => {
+                Err(S3Error::new(S3ErrorCode::NoSuchBucket).with("BucketName", self.bucket_name))
+            }
+            other => Err(S3Error::internal(format!("unexpected answer {other:?}"))),
+        }
+    }
+
+    /// Set (`Some`) or remove (`None`) the addressed bucket's `kind` document.
+    pub async fn set_bucket_config(
+        &self,
+        kind: BucketConfigKind,
+        value: Option<String>,
+    ) -> S3Result<()> {
+        let cmd = MetaCommand::SetBucketConfig {
+            bucket: self.bucket_name.to_owned(),
+            kind,
+            value,
+        };
+        match self.cluster.meta_write(cmd).await {
+            Ok(_) => Ok(()),
+            Err(coffer_proto::ProtoError::NoSuchBucket) => {
+                Err(S3Error::new(S3ErrorCode::NoSuchBucket).with("BucketName", self.bucket_name))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }

@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use coffer_proto::ProtoError;
 
-use super::xml::XmlWriter;
+use super::xml::writer::XmlWriter;
 
 macro_rules! codes {
     ($($name:ident => $status:literal, $msg:literal;)*) => {

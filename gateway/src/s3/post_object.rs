@@ -10,20 +10,20 @@
 use actix_multipart::{Field, Multipart};
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
-use coffer_proto::meta::MetaCommand;
-use coffer_proto::types::{ObjectData, ObjectVersion, NULL_VERSION};
+use coffer_proto::types::ObjectData;
 use futures::StreamExt;
 
 use super::body::BodyProcessor;
 use super::ctx::ReqCtx;
 use super::error::{S3Error, S3ErrorCode, S3Result};
-use super::ops::{acl, data, put};
+use super::object::data;
+use super::object::write::{self, Body, Commit, NewObject};
 use super::post_policy::PostPolicy;
 use super::router::{Endpoint, Query};
 use super::xml::XmlWriter;
 use crate::auth::{self, sigv4, Auth};
 use crate::authz::{self, Authz};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Form fields before the file, in bytes (as S3: 20 KB of fields, with room for the policy).
 const MAX_FIELDS: usize = 64 << 10;
@@ -231,26 +231,31 @@ pub async fn post_object(
         .as_deref()
         .is_some_and(|ak| cfg.credentials.secret(ak).is_some());
     let user_key = claimed.filter(|_| !root);
-    let facts =
-        super::authorization_facts(state, user_key.clone(), Some(bucket_name.into())).await?;
+    let facts = super::dispatch::authenticate::authorization_facts(
+        state,
+        user_key.clone(),
+        Some(bucket_name.into()),
+    )
+    .await?;
     let user_creds;
     let creds = match &user_key {
         Some(ak) => {
-            user_creds = super::iam_credentials(cfg, ak, facts.key.as_ref());
+            user_creds = super::dispatch::authenticate::credentials(cfg, ak, facts.key.as_ref());
             &user_creds
         }
         None => &cfg.credentials,
     };
     let now = chrono::Utc::now();
     let signer = verify(state, &fields, creds, bucket_name, now)?;
-    let (caller, owner) = super::identify(signer.as_deref(), root, facts.user.as_ref())?;
+    let (caller, owner) =
+        super::dispatch::authenticate::identify(signer.as_deref(), root, facts.user.as_ref())?;
     let mut context = authz::context::build(req, query, false, &caller, now);
     let form_headers = as_headers(&fields)?;
     authz::context::add_form(&mut context, &form_headers, signer.is_some());
     let authz = Authz::new(caller, owner, facts, context, &state.policies);
     let endpoint = Endpoint::PutObject { key: key.clone() };
     let pending = authz.check(&endpoint, bucket_name)?;
-    super::settle(state, &authz, pending).await?;
+    super::dispatch::authorize::settle(state, &authz, pending).await?;
     super::sse::check_write(&form_headers, true)?;
 
     let auth = Auth {
@@ -281,10 +286,7 @@ async fn store(
 ) -> S3Result<String> {
     let bucket = ctx.bucket().await?;
     let h = as_headers(fields)?;
-    let storage_class = put::storage_class(&h)?;
-    let content = super::headers::content_headers(&h);
-    let user_meta = super::headers::user_meta(&h)?;
-    let (owner, acl) = acl::for_new_object_with(ctx, &bucket, acl::requested(&h)?)?;
+    let new = NewObject::from_headers(ctx, &bucket, key, &h)?;
     let (lo, hi) = match field(fields, "policy") {
         Some(p) => PostPolicy::parse(p)?
             .length_range()
@@ -296,7 +298,7 @@ async fn store(
     let file = file.map(|c| c.map_err(|e| e.to_string()));
     let (stored, outcome) = data::store_body(
         ctx.cluster,
-        &storage_class,
+        &new.storage_class,
         Box::pin(file),
         proc,
         Some(ctx.config.inline_threshold),
@@ -323,32 +325,9 @@ async fn store(
         .with("MinSizeAllowed", lo.to_string())
         .with("ProposedSize", outcome.size.to_string()));
     }
-    let version = ObjectVersion {
-        key: key.to_owned(),
-        version_id: NULL_VERSION.into(),
-        last_modified_ms: super::headers::now_ms(),
-        size: outcome.size,
-        etag: hex::encode(outcome.md5),
-        content,
-        user_meta,
-        checksum: None,
-        parts: Vec::new(),
-        storage_class,
-        delete_marker: false,
-        owner,
-        data: stored,
-    };
-    let etag = format!("\"{}\"", version.etag);
-    let cmd = MetaCommand::PutObject {
-        bucket_id: bucket.id,
-        version,
-        precondition: coffer_proto::meta::WritePrecondition::None,
-    };
-    ctx.cluster
-        .meta_write(acl::with_acl(cmd, acl.as_ref()))
-        .await
-        .map_err(|e| S3Error::from(e).with("Key", key))?;
-    Ok(etag)
+    let body = Body::single(stored, outcome.size, outcome.md5, None);
+    let done = write::commit(ctx, bucket.id, new, body, Commit::Put).await?;
+    Ok(done.quoted_etag())
 }
 
 /// The answer S3 gives a stored form: a 303 to `success_action_redirect`, or

@@ -6,12 +6,14 @@ use coffer_proto::meta::{MetaAnswer, MetaCommand, MetaQuery};
 use coffer_proto::types::Versioning;
 use coffer_proto::ProtoError;
 
-use super::{owner_xml, small_body, xml_ok};
+use crate::model::owner::owner_xml;
+use crate::s3::body::small_body;
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
+use crate::s3::grants;
 use crate::s3::headers::iso_date;
 use crate::s3::names::valid_bucket_name;
-use crate::s3::xml::{self, XmlWriter};
+use crate::s3::xml::{self, xml_ok, XmlWriter};
 
 /// GET / (ListBuckets), with `prefix`, `max-buckets` and `continuation-token`.
 pub async fn list_buckets(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
@@ -85,7 +87,7 @@ pub async fn create_bucket(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result<
             format!("The {location} location constraint is incompatible for the region specific endpoint this request was sent to."),
         ));
     }
-    let configs = super::acl::for_new_bucket(ctx)?;
+    let configs = grants::for_new_bucket(ctx)?;
     let cmd = MetaCommand::WithBucketConfig {
         configs,
         cmd: Box::new(MetaCommand::CreateBucket {

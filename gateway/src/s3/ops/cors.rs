@@ -1,177 +1,22 @@
-//! CORS: Put/Get/DeleteBucketCors, the preflight `OPTIONS` request matched against the rules
-//! (AllowedOrigin with one wildcard, AllowedMethod, AllowedHeader), and the CORS headers on
-//! actual responses to requests that carry an `Origin`.
+//! CORS: Put/Get/DeleteBucketCors and the preflight `OPTIONS` request, answered from the
+//! bucket's rules ([`crate::model::cors`]).
 
-use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{web, HttpResponse};
 use coffer_proto::meta::BucketConfigKind;
-use coffer_proto::policy::wildcard;
-use serde::{Deserialize, Serialize};
 
-use super::{bucket_config, set_bucket_config, small_body, xml_ok};
+use crate::model::cors::{self, CorsRule};
+use crate::s3::body::small_body;
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
-use crate::s3::xml::{self, XmlWriter};
+use crate::s3::xml::xml_ok;
 
-/// Rules a configuration may hold (as S3).
-const MAX_RULES: usize = 100;
 /// Largest configuration document (as S3: 64 KB).
 const MAX_BODY: usize = 64 << 10;
-/// The methods a rule may allow.
-const METHODS: [&str; 5] = ["GET", "PUT", "HEAD", "POST", "DELETE"];
-
-/// One rule, as stored (JSON) in the bucket's `Cors` document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CorsRule {
-    /// ID.
-    pub id: Option<String>,
-    /// AllowedOrigin patterns.
-    pub origins: Vec<String>,
-    /// AllowedMethod.
-    pub methods: Vec<String>,
-    /// AllowedHeader patterns.
-    pub headers: Vec<String>,
-    /// ExposeHeader.
-    pub expose: Vec<String>,
-    /// MaxAgeSeconds.
-    pub max_age: Option<u32>,
-}
-
-#[derive(Debug, Deserialize)]
-struct CorsConfiguration {
-    #[serde(rename = "CORSRule", default)]
-    rules: Vec<RuleXml>,
-}
-
-#[derive(Debug, Deserialize)]
-struct RuleXml {
-    #[serde(rename = "ID", default)]
-    id: Option<String>,
-    #[serde(rename = "AllowedOrigin", default)]
-    origins: Vec<String>,
-    #[serde(rename = "AllowedMethod", default)]
-    methods: Vec<String>,
-    #[serde(rename = "AllowedHeader", default)]
-    headers: Vec<String>,
-    #[serde(rename = "ExposeHeader", default)]
-    expose: Vec<String>,
-    #[serde(rename = "MaxAgeSeconds", default)]
-    max_age: Option<u32>,
-}
-
-fn invalid(msg: String) -> S3Error {
-    S3Error::msg(S3ErrorCode::InvalidRequest, msg)
-}
-
-/// Parse and validate a `<CORSConfiguration>` body.
-pub fn parse(body: &[u8]) -> S3Result<Vec<CorsRule>> {
-    let conf: CorsConfiguration = xml::from_body(body)?;
-    if conf.rules.is_empty() || conf.rules.len() > MAX_RULES {
-        return Err(S3Error::new(S3ErrorCode::MalformedXML));
-    }
-    let mut rules = Vec::with_capacity(conf.rules.len());
-    for r in conf.rules {
-        if r.origins.is_empty() || r.methods.is_empty() {
-            return Err(S3Error::new(S3ErrorCode::MalformedXML));
-        }
-        if let Some(m) = r.methods.iter().find(|m| !METHODS.contains(&m.as_str())) {
-            return Err(invalid(format!(
-                "Found unsupported HTTP method in CORS config. Unsupported method is {m}"
-            )));
-        }
-        if let Some(o) = r.origins.iter().find(|o| o.matches('*').count() > 1) {
-            return Err(invalid(format!(
-                "AllowedOrigin \"{o}\" can not have more than one wildcard."
-            )));
-        }
-        if let Some(h) = r.headers.iter().find(|h| h.matches('*').count() > 1) {
-            return Err(invalid(format!(
-                "AllowedHeader \"{h}\" can not have more than one wildcard."
-            )));
-        }
-        rules.push(CorsRule {
-            id: r.id,
-            origins: r.origins,
-            methods: r.methods,
-            headers: r.headers,
-            expose: r.expose,
-            max_age: r.max_age,
-        });
-    }
-    Ok(rules)
-}
-
-/// The stored rules of a document (none if it does not decode: it did when stored).
-pub fn decode(doc: &str) -> Vec<CorsRule> {
-    serde_json::from_str(doc).unwrap_or_default()
-}
-
-/// The first rule that allows `origin` to use `method` with request headers `headers`.
-pub fn matching<'r>(
-    rules: &'r [CorsRule],
-    origin: &str,
-    method: &str,
-    headers: &[&str],
-) -> Option<&'r CorsRule> {
-    rules.iter().find(|r| {
-        r.origins.iter().any(|o| wildcard::matches(o, origin))
-            && r.methods.iter().any(|m| m == method)
-            && headers.iter().all(|h| {
-                r.headers
-                    .iter()
-                    .any(|a| wildcard::matches_ignore_case(a, h.trim()))
-            })
-    })
-}
-
-fn header(name: &'static str, value: &str) -> Option<(HeaderName, HeaderValue)> {
-    Some((
-        HeaderName::from_static(name),
-        HeaderValue::from_str(value).ok()?,
-    ))
-}
-
-/// The CORS headers answering `origin` under `rule`; `requested` are a preflight's requested
-/// headers (None for an actual request).
-pub fn headers(
-    rule: &CorsRule,
-    origin: &str,
-    requested: Option<&str>,
-) -> Vec<(HeaderName, HeaderValue)> {
-    let any = rule.origins.iter().any(|o| o == "*");
-    let mut out = vec![
-        header(
-            "access-control-allow-origin",
-            if any { "*" } else { origin },
-        ),
-        header("access-control-allow-methods", &rule.methods.join(", ")),
-        header(
-            "vary",
-            "Origin, Access-Control-Request-Headers, Access-Control-Request-Method",
-        ),
-    ];
-    if !any {
-        out.push(header("access-control-allow-credentials", "true"));
-    }
-    if let Some(h) = requested.filter(|h| !h.is_empty()) {
-        out.push(header("access-control-allow-headers", h));
-    }
-    if !rule.expose.is_empty() {
-        out.push(header(
-            "access-control-expose-headers",
-            &rule.expose.join(", "),
-        ));
-    }
-    if let Some(age) = rule.max_age {
-        out.push(header("access-control-max-age", &age.to_string()));
-    }
-    out.into_iter().flatten().collect()
-}
 
 /// The bucket's rules (NoSuchCORSConfiguration when it has none).
 async fn stored(ctx: &ReqCtx<'_>) -> S3Result<Vec<CorsRule>> {
-    let doc = bucket_config(ctx, BucketConfigKind::Cors).await?;
-    doc.map(|d| decode(&d)).ok_or_else(|| {
+    let doc = ctx.bucket_config(BucketConfigKind::Cors).await?;
+    doc.map(|d| cors::decode(&d)).ok_or_else(|| {
         S3Error::new(S3ErrorCode::NoSuchCORSConfiguration).with("BucketName", ctx.bucket_name)
     })
 }
@@ -179,42 +24,22 @@ async fn stored(ctx: &ReqCtx<'_>) -> S3Result<Vec<CorsRule>> {
 /// PUT /bucket?cors
 pub async fn put_bucket_cors(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result<HttpResponse> {
     let body = small_body(payload, MAX_BODY).await?;
-    let rules = parse(&body)?;
+    let rules = cors::parse(&body)?;
     let doc = serde_json::to_string(&rules).map_err(S3Error::internal)?;
-    set_bucket_config(ctx, BucketConfigKind::Cors, Some(doc)).await?;
+    ctx.set_bucket_config(BucketConfigKind::Cors, Some(doc))
+        .await?;
     Ok(HttpResponse::Ok().finish())
 }
 
 /// GET /bucket?cors
 pub async fn get_bucket_cors(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
     let rules = stored(ctx).await?;
-    let mut x = XmlWriter::new();
-    x.open_ns("CORSConfiguration");
-    for r in &rules {
-        x.open("CORSRule");
-        x.opt("ID", r.id.as_deref());
-        for (tag, list) in [
-            ("AllowedHeader", &r.headers),
-            ("AllowedMethod", &r.methods),
-            ("AllowedOrigin", &r.origins),
-            ("ExposeHeader", &r.expose),
-        ] {
-            for v in list {
-                x.elem(tag, v);
-            }
-        }
-        if let Some(age) = r.max_age {
-            x.elem("MaxAgeSeconds", &age.to_string());
-        }
-        x.close("CORSRule");
-    }
-    x.close("CORSConfiguration");
-    Ok(xml_ok(x.finish()))
+    Ok(xml_ok(cors::to_xml(&rules)))
 }
 
 /// DELETE /bucket?cors
 pub async fn delete_bucket_cors(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
-    set_bucket_config(ctx, BucketConfigKind::Cors, None).await?;
+    ctx.set_bucket_config(BucketConfigKind::Cors, None).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -250,81 +75,12 @@ pub async fn preflight(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
                 .collect()
         })
         .unwrap_or_default();
-    let rule = matching(&rules, origin, method, &wanted).ok_or_else(|| {
+    let rule = cors::matching(&rules, origin, method, &wanted).ok_or_else(|| {
         forbidden("CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.")
     })?;
     let mut resp = HttpResponse::Ok();
-    for (k, v) in headers(rule, origin, requested) {
+    for (k, v) in cors::headers(rule, origin, requested) {
         resp.insert_header((k, v));
     }
     Ok(resp.finish())
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    const CONF: &str = r#"<CORSConfiguration>
-      <CORSRule><AllowedOrigin>https://*.example.com</AllowedOrigin><AllowedMethod>PUT</AllowedMethod>
-        <AllowedMethod>POST</AllowedMethod><AllowedHeader>x-amz-*</AllowedHeader><AllowedHeader>content-type</AllowedHeader>
-        <ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>600</MaxAgeSeconds></CORSRule>
-      <CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>
-    </CORSConfiguration>"#;
-
-    #[test]
-    fn rules_match_origin_method_and_headers() {
-        let rules = parse(CONF.as_bytes()).unwrap();
-        let put = matching(
-            &rules,
-            "https://app.example.com",
-            "PUT",
-            &["X-Amz-Date", "Content-Type"],
-        );
-        assert_eq!(put.unwrap().max_age, Some(600));
-        assert!(matching(&rules, "https://app.example.com", "PUT", &["authorization"]).is_none());
-        assert!(matching(&rules, "http://app.example.com", "PUT", &[]).is_none());
-        assert!(matching(&rules, "https://app.example.com", "DELETE", &[]).is_none());
-        let get = matching(&rules, "http://anything", "GET", &[]).unwrap();
-        let h = headers(get, "http://anything", None);
-        assert!(h
-            .iter()
-            .any(|(k, v)| k == "access-control-allow-origin" && v == "*"));
-        let h = headers(put.unwrap(), "https://app.example.com", Some("x-amz-date"));
-        let find = |name: &str| {
-            h.iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.to_str().unwrap().to_owned())
-        };
-        assert_eq!(
-            find("access-control-allow-origin").as_deref(),
-            Some("https://app.example.com")
-        );
-        assert_eq!(
-            find("access-control-allow-methods").as_deref(),
-            Some("PUT, POST")
-        );
-        assert_eq!(
-            find("access-control-allow-headers").as_deref(),
-            Some("x-amz-date")
-        );
-        assert_eq!(
-            find("access-control-expose-headers").as_deref(),
-            Some("ETag")
-        );
-        assert_eq!(find("access-control-max-age").as_deref(), Some("600"));
-    }
-
-    #[test]
-    fn bad_configurations_are_refused() {
-        let code = |b: &str| parse(b.as_bytes()).unwrap_err().code;
-        assert_eq!(code("<CORSConfiguration/>"), S3ErrorCode::MalformedXML);
-        assert_eq!(code("<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>"), S3ErrorCode::MalformedXML);
-        assert_eq!(code("<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>PATCH</AllowedMethod></CORSRule></CORSConfiguration>"), S3ErrorCode::InvalidRequest);
-        assert_eq!(code("<CORSConfiguration><CORSRule><AllowedOrigin>*.*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>"), S3ErrorCode::InvalidRequest);
-        assert_eq!(
-            code("<CORSConfiguration><CORSRule>"),
-            S3ErrorCode::MalformedXML
-        );
-    }
 }

@@ -8,9 +8,11 @@ use coffer_proto::meta::{MetaCommand, WritePrecondition};
 use coffer_proto::types::NULL_VERSION;
 use coffer_proto::ProtoError;
 
-use super::{small_body, xml_ok};
+use crate::s3::body::small_body;
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
+use crate::s3::object::read::invalid_version;
+use crate::s3::xml::xml_ok;
 use crate::s3::xml::{self, XmlWriter};
 
 /// Conditions S3 has on deletes in directory buckets only.
@@ -21,7 +23,7 @@ pub async fn delete_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse
     // Every version is the null one until versioning is built: another id names nothing,
     // and deleting the current version in its place would lose it.
     if let Some(v) = ctx.query.get("versionId").filter(|v| *v != NULL_VERSION) {
-        return Err(super::invalid_version(v));
+        return Err(invalid_version(v));
     }
     if let Some(h) = DIRECTORY_ONLY.iter().find(|h| ctx.header(h).is_some()) {
         return Err(S3Error::msg(

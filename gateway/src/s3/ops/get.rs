@@ -5,30 +5,21 @@ use actix_web::body::SizedStream;
 use actix_web::http::header::HeaderValue;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, HttpResponseBuilder};
-use coffer_proto::api::ClusterApiExt;
-use coffer_proto::types::{ChecksumType, ObjectVersion};
+use coffer_proto::types::ObjectVersion;
 
-use super::data::read_range;
-use super::put::checksum_headers;
-use super::xml_ok;
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
-use crate::s3::headers::{self, checksum_name, http_date, parse_range, ByteRange, Preconditions};
-use crate::s3::xml::XmlWriter;
+use crate::s3::headers::{
+    self, checksum_headers, checksum_name, checksum_type_name, http_date, parse_range, ByteRange,
+    Preconditions,
+};
+use crate::s3::object::data::read_range;
+use crate::s3::object::read;
+use crate::s3::xml::{xml_ok, XmlWriter};
 
-/// Load the current version of `key`, honouring `versionId` (only the current version exists
-/// until versioning lands).
-pub async fn load(ctx: &ReqCtx<'_>, bucket_id: u64, key: &str) -> S3Result<ObjectVersion> {
-    let v = ctx.cluster.object(bucket_id, key).await?;
-    let v = v
-        .filter(|v| !v.delete_marker)
-        .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchKey).with("Key", key))?;
-    if let Some(want) = ctx.query.get("versionId") {
-        if want != v.version_id {
-            return Err(super::invalid_version(want));
-        }
-    }
-    Ok(v)
+/// The version of `key` the request names (`versionId`).
+async fn load(ctx: &ReqCtx<'_>, bucket_id: u64, key: &str) -> S3Result<ObjectVersion> {
+    read::load(ctx.cluster, bucket_id, key, ctx.query.get("versionId")).await
 }
 
 fn object_headers(b: &mut HttpResponseBuilder, v: &ObjectVersion) {
@@ -257,14 +248,7 @@ pub async fn get_object_attributes(ctx: &ReqCtx<'_>, key: &str) -> S3Result<Http
         if let Some(c) = &v.checksum {
             x.open("Checksum");
             x.elem(&format!("Checksum{}", checksum_name(c.algorithm)), &c.value);
-            x.elem(
-                "ChecksumType",
-                if c.kind == ChecksumType::Composite {
-                    "COMPOSITE"
-                } else {
-                    "FULL_OBJECT"
-                },
-            );
+            x.elem("ChecksumType", checksum_type_name(c.kind));
             x.close("Checksum");
         }
     }

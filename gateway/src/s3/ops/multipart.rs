@@ -6,21 +6,24 @@ use actix_web::{web, HttpResponse};
 use base64::Engine;
 use coffer_proto::meta::{CompletePart, MetaAnswer, MetaCommand, MetaQuery};
 use coffer_proto::types::{
-    BlobRef, Checksum, ChecksumAlgorithm, ChecksumType, ObjectData, ObjectVersion, PartInfo,
-    PartSummary, UploadInfo, NULL_VERSION,
+    BlobRef, Checksum, ChecksumAlgorithm, ChecksumType, ObjectData, PartInfo, PartSummary,
+    UploadInfo,
 };
 use md5::Digest;
 
-use super::copy::{copy_data, source};
-use super::data::write_body;
-use super::put::{checksum_headers, storage_class, write_precondition};
-use super::{owner_xml, small_body, xml_ok};
-use crate::s3::body::{b64, ChecksumHasher};
+use crate::model::owner::owner_xml;
+use crate::s3::body::{b64, small_body, ChecksumHasher};
 use crate::s3::crc_combine;
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
-use crate::s3::headers::{self, checksum_algorithm, checksum_name, iso_date, ByteRange};
-use crate::s3::xml::{self, CompletedPart, XmlWriter};
+use crate::s3::headers::{
+    self, checksum_algorithm, checksum_headers, checksum_name, checksum_type_name, iso_date,
+    write_precondition, ByteRange,
+};
+use crate::s3::object::data::{copy_data, write_body};
+use crate::s3::object::read::copy_source;
+use crate::s3::object::write::{self, commit_part, Body, Commit, NewObject};
+use crate::s3::xml::{self, xml_ok, CompletedPart, XmlWriter};
 
 /// Smallest part size, except for the last part.
 pub const MIN_PART: u64 = 5 << 20;
@@ -44,13 +47,6 @@ async fn upload(
             Err(S3Error::new(S3ErrorCode::NoSuchUpload).with("UploadId", upload_id))
         }
         _ => Err(S3Error::internal("unexpected answer to GetUpload")),
-    }
-}
-
-fn checksum_type_name(t: ChecksumType) -> &'static str {
-    match t {
-        ChecksumType::FullObject => "FULL_OBJECT",
-        ChecksumType::Composite => "COMPOSITE",
     }
 }
 
@@ -84,27 +80,10 @@ pub async fn create(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
         (Some(ChecksumAlgorithm::Crc64Nvme), None) => Some(ChecksumType::FullObject),
         (Some(_), k) => Some(k.unwrap_or(ChecksumType::Composite)),
     };
-    let (owner, acl) = super::acl::for_new_object(ctx, &bucket)?;
-    let tags = super::tagging::from_header(h)?;
+    let new = NewObject::from_headers(ctx, &bucket, key, h)?;
     let upload_id = new_upload_id();
-    let info = UploadInfo {
-        key: key.to_owned(),
-        upload_id: upload_id.clone(),
-        initiated_ms: headers::now_ms(),
-        content: headers::content_headers(h),
-        user_meta: headers::user_meta(h)?,
-        checksum_algorithm: algorithm,
-        checksum_type: kind,
-        storage_class: storage_class(h)?,
-        owner,
-    };
-    let cmd = MetaCommand::CreateUpload {
-        bucket_id: bucket.id,
-        upload: info,
-    };
-    // The ACL and tags asked for now are the completed object's.
-    let cmd = super::tagging::with_tags(super::acl::with_acl(cmd, acl.as_ref()), tags.as_ref());
-    ctx.cluster.meta_write(cmd).await?;
+    let checksum = algorithm.zip(kind);
+    write::create_upload(ctx, bucket.id, new, &upload_id, checksum).await?;
     let mut x = XmlWriter::new();
     x.open_ns("InitiateMultipartUploadResult");
     x.elem("Bucket", ctx.bucket_name);
@@ -112,30 +91,11 @@ pub async fn create(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
     x.elem("UploadId", &upload_id);
     x.close("InitiateMultipartUploadResult");
     let mut r = HttpResponse::Ok();
-    if let (Some(a), Some(k)) = (algorithm, kind) {
+    if let Some((a, k)) = checksum {
         r.insert_header(("x-amz-checksum-algorithm", checksum_name(a)));
         r.insert_header(("x-amz-checksum-type", checksum_type_name(k)));
     }
     Ok(r.content_type("application/xml").body(x.finish()))
-}
-
-async fn record_part(
-    ctx: &ReqCtx<'_>,
-    bucket_id: u64,
-    key: &str,
-    upload_id: &str,
-    part: PartInfo,
-) -> S3Result<()> {
-    ctx.cluster
-        .meta_write(MetaCommand::PutPart {
-            bucket_id,
-            key: key.to_owned(),
-            upload_id: upload_id.to_owned(),
-            part,
-        })
-        .await
-        .map_err(|e| S3Error::from(e).with("UploadId", upload_id))?;
-    Ok(())
 }
 
 fn single_blob(data: ObjectData) -> S3Result<BlobRef> {
@@ -172,7 +132,7 @@ pub async fn upload_part(
         blob: single_blob(data)?,
     };
     let etag = format!("\"{}\"", part.etag);
-    record_part(ctx, bucket.id, key, upload_id, part).await?;
+    commit_part(ctx, bucket.id, key, upload_id, part).await?;
     let mut r = HttpResponse::Ok();
     r.insert_header(("etag", etag));
     if let Some(c) = &outcome.checksum {
@@ -190,7 +150,7 @@ pub async fn upload_part_copy(
 ) -> S3Result<HttpResponse> {
     let bucket = ctx.bucket().await?;
     let up = upload(ctx, bucket.id, key, upload_id).await?;
-    let src = source(ctx).await?;
+    let src = copy_source(ctx).await?;
     let size = src.version.size;
     let range = match ctx.header("x-amz-copy-source-range") {
         None => ByteRange {
@@ -230,7 +190,7 @@ pub async fn upload_part_copy(
         blob: single_blob(data)?,
     };
     let etag = part.etag.clone();
-    record_part(ctx, bucket.id, key, upload_id, part).await?;
+    commit_part(ctx, bucket.id, key, upload_id, part).await?;
     let mut x = XmlWriter::new();
     x.open_ns("CopyPartResult");
     x.elem("ETag", &format!("\"{etag}\""));
@@ -406,15 +366,10 @@ pub async fn complete(
             ));
         }
     }
-    let version = ObjectVersion {
-        key: key.to_owned(),
-        version_id: NULL_VERSION.into(),
-        last_modified_ms: headers::now_ms(),
+    let body = Body {
         size,
-        etag: etag.clone(),
-        content: up.content.clone(),
-        user_meta: up.user_meta.clone(),
-        checksum: checksum.clone(),
+        etag,
+        checksum,
         parts: chosen
             .iter()
             .map(|p| PartSummary {
@@ -424,10 +379,6 @@ pub async fn complete(
                 checksum: p.checksum.clone(),
             })
             .collect(),
-        storage_class: up.storage_class.clone(),
-        delete_marker: false,
-        // Decided by Object Ownership when the upload was created.
-        owner: up.owner.clone(),
         data: ObjectData::Blobs(Vec::new()),
     };
     let parts = chosen
@@ -437,16 +388,10 @@ pub async fn complete(
             blob_id: p.blob.id,
         })
         .collect();
-    ctx.cluster
-        .meta_write(MetaCommand::CompleteUpload {
-            bucket_id: bucket.id,
-            upload_id: upload_id.to_owned(),
-            parts,
-            version,
-            precondition,
-        })
-        .await
-        .map_err(|e| S3Error::from(e).with("UploadId", upload_id))?;
+    // Described when the upload was created (Object Ownership decided its owner then).
+    let new = NewObject::from_upload(&up, precondition);
+    let how = Commit::Complete { upload_id, parts };
+    let done = write::commit(ctx, bucket.id, new, body, how).await?;
     let host = ctx.header("host").unwrap_or("localhost");
     let mut x = XmlWriter::new();
     x.open_ns("CompleteMultipartUploadResult");
@@ -460,14 +405,14 @@ pub async fn complete(
     );
     x.elem("Bucket", ctx.bucket_name);
     x.elem("Key", key);
-    x.elem("ETag", &format!("\"{etag}\""));
-    if let Some(c) = &checksum {
+    x.elem("ETag", &done.quoted_etag());
+    if let Some(c) = &done.checksum {
         x.elem(&format!("Checksum{}", checksum_name(c.algorithm)), &c.value);
         x.elem("ChecksumType", checksum_type_name(c.kind));
     }
     x.close("CompleteMultipartUploadResult");
     let mut r = HttpResponse::Ok();
-    checksum_headers(&mut r, checksum.as_ref());
+    checksum_headers(&mut r, done.checksum.as_ref());
     Ok(r.content_type("application/xml").body(x.finish()))
 }
 

@@ -6,10 +6,12 @@ use actix_web::{web, HttpResponse};
 use coffer_proto::meta::BucketConfigKind;
 use serde::Deserialize;
 
-use super::{bucket_config, owner_id, set_bucket_config, small_body, xml_ok};
-use crate::authz::acl::Ownership;
+use crate::model::acl::Ownership;
+use crate::model::owner::owner_id;
+use crate::s3::body::small_body;
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
+use crate::s3::xml::xml_ok;
 use crate::s3::xml::{self, XmlWriter};
 
 #[derive(Debug, Deserialize)]
@@ -60,13 +62,15 @@ pub async fn put(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result<HttpRespon
         ));
     }
     let value = Some(ownership.as_str().to_owned());
-    set_bucket_config(ctx, BucketConfigKind::OwnershipControls, value).await?;
+    ctx.set_bucket_config(BucketConfigKind::OwnershipControls, value)
+        .await?;
     Ok(HttpResponse::Ok().finish())
 }
 
 /// GET /bucket?ownershipControls
 pub async fn get(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
-    let doc = bucket_config(ctx, BucketConfigKind::OwnershipControls)
+    let doc = ctx
+        .bucket_config(BucketConfigKind::OwnershipControls)
         .await?
         .ok_or_else(|| {
             S3Error::new(S3ErrorCode::OwnershipControlsNotFoundError)
@@ -77,7 +81,8 @@ pub async fn get(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
 
 /// DELETE /bucket?ownershipControls (the bucket then behaves as ObjectWriter)
 pub async fn delete(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
-    set_bucket_config(ctx, BucketConfigKind::OwnershipControls, None).await?;
+    ctx.set_bucket_config(BucketConfigKind::OwnershipControls, None)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

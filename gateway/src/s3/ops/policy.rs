@@ -5,14 +5,15 @@ use actix_web::{web, HttpResponse};
 use coffer_proto::meta::BucketConfigKind;
 use coffer_proto::policy::{Policy, PolicyKind, MAX_BUCKET_POLICY_BYTES};
 
-use super::{bucket_config, set_bucket_config, small_body, xml_ok};
+use crate::s3::body::small_body;
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
+use crate::s3::xml::xml_ok;
 use crate::s3::xml::XmlWriter;
 
 /// The stored policy (NoSuchBucketPolicy when there is none).
 async fn stored(ctx: &ReqCtx<'_>) -> S3Result<String> {
-    bucket_config(ctx, BucketConfigKind::Policy)
+    ctx.bucket_config(BucketConfigKind::Policy)
         .await?
         .ok_or_else(|| {
             S3Error::new(S3ErrorCode::NoSuchBucketPolicy).with("BucketName", ctx.bucket_name)
@@ -20,7 +21,8 @@ async fn stored(ctx: &ReqCtx<'_>) -> S3Result<String> {
 }
 
 async fn set(ctx: &ReqCtx<'_>, value: Option<String>) -> S3Result<HttpResponse> {
-    set_bucket_config(ctx, BucketConfigKind::Policy, value).await?;
+    ctx.set_bucket_config(BucketConfigKind::Policy, value)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

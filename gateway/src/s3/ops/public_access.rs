@@ -7,9 +7,10 @@ use coffer_proto::meta::BucketConfigKind;
 use coffer_proto::types::PublicAccessBlock;
 use serde::Deserialize;
 
-use super::{bucket_config, set_bucket_config, small_body, xml_ok};
+use crate::s3::body::small_body;
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
+use crate::s3::xml::xml_ok;
 use crate::s3::xml::{self, XmlWriter};
 
 #[derive(Debug, Deserialize)]
@@ -52,18 +53,15 @@ pub fn to_xml(p: &PublicAccessBlock) -> String {
 pub async fn put(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result<HttpResponse> {
     let body = small_body(payload, 4096).await?;
     let conf = parse(&body)?;
-    set_bucket_config(
-        ctx,
-        BucketConfigKind::PublicAccessBlock,
-        Some(conf.encode()),
-    )
-    .await?;
+    ctx.set_bucket_config(BucketConfigKind::PublicAccessBlock, Some(conf.encode()))
+        .await?;
     Ok(HttpResponse::Ok().finish())
 }
 
 /// GET /bucket?publicAccessBlock (the bucket's own settings)
 pub async fn get(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
-    let doc = bucket_config(ctx, BucketConfigKind::PublicAccessBlock)
+    let doc = ctx
+        .bucket_config(BucketConfigKind::PublicAccessBlock)
         .await?
         .ok_or_else(|| {
             S3Error::new(S3ErrorCode::NoSuchPublicAccessBlockConfiguration)
@@ -74,7 +72,8 @@ pub async fn get(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
 
 /// DELETE /bucket?publicAccessBlock
 pub async fn delete(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
-    set_bucket_config(ctx, BucketConfigKind::PublicAccessBlock, None).await?;
+    ctx.set_bucket_config(BucketConfigKind::PublicAccessBlock, None)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

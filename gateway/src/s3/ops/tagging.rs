@@ -1,151 +1,24 @@
-//! Object tagging: Put/Get/DeleteObjectTagging, and the tag set that `x-amz-tagging` gives a
-//! new object or upload (CopyObject copies the source's unless `x-amz-tagging-directive:
-//! REPLACE`). Tag sets are stored as JSON of `[(key, value)]` beside the object; policies see
-//! them as `s3:ExistingObjectTag/<key>` ([`crate::authz`]).
+//! Object tagging: Put/Get/DeleteObjectTagging. Tag sets themselves are
+//! [`crate::model::tags`]; the tags a new object gets are read with its other headers
+//! ([`crate::s3::headers::tagging`]).
 
-use actix_web::http::header::HeaderMap;
 use actix_web::{web, HttpResponse};
 use coffer_proto::meta::MetaCommand;
-use serde::Deserialize;
 
-use super::{small_body, xml_ok};
+use crate::model::tags::{self, Tags};
+use crate::s3::body::small_body;
 use crate::s3::ctx::ReqCtx;
-use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
-use crate::s3::headers;
-use crate::s3::router::Query;
-use crate::s3::xml::{self, XmlWriter};
+use crate::s3::error::{S3Error, S3Result};
+use crate::s3::object;
+use crate::s3::xml::xml_ok;
 
-/// Tags one object may have (as S3).
-pub const MAX_TAGS: usize = 10;
-
-/// A tag set, in order.
-pub type Tags = Vec<(String, String)>;
-
-fn invalid(msg: &'static str) -> S3Error {
-    S3Error::msg(S3ErrorCode::InvalidTag, msg)
-}
-
-/// Check a tag set as S3 does: at most 10 tags, keys of 1 to 128 characters not starting
-/// with `aws:`, values of at most 256, no key twice.
-pub fn validate(tags: &Tags) -> S3Result<()> {
-    if tags.len() > MAX_TAGS {
-        return Err(S3Error::msg(
-            S3ErrorCode::BadRequest,
-            "Object tags cannot be greater than 10",
-        ));
-    }
-    for (i, (k, v)) in tags.iter().enumerate() {
-        if k.is_empty() || k.chars().count() > 128 {
-            return Err(invalid("The TagKey you have provided is invalid"));
-        }
-        if v.chars().count() > 256 {
-            return Err(invalid("The TagValue you have provided is invalid"));
-        }
-        if k.starts_with("aws:") {
-            return Err(invalid("Your TagKey cannot be prefixed with aws:"));
-        }
-        if tags.iter().take(i).any(|(seen, _)| seen == k) {
-            return Err(invalid("Cannot provide multiple Tags with the same key"));
-        }
-    }
-    Ok(())
-}
-
-/// The stored document.
-pub fn encode(tags: &Tags) -> String {
-    serde_json::to_string(tags).unwrap_or_default()
-}
-
-/// The tags of a stored document (none if it does not decode: it did when stored).
-pub fn decode(doc: Option<&str>) -> Tags {
-    doc.and_then(|d| serde_json::from_str(d).ok())
-        .unwrap_or_default()
-}
-
-/// `x-amz-tagging` (`k1=v1&k2=v2`, URL-encoded), validated; None when absent.
-pub fn from_header(h: &HeaderMap) -> S3Result<Option<Tags>> {
-    let Some(raw) = headers::get(h, "x-amz-tagging") else {
-        return Ok(None);
-    };
-    let tags: Tags = Query::parse(raw).0;
-    validate(&tags)?;
-    Ok(Some(tags))
-}
-
-/// `cmd` with the tags that go with it (none: unchanged).
-pub fn with_tags(cmd: MetaCommand, tags: Option<&Tags>) -> MetaCommand {
-    match tags.filter(|t| !t.is_empty()) {
-        Some(t) => MetaCommand::WithTags {
-            tags: encode(t),
-            cmd: Box::new(cmd),
-        },
-        None => cmd,
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct TaggingXml {
-    #[serde(rename = "TagSet")]
-    set: TagSetXml,
-}
-
-#[derive(Debug, Deserialize)]
-struct TagSetXml {
-    #[serde(rename = "Tag", default)]
-    tags: Vec<TagXml>,
-}
-
-#[derive(Debug, Deserialize)]
-struct TagXml {
-    #[serde(rename = "Key")]
-    key: String,
-    #[serde(rename = "Value", default)]
-    value: String,
-}
-
-/// Parse and validate a `<Tagging>` body.
-pub fn parse(body: &[u8]) -> S3Result<Tags> {
-    let doc: TaggingXml = xml::from_body(body)?;
-    let tags = doc.set.tags.into_iter().map(|t| (t.key, t.value)).collect();
-    validate(&tags)?;
-    Ok(tags)
-}
-
-/// The `<Tagging>` document.
-pub fn to_xml(tags: &Tags) -> String {
-    let mut x = XmlWriter::new();
-    x.open_ns("Tagging");
-    x.open("TagSet");
-    for (k, v) in tags {
-        x.open("Tag");
-        x.elem("Key", k);
-        x.elem("Value", v);
-        x.close("Tag");
-    }
-    x.close("TagSet");
-    x.close("Tagging");
-    x.finish()
-}
-
-/// The stored tags of `key`'s current version (NoSuchKey if there is none; `version`: the
-/// version id asked for).
-pub async fn object_tags(
-    ctx: &ReqCtx<'_>,
-    bucket_id: u64,
-    key: &str,
-    version: Option<&str>,
-) -> S3Result<Tags> {
-    let f = super::object_facts(ctx.cluster, bucket_id, key, version).await?;
-    Ok(decode(f.tags.as_deref()))
-}
-
-async fn set(ctx: &ReqCtx<'_>, key: &str, tags: Option<&Tags>) -> S3Result<()> {
+async fn set(ctx: &ReqCtx<'_>, key: &str, set_to: Option<&Tags>) -> S3Result<()> {
     let bucket = ctx.bucket().await?;
-    super::object_facts(ctx.cluster, bucket.id, key, ctx.query.get("versionId")).await?;
+    object::read::facts(ctx.cluster, bucket.id, key, ctx.query.get("versionId")).await?;
     let cmd = MetaCommand::SetObjectTags {
         bucket_id: bucket.id,
         key: key.to_owned(),
-        tags: tags.filter(|t| !t.is_empty()).map(encode),
+        tags: set_to.filter(|t| !t.is_empty()).map(tags::encode),
     };
     ctx.cluster
         .meta_write(cmd)
@@ -158,16 +31,15 @@ async fn set(ctx: &ReqCtx<'_>, key: &str, tags: Option<&Tags>) -> S3Result<()> {
 pub async fn get(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
     let bucket = ctx.bucket().await?;
     let version = ctx.query.get("versionId");
-    Ok(xml_ok(to_xml(
-        &object_tags(ctx, bucket.id, key, version).await?,
-    )))
+    let current = object::read::tags(ctx.cluster, bucket.id, key, version).await?;
+    Ok(xml_ok(tags::to_xml(&current)))
 }
 
 /// PUT /bucket/key?tagging
 pub async fn put(ctx: &ReqCtx<'_>, key: &str, payload: web::Payload) -> S3Result<HttpResponse> {
     let body = small_body(payload, 64 << 10).await?;
-    let tags = parse(&body)?;
-    set(ctx, key, Some(&tags)).await?;
+    let set_to = tags::parse(&body)?;
+    set(ctx, key, Some(&set_to)).await?;
     Ok(HttpResponse::Ok().finish())
 }
 
@@ -175,61 +47,4 @@ pub async fn put(ctx: &ReqCtx<'_>, key: &str, payload: web::Payload) -> S3Result
 pub async fn delete(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
     set(ctx, key, None).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    fn tags(pairs: &[(&str, &str)]) -> Tags {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
-
-    #[test]
-    fn tag_sets_parse_and_validate_as_s3() {
-        let doc = b"<Tagging><TagSet><Tag><Key>team</Key><Value>red</Value></Tag><Tag><Key>empty</Key><Value></Value></Tag></TagSet></Tagging>";
-        let t = parse(doc).unwrap();
-        assert_eq!(t, tags(&[("team", "red"), ("empty", "")]));
-        assert_eq!(parse(to_xml(&t).as_bytes()).unwrap(), t);
-        assert_eq!(decode(Some(&encode(&t))), t);
-        let long_key = "k".repeat(129);
-        let long_value = "v".repeat(257);
-        let eleven: Vec<(String, String)> =
-            (0..11).map(|i| (format!("k{i}"), String::new())).collect();
-        let cases = [
-            (tags(&[("a", "1"), ("a", "2")]), S3ErrorCode::InvalidTag),
-            (tags(&[("aws:x", "1")]), S3ErrorCode::InvalidTag),
-            (tags(&[(long_key.as_str(), "1")]), S3ErrorCode::InvalidTag),
-            (tags(&[("k", long_value.as_str())]), S3ErrorCode::InvalidTag),
-            (tags(&[("", "1")]), S3ErrorCode::InvalidTag),
-            (eleven, S3ErrorCode::BadRequest),
-        ];
-        for (t, code) in cases {
-            assert_eq!(validate(&t).unwrap_err().code, code, "{t:?}");
-        }
-        assert_eq!(
-            parse(b"<Tagging><TagSet><Tag><Value>x</Value></Tag></TagSet></Tagging>")
-                .unwrap_err()
-                .code,
-            S3ErrorCode::MalformedXML
-        );
-    }
-
-    #[test]
-    fn the_header_is_a_query_string() {
-        let mut h = HeaderMap::new();
-        assert_eq!(from_header(&h).unwrap(), None);
-        h.insert(
-            actix_web::http::header::HeaderName::from_static("x-amz-tagging"),
-            actix_web::http::header::HeaderValue::from_static("team=red&note=a%20b"),
-        );
-        assert_eq!(
-            from_header(&h).unwrap(),
-            Some(tags(&[("team", "red"), ("note", "a b")]))
-        );
-    }
 }

@@ -7,11 +7,11 @@
 use actix_web::HttpResponse;
 use coffer_proto::types::NULL_VERSION;
 
-use super::list::{common_prefixes, entry_facts, scan, url_encoding, Enc, Scope};
-use super::xml_ok;
+use super::{common_prefixes, entry_facts, scan, url_encoding, Enc, Scope};
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
-use crate::s3::xml::XmlWriter;
+use crate::s3::object::read::invalid_version;
+use crate::s3::xml::{xml_ok, XmlWriter};
 
 /// GET /bucket?versions.
 pub async fn list_object_versions(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
@@ -31,7 +31,7 @@ pub async fn list_object_versions(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
             .with("ArgumentValue", version_marker));
         }
         if version_marker != NULL_VERSION {
-            return Err(super::invalid_version(version_marker));
+            return Err(invalid_version(version_marker));
         }
     }
     // After the key marker's null version (or the whole key, with no version marker) comes

@@ -1,94 +1,12 @@
-//! Typed extractors for headers that several operations share: content headers, user
-//! metadata, conditional requests, byte ranges, checksums and time formats. Handlers call these;
-//! none of this is parsed inline in a handler.
+//! Conditions and ranges: `If-*` on reads and writes, `x-amz-copy-source` and its
+//! `x-amz-copy-source-if-*` conditions, and `Range`.
 
 use actix_web::http::header::HeaderMap;
-use base64::Engine;
-use coffer_proto::types::{ChecksumAlgorithm, ContentHeaders, ObjectVersion};
+use coffer_proto::meta::WritePrecondition;
+use coffer_proto::types::ObjectVersion;
 
-use super::error::{S3Error, S3ErrorCode};
-
-/// A header as text.
-pub fn get<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// A header value as text to keep and send back: UTF-8 as it is, other bytes as ISO-8859-1
-/// (one character per byte), so that nothing a client sent is dropped or replaced. (`get`
-/// sees only visible ASCII: a file name with an accent would vanish from the object.)
-pub fn stored_text(value: &[u8]) -> String {
-    match std::str::from_utf8(value) {
-        Ok(s) => s.to_owned(),
-        Err(_) => value.iter().map(|&b| char::from(b)).collect(),
-    }
-}
-
-/// Standard content headers of a write.
-pub fn content_headers(h: &HeaderMap) -> ContentHeaders {
-    let s = |n| h.get(n).map(|v| stored_text(v.as_bytes()));
-    ContentHeaders {
-        content_type: s("content-type"),
-        content_encoding: s("content-encoding")
-            .map(|e| {
-                e.split(',')
-                    .map(str::trim)
-                    .filter(|p| *p != "aws-chunked")
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .filter(|e| !e.is_empty()),
-        content_disposition: s("content-disposition"),
-        content_language: s("content-language"),
-        cache_control: s("cache-control"),
-        expires: s("expires"),
-    }
-}
-
-/// Most user metadata S3 accepts (names and values, in bytes).
-pub const MAX_USER_META: usize = 2048;
-
-/// `x-amz-meta-*` headers (names lowercased, prefix removed).
-pub fn user_meta(h: &HeaderMap) -> Result<Vec<(String, String)>, S3Error> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    let mut total = 0;
-    for (name, value) in h.iter() {
-        if let Some(n) = name.as_str().strip_prefix("x-amz-meta-") {
-            let v = stored_text(value.as_bytes());
-            total += n.len() + v.len();
-            match out.iter_mut().find(|(k, _)| k == n) {
-                Some((_, existing)) => {
-                    existing.push(',');
-                    existing.push_str(&v);
-                }
-                None => out.push((n.to_owned(), v)),
-            }
-        }
-    }
-    if total > MAX_USER_META {
-        return Err(S3Error::new(S3ErrorCode::MetadataTooLarge));
-    }
-    out.sort();
-    Ok(out)
-}
-
-/// Milliseconds since the epoch → RFC 7231 date (Last-Modified).
-pub fn http_date(ms: i64) -> String {
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs((ms / 1000).max(0) as u64);
-    httpdate::fmt_http_date(t)
-}
-
-/// Milliseconds since the epoch → ISO 8601 with milliseconds (XML timestamps).
-pub fn iso_date(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
-}
-
-/// Now, in milliseconds since the epoch.
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
+use super::{get, http_date};
+use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
 
 fn parse_time(v: &str) -> Option<i64> {
     httpdate::parse_http_date(v)
@@ -288,136 +206,22 @@ pub fn parse_range(v: Option<&str>, size: u64) -> Result<Option<ByteRange>, S3Er
     Ok(Some(r))
 }
 
-/// Algorithm from its S3 name (`CRC32`, `crc32c`, ...).
-pub fn checksum_algorithm(name: &str) -> Option<ChecksumAlgorithm> {
-    Some(match name.to_ascii_uppercase().as_str() {
-        "CRC32" => ChecksumAlgorithm::Crc32,
-        "CRC32C" => ChecksumAlgorithm::Crc32c,
-        "CRC64NVME" => ChecksumAlgorithm::Crc64Nvme,
-        "SHA1" => ChecksumAlgorithm::Sha1,
-        "SHA256" => ChecksumAlgorithm::Sha256,
-        _ => return None,
-    })
-}
-
-/// The S3 name of an algorithm (`CRC32`, ...).
-pub fn checksum_name(a: ChecksumAlgorithm) -> &'static str {
-    match a {
-        ChecksumAlgorithm::Crc32 => "CRC32",
-        ChecksumAlgorithm::Crc32c => "CRC32C",
-        ChecksumAlgorithm::Crc64Nvme => "CRC64NVME",
-        ChecksumAlgorithm::Sha1 => "SHA1",
-        ChecksumAlgorithm::Sha256 => "SHA256",
+pub fn write_precondition(h: &HeaderMap) -> S3Result<WritePrecondition> {
+    match (get(h, "if-none-match"), get(h, "if-match")) {
+        (Some(_), Some(_)) => Err(S3Error::msg(
+            S3ErrorCode::NotImplemented,
+            "If-Match and If-None-Match together are not supported",
+        )),
+        (Some("*"), None) => Ok(WritePrecondition::MustNotExist),
+        (Some(_), None) => Err(S3Error::msg(
+            S3ErrorCode::NotImplemented,
+            "If-None-Match on writes only supports *",
+        )),
+        (None, Some(e)) => Ok(WritePrecondition::EtagMatches(
+            e.trim().trim_matches('"').to_owned(),
+        )),
+        (None, None) => Ok(WritePrecondition::None),
     }
-}
-
-/// The header carrying an algorithm's value (`x-amz-checksum-crc32`, ...).
-pub fn checksum_header(a: ChecksumAlgorithm) -> &'static str {
-    match a {
-        ChecksumAlgorithm::Crc32 => "x-amz-checksum-crc32",
-        ChecksumAlgorithm::Crc32c => "x-amz-checksum-crc32c",
-        ChecksumAlgorithm::Crc64Nvme => "x-amz-checksum-crc64nvme",
-        ChecksumAlgorithm::Sha1 => "x-amz-checksum-sha1",
-        ChecksumAlgorithm::Sha256 => "x-amz-checksum-sha256",
-    }
-}
-
-const ALL_ALGORITHMS: [ChecksumAlgorithm; 5] = [
-    ChecksumAlgorithm::Crc32,
-    ChecksumAlgorithm::Crc32c,
-    ChecksumAlgorithm::Crc64Nvme,
-    ChecksumAlgorithm::Sha1,
-    ChecksumAlgorithm::Sha256,
-];
-
-/// What a write says about checksums: the algorithm to compute and, if sent up front, the
-/// expected value; `in_trailer` when the value comes in the aws-chunked trailer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChecksumRequest {
-    /// Algorithm.
-    pub algorithm: ChecksumAlgorithm,
-    /// Expected base64 value, if given in a header.
-    pub expected: Option<String>,
-    /// Value arrives in the trailer.
-    pub in_trailer: bool,
-}
-
-/// Read `x-amz-checksum-*`, `x-amz-sdk-checksum-algorithm` and `x-amz-trailer`.
-pub fn checksum_request(h: &HeaderMap) -> Result<Option<ChecksumRequest>, S3Error> {
-    let given: Vec<(ChecksumAlgorithm, &str)> = ALL_ALGORITHMS
-        .iter()
-        .filter_map(|a| get(h, checksum_header(*a)).map(|v| (*a, v)))
-        .collect();
-    if given.len() > 1 {
-        return Err(S3Error::msg(
-            S3ErrorCode::InvalidRequest,
-            "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
-        ));
-    }
-    let trailer = get(h, "x-amz-trailer").map(|t| t.trim().to_ascii_lowercase());
-    let trailer_alg = match &trailer {
-        Some(t) => Some(
-            ALL_ALGORITHMS
-                .iter()
-                .copied()
-                .find(|a| checksum_header(*a) == t)
-                .ok_or_else(|| {
-                    S3Error::msg(
-                        S3ErrorCode::InvalidRequest,
-                        "The value specified in the x-amz-trailer header is not supported",
-                    )
-                })?,
-        ),
-        None => None,
-    };
-    let sdk = match get(h, "x-amz-sdk-checksum-algorithm") {
-        Some(n) => Some(checksum_algorithm(n).ok_or_else(|| {
-            S3Error::msg(
-                S3ErrorCode::InvalidRequest,
-                "Value for x-amz-sdk-checksum-algorithm header is invalid.",
-            )
-        })?),
-        None => None,
-    };
-    if let Some((a, v)) = given.first() {
-        if sdk.is_some_and(|s| s != *a) || trailer_alg.is_some() {
-            return Err(S3Error::msg(
-                S3ErrorCode::InvalidRequest,
-                "Value for x-amz-sdk-checksum-algorithm header is invalid.",
-            ));
-        }
-        return Ok(Some(ChecksumRequest {
-            algorithm: *a,
-            expected: Some((*v).to_owned()),
-            in_trailer: false,
-        }));
-    }
-    if let Some(a) = trailer_alg {
-        return Ok(Some(ChecksumRequest {
-            algorithm: a,
-            expected: None,
-            in_trailer: true,
-        }));
-    }
-    Ok(sdk.map(|a| ChecksumRequest {
-        algorithm: a,
-        expected: None,
-        in_trailer: false,
-    }))
-}
-
-/// Decode `Content-MD5` (InvalidDigest if it is not 16 bytes of base64).
-pub fn content_md5(h: &HeaderMap) -> Result<Option<[u8; 16]>, S3Error> {
-    let Some(v) = get(h, "content-md5") else {
-        return Ok(None);
-    };
-    let d = base64::engine::general_purpose::STANDARD
-        .decode(v.trim())
-        .map_err(|_| S3Error::new(S3ErrorCode::InvalidDigest))?;
-    let d: [u8; 16] = d
-        .try_into()
-        .map_err(|_| S3Error::new(S3ErrorCode::InvalidDigest))?;
-    Ok(Some(d))
 }
 
 #[cfg(test)]
@@ -475,26 +279,6 @@ mod tests {
         assert_eq!(
             parse_range(Some("bytes=0-0"), 0).unwrap_err().code,
             S3ErrorCode::InvalidRange
-        );
-    }
-
-    #[test]
-    fn stored_text_keeps_every_byte_sent() {
-        assert_eq!(stored_text(b"plain"), "plain");
-        assert_eq!(
-            stored_text("caf\u{e9} \u{2019}".as_bytes()),
-            "caf\u{e9} \u{2019}"
-        );
-        // Not UTF-8: ISO-8859-1, not U+FFFD.
-        assert_eq!(stored_text(b"caf\xe9"), "caf\u{e9}");
-    }
-
-    #[test]
-    fn dates() {
-        assert_eq!(iso_date(1_369_353_600_123), "2013-05-24T00:00:00.123Z");
-        assert_eq!(
-            http_date(1_369_353_600_999),
-            "Fri, 24 May 2013 00:00:00 GMT"
         );
     }
 }

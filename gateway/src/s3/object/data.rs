@@ -1,19 +1,20 @@
 //! Moving object bytes: [`write_body`] turns a request body into object data (inline when
 //! small, else a blob written while the body streams in, verified before it is committed);
-//! [`read_range`] streams a byte range of an object across its blobs.
+//! [`copy_data`] copies a range of another object's bytes; [`read_range`] streams a byte range
+//! of an object across its blobs.
 
 use std::sync::Arc;
 
 use actix_web::web;
 use bytes::Bytes;
-use coffer_proto::types::{BlobRef, ObjectData};
+use coffer_proto::types::{BlobRef, ObjectData, ObjectVersion};
 use coffer_proto::{ByteStream, ClusterApi, ProtoError};
 use futures::StreamExt;
 
 use crate::s3::body::{self, BodyOutcome, BodyProcessor, Collected};
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
-use crate::s3::headers;
+use crate::s3::headers::{self, ByteRange};
 
 /// Set up the body processor for a write from the request's headers.
 fn processor(ctx: &ReqCtx<'_>, max: u64) -> S3Result<BodyProcessor> {
@@ -145,6 +146,29 @@ pub async fn write_stream(
         }
         (_, Err(e)) => Err(e.into()),
     }
+}
+
+/// Copy `range` of the source's bytes into new object data: inline when small enough (and
+/// `inline_ok`), else a new blob of `storage_class`. Returns the data and its MD5.
+pub async fn copy_data(
+    ctx: &ReqCtx<'_>,
+    src: &ObjectVersion,
+    range: ByteRange,
+    storage_class: &str,
+    inline_ok: bool,
+) -> S3Result<(ObjectData, [u8; 16])> {
+    use md5::Digest;
+    let len = range.end - range.start;
+    if let (true, ObjectData::Inline(b)) =
+        (inline_ok && len <= ctx.config.inline_threshold, &src.data)
+    {
+        let slice = b.slice(range.start as usize..range.end as usize);
+        let md5: [u8; 16] = md5::Md5::digest(&slice).into();
+        return Ok((ObjectData::Inline(slice), md5));
+    }
+    let stream = read_range(ctx.cluster.clone(), &src.data, range.start, range.end);
+    let (blob, md5) = write_stream(ctx.cluster, storage_class, stream).await?;
+    Ok((ObjectData::Blobs(vec![blob]), md5))
 }
 
 /// Delete a blob nothing references (best effort: the orphan sweep catches failures).

@@ -2,118 +2,13 @@
 //! element beyond the output string); request bodies are parsed with quick-xml's serde support
 //! into the DTOs here, and anything that does not parse is `MalformedXML`.
 
+pub mod writer;
+
 use serde::Deserialize;
 
 use super::error::{S3Error, S3ErrorCode};
 
-/// The S3 XML namespace.
-pub const NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
-
-/// A minimal, correct XML writer.
-pub struct XmlWriter {
-    out: String,
-}
-
-impl Default for XmlWriter {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// Escape text for element content.
-pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.contains(['<', '>', '&', '"', '\'', '\r']) {
-        return s.into();
-    }
-    let mut o = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '&' => o.push_str("&amp;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&apos;"),
-            '\r' => o.push_str("&#13;"),
-            c => o.push(c),
-        }
-    }
-    o.into()
-}
-
-impl XmlWriter {
-    /// Start a document with the XML declaration.
-    pub fn new() -> Self {
-        XmlWriter {
-            out: String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"),
-        }
-    }
-
-    /// `<name>`.
-    pub fn open(&mut self, name: &str) {
-        self.out.push('<');
-        self.out.push_str(name);
-        self.out.push('>');
-    }
-
-    /// `<name xmlns="...">` (the S3 namespace).
-    pub fn open_ns(&mut self, name: &str) {
-        self.open_with_ns(name, NS);
-    }
-
-    /// `<name xmlns="ns">`.
-    pub fn open_with_ns(&mut self, name: &str, ns: &str) {
-        self.out.push('<');
-        self.out.push_str(name);
-        self.out.push_str(" xmlns=\"");
-        self.out.push_str(ns);
-        self.out.push_str("\">");
-    }
-
-    /// `<name a="v" ...>`.
-    pub fn open_attrs(&mut self, name: &str, attrs: &[(&str, &str)]) {
-        self.out.push('<');
-        self.out.push_str(name);
-        for (a, v) in attrs {
-            self.out.push(' ');
-            self.out.push_str(a);
-            self.out.push_str("=\"");
-            self.out.push_str(&escape(v));
-            self.out.push('"');
-        }
-        self.out.push('>');
-    }
-
-    /// `</name>`.
-    pub fn close(&mut self, name: &str) {
-        self.out.push_str("</");
-        self.out.push_str(name);
-        self.out.push('>');
-    }
-
-    /// `<name>text</name>`.
-    pub fn elem(&mut self, name: &str, text: &str) {
-        self.open(name);
-        self.out.push_str(&escape(text));
-        self.close(name);
-    }
-
-    /// Escaped text inside the open element.
-    pub fn finish_text(&mut self, text: &str) {
-        self.out.push_str(&escape(text));
-    }
-
-    /// `<name>text</name>` if `text` is Some.
-    pub fn opt(&mut self, name: &str, text: Option<&str>) {
-        if let Some(t) = text {
-            self.elem(name, t);
-        }
-    }
-
-    /// The document.
-    pub fn finish(self) -> String {
-        self.out
-    }
-}
+pub use writer::{escape, XmlWriter, NS};
 
 /// Parse a request body, mapping any failure to MalformedXML.
 pub fn from_body<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, S3Error> {
@@ -186,6 +81,13 @@ pub struct ObjectIdentifier {
     /// Delete only if the current version has this ETag (a conditional delete).
     #[serde(rename = "ETag", default)]
     pub etag: Option<String>,
+}
+
+/// An XML 200 response.
+pub fn xml_ok(body: String) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("application/xml")
+        .body(body)
 }
 
 #[cfg(test)]

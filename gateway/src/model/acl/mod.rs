@@ -2,7 +2,9 @@
 //! FULL_CONTROL to canonical users or to the AllUsers, AuthenticatedUsers and LogDelivery
 //! groups; the canned ACLs; and Object Ownership, which decides whether ACLs count at all.
 //! Documents are stored as JSON of [`Acl`]; a bucket or object without one has the default,
-//! its owner's full control.
+//! its owner's full control. [`xml`] is the `<AccessControlPolicy>` document.
+
+pub mod xml;
 
 use serde::{Deserialize, Serialize};
 

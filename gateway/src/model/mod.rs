@@ -1,0 +1,7 @@
+//! The models that the authorizer and several handlers share: owners, ACLs, tag sets and CORS
+//! rules, with their documents. No model imports a handler, [`crate::authz`] or the dispatch.
+
+pub mod acl;
+pub mod cors;
+pub mod owner;
+pub mod tags;

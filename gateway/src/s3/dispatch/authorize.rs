@@ -1,0 +1,96 @@
+//! Stage 3, authorize: the request is checked once, here, never inside handlers: identity and
+//! bucket policies, ACLs and Object Ownership ([`crate::authz`]), what an object's record
+//! decides, a copy's source, and the request headers of features not built.
+
+use actix_web::HttpRequest;
+use coffer_proto::meta::{MetaAnswer, MetaQuery};
+use coffer_proto::policy::Context;
+
+use super::authenticate::{authorization_facts, Identity};
+use super::route::Addressed;
+use crate::authz::{self, Authz};
+use crate::s3::error::{S3Error, S3Result};
+use crate::s3::headers;
+use crate::s3::router::Endpoint;
+use crate::s3::{object_lock, sse, website};
+use crate::state::AppState;
+
+/// What `who` may do: their identity policies, the bucket's policy and ACLs, with the
+/// request's condition keys (`list`: it lists keys).
+pub fn authz_of(
+    state: &AppState,
+    req: &HttpRequest,
+    to: &Addressed,
+    who: Identity,
+    list: bool,
+) -> Authz {
+    let Identity {
+        caller,
+        owner,
+        facts,
+        now,
+        ..
+    } = who;
+    // Policies see the request through its condition keys; without a policy there is nothing
+    // to build them for.
+    let context = if facts.identity_policies.is_empty() && facts.bucket_policy.is_none() {
+        Context::default()
+    } else {
+        authz::context::build(req, &to.query, list, &caller, now)
+    };
+    Authz::new(caller, owner, facts, context, &state.policies)
+}
+
+/// Authorize `endpoint` for `who`; the authorization handlers run under.
+pub async fn authorize(
+    state: &AppState,
+    req: &HttpRequest,
+    to: &Addressed,
+    endpoint: &Endpoint,
+    who: Identity,
+) -> S3Result<Authz> {
+    let list = matches!(
+        endpoint,
+        Endpoint::ListObjects | Endpoint::ListObjectsV2 | Endpoint::ListObjectVersions
+    );
+    let authz = authz_of(state, req, to, who, list);
+    let bucket_name = to.bucket_name();
+    let pending = authz.check(endpoint, bucket_name)?;
+    settle(state, &authz, pending).await?;
+    if matches!(
+        endpoint,
+        Endpoint::CopyObject { .. } | Endpoint::UploadPartCopy { .. }
+    ) {
+        let src = headers::CopySource::from_headers(req.headers())?;
+        let facts = if src.bucket == bucket_name {
+            None
+        } else {
+            Some(authorization_facts(state, None, Some(src.bucket.clone())).await?)
+        };
+        let pending = authz.check_copy_source(&src.bucket, &src.key, facts, &state.policies)?;
+        settle(state, &authz, pending).await?;
+    }
+    sse::check(endpoint, req.headers())?;
+    object_lock::check(endpoint, req.headers())?;
+    website::check(endpoint, req.headers())?;
+    Ok(authz)
+}
+
+/// Finish a check that an object's record decides: read its owner, ACL and tags.
+pub async fn settle(
+    state: &AppState,
+    authz: &Authz,
+    pending: Option<authz::Pending>,
+) -> S3Result<()> {
+    let Some(p) = pending else {
+        return Ok(());
+    };
+    let q = MetaQuery::ObjectFacts {
+        bucket_id: p.bucket_id,
+        key: p.key.clone(),
+    };
+    match state.cluster.meta_read(q).await? {
+        MetaAnswer::ObjectFacts(found) => authz.settle(&p, found.as_ref()),
+        other => Err(S3Error::internal(format!("unexpected answer {other:?}"))),
+    }
+}

@@ -1,0 +1,17 @@
+//! [`AppState`]: what every request shares.
+
+use std::sync::Arc;
+
+use coffer_proto::ClusterApi;
+
+use crate::config::GatewayConfig;
+
+/// Shared by every request.
+pub struct AppState {
+    /// Settings.
+    pub config: GatewayConfig,
+    /// The storage cluster.
+    pub cluster: Arc<dyn ClusterApi>,
+    /// Parsed policies.
+    pub policies: crate::authz::cache::PolicyCache,
+}
