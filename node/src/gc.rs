@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use coffer_proto::meta::{MetaAnswer, MetaCommand, MetaQuery};
+use coffer_proto::api::ClusterApiExt as _;
+use coffer_proto::meta::MetaCommand;
 use coffer_proto::{ClusterApi, ProtoError};
 use tracing::warn;
 
@@ -12,11 +13,7 @@ use crate::cluster::Node;
 
 /// Drain the queue once; returns how many blobs were deleted.
 pub async fn drain_once(node: &Node) -> Result<usize, ProtoError> {
-    let MetaAnswer::Gc(blobs) = node.meta_read(MetaQuery::PendingGc { max: 1000 }).await? else {
-        return Err(ProtoError::Protocol(
-            "unexpected answer to PendingGc".into(),
-        ));
-    };
+    let blobs = node.pending_gc(1000).await?;
     if blobs.is_empty() {
         return Ok(0);
     }

@@ -71,7 +71,7 @@ async fn move_shard(
     let mut placement = blob.placement.clone();
     let slot = placement
         .get_mut(shard)
-        .ok_or_else(|| ProtoError::Internal(format!("no shard {shard}")))?;
+        .ok_or_else(|| ProtoError::Internal(format!("the blob has no shard {shard}")))?;
     *slot = to;
     let moved = BlobRef {
         placement,

@@ -188,7 +188,7 @@ where
                     let _ = tx.send(Err(e)).await;
                     return Ok(());
                 }
-                _ => return Err(ProtoError::Protocol("expected Data".into())),
+                _ => return Err(ProtoError::UnexpectedMessage("Data".into())),
             }
         }
     };
@@ -198,7 +198,7 @@ where
 }
 
 async fn raft(node: &Node, op: RaftOp, payload: &[u8]) -> Result<Vec<u8>, ProtoError> {
-    let bad = |e: bincode::Error| ProtoError::Protocol(e.to_string());
+    let bad = |e: bincode::Error| ProtoError::Malformed(e.to_string());
     let out = match op {
         RaftOp::AppendEntries => bincode::serialize(
             &node

@@ -97,7 +97,7 @@ impl Conn {
         }
         let resp = match timed(RESPONSE_TIMEOUT, expect_frame(&mut self.stream)).await? {
             Frame::Resp(r) => r,
-            _ => return Err(ProtoError::Protocol("expected Resp".into())),
+            _ => return Err(ProtoError::UnexpectedMessage("Resp".into())),
         };
         match aborted {
             Some(e) => Err(e),
@@ -114,7 +114,7 @@ impl Conn {
         .await?;
         match timed(RESPONSE_TIMEOUT, expect_frame(&mut self.stream)).await? {
             Frame::Resp(r) => Ok(r),
-            _ => Err(ProtoError::Protocol("expected Resp".into())),
+            _ => Err(ProtoError::UnexpectedMessage("Resp".into())),
         }
     }
 }
@@ -250,7 +250,7 @@ impl RemoteCluster {
         if let Some(mut c) = self.pooled()? {
             match c.call(req.clone()).await {
                 Ok(r) => return Ok((c, r)),
-                Err(ProtoError::Io(_) | ProtoError::Protocol(_)) => {
+                Err(e) if matches!(e, ProtoError::Io(_)) || e.is_wire_failure() => {
                     self.pool.lock().map_err(|_| poisoned())?.clear();
                 }
                 Err(e) => return Err(e),
@@ -267,8 +267,8 @@ fn poisoned() -> ProtoError {
 }
 
 fn unexpected(r: &Response) -> ProtoError {
-    ProtoError::Protocol(format!(
-        "unexpected response {:?}",
+    ProtoError::UnexpectedMessage(format!(
+        "the response to this request, not {:?}",
         std::mem::discriminant(r)
     ))
 }
@@ -333,11 +333,11 @@ impl RemoteCluster {
         let rec = match expect_frame(&mut c.stream).await? {
             Frame::Data(b) => b,
             Frame::Abort(e) => return Err(e),
-            _ => return Err(ProtoError::Protocol("expected Data".into())),
+            _ => return Err(ProtoError::UnexpectedMessage("Data".into())),
         };
         match expect_frame(&mut c.stream).await? {
             Frame::End => Self::give_back(&self.pool, c),
-            _ => return Err(ProtoError::Protocol("expected End".into())),
+            _ => return Err(ProtoError::UnexpectedMessage("End".into())),
         }
         Ok(rec)
     }

@@ -213,7 +213,10 @@ impl ClusterClient {
                 }
                 // A timeout, or a connection reset or closed under the request (a node
                 // killed just then): the request may have been carried out.
-                Err(e @ (ProtoError::Timeout | ProtoError::Io(_) | ProtoError::Protocol(_))) => {
+                Err(e)
+                    if matches!(e, ProtoError::Timeout | ProtoError::Io(_))
+                        || e.is_wire_failure() =>
+                {
                     warn!(node = node.addr(), "node failed: {e}");
                     self.mark(node.addr(), false);
                     if !idempotent {
@@ -284,10 +287,8 @@ impl Resume {
             // A node that dies mid-stream closes its connection (a protocol error here); one
             // that lost too many shards at once may do better elsewhere.
             let resumable = err.is_retryable()
-                || matches!(
-                    err,
-                    ProtoError::Protocol(_) | ProtoError::Corrupt(_) | ProtoError::Internal(_)
-                );
+                || err.is_wire_failure()
+                || matches!(err, ProtoError::Corrupt(_) | ProtoError::Internal(_));
             if !resumable || self.resumes >= RESUMES {
                 self.done = true;
                 return Some((Err(err), self));

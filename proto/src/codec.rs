@@ -167,16 +167,16 @@ pub async fn write_frame<W: AsyncWrite + Unpin>(
 ) -> Result<(), ProtoError> {
     if let Frame::Data(payload) = frame {
         let len = u32::try_from(DATA_HEAD + payload.len())
-            .map_err(|_| ProtoError::Protocol("frame too large".into()))?;
+            .map_err(|_| ProtoError::FrameTooLarge(payload.len() as u64))?;
         let mut head = [0u8; 4 + DATA_HEAD];
         head[0..4].copy_from_slice(&len.to_be_bytes());
         head[4..8].copy_from_slice(&DATA_TAG.to_le_bytes());
         head[8..16].copy_from_slice(&(payload.len() as u64).to_le_bytes());
         return write_two(w, &head, payload).await;
     }
-    let body = bincode::serialize(frame).map_err(|e| ProtoError::Protocol(e.to_string()))?;
+    let body = bincode::serialize(frame).map_err(|e| ProtoError::Malformed(e.to_string()))?;
     let len =
-        u32::try_from(body.len()).map_err(|_| ProtoError::Protocol("frame too large".into()))?;
+        u32::try_from(body.len()).map_err(|_| ProtoError::FrameTooLarge(body.len() as u64))?;
     let mut buf = Vec::with_capacity(4 + body.len());
     buf.extend_from_slice(&len.to_be_bytes());
     buf.extend_from_slice(&body);
@@ -213,7 +213,7 @@ pub async fn read_frame<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<Frame>
     }
     let len = u32::from_be_bytes(len) as usize;
     if len > MAX_FRAME {
-        return Err(ProtoError::Protocol(format!("frame of {len} bytes")));
+        return Err(ProtoError::FrameTooLarge(len as u64));
     }
     let mut head = [0u8; DATA_HEAD];
     let got = len.min(DATA_HEAD);
@@ -224,7 +224,7 @@ pub async fn read_frame<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<Frame>
         n.copy_from_slice(&head[4..12]);
         let n = u64::from_le_bytes(n);
         if n != (len - DATA_HEAD) as u64 {
-            return Err(ProtoError::Protocol("bad data frame length".into()));
+            return Err(ProtoError::Malformed("bad data frame length".into()));
         }
         let mut payload = bytes::BytesMut::with_capacity(len - DATA_HEAD);
         while payload.len() < len - DATA_HEAD {
@@ -239,14 +239,12 @@ pub async fn read_frame<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<Frame>
     r.read_exact(&mut body[got..]).await?;
     bincode::deserialize(&body)
         .map(Some)
-        .map_err(|e| ProtoError::Protocol(e.to_string()))
+        .map_err(|e| ProtoError::Malformed(e.to_string()))
 }
 
 /// Read a frame that must be present.
 pub async fn expect_frame<R: AsyncRead + Unpin>(r: &mut R) -> Result<Frame, ProtoError> {
-    read_frame(r)
-        .await?
-        .ok_or_else(|| ProtoError::Protocol("connection closed".into()))
+    read_frame(r).await?.ok_or(ProtoError::ConnectionClosed)
 }
 
 fn mac(secret: &[u8], nonce: &[u8; 32]) -> Result<Hmac<Sha256>, ProtoError> {
@@ -284,7 +282,7 @@ pub async fn accept_handshake<S: AsyncRead + AsyncWrite + Unpin>(
                 .map_err(|_| ProtoError::Unauthorized)?;
             write_frame(s, &Frame::Welcome).await
         }
-        _ => Err(ProtoError::Protocol("expected Auth".into())),
+        _ => Err(ProtoError::UnexpectedMessage("Auth".into())),
     }
 }
 
@@ -300,7 +298,7 @@ pub async fn client_handshake<S: AsyncRead + AsyncWrite + Unpin>(
                 "peer protocol version {version}"
             )))
         }
-        _ => return Err(ProtoError::Protocol("expected Hello".into())),
+        _ => return Err(ProtoError::UnexpectedMessage("Hello".into())),
     };
     let tag = mac(secret, &nonce)?.finalize().into_bytes().to_vec();
     write_frame(
@@ -385,7 +383,7 @@ mod tests {
         tokio::spawn(async move { a.write_all(&u32::MAX.to_be_bytes()).await });
         assert!(matches!(
             read_frame(&mut b).await,
-            Err(ProtoError::Protocol(_))
+            Err(ProtoError::FrameTooLarge(_))
         ));
     }
 }

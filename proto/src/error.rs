@@ -89,9 +89,67 @@ pub enum ProtoError {
     /// A name or value is not valid.
     #[error("validation error: {0}")]
     ValidationError(String),
+
+    // Appended later: never reorder (once answers store these by index).
+    // Category: the wire
+    /// The peer closed the connection in the middle of an exchange.
+    #[error("connection closed")]
+    ConnectionClosed,
+    /// The peer sent another message than the one the protocol expects next (named here).
+    #[error("protocol: expected {0}")]
+    UnexpectedMessage(String),
+    /// A frame larger than the protocol allows (its length).
+    #[error("protocol: a frame of {0} bytes is too large")]
+    FrameTooLarge(u64),
+    /// A frame or message that does not decode (or encode).
+    #[error("protocol: malformed message: {0}")]
+    Malformed(String),
+    /// A query was answered with the answer of another kind of query (named here).
+    #[error("protocol: unexpected answer {0}")]
+    UnexpectedAnswer(String),
+
+    // Category: the cluster
+    /// Raft stopped on this node (a fatal error, or shutdown); the text says why.
+    #[error("raft stopped: {0}")]
+    RaftStopped(String),
+    /// A shard that this node does not hold: it is not placed here.
+    #[error("shard {0} is not placed on this node")]
+    ShardNotHere(u8),
+    /// A shard this node deleted a moment ago (a late write of it is refused).
+    #[error("shard {0} was deleted here a moment ago")]
+    ShardDeleted(u8),
+    /// No node of that id in the cluster map.
+    #[error("no node {0}")]
+    NoSuchNode(u64),
+    /// No storage class of that name.
+    #[error("no storage class {0:?}")]
+    NoSuchStorageClass(String),
+    /// An erasure profile that cannot be used; the text says why.
+    #[error("erasure profile: {0}")]
+    InvalidErasureProfile(String),
+    /// A command wrapped around, or sent as part of, one it does not go with; the text says
+    /// which.
+    #[error("misplaced command: {0}")]
+    MisplacedCommand(String),
+    /// A snapshot could not be built or waited for.
+    #[error("snapshot: {0}")]
+    Snapshot(String),
 }
 
 impl ProtoError {
+    /// Whether the connection the error came on is unusable (closed, or out of step with the
+    /// protocol): the request may or may not have been carried out.
+    pub fn is_wire_failure(&self) -> bool {
+        matches!(
+            self,
+            ProtoError::Protocol(_)
+                | ProtoError::ConnectionClosed
+                | ProtoError::UnexpectedMessage(_)
+                | ProtoError::FrameTooLarge(_)
+                | ProtoError::Malformed(_)
+        )
+    }
+
     /// Whether retrying the same request (possibly on another node) may succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(

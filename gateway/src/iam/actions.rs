@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use actix_web::HttpResponse;
-use coffer_proto::iam::{
-    new_access_key, random_id, valid_policy_name, GroupRecord, KeyRecord, PolicyOwner, UserRecord,
-};
-use coffer_proto::meta::{MetaAnswer, MetaCommand, MetaQuery};
-use coffer_proto::policy::{Caller, Policy, PolicyKind};
+use coffer_proto::api::ClusterApiExt;
+use coffer_proto::iam::commands::{self, PolicyRefused};
+use coffer_proto::iam::{valid_policy_name, GroupRecord, KeyRecord, PolicyOwner, UserRecord};
+use coffer_proto::meta::MetaCommand;
+use coffer_proto::policy::Caller;
 use coffer_proto::seal::MasterKey;
 use coffer_proto::ClusterApi;
 
@@ -29,10 +29,6 @@ pub struct IamCtx<'a> {
 }
 
 type IamResult = Result<HttpResponse, IamError>;
-
-fn now_ms() -> u64 {
-    u64::try_from(crate::s3::headers::now_ms()).unwrap_or(0)
-}
 
 fn iso(ms: u64) -> String {
     let ms = i64::try_from(ms).unwrap_or(i64::MAX);
@@ -70,10 +66,6 @@ fn members(x: &mut XmlWriter, tag: &str, items: &[impl Fn(&mut XmlWriter)]) {
 }
 
 impl IamCtx<'_> {
-    async fn read(&self, q: MetaQuery) -> Result<MetaAnswer, IamError> {
-        Ok(self.cluster.meta_read(q).await?)
-    }
-
     async fn write(&self, cmd: MetaCommand) -> Result<(), IamError> {
         self.cluster.meta_write(cmd).await?;
         Ok(())
@@ -97,9 +89,9 @@ impl IamCtx<'_> {
     }
 
     async fn user(&self, name: &str) -> Result<UserRecord, IamError> {
-        match self.read(MetaQuery::GetUser(name.to_owned())).await? {
-            MetaAnswer::User(Some(u)) => Ok(u),
-            _ => Err(IamError::new(
+        match self.cluster.user(name).await? {
+            Some(u) => Ok(u),
+            None => Err(IamError::new(
                 "NoSuchEntity",
                 404,
                 format!("The user with name {name} cannot be found."),
@@ -108,9 +100,9 @@ impl IamCtx<'_> {
     }
 
     async fn key(&self, id: &str) -> Result<KeyRecord, IamError> {
-        match self.read(MetaQuery::GetAccessKey(id.to_owned())).await? {
-            MetaAnswer::AccessKey(Some(k)) => Ok(k),
-            _ => Err(IamError::new(
+        match self.cluster.access_key(id).await? {
+            Some(k) => Ok(k),
+            None => Err(IamError::new(
                 "NoSuchEntity",
                 404,
                 format!("The Access Key with id {id} cannot be found."),
@@ -119,21 +111,7 @@ impl IamCtx<'_> {
     }
 
     async fn policies(&self, owner: PolicyOwner) -> Result<Vec<(String, String)>, IamError> {
-        match self.read(MetaQuery::ListIdentityPolicies(owner)).await? {
-            MetaAnswer::IdentityPolicies(p) => Ok(p),
-            other => Err(IamError::from(coffer_proto::ProtoError::Internal(format!(
-                "unexpected {other:?}"
-            )))),
-        }
-    }
-
-    async fn groups(&self, q: MetaQuery) -> Result<Vec<GroupRecord>, IamError> {
-        match self.read(q).await? {
-            MetaAnswer::Groups(g) => Ok(g),
-            other => Err(IamError::from(coffer_proto::ProtoError::Internal(format!(
-                "unexpected {other:?}"
-            )))),
-        }
+        Ok(self.cluster.identity_policies(owner).await?)
     }
 }
 
@@ -189,12 +167,8 @@ pub async fn run(ctx: &IamCtx<'_>, p: &Params) -> IamResult {
 async fn users(ctx: &IamCtx<'_>, action: &str, p: &Params) -> IamResult {
     match action {
         "CreateUser" => {
-            let u = UserRecord {
-                name: p.required("UserName")?.to_owned(),
-                user_id: random_id("AIDA", 21),
-                created_ms: now_ms(),
-            };
-            ctx.write(MetaCommand::CreateUser(u.clone())).await?;
+            let (u, cmd) = commands::create_user(p.required("UserName")?);
+            ctx.write(cmd).await?;
             ctx.result(action, &|x| {
                 x.open("User");
                 user_xml(x, &u);
@@ -210,15 +184,12 @@ async fn users(ctx: &IamCtx<'_>, action: &str, p: &Params) -> IamResult {
             })
         }
         "DeleteUser" => {
-            let name = p.required("UserName")?.to_owned();
-            ctx.write(MetaCommand::DeleteUser { name }).await?;
+            ctx.write(commands::delete_user(p.required("UserName")?))
+                .await?;
             ctx.done(action)
         }
         _ => {
-            let users = match ctx.read(MetaQuery::ListUsers).await? {
-                MetaAnswer::Users(u) => u,
-                _ => Vec::new(),
-            };
+            let users = ctx.cluster.users().await?;
             let items: Vec<_> = users
                 .iter()
                 .map(|u| move |x: &mut XmlWriter| user_xml(x, u))
@@ -245,8 +216,8 @@ async fn keys(ctx: &IamCtx<'_>, action: &str, p: &Params) -> IamResult {
                     "This gateway has no master key.",
                 ));
             };
-            let (key, secret) = new_access_key(master, &user, now_ms());
-            ctx.write(MetaCommand::CreateAccessKey(key.clone())).await?;
+            let (key, secret, cmd) = commands::create_access_key(master, &user);
+            ctx.write(cmd).await?;
             ctx.result(action, &|x| {
                 x.open("AccessKey");
                 key_xml(x, &key);
@@ -265,10 +236,8 @@ async fn keys(ctx: &IamCtx<'_>, action: &str, p: &Params) -> IamResult {
                     format!("The Access Key with id {id} cannot be found."),
                 ));
             }
-            let access_key_id = id.to_owned();
             if action == "DeleteAccessKey" {
-                ctx.write(MetaCommand::DeleteAccessKey { access_key_id })
-                    .await?;
+                ctx.write(commands::delete_access_key(id)).await?;
             } else {
                 let active = match p.required("Status")? {
                     "Active" => true,
@@ -279,21 +248,15 @@ async fn keys(ctx: &IamCtx<'_>, action: &str, p: &Params) -> IamResult {
                         )))
                     }
                 };
-                ctx.write(MetaCommand::UpdateAccessKey {
-                    access_key_id,
-                    active,
-                })
-                .await?;
+                ctx.write(commands::set_access_key_active(id, active))
+                    .await?;
             }
             ctx.done(action)
         }
         _ => {
             let user = ctx.user_name(p)?.to_owned();
             ctx.user(&user).await?;
-            let keys = match ctx.read(MetaQuery::ListAccessKeys { user }).await? {
-                MetaAnswer::AccessKeys(k) => k,
-                _ => Vec::new(),
-            };
+            let keys = ctx.cluster.access_keys(&user).await?;
             let items: Vec<_> = keys
                 .iter()
                 .map(|k| {
@@ -320,12 +283,8 @@ async fn groups(ctx: &IamCtx<'_>, action: &str, p: &Params) -> IamResult {
     };
     match action {
         "CreateGroup" => {
-            let g = GroupRecord {
-                name: p.required("GroupName")?.to_owned(),
-                group_id: random_id("AGPA", 21),
-                created_ms: now_ms(),
-            };
-            ctx.write(MetaCommand::CreateGroup(g.clone())).await?;
+            let (g, cmd) = commands::create_group(p.required("GroupName")?);
+            ctx.write(cmd).await?;
             ctx.result(action, &|x| {
                 x.open("Group");
                 group_xml(x, &g);
@@ -334,10 +293,7 @@ async fn groups(ctx: &IamCtx<'_>, action: &str, p: &Params) -> IamResult {
         }
         "GetGroup" => {
             let name = p.required("GroupName")?;
-            let Some((g, names)) = (match ctx.read(MetaQuery::GetGroup(name.to_owned())).await? {
-                MetaAnswer::Group(g) => g,
-                _ => None,
-            }) else {
+            let Some((g, names)) = ctx.cluster.group(name).await? else {
                 return Err(IamError::new(
                     "NoSuchEntity",
                     404,
@@ -360,26 +316,23 @@ async fn groups(ctx: &IamCtx<'_>, action: &str, p: &Params) -> IamResult {
             })
         }
         "DeleteGroup" => {
-            let name = p.required("GroupName")?.to_owned();
-            ctx.write(MetaCommand::DeleteGroup { name }).await?;
+            ctx.write(commands::delete_group(p.required("GroupName")?))
+                .await?;
             ctx.done(action)
         }
         "ListGroups" => {
-            let list = ctx.groups(MetaQuery::ListGroups).await?;
+            let list = ctx.cluster.groups().await?;
             ctx.result(action, &group_list(list))
         }
         "ListGroupsForUser" => {
             let user = p.required("UserName")?;
             ctx.user(user).await?;
-            let list = ctx.groups(MetaQuery::GroupsOfUser(user.to_owned())).await?;
+            let list = ctx.cluster.groups_of_user(user).await?;
             ctx.result(action, &group_list(list))
         }
         _ => {
-            let cmd = MetaCommand::SetGroupMember {
-                group: p.required("GroupName")?.to_owned(),
-                user: p.required("UserName")?.to_owned(),
-                member: action == "AddUserToGroup",
-            };
+            let (group, user) = (p.required("GroupName")?, p.required("UserName")?);
+            let cmd = commands::set_group_member(group, user, action == "AddUserToGroup");
             ctx.write(cmd).await?;
             ctx.done(action)
         }
@@ -443,19 +396,17 @@ async fn policies(ctx: &IamCtx<'_>, action: &str, p: &Params) -> IamResult {
             x.elem("PolicyDocument", &url_encoded(&doc));
         });
     }
-    let document = if action.starts_with("Put") {
+    let cmd = if action.starts_with("Put") {
         let doc = p.required("PolicyDocument")?;
-        Policy::parse(doc, &PolicyKind::Identity)
-            .map_err(|e| IamError::new("MalformedPolicyDocument", 400, e.0))?;
-        Some(doc.to_owned())
+        commands::put_identity_policy(owner, name, doc).map_err(|e| match e {
+            PolicyRefused::MalformedDocument(why) => {
+                IamError::new("MalformedPolicyDocument", 400, why)
+            }
+            PolicyRefused::InvalidName(_) => IamError::invalid(e.to_string()),
+        })?
     } else {
-        None
+        commands::delete_identity_policy(owner, name)
     };
-    ctx.write(MetaCommand::SetIdentityPolicy {
-        owner,
-        name: name.to_owned(),
-        document,
-    })
-    .await?;
+    ctx.write(cmd).await?;
     ctx.done(action)
 }

@@ -107,7 +107,8 @@ impl From<ProtoError> for IamError {
             ProtoError::NotLeader(_)
             | ProtoError::Timeout
             | ProtoError::Unreachable(_)
-            | ProtoError::QuorumNotReached(_) => {
+            | ProtoError::QuorumNotReached(_)
+            | ProtoError::RaftStopped(_) => {
                 tracing::warn!("cluster unavailable: {e}");
                 IamError::new("ServiceFailure", 503, "The cluster is unavailable.")
             }
@@ -126,7 +127,19 @@ impl From<ProtoError> for IamError {
             | ProtoError::Body(_)
             | ProtoError::Protocol(_)
             | ProtoError::Unauthorized
-            | ProtoError::Internal(_) => {
+            | ProtoError::Internal(_)
+            | ProtoError::ConnectionClosed
+            | ProtoError::UnexpectedMessage(_)
+            | ProtoError::FrameTooLarge(_)
+            | ProtoError::Malformed(_)
+            | ProtoError::UnexpectedAnswer(_)
+            | ProtoError::ShardNotHere(_)
+            | ProtoError::ShardDeleted(_)
+            | ProtoError::NoSuchNode(_)
+            | ProtoError::NoSuchStorageClass(_)
+            | ProtoError::InvalidErasureProfile(_)
+            | ProtoError::MisplacedCommand(_)
+            | ProtoError::Snapshot(_) => {
                 tracing::warn!("IAM request failed: {e}");
                 IamError::new("ServiceFailure", 500, "Request processing has failed.")
             }

@@ -2,7 +2,7 @@
 
 use actix_web::HttpRequest;
 use coffer_proto::api::ClusterApiExt;
-use coffer_proto::meta::{BucketConfigKind, MetaAnswer, MetaCommand, MetaQuery};
+use coffer_proto::meta::{BucketConfigKind, MetaCommand};
 use coffer_proto::types::BucketInfo;
 use coffer_proto::ClusterApi;
 
@@ -57,17 +57,12 @@ impl ReqCtx<'_> {
     /// The addressed bucket's `kind` document, if it has one (NoSuchBucket when the bucket
     /// does not exist).
     pub async fn bucket_config(&self, kind: BucketConfigKind) -> S3Result<Option<String>> {
-        let q = MetaQuery::GetBucketConfig {
-            bucket: self.bucket_name.to_owned(),
-            kind,
-        };
-        match self.cluster.meta_read(q).await? {
-            MetaAnswer::BucketConfig(Some(doc)) => Ok(doc),
-            MetaAnswer::BucketConfig(None) => {
-                Err(S3Error::new(S3ErrorCode::NoSuchBucket).with("BucketName", self.bucket_name))
-            }
-            other => Err(S3Error::internal(format!("unexpected answer {other:?}"))),
-        }
+        self.cluster
+            .bucket_config(self.bucket_name, kind)
+            .await?
+            .ok_or_else(|| {
+                S3Error::new(S3ErrorCode::NoSuchBucket).with("BucketName", self.bucket_name)
+            })
     }
 
     /// Set (`Some`) or remove (`None`) the addressed bucket's `kind` document.

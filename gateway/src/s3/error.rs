@@ -191,11 +191,27 @@ impl From<ProtoError> for S3Error {
             }
             ProtoError::Cancelled => S3Error::msg(C::InternalError, "The request was cancelled."),
             ProtoError::Body(m) => S3Error::msg(C::IncompleteBody, m),
+            ProtoError::RaftStopped(_) => {
+                tracing::warn!("cluster unavailable: {e}");
+                C::ServiceUnavailable.into()
+            }
             ProtoError::Corrupt(_)
             | ProtoError::Io(_)
             | ProtoError::Protocol(_)
             | ProtoError::Unauthorized
-            | ProtoError::Internal(_) => S3Error::internal(e),
+            | ProtoError::Internal(_)
+            | ProtoError::ConnectionClosed
+            | ProtoError::UnexpectedMessage(_)
+            | ProtoError::FrameTooLarge(_)
+            | ProtoError::Malformed(_)
+            | ProtoError::UnexpectedAnswer(_)
+            | ProtoError::ShardNotHere(_)
+            | ProtoError::ShardDeleted(_)
+            | ProtoError::NoSuchNode(_)
+            | ProtoError::NoSuchStorageClass(_)
+            | ProtoError::InvalidErasureProfile(_)
+            | ProtoError::MisplacedCommand(_)
+            | ProtoError::Snapshot(_) => S3Error::internal(e),
             // IAM commands are not S3 operations: none of these can answer an S3 request.
             ProtoError::NoSuchEntity(_)
             | ProtoError::EntityAlreadyExists(_)

@@ -7,8 +7,9 @@
 use std::sync::Arc;
 
 use actix_web::{web, HttpResponse};
-use coffer_proto::iam::{new_access_key, random_id, UserRecord};
-use coffer_proto::meta::{MetaAnswer, MetaCommand, MetaQuery};
+use coffer_proto::api::ClusterApiExt as _;
+use coffer_proto::iam::{commands, UserRecord};
+use coffer_proto::meta::MetaCommand;
 use coffer_proto::seal::MasterKey;
 use coffer_proto::{ClusterApi as _, ProtoError};
 use serde_json::json;
@@ -25,12 +26,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/v1/users/{name}/keys", web::post().to(create_key))
         .route("/admin/v1/keys/{id}/{state}", web::post().to(set_key_state))
         .route("/admin/v1/keys/{id}", web::delete().to(delete_key));
-}
-
-pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// The HTTP answer for a failed IAM command.
@@ -58,11 +53,8 @@ fn user_json(u: &UserRecord) -> serde_json::Value {
 }
 
 async fn list_users(node: web::Data<Arc<Node>>, _: Signed) -> HttpResponse {
-    match node.meta_read(MetaQuery::ListUsers).await {
-        Ok(MetaAnswer::Users(users)) => {
-            HttpResponse::Ok().json(users.iter().map(user_json).collect::<Vec<_>>())
-        }
-        Ok(other) => failed(ProtoError::Internal(format!("unexpected {other:?}"))),
+    match node.users().await {
+        Ok(users) => HttpResponse::Ok().json(users.iter().map(user_json).collect::<Vec<_>>()),
         Err(e) => failed(e),
     }
 }
@@ -72,13 +64,8 @@ async fn create_user(
     _: Signed,
     name: web::Path<String>,
 ) -> HttpResponse {
-    let user = UserRecord {
-        name: name.into_inner(),
-        user_id: random_id("AIDA", 21),
-        created_ms: now_ms(),
-    };
-    let ok = user_json(&user);
-    write(&node, MetaCommand::CreateUser(user), ok).await
+    let (user, cmd) = commands::create_user(&name);
+    write(&node, cmd, user_json(&user)).await
 }
 
 async fn delete_user(
@@ -86,24 +73,23 @@ async fn delete_user(
     _: Signed,
     name: web::Path<String>,
 ) -> HttpResponse {
-    let name = name.into_inner();
-    let ok = json!({ "deleted": name });
-    write(&node, MetaCommand::DeleteUser { name }, ok).await
+    let ok = json!({ "deleted": *name });
+    write(&node, commands::delete_user(&name), ok).await
 }
 
 async fn list_keys(node: web::Data<Arc<Node>>, _: Signed, name: web::Path<String>) -> HttpResponse {
     let user = name.into_inner();
-    match node.meta_read(MetaQuery::GetUser(user.clone())).await {
-        Ok(MetaAnswer::User(Some(_))) => {}
-        Ok(_) => {
+    match node.user(&user).await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
             return failed(ProtoError::NoSuchEntity(format!(
                 "The user with name {user} cannot be found."
             )))
         }
         Err(e) => return failed(e),
     }
-    match node.meta_read(MetaQuery::ListAccessKeys { user }).await {
-        Ok(MetaAnswer::AccessKeys(keys)) => HttpResponse::Ok().json(
+    match node.access_keys(&user).await {
+        Ok(keys) => HttpResponse::Ok().json(
             keys.iter()
                 .map(|k| {
                     json!({
@@ -115,7 +101,6 @@ async fn list_keys(node: web::Data<Arc<Node>>, _: Signed, name: web::Path<String
                 })
                 .collect::<Vec<_>>(),
         ),
-        Ok(other) => failed(ProtoError::Internal(format!("unexpected {other:?}"))),
         Err(e) => failed(e),
     }
 }
@@ -127,24 +112,19 @@ async fn create_key(
 ) -> HttpResponse {
     let user = name.into_inner();
     let master = MasterKey::derive(&node.config.secret);
-    let (key, secret) = new_access_key(&master, &user, now_ms());
-    let id = key.access_key_id.clone();
+    let (key, secret, cmd) = commands::create_access_key(&master, &user);
     let ok = json!({
-        "access_key_id": id,
+        "access_key_id": key.access_key_id,
         "secret_access_key": secret,
         "user": user,
         "status": "Active",
     });
-    write(&node, MetaCommand::CreateAccessKey(key), ok).await
+    write(&node, cmd, ok).await
 }
 
 async fn set_key(node: &Node, id: String, active: bool) -> HttpResponse {
     let ok = json!({ "access_key_id": id, "status": if active { "Active" } else { "Inactive" } });
-    let cmd = MetaCommand::UpdateAccessKey {
-        access_key_id: id,
-        active,
-    };
-    write(node, cmd, ok).await
+    write(node, commands::set_access_key_active(&id, active), ok).await
 }
 
 /// `POST /admin/v1/keys/{id}/enable` or `.../disable`.
@@ -163,12 +143,6 @@ async fn set_key_state(
 }
 
 async fn delete_key(node: web::Data<Arc<Node>>, _: Signed, id: web::Path<String>) -> HttpResponse {
-    let id = id.into_inner();
-    let ok = json!({ "deleted": id });
-    write(
-        &node,
-        MetaCommand::DeleteAccessKey { access_key_id: id },
-        ok,
-    )
-    .await
+    let ok = json!({ "deleted": *id });
+    write(&node, commands::delete_access_key(&id), ok).await
 }

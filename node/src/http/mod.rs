@@ -17,7 +17,8 @@ use std::sync::Arc;
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use coffer_proto::admin::{self, HealCounters};
-use coffer_proto::meta::{MetaAnswer, MetaCommand, MetaQuery};
+use coffer_proto::api::ClusterApiExt as _;
+use coffer_proto::meta::MetaCommand;
 use coffer_proto::ClusterApi as _;
 
 use crate::cluster::{AddNodeError, Node};
@@ -332,15 +333,14 @@ async fn classes(node: web::Data<Arc<Node>>, req: HttpRequest) -> HttpResponse {
     }
     let (_, active) = node.blobs().candidates();
     let (k, m) = node.blobs().default_profile(active);
-    match node.meta_read(MetaQuery::StorageClasses).await {
-        Ok(MetaAnswer::StorageClasses(list)) => HttpResponse::Ok().json(serde_json::json!({
+    match node.storage_classes().await {
+        Ok(list) => HttpResponse::Ok().json(serde_json::json!({
             "default": { "k": k, "m": m },
             "classes": list
                 .iter()
                 .map(|(name, k, m)| serde_json::json!({ "name": name, "k": k, "m": m }))
                 .collect::<Vec<_>>(),
         })),
-        Ok(other) => HttpResponse::InternalServerError().body(format!("unexpected {other:?}\n")),
         Err(e) => HttpResponse::ServiceUnavailable().body(format!("{e}\n")),
     }
 }

@@ -13,14 +13,15 @@
 use std::sync::Arc;
 
 use actix_web::{web, HttpResponse};
-use coffer_proto::iam::{random_id, valid_policy_name, GroupRecord, PolicyOwner};
-use coffer_proto::meta::{BucketConfigKind, MetaAnswer, MetaCommand, MetaQuery};
-use coffer_proto::policy::{Policy, PolicyKind};
+use coffer_proto::api::ClusterApiExt as _;
+use coffer_proto::iam::commands::{self, PolicyRefused};
+use coffer_proto::iam::{GroupRecord, PolicyOwner};
+use coffer_proto::meta::{BucketConfigKind, MetaCommand};
 use coffer_proto::types::PublicAccessBlock;
-use coffer_proto::{ClusterApi as _, ProtoError};
+use coffer_proto::ProtoError;
 use serde_json::json;
 
-use super::iam::{failed, now_ms, write};
+use super::iam::{failed, write};
 use crate::cluster::Node;
 use crate::http::Signed;
 
@@ -64,25 +65,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-async fn read(node: &Node, q: MetaQuery) -> Result<MetaAnswer, HttpResponse> {
-    node.meta_read(q).await.map_err(failed)
-}
-
-fn unexpected(a: &MetaAnswer) -> HttpResponse {
-    failed(ProtoError::Internal(format!("unexpected {a:?}")))
-}
-
 fn group_json(g: &GroupRecord) -> serde_json::Value {
     json!({ "name": g.name, "group_id": g.group_id, "arn": g.arn(), "created_ms": g.created_ms })
 }
 
 async fn list_groups(node: web::Data<Arc<Node>>, _: Signed) -> HttpResponse {
-    match read(&node, MetaQuery::ListGroups).await {
-        Ok(MetaAnswer::Groups(g)) => {
-            HttpResponse::Ok().json(g.iter().map(group_json).collect::<Vec<_>>())
-        }
-        Ok(a) => unexpected(&a),
-        Err(r) => r,
+    match node.groups().await {
+        Ok(g) => HttpResponse::Ok().json(g.iter().map(group_json).collect::<Vec<_>>()),
+        Err(e) => failed(e),
     }
 }
 
@@ -92,17 +82,16 @@ async fn show_group(
     name: web::Path<String>,
 ) -> HttpResponse {
     let name = name.into_inner();
-    match read(&node, MetaQuery::GetGroup(name.clone())).await {
-        Ok(MetaAnswer::Group(Some((g, members)))) => {
+    match node.group(&name).await {
+        Ok(Some((g, members))) => {
             let mut v = group_json(&g);
             v["members"] = json!(members);
             HttpResponse::Ok().json(v)
         }
-        Ok(MetaAnswer::Group(None)) => failed(ProtoError::NoSuchEntity(format!(
+        Ok(None) => failed(ProtoError::NoSuchEntity(format!(
             "The group with name {name} cannot be found."
         ))),
-        Ok(a) => unexpected(&a),
-        Err(r) => r,
+        Err(e) => failed(e),
     }
 }
 
@@ -111,13 +100,8 @@ async fn create_group(
     _: Signed,
     name: web::Path<String>,
 ) -> HttpResponse {
-    let g = GroupRecord {
-        name: name.into_inner(),
-        group_id: random_id("AGPA", 21),
-        created_ms: now_ms(),
-    };
-    let ok = group_json(&g);
-    write(&node, MetaCommand::CreateGroup(g), ok).await
+    let (g, cmd) = commands::create_group(&name);
+    write(&node, cmd, group_json(&g)).await
 }
 
 async fn delete_group(
@@ -125,24 +109,14 @@ async fn delete_group(
     _: Signed,
     name: web::Path<String>,
 ) -> HttpResponse {
-    let name = name.into_inner();
-    let ok = json!({ "deleted": name });
-    write(&node, MetaCommand::DeleteGroup { name }, ok).await
+    let ok = json!({ "deleted": *name });
+    write(&node, commands::delete_group(&name), ok).await
 }
 
 async fn member(node: &Node, path: (String, String), member: bool) -> HttpResponse {
     let (group, user) = path;
     let ok = json!({ "group": group, "user": user, "member": member });
-    write(
-        node,
-        MetaCommand::SetGroupMember {
-            group,
-            user,
-            member,
-        },
-        ok,
-    )
-    .await
+    write(node, commands::set_group_member(&group, &user, member), ok).await
 }
 
 async fn add_member(
@@ -182,14 +156,13 @@ async fn list_policies(
     let Some(owner) = owner(&kind, name) else {
         return no_owner();
     };
-    match read(&node, MetaQuery::ListIdentityPolicies(owner)).await {
-        Ok(MetaAnswer::IdentityPolicies(list)) => HttpResponse::Ok().json(
+    match node.identity_policies(owner).await {
+        Ok(list) => HttpResponse::Ok().json(
             list.iter()
                 .map(|(name, doc)| json!({ "name": name, "document": doc }))
                 .collect::<Vec<_>>(),
         ),
-        Ok(a) => unexpected(&a),
-        Err(r) => r,
+        Err(e) => failed(e),
     }
 }
 
@@ -207,23 +180,19 @@ async fn put_policy(
     let Some(owner) = owner(&kind, name) else {
         return no_owner();
     };
-    if !valid_policy_name(&policy) {
-        return failed(ProtoError::ValidationError(format!(
-            "policy name {policy:?} must be 1 to 128 of A-Za-z0-9+=,.@_-"
-        )));
-    }
     let Ok(doc) = String::from_utf8(body.to_vec()) else {
         return HttpResponse::BadRequest().body("MalformedPolicyDocument: not UTF-8\n");
     };
-    if let Err(e) = Policy::parse(&doc, &PolicyKind::Identity) {
-        return HttpResponse::BadRequest().body(format!("MalformedPolicyDocument: {e}\n"));
-    }
-    let ok = json!({ "policy": policy, "attached": true });
-    let cmd = MetaCommand::SetIdentityPolicy {
-        owner,
-        name: policy,
-        document: Some(doc),
+    let cmd = match commands::put_identity_policy(owner, &policy, &doc) {
+        Ok(cmd) => cmd,
+        Err(e @ PolicyRefused::InvalidName(_)) => {
+            return failed(ProtoError::ValidationError(e.to_string()))
+        }
+        Err(PolicyRefused::MalformedDocument(why)) => {
+            return HttpResponse::BadRequest().body(format!("MalformedPolicyDocument: {why}\n"))
+        }
     };
+    let ok = json!({ "policy": policy, "attached": true });
     write(&node, cmd, ok).await
 }
 
@@ -237,16 +206,7 @@ async fn delete_policy(
         return no_owner();
     };
     let ok = json!({ "policy": policy, "attached": false });
-    write(
-        &node,
-        MetaCommand::SetIdentityPolicy {
-            owner,
-            name: policy,
-            document: None,
-        },
-        ok,
-    )
-    .await
+    write(&node, commands::delete_identity_policy(owner, &policy), ok).await
 }
 
 fn public_access_json(p: &PublicAccessBlock) -> serde_json::Value {
@@ -259,13 +219,14 @@ fn public_access_json(p: &PublicAccessBlock) -> serde_json::Value {
 }
 
 async fn get_public_access(node: web::Data<Arc<Node>>, _: Signed) -> HttpResponse {
-    let q = MetaQuery::GetClusterConfig(BucketConfigKind::PublicAccessBlock);
-    match read(&node, q).await {
-        Ok(MetaAnswer::BucketConfig(doc)) => HttpResponse::Ok().json(public_access_json(
-            &PublicAccessBlock::decode(doc.flatten().as_deref()),
-        )),
-        Ok(a) => unexpected(&a),
-        Err(r) => r,
+    match node
+        .cluster_config(BucketConfigKind::PublicAccessBlock)
+        .await
+    {
+        Ok(doc) => HttpResponse::Ok().json(public_access_json(&PublicAccessBlock::decode(
+            doc.as_deref(),
+        ))),
+        Err(e) => failed(e),
     }
 }
 

@@ -66,7 +66,7 @@ impl Proposer {
 }
 
 fn stopped() -> ProtoError {
-    ProtoError::Internal("the Raft proposer has stopped".into())
+    ProtoError::RaftStopped("the Raft proposer has stopped".into())
 }
 
 async fn run(raft: Raft, mut rx: mpsc::Receiver<Proposal>) {

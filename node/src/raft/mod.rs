@@ -56,7 +56,7 @@ pub(crate) fn write_err(
         RaftError::APIError(ClientWriteError::ChangeMembershipError(c)) => {
             ProtoError::Internal(c.to_string())
         }
-        RaftError::Fatal(f) => ProtoError::Internal(format!("raft stopped: {f}")),
+        RaftError::Fatal(f) => ProtoError::RaftStopped(f.to_string()),
     }
 }
 

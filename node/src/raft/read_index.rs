@@ -47,7 +47,7 @@ fn proto_err(e: RaftError<NodeId, CheckIsLeaderError<NodeId, openraft::BasicNode
         RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(q)) => {
             ProtoError::QuorumNotReached(q.to_string())
         }
-        RaftError::Fatal(f) => ProtoError::Internal(format!("raft stopped: {f}")),
+        RaftError::Fatal(f) => ProtoError::RaftStopped(f.to_string()),
     }
 }
 
@@ -75,7 +75,7 @@ impl ReadIndex {
             tokio::spawn(async move { me.rounds(raft).await });
         }
         rx.await
-            .map_err(|_| ProtoError::Internal("read index round dropped".into()))?
+            .map_err(|_| ProtoError::RaftStopped("a read-index round was dropped".into()))?
     }
 
     /// Reads served, and the rounds they took.

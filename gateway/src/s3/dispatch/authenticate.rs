@@ -4,8 +4,8 @@
 
 use actix_web::http::Method;
 use actix_web::HttpRequest;
+use coffer_proto::api::ClusterApiExt;
 use coffer_proto::iam::AuthzFacts;
-use coffer_proto::meta::{MetaAnswer, MetaQuery};
 use coffer_proto::policy::Caller;
 
 use super::route::Addressed;
@@ -118,11 +118,7 @@ pub async fn authorization_facts(
     access_key: Option<String>,
     bucket: Option<String>,
 ) -> S3Result<AuthzFacts> {
-    let q = MetaQuery::Authorization { access_key, bucket };
-    match state.cluster.meta_read(q).await? {
-        MetaAnswer::Authorization(f) => Ok(*f),
-        other => Err(S3Error::internal(format!("unexpected answer {other:?}"))),
-    }
+    Ok(state.cluster.authorization(access_key, bucket).await?)
 }
 
 /// Credentials holding IAM access key `ak` if its record exists, is active and its secret

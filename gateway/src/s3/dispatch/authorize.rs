@@ -3,13 +3,13 @@
 //! decides, a copy's source, and the request headers of features not built.
 
 use actix_web::HttpRequest;
-use coffer_proto::meta::{MetaAnswer, MetaQuery};
+use coffer_proto::api::ClusterApiExt;
 use coffer_proto::policy::Context;
 
 use super::authenticate::{authorization_facts, Identity};
 use super::route::Addressed;
 use crate::authz::{self, Authz};
-use crate::s3::error::{S3Error, S3Result};
+use crate::s3::error::S3Result;
 use crate::s3::headers;
 use crate::s3::router::Endpoint;
 use crate::s3::{object_lock, sse, website};
@@ -85,12 +85,6 @@ pub async fn settle(
     let Some(p) = pending else {
         return Ok(());
     };
-    let q = MetaQuery::ObjectFacts {
-        bucket_id: p.bucket_id,
-        key: p.key.clone(),
-    };
-    match state.cluster.meta_read(q).await? {
-        MetaAnswer::ObjectFacts(found) => authz.settle(&p, found.as_ref()),
-        other => Err(S3Error::internal(format!("unexpected answer {other:?}"))),
-    }
+    let found = state.cluster.object_facts(p.bucket_id, &p.key).await?;
+    authz.settle(&p, found.as_ref())
 }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use coffer_proto::api::ClusterApiExt;
-use coffer_proto::meta::{MetaAnswer, MetaQuery, ObjectFacts};
+use coffer_proto::meta::ObjectFacts;
 use coffer_proto::types::ObjectVersion;
 use coffer_proto::ClusterApi;
 
@@ -55,17 +55,10 @@ pub async fn facts(
     key: &str,
     version: Option<&str>,
 ) -> S3Result<ObjectFacts> {
-    let q = MetaQuery::ObjectFacts {
-        bucket_id,
-        key: key.to_owned(),
-    };
-    let facts = match cluster.meta_read(q).await? {
-        MetaAnswer::ObjectFacts(Some(f)) => f,
-        MetaAnswer::ObjectFacts(None) => {
-            return Err(S3Error::new(S3ErrorCode::NoSuchKey).with("Key", key))
-        }
-        other => return Err(S3Error::internal(format!("unexpected answer {other:?}"))),
-    };
+    let facts = cluster
+        .object_facts(bucket_id, key)
+        .await?
+        .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchKey).with("Key", key))?;
     check_version(&facts.version_id, version)?;
     Ok(facts)
 }

@@ -2,7 +2,8 @@
 //! GetBucketLocation, GetBucketVersioning.
 
 use actix_web::{web, HttpResponse};
-use coffer_proto::meta::{MetaAnswer, MetaCommand, MetaQuery};
+use coffer_proto::api::ClusterApiExt;
+use coffer_proto::meta::MetaCommand;
 use coffer_proto::types::Versioning;
 use coffer_proto::ProtoError;
 
@@ -17,9 +18,7 @@ use crate::s3::xml::{self, xml_ok, XmlWriter};
 
 /// GET / (ListBuckets), with `prefix`, `max-buckets` and `continuation-token`.
 pub async fn list_buckets(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
-    let MetaAnswer::Buckets(all) = ctx.cluster.meta_read(MetaQuery::ListBuckets).await? else {
-        return Err(S3Error::internal("unexpected answer to ListBuckets"));
-    };
+    let all = ctx.cluster.buckets().await?;
     let prefix = ctx.query.get("prefix").unwrap_or_default();
     let after = ctx.query.get("continuation-token").unwrap_or_default();
     let max = match ctx.query.get("max-buckets") {

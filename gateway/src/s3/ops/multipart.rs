@@ -4,7 +4,8 @@
 
 use actix_web::{web, HttpResponse};
 use base64::Engine;
-use coffer_proto::meta::{CompletePart, MetaAnswer, MetaCommand, MetaQuery};
+use coffer_proto::api::ClusterApiExt;
+use coffer_proto::meta::{CompletePart, MetaCommand};
 use coffer_proto::types::{
     BlobRef, Checksum, ChecksumAlgorithm, ChecksumType, ObjectData, PartInfo, PartSummary,
     UploadInfo,
@@ -36,18 +37,10 @@ async fn upload(
     key: &str,
     upload_id: &str,
 ) -> S3Result<UploadInfo> {
-    let q = MetaQuery::GetUpload {
-        bucket_id,
-        key: key.to_owned(),
-        upload_id: upload_id.to_owned(),
-    };
-    match ctx.cluster.meta_read(q).await? {
-        MetaAnswer::Upload(Some(u)) => Ok(u),
-        MetaAnswer::Upload(None) => {
-            Err(S3Error::new(S3ErrorCode::NoSuchUpload).with("UploadId", upload_id))
-        }
-        _ => Err(S3Error::internal("unexpected answer to GetUpload")),
-    }
+    ctx.cluster
+        .upload(bucket_id, key, upload_id)
+        .await?
+        .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchUpload).with("UploadId", upload_id))
 }
 
 /// POST /bucket/key?uploads.
@@ -205,17 +198,8 @@ async fn all_parts(
     key: &str,
     upload_id: &str,
 ) -> S3Result<Vec<PartInfo>> {
-    let q = MetaQuery::ListParts {
-        bucket_id,
-        key: key.to_owned(),
-        upload_id: upload_id.to_owned(),
-        marker: 0,
-        max_parts: 10_000,
-    };
-    match ctx.cluster.meta_read(q).await? {
-        MetaAnswer::Parts(p) => Ok(p.parts),
-        _ => Err(S3Error::internal("unexpected answer to ListParts")),
-    }
+    let page = ctx.cluster.parts(bucket_id, key, upload_id, 0, 10_000);
+    Ok(page.await?.parts)
 }
 
 fn given_checksum(p: &CompletedPart, a: ChecksumAlgorithm) -> Option<&str> {
@@ -447,16 +431,10 @@ pub async fn list_parts(ctx: &ReqCtx<'_>, key: &str, upload_id: &str) -> S3Resul
     };
     let marker = num("part-number-marker", 0)?;
     let max = num("max-parts", 1000)?.min(1000);
-    let q = MetaQuery::ListParts {
-        bucket_id: bucket.id,
-        key: key.to_owned(),
-        upload_id: upload_id.to_owned(),
-        marker,
-        max_parts: max,
-    };
-    let MetaAnswer::Parts(r) = ctx.cluster.meta_read(q).await? else {
-        return Err(S3Error::internal("unexpected answer to ListParts"));
-    };
+    let r = ctx
+        .cluster
+        .parts(bucket.id, key, upload_id, marker, max)
+        .await?;
     let mut x = XmlWriter::new();
     x.open_ns("ListPartsResult");
     x.elem("Bucket", ctx.bucket_name);

@@ -394,6 +394,19 @@ fn errors() -> Vec<ProtoError> {
         ProtoError::LimitExceeded(t()),
         ProtoError::DeleteConflict(t()),
         ProtoError::ValidationError(t()),
+        ProtoError::ConnectionClosed,
+        ProtoError::UnexpectedMessage(t()),
+        ProtoError::FrameTooLarge(7),
+        ProtoError::Malformed(t()),
+        ProtoError::UnexpectedAnswer(t()),
+        ProtoError::RaftStopped(t()),
+        ProtoError::ShardNotHere(2),
+        ProtoError::ShardDeleted(2),
+        ProtoError::NoSuchNode(9),
+        ProtoError::NoSuchStorageClass(t()),
+        ProtoError::InvalidErasureProfile(t()),
+        ProtoError::MisplacedCommand(t()),
+        ProtoError::Snapshot(t()),
     ]
 }
 

@@ -335,6 +335,19 @@ frozen_enum! {
         LimitExceeded { 0 => text: String },
         DeleteConflict { 0 => text: String },
         ValidationError { 0 => text: String },
+        ConnectionClosed {},
+        UnexpectedMessage { 0 => text: String },
+        FrameTooLarge { 0 => len: u64 },
+        Malformed { 0 => text: String },
+        UnexpectedAnswer { 0 => text: String },
+        RaftStopped { 0 => text: String },
+        ShardNotHere { 0 => shard: u8 },
+        ShardDeleted { 0 => shard: u8 },
+        NoSuchNode { 0 => id: u64 },
+        NoSuchStorageClass { 0 => name: String },
+        InvalidErasureProfile { 0 => text: String },
+        MisplacedCommand { 0 => text: String },
+        Snapshot { 0 => text: String },
     }
 }
 

@@ -6,7 +6,7 @@
 pub mod objects;
 pub mod versions;
 
-use coffer_proto::meta::{MetaAnswer, MetaQuery};
+use coffer_proto::api::ClusterApiExt;
 use coffer_proto::types::{ListEntry, ListQuery, ListResult};
 
 use crate::auth::sigv4::uri_encode;
@@ -66,14 +66,7 @@ pub(super) async fn scan(
     bucket_id: u64,
     query: ListQuery,
 ) -> S3Result<ListResult> {
-    match ctx
-        .cluster
-        .meta_read(MetaQuery::ListObjects { bucket_id, query })
-        .await?
-    {
-        MetaAnswer::Objects(r) => Ok(r),
-        _ => Err(S3Error::internal("unexpected answer to ListObjects")),
-    }
+    Ok(ctx.cluster.list_objects(bucket_id, query).await?)
 }
 
 /// What every object listing takes from its query: prefix, delimiter (empty: none) and

@@ -2,7 +2,7 @@
 
 use actix_web::HttpResponse;
 use base64::Engine;
-use coffer_proto::meta::{MetaAnswer, MetaQuery};
+use coffer_proto::api::ClusterApiExt;
 use coffer_proto::types::UploadListQuery;
 
 use super::{contents, max_param, scan, url_encoding, Enc, Scope};
@@ -126,16 +126,7 @@ pub async fn list_uploads(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
         upload_id_marker: id_marker.map(str::to_owned),
         max_uploads: max,
     };
-    let MetaAnswer::Uploads(r) = ctx
-        .cluster
-        .meta_read(MetaQuery::ListUploads {
-            bucket_id: bucket.id,
-            query,
-        })
-        .await?
-    else {
-        return Err(S3Error::internal("unexpected answer to ListUploads"));
-    };
+    let r = ctx.cluster.uploads(bucket.id, query).await?;
     let mut x = XmlWriter::new();
     x.open_ns("ListMultipartUploadsResult");
     x.elem("Bucket", &bucket.name);

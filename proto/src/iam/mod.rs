@@ -1,6 +1,9 @@
 //! Users and access keys, as the IAM model has them and the Raft metadata stores them. A
 //! user's ARN is `arn:aws:iam:::user/NAME` (no account id, as Ceph RGW without tenants).
-//! Secret keys are stored sealed under the cluster master key ([`crate::seal`]).
+//! Secret keys are stored sealed under the cluster master key ([`crate::seal`]). The changes
+//! both IAM front ends make are built in [`commands`].
+
+pub mod commands;
 
 use serde::{Deserialize, Serialize};
 
