@@ -121,7 +121,7 @@ impl BlobStore {
         if let Some((k, m)) = profile {
             Codec::new(k, m).map_err(internal)?;
             if peers.nodes().len() <= 1 && drives.drives.len() < usize::from(k) + usize::from(m) {
-                return Err(ProtoError::Internal(format!(
+                return Err(ProtoError::InvalidErasureProfile(format!(
                     "{k}+{m} needs {} drives, have {}",
                     k + m,
                     drives.drives.len()
@@ -379,17 +379,14 @@ impl BlobStore {
     ) -> Result<(), ProtoError> {
         let i = usize::from(shard);
         if self.deleted.contains(&blob.id, i) {
-            return Err(ProtoError::Protocol(format!(
-                "shard {i} of blob {} was deleted here a moment ago",
-                blob.id_hex()
-            )));
+            return Err(ProtoError::ShardDeleted(shard));
         }
         let _writing = Writing::register(&self.writing, blob.id);
         let pos = blob
             .placement
             .get(i)
             .and_then(|loc| self.drives.position(loc))
-            .ok_or_else(|| ProtoError::Protocol(format!("shard {shard} is not placed here")))?;
+            .ok_or(ProtoError::ShardNotHere(shard))?;
         let path = self
             .drives
             .drives
@@ -400,7 +397,9 @@ impl BlobStore {
         let stored = async {
             let mut w = {
                 let (tmp, layout, id) = (tmp.clone(), blob.layout, blob.id);
+                let target = path.clone();
                 tokio::task::spawn_blocking(move || {
+                    crate::shard::replaceable(&target)?;
                     let _ = std::fs::remove_file(&tmp);
                     ShardWriter::create(tmp, &layout, i, &id, Some(direct_from(&layout)))
                 })
@@ -419,6 +418,7 @@ impl BlobStore {
                 tokio::task::spawn_blocking(move || {
                     let (written, file) = w.finish()?;
                     file.sync_data()?;
+                    crate::shard::replaceable(&path)?;
                     std::fs::rename(written, &path)?;
                     std::fs::File::open(&path)
                 })
@@ -603,7 +603,7 @@ impl BlobStore {
             .placement
             .get(i)
             .and_then(|loc| self.drives.local(loc))
-            .ok_or_else(|| ProtoError::Protocol(format!("shard {shard} is not placed here")))?
+            .ok_or(ProtoError::ShardNotHere(shard))?
             .clone();
         tokio::task::spawn_blocking(move || {
             open_shard(&drive, &blob, i)?.read_record(stripe, block_len as usize)

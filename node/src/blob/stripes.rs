@@ -207,9 +207,16 @@ impl StripeReader {
                 }
                 let d = drives.local(loc)?;
                 let r = super::open_shard(d, blob, i);
-                if let Err(e) = &r {
-                    warn!(blob = %hex, shard = i, "shard unreadable: {e}");
-                    bad.push(i);
+                match &r {
+                    // Written by a newer Coffer: read around it, never heal over it.
+                    Err(e) if crate::shard::is_newer_format(e) => {
+                        tracing::error!(blob = %hex, shard = i, "{e}");
+                    }
+                    Err(e) => {
+                        warn!(blob = %hex, shard = i, "shard unreadable: {e}");
+                        bad.push(i);
+                    }
+                    Ok(_) => {}
                 }
                 r.ok().map(Source::Local)
             })

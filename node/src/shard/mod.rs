@@ -8,7 +8,10 @@
 //!                    stripe_size:u32 LE | blob id:[16]
 //! record i:          crc32c(block):u32 LE | block (block_size bytes; the last may be shorter)
 //! ```
-//! This module does blocking I/O; callers run it on the blocking pool.
+//! A file whose header says a version this build does not know was written by a newer Coffer:
+//! it is refused with [`std::io::ErrorKind::Unsupported`] ([`NewerFormat`]), never taken for
+//! a corrupt shard, so that nothing heals over it. This module does blocking I/O; callers run
+//! it on the blocking pool.
 
 use std::fs::{self, File, OpenOptions};
 use std::os::unix::fs::FileExt;
@@ -24,6 +27,59 @@ pub mod sync;
 pub const HEADER_LEN: u64 = 32;
 const MAGIC: &[u8; 4] = b"CFSH";
 const FORMAT_VERSION: u8 = 1;
+
+/// A shard file written in a format version newer than this build reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewerFormat {
+    /// The version the file says.
+    pub version: u8,
+}
+
+impl std::fmt::Display for NewerFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "shard file format version {} was written by a newer Coffer; this build reads version {FORMAT_VERSION} (upgrade this node)",
+            self.version
+        )
+    }
+}
+
+impl std::error::Error for NewerFormat {}
+
+/// Whether `e` is a shard written by a newer Coffer (see [`NewerFormat`]).
+pub fn is_newer_format(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::Unsupported
+        && e.get_ref().is_some_and(|inner| inner.is::<NewerFormat>())
+}
+
+/// The error for a header `h` of a version this build does not know (None: it knows it).
+fn newer(h: &[u8]) -> Option<std::io::Error> {
+    match (h.get(0..4), h.get(4)) {
+        (Some(magic), Some(&v)) if magic == MAGIC && v > FORMAT_VERSION => Some(
+            std::io::Error::new(std::io::ErrorKind::Unsupported, NewerFormat { version: v }),
+        ),
+        _ => None,
+    }
+}
+
+/// Check that the shard file at `path` (if any) may be replaced: one written by a newer
+/// Coffer may not be (healing or moving a shard over it would throw away what this build
+/// cannot read).
+pub fn replaceable(path: &Path) -> std::io::Result<()> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let mut h = [0u8; 5];
+    match file.read_exact_at(&mut h, 0) {
+        Ok(()) => newer(&h).map_or(Ok(()), Err),
+        // Shorter than a header: a torn write, which may be replaced.
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(()),
+        Err(e) => Err(e),
+    }
+}
 
 /// One drive: a directory this node stores shards in.
 #[derive(Debug, Clone)]
@@ -229,6 +285,9 @@ impl ShardReader {
         let file = File::open(path)?;
         let mut h = [0u8; HEADER_LEN as usize];
         file.read_exact_at(&mut h, 0)?;
+        if let Some(e) = newer(&h) {
+            return Err(e);
+        }
         if h != header(layout, shard, id) {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
@@ -345,9 +404,38 @@ mod tests {
         assert!(ShardReader::open(&p, &layout, 0, &id).is_err());
         assert!(ShardReader::open(&p, &layout, 1, &[4u8; 16]).is_err());
         assert!(
-            ShardWriter::create(p, &layout, 1, &id, None).is_err(),
+            ShardWriter::create(p.clone(), &layout, 1, &id, None).is_err(),
             "never overwrite a shard"
         );
+        let e = ShardReader::open(&p, &layout, 0, &id).err().unwrap();
+        assert!(!is_newer_format(&e), "a mismatch is corruption: {e}");
+        assert!(replaceable(&p).is_ok());
+        assert!(replaceable(&dir.path().join("absent")).is_ok());
+    }
+
+    #[test]
+    fn a_shard_from_a_newer_coffer_is_refused_not_healed_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout {
+            k: 2,
+            m: 1,
+            stripe_size: 1024,
+        };
+        let id = [5u8; 16];
+        let p = dir.path().join("shard");
+        let mut h = header(&layout, 0, &id);
+        h[4] = FORMAT_VERSION + 1;
+        let mut bytes = h.to_vec();
+        bytes.extend_from_slice(&[0u8; 4 + 512]);
+        fs::write(&p, &bytes).unwrap();
+        let e = ShardReader::open(&p, &layout, 0, &id).err().unwrap();
+        assert!(is_newer_format(&e), "{e}");
+        assert!(e.to_string().contains("newer Coffer"), "{e}");
+        let e = replaceable(&p).unwrap_err();
+        assert!(is_newer_format(&e), "{e}");
+        // A torn file is not mistaken for one.
+        fs::write(&p, b"CFS").unwrap();
+        assert!(replaceable(&p).is_ok());
     }
 
     /// Bytes of `path` in the page cache, as util-linux's `fincore` counts them.
