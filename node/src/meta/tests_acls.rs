@@ -90,7 +90,10 @@ fn object_acls_follow_their_version() {
         "x",
         MetaCommand::DeleteBucket { name: "b".into() },
     ));
-    assert!(matches!(bad, Err(ProtoError::Protocol(_))), "{bad:?}");
+    assert!(
+        matches!(bad, Err(ProtoError::MisplacedCommand(_))),
+        "{bad:?}"
+    );
 }
 
 #[test]

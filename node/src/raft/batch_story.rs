@@ -153,7 +153,7 @@ async fn batches_do_not_nest() {
         .await
         .unwrap();
     assert!(
-        matches!(results[0][..], [Err(ProtoError::Protocol(_))]),
+        matches!(results[0][..], [Err(ProtoError::MisplacedCommand(_))]),
         "{results:?}"
     );
 }

@@ -1,0 +1,70 @@
+//! Buckets: CreateBucket (its id is the entry's index) and DeleteBucket (only empty).
+
+use coffer_proto::meta::MetaOk;
+use coffer_proto::types::{BucketInfo, Versioning};
+use coffer_proto::ProtoError;
+
+use super::{CmdResult, Tx};
+use crate::meta::format::encode;
+use crate::meta::keys;
+use crate::meta::store::{StoreError, CF_BUCKETS, CF_BUCKET_IDS, CF_OBJECTS, CF_UPLOADS};
+
+impl Tx<'_> {
+    pub(super) fn bucket_exists(&self, id: u64) -> Result<bool, StoreError> {
+        Ok(self
+            .store
+            .get::<String>(CF_BUCKET_IDS, &id.to_be_bytes())?
+            .is_some())
+    }
+
+    pub(super) fn create_bucket(
+        &mut self,
+        index: u64,
+        name: &str,
+        owner: &str,
+        location: &str,
+        now_ms: i64,
+    ) -> CmdResult {
+        if let Some(b) = self.store.get::<BucketInfo>(CF_BUCKETS, name.as_bytes())? {
+            return Ok(Err(if b.owner == owner {
+                ProtoError::BucketAlreadyOwnedByYou
+            } else {
+                ProtoError::BucketAlreadyExists
+            }));
+        }
+        let info = BucketInfo {
+            id: index,
+            name: name.to_owned(),
+            created_ms: now_ms,
+            owner: owner.to_owned(),
+            location: location.to_owned(),
+            versioning: Versioning::Unversioned,
+        };
+        self.batch
+            .put_cf(&self.store.cf(CF_BUCKETS)?, name.as_bytes(), encode(&info));
+        self.batch.put_cf(
+            &self.store.cf(CF_BUCKET_IDS)?,
+            index.to_be_bytes(),
+            encode(&name.to_owned()),
+        );
+        Ok(Ok(MetaOk::Bucket(info)))
+    }
+
+    pub(super) fn delete_bucket(&mut self, name: &str) -> CmdResult {
+        let Some(b) = self.store.get::<BucketInfo>(CF_BUCKETS, name.as_bytes())? else {
+            return Ok(Err(ProtoError::NoSuchBucket));
+        };
+        let prefix = keys::bucket_prefix(b.id);
+        if self.store.any_with_prefix(CF_OBJECTS, &prefix)?
+            || self.store.any_with_prefix(CF_UPLOADS, &prefix)?
+        {
+            return Ok(Err(ProtoError::BucketNotEmpty));
+        }
+        self.batch
+            .delete_cf(&self.store.cf(CF_BUCKETS)?, name.as_bytes());
+        self.batch
+            .delete_cf(&self.store.cf(CF_BUCKET_IDS)?, b.id.to_be_bytes());
+        crate::meta::policies::forget_bucket(self.store, self.batch, b.id)?;
+        Ok(Ok(MetaOk::Done))
+    }
+}

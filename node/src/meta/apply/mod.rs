@@ -1,0 +1,255 @@
+//! Deterministic application of [`MetaCommand`]s. Each command reads the current state, checks
+//! its preconditions and stages its writes in one `WriteBatch`, which the state machine commits
+//! together with the new last-applied index. A command that fails queues the blobs it brought
+//! for deletion, so a refused write leaves no data behind.
+
+use coffer_proto::meta::{MetaCommand, MetaOk};
+use coffer_proto::types::{BlobRef, ObjectVersion, PartInfo};
+use coffer_proto::ProtoError;
+use rocksdb::WriteBatch;
+
+mod buckets;
+mod cluster;
+mod objects;
+mod uploads;
+
+use super::format::encode;
+use super::keys;
+use super::store::{MetaStore, StoreError, CF_GC, CF_OBJECTS, CF_PARTS};
+use super::store::{CF_ACLS, CF_TAGS};
+
+/// Outcome of applying one command: the client result, and what to write.
+pub struct Applied {
+    /// Returned to the client.
+    pub result: Result<MetaOk, ProtoError>,
+    /// Staged writes (committed even when `result` is an error: it may queue garbage).
+    pub batch: WriteBatch,
+}
+
+/// Apply `cmd`, committed at Raft log `index`.
+pub fn apply(store: &MetaStore, index: u64, cmd: &MetaCommand) -> Result<Applied, StoreError> {
+    if let MetaCommand::Once { id, at_ms, cmd } = cmd {
+        return super::once::apply_once(store, index, id, *at_ms, cmd);
+    }
+    let mut batch = WriteBatch::default();
+    let result = Tx {
+        store,
+        batch: &mut batch,
+    }
+    .run(index, cmd)?;
+    if result.is_err() {
+        // A command applied twice (a forwarded write whose answer was lost, then sent again)
+        // is refused the second time; the blobs it brings are then the current ones.
+        let current = current_blobs(store, cmd)?;
+        for blob in brought_blobs(cmd) {
+            if !current.contains(&blob.id) {
+                queue_gc(store, &mut batch, blob)?;
+            }
+        }
+    }
+    Ok(Applied { result, batch })
+}
+
+/// Whether `cmd` may share a Raft entry with others ([`MetaCommand::Batch`]): the object
+/// and upload writes, which do not depend on the entry's index (CreateBucket takes it as the
+/// bucket id) and are the ones that come many at a time. The rest are proposed alone.
+pub fn batchable(cmd: &MetaCommand) -> bool {
+    matches!(
+        super::acls::unwrapped(cmd.inner()),
+        MetaCommand::PutObject { .. }
+            | MetaCommand::DeleteObjects { .. }
+            | MetaCommand::DeleteObjectIf { .. }
+            | MetaCommand::CreateUpload { .. }
+            | MetaCommand::PutPart { .. }
+            | MetaCommand::CompleteUpload { .. }
+            | MetaCommand::AbortUpload { .. }
+            | MetaCommand::SetObjectAcl { .. }
+            | MetaCommand::SetObjectTags { .. }
+            | MetaCommand::GcDone { .. }
+    )
+}
+
+/// Ids of the blobs the record a command writes references now.
+fn current_blobs(store: &MetaStore, cmd: &MetaCommand) -> Result<Vec<[u8; 16]>, StoreError> {
+    Ok(match super::acls::unwrapped(cmd) {
+        MetaCommand::PutObject {
+            bucket_id, version, ..
+        } => store
+            .get::<ObjectVersion>(CF_OBJECTS, &keys::object(*bucket_id, &version.key))?
+            .map(|v| v.data.blobs().iter().map(|b| b.id).collect())
+            .unwrap_or_default(),
+        MetaCommand::PutPart {
+            bucket_id,
+            key,
+            upload_id,
+            part,
+        } => store
+            .get::<PartInfo>(
+                CF_PARTS,
+                &keys::part(*bucket_id, key, upload_id, part.number),
+            )?
+            .map(|p| vec![p.blob.id])
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    })
+}
+
+/// The blobs a command brings with it (to delete if it is refused).
+fn brought_blobs(cmd: &MetaCommand) -> Vec<&BlobRef> {
+    match super::acls::unwrapped(cmd) {
+        MetaCommand::PutObject { version, .. } => version.data.blobs().iter().collect(),
+        MetaCommand::PutPart { part, .. } => vec![&part.blob],
+        _ => Vec::new(),
+    }
+}
+
+fn queue_gc(store: &MetaStore, batch: &mut WriteBatch, blob: &BlobRef) -> Result<(), StoreError> {
+    batch.put_cf(&store.cf(CF_GC)?, blob.id, encode(blob));
+    Ok(())
+}
+
+/// One command being applied: what it reads, and the writes it stages. Its methods are split
+/// by family: [`buckets`], [`objects`], [`uploads`], [`cluster`]; IAM users and keys are
+/// [`super::iam`], groups, policies and configuration documents [`super::policies`], ACLs and
+/// tags [`super::acls`].
+struct Tx<'a> {
+    store: &'a MetaStore,
+    batch: &'a mut WriteBatch,
+}
+
+type CmdResult = Result<Result<MetaOk, ProtoError>, StoreError>;
+
+impl Tx<'_> {
+    fn run(&mut self, index: u64, cmd: &MetaCommand) -> CmdResult {
+        let outer = cmd;
+        match cmd {
+            MetaCommand::CreateBucket {
+                name,
+                owner,
+                location,
+                now_ms,
+            } => self.create_bucket(index, name, owner, location, *now_ms),
+            MetaCommand::DeleteBucket { name } => self.delete_bucket(name),
+            MetaCommand::PutObject {
+                bucket_id,
+                version,
+                precondition,
+            } => self.put_object(*bucket_id, version.clone(), precondition),
+            MetaCommand::DeleteObjects { bucket_id, keys } => self.delete_objects(*bucket_id, keys),
+            MetaCommand::DeleteObjectIf {
+                bucket_id,
+                key,
+                precondition,
+            } => self.delete_object_if(*bucket_id, key, precondition),
+            MetaCommand::CreateUpload { bucket_id, upload } => self.create_upload(*bucket_id, upload),
+            MetaCommand::PutPart {
+                bucket_id,
+                key,
+                upload_id,
+                part,
+            } => self.put_part(*bucket_id, key, upload_id, part),
+            MetaCommand::CompleteUpload {
+                bucket_id,
+                upload_id,
+                parts,
+                version,
+                precondition,
+            } => self.complete_upload(*bucket_id, upload_id, parts, version.clone(), precondition),
+            MetaCommand::AbortUpload {
+                bucket_id,
+                key,
+                upload_id,
+            } => self.abort_upload(*bucket_id, key, upload_id),
+            MetaCommand::GcDone { blob_ids } => self.gc_done(blob_ids),
+            MetaCommand::RegisterNode(info) => self.register_node(info),
+            MetaCommand::CreateUser(_)
+            | MetaCommand::DeleteUser { .. }
+            | MetaCommand::CreateAccessKey(_)
+            | MetaCommand::UpdateAccessKey { .. }
+            | MetaCommand::DeleteAccessKey { .. } => {
+                Ok(super::iam::apply(self.store, self.batch, cmd)?
+                    .unwrap_or_else(|| Err(ProtoError::MisplacedCommand("not an IAM command".into()))))
+            }
+            MetaCommand::SetBucketConfig { .. }
+            | MetaCommand::SetClusterConfig { .. }
+            | MetaCommand::CreateGroup(_)
+            | MetaCommand::DeleteGroup { .. }
+            | MetaCommand::SetGroupMember { .. }
+            | MetaCommand::SetIdentityPolicy { .. } => {
+                Ok(super::policies::apply(self.store, self.batch, cmd)?
+                    .unwrap_or_else(|| Err(ProtoError::MisplacedCommand("not a policy command".into()))))
+            }
+            MetaCommand::SetStorageClass { name, profile } => {
+                self.set_storage_class(name, profile.as_ref())
+            }
+            MetaCommand::DrainNode { id } => self.drain_node(*id),
+            MetaCommand::RemoveNode { id } => self.remove_node(*id),
+            MetaCommand::MovePlacement {
+                record,
+                blob_id,
+                from,
+                to,
+            } => self.move_placement(record, blob_id, from, to),
+            // Unwrapped by `apply` before it gets here.
+            MetaCommand::Once { cmd, .. } => self.run(index, cmd),
+            MetaCommand::WithAcl { acl: doc, cmd } | MetaCommand::WithTags { tags: doc, cmd } => {
+                let cf = match outer {
+                    MetaCommand::WithAcl { .. } => CF_ACLS,
+                    _ => CF_TAGS,
+                };
+                let Some(record) = super::acls::target_of(cmd) else {
+                    return Ok(Err(ProtoError::MisplacedCommand(
+                        "ACLs and tags go only with PutObject, CompleteUpload or CreateUpload"
+                            .into(),
+                    )));
+                };
+                let result = self.run(index, cmd)?;
+                if result.is_ok() {
+                    // Staged after the write, which dropped the records it replaced.
+                    super::acls::put(self.store, self.batch, cf, &record, doc)?;
+                }
+                Ok(result)
+            }
+            MetaCommand::SetObjectAcl {
+                bucket_id,
+                key,
+                acl,
+            } => super::acls::set_object_doc(
+                self.store,
+                self.batch,
+                CF_ACLS,
+                *bucket_id,
+                key,
+                Some(acl),
+            ),
+            MetaCommand::SetObjectTags {
+                bucket_id,
+                key,
+                tags,
+            } => super::acls::set_object_doc(
+                self.store,
+                self.batch,
+                CF_TAGS,
+                *bucket_id,
+                key,
+                tags.as_deref(),
+            ),
+            MetaCommand::Batch(_) => Ok(Err(ProtoError::MisplacedCommand(
+                "a batch is applied by the state machine, one command at a time; batches do not nest"
+                    .into(),
+            ))),
+            MetaCommand::WithBucketConfig { configs, cmd } => {
+                if !matches!(**cmd, MetaCommand::CreateBucket { .. }) {
+                    return Ok(Err(ProtoError::MisplacedCommand(
+                        "configuration documents go only with CreateBucket".into(),
+                    )));
+                }
+                let result = self.run(index, cmd)?;
+                if let Ok(MetaOk::Bucket(b)) = &result {
+                    super::policies::put_bucket_configs(self.store, self.batch, b.id, configs)?;
+                }
+                Ok(result)
+            }
+        }
+    }
+}
