@@ -6,10 +6,10 @@
 //! records, a deleted key drops them, and a completed upload hands its records to the object
 //! it becomes.
 
+use crate::meta::store::Batch;
 use coffer_proto::meta::{MetaCommand, MetaOk, ObjectFacts};
 use coffer_proto::types::ObjectVersion;
 use coffer_proto::ProtoError;
-use rocksdb::WriteBatch;
 
 use super::format::encode;
 use super::keys;
@@ -58,35 +58,27 @@ pub fn target_of(cmd: &MetaCommand) -> Option<Vec<u8>> {
 }
 
 /// Stage `doc` as the record at `record` in `cf` ([`CF_ACLS`] or [`CF_TAGS`]).
-pub fn put(
-    store: &MetaStore,
-    batch: &mut WriteBatch,
-    cf: &'static str,
-    record: &[u8],
-    doc: &str,
-) -> Result<(), StoreError> {
-    batch.put_cf(&store.cf(cf)?, record, encode(&doc.to_owned()));
-    Ok(())
+pub fn put(batch: &mut Batch, cf: &'static str, record: &[u8], doc: &str) {
+    batch.put(cf, record, encode(&doc.to_owned()));
 }
 
 /// Stage the removal of every document at `record`.
-pub fn forget(store: &MetaStore, batch: &mut WriteBatch, record: &[u8]) -> Result<(), StoreError> {
+pub fn forget(batch: &mut Batch, record: &[u8]) {
     for cf in DOC_CFS {
-        batch.delete_cf(&store.cf(cf)?, record);
+        batch.delete(cf, record);
     }
-    Ok(())
 }
 
 /// Stage copying every document at `from` to `to` (reads `from` as committed).
 pub fn copy(
     store: &MetaStore,
-    batch: &mut WriteBatch,
+    batch: &mut Batch,
     from: &[u8],
     to: &[u8],
 ) -> Result<(), StoreError> {
     for cf in DOC_CFS {
         if let Some(doc) = store.get::<String>(cf, from)? {
-            put(store, batch, cf, to, &doc)?;
+            put(batch, cf, to, &doc);
         }
     }
     Ok(())
@@ -104,7 +96,7 @@ pub fn get(
 /// Apply SetObjectAcl (`cf` [`CF_ACLS`]) or SetObjectTags ([`CF_TAGS`]; `None` removes).
 pub fn set_object_doc(
     store: &MetaStore,
-    batch: &mut WriteBatch,
+    batch: &mut Batch,
     cf: &'static str,
     bucket_id: u64,
     key: &str,
@@ -120,8 +112,8 @@ pub fn set_object_doc(
         Some(v) if !v.delete_marker => {
             let record = object_key(bucket_id, key);
             match doc {
-                Some(d) => put(store, batch, cf, &record, d)?,
-                None => batch.delete_cf(&store.cf(cf)?, record),
+                Some(d) => put(batch, cf, &record, d),
+                None => batch.delete(cf, record),
             }
             Ok(Ok(MetaOk::Done))
         }

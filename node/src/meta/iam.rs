@@ -1,10 +1,10 @@
 //! IAM users and access keys in the state machine: the commands' preconditions and writes,
 //! and the queries. Secrets arrive sealed ([`coffer_proto::seal`]) and stay so.
 
+use crate::meta::store::Batch;
 use coffer_proto::iam::{KeyRecord, UserRecord, MAX_KEYS_PER_USER};
 use coffer_proto::meta::{MetaCommand, MetaOk};
 use coffer_proto::ProtoError;
-use rocksdb::WriteBatch;
 
 use super::format::encode;
 use super::store::{MetaStore, StoreError, CF_KEYS, CF_USERS};
@@ -44,11 +44,9 @@ pub fn user_keys(store: &MetaStore, user: &str) -> Result<Vec<KeyRecord>, StoreE
 /// Apply an IAM command; `None` for any other command.
 pub fn apply(
     store: &MetaStore,
-    batch: &mut WriteBatch,
+    batch: &mut Batch,
     cmd: &MetaCommand,
 ) -> Result<Option<Result<MetaOk, ProtoError>>, StoreError> {
-    let users = store.cf(CF_USERS)?;
-    let keys = store.cf(CF_KEYS)?;
     let user_exists = |name: &str| -> Result<bool, StoreError> { Ok(user(store, name)?.is_some()) };
     let result = match cmd {
         MetaCommand::CreateUser(user) => {
@@ -63,7 +61,7 @@ pub fn apply(
                     user.name
                 )))
             } else {
-                batch.put_cf(&users, user.name.as_bytes(), encode(user));
+                batch.put(CF_USERS, user.name.as_bytes(), encode(user));
                 Ok(MetaOk::Done)
             }
         }
@@ -82,7 +80,7 @@ pub fn apply(
                         .into(),
                 ))
             } else {
-                batch.delete_cf(&users, name.as_bytes());
+                batch.delete(CF_USERS, name.as_bytes());
                 Ok(MetaOk::Done)
             }
         }
@@ -102,9 +100,9 @@ pub fn apply(
                     "Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}"
                 )))
             } else {
-                batch.put_cf(&keys, key_key(&new.access_key_id), encode(new));
-                batch.put_cf(
-                    &keys,
+                batch.put(CF_KEYS, key_key(&new.access_key_id), encode(new));
+                batch.put(
+                    CF_KEYS,
                     user_key_key(&new.user, &new.access_key_id),
                     encode(&()),
                 );
@@ -118,15 +116,15 @@ pub fn apply(
             None => Err(no_key(access_key_id)),
             Some(mut rec) => {
                 rec.active = *active;
-                batch.put_cf(&keys, key_key(access_key_id), encode(&rec));
+                batch.put(CF_KEYS, key_key(access_key_id), encode(&rec));
                 Ok(MetaOk::Done)
             }
         },
         MetaCommand::DeleteAccessKey { access_key_id } => match key(store, access_key_id)? {
             None => Err(no_key(access_key_id)),
             Some(rec) => {
-                batch.delete_cf(&keys, key_key(access_key_id));
-                batch.delete_cf(&keys, user_key_key(&rec.user, access_key_id));
+                batch.delete(CF_KEYS, key_key(access_key_id));
+                batch.delete(CF_KEYS, user_key_key(&rec.user, access_key_id));
                 Ok(MetaOk::Done)
             }
         },

@@ -4,9 +4,9 @@
 //! Answers are pruned an hour after their proposer's clock, a few per command, so that the
 //! column family stays as small as the writes of the last hour.
 
+use crate::meta::store::Batch;
 use coffer_proto::meta::{MetaCommand, MetaOk};
 use coffer_proto::ProtoError;
-use rocksdb::WriteBatch;
 
 use super::apply::{apply, Applied};
 use super::format::encode;
@@ -52,21 +52,20 @@ pub fn apply_once(
     if let Some(first) = store.get::<Answer>(CF_ONCE, &answer_key(id))? {
         return Ok(Applied {
             result: first.result,
-            batch: WriteBatch::default(),
+            batch: Batch::default(),
         });
     }
     let mut applied = apply(store, index, cmd.inner())?;
-    let cf = store.cf(CF_ONCE)?;
     let answer = Answer {
         at_ms,
         result: applied.result.clone(),
     };
-    applied.batch.put_cf(&cf, answer_key(id), encode(&answer));
-    applied.batch.put_cf(&cf, time_key(at_ms, id), []);
+    applied.batch.put(CF_ONCE, answer_key(id), encode(&answer));
+    applied.batch.put(CF_ONCE, time_key(at_ms, id), []);
     // Expired answers: the oldest first, never this one.
     let cutoff = at_ms.saturating_sub(KEEP_MS);
     let mut it = store.raw_iter(CF_ONCE)?;
-    it.seek([b't']);
+    it.seek(b"t");
     for _ in 0..PRUNE_PER_COMMAND {
         let Some(k) = it.key() else { break };
         let (Some(ts), Some(old)) = (k.get(1..9), k.get(9..25)) else {
@@ -77,8 +76,8 @@ pub fn apply_once(
             break;
         }
         let old: [u8; 16] = old.try_into().unwrap_or([0; 16]);
-        applied.batch.delete_cf(&cf, answer_key(&old));
-        applied.batch.delete_cf(&cf, k);
+        applied.batch.delete(CF_ONCE, answer_key(&old));
+        applied.batch.delete(CF_ONCE, k);
         it.next();
     }
     it.status()?;

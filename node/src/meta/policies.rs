@@ -2,11 +2,11 @@
 //! one read that authorizing a request needs ([`authorization`]). Documents are validated by
 //! whoever sends the command (the gateway, the admin API) and stored as sent.
 
+use crate::meta::store::Batch;
 use coffer_proto::iam::{AuthzFacts, GroupRecord, PolicyOwner};
 use coffer_proto::meta::{BucketConfigKind, MetaCommand, MetaOk};
 use coffer_proto::types::BucketInfo;
 use coffer_proto::ProtoError;
-use rocksdb::WriteBatch;
 
 use super::format::encode;
 use super::iam;
@@ -69,7 +69,7 @@ fn suffixes(store: &MetaStore, cf: &'static str, prefix: &[u8]) -> Result<Vec<St
 /// Apply a group, policy or bucket configuration command; `None` for any other command.
 pub fn apply(
     store: &MetaStore,
-    batch: &mut WriteBatch,
+    batch: &mut Batch,
     cmd: &MetaCommand,
 ) -> Result<Option<Result<MetaOk, ProtoError>>, StoreError> {
     let result = match cmd {
@@ -80,19 +80,17 @@ pub fn apply(
         } => match store.get::<BucketInfo>(CF_BUCKETS, bucket.as_bytes())? {
             None => Err(ProtoError::NoSuchBucket),
             Some(b) => {
-                let cf = store.cf(CF_BUCKET_CONF)?;
                 match value {
-                    Some(v) => batch.put_cf(&cf, config_key(b.id, *kind), encode(v)),
-                    None => batch.delete_cf(&cf, config_key(b.id, *kind)),
+                    Some(v) => batch.put(CF_BUCKET_CONF, config_key(b.id, *kind), encode(v)),
+                    None => batch.delete(CF_BUCKET_CONF, config_key(b.id, *kind)),
                 }
                 Ok(MetaOk::Done)
             }
         },
         MetaCommand::SetClusterConfig { kind, value } => {
-            let cf = store.cf(CF_BUCKET_CONF)?;
             match value {
-                Some(v) => batch.put_cf(&cf, config_key(CLUSTER, *kind), encode(v)),
-                None => batch.delete_cf(&cf, config_key(CLUSTER, *kind)),
+                Some(v) => batch.put(CF_BUCKET_CONF, config_key(CLUSTER, *kind), encode(v)),
+                None => batch.delete(CF_BUCKET_CONF, config_key(CLUSTER, *kind)),
             }
             Ok(MetaOk::Done)
         }
@@ -108,7 +106,7 @@ pub fn apply(
                     g.name
                 )))
             } else {
-                batch.put_cf(&store.cf(CF_GROUPS)?, tagged(b'g', &[&g.name]), encode(g));
+                batch.put(CF_GROUPS, tagged(b'g', &[&g.name]), encode(g));
                 Ok(MetaOk::Done)
             }
         }
@@ -122,7 +120,7 @@ pub fn apply(
                     "Cannot delete entity, must remove users and policies from group first.".into(),
                 ))
             } else {
-                batch.delete_cf(&store.cf(CF_GROUPS)?, tagged(b'g', &[name]));
+                batch.delete(CF_GROUPS, tagged(b'g', &[name]));
                 Ok(MetaOk::Done)
             }
         }
@@ -136,14 +134,13 @@ pub fn apply(
             } else if iam::user(store, user)?.is_none() {
                 Err(no_entity("user", user))
             } else {
-                let cf = store.cf(CF_GROUPS)?;
                 let (m, u) = (tagged(b'm', &[g, user]), tagged(b'u', &[user, g]));
                 if *member {
-                    batch.put_cf(&cf, m, encode(&()));
-                    batch.put_cf(&cf, u, encode(&()));
+                    batch.put(CF_GROUPS, m, encode(&()));
+                    batch.put(CF_GROUPS, u, encode(&()));
                 } else {
-                    batch.delete_cf(&cf, m);
-                    batch.delete_cf(&cf, u);
+                    batch.delete(CF_GROUPS, m);
+                    batch.delete(CF_GROUPS, u);
                 }
                 Ok(MetaOk::Done)
             }
@@ -161,11 +158,10 @@ pub fn apply(
             };
             let mut key = policy_prefix(owner);
             key.extend_from_slice(name.as_bytes());
-            let cf = store.cf(CF_POLICIES)?;
             match (missing, document) {
                 (Some(e), _) => Err(e),
                 (None, Some(doc)) => {
-                    batch.put_cf(&cf, key, encode(doc));
+                    batch.put(CF_POLICIES, key, encode(doc));
                     Ok(MetaOk::Done)
                 }
                 (None, None) if store.get::<String>(CF_POLICIES, &key)?.is_none() => {
@@ -174,7 +170,7 @@ pub fn apply(
                     )))
                 }
                 (None, None) => {
-                    batch.delete_cf(&cf, key);
+                    batch.delete(CF_POLICIES, key);
                     Ok(MetaOk::Done)
                 }
             }
@@ -192,29 +188,25 @@ pub fn user_in_use(store: &MetaStore, name: &str) -> Result<bool, StoreError> {
 
 /// Stage `configs` as the documents of the new bucket `bucket_id`.
 pub fn put_bucket_configs(
-    store: &MetaStore,
-    batch: &mut WriteBatch,
+    batch: &mut Batch,
     bucket_id: u64,
     configs: &[(BucketConfigKind, String)],
-) -> Result<(), StoreError> {
-    let cf = store.cf(CF_BUCKET_CONF)?;
+) {
     for (kind, doc) in configs {
-        batch.put_cf(&cf, config_key(bucket_id, *kind), encode(doc));
+        batch.put(CF_BUCKET_CONF, config_key(bucket_id, *kind), encode(doc));
     }
-    Ok(())
 }
 
 /// Stage the removal of a deleted bucket's configuration documents.
 pub fn forget_bucket(
     store: &MetaStore,
-    batch: &mut WriteBatch,
+    batch: &mut Batch,
     bucket_id: u64,
 ) -> Result<(), StoreError> {
-    let cf = store.cf(CF_BUCKET_CONF)?;
     for (k, _) in
         store.scan_prefix::<String>(CF_BUCKET_CONF, &bucket_id.to_be_bytes(), usize::MAX)?
     {
-        batch.delete_cf(&cf, k);
+        batch.delete(CF_BUCKET_CONF, k);
     }
     Ok(())
 }

@@ -110,7 +110,7 @@ pub fn blob_records_page(
     after: Option<&BlobCursor>,
     max: usize,
 ) -> Result<(Vec<RecordedBlob>, Option<BlobCursor>), StoreError> {
-    let snap = store.db().snapshot();
+    let snap = store.view();
     let mut out = Vec::new();
     let start_cf = after.map_or(0, |c| c.cf);
     for (cf_pos, cf) in [CF_OBJECTS, CF_PARTS]
@@ -118,7 +118,7 @@ pub fn blob_records_page(
         .enumerate()
         .skip(start_cf)
     {
-        let mut it = snap.raw_iterator_cf(&store.cf(cf)?);
+        let mut it = snap.cursor(cf)?;
         match after {
             Some(c) if c.cf == cf_pos => {
                 it.seek(&c.key);
@@ -197,7 +197,7 @@ fn list_parts(
 ) -> Result<PartListResult, StoreError> {
     let prefix = keys::parts_prefix(bucket_id, key, upload_id);
     let mut it = store.raw_iter(CF_PARTS)?;
-    it.seek(keys::part(
+    it.seek(&keys::part(
         bucket_id,
         key,
         upload_id,
@@ -289,7 +289,7 @@ pub fn retain_unreferenced(
     me: u64,
     candidates: &mut std::collections::HashMap<[u8; 16], Vec<usize>>,
 ) -> Result<(), StoreError> {
-    let snap = store.db().snapshot();
+    let snap = store.view();
     let keep = |b: &BlobRef, candidates: &mut std::collections::HashMap<[u8; 16], Vec<usize>>| {
         if let Some(shards) = candidates.get_mut(&b.id) {
             shards.retain(|&i| b.placement.get(i).is_none_or(|l| l.node != me));
@@ -302,7 +302,7 @@ pub fn retain_unreferenced(
         if candidates.is_empty() {
             break;
         }
-        let mut it = snap.raw_iterator_cf(&store.cf(cf)?);
+        let mut it = snap.cursor(cf)?;
         it.seek_to_first();
         while let (Some(k), Some(v)) = (it.key(), it.value()) {
             match cf {

@@ -1,5 +1,7 @@
 //! Stories for the metadata state: commands applied in order, then queried, as the state
 //! machine would; listing with delimiters, markers and limits; preconditions; the delete queue.
+//! They run on the in-memory engine (`MetaStore::memory`): they test the logic, and
+//! `store::tests` keeps the two engines answering alike.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
@@ -11,18 +13,14 @@ use coffer_proto::ProtoError;
 use super::{apply, query, MetaStore};
 
 pub(super) struct Sm {
-    _dir: tempfile::TempDir,
     pub(super) store: MetaStore,
     index: u64,
 }
 
 impl Sm {
     pub(super) fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let store = MetaStore::open(dir.path()).unwrap();
         Sm {
-            _dir: dir,
-            store,
+            store: MetaStore::memory(),
             index: 0,
         }
     }
@@ -362,19 +360,17 @@ fn listing_a_level_never_walks_the_bucket() {
     let mut sm = Sm::new();
     let id = sm.bucket("big");
     // 100 "directories" of 200 keys each: 20,000 keys, written in batches for speed.
-    let mut batch = rocksdb::WriteBatch::default();
-    let cf = sm.store.cf(super::store::CF_OBJECTS).unwrap();
+    let mut batch = crate::meta::store::Batch::default();
     for d in 0..100 {
         for k in 0..200 {
             let key = format!("dir{d:03}/file{k:04}");
-            batch.put_cf(
-                &cf,
+            batch.put(
+                super::store::CF_OBJECTS,
                 super::keys::object(id, &key),
                 super::format::encode(&version(&key, inline())),
             );
         }
     }
-    drop(cf);
     sm.store.write(batch, false).unwrap();
     let base = super::keys::bucket_prefix(id);
     let mut prefixes = 0;

@@ -5,9 +5,9 @@
 use std::fmt::Debug;
 use std::ops::{Bound, RangeBounds};
 
+use crate::meta::store::Batch;
 use openraft::storage::{LogFlushed, LogState, RaftLogReader, RaftLogStorage};
 use openraft::{Entry, LogId, OptionalSend, StorageError, StorageIOError, Vote};
-use rocksdb::WriteBatch;
 
 use super::schedule::LogBytes;
 use super::{io_err, NodeId, TypeConfig};
@@ -36,7 +36,7 @@ fn start_flusher(store: MetaStore) -> std::io::Result<GroupWorker<LogFlushed<Typ
     GroupWorker::spawn(
         "raft-log-sync",
         move |waiting: Vec<LogFlushed<TypeConfig>>| {
-            let res = store.db().flush_wal(true).map_err(|e| e.to_string());
+            let res = store.flush_wal().map_err(|e| e.to_string());
             for cb in waiting {
                 cb.log_io_completed(res.clone().map_err(io_err));
             }
@@ -70,12 +70,8 @@ impl LogStore {
     }
 
     fn put_state<T: Stored>(&self, key: &[u8], value: &T, sync: bool) -> SResult<()> {
-        let mut b = WriteBatch::default();
-        b.put_cf(
-            &self.store.cf(CF_RAFT_STATE).map_err(write_err)?,
-            key,
-            encode(value),
-        );
+        let mut b = Batch::default();
+        b.put(CF_RAFT_STATE, key, encode(value));
         self.store.write(b, sync).map_err(write_err)
     }
 
@@ -102,7 +98,7 @@ impl RaftLogReader<TypeConfig> for LogStore {
             Bound::Unbounded => 0,
         };
         let mut it = self.store.raw_iter(CF_RAFT_LOG).map_err(read_err)?;
-        it.seek(start.to_be_bytes());
+        it.seek(&start.to_be_bytes());
         let mut out = Vec::new();
         while let (Some(k), Some(v)) = (it.key(), it.value()) {
             let idx = u64::from_be_bytes(k.try_into().map_err(read_err_bad_key)?);
@@ -161,14 +157,12 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         I: IntoIterator<Item = Entry<TypeConfig>> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
-        let cf = self.store.cf(CF_RAFT_LOG).map_err(write_err)?;
-        let mut b = WriteBatch::default();
+        let mut b = Batch::default();
         for e in entries {
             let value = encode(&e);
             self.appended.add(value.len());
-            b.put_cf(&cf, e.log_id.index.to_be_bytes(), value);
+            b.put(CF_RAFT_LOG, e.log_id.index.to_be_bytes(), value);
         }
-        drop(cf);
         // Visible now; durable once the flusher has synced the WAL, which then reports it.
         if let Err(e) = self.store.write(b, false) {
             callback.log_io_completed(Err(io_err(&e)));
@@ -182,23 +176,21 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn truncate(&mut self, log_id: LogId<NodeId>) -> SResult<()> {
-        let cf = self.store.cf(CF_RAFT_LOG).map_err(write_err)?;
-        let mut b = WriteBatch::default();
-        b.delete_range_cf(&cf, log_id.index.to_be_bytes(), u64::MAX.to_be_bytes());
-        b.delete_cf(&cf, u64::MAX.to_be_bytes());
-        drop(cf);
+        let mut b = Batch::default();
+        b.delete_range(
+            CF_RAFT_LOG,
+            log_id.index.to_be_bytes(),
+            u64::MAX.to_be_bytes(),
+        );
+        b.delete(CF_RAFT_LOG, u64::MAX.to_be_bytes());
         self.store.write(b, true).map_err(write_err)
     }
 
     async fn purge(&mut self, log_id: LogId<NodeId>) -> SResult<()> {
-        let mut b = WriteBatch::default();
-        b.put_cf(
-            &self.store.cf(CF_RAFT_STATE).map_err(write_err)?,
-            KEY_PURGED,
-            encode(&log_id),
-        );
-        b.delete_range_cf(
-            &self.store.cf(CF_RAFT_LOG).map_err(write_err)?,
+        let mut b = Batch::default();
+        b.put(CF_RAFT_STATE, KEY_PURGED, encode(&log_id));
+        b.delete_range(
+            CF_RAFT_LOG,
             0u64.to_be_bytes(),
             log_id.index.saturating_add(1).to_be_bytes(),
         );

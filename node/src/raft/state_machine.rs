@@ -1,10 +1,11 @@
-//! The metadata state machine over RocksDB. Each log entry is applied as one `WriteBatch`
-//! carrying both its data changes and the new last-applied log id, so a crash can never leave
-//! the two out of step. Snapshots stream a consistent RocksDB snapshot of the data column
-//! families into a file, so building one needs memory for one record at a time.
+//! The metadata state machine over the metadata store. Each log entry is applied as one
+//! atomic write (`store::Batch`) carrying both its data changes and the new last-applied log
+//! id, so a crash can never leave the two out of step. Snapshots stream a consistent view of
+//! the data column families into a file, so building one needs memory for one record at a
+//! time.
 //!
 //! A [`MetaCommand::Batch`] entry is applied one command at a time, since each must see the
-//! ones before it: each command's `WriteBatch` also records how many of the entry's commands
+//! ones before it: each command's write also records how many of the entry's commands
 //! are applied (`partial`), and the last one advances last-applied instead. Replayed after a
 //! crash, the entry skips the commands already applied. Snapshots are taken between entries,
 //! never inside a batch.
@@ -19,6 +20,7 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
+use crate::meta::store::Batch;
 use coffer_proto::meta::{MetaCommand, MetaOk};
 use coffer_proto::ProtoError;
 use openraft::storage::{RaftStateMachine, Snapshot};
@@ -26,7 +28,6 @@ use openraft::{
     BasicNode, Entry, EntryPayload, LogId, OptionalSend, RaftSnapshotBuilder, SnapshotMeta,
     StorageError, StorageIOError, StoredMembership,
 };
-use rocksdb::WriteBatch;
 
 use super::{io_err, EntryResults, MetaResult, NodeId, TypeConfig};
 use crate::meta::apply;
@@ -158,17 +159,15 @@ impl StateMachine {
             }
             EntryPayload::Blank | EntryPayload::Membership(_) => {}
         }
-        let sm_cf = self.store.cf(CF_SM_STATE).map_err(sm_write)?;
-        let mut batch = WriteBatch::default();
+        let mut batch = Batch::default();
         if let EntryPayload::Membership(m) = &entry.payload {
-            batch.put_cf(
-                &sm_cf,
+            batch.put(
+                CF_SM_STATE,
                 KEY_MEMBERSHIP,
                 encode(&Membership::new(Some(entry.log_id), m.clone())),
             );
         }
-        batch.put_cf(&sm_cf, KEY_APPLIED, encode(&entry.log_id));
-        drop(sm_cf);
+        batch.put(CF_SM_STATE, KEY_APPLIED, encode(&entry.log_id));
         self.store.write(batch, false).map_err(sm_write)?;
         Ok(vec![Ok(MetaOk::Done)])
     }
@@ -209,17 +208,15 @@ impl StateMachine {
         cmd: &MetaCommand,
     ) -> SResult<MetaResult> {
         let a = apply::apply(&self.store, log_id.index, cmd).map_err(|e| apply_err(log_id, e))?;
-        let sm_cf = self.store.cf(CF_SM_STATE).map_err(sm_write)?;
         let mut batch = a.batch;
         if i + 1 >= n {
-            batch.put_cf(&sm_cf, KEY_APPLIED, encode(&log_id));
+            batch.put(CF_SM_STATE, KEY_APPLIED, encode(&log_id));
             if n > 1 {
-                batch.delete_cf(&sm_cf, KEY_PARTIAL);
+                batch.delete(CF_SM_STATE, KEY_PARTIAL);
             }
         } else {
-            batch.put_cf(&sm_cf, KEY_PARTIAL, encode(&(log_id, i as u64 + 1)));
+            batch.put(CF_SM_STATE, KEY_PARTIAL, encode(&(log_id, i as u64 + 1)));
         }
-        drop(sm_cf);
         // Not synced: the Raft log is, and entries after last_applied are replayed on restart.
         self.store.write(batch, false).map_err(sm_write)?;
         Ok(a.result)
@@ -228,26 +225,24 @@ impl StateMachine {
     /// Stream a consistent snapshot into `current.snap` (blocking).
     fn build(&self) -> SResult<Meta> {
         // Everything applied so far must be on disk before logs it covers may be purged.
-        self.store.db().flush_wal(true).map_err(sm_read)?;
+        self.store.flush_wal().map_err(sm_read)?;
         let snap = {
             let _gate = self.gate();
-            self.store.db().snapshot()
+            self.store.view()
         };
-        let sm_cf = self.store.cf(CF_SM_STATE).map_err(sm_read)?;
         let applied: Option<LogId<NodeId>> = snap
-            .get_cf(&sm_cf, KEY_APPLIED)
+            .get_raw(CF_SM_STATE, KEY_APPLIED)
             .map_err(sm_read)?
             .map(|v| decode(&v))
             .transpose()
             .map_err(sm_read)?;
         let membership: Membership = snap
-            .get_cf(&sm_cf, KEY_MEMBERSHIP)
+            .get_raw(CF_SM_STATE, KEY_MEMBERSHIP)
             .map_err(sm_read)?
             .map(|v| decode(&v))
             .transpose()
             .map_err(sm_read)?
             .unwrap_or_default();
-        drop(sm_cf);
         let id = match applied {
             Some(l) => format!(
                 "{}-{}-{:08x}",
@@ -277,8 +272,7 @@ impl StateMachine {
         .map_err(snap_err)?;
         let mut unsynced = 0usize;
         for (i, name) in SM_DATA_CFS.iter().enumerate() {
-            let cf = self.store.cf(name).map_err(sm_read)?;
-            let mut it = snap.raw_iterator_cf(&cf);
+            let mut it = snap.cursor(name).map_err(sm_read)?;
             it.seek_to_first();
             while let (Some(k), Some(v)) = (it.key(), it.value()) {
                 (|| -> std::io::Result<()> {
@@ -326,14 +320,10 @@ impl StateMachine {
     fn install(&self, meta: &Meta, data: Vec<u8>) -> SResult<()> {
         let mut r = &data[..];
         read_header(&mut r).map_err(snap_err)?;
-        let mut cfs = Vec::new();
-        for name in SM_DATA_CFS {
-            cfs.push(self.store.cf(name).map_err(sm_write)?);
-        }
-        let mut b = WriteBatch::default();
-        for cf in &cfs {
+        let mut b = Batch::default();
+        for cf in SM_DATA_CFS {
             // Wipe the whole column family (keys are at most a few KiB; 0xff.. bounds them).
-            b.delete_range_cf(cf, Vec::<u8>::new(), vec![0xffu8; 4096]);
+            b.delete_range(cf, Vec::<u8>::new(), vec![0xffu8; 4096]);
         }
         while !r.is_empty() {
             let rec = (|| -> std::io::Result<(u8, Vec<u8>, Vec<u8>)> {
@@ -346,23 +336,19 @@ impl StateMachine {
                 Ok((i[0], k, v))
             })()
             .map_err(snap_err)?;
-            let (cf, name) = cfs
+            let name = SM_DATA_CFS
                 .get(rec.0 as usize)
-                .zip(SM_DATA_CFS.get(rec.0 as usize))
                 .ok_or_else(|| snap_err("bad snapshot column family"))?;
             // Installed as they are: a record this build cannot read is refused now.
             format::check_value(name, &rec.1, &rec.2).map_err(snap_err)?;
-            b.put_cf(cf, rec.1, rec.2);
+            b.put(name, rec.1, rec.2);
         }
-        let sm_cf = self.store.cf(CF_SM_STATE).map_err(sm_write)?;
         match &meta.last_log_id {
-            Some(l) => b.put_cf(&sm_cf, KEY_APPLIED, encode(l)),
-            None => b.delete_cf(&sm_cf, KEY_APPLIED),
+            Some(l) => b.put(CF_SM_STATE, KEY_APPLIED, encode(l)),
+            None => b.delete(CF_SM_STATE, KEY_APPLIED),
         }
-        b.put_cf(&sm_cf, KEY_MEMBERSHIP, encode(&meta.last_membership));
-        b.delete_cf(&sm_cf, KEY_PARTIAL);
-        drop(sm_cf);
-        drop(cfs);
+        b.put(CF_SM_STATE, KEY_MEMBERSHIP, encode(&meta.last_membership));
+        b.delete(CF_SM_STATE, KEY_PARTIAL);
         self.store.write(b, true).map_err(sm_write)?;
         // Keep it as the current snapshot.
         let tmp = self

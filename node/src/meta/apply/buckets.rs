@@ -40,13 +40,9 @@ impl Tx<'_> {
             location: location.to_owned(),
             versioning: Versioning::Unversioned,
         };
+        self.batch.put(CF_BUCKETS, name.as_bytes(), encode(&info));
         self.batch
-            .put_cf(&self.store.cf(CF_BUCKETS)?, name.as_bytes(), encode(&info));
-        self.batch.put_cf(
-            &self.store.cf(CF_BUCKET_IDS)?,
-            index.to_be_bytes(),
-            encode(&name.to_owned()),
-        );
+            .put(CF_BUCKET_IDS, index.to_be_bytes(), encode(&name.to_owned()));
         Ok(Ok(MetaOk::Bucket(info)))
     }
 
@@ -60,10 +56,8 @@ impl Tx<'_> {
         {
             return Ok(Err(ProtoError::BucketNotEmpty));
         }
-        self.batch
-            .delete_cf(&self.store.cf(CF_BUCKETS)?, name.as_bytes());
-        self.batch
-            .delete_cf(&self.store.cf(CF_BUCKET_IDS)?, b.id.to_be_bytes());
+        self.batch.delete(CF_BUCKETS, name.as_bytes());
+        self.batch.delete(CF_BUCKET_IDS, b.id.to_be_bytes());
         crate::meta::policies::forget_bucket(self.store, self.batch, b.id)?;
         Ok(Ok(MetaOk::Done))
     }

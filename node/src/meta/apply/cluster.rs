@@ -12,16 +12,14 @@ use crate::meta::store::{CF_CLASSES, CF_DRAINING, CF_GC, CF_NODES, CF_OBJECTS, C
 
 impl Tx<'_> {
     pub(super) fn gc_done(&mut self, blob_ids: &[[u8; 16]]) -> CmdResult {
-        let cf = self.store.cf(CF_GC)?;
         for id in blob_ids {
-            self.batch.delete_cf(&cf, id);
+            self.batch.delete(CF_GC, id);
         }
         Ok(Ok(MetaOk::Done))
     }
 
     pub(super) fn register_node(&mut self, info: &NodeInfo) -> CmdResult {
-        self.batch
-            .put_cf(&self.store.cf(CF_NODES)?, keys::node(info.id), encode(info));
+        self.batch.put(CF_NODES, keys::node(info.id), encode(info));
         Ok(Ok(MetaOk::Done))
     }
 
@@ -33,15 +31,14 @@ impl Tx<'_> {
         if !coffer_proto::types::STORAGE_CLASSES.contains(&name) {
             return Ok(Err(ProtoError::NoSuchStorageClass(name.to_owned())));
         }
-        let cf = self.store.cf(CF_CLASSES)?;
         match profile {
             Some((k, m)) if *k == 0 || usize::from(*k) + usize::from(*m) > 255 => {
                 return Ok(Err(ProtoError::InvalidErasureProfile(format!(
                     "{k}+{m}: k must be 1 or more, k+m at most 255"
                 ))));
             }
-            Some(p) => self.batch.put_cf(&cf, name.as_bytes(), encode(p)),
-            None => self.batch.delete_cf(&cf, name.as_bytes()),
+            Some(p) => self.batch.put(CF_CLASSES, name.as_bytes(), encode(p)),
+            None => self.batch.delete(CF_CLASSES, name.as_bytes()),
         }
         Ok(Ok(MetaOk::Done))
     }
@@ -54,16 +51,13 @@ impl Tx<'_> {
         {
             return Ok(Err(ProtoError::NoSuchNode(id)));
         }
-        self.batch
-            .put_cf(&self.store.cf(CF_DRAINING)?, keys::node(id), encode(&()));
+        self.batch.put(CF_DRAINING, keys::node(id), encode(&()));
         Ok(Ok(MetaOk::Done))
     }
 
     pub(super) fn remove_node(&mut self, id: u64) -> CmdResult {
-        self.batch
-            .delete_cf(&self.store.cf(CF_NODES)?, keys::node(id));
-        self.batch
-            .delete_cf(&self.store.cf(CF_DRAINING)?, keys::node(id));
+        self.batch.delete(CF_NODES, keys::node(id));
+        self.batch.delete(CF_DRAINING, keys::node(id));
         Ok(Ok(MetaOk::Done))
     }
 
@@ -93,8 +87,7 @@ impl Tx<'_> {
                     ObjectData::Inline(_) => false,
                 };
                 if hit {
-                    self.batch
-                        .put_cf(&self.store.cf(CF_OBJECTS)?, key, encode(&o));
+                    self.batch.put(CF_OBJECTS, key, encode(&o));
                 }
                 hit
             }
@@ -104,8 +97,7 @@ impl Tx<'_> {
                 };
                 let hit = swap(&mut p.blob, id, from, to);
                 if hit {
-                    self.batch
-                        .put_cf(&self.store.cf(CF_PARTS)?, key, encode(&p));
+                    self.batch.put(CF_PARTS, key, encode(&p));
                 }
                 hit
             }

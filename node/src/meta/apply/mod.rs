@@ -1,12 +1,12 @@
 //! Deterministic application of [`MetaCommand`]s. Each command reads the current state, checks
-//! its preconditions and stages its writes in one `WriteBatch`, which the state machine commits
+//! its preconditions and stages its writes in one `store::Batch`, which the state machine commits
 //! together with the new last-applied index. A command that fails queues the blobs it brought
 //! for deletion, so a refused write leaves no data behind.
 
+use crate::meta::store::Batch;
 use coffer_proto::meta::{MetaCommand, MetaOk};
 use coffer_proto::types::{BlobRef, ObjectVersion, PartInfo};
 use coffer_proto::ProtoError;
-use rocksdb::WriteBatch;
 
 mod buckets;
 mod cluster;
@@ -23,7 +23,7 @@ pub struct Applied {
     /// Returned to the client.
     pub result: Result<MetaOk, ProtoError>,
     /// Staged writes (committed even when `result` is an error: it may queue garbage).
-    pub batch: WriteBatch,
+    pub batch: Batch,
 }
 
 /// Apply `cmd`, committed at Raft log `index`.
@@ -31,7 +31,7 @@ pub fn apply(store: &MetaStore, index: u64, cmd: &MetaCommand) -> Result<Applied
     if let MetaCommand::Once { id, at_ms, cmd } = cmd {
         return super::once::apply_once(store, index, id, *at_ms, cmd);
     }
-    let mut batch = WriteBatch::default();
+    let mut batch = Batch::default();
     let result = Tx {
         store,
         batch: &mut batch,
@@ -43,7 +43,7 @@ pub fn apply(store: &MetaStore, index: u64, cmd: &MetaCommand) -> Result<Applied
         let current = current_blobs(store, cmd)?;
         for blob in brought_blobs(cmd) {
             if !current.contains(&blob.id) {
-                queue_gc(store, &mut batch, blob)?;
+                queue_gc(&mut batch, blob);
             }
         }
     }
@@ -103,9 +103,9 @@ fn brought_blobs(cmd: &MetaCommand) -> Vec<&BlobRef> {
     }
 }
 
-fn queue_gc(store: &MetaStore, batch: &mut WriteBatch, blob: &BlobRef) -> Result<(), StoreError> {
-    batch.put_cf(&store.cf(CF_GC)?, blob.id, encode(blob));
-    Ok(())
+/// Stage `blob` for deletion (the delete queue).
+fn queue_gc(batch: &mut Batch, blob: &BlobRef) {
+    batch.put(CF_GC, blob.id, encode(blob));
 }
 
 /// One command being applied: what it reads, and the writes it stages. Its methods are split
@@ -114,7 +114,7 @@ fn queue_gc(store: &MetaStore, batch: &mut WriteBatch, blob: &BlobRef) -> Result
 /// tags [`super::acls`].
 struct Tx<'a> {
     store: &'a MetaStore,
-    batch: &'a mut WriteBatch,
+    batch: &'a mut Batch,
 }
 
 type CmdResult = Result<Result<MetaOk, ProtoError>, StoreError>;
@@ -206,7 +206,7 @@ impl Tx<'_> {
                 let result = self.run(index, cmd)?;
                 if result.is_ok() {
                     // Staged after the write, which dropped the records it replaced.
-                    super::acls::put(self.store, self.batch, cf, &record, doc)?;
+                    super::acls::put(self.batch, cf, &record, doc);
                 }
                 Ok(result)
             }
@@ -246,7 +246,7 @@ impl Tx<'_> {
                 }
                 let result = self.run(index, cmd)?;
                 if let Ok(MetaOk::Bucket(b)) = &result {
-                    super::policies::put_bucket_configs(self.store, self.batch, b.id, configs)?;
+                    super::policies::put_bucket_configs(self.batch, b.id, configs);
                 }
                 Ok(result)
             }

@@ -40,18 +40,16 @@ impl Tx<'_> {
             let kept: Vec<[u8; 16]> = version.data.blobs().iter().map(|b| b.id).collect();
             for blob in old.data.blobs() {
                 if !kept.contains(&blob.id) {
-                    queue_gc(self.store, self.batch, blob)?;
+                    queue_gc(self.batch, blob);
                 }
             }
         }
-        self.batch
-            .put_cf(&self.store.cf(CF_OBJECTS)?, k, encode(version));
+        self.batch.put(CF_OBJECTS, k, encode(version));
         // A new version starts with the default ACL (a WithAcl write stages its own after).
         crate::meta::acls::forget(
-            self.store,
             self.batch,
             &crate::meta::acls::object_key(bucket_id, &version.key),
-        )?;
+        );
         Ok(())
     }
 
@@ -116,14 +114,10 @@ impl Tx<'_> {
         old: &ObjectVersion,
     ) -> Result<(), StoreError> {
         for blob in old.data.blobs() {
-            queue_gc(self.store, self.batch, blob)?;
+            queue_gc(self.batch, blob);
         }
-        self.batch
-            .delete_cf(&self.store.cf(CF_OBJECTS)?, keys::object(bucket_id, key));
-        crate::meta::acls::forget(
-            self.store,
-            self.batch,
-            &crate::meta::acls::object_key(bucket_id, key),
-        )
+        self.batch.delete(CF_OBJECTS, keys::object(bucket_id, key));
+        crate::meta::acls::forget(self.batch, &crate::meta::acls::object_key(bucket_id, key));
+        Ok(())
     }
 }

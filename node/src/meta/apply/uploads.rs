@@ -16,8 +16,7 @@ impl Tx<'_> {
             return Ok(Err(ProtoError::NoSuchBucket));
         }
         let k = keys::upload(bucket_id, &upload.key, &upload.upload_id);
-        self.batch
-            .put_cf(&self.store.cf(CF_UPLOADS)?, k, encode(upload));
+        self.batch.put(CF_UPLOADS, k, encode(upload));
         Ok(Ok(MetaOk::Done))
     }
 
@@ -41,11 +40,10 @@ impl Tx<'_> {
         let k = keys::part(bucket_id, key, upload_id, part.number);
         if let Some(old) = self.store.get::<PartInfo>(CF_PARTS, &k)? {
             if old.blob.id != part.blob.id {
-                queue_gc(self.store, self.batch, &old.blob)?;
+                queue_gc(self.batch, &old.blob);
             }
         }
-        self.batch
-            .put_cf(&self.store.cf(CF_PARTS)?, k, encode(part));
+        self.batch.put(CF_PARTS, k, encode(part));
         Ok(Ok(MetaOk::Done))
     }
 
@@ -61,22 +59,18 @@ impl Tx<'_> {
         let parts = self
             .store
             .scan_prefix::<PartInfo>(CF_PARTS, &prefix, usize::MAX)?;
-        let cf_parts = self.store.cf(CF_PARTS)?;
         for (k, p) in parts {
             if !keep.contains(&p.blob.id) {
-                queue_gc(self.store, self.batch, &p.blob)?;
+                queue_gc(self.batch, &p.blob);
             }
-            self.batch.delete_cf(&cf_parts, k);
+            self.batch.delete(CF_PARTS, k);
         }
-        self.batch.delete_cf(
-            &self.store.cf(CF_UPLOADS)?,
-            keys::upload(bucket_id, key, upload_id),
-        );
+        self.batch
+            .delete(CF_UPLOADS, keys::upload(bucket_id, key, upload_id));
         crate::meta::acls::forget(
-            self.store,
             self.batch,
             &crate::meta::acls::upload_key(bucket_id, key, upload_id),
-        )?;
+        );
         Ok(())
     }
 

@@ -22,9 +22,9 @@ mod tests;
 
 use std::collections::BTreeMap;
 
+use crate::meta::store::Batch;
 use coffer_proto::iam::{GroupRecord, KeyRecord, UserRecord};
 use coffer_proto::types::{BlobRef, BucketInfo, NodeInfo, ObjectVersion, PartInfo, UploadInfo};
-use rocksdb::WriteBatch;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -379,7 +379,7 @@ pub fn check_and_record(store: &MetaStore) -> Result<(), store::StoreError> {
         *v = (*v).max(version);
     }
     let record: FormatRecord = newest.into_iter().collect();
-    let mut b = WriteBatch::default();
-    b.put_cf(&store.cf(store::CF_SM_STATE)?, KEY_FORMATS, encode(&record));
+    let mut b = Batch::default();
+    b.put(store::CF_SM_STATE, KEY_FORMATS, encode(&record));
     store.write(b, true)
 }

@@ -656,12 +656,8 @@ fn a_database_written_by_a_newer_build_is_refused_at_start() {
     // Started again by the same build: fine.
     check_and_record(&store).unwrap();
     let write = |record: FormatRecord| {
-        let mut b = WriteBatch::default();
-        b.put_cf(
-            &store.cf(store::CF_SM_STATE).unwrap(),
-            KEY_FORMATS,
-            encode(&record),
-        );
+        let mut b = Batch::default();
+        b.put(store::CF_SM_STATE, KEY_FORMATS, encode(&record));
         store.write(b, true).unwrap();
     };
     write(vec![("object-version".into(), 2)]);
