@@ -11,6 +11,16 @@ use crate::meta::keys;
 use crate::meta::store::{StoreError, CF_OBJECTS, CF_PARTS, CF_UPLOADS};
 
 impl Tx<'_> {
+    fn upload_exists(
+        &self,
+        bucket_id: u64,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<bool, StoreError> {
+        let k = keys::upload(bucket_id, key, upload_id);
+        Ok(self.store.get::<UploadInfo>(CF_UPLOADS, &k)?.is_some())
+    }
+
     pub(super) fn create_upload(&mut self, bucket_id: u64, upload: &UploadInfo) -> CmdResult {
         if !self.bucket_exists(bucket_id)? {
             return Ok(Err(ProtoError::NoSuchBucket));
@@ -27,14 +37,7 @@ impl Tx<'_> {
         upload_id: &str,
         part: &PartInfo,
     ) -> CmdResult {
-        if self
-            .store
-            .get::<coffer_proto::types::UploadInfo>(
-                CF_UPLOADS,
-                &keys::upload(bucket_id, key, upload_id),
-            )?
-            .is_none()
-        {
+        if !self.upload_exists(bucket_id, key, upload_id)? {
             return Ok(Err(ProtoError::NoSuchUpload));
         }
         let k = keys::part(bucket_id, key, upload_id, part.number);
@@ -125,14 +128,7 @@ impl Tx<'_> {
     }
 
     pub(super) fn abort_upload(&mut self, bucket_id: u64, key: &str, upload_id: &str) -> CmdResult {
-        if self
-            .store
-            .get::<coffer_proto::types::UploadInfo>(
-                CF_UPLOADS,
-                &keys::upload(bucket_id, key, upload_id),
-            )?
-            .is_none()
-        {
+        if !self.upload_exists(bucket_id, key, upload_id)? {
             return Ok(Err(ProtoError::NoSuchUpload));
         }
         self.drop_upload(bucket_id, key, upload_id, &[])?;

@@ -79,29 +79,12 @@ pub const SM_DATA_CFS: [&str; 17] = [
     CF_TAGS,
 ];
 
-/// Every column family.
-pub const ALL_CFS: [&str; 20] = [
-    CF_RAFT_LOG,
-    CF_RAFT_STATE,
-    CF_SM_STATE,
-    CF_BUCKETS,
-    CF_BUCKET_IDS,
-    CF_OBJECTS,
-    CF_UPLOADS,
-    CF_PARTS,
-    CF_GC,
-    CF_NODES,
-    CF_DRAINING,
-    CF_ONCE,
-    CF_CLASSES,
-    CF_USERS,
-    CF_KEYS,
-    CF_BUCKET_CONF,
-    CF_GROUPS,
-    CF_POLICIES,
-    CF_ACLS,
-    CF_TAGS,
-];
+/// Every column family: the Raft log and state, then the state machine's.
+pub fn all_cfs() -> impl Iterator<Item = &'static str> {
+    [CF_RAFT_LOG, CF_RAFT_STATE, CF_SM_STATE]
+        .into_iter()
+        .chain(SM_DATA_CFS)
+}
 
 /// Error from the metadata store.
 #[derive(Debug, thiserror::Error)]

@@ -11,7 +11,7 @@ use rocksdb::{
     WriteBatch, WriteOptions,
 };
 
-use super::{Batch, Cursor, Engine, Op, Reader, StoreError, View, ALL_CFS, CF_RAFT_LOG};
+use super::{all_cfs, Batch, Cursor, Engine, Op, Reader, StoreError, View, CF_RAFT_LOG};
 
 /// The database type.
 type Db = DBWithThreadMode<MultiThreaded>;
@@ -60,15 +60,15 @@ impl RocksEngine {
         // positives) answers most misses without searching each level's index and data
         // blocks: RocksDB gets went from 11.4% to 7.5% of server CPU under 4 KiB PUTs.
         table.set_bloom_filter(10.0, false);
-        let cfs = ALL_CFS.iter().map(|name| {
+        let cfs = all_cfs().map(|name| {
             let mut o = Options::default();
             o.set_block_based_table_factory(&table);
-            o.set_write_buffer_size(if *name == CF_RAFT_LOG {
+            o.set_write_buffer_size(if name == CF_RAFT_LOG {
                 16 << 20
             } else {
                 8 << 20
             });
-            ColumnFamilyDescriptor::new(*name, o)
+            ColumnFamilyDescriptor::new(name, o)
         });
         let db = Db::open_cf_descriptors(&opts, dir, cfs)?;
         Ok(RocksEngine { db: Arc::new(db) })

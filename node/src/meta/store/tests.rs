@@ -135,3 +135,12 @@ fn rocksdb_is_named_only_in_the_store() {
         "RocksDB named outside the store: {naming:?}"
     );
 }
+
+#[test]
+fn every_column_family_once() {
+    let all: Vec<&str> = all_cfs().collect();
+    let distinct: std::collections::BTreeSet<&str> = all.iter().copied().collect();
+    assert_eq!(all.len(), distinct.len());
+    assert_eq!(all.len(), 3 + SM_DATA_CFS.len());
+    assert!(all.contains(&CF_RAFT_LOG) && all.contains(&CF_TAGS));
+}
