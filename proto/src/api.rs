@@ -84,6 +84,15 @@ typed_queries! {
         MetaQuery::GetObject { bucket_id, key: key.to_owned() }
     } => Object(o) => o.map(|b| *b);
 
+    /// What a completed upload wrote (its version without data), while it is remembered.
+    fn completed_upload(bucket_id: u64, key: &str, upload_id: &str) -> Option<ObjectVersion> {
+        MetaQuery::CompletedUpload {
+            bucket_id,
+            key: key.to_owned(),
+            upload_id: upload_id.to_owned(),
+        }
+    } => Object(o) => o.map(|b| *b);
+
     /// The owner, ACL and tags of a key's current version (None: it has none, or it is a
     /// delete marker).
     fn object_facts(bucket_id: u64, key: &str) -> Option<ObjectFacts> {

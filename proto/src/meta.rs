@@ -22,6 +22,28 @@ pub enum WritePrecondition {
     MustNotExist,
     /// `If-Match: etag`: the key must exist with this ETag.
     EtagMatches(String),
+    // New conditions go below: the Raft log stores variants by position.
+    /// `If-None-Match: etag`: the key must not exist with this ETag (it may be missing).
+    EtagDiffers(String),
+    /// `x-amz-if-match-last-modified-time`: the key must exist, last modified in this second
+    /// (seconds since the epoch: HTTP dates have no finer grain).
+    ModifiedAt(i64),
+    /// `x-amz-if-match-size`: the key must exist with this size in bytes.
+    SizeIs(u64),
+    /// Several conditions together (`If-Match` with `If-None-Match`, ...): each must hold;
+    /// the first that does not answers.
+    All(Vec<WritePrecondition>),
+}
+
+impl WritePrecondition {
+    /// `conditions` as one: none, the one, or all of them.
+    pub fn all(mut conditions: Vec<WritePrecondition>) -> WritePrecondition {
+        match conditions.len() {
+            0 => WritePrecondition::None,
+            1 => conditions.remove(0),
+            _ => WritePrecondition::All(conditions),
+        }
+    }
 }
 
 /// A part named by CompleteMultipartUpload, as validated by the gateway.
@@ -283,7 +305,25 @@ pub enum MetaCommand {
         /// Checked against the current version.
         precondition: WritePrecondition,
     },
+    /// Delete a bucket that holds no objects (NoSuchBucket / BucketNotEmpty), aborting its
+    /// incomplete multipart uploads (their parts' blobs are queued for deletion), as S3 does.
+    /// [`MetaCommand::DeleteBucket`] keeps its meaning for the logs that hold it.
+    DeleteBucketAndUploads {
+        /// Name.
+        name: String,
+    },
+    /// `cmd` (a CompleteUpload, with the ACL and tags that go with it) and, if it succeeds, a
+    /// record of the completion: the version it wrote without its data, kept under the upload's
+    /// id for [`COMPLETION_KEPT_MS`] after the version's time, so that the same completion sent
+    /// again (a client's retry after a lost answer) answers the same success.
+    RememberCompletion {
+        /// The completion.
+        cmd: Box<MetaCommand>,
+    },
 }
+
+/// How long a completed multipart upload stays answerable: a day after it completed.
+pub const COMPLETION_KEPT_MS: i64 = 24 * 3_600_000;
 
 /// What authorizing a request on one object may need of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -461,6 +501,16 @@ pub enum MetaQuery {
         bucket_id: u64,
         /// Key.
         key: String,
+    },
+    /// The record of a completed upload, while it is kept ([`MetaCommand::RememberCompletion`]):
+    /// answered as [`MetaAnswer::Object`], the version without its data.
+    CompletedUpload {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Key.
+        key: String,
+        /// Upload id.
+        upload_id: String,
     },
 }
 

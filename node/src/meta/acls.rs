@@ -32,10 +32,12 @@ pub fn upload_key(bucket_id: u64, key: &str, upload_id: &str) -> Vec<u8> {
     k
 }
 
-/// The write inside ACL and tag wrappers.
+/// The write inside ACL, tag and completion-record wrappers.
 pub fn unwrapped(cmd: &MetaCommand) -> &MetaCommand {
     match cmd {
-        MetaCommand::WithAcl { cmd, .. } | MetaCommand::WithTags { cmd, .. } => unwrapped(cmd),
+        MetaCommand::WithAcl { cmd, .. }
+        | MetaCommand::WithTags { cmd, .. }
+        | MetaCommand::RememberCompletion { cmd } => unwrapped(cmd),
         cmd => cmd,
     }
 }

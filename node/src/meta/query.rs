@@ -12,8 +12,8 @@ use super::keys;
 use super::list::{self, Item};
 use super::policies;
 use super::store::{
-    MetaStore, StoreError, CF_BUCKETS, CF_CLASSES, CF_DRAINING, CF_GC, CF_NODES, CF_OBJECTS,
-    CF_PARTS, CF_UPLOADS,
+    MetaStore, StoreError, CF_BUCKETS, CF_CLASSES, CF_COMPLETED, CF_DRAINING, CF_GC, CF_NODES,
+    CF_OBJECTS, CF_PARTS, CF_UPLOADS,
 };
 
 /// Answer a query from the local state.
@@ -80,6 +80,18 @@ pub fn answer(store: &MetaStore, q: &MetaQuery) -> Result<MetaAnswer, StoreError
         MetaQuery::ListIdentityPolicies(owner) => {
             MetaAnswer::IdentityPolicies(policies::identity_policies(store, owner)?)
         }
+        MetaQuery::CompletedUpload {
+            bucket_id,
+            key,
+            upload_id,
+        } => MetaAnswer::Object(
+            store
+                .get::<ObjectVersion>(
+                    CF_COMPLETED,
+                    &super::apply::completion_key(*bucket_id, key, upload_id),
+                )?
+                .map(Box::new),
+        ),
         MetaQuery::ObjectFacts { bucket_id, key } => {
             MetaAnswer::ObjectFacts(super::acls::object_facts(store, *bucket_id, key)?)
         }

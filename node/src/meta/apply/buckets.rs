@@ -1,4 +1,5 @@
-//! Buckets: CreateBucket (its id is the entry's index) and DeleteBucket (only empty).
+//! Buckets: CreateBucket (its id is the entry's index) and DeleteBucket (only without
+//! objects; its incomplete multipart uploads go with it, as on S3).
 
 use coffer_proto::meta::MetaOk;
 use coffer_proto::types::{BucketInfo, Versioning};
@@ -8,6 +9,7 @@ use super::{CmdResult, Tx};
 use crate::meta::format::encode;
 use crate::meta::keys;
 use crate::meta::store::{StoreError, CF_BUCKETS, CF_BUCKET_IDS, CF_OBJECTS, CF_UPLOADS};
+use coffer_proto::types::UploadInfo;
 
 impl Tx<'_> {
     pub(super) fn bucket_exists(&self, id: u64) -> Result<bool, StoreError> {
@@ -46,16 +48,27 @@ impl Tx<'_> {
         Ok(Ok(MetaOk::Bucket(info)))
     }
 
-    pub(super) fn delete_bucket(&mut self, name: &str) -> CmdResult {
+    /// DeleteBucket (`with_uploads: false`: refused while it holds an upload, the meaning of
+    /// [`coffer_proto::meta::MetaCommand::DeleteBucket`]) or DeleteBucketAndUploads.
+    pub(super) fn delete_bucket(&mut self, name: &str, with_uploads: bool) -> CmdResult {
         let Some(b) = self.store.get::<BucketInfo>(CF_BUCKETS, name.as_bytes())? else {
             return Ok(Err(ProtoError::NoSuchBucket));
         };
         let prefix = keys::bucket_prefix(b.id);
         if self.store.any_with_prefix(CF_OBJECTS, &prefix)?
-            || self.store.any_with_prefix(CF_UPLOADS, &prefix)?
+            || (!with_uploads && self.store.any_with_prefix(CF_UPLOADS, &prefix)?)
         {
             return Ok(Err(ProtoError::BucketNotEmpty));
         }
+        // Incomplete uploads do not keep a bucket: they are aborted with it (their parts'
+        // blobs queued for deletion).
+        let uploads = self
+            .store
+            .scan_prefix::<UploadInfo>(CF_UPLOADS, &prefix, usize::MAX)?;
+        for (_, u) in uploads {
+            self.drop_upload(b.id, &u.key, &u.upload_id, &[])?;
+        }
+        self.forget_completions(b.id)?;
         self.batch.delete(CF_BUCKETS, name.as_bytes());
         self.batch.delete(CF_BUCKET_IDS, b.id.to_be_bytes());
         crate::meta::policies::forget_bucket(self.store, self.batch, b.id)?;

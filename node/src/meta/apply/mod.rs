@@ -13,6 +13,8 @@ mod cluster;
 mod objects;
 mod uploads;
 
+pub(crate) use uploads::completion_key;
+
 use super::format::encode;
 use super::keys;
 use super::store::{MetaStore, StoreError, CF_GC, CF_OBJECTS, CF_PARTS};
@@ -129,7 +131,8 @@ impl Tx<'_> {
                 location,
                 now_ms,
             } => self.create_bucket(index, name, owner, location, *now_ms),
-            MetaCommand::DeleteBucket { name } => self.delete_bucket(name),
+            MetaCommand::DeleteBucket { name } => self.delete_bucket(name, false),
+            MetaCommand::DeleteBucketAndUploads { name } => self.delete_bucket(name, true),
             MetaCommand::PutObject {
                 bucket_id,
                 version,
@@ -238,6 +241,24 @@ impl Tx<'_> {
                 "a batch is applied by the state machine, one command at a time; batches do not nest"
                     .into(),
             ))),
+            MetaCommand::RememberCompletion { cmd } => {
+                let MetaCommand::CompleteUpload {
+                    bucket_id,
+                    upload_id,
+                    version,
+                    ..
+                } = super::acls::unwrapped(cmd)
+                else {
+                    return Ok(Err(ProtoError::MisplacedCommand(
+                        "only a CompleteUpload is remembered".into(),
+                    )));
+                };
+                let result = self.run(index, cmd)?;
+                if result.is_ok() {
+                    self.remember_completion(*bucket_id, upload_id, version)?;
+                }
+                Ok(result)
+            }
             MetaCommand::WithBucketConfig { configs, cmd } => {
                 if !matches!(**cmd, MetaCommand::CreateBucket { .. }) {
                     return Ok(Err(ProtoError::MisplacedCommand(

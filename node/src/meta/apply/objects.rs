@@ -17,14 +17,29 @@ impl Tx<'_> {
         pre: &WritePrecondition,
     ) -> Option<ProtoError> {
         let live = current.filter(|v| !v.delete_marker);
+        let failed = |differs: bool| differs.then_some(ProtoError::PreconditionFailed);
         match (pre, live) {
             (WritePrecondition::None, _) => None,
             (WritePrecondition::MustNotExist, None) => None,
             (WritePrecondition::MustNotExist, Some(_)) => Some(ProtoError::PreconditionFailed),
-            (WritePrecondition::EtagMatches(_), None) => Some(ProtoError::NoSuchKey),
-            (WritePrecondition::EtagMatches(e), Some(v)) => (e.trim_matches('"') != v.etag
-                && e != "*")
-                .then_some(ProtoError::PreconditionFailed),
+            (
+                WritePrecondition::EtagMatches(_)
+                | WritePrecondition::ModifiedAt(_)
+                | WritePrecondition::SizeIs(_),
+                None,
+            ) => Some(ProtoError::NoSuchKey),
+            (WritePrecondition::EtagMatches(e), Some(v)) => {
+                failed(e.trim_matches('"') != v.etag && e != "*")
+            }
+            (WritePrecondition::EtagDiffers(_), None) => None,
+            (WritePrecondition::EtagDiffers(e), Some(v)) => {
+                failed(e.trim_matches('"') == v.etag || e == "*")
+            }
+            (WritePrecondition::ModifiedAt(secs), Some(v)) => {
+                failed(v.last_modified_ms.div_euclid(1000) != *secs)
+            }
+            (WritePrecondition::SizeIs(size), Some(v)) => failed(v.size != *size),
+            (WritePrecondition::All(all), _) => all.iter().find_map(|p| self.check(current, p)),
         }
     }
 

@@ -1,14 +1,24 @@
 //! Multipart uploads: CreateUpload, PutPart, CompleteUpload (the parts' blobs become the
-//! object's) and AbortUpload.
+//! object's, and with RememberCompletion a record of it is kept a day) and AbortUpload.
 
-use coffer_proto::meta::{CompletePart, MetaOk, WritePrecondition};
+use coffer_proto::meta::{CompletePart, MetaOk, WritePrecondition, COMPLETION_KEPT_MS};
 use coffer_proto::types::{ObjectData, ObjectVersion, PartInfo, UploadInfo};
 use coffer_proto::ProtoError;
 
 use super::{queue_gc, CmdResult, Tx};
 use crate::meta::format::encode;
 use crate::meta::keys;
-use crate::meta::store::{StoreError, CF_OBJECTS, CF_PARTS, CF_UPLOADS};
+use crate::meta::store::{StoreError, CF_COMPLETED, CF_OBJECTS, CF_PARTS, CF_UPLOADS};
+
+/// Expired completion records removed per completion, at most.
+const PRUNE_PER_COMPLETION: usize = 16;
+
+/// `completed` key of the record of an upload: `r` upload key.
+pub(crate) fn completion_key(bucket_id: u64, key: &str, upload_id: &str) -> Vec<u8> {
+    let mut k = vec![b'r'];
+    k.extend_from_slice(&keys::upload(bucket_id, key, upload_id));
+    k
+}
 
 impl Tx<'_> {
     fn upload_exists(
@@ -125,6 +135,59 @@ impl Tx<'_> {
             &crate::meta::acls::object_key(bucket_id, &key),
         )?;
         Ok(Ok(MetaOk::Done))
+    }
+
+    /// Keep what completing `upload_id` wrote (`version`, without its data, which stays the
+    /// object's alone) until [`COMPLETION_KEPT_MS`] after its time; drop a few records that
+    /// expired by then, oldest first. Times are the command's, so every node keeps the same.
+    pub(super) fn remember_completion(
+        &mut self,
+        bucket_id: u64,
+        upload_id: &str,
+        version: &ObjectVersion,
+    ) -> Result<(), StoreError> {
+        let record = completion_key(bucket_id, &version.key, upload_id);
+        let mut kept = version.clone();
+        kept.data = ObjectData::Blobs(Vec::new());
+        let at = u64::try_from(version.last_modified_ms).unwrap_or(0);
+        let mut index = vec![b't'];
+        index.extend_from_slice(&at.to_be_bytes());
+        index.extend_from_slice(&keys::upload(bucket_id, &version.key, upload_id));
+        let cutoff = at.saturating_sub(COMPLETION_KEPT_MS as u64);
+        let mut it = self.store.raw_iter(CF_COMPLETED)?;
+        it.seek(b"t");
+        for _ in 0..PRUNE_PER_COMPLETION {
+            let Some(k) = it.key() else { break };
+            let Some(ts) = k.get(1..9).and_then(|t| <[u8; 8]>::try_from(t).ok()) else {
+                break;
+            };
+            if k.first() != Some(&b't') || u64::from_be_bytes(ts) >= cutoff {
+                break;
+            }
+            let mut old = vec![b'r'];
+            old.extend_from_slice(k.get(9..).unwrap_or_default());
+            self.batch.delete(CF_COMPLETED, old);
+            self.batch.delete(CF_COMPLETED, k);
+            it.next();
+        }
+        it.status()?;
+        self.batch.put(CF_COMPLETED, record, encode(&kept));
+        self.batch.put(CF_COMPLETED, index, encode(&()));
+        Ok(())
+    }
+
+    /// Drop the completion records of a bucket being deleted (their expiry index entries go
+    /// when they expire).
+    pub(super) fn forget_completions(&mut self, bucket_id: u64) -> Result<(), StoreError> {
+        let mut prefix = vec![b'r'];
+        prefix.extend_from_slice(&keys::bucket_prefix(bucket_id));
+        for (k, _) in self
+            .store
+            .scan_prefix::<ObjectVersion>(CF_COMPLETED, &prefix, usize::MAX)?
+        {
+            self.batch.delete(CF_COMPLETED, k);
+        }
+        Ok(())
     }
 
     pub(super) fn abort_upload(&mut self, bucket_id: u64, key: &str, upload_id: &str) -> CmdResult {

@@ -52,7 +52,7 @@ pub enum Kind {
     SnapshotMeta,
     /// `buckets`.
     Bucket,
-    /// `objects`.
+    /// `objects`; `completed` `r` (a completed upload's version, without its data).
     ObjectVersion,
     /// `uploads`.
     Upload,
@@ -75,7 +75,8 @@ pub enum Kind {
     /// A text: `bucket_ids` (a bucket name), `bucket_conf`, `policies`, `acls`, `tags`
     /// (documents).
     Text,
-    /// An index entry with no value: `draining`, `keys` `u`, `groups` `m` and `u`.
+    /// An index entry with no value: `draining`, `keys` `u`, `groups` `m` and `u`,
+    /// `completed` `t`.
     Marker,
     /// `once` `t`: the expiry index of exactly-once answers. Its version 1 is an empty value
     /// (no version byte): a later version that needs a value starts with its version byte.
@@ -323,6 +324,8 @@ pub fn kind_of(cf: &str, key: &[u8]) -> Option<Kind> {
     Some(match cf {
         store::CF_BUCKETS => Kind::Bucket,
         store::CF_OBJECTS => Kind::ObjectVersion,
+        store::CF_COMPLETED if tag == Some(b'r') => Kind::ObjectVersion,
+        store::CF_COMPLETED => Kind::Marker,
         store::CF_UPLOADS => Kind::Upload,
         store::CF_PARTS => Kind::Part,
         store::CF_GC => Kind::Blob,

@@ -362,6 +362,32 @@ fn commands() -> Vec<(&'static str, MetaCommand)> {
                 precondition: WritePrecondition::None,
             },
         ),
+        (
+            "DeleteObjectIf/conditions",
+            MetaCommand::DeleteObjectIf {
+                bucket_id: 1,
+                key: "k".into(),
+                precondition: WritePrecondition::All(vec![
+                    WritePrecondition::EtagDiffers("e".into()),
+                    WritePrecondition::ModifiedAt(1_700_000_000),
+                    WritePrecondition::SizeIs(5),
+                ]),
+            },
+        ),
+        (
+            "DeleteBucketAndUploads",
+            MetaCommand::DeleteBucketAndUploads { name: "b".into() },
+        ),
+        (
+            "RememberCompletion",
+            MetaCommand::RememberCompletion {
+                cmd: Box::new(MetaCommand::AbortUpload {
+                    bucket_id: 1,
+                    key: "k".into(),
+                    upload_id: "u".into(),
+                }),
+            },
+        ),
     ]
 }
 

@@ -223,6 +223,10 @@ frozen_enum! {
         None {},
         MustNotExist {},
         EtagMatches { 0 => etag: String },
+        EtagDiffers { 0 => etag: String },
+        ModifiedAt { 0 => secs: i64 },
+        SizeIs { 0 => size: u64 },
+        All { 0 => all: Vec<WritePrecondition> },
     }
 }
 
@@ -295,6 +299,8 @@ frozen_enum! {
         SetObjectTags { bucket_id => bucket_id: u64, key => key: String, tags => tags: Option<String> },
         Batch { 0 => cmds: Vec<MetaCommand> },
         DeleteObjectIf { bucket_id => bucket_id: u64, key => key: String, precondition => precondition: WritePrecondition },
+        DeleteBucketAndUploads { name => name: String },
+        RememberCompletion { cmd => cmd: Box<MetaCommand> },
     }
 }
 

@@ -56,10 +56,14 @@ pub const CF_POLICIES: &str = "policies";
 pub const CF_ACLS: &str = "acls";
 /// Tag sets of object versions and uploads.
 pub const CF_TAGS: &str = "tags";
+/// Completed multipart uploads, kept a day so that a retried completion answers again: `r`
+/// upload key → the version written (without its data); `t` ms upload key → nothing, the
+/// expiry index.
+pub const CF_COMPLETED: &str = "completed";
 
 /// Column families that make up the state machine (what a snapshot carries, by position: new
 /// ones go at the end).
-pub const SM_DATA_CFS: [&str; 17] = [
+pub const SM_DATA_CFS: [&str; 18] = [
     CF_BUCKETS,
     CF_BUCKET_IDS,
     CF_OBJECTS,
@@ -77,6 +81,7 @@ pub const SM_DATA_CFS: [&str; 17] = [
     CF_POLICIES,
     CF_ACLS,
     CF_TAGS,
+    CF_COMPLETED,
 ];
 
 /// Every column family: the Raft log and state, then the state machine's.
