@@ -1,5 +1,5 @@
 //! Garbage on a cluster: every way of leaving data behind (overwrites, deletes, aborted and
-//! partly used multipart uploads, copies, a PUT cut off by its client, a PUT cut off by a
+//! partly used multipart uploads, a bucket deleted with an upload in it, copies, a PUT cut off by its client, a PUT cut off by a
 //! killed gateway) and the disk usage of the nodes returning to what the live objects need.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a failed unwrap is a failed test
@@ -198,6 +198,25 @@ async fn garbage() {
         .send()
         .await
         .unwrap();
+
+    // A bucket deleted while it holds only an incomplete upload: S3 deletes it and the
+    // upload, and the parts' data goes too.
+    c.create_bucket().bucket("doomed").send().await.unwrap();
+    let up = c
+        .create_multipart_upload()
+        .bucket("doomed")
+        .key("pending")
+        .send()
+        .await
+        .unwrap();
+    let pending = up.upload_id().unwrap().to_owned();
+    upload_parts(&c, "doomed", "pending", &pending, &[p1.clone(), p2.clone()]).await;
+    c.delete_bucket()
+        .bucket("doomed")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DeleteBucket with only an incomplete upload: {e:?}"));
+    junk_written += (p1.len() + p2.len()) as u64;
 
     // A PUT whose client hangs up after 6 of 12 MiB.
     cut_put(&cluster.endpoint, "/junk/cut", 12 << 20, 6 << 20).await;

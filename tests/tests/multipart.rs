@@ -3,7 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a failed unwrap is a failed test
 
-use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
+use aws_sdk_s3::types::{
+    ChecksumAlgorithm, ChecksumMode, ChecksumType, CompletedMultipartUpload, CompletedPart,
+    ObjectAttributes,
+};
 use cluster_tests::{bytes, code, completed, status, upload_parts, Server};
 use md5::Digest;
 
@@ -255,7 +258,23 @@ async fn small_parts_abort_and_copy() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(&e), "InvalidArgument");
+    // Past the end of the source: InvalidRange (416), as on S3; not a range at all:
+    // InvalidArgument.
+    assert_eq!((status(&e), code(&e).as_str()), (416, "InvalidRange"));
+    for not_a_range in ["bytes=10-5", "bytes=a-b", "0-10"] {
+        let e = c
+            .upload_part_copy()
+            .bucket("mp2")
+            .key("copied")
+            .upload_id(&id)
+            .part_number(3)
+            .copy_source("mp2/src")
+            .copy_source_range(not_a_range)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(code(&e), "InvalidArgument", "{not_a_range}");
+    }
     let parts = vec![
         (
             1,
@@ -358,4 +377,66 @@ async fn multipart_checksums() {
         base64::engine::general_purpose::STANDARD.encode(h.finalize().to_be_bytes())
     );
     assert_eq!(done.checksum_crc32(), Some(want.as_str()));
+    assert_eq!(done.checksum_type(), Some(&ChecksumType::Composite));
+    let head = c
+        .head_object()
+        .bucket("mpck")
+        .key("k")
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.checksum_crc32(), Some(want.as_str()));
+    assert_eq!(head.checksum_type(), Some(&ChecksumType::Composite));
+
+    // GetObjectAttributes: the part count, and the parts with their checksums, a page at a time.
+    let attributes = |marker: Option<&str>, max: Option<i32>| {
+        c.get_object_attributes()
+            .bucket("mpck")
+            .key("k")
+            .object_attributes(ObjectAttributes::ObjectParts)
+            .object_attributes(ObjectAttributes::Checksum)
+            .set_part_number_marker(marker.map(Into::into))
+            .set_max_parts(max)
+            .send()
+    };
+    let all = attributes(None, None).await.unwrap();
+    let parts = all.object_parts().unwrap();
+    assert_eq!(parts.total_parts_count(), Some(2));
+    assert_eq!(parts.is_truncated(), Some(false));
+    let listed: Vec<(Option<i32>, Option<i64>, Option<String>)> = parts
+        .parts()
+        .iter()
+        .map(|p| {
+            (
+                p.part_number(),
+                p.size(),
+                p.checksum_crc32().map(Into::into),
+            )
+        })
+        .collect();
+    let crc = |d: &[u8]| {
+        Some(base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(d).to_be_bytes()))
+    };
+    assert_eq!(
+        listed,
+        [
+            (Some(1), Some(5 * MIB as i64), crc(&data[0])),
+            (Some(2), Some(777), crc(&data[1]))
+        ]
+    );
+    assert_eq!(
+        all.checksum().and_then(|c| c.checksum_type()),
+        Some(&ChecksumType::Composite)
+    );
+    let first = attributes(None, Some(1)).await.unwrap();
+    let page = first.object_parts().unwrap();
+    assert_eq!(page.is_truncated(), Some(true));
+    assert_eq!(page.parts().len(), 1);
+    assert_eq!(page.next_part_number_marker(), Some("1"));
+    let second = attributes(Some("1"), Some(1)).await.unwrap();
+    let page = second.object_parts().unwrap();
+    assert_eq!(page.is_truncated(), Some(false));
+    assert_eq!(page.parts()[0].part_number(), Some(2));
+    assert_eq!(page.total_parts_count(), Some(2));
 }

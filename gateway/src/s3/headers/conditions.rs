@@ -206,22 +206,75 @@ pub fn parse_range(v: Option<&str>, size: u64) -> Result<Option<ByteRange>, S3Er
     Ok(Some(r))
 }
 
+/// The conditions of a write (PutObject, CopyObject's destination, POST Object,
+/// CompleteMultipartUpload): `If-Match` (the key exists with that ETag; `*`: exists) and
+/// `If-None-Match` (`*`: the key does not exist; ETags: it does not exist with any of them),
+/// alone or together. Checked atomically with the write.
 pub fn write_precondition(h: &HeaderMap) -> S3Result<WritePrecondition> {
-    match (get(h, "if-none-match"), get(h, "if-match")) {
-        (Some(_), Some(_)) => Err(S3Error::msg(
-            S3ErrorCode::NotImplemented,
-            "If-Match and If-None-Match together are not supported",
-        )),
-        (Some("*"), None) => Ok(WritePrecondition::MustNotExist),
-        (Some(_), None) => Err(S3Error::msg(
-            S3ErrorCode::NotImplemented,
-            "If-None-Match on writes only supports *",
-        )),
-        (None, Some(e)) => Ok(WritePrecondition::EtagMatches(
+    let mut all = Vec::new();
+    if let Some(e) = get(h, "if-match") {
+        all.push(WritePrecondition::EtagMatches(
             e.trim().trim_matches('"').to_owned(),
-        )),
-        (None, None) => Ok(WritePrecondition::None),
+        ));
     }
+    if let Some(list) = get(h, "if-none-match") {
+        for e in list
+            .split(',')
+            .map(|e| e.trim().trim_start_matches("W/").trim_matches('"'))
+        {
+            all.push(match e {
+                "*" => WritePrecondition::MustNotExist,
+                "" => {
+                    return Err(S3Error::msg(
+                        S3ErrorCode::InvalidArgument,
+                        "If-None-Match names no ETag",
+                    )
+                    .with("ArgumentName", "If-None-Match")
+                    .with("ArgumentValue", list))
+                }
+                e => WritePrecondition::EtagDiffers(e.to_owned()),
+            });
+        }
+    }
+    Ok(WritePrecondition::all(all))
+}
+
+/// The conditions of a DeleteObject: `If-Match`, `x-amz-if-match-last-modified-time` (an
+/// HTTP date; the current version was last modified in that second) and
+/// `x-amz-if-match-size` (its size in bytes). All must hold.
+pub fn delete_precondition(h: &HeaderMap) -> S3Result<WritePrecondition> {
+    let invalid = |name: &'static str, value: &str| {
+        S3Error::msg(
+            S3ErrorCode::InvalidArgument,
+            format!("Invalid {name} header"),
+        )
+        .with("ArgumentName", name)
+        .with("ArgumentValue", value)
+    };
+    let mut all = Vec::new();
+    if let Some(e) = get(h, "if-match") {
+        all.push(WritePrecondition::EtagMatches(
+            e.trim().trim_matches('"').to_owned(),
+        ));
+    }
+    if let Some(t) = get(h, "x-amz-if-match-last-modified-time") {
+        let secs = parse_time(t)
+            .or_else(|| {
+                chrono::DateTime::parse_from_rfc3339(t)
+                    .ok()
+                    .map(|d| d.timestamp())
+            })
+            .ok_or_else(|| invalid("x-amz-if-match-last-modified-time", t))?;
+        all.push(WritePrecondition::ModifiedAt(secs));
+    }
+    if let Some(n) = get(h, "x-amz-if-match-size") {
+        let size = n
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| invalid("x-amz-if-match-size", n))?;
+        all.push(WritePrecondition::SizeIs(size));
+    }
+    Ok(WritePrecondition::all(all))
 }
 
 #[cfg(test)]

@@ -14,7 +14,9 @@ pub use checksum::{
     checksum_algorithm, checksum_header, checksum_headers, checksum_name, checksum_request,
     checksum_type_name, content_md5, ChecksumRequest,
 };
-pub use conditions::{parse_range, write_precondition, ByteRange, CopySource, Preconditions};
+pub use conditions::{
+    delete_precondition, parse_range, write_precondition, ByteRange, CopySource, Preconditions,
+};
 pub use object::{content_headers, storage_class, user_meta, MAX_USER_META};
 
 use actix_web::http::header::HeaderMap;

@@ -192,6 +192,7 @@ pub async fn commit(
         checksum: version.checksum.clone(),
     };
     let key = version.key.clone();
+    let remember = matches!(how, Commit::Complete { .. });
     let (cmd, context) = match how {
         Commit::Put => (
             MetaCommand::PutObject {
@@ -212,8 +213,13 @@ pub async fn commit(
             ("UploadId", upload_id.to_owned()),
         ),
     };
+    let mut cmd = with_extras(cmd, acl.as_ref(), tag_set.as_ref());
+    if remember {
+        // Kept a day, so that the completion retried answers the same success.
+        cmd = MetaCommand::RememberCompletion { cmd: Box::new(cmd) };
+    }
     ctx.cluster
-        .meta_write(with_extras(cmd, acl.as_ref(), tag_set.as_ref()))
+        .meta_write(cmd)
         .await
         .map_err(|e| S3Error::from(e).with(context.0, context.1))?;
     Ok(committed)

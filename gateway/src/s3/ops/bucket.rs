@@ -121,10 +121,11 @@ pub async fn head_bucket(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
         .finish())
 }
 
-/// DELETE /bucket.
+/// DELETE /bucket: refused while it holds objects; its incomplete multipart uploads are
+/// aborted with it, as on S3.
 pub async fn delete_bucket(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
     ctx.cluster
-        .meta_write(MetaCommand::DeleteBucket {
+        .meta_write(MetaCommand::DeleteBucketAndUploads {
             name: ctx.bucket_name.to_owned(),
         })
         .await

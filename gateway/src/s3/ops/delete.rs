@@ -1,6 +1,8 @@
 //! DeleteObject and DeleteObjects. Deleting a missing key succeeds (S3 semantics), unless the
-//! request makes it conditional: `If-Match` (DeleteObject) or `<ETag>` (DeleteObjects) deletes
-//! only the current version with that ETag (`*`: any), and a missing key is then NoSuchKey.
+//! request makes it conditional: `If-Match`, `x-amz-if-match-last-modified-time` and
+//! `x-amz-if-match-size` (DeleteObject) or `<ETag>`, `<LastModifiedTime>` and `<Size>`
+//! (DeleteObjects) delete only a current version that has them (`*`: any ETag), and a missing
+//! key is then NoSuchKey.
 //! The data of deleted versions is queued for deletion in the same metadata commit.
 
 use actix_web::{web, HttpResponse};
@@ -11,12 +13,10 @@ use coffer_proto::ProtoError;
 use crate::s3::body::small_body;
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
+use crate::s3::headers::delete_precondition;
 use crate::s3::object::read::invalid_version;
 use crate::s3::xml::xml_ok;
 use crate::s3::xml::{self, XmlWriter};
-
-/// Conditions S3 has on deletes in directory buckets only.
-const DIRECTORY_ONLY: [&str; 2] = ["x-amz-if-match-last-modified-time", "x-amz-if-match-size"];
 
 /// DELETE /bucket/key.
 pub async fn delete_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
@@ -25,17 +25,16 @@ pub async fn delete_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse
     if let Some(v) = ctx.query.get("versionId").filter(|v| *v != NULL_VERSION) {
         return Err(invalid_version(v));
     }
-    if let Some(h) = DIRECTORY_ONLY.iter().find(|h| ctx.header(h).is_some()) {
-        return Err(S3Error::msg(
-            S3ErrorCode::NotImplemented,
-            "This condition is not implemented",
-        )
-        .with("Header", *h));
-    }
+    let precondition = delete_precondition(ctx.req.headers())?;
     let bucket = ctx.bucket().await?;
-    let cmd = match ctx.header("if-match") {
-        Some(etag) => {
-            // Comparing ETags reads the object: S3 asks for s3:GetObject as well.
+    let cmd = match precondition {
+        WritePrecondition::None => MetaCommand::DeleteObjects {
+            bucket_id: bucket.id,
+            keys: vec![key.to_owned()],
+        },
+        precondition => {
+            // Comparing the object's ETag, time or size reads it: S3 asks for s3:GetObject
+            // as well.
             if !ctx
                 .authz
                 .allows_object(ctx.bucket_name, "s3:GetObject", key)
@@ -45,13 +44,9 @@ pub async fn delete_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse
             MetaCommand::DeleteObjectIf {
                 bucket_id: bucket.id,
                 key: key.to_owned(),
-                precondition: WritePrecondition::EtagMatches(etag.to_owned()),
+                precondition,
             }
         }
-        None => MetaCommand::DeleteObjects {
-            bucket_id: bucket.id,
-            keys: vec![key.to_owned()],
-        },
     };
     ctx.cluster
         .meta_write(cmd)
@@ -79,17 +74,18 @@ pub async fn delete_objects(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result
             Some(S3ErrorCode::InvalidArgument)
         } else if o.key.len() > 1024 {
             Some(S3ErrorCode::KeyTooLongError)
-        } else if !allowed("s3:DeleteObject") || (o.etag.is_some() && !allowed("s3:GetObject")) {
+        } else if !allowed("s3:DeleteObject") || (o.is_conditional() && !allowed("s3:GetObject")) {
             Some(S3ErrorCode::AccessDenied)
         } else if o.version_id.as_deref().is_some_and(|v| v != NULL_VERSION) {
             Some(S3ErrorCode::NoSuchVersion)
         } else {
             None
         };
-        match (code, &o.etag) {
+        match (code, o.precondition()) {
             (Some(code), _) => refused.push((o, code)),
-            (None, Some(_)) => conditional.push(o),
-            (None, None) => plain.push(o),
+            (None, Ok(WritePrecondition::None)) => plain.push(o),
+            (None, Ok(pre)) => conditional.push((o, pre)),
+            (None, Err(code)) => refused.push((o, code)),
         }
     }
     let keys: Vec<String> = plain.iter().map(|o| o.key.clone()).collect();
@@ -102,16 +98,16 @@ pub async fn delete_objects(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result
             .await?;
     }
     // Each conditional key is its own write, checked and applied together.
-    let outcomes = futures::future::join_all(conditional.iter().map(|o| {
+    let outcomes = futures::future::join_all(conditional.iter().map(|(o, pre)| {
         ctx.cluster.meta_write(MetaCommand::DeleteObjectIf {
             bucket_id: bucket.id,
             key: o.key.clone(),
-            precondition: WritePrecondition::EtagMatches(o.etag.clone().unwrap_or_default()),
+            precondition: pre.clone(),
         })
     }))
     .await;
     let mut deleted = plain;
-    for (o, outcome) in conditional.into_iter().zip(outcomes) {
+    for ((o, _), outcome) in conditional.into_iter().zip(outcomes) {
         match outcome {
             Ok(_) => deleted.push(o),
             Err(ProtoError::PreconditionFailed) => {

@@ -218,6 +218,52 @@ fn send_chunks(mut b: bytes::Bytes) -> Vec<bytes::Bytes> {
     out
 }
 
+/// `<ObjectParts>` of a multipart object: the count, and a page of its parts (after
+/// `x-amz-part-number-marker`, at most `x-amz-max-parts`, default 1000) with their checksums.
+/// As on S3, the parts themselves are listed only when the object has a checksum.
+fn object_parts(ctx: &ReqCtx<'_>, x: &mut XmlWriter, v: &ObjectVersion) -> S3Result<()> {
+    let number = |name: &'static str, default: u32| -> S3Result<u32> {
+        match ctx.header(name) {
+            None => Ok(default),
+            Some(n) => n.trim().parse::<u32>().map_err(|_| {
+                S3Error::msg(
+                    S3ErrorCode::InvalidArgument,
+                    format!("Invalid {name} header"),
+                )
+                .with("ArgumentName", name)
+                .with("ArgumentValue", n)
+            }),
+        }
+    };
+    let marker = number("x-amz-part-number-marker", 0)?;
+    let max = number("x-amz-max-parts", 1000)?.min(1000);
+    let after: Vec<_> = v.parts.iter().filter(|p| p.number > marker).collect();
+    let page = after
+        .get(..(max as usize).min(after.len()))
+        .unwrap_or_default();
+    x.open("ObjectParts");
+    x.elem("PartsCount", &v.parts.len().to_string());
+    x.elem("PartNumberMarker", &marker.to_string());
+    let next = page.last().map_or(marker, |p| p.number);
+    x.elem("NextPartNumberMarker", &next.to_string());
+    x.elem("MaxParts", &max.to_string());
+    let truncated = after.len() > page.len();
+    x.elem("IsTruncated", if truncated { "true" } else { "false" });
+    if v.checksum.is_some() {
+        for p in page {
+            x.open("Part");
+            x.elem("PartNumber", &p.number.to_string());
+            x.elem("Size", &p.size.to_string());
+            if let Some(c) = &p.checksum {
+                x.elem(&format!("Checksum{}", checksum_name(c.algorithm)), &c.value);
+            }
+            x.close("Part");
+        }
+    }
+    x.close("ObjectParts");
+    Ok(())
+}
+
 /// GET /bucket/key?attributes.
 pub async fn get_object_attributes(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
     let bucket = ctx.bucket().await?;
@@ -253,48 +299,7 @@ pub async fn get_object_attributes(ctx: &ReqCtx<'_>, key: &str) -> S3Result<Http
         }
     }
     if has("ObjectParts") && !v.parts.is_empty() {
-        let marker: usize = ctx
-            .header("x-amz-part-number-marker")
-            .and_then(|m| m.parse().ok())
-            .unwrap_or(0);
-        let max: usize = ctx
-            .header("x-amz-max-parts")
-            .and_then(|m| m.parse().ok())
-            .unwrap_or(1000);
-        let page: Vec<_> = v
-            .parts
-            .iter()
-            .filter(|p| p.number as usize > marker)
-            .take(max)
-            .collect();
-        let truncated = v
-            .parts
-            .iter()
-            .filter(|p| p.number as usize > marker)
-            .count()
-            > page.len();
-        x.open("ObjectParts");
-        x.elem("TotalPartsCount", &v.parts.len().to_string());
-        x.elem("PartNumberMarker", &marker.to_string());
-        x.elem(
-            "NextPartNumberMarker",
-            &page
-                .last()
-                .map_or(marker, |p| p.number as usize)
-                .to_string(),
-        );
-        x.elem("MaxParts", &max.to_string());
-        x.elem("IsTruncated", if truncated { "true" } else { "false" });
-        for p in page {
-            x.open("Part");
-            x.elem("PartNumber", &p.number.to_string());
-            x.elem("Size", &p.size.to_string());
-            if let Some(c) = &p.checksum {
-                x.elem(&format!("Checksum{}", checksum_name(c.algorithm)), &c.value);
-            }
-            x.close("Part");
-        }
-        x.close("ObjectParts");
+        object_parts(ctx, &mut x, &v)?;
     }
     if has("StorageClass") {
         x.elem("StorageClass", &v.storage_class);

@@ -5,7 +5,7 @@
 use actix_web::{web, HttpResponse};
 use base64::Engine;
 use coffer_proto::api::ClusterApiExt;
-use coffer_proto::meta::{CompletePart, MetaCommand};
+use coffer_proto::meta::{CompletePart, MetaCommand, COMPLETION_KEPT_MS};
 use coffer_proto::types::{
     BlobRef, Checksum, ChecksumAlgorithm, ChecksumType, ObjectData, PartInfo, PartSummary,
     UploadInfo,
@@ -151,11 +151,17 @@ pub async fn upload_part_copy(
             end: size,
         },
         Some(r) => {
+            // A range that is not `bytes=first-last` is InvalidArgument; one past the end of
+            // the source, InvalidRange, as on S3.
             let bad = || {
                 S3Error::msg(
                     S3ErrorCode::InvalidArgument,
-                    format!("Range specified is not valid for source object of size: {size}"),
+                    "The x-amz-copy-source-range value must be of the form bytes=first-last \
+                     where first and last are the zero-based offsets of the first and last \
+                     bytes to copy",
                 )
+                .with("ArgumentName", "x-amz-copy-source-range")
+                .with("ArgumentValue", r)
             };
             let (a, b) = r
                 .trim()
@@ -163,8 +169,13 @@ pub async fn upload_part_copy(
                 .and_then(|s| s.split_once('-'))
                 .ok_or_else(bad)?;
             let (a, b): (u64, u64) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
-            if a > b || b >= size {
+            if a > b {
                 return Err(bad());
+            }
+            if b >= size {
+                return Err(S3Error::new(S3ErrorCode::InvalidRange)
+                    .with("RangeRequested", r.trim())
+                    .with("ActualObjectSize", size.to_string()));
             }
             ByteRange {
                 start: a,
@@ -288,7 +299,9 @@ pub async fn complete(
         return Err(S3Error::new(S3ErrorCode::InvalidPartOrder).with("UploadId", upload_id));
     }
     let precondition = write_precondition(ctx.req.headers())?;
-    let up = upload(ctx, bucket.id, key, upload_id).await?;
+    let Some(up) = ctx.cluster.upload(bucket.id, key, upload_id).await? else {
+        return completed_again(ctx, bucket.id, key, upload_id, &req.parts).await;
+    };
     let stored = all_parts(ctx, bucket.id, key, upload_id).await?;
     let mut chosen: Vec<&PartInfo> = Vec::with_capacity(req.parts.len());
     for (i, want) in req.parts.iter().enumerate() {
@@ -375,7 +388,54 @@ pub async fn complete(
     // Described when the upload was created (Object Ownership decided its owner then).
     let new = NewObject::from_upload(&up, precondition);
     let how = Commit::Complete { upload_id, parts };
-    let done = write::commit(ctx, bucket.id, new, body, how).await?;
+    let done = match write::commit(ctx, bucket.id, new, body, how).await {
+        Ok(done) => done,
+        // Completed by another request since the upload was read: the same completion
+        // answers as it did.
+        Err(e) if e.code == S3ErrorCode::NoSuchUpload => {
+            return completed_again(ctx, bucket.id, key, upload_id, &req.parts).await;
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(completed(ctx, key, &done))
+}
+
+/// The answer to a completion of an upload that is no longer in progress: if it was completed
+/// (within [`COMPLETION_KEPT_MS`]) from the same parts, the success it answered then; else
+/// NoSuchUpload.
+async fn completed_again(
+    ctx: &ReqCtx<'_>,
+    bucket_id: u64,
+    key: &str,
+    upload_id: &str,
+    wanted: &[CompletedPart],
+) -> S3Result<HttpResponse> {
+    let no_such_upload = || S3Error::new(S3ErrorCode::NoSuchUpload).with("UploadId", upload_id);
+    let Some(v) = ctx
+        .cluster
+        .completed_upload(bucket_id, key, upload_id)
+        .await?
+    else {
+        return Err(no_such_upload());
+    };
+    let fresh = v.last_modified_ms.saturating_add(COMPLETION_KEPT_MS) > headers::now_ms();
+    let same_parts = v.parts.len() == wanted.len()
+        && v.parts.iter().zip(wanted).all(|(had, want)| {
+            had.number == want.part_number && had.etag == want.etag.trim().trim_matches('"')
+        });
+    if !fresh || !same_parts {
+        return Err(no_such_upload());
+    }
+    let done = write::Committed {
+        etag: v.etag,
+        last_modified_ms: v.last_modified_ms,
+        checksum: v.checksum,
+    };
+    Ok(completed(ctx, key, &done))
+}
+
+/// The CompleteMultipartUploadResult of `done`.
+fn completed(ctx: &ReqCtx<'_>, key: &str, done: &write::Committed) -> HttpResponse {
     let host = ctx.header("host").unwrap_or("localhost");
     let mut x = XmlWriter::new();
     x.open_ns("CompleteMultipartUploadResult");
@@ -397,7 +457,7 @@ pub async fn complete(
     x.close("CompleteMultipartUploadResult");
     let mut r = HttpResponse::Ok();
     checksum_headers(&mut r, done.checksum.as_ref());
-    Ok(r.content_type("application/xml").body(x.finish()))
+    r.content_type("application/xml").body(x.finish())
 }
 
 /// DELETE /bucket/key?uploadId=U.

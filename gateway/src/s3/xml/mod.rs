@@ -81,6 +81,48 @@ pub struct ObjectIdentifier {
     /// Delete only if the current version has this ETag (a conditional delete).
     #[serde(rename = "ETag", default)]
     pub etag: Option<String>,
+    /// ... was last modified at this time (an HTTP date or ISO 8601, to the second).
+    #[serde(rename = "LastModifiedTime", default)]
+    pub last_modified_time: Option<String>,
+    /// ... has this size.
+    #[serde(rename = "Size", default)]
+    pub size: Option<String>,
+}
+
+impl ObjectIdentifier {
+    /// Whether its deletion is conditional.
+    pub fn is_conditional(&self) -> bool {
+        self.etag.is_some() || self.last_modified_time.is_some() || self.size.is_some()
+    }
+
+    /// Its conditions, all to hold (InvalidArgument for a time or size that does not parse).
+    pub fn precondition(&self) -> Result<coffer_proto::meta::WritePrecondition, S3ErrorCode> {
+        use coffer_proto::meta::WritePrecondition as P;
+        let mut all = Vec::new();
+        if let Some(e) = &self.etag {
+            all.push(P::EtagMatches(e.trim().trim_matches('"').to_owned()));
+        }
+        if let Some(t) = &self.last_modified_time {
+            // SDKs send an HTTP date here; an ISO 8601 one is taken too.
+            let t = t.trim();
+            let secs = httpdate::parse_http_date(t)
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .and_then(|d| i64::try_from(d.as_secs()).ok())
+                .or_else(|| {
+                    chrono::DateTime::parse_from_rfc3339(t)
+                        .ok()
+                        .map(|d| d.timestamp())
+                })
+                .ok_or(S3ErrorCode::InvalidArgument)?;
+            all.push(P::ModifiedAt(secs));
+        }
+        if let Some(n) = &self.size {
+            let n = n.trim().parse().map_err(|_| S3ErrorCode::InvalidArgument)?;
+            all.push(P::SizeIs(n));
+        }
+        Ok(P::all(all))
+    }
 }
 
 /// An XML 200 response.
