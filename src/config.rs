@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use coffer_gateway::model::acl::Ownership;
 use serde::Deserialize;
 
 /// Flags shared by every role (each also settable in the config file and environment).
@@ -82,6 +83,12 @@ pub struct Args {
     /// once unmodified for this many seconds (default 3600).
     #[arg(long, env = "COFFER_ORPHAN_GRACE")]
     pub orphan_grace: Option<u64>,
+    /// Object Ownership of buckets created without `x-amz-object-ownership`:
+    /// BucketOwnerEnforced (default, as on S3: ACLs disabled), BucketOwnerPreferred or
+    /// ObjectWriter (for tools that set ACLs without asking for it). Give every gateway of a
+    /// cluster the same.
+    #[arg(long, env = "COFFER_DEFAULT_OBJECT_OWNERSHIP")]
+    pub default_object_ownership: Option<String>,
 }
 
 /// The config file's shape: every key optional, documented in `deploy/coffer.sample.toml`.
@@ -108,6 +115,7 @@ struct FileConfig {
     workers: Option<usize>,
     inline_threshold: Option<u64>,
     orphan_grace: Option<u64>,
+    default_object_ownership: Option<String>,
     #[serde(flatten)]
     unknown: std::collections::BTreeMap<String, toml::Value>,
 }
@@ -155,6 +163,8 @@ pub struct Settings {
     pub inline_threshold: u64,
     /// Orphan grace period in seconds.
     pub orphan_grace: u64,
+    /// Object Ownership of new buckets that do not ask for one.
+    pub default_ownership: Ownership,
 }
 
 impl Settings {
@@ -242,6 +252,15 @@ impl Settings {
                 .or(file.inline_threshold)
                 .unwrap_or(64 * 1024),
             orphan_grace: a.orphan_grace.or(file.orphan_grace).unwrap_or(3600),
+            default_ownership: match a.default_object_ownership.or(file.default_object_ownership) {
+                None => Ownership::BucketOwnerEnforced,
+                Some(o) => Ownership::parse(&o).with_context(|| {
+                    format!(
+                        "default_object_ownership must be BucketOwnerEnforced, \
+                         BucketOwnerPreferred or ObjectWriter, not {o:?}"
+                    )
+                })?,
+            },
             data,
         })
     }
@@ -251,5 +270,62 @@ impl Settings {
         self.data
             .first()
             .map_or(Path::new("./data"), PathBuf::as_path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn sample() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/coffer.sample.toml")
+    }
+
+    #[test]
+    fn the_sample_config_has_only_known_keys() {
+        let text = std::fs::read_to_string(sample()).unwrap();
+        let file: FileConfig = toml::from_str(&text).unwrap();
+        assert!(file.unknown.is_empty(), "{:?}", file.unknown.keys());
+        let s = Settings::load(Args {
+            config: Some(sample()),
+            ..Args::default()
+        })
+        .unwrap();
+        assert_eq!(s.default_ownership, Ownership::BucketOwnerEnforced);
+    }
+
+    #[test]
+    fn default_object_ownership_from_file_flag_or_default() {
+        assert_eq!(
+            Settings::load(Args::default()).unwrap().default_ownership,
+            Ownership::BucketOwnerEnforced
+        );
+        let file = std::env::temp_dir().join(format!("coffer-config-{}.toml", std::process::id()));
+        std::fs::write(&file, "default_object_ownership = \"ObjectWriter\"\n").unwrap();
+        let from_file = Args {
+            config: Some(file.clone()),
+            ..Args::default()
+        };
+        assert_eq!(
+            Settings::load(from_file).unwrap().default_ownership,
+            Ownership::ObjectWriter
+        );
+        let flag_wins = Args {
+            config: Some(file.clone()),
+            default_object_ownership: Some("BucketOwnerPreferred".into()),
+            ..Args::default()
+        };
+        assert_eq!(
+            Settings::load(flag_wins).unwrap().default_ownership,
+            Ownership::BucketOwnerPreferred
+        );
+        std::fs::remove_file(&file).unwrap();
+        let wrong = Args {
+            default_object_ownership: Some("objectwriter".into()),
+            ..Args::default()
+        };
+        let e = Settings::load(wrong).unwrap_err().to_string();
+        assert!(e.contains("default_object_ownership"), "{e}");
     }
 }

@@ -74,6 +74,7 @@ fn gateway_config(s: &Settings, cluster_secret: &[u8]) -> anyhow::Result<Gateway
         master_key: Some(coffer_proto::seal::MasterKey::derive(cluster_secret)),
         inline_threshold: s.inline_threshold,
         max_put_size: 5 << 30,
+        default_ownership: s.default_ownership,
     })
 }
 

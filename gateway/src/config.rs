@@ -1,6 +1,7 @@
 //! [`GatewayConfig`]: the gateway's settings, filled in by the CLI.
 
 use crate::auth::Credentials;
+use crate::model::acl::Ownership;
 
 /// Gateway settings.
 #[derive(Debug, Clone)]
@@ -18,6 +19,10 @@ pub struct GatewayConfig {
     pub inline_threshold: u64,
     /// Largest single PUT (S3: 5 GiB).
     pub max_put_size: u64,
+    /// Object Ownership of a bucket created without `x-amz-object-ownership`:
+    /// BucketOwnerEnforced (ACLs disabled) as on S3 since 2023, unless configured otherwise
+    /// for tools that still set ACLs.
+    pub default_ownership: Ownership,
 }
 
 impl GatewayConfig {
@@ -32,6 +37,7 @@ impl GatewayConfig {
             master_key: None,
             inline_threshold: 64 * 1024,
             max_put_size: 5 << 30,
+            default_ownership: Ownership::BucketOwnerEnforced,
         }
     }
 }

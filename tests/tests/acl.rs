@@ -453,3 +453,95 @@ async fn story() {
         .await;
     assert_eq!(outcome(r), "UnresolvableGrantByEmailAddress");
 }
+
+/// `--default-object-ownership ObjectWriter`: tools that set ACLs on buckets they create,
+/// without asking for ACLs to be enabled, work as they did on S3 before 2023; a bucket that
+/// asks for BucketOwnerEnforced still gets it.
+#[tokio::test]
+async fn a_configured_default_ownership_lets_acl_tools_work() {
+    let s =
+        cluster_tests::Server::start_with(&["--default-object-ownership", "ObjectWriter"]).await;
+    let c = s.client();
+    c.create_bucket()
+        .bucket("legacy")
+        .acl(BucketCannedAcl::PublicRead)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateBucket with a canned ACL: {e:?}"));
+    let controls = c
+        .get_bucket_ownership_controls()
+        .bucket("legacy")
+        .send()
+        .await
+        .unwrap();
+    let rule = &controls.ownership_controls().unwrap().rules()[0];
+    assert_eq!(rule.object_ownership(), &ObjectOwnership::ObjectWriter);
+    assert_eq!(
+        put(&c, "legacy", "page", Some(ObjectCannedAcl::PublicRead)).await,
+        "ok"
+    );
+    let url = format!("{}/legacy/page", s.endpoint);
+    assert_eq!(anonymous(reqwest::Method::GET, url).await, 200);
+    c.create_bucket()
+        .bucket("strict")
+        .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        put(&c, "strict", "page", Some(ObjectCannedAcl::PublicRead)).await,
+        "AccessControlListNotSupported"
+    );
+    let e = c
+        .create_bucket()
+        .bucket("strict2")
+        .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+        .acl(BucketCannedAcl::PublicRead)
+        .send()
+        .await;
+    assert_eq!(outcome(e), "InvalidBucketAclWithObjectOwnership");
+}
+
+/// Without the setting, S3's default since 2023: ACLs are disabled on new buckets.
+#[tokio::test]
+async fn new_buckets_are_bucket_owner_enforced_by_default() {
+    let s = cluster_tests::Server::start().await;
+    let c = s.client();
+    let e = c
+        .create_bucket()
+        .bucket("acl-asked")
+        .acl(BucketCannedAcl::PublicRead)
+        .send()
+        .await;
+    assert_eq!(outcome(e), "InvalidBucketAclWithObjectOwnership");
+    c.create_bucket().bucket("plain").send().await.unwrap();
+    assert_eq!(
+        put(&c, "plain", "k", Some(ObjectCannedAcl::PublicRead)).await,
+        "AccessControlListNotSupported"
+    );
+    assert_eq!(
+        put(
+            &c,
+            "plain",
+            "k",
+            Some(ObjectCannedAcl::BucketOwnerFullControl)
+        )
+        .await,
+        "ok"
+    );
+    let e = c
+        .put_bucket_acl()
+        .bucket("plain")
+        .acl(BucketCannedAcl::PublicRead)
+        .send()
+        .await;
+    assert_eq!(outcome(e), "AccessControlListNotSupported");
+    let e = c
+        .put_object_acl()
+        .bucket("plain")
+        .key("k")
+        .acl(ObjectCannedAcl::PublicRead)
+        .send()
+        .await;
+    assert_eq!(outcome(e), "AccessControlListNotSupported");
+}

@@ -53,11 +53,11 @@ pub fn for_new_object(
 }
 
 /// The first documents of a bucket `ctx.owner` creates: its Object Ownership
-/// (`x-amz-object-ownership`, BucketOwnerEnforced by default, as S3 since 2023) and the ACL
-/// its headers ask for.
+/// (`x-amz-object-ownership`, else the configured default: BucketOwnerEnforced unless set
+/// otherwise, as S3 since 2023) and the ACL its headers ask for.
 pub fn for_new_bucket(ctx: &ReqCtx<'_>) -> S3Result<Vec<(BucketConfigKind, String)>> {
     let ownership = match ctx.header("x-amz-object-ownership") {
-        None => Ownership::BucketOwnerEnforced,
+        None => ctx.config.default_ownership,
         Some(o) => Ownership::parse(o).ok_or_else(|| {
             invalid(
                 "Invalid x-amz-object-ownership header",
