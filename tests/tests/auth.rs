@@ -257,3 +257,96 @@ async fn a_scope_for_another_region_is_refused_with_the_right_region() {
         "{body}"
     );
 }
+
+/// A SigV2 header-signed GET of `path` with `Date: date`.
+async fn v2_get(endpoint: &str, path: &str, date: &str) -> (u16, String) {
+    use base64::Engine;
+    use hmac::Mac;
+    let sts = format!("GET\n\n\n{date}\n{path}");
+    let mut m =
+        hmac::Hmac::<sha1::Sha1>::new_from_slice(cluster_tests::SECRET_KEY.as_bytes()).unwrap();
+    m.update(sts.as_bytes());
+    let sig = base64::engine::general_purpose::STANDARD.encode(m.finalize().into_bytes());
+    let r = reqwest::Client::new()
+        .get(format!("{endpoint}{path}"))
+        .header("date", date)
+        .header("authorization", format!("AWS {ACCESS_KEY}:{sig}"))
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn signature_v2_dates_in_every_format_and_the_skew_window() {
+    let s = Server::start().await;
+    s.client()
+        .create_bucket()
+        .bucket("sig-v2")
+        .send()
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    let old = now - chrono::Duration::minutes(20);
+    let http_date =
+        |t: chrono::DateTime<chrono::Utc>| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let rfc2822 =
+        |t: chrono::DateTime<chrono::Utc>| t.format("%a, %d %b %Y %H:%M:%S +0000").to_string();
+    for date in [http_date(now), rfc2822(now)] {
+        let (status, body) = v2_get(&s.endpoint, "/sig-v2/", &date).await;
+        assert_eq!(status, 200, "{date}: {body}");
+    }
+    for date in [http_date(old), rfc2822(old)] {
+        let (status, body) = v2_get(&s.endpoint, "/sig-v2/", &date).await;
+        assert_eq!(status, 403, "{date}: {body}");
+        assert!(
+            body.contains("<Code>RequestTimeTooSkewed</Code>"),
+            "{date}: {body}"
+        );
+        assert!(
+            body.contains("<MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds>"),
+            "{body}"
+        );
+    }
+    let (status, body) = v2_get(&s.endpoint, "/sig-v2/", "yesterday").await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("<Code>AccessDenied</Code>"), "{body}");
+}
+
+#[tokio::test]
+async fn an_expired_presigned_put_is_access_denied() {
+    let s = Server::start().await;
+    let c = s.client();
+    c.create_bucket().bucket("pre-put").send().await.unwrap();
+    let cfg = PresigningConfig::builder()
+        .start_time(std::time::SystemTime::now() - Duration::from_secs(3600))
+        .expires_in(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let put = c
+        .put_object()
+        .bucket("pre-put")
+        .key("k")
+        .presigned(cfg)
+        .await
+        .unwrap();
+    let mut req = reqwest::Client::new().put(put.uri()).body("late");
+    for (k, v) in put.headers() {
+        req = req.header(k, v);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    let body = r.text().await.unwrap();
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("<Code>AccessDenied</Code>") && body.contains("Request has expired"),
+        "{body}"
+    );
+    assert!(c
+        .head_object()
+        .bucket("pre-put")
+        .key("k")
+        .send()
+        .await
+        .is_err());
+}

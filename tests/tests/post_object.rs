@@ -404,3 +404,205 @@ async fn story() {
         204
     );
 }
+
+/// The fields of a form signed with Signature Version 2: the base64 HMAC-SHA1 of the policy.
+fn v2_fields(access_key: &str, secret: &str, conditions: &str, ttl_secs: i64) -> Fields {
+    use hmac::Mac;
+    let expiration = (chrono::Utc::now() + chrono::Duration::seconds(ttl_secs))
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string();
+    let doc = format!(r#"{{"expiration":"{expiration}","conditions":[{conditions}]}}"#);
+    let policy = base64::engine::general_purpose::STANDARD.encode(doc);
+    let mut m = hmac::Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).unwrap();
+    m.update(policy.as_bytes());
+    let signature = base64::engine::general_purpose::STANDARD.encode(m.finalize().into_bytes());
+    vec![
+        ("AWSAccessKeyId", access_key.to_owned()),
+        ("policy", policy),
+        ("signature", signature),
+    ]
+}
+
+#[tokio::test]
+async fn post_object_forms_signed_with_signature_version_2() {
+    let s = cluster_tests::Server::start().await;
+    let ep = s.endpoint.clone();
+    let c = s.client();
+    c.create_bucket().bucket("forms2").send().await.unwrap();
+    let (ak, sk) = (cluster_tests::ACCESS_KEY, cluster_tests::SECRET_KEY);
+    let with = |mut f: Fields, extra: &[(&'static str, &str)]| {
+        for (k, v) in extra {
+            f.push((k, (*v).to_owned()));
+        }
+        f
+    };
+    // Condition names are field names in any case (`$Key`, `Content-Type`); values are exact.
+    let conditions = r#"{"bucket":"forms2"},["starts-with","$Key","v2/"],
+        ["content-length-range",1,1000],{"Content-Type":"text/plain"},
+        {"success_action_status":"201"},["starts-with","$tagging",""],
+        ["starts-with","$x-amz-checksum-crc32",""]"#;
+    let tagging = "<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>";
+    let body = b"a form signed the old way";
+    let crc = base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(body).to_be_bytes());
+    let base = [
+        ("key", "v2/${filename}"),
+        ("Content-Type", "text/plain"),
+        ("success_action_status", "201"),
+        ("tagging", tagging),
+        ("x-amz-checksum-crc32", crc.as_str()),
+    ];
+    let fields = with(v2_fields(ak, sk, conditions, 300), &base);
+    let a = post(&ep, "forms2", form(&fields, "old.txt", body)).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert!(a.body.contains("<Key>v2/old.txt</Key>"), "{}", a.body);
+    let got = c
+        .get_object()
+        .bucket("forms2")
+        .key("v2/old.txt")
+        .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.content_type(), Some("text/plain"));
+    assert_eq!(got.checksum_crc32(), Some(crc.as_str()));
+    assert_eq!(
+        got.body.collect().await.unwrap().into_bytes().as_ref(),
+        body
+    );
+    let tags = c
+        .get_object_tagging()
+        .bucket("forms2")
+        .key("v2/old.txt")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.tag_set().len(), 1);
+    assert_eq!(tags.tag_set()[0].key(), "k");
+
+    // Refusals, each with S3's status and code; none stores anything.
+    let drop_field = |name: &str| -> Fields {
+        let mut f = with(v2_fields(ak, sk, conditions, 300), &base);
+        f.retain(|(k, _)| *k != name);
+        f
+    };
+    let mut bad_sig = with(v2_fields(ak, sk, conditions, 300), &base);
+    bad_sig[2].1 = base64::engine::general_purpose::STANDARD.encode([0u8; 20]);
+    let wrong_crc = base64::engine::general_purpose::STANDARD.encode([1u8; 4]);
+    // (what, fields, file, status, code, what the answer says)
+    type Case<'a> = (&'a str, Fields, &'a [u8], u16, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "no signature",
+            drop_field("signature"),
+            body,
+            400,
+            "InvalidArgument",
+            "Signature",
+        ),
+        (
+            "no access key",
+            drop_field("AWSAccessKeyId"),
+            body,
+            400,
+            "InvalidArgument",
+            "AWSAccessKeyId",
+        ),
+        (
+            "no policy",
+            drop_field("policy"),
+            body,
+            400,
+            "InvalidArgument",
+            "Policy",
+        ),
+        (
+            "a wrong signature",
+            bad_sig,
+            body,
+            403,
+            "SignatureDoesNotMatch",
+            "",
+        ),
+        (
+            "an unknown key",
+            with(
+                v2_fields("AKIANOSUCHKEY0000000", sk, conditions, 300),
+                &base,
+            ),
+            body,
+            403,
+            "InvalidAccessKeyId",
+            "",
+        ),
+        (
+            "an expired policy",
+            with(v2_fields(ak, sk, conditions, -60), &base),
+            body,
+            403,
+            "AccessDenied",
+            "Policy expired",
+        ),
+        (
+            "a condition on a value's case",
+            with(
+                v2_fields(ak, sk, conditions, 300),
+                &[
+                    ("key", "v2/case.txt"),
+                    ("Content-Type", "TEXT/PLAIN"),
+                    ("success_action_status", "201"),
+                    ("tagging", tagging),
+                    ("x-amz-checksum-crc32", crc.as_str()),
+                ],
+            ),
+            body,
+            403,
+            "AccessDenied",
+            "text/plain",
+        ),
+        (
+            "a field no condition names",
+            with(
+                with(v2_fields(ak, sk, conditions, 300), &base),
+                &[("x-amz-meta-extra", "1")],
+            ),
+            body,
+            403,
+            "AccessDenied",
+            "Extra input fields",
+        ),
+        (
+            "a file over content-length-range",
+            with(v2_fields(ak, sk, conditions, 300), &base),
+            &[b'x'; 1001],
+            400,
+            "EntityTooLarge",
+            "",
+        ),
+        (
+            "a checksum the file does not have",
+            with(
+                v2_fields(ak, sk, conditions, 300),
+                &[
+                    ("key", "v2/refused.txt"),
+                    ("Content-Type", "text/plain"),
+                    ("success_action_status", "201"),
+                    ("tagging", tagging),
+                    ("x-amz-checksum-crc32", wrong_crc.as_str()),
+                ],
+            ),
+            body,
+            400,
+            "BadDigest",
+            "",
+        ),
+    ];
+    for (what, fields, file, status, code, says) in cases {
+        let a = post(&ep, "forms2", form(&fields, "refused.txt", file)).await;
+        assert_eq!(a.status, status, "{what}: {}", a.body);
+        assert!(has_code(&a, code), "{what}: {}", a.body);
+        assert!(a.body.contains(says), "{what}: {}", a.body);
+    }
+    let listed = c.list_objects_v2().bucket("forms2").send().await.unwrap();
+    let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["v2/old.txt"], "refused forms stored nothing");
+}

@@ -38,7 +38,9 @@ const SUBRESOURCES: &[&str] = &[
     "website",
 ];
 
-fn sign(secret: &str, sts: &str) -> String {
+/// The SigV2 signature of `sts`: base64 of its HMAC-SHA1 under `secret` (also what signs a
+/// POST Object form's policy).
+pub fn sign(secret: &str, sts: &str) -> String {
     let mut m = match Hmac::<Sha1>::new_from_slice(secret.as_bytes()) {
         Ok(m) => m,
         Err(_) => unreachable!("HMAC takes any key length"),
@@ -103,6 +105,20 @@ pub fn string_to_sign(req: &SignedRequest<'_>, date: &str) -> String {
     sts
 }
 
+/// Seconds since the epoch of a SigV2 `Date` or `x-amz-date`: an HTTP date (`GMT`), or an
+/// RFC 2822 date with a numeric zone (`+0000`, as s3cmd and older SDKs send it).
+fn request_time(value: &str) -> Option<i64> {
+    if let Ok(t) = httpdate::parse_http_date(value) {
+        return t
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .and_then(|d| i64::try_from(d.as_secs()).ok());
+    }
+    chrono::DateTime::parse_from_rfc2822(value.trim())
+        .ok()
+        .map(|d| d.timestamp())
+}
+
 /// Verify `Authorization: AWS key:signature`.
 pub fn verify_header(
     req: &SignedRequest<'_>,
@@ -126,18 +142,20 @@ pub fn verify_header(
         .header("x-amz-date")
         .or_else(|| req.header("date"))
         .unwrap_or_default();
-    let t = httpdate::parse_http_date(date_value).map_err(|_| {
+    let t = request_time(date_value).ok_or_else(|| {
         S3Error::msg(
             S3ErrorCode::AccessDenied,
             "AWS authentication requires a valid Date or x-amz-date header",
         )
     })?;
-    let t = t
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
     if (now - t).abs() > super::sigv4::MAX_SKEW {
-        return Err(S3Error::new(S3ErrorCode::RequestTimeTooSkewed));
+        return Err(S3Error::new(S3ErrorCode::RequestTimeTooSkewed)
+            .with("RequestTime", date_value)
+            .with(
+                "ServerTime",
+                chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            )
+            .with("MaxAllowedSkewMilliseconds", "900000"));
     }
     // With x-amz-date, the Date line is empty (x-amz-date is signed among the amz headers).
     let date_line = if req.header("x-amz-date").is_some() {
@@ -205,6 +223,16 @@ mod tests {
     use crate::s3::router::Query;
     use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
     use actix_web::http::Method;
+
+    #[test]
+    fn dates_in_http_and_rfc2822_form() {
+        let t = 1_796_560_800; // 2026-12-06T12:40:00Z
+        assert_eq!(request_time("Sun, 06 Dec 2026 12:40:00 GMT"), Some(t));
+        assert_eq!(request_time("Sun, 06 Dec 2026 12:40:00 +0000"), Some(t));
+        assert_eq!(request_time("Sun, 06 Dec 2026 13:40:00 +0100"), Some(t));
+        assert_eq!(request_time("20261206T124000Z"), None);
+        assert_eq!(request_time("yesterday"), None);
+    }
 
     #[test]
     fn aws_doc_object_get_example() {

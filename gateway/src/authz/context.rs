@@ -20,8 +20,21 @@ const HEADER_KEYS: &[&str] = &[
     "x-amz-object-ownership",
     "x-amz-server-side-encryption",
     "x-amz-server-side-encryption-aws-kms-key-id",
+    "x-amz-server-side-encryption-customer-algorithm",
     "x-amz-storage-class",
     "x-amz-website-redirect-location",
+];
+
+/// S3 condition keys read from a request header of another name.
+const RENAMED_HEADER_KEYS: &[(&str, &str)] = &[
+    ("if-match", "s3:if-match"),
+    ("if-none-match", "s3:if-none-match"),
+    ("x-amz-object-lock-mode", "s3:object-lock-mode"),
+    (
+        "x-amz-object-lock-retain-until-date",
+        "s3:object-lock-retain-until-date",
+    ),
+    ("x-amz-object-lock-legal-hold", "s3:object-lock-legal-hold"),
 ];
 
 /// Build the context of `req` from `caller` at `now`; `list`: the request lists a bucket (the
@@ -69,6 +82,19 @@ pub fn build(
         }
     }
     header_keys(&mut c, req.headers());
+    if let Some(until) = header("x-amz-object-lock-retain-until-date")
+        .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+    {
+        let days = (until.with_timezone(&chrono::Utc) - now).num_days().max(0);
+        c.set("s3:object-lock-remaining-retention-days", days.to_string());
+    }
+    if let Some(signed) = header("x-amz-date")
+        .or_else(|| query.get("X-Amz-Date"))
+        .and_then(|d| chrono::NaiveDateTime::parse_from_str(d, "%Y%m%dT%H%M%SZ").ok())
+    {
+        let age = (now - signed.and_utc()).num_milliseconds().max(0);
+        c.set("s3:signatureAge", age.to_string());
+    }
     if list {
         for name in ["prefix", "delimiter", "max-keys"] {
             if let Some(v) = query.get(name) {
@@ -80,10 +106,7 @@ pub fn build(
         c.set("s3:VersionId", v);
     }
     if let Some(tags) = header("x-amz-tagging") {
-        for (k, v) in Query::parse(tags).0 {
-            c.add("s3:RequestObjectTagKeys", k.as_str());
-            c.set(&format!("s3:RequestObjectTag/{k}"), v);
-        }
+        request_tags(&mut c, tags);
     }
     let (auth_type, version) = match header("authorization") {
         Some(a) if a.starts_with("AWS4-") => (Some("REST-HEADER"), Some("AWS4-HMAC-SHA256")),
@@ -103,6 +126,14 @@ pub fn build(
     c
 }
 
+/// `s3:RequestObjectTagKeys` and `s3:RequestObjectTag/<key>` of an `x-amz-tagging` value.
+fn request_tags(c: &mut Context, tags: &str) {
+    for (k, v) in Query::parse(tags).0 {
+        c.add("s3:RequestObjectTagKeys", k.as_str());
+        c.set(&format!("s3:RequestObjectTag/{k}"), v);
+    }
+}
+
 /// The `s3:x-amz-*` keys of `headers`.
 fn header_keys(c: &mut Context, headers: &actix_web::http::header::HeaderMap) {
     for name in HEADER_KEYS {
@@ -110,15 +141,28 @@ fn header_keys(c: &mut Context, headers: &actix_web::http::header::HeaderMap) {
             c.set(&format!("s3:{name}"), v);
         }
     }
+    for (name, key) in RENAMED_HEADER_KEYS {
+        if let Some(v) = headers.get(*name).and_then(|v| v.to_str().ok()) {
+            c.set(key, v);
+        }
+    }
 }
 
 /// What a POST Object form says in place of headers: its fields as headers (`acl` as
-/// `x-amz-acl`, ...) give the `s3:x-amz-*` keys, and a signed form's `s3:authType` is `POST`.
-pub fn add_form(c: &mut Context, form: &actix_web::http::header::HeaderMap, signed: bool) {
+/// `x-amz-acl`, ...) give the `s3:x-amz-*` keys, and a signed form's `s3:authType` is `POST`
+/// and its `s3:signatureversion` the one it is signed with (`AWS4-HMAC-SHA256` or `AWS`).
+pub fn add_form(
+    c: &mut Context,
+    form: &actix_web::http::header::HeaderMap,
+    signature_version: Option<&str>,
+) {
     header_keys(c, form);
-    if signed {
+    if let Some(tags) = form.get("x-amz-tagging").and_then(|v| v.to_str().ok()) {
+        request_tags(c, tags);
+    }
+    if let Some(version) = signature_version {
         c.set("s3:authType", "POST");
-        c.set("s3:signatureversion", "AWS4-HMAC-SHA256");
+        c.set("s3:signatureversion", version);
     }
 }
 
@@ -134,6 +178,13 @@ mod tests {
             .insert_header(("x-amz-acl", "public-read"))
             .insert_header(("x-amz-tagging", "env=prod&team=a"))
             .insert_header(("authorization", "AWS4-HMAC-SHA256 Credential=x"))
+            .insert_header(("if-none-match", "*"))
+            .insert_header(("x-amz-server-side-encryption-customer-algorithm", "AES256"))
+            .insert_header(("x-amz-date", "20270115T075830Z"))
+            .insert_header((
+                "x-amz-object-lock-retain-until-date",
+                "2027-01-17T09:00:00Z",
+            ))
             .peer_addr(
                 "10.1.2.3:5000"
                     .parse()
@@ -166,6 +217,13 @@ mod tests {
         );
         assert_eq!(one("s3:authType"), Some("REST-HEADER"));
         assert_eq!(one("s3:signatureversion"), Some("AWS4-HMAC-SHA256"));
+        assert_eq!(one("s3:if-none-match"), Some("*"));
+        assert_eq!(
+            one("s3:x-amz-server-side-encryption-customer-algorithm"),
+            Some("AES256")
+        );
+        assert_eq!(one("s3:signatureAge"), Some("90000"));
+        assert_eq!(one("s3:object-lock-remaining-retention-days"), Some("2"));
         let mut anon = build(&req, &q, false, &Caller::Anonymous, now);
         assert!(anon.get("aws:username").is_none() && anon.get("s3:prefix").is_none());
         // A form's fields stand in for headers.
@@ -174,9 +232,10 @@ mod tests {
             actix_web::http::header::HeaderName::from_static("x-amz-acl"),
             actix_web::http::header::HeaderValue::from_static("private"),
         );
-        add_form(&mut anon, &form, true);
+        add_form(&mut anon, &form, Some("AWS"));
         let one = |k: &str| anon.get(k).and_then(|v| v.first()).map(String::as_str);
         assert_eq!(one("s3:x-amz-acl"), Some("private"));
         assert_eq!(one("s3:authType"), Some("POST"));
+        assert_eq!(one("s3:signatureversion"), Some("AWS"));
     }
 }

@@ -1,8 +1,9 @@
 //! POST Object: an HTML form upload (`multipart/form-data`) to `POST /bucket`. The form
-//! carries the key, the object's headers as fields, a policy document and its SigV4
-//! signature (`x-amz-algorithm`, `x-amz-credential`, `x-amz-date`, `x-amz-signature`), and
-//! last the file, which streams into the store like a PutObject body. A form without a
-//! signature is anonymous: a bucket policy or ACL must let anyone write.
+//! carries the key, the object's headers as fields, a policy document and its signature
+//! (SigV4: `x-amz-algorithm`, `x-amz-credential`, `x-amz-date`, `x-amz-signature`; or SigV2:
+//! `AWSAccessKeyId` and `signature`), and last the file, which streams into the store like a
+//! PutObject body. A form without a signature is anonymous: a bucket policy or ACL must let
+//! anyone write.
 //!
 //! The signature proves the policy, and the policy bounds the form: it expires, every field
 //! must satisfy a condition, and `content-length-range` bounds the file.
@@ -90,29 +91,119 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 /// The fields that S3 reads as request headers, as headers: the content headers, the storage
-/// class, `x-amz-meta-*`, the encryption fields, and `acl` as `x-amz-acl`.
+/// class, `x-amz-meta-*`, the checksum and encryption fields, `acl` as `x-amz-acl`, and
+/// `tagging` (a `<Tagging>` document) as `x-amz-tagging`.
 fn as_headers(fields: &[(String, String)]) -> S3Result<HeaderMap> {
     let mut h = HeaderMap::new();
     for (name, value) in fields {
-        let header = match name.as_str() {
-            "acl" => "x-amz-acl",
+        let (header, value) = match name.as_str() {
+            "acl" => ("x-amz-acl", value.clone()),
+            "tagging" => ("x-amz-tagging", tagging_query(value)?),
             n if HEADER_FIELDS.contains(&n)
                 || n.starts_with("x-amz-meta-")
+                || n.starts_with("x-amz-checksum-")
                 || n.starts_with("x-amz-server-side-encryption") =>
             {
-                n
+                (n, value.clone())
             }
             _ => continue,
         };
         let (Ok(k), Ok(v)) = (
             HeaderName::from_bytes(header.as_bytes()),
-            HeaderValue::from_str(value),
+            HeaderValue::from_str(&value),
         ) else {
             return Err(invalid_field("Invalid form field", name));
         };
         h.append(k, v);
     }
     Ok(h)
+}
+
+/// A form's `tagging` document as the `k1=v1&k2=v2` of `x-amz-tagging` (MalformedXML or
+/// InvalidTag as PutObjectTagging answers).
+fn tagging_query(doc: &str) -> S3Result<String> {
+    let tags = crate::model::tags::parse(doc.as_bytes())?;
+    Ok(tags
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                sigv4::uri_encode(k, true),
+                sigv4::uri_encode(v, true)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&"))
+}
+
+/// How a form is signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signature {
+    /// Not at all: anonymous.
+    None,
+    /// SigV4: `x-amz-credential`, `x-amz-algorithm`, `x-amz-date`, `x-amz-signature`.
+    V4,
+    /// SigV2: `AWSAccessKeyId` and `signature`, the base64 HMAC-SHA1 of the policy.
+    V2,
+}
+
+impl Signature {
+    /// What the form's fields say; a form with part of a signature is InvalidArgument naming
+    /// the field it lacks, as S3 answers.
+    fn of(fields: &[(String, String)]) -> S3Result<Signature> {
+        let has = |n: &str| field(fields, n).is_some();
+        let missing = |name: &'static str| {
+            invalid_field(
+                match name {
+                    "AWSAccessKeyId" => "Bucket POST must contain a field named 'AWSAccessKeyId'.  If it is specified, please check the order of the fields.",
+                    "Signature" => "Bucket POST must contain a field named 'Signature'.  If it is specified, please check the order of the fields.",
+                    "Policy" => "Bucket POST must contain a field named 'Policy'.  If it is specified, please check the order of the fields.",
+                    _ => "Bucket POST must contain the fields policy, x-amz-credential and x-amz-signature together.",
+                },
+                name,
+            )
+        };
+        if has("x-amz-credential") || has("x-amz-signature") || has("x-amz-algorithm") {
+            if !(has("x-amz-credential") && has("x-amz-signature") && has("policy")) {
+                return Err(missing("x-amz-credential"));
+            }
+            return Ok(Signature::V4);
+        }
+        if has("awsaccesskeyid") || has("signature") {
+            for (name, lower) in [
+                ("AWSAccessKeyId", "awsaccesskeyid"),
+                ("Signature", "signature"),
+                ("Policy", "policy"),
+            ] {
+                if !has(lower) {
+                    return Err(missing(name));
+                }
+            }
+            return Ok(Signature::V2);
+        }
+        if has("policy") {
+            return Err(missing("AWSAccessKeyId"));
+        }
+        Ok(Signature::None)
+    }
+
+    /// The access key the form claims to be signed with.
+    fn claimed(self, fields: &[(String, String)]) -> Option<&str> {
+        match self {
+            Signature::None => None,
+            Signature::V4 => field(fields, "x-amz-credential").and_then(|c| c.split('/').next()),
+            Signature::V2 => field(fields, "awsaccesskeyid").map(str::trim),
+        }
+    }
+
+    /// `s3:signatureversion` of the form.
+    fn version(self) -> Option<&'static str> {
+        match self {
+            Signature::None => None,
+            Signature::V4 => Some(sigv4::ALGORITHM),
+            Signature::V2 => Some("AWS"),
+        }
+    }
 }
 
 /// Who signed the form (None: anonymous), after checking the signature of its policy and
@@ -124,26 +215,40 @@ fn verify(
     bucket: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> S3Result<Option<String>> {
-    let credential = field(fields, "x-amz-credential");
-    let policy = field(fields, "policy");
-    let (Some(credential), Some(policy)) = (credential, policy) else {
-        if fields
-            .iter()
-            .any(|(n, _)| n == "awsaccesskeyid" || n == "signature")
-        {
-            return Err(S3Error::msg(
-                S3ErrorCode::NotImplemented,
-                "POST Object with Signature Version 2 is not implemented; sign the policy with SigV4",
-            ));
+    let signature = Signature::of(fields)?;
+    let policy = field(fields, "policy").unwrap_or_default();
+    let signer = match signature {
+        Signature::None => return Ok(None),
+        Signature::V4 => verify_v4(state, fields, creds, policy)?,
+        Signature::V2 => {
+            let ak = signature.claimed(fields).unwrap_or_default();
+            let Some(secret) = creds.secret(ak) else {
+                return Err(
+                    S3Error::new(S3ErrorCode::InvalidAccessKeyId).with("AWSAccessKeyId", ak)
+                );
+            };
+            let given = field(fields, "signature").unwrap_or_default();
+            let want = auth::sigv2::sign(secret, policy.trim());
+            if !auth::same(want.as_bytes(), given.trim().as_bytes()) {
+                return Err(
+                    S3Error::new(S3ErrorCode::SignatureDoesNotMatch).with("AWSAccessKeyId", ak)
+                );
+            }
+            ak.to_owned()
         }
-        if credential.is_some() || policy.is_some() || field(fields, "x-amz-signature").is_some() {
-            return Err(invalid_field(
-                "Bucket POST must contain the fields policy, x-amz-credential and x-amz-signature together.",
-                "policy",
-            ));
-        }
-        return Ok(None);
     };
+    PostPolicy::parse(policy)?.check(fields, bucket, now.timestamp_millis())?;
+    Ok(Some(signer))
+}
+
+/// Check a SigV4 form's signature of `policy`; the access key that made it.
+fn verify_v4(
+    state: &AppState,
+    fields: &[(String, String)],
+    creds: &auth::Credentials,
+    policy: &str,
+) -> S3Result<String> {
+    let credential = field(fields, "x-amz-credential").unwrap_or_default();
     if field(fields, "x-amz-algorithm") != Some(sigv4::ALGORITHM) {
         return Err(invalid_field(
             "The x-amz-algorithm field must be AWS4-HMAC-SHA256.",
@@ -175,8 +280,7 @@ fn verify(
     if !auth::same(want.as_bytes(), given.trim().as_bytes()) {
         return Err(S3Error::new(S3ErrorCode::SignatureDoesNotMatch));
     }
-    PostPolicy::parse(policy)?.check(fields, bucket, now.timestamp_millis())?;
-    Ok(Some((*ak).to_owned()))
+    Ok((*ak).to_owned())
 }
 
 /// POST /bucket with a form.
@@ -224,9 +328,8 @@ pub async fn post_object(
 
     // Who signed it, with one read for the key's user and the bucket.
     let cfg = &state.config;
-    let claimed = field(&fields, "x-amz-credential")
-        .and_then(|c| c.split('/').next())
-        .map(str::to_owned);
+    let signature = Signature::of(&fields)?;
+    let claimed = signature.claimed(&fields).map(str::to_owned);
     let root = claimed
         .as_deref()
         .is_some_and(|ak| cfg.credentials.secret(ak).is_some());
@@ -251,7 +354,7 @@ pub async fn post_object(
         super::dispatch::authenticate::identify(signer.as_deref(), root, facts.user.as_ref())?;
     let mut context = authz::context::build(req, query, false, &caller, now);
     let form_headers = as_headers(&fields)?;
-    authz::context::add_form(&mut context, &form_headers, signer.is_some());
+    authz::context::add_form(&mut context, &form_headers, signature.version());
     let authz = Authz::new(caller, owner, facts, context, &state.policies);
     let endpoint = Endpoint::PutObject { key: key.clone() };
     let pending = authz.check(&endpoint, bucket_name)?;
@@ -294,7 +397,8 @@ async fn store(
         None => (0, u64::MAX),
     };
     let max = hi.min(ctx.config.max_put_size);
-    let proc = BodyProcessor::new(ctx.auth, false, None, None, None, max)?;
+    let checksum = super::headers::checksum_request(&h)?;
+    let proc = BodyProcessor::new(ctx.auth, false, None, None, checksum, max)?;
     let file = file.map(|c| c.map_err(|e| e.to_string()));
     let (stored, outcome) = data::store_body(
         ctx.cluster,
@@ -325,7 +429,7 @@ async fn store(
         .with("MinSizeAllowed", lo.to_string())
         .with("ProposedSize", outcome.size.to_string()));
     }
-    let body = Body::single(stored, outcome.size, outcome.md5, None);
+    let body = Body::single(stored, outcome.size, outcome.md5, outcome.checksum);
     let done = write::commit(ctx, bucket.id, new, body, Commit::Put).await?;
     Ok(done.quoted_etag())
 }

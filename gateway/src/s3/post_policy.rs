@@ -28,8 +28,15 @@ pub struct PostPolicy {
     conditions: Vec<Condition>,
 }
 
-/// Fields that need no condition.
-const EXEMPT: [&str; 4] = ["x-amz-signature", "file", "policy", "x-amz-security-token"];
+/// Fields that need no condition (the signature's, of either version).
+const EXEMPT: [&str; 6] = [
+    "x-amz-signature",
+    "file",
+    "policy",
+    "x-amz-security-token",
+    "awsaccesskeyid",
+    "signature",
+];
 
 fn invalid(msg: &str) -> S3Error {
     S3Error::msg(
