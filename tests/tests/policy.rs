@@ -386,3 +386,44 @@ async fn policies() {
     admin(&["group", "remove-user", "readers", "bob"]);
     assert_eq!(get(&bob, "shared", "pub/a.txt").await, "AccessDenied");
 }
+
+/// Condition keys of SSE-C, SSE-KMS, Object Lock and conditional writes are accepted, as AWS
+/// accepts them, and a policy that denies writes without SSE-C denies a plain PUT.
+#[tokio::test]
+async fn policies_with_every_documented_condition_key_are_accepted() {
+    let s = cluster_tests::Server::start().await;
+    let c = s.client();
+    c.create_bucket().bucket("keys").send().await.unwrap();
+    let policy = r#"{"Version":"2012-10-17","Statement":[
+        {"Sid":"ssec","Effect":"Deny","Principal":"*","Action":"s3:PutObject",
+         "Resource":"arn:aws:s3:::keys/secret/*",
+         "Condition":{"Null":{"s3:x-amz-server-side-encryption-customer-algorithm":"true"}}},
+        {"Sid":"kms","Effect":"Deny","Principal":"*","Action":"s3:PutObject",
+         "Resource":"arn:aws:s3:::keys/kms/*",
+         "Condition":{"StringNotEqualsIfExists":{"s3:x-amz-server-side-encryption-aws-kms-key-id":"arn:aws:kms:us-east-1:111122223333:key/k"}}},
+        {"Sid":"lock","Effect":"Deny","Principal":"*","Action":"s3:PutObject",
+         "Resource":"arn:aws:s3:::keys/locked/*",
+         "Condition":{"NumericGreaterThan":{"s3:object-lock-remaining-retention-days":"30"}}},
+        {"Sid":"create","Effect":"Deny","Principal":"*","Action":"s3:PutObject",
+         "Resource":"arn:aws:s3:::keys/once/*",
+         "Condition":{"Null":{"s3:if-none-match":"true"}}}
+    ]}"#;
+    c.put_bucket_policy()
+        .bucket("keys")
+        .policy(policy)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("PutBucketPolicy: {e:?}"));
+    let put = |key: &'static str, if_none_match: Option<&'static str>| {
+        c.put_object()
+            .bucket("keys")
+            .key(key)
+            .set_if_none_match(if_none_match.map(Into::into))
+            .body(b"x".to_vec().into())
+            .send()
+    };
+    assert_eq!(outcome(put("secret/a", None).await), "AccessDenied");
+    assert_eq!(outcome(put("once/a", None).await), "AccessDenied");
+    assert_eq!(outcome(put("once/a", Some("*")).await), "ok");
+    assert_eq!(outcome(put("plain", None).await), "ok");
+}

@@ -130,14 +130,36 @@ const OPERATORS: &[(&str, Compare, bool)] = &[
     ("Null", Compare::Null, false),
 ];
 
-/// The S3 condition keys (lower case); `s3:ExistingObjectTag/<k>` and `s3:RequestObjectTag/<k>`
-/// take any tag key.
+/// The S3 condition keys (lower case), every one the Service Authorization Reference lists
+/// for Amazon S3; `s3:ExistingObjectTag/<k>`, `s3:RequestObjectTag/<k>` and `s3:BucketTag/<k>`
+/// take any tag key. Keys of features a request here cannot use (access points, Batch
+/// Operations jobs, replication, Access Grants, TLS) are simply absent from its context, as
+/// they are from such a request on S3; the keys in [`UNEVALUATED`] are the ones S3 would fill
+/// in and this server cannot.
 const S3_KEYS: &[&str] = &[
+    "s3:accessgrantsinstancearn",
+    "s3:accesspointnetworkorigin",
     "s3:authtype",
+    "s3:dataaccesspointaccount",
+    "s3:dataaccesspointarn",
     "s3:delimiter",
+    "s3:existingjoboperation",
+    "s3:existingjobpriority",
+    "s3:if-match",
+    "s3:if-none-match",
+    "s3:inventoryaccessibleoptionalfields",
+    "s3:isreplicationpayloadrequest",
+    "s3:jobsuspendedcause",
     "s3:locationconstraint",
     "s3:max-keys",
+    "s3:object-lock-legal-hold",
+    "s3:object-lock-mode",
+    "s3:object-lock-remaining-retention-days",
+    "s3:object-lock-retain-until-date",
+    "s3:objectcreationoperation",
     "s3:prefix",
+    "s3:requestjoboperation",
+    "s3:requestjobpriority",
     "s3:requestobjecttagkeys",
     "s3:resourceaccount",
     "s3:signatureage",
@@ -156,8 +178,22 @@ const S3_KEYS: &[&str] = &[
     "s3:x-amz-object-ownership",
     "s3:x-amz-server-side-encryption",
     "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    "s3:x-amz-server-side-encryption-customer-algorithm",
     "s3:x-amz-storage-class",
     "s3:x-amz-website-redirect-location",
+];
+
+/// S3 keys that S3 fills in on requests this server answers but that it cannot know (it has
+/// no AWS accounts, and does not name the operation that creates an object). A condition on
+/// one is never taken as holding in an Allow statement and always in a Deny statement, so a
+/// policy naming them never grants more than it would on S3.
+pub const UNEVALUATED: &[&str] = &["s3:objectcreationoperation", "s3:resourceaccount"];
+
+/// Prefixes of the S3 keys that take any tag key.
+const TAG_KEY_PREFIXES: [&str; 3] = [
+    "s3:existingobjecttag/",
+    "s3:requestobjecttag/",
+    "s3:buckettag/",
 ];
 
 fn valid_key(key: &str) -> bool {
@@ -166,7 +202,7 @@ fn valid_key(key: &str) -> bool {
         Some(("aws", rest)) => !rest.is_empty(),
         Some(("s3", _)) => {
             S3_KEYS.contains(&lower.as_str())
-                || ["s3:existingobjecttag/", "s3:requestobjecttag/"]
+                || TAG_KEY_PREFIXES
                     .iter()
                     .any(|p| lower.strip_prefix(p).is_some_and(|t| !t.is_empty()))
         }
@@ -265,6 +301,11 @@ impl Condition {
             ))),
             None => Ok(()),
         }
+    }
+
+    /// Whether its key is one this server cannot evaluate ([`UNEVALUATED`]).
+    pub fn unevaluated(&self) -> bool {
+        UNEVALUATED.contains(&self.key.to_ascii_lowercase().as_str())
     }
 
     /// Whether the condition holds for `ctx`; `vars`: substitute policy variables in values.

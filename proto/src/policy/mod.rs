@@ -266,7 +266,15 @@ impl Policy {
         if resource == s.resource.negated {
             return false;
         }
-        s.conditions.iter().all(|c| c.holds(req.context, vars))
+        // A key this server cannot evaluate counts against the caller: such an Allow never
+        // applies, such a Deny always does (when the rest of it does).
+        s.conditions.iter().all(|c| {
+            if c.unevaluated() {
+                s.effect == Effect::Deny
+            } else {
+                c.holds(req.context, vars)
+            }
+        })
     }
 }
 

@@ -395,3 +395,67 @@ fn substitution_of_variables() {
     assert_eq!(substitute("x${$}y", &c).as_deref(), Some("x$y"));
     assert_eq!(substitute("open ${", &c).as_deref(), Some("open ${"));
 }
+
+#[test]
+fn every_documented_s3_condition_key_is_accepted() {
+    for key in [
+        "s3:x-amz-server-side-encryption-customer-algorithm",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id",
+        "s3:object-lock-mode",
+        "s3:object-lock-retain-until-date",
+        "s3:object-lock-remaining-retention-days",
+        "s3:object-lock-legal-hold",
+        "s3:if-match",
+        "s3:if-none-match",
+        "s3:ObjectCreationOperation",
+        "s3:ResourceAccount",
+        "s3:DataAccessPointArn",
+        "s3:DataAccessPointAccount",
+        "s3:AccessPointNetworkOrigin",
+        "s3:AccessGrantsInstanceArn",
+        "s3:TlsVersion",
+        "s3:signatureAge",
+        "s3:BucketTag/team",
+        "s3:RequestJobPriority",
+        "s3:ExistingJobOperation",
+        "s3:IsReplicationPayloadRequest",
+        "s3:InventoryAccessibleOptionalFields",
+    ] {
+        let block = format!(r#"{{"StringEqualsIfExists":{{"{key}":"x"}}}}"#);
+        bucket(&format!(
+            r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{block}}}}}"#
+        ))
+        .unwrap_or_else(|e| panic!("{key}: {}", e.0));
+    }
+}
+
+#[test]
+fn a_key_this_server_cannot_evaluate_never_grants_more() {
+    let statement = |effect: &str, op: &str| {
+        bucket(&format!(
+            r#"{{"Version":"2012-10-17","Statement":{{"Effect":"{effect}","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{{"{op}":{{"s3:ResourceAccount":"111122223333"}}}}}}}}"#
+        ))
+        .unwrap()
+    };
+    let c = ctx(&[]);
+    let get = |p: &Policy| decide(p, &alice(), "s3:GetObject", "arn:aws:s3:::b/k", &c);
+    for op in ["StringEquals", "StringNotEquals", "StringEqualsIfExists"] {
+        assert_eq!(
+            get(&statement("Allow", op)),
+            Decision::NotApplicable,
+            "{op}"
+        );
+        assert_eq!(get(&statement("Deny", op)), Decision::Deny, "{op}");
+    }
+    // A key that is merely absent (no SSE-C asked for) evaluates as on S3.
+    let sse_c = bucket(r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"StringEquals":{"s3:x-amz-server-side-encryption-customer-algorithm":"AES256"}}}}"#).unwrap();
+    assert_eq!(get(&sse_c), Decision::NotApplicable);
+    let with = ctx(&[(
+        "s3:x-amz-server-side-encryption-customer-algorithm",
+        "AES256",
+    )]);
+    assert_eq!(
+        decide(&sse_c, &alice(), "s3:GetObject", "arn:aws:s3:::b/k", &with),
+        Decision::Deny
+    );
+}
