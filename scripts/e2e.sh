@@ -198,6 +198,8 @@ check "s3cmd put" "${S3CMD[@]}" put "$WORK/p2" s3://e2e/s3cmd/p2
 check "s3cmd ls" bash -c "${S3CMD[*]} ls s3://e2e/s3cmd/ | grep -q p2"
 check "s3cmd get" bash -c "${S3CMD[*]} get --force s3://e2e/s3cmd/p2 '$WORK/s3cmd.back' && cmp '$WORK/p2' '$WORK/s3cmd.back'"
 check "s3cmd del" "${S3CMD[@]}" del s3://e2e/s3cmd/p2
+# s3cmd signs with Signature Version 2 and an RFC 2822 date (+0000) when asked to.
+check "s3cmd --signature-v2 put/ls/del" bash -c "${S3CMD[*]} --signature-v2 put '$WORK/p2' s3://e2e/s3cmd/v2 && ${S3CMD[*]} --signature-v2 ls s3://e2e/s3cmd/ | grep -q v2 && ${S3CMD[*]} --signature-v2 del s3://e2e/s3cmd/v2"
 
 # ---------------------------------------------------------------- bad input over raw HTTP
 code_is() {  # code_is WANT_STATUS WANT_CODE CURL_ARGS...

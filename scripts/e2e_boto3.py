@@ -70,6 +70,50 @@ try:
 except ClientError as e:
     assert e.response["Error"]["Code"] == "BucketNotEmpty", e.response
 
+# A completion sent twice (a retry after a lost answer) answers the same success twice.
+up = s3.create_multipart_upload(Bucket=b, Key="twice")["UploadId"]
+etag = s3.upload_part(Bucket=b, Key="twice", UploadId=up, PartNumber=1, Body=b"once")["ETag"]
+mpu = {"Parts": [{"PartNumber": 1, "ETag": etag}]}
+first = s3.complete_multipart_upload(Bucket=b, Key="twice", UploadId=up, MultipartUpload=mpu)
+again = s3.complete_multipart_upload(Bucket=b, Key="twice", UploadId=up, MultipartUpload=mpu)
+assert first["ETag"] == again["ETag"] and first["ETag"].endswith('-1"'), (first, again)
+assert s3.get_object(Bucket=b, Key="twice")["Body"].read() == b"once"
+keys.append("twice")
+
+# A bucket holding only an incomplete upload is deleted, and the upload with it.
+s3.create_bucket(Bucket="boto-pending")
+up = s3.create_multipart_upload(Bucket="boto-pending", Key="k")["UploadId"]
+s3.upload_part(Bucket="boto-pending", Key="k", UploadId=up, PartNumber=1, Body=b"part")
+s3.delete_bucket(Bucket="boto-pending")
+assert "boto-pending" not in [x["Name"] for x in s3.list_buckets()["Buckets"]]
+
+# A POST Object form signed with Signature Version 2 (boto3 with signature_version "s3"
+# signs AWSAccessKeyId, policy and signature), with a tag set, posted as a browser would.
+import urllib3
+v2 = boto3.client("s3", endpoint_url=ep, config=Config(s3={"addressing_style": "path"},
+                                                       signature_version="s3"))
+tagging = "<Tagging><TagSet><Tag><Key>via</Key><Value>v2 form</Value></Tag></TagSet></Tagging>"
+post = v2.generate_presigned_post(
+    b, "v2/${filename}", Fields={"success_action_status": "201", "tagging": tagging},
+    Conditions=[{"success_action_status": "201"}, {"tagging": tagging},
+                ["content-length-range", 1, 1 << 20]],
+    ExpiresIn=300)
+assert "AWSAccessKeyId" in post["fields"] and "signature" in post["fields"], post
+form = dict(post["fields"])
+form["file"] = ("hello.txt", b"posted with sigv2")
+r = urllib3.request("POST", post["url"], fields=form)
+assert r.status == 201, (r.status, r.data)
+assert b"<Key>v2/hello.txt</Key>" in r.data, r.data
+assert s3.get_object(Bucket=b, Key="v2/hello.txt")["Body"].read() == b"posted with sigv2"
+assert s3.get_object_tagging(Bucket=b, Key="v2/hello.txt")["TagSet"] == [
+    {"Key": "via", "Value": "v2 form"}]
+# The same form with a tampered signature stores nothing.
+form["signature"] = "AAAA" + form["signature"][4:]
+form["file"] = ("evil.txt", b"x")
+r = urllib3.request("POST", post["url"], fields=form)
+assert r.status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in r.data, (r.status, r.data)
+keys.append("v2/hello.txt")
+
 objs = [{"Key": k} for k in keys] + [{"Key": "a/b c+d.bin"}, {"Key": "big.bin"}]
 d = s3.delete_objects(Bucket=b, Delete={"Objects": objs, "Quiet": False})
 assert len(d["Deleted"]) == len(objs), d

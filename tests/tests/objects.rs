@@ -671,3 +671,48 @@ async fn an_append_or_a_redirect_is_not_implemented_and_leaves_the_object() {
         .unwrap();
     assert_eq!(body(o).await, b"first");
 }
+
+/// A PUT sent with `Transfer-Encoding: chunked` and no `Content-Length` (HTTP clients that
+/// stream a body of unknown length) is stored whole, inline or as a blob.
+#[tokio::test]
+async fn a_chunked_put_without_a_length_is_stored() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = Server::start().await;
+    let c = s.client();
+    c.create_bucket().bucket("chunky").send().await.unwrap();
+    for (key, len) in [("small", 1000usize), ("large", 300_000)] {
+        let data = bytes(len, 11);
+        let path = format!("/chunky/{key}");
+        let req = cluster_tests::signed(reqwest::Method::PUT, &s.endpoint, &path, &[])
+            .build()
+            .unwrap();
+        let host = s.endpoint.trim_start_matches("http://");
+        let mut head = format!("PUT {path} HTTP/1.1\r\nhost: {host}\r\n");
+        for (k, v) in req.headers() {
+            head.push_str(&format!("{k}: {}\r\n", v.to_str().unwrap()));
+        }
+        head.push_str("transfer-encoding: chunked\r\nconnection: close\r\n\r\n");
+        let mut wire = head.into_bytes();
+        for piece in data.chunks(70_000) {
+            wire.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+            wire.extend_from_slice(piece);
+            wire.extend_from_slice(b"\r\n");
+        }
+        wire.extend_from_slice(b"0\r\n\r\n");
+        let mut conn = tokio::net::TcpStream::connect(host).await.unwrap();
+        conn.write_all(&wire).await.unwrap();
+        let mut answer = Vec::new();
+        conn.read_to_end(&mut answer).await.unwrap();
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{key}: {answer}");
+        let got = c
+            .get_object()
+            .bucket("chunky")
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(got.content_length(), Some(len as i64));
+        assert_eq!(body(got).await, data, "{key}");
+    }
+}

@@ -97,7 +97,7 @@ async fn story() {
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     let cases = [
-        (set(&eleven), "BadRequest"),
+        (set(&eleven), "InvalidTag"),
         (set(&[("a", "1"), ("a", "2")]), "InvalidTag"),
         (set(&[("aws:reserved", "1")]), "InvalidTag"),
     ];

@@ -22,7 +22,7 @@ fn invalid(msg: &'static str) -> S3Error {
 pub fn validate(tags: &Tags) -> S3Result<()> {
     if tags.len() > MAX_TAGS {
         return Err(S3Error::msg(
-            S3ErrorCode::BadRequest,
+            S3ErrorCode::InvalidTag,
             "Object tags cannot be greater than 10",
         ));
     }
@@ -126,7 +126,7 @@ mod tests {
             (tags(&[(long_key.as_str(), "1")]), S3ErrorCode::InvalidTag),
             (tags(&[("k", long_value.as_str())]), S3ErrorCode::InvalidTag),
             (tags(&[("", "1")]), S3ErrorCode::InvalidTag),
-            (eleven, S3ErrorCode::BadRequest),
+            (eleven, S3ErrorCode::InvalidTag),
         ];
         for (t, code) in cases {
             assert_eq!(validate(&t).unwrap_err().code, code, "{t:?}");

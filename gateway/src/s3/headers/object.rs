@@ -12,20 +12,25 @@ pub fn content_headers(h: &HeaderMap) -> ContentHeaders {
     let s = |n| h.get(n).map(|v| stored_text(v.as_bytes()));
     ContentHeaders {
         content_type: s("content-type"),
-        content_encoding: s("content-encoding")
-            .map(|e| {
-                e.split(',')
-                    .map(str::trim)
-                    .filter(|p| *p != "aws-chunked")
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .filter(|e| !e.is_empty()),
+        content_encoding: s("content-encoding").and_then(|e| without_aws_chunked(&e)),
         content_disposition: s("content-disposition"),
         content_language: s("content-language"),
         cache_control: s("cache-control"),
         expires: s("expires"),
     }
+}
+
+/// A `Content-Encoding` without the `aws-chunked` of the transfer, the rest spelt as the client
+/// sent it (`deflate, gzip, aws-chunked` is stored as `deflate, gzip`); None when nothing else
+/// remains.
+fn without_aws_chunked(e: &str) -> Option<String> {
+    let kept: Vec<&str> = e
+        .split(',')
+        .filter(|p| !p.trim().eq_ignore_ascii_case("aws-chunked"))
+        .collect();
+    let joined = kept.join(",");
+    let joined = joined.trim();
+    (!joined.is_empty()).then(|| joined.to_owned())
 }
 
 /// Most user metadata S3 accepts (names and values, in bytes).
@@ -63,6 +68,26 @@ pub fn storage_class(h: &HeaderMap) -> S3Result<String> {
         Some(c) if STORAGE_CLASSES.contains(&c) => Ok(c.to_owned()),
         Some(c) => {
             Err(S3Error::new(S3ErrorCode::InvalidStorageClass).with("StorageClassRequested", c))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_chunked_leaves_the_rest_as_spelt() {
+        let cases = [
+            ("deflate, gzip, aws-chunked", Some("deflate, gzip")),
+            ("aws-chunked, gzip", Some("gzip")),
+            ("gzip,aws-chunked,br", Some("gzip,br")),
+            ("x-custom;q=1 ,  gzip", Some("x-custom;q=1 ,  gzip")),
+            ("aws-chunked", None),
+            ("AWS-CHUNKED", None),
+        ];
+        for (sent, stored) in cases {
+            assert_eq!(without_aws_chunked(sent).as_deref(), stored, "{sent}");
         }
     }
 }

@@ -42,9 +42,9 @@ fn processor(ctx: &ReqCtx<'_>, max: u64) -> S3Result<BodyProcessor> {
         match parse("content-length") {
             Some(Ok(n)) => Some(n),
             Some(Err(_)) => return Err(S3Error::new(S3ErrorCode::MissingContentLength)),
-            None if h.contains_key("transfer-encoding") => {
-                return Err(S3Error::new(S3ErrorCode::MissingContentLength))
-            }
+            // `Transfer-Encoding: chunked` without a length, as other S3-compatible servers
+            // accept it: the body is as long as its chunks, within `max` all the same.
+            None if h.contains_key("transfer-encoding") => None,
             None => Some(0),
         }
     };
