@@ -1,16 +1,25 @@
 //! The HTTP server: one catch-all service that hands every request to [`crate::s3::dispatch`]
 //! (S3 chooses operations from method, query and headers, not paths), and a health endpoint
 //! under `/_coffer/` (bucket names cannot start with `_`).
+//!
+//! It is actix-web's `HttpServer` put together by hand, for one thing that one does not let an
+//! application set: the handler of `Expect: 100-continue`
+//! ([`crate::s3::dispatch::expect`]), which refuses a request before its body is sent.
 
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_service::{fn_service, map_config, ServiceFactoryExt as _};
+use actix_web::dev::AppConfig;
+use actix_web::{web, App, HttpResponse};
 use coffer_proto::ClusterApi;
 
 use crate::config::GatewayConfig;
 use crate::s3;
 use crate::state::AppState;
+
+/// Connections a worker accepts at once, at most (actix-web's `max_connection_rate`).
+const MAX_CONNECTIONS_PER_WORKER: usize = 1024;
 
 /// Serve S3 on an already-bound listener until the returned server is stopped.
 pub fn serve(
@@ -18,31 +27,39 @@ pub fn serve(
     config: GatewayConfig,
     cluster: Arc<dyn ClusterApi>,
     workers: usize,
-) -> std::io::Result<actix_web::dev::Server> {
+) -> std::io::Result<actix_server::Server> {
     let state = web::Data::new(AppState {
         config,
         cluster,
         policies: Default::default(),
     });
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            .app_data(web::PayloadConfig::new(usize::MAX))
-            .route(
-                "/_coffer/health",
-                web::get().to(|| async { HttpResponse::Ok().body("ok") }),
-            )
-            .default_service(web::to(s3::dispatch))
-    })
-    .workers(workers.max(1))
-    .backlog(1024)
-    .max_connection_rate(1024)
-    .on_connect(|conn, _ext| {
-        if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
-            let _ = tcp.set_nodelay(true);
-        }
-    })
-    .listen(listener)?
-    .run();
+    let server = actix_server::Server::build()
+        .workers(workers.max(1))
+        .backlog(1024)
+        .max_concurrent_connections(MAX_CONNECTIONS_PER_WORKER)
+        .listen("s3", listener, move || {
+            let app_state = state.clone();
+            let expect_state = state.clone();
+            let app = App::new()
+                .app_data(app_state)
+                .app_data(web::PayloadConfig::new(usize::MAX))
+                .route(
+                    "/_coffer/health",
+                    web::get().to(|| async { HttpResponse::Ok().body("ok") }),
+                )
+                .default_service(web::to(s3::dispatch::dispatch));
+            actix_http::HttpService::build()
+                .tcp_nodelay(true)
+                .expect(fn_service(move |req| {
+                    s3::dispatch::expect::expect(expect_state.clone(), req)
+                }))
+                .finish(map_config(
+                    actix_service::IntoServiceFactory::into_factory(app)
+                        .map_err(|e: actix_web::Error| e.error_response()),
+                    |_| AppConfig::default(),
+                ))
+                .tcp()
+        })?
+        .run();
     Ok(server)
 }

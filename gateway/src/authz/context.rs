@@ -1,7 +1,7 @@
 //! The condition keys of one request, as AWS defines them: the global `aws:` keys that apply
 //! here and the S3 keys taken from the request's headers and query.
 
-use actix_web::HttpRequest;
+use actix_web::dev::RequestHead;
 use coffer_proto::policy::{Caller, Context};
 
 use crate::s3::router::Query;
@@ -40,18 +40,18 @@ const RENAMED_HEADER_KEYS: &[(&str, &str)] = &[
 /// Build the context of `req` from `caller` at `now`; `list`: the request lists a bucket (the
 /// keys `s3:prefix`, `s3:delimiter` and `s3:max-keys` apply).
 pub fn build(
-    req: &HttpRequest,
+    req: &RequestHead,
     query: &Query,
     list: bool,
     caller: &Caller,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Context {
     let mut c = Context::default();
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    if let Some(peer) = req.peer_addr() {
+    let header = |name: &str| req.headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(peer) = req.peer_addr {
         c.set("aws:SourceIp", peer.ip().to_string());
     }
-    let secure = req.connection_info().scheme() == "https";
+    let secure = forwarded_https(&req.headers);
     c.set("aws:SecureTransport", secure.to_string());
     c.set(
         "aws:CurrentTime",
@@ -81,7 +81,7 @@ pub fn build(
             c.set(key, v);
         }
     }
-    header_keys(&mut c, req.headers());
+    header_keys(&mut c, &req.headers);
     if let Some(until) = header("x-amz-object-lock-retain-until-date")
         .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
     {
@@ -124,6 +124,21 @@ pub fn build(
         c.set("s3:signatureversion", v);
     }
     c
+}
+
+/// Whether the request reached the server over HTTPS, as a proxy in front of it says
+/// (`Forwarded: proto=https` or `X-Forwarded-Proto: https`, as actix's connection info reads
+/// them): the gateway itself serves plain HTTP.
+fn forwarded_https(h: &actix_web::http::header::HeaderMap) -> bool {
+    let get = |n: &str| h.get(n).and_then(|v| v.to_str().ok());
+    let proto = get("forwarded")
+        .and_then(|f| {
+            f.split([';', ','])
+                .find_map(|p| p.trim().strip_prefix("proto=").map(|v| v.trim_matches('"')))
+        })
+        .or_else(|| get("x-forwarded-proto").and_then(|v| v.split(',').next()))
+        .map(str::trim);
+    proto.is_some_and(|p| p.eq_ignore_ascii_case("https"))
 }
 
 /// `s3:RequestObjectTagKeys` and `s3:RequestObjectTag/<key>` of an `x-amz-tagging` value.
@@ -198,7 +213,7 @@ mod tests {
             canonical_id: String::new(),
         };
         let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
-        let c = build(&req, &q, true, &caller, now);
+        let c = build(req.head(), &q, true, &caller, now);
         let one = |k: &str| c.get(k).and_then(|v| v.first()).map(String::as_str);
         assert_eq!(one("aws:sourceip"), Some("10.1.2.3"));
         assert_eq!(one("aws:SecureTransport"), Some("false"));
@@ -224,7 +239,7 @@ mod tests {
         );
         assert_eq!(one("s3:signatureAge"), Some("90000"));
         assert_eq!(one("s3:object-lock-remaining-retention-days"), Some("2"));
-        let mut anon = build(&req, &q, false, &Caller::Anonymous, now);
+        let mut anon = build(req.head(), &q, false, &Caller::Anonymous, now);
         assert!(anon.get("aws:username").is_none() && anon.get("s3:prefix").is_none());
         // A form's fields stand in for headers.
         let mut form = actix_web::http::header::HeaderMap::new();

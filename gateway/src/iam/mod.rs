@@ -8,8 +8,9 @@
 
 pub mod actions;
 
+use actix_web::dev::RequestHead;
 use actix_web::http::Method;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use coffer_proto::ProtoError;
 
 use crate::s3::error::S3Error;
@@ -23,11 +24,11 @@ pub const NS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 pub const MAX_BODY: usize = 64 << 10;
 
 /// Whether a request addressed to no bucket is an IAM call.
-pub fn is_iam_request(req: &HttpRequest, bucket: Option<&str>) -> bool {
+pub fn is_iam_request(req: &RequestHead, bucket: Option<&str>) -> bool {
     bucket.is_none()
-        && req.method() == Method::POST
+        && req.method == Method::POST
         && req
-            .headers()
+            .headers
             .get("content-type")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))

@@ -352,7 +352,7 @@ pub async fn post_object(
     let signer = verify(state, &fields, creds, bucket_name, now)?;
     let (caller, owner) =
         super::dispatch::authenticate::identify(signer.as_deref(), root, facts.user.as_ref())?;
-    let mut context = authz::context::build(req, query, false, &caller, now);
+    let mut context = authz::context::build(req.head(), query, false, &caller, now);
     let form_headers = as_headers(&fields)?;
     authz::context::add_form(&mut context, &form_headers, signature.version());
     let authz = Authz::new(caller, owner, facts, context, &state.policies);

@@ -2,8 +2,8 @@
 //! need (a non-root key's user, secret and policies, and the addressed bucket with its
 //! policy); the signature is checked against the key's secret; the caller is identified.
 
+use actix_web::dev::RequestHead;
 use actix_web::http::Method;
-use actix_web::HttpRequest;
 use coffer_proto::api::ClusterApiExt;
 use coffer_proto::iam::AuthzFacts;
 use coffer_proto::policy::Caller;
@@ -32,17 +32,17 @@ pub struct Identity {
 /// authenticating (IAM calls are signed over their form).
 pub async fn authenticate(
     state: &AppState,
-    req: &HttpRequest,
+    req: &RequestHead,
     to: &Addressed,
     body_sha256: Option<&str>,
 ) -> S3Result<Identity> {
     let cfg = &state.config;
     let signed = SignedRequest {
-        method: req.method(),
-        raw_path: req.uri().path(),
-        raw_query: req.query_string(),
+        method: &req.method,
+        raw_path: req.uri.path(),
+        raw_query: req.uri.query().unwrap_or_default(),
         query: &to.query,
-        headers: req.headers(),
+        headers: &req.headers,
         vhost_bucket: to.vhost.as_deref(),
         region: &cfg.region,
         body_sha256,
@@ -68,7 +68,7 @@ pub async fn authenticate(
     let now = chrono::Utc::now();
     // A CORS preflight is never authenticated: a browser sends it without credentials, with
     // the query of the request it asks about (a presigned URL's signature included).
-    let auth = if req.method() == Method::OPTIONS {
+    let auth = if req.method == Method::OPTIONS {
         Auth::anonymous()
     } else {
         auth::authenticate(&signed, creds, now.timestamp())?

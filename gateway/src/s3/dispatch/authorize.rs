@@ -2,7 +2,7 @@
 //! bucket policies, ACLs and Object Ownership ([`crate::authz`]), what an object's record
 //! decides, a copy's source, and the request headers of features not built.
 
-use actix_web::HttpRequest;
+use actix_web::dev::RequestHead;
 use coffer_proto::api::ClusterApiExt;
 use coffer_proto::policy::Context;
 
@@ -19,7 +19,7 @@ use crate::state::AppState;
 /// request's condition keys (`list`: it lists keys).
 pub fn authz_of(
     state: &AppState,
-    req: &HttpRequest,
+    req: &RequestHead,
     to: &Addressed,
     who: Identity,
     list: bool,
@@ -44,7 +44,7 @@ pub fn authz_of(
 /// Authorize `endpoint` for `who`; the authorization handlers run under.
 pub async fn authorize(
     state: &AppState,
-    req: &HttpRequest,
+    req: &RequestHead,
     to: &Addressed,
     endpoint: &Endpoint,
     who: Identity,
@@ -61,7 +61,7 @@ pub async fn authorize(
         endpoint,
         Endpoint::CopyObject { .. } | Endpoint::UploadPartCopy { .. }
     ) {
-        let src = headers::CopySource::from_headers(req.headers())?;
+        let src = headers::CopySource::from_headers(&req.headers)?;
         let facts = if src.bucket == bucket_name {
             None
         } else {
@@ -70,9 +70,9 @@ pub async fn authorize(
         let pending = authz.check_copy_source(&src.bucket, &src.key, facts, &state.policies)?;
         settle(state, &authz, pending).await?;
     }
-    sse::check(endpoint, req.headers())?;
-    object_lock::check(endpoint, req.headers())?;
-    website::check(endpoint, req.headers())?;
+    sse::check(endpoint, &req.headers)?;
+    object_lock::check(endpoint, &req.headers)?;
+    website::check(endpoint, &req.headers)?;
     Ok(authz)
 }
 

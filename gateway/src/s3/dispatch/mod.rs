@@ -6,11 +6,13 @@
 
 pub mod authenticate;
 pub mod authorize;
+pub mod expect;
 pub mod respond;
 pub mod route;
 
+use actix_web::dev::RequestHead;
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use tracing::Instrument;
 
 use self::route::Addressed;
@@ -37,6 +39,61 @@ pub async fn dispatch(
     span.in_scope(|| respond::respond(&req, &state, &id, result, cors))
 }
 
+/// A request that went through the stages before its body: where it is addressed, what it
+/// asks for, who sent it and what they may do, and the CORS headers of its answer.
+pub struct Prepared {
+    to: Addressed,
+    endpoint: Endpoint,
+    auth: crate::auth::Auth,
+    authz: crate::authz::Authz,
+}
+
+/// What the stages before the body make of a request.
+pub enum Staged {
+    /// An S3 operation, authenticated and authorized.
+    Ready(Box<Prepared>),
+    /// An IAM call, signed over its body: authenticated once the body is read.
+    Iam(Addressed),
+    /// A POST Object form, which carries its own signature in the body.
+    Form(Addressed),
+}
+
+/// Route, authenticate and authorize a request from its head alone. The `Expect:
+/// 100-continue` handler runs this before the client sends the body (so that a refused
+/// request is refused before it is sent, see [`expect`]); the handler runs it otherwise.
+/// `cors` receives the CORS headers of the answer, success or error.
+pub async fn stage(
+    state: &AppState,
+    head: &RequestHead,
+    cors: &mut Vec<(HeaderName, HeaderValue)>,
+) -> S3Result<Staged> {
+    let to = Addressed::of(head, state.config.domain.as_deref())?;
+    if iam::is_iam_request(head, to.bucket.as_deref()) {
+        return Ok(Staged::Iam(to));
+    }
+    let who = authenticate::authenticate(state, head, &to, None).await?;
+    if let (Some(origin), Some(doc)) = (head.headers.get("origin"), &who.facts.bucket_cors) {
+        let rules = crate::model::cors::decode(doc);
+        let origin = origin.to_str().unwrap_or_default();
+        if let Some(rule) = crate::model::cors::matching(&rules, origin, head.method.as_str(), &[])
+        {
+            *cors = crate::model::cors::headers(rule, origin, None);
+        }
+    }
+    let endpoint = to.endpoint(head)?;
+    if endpoint == Endpoint::PostObject {
+        return Ok(Staged::Form(to));
+    }
+    let auth = who.auth.clone();
+    let authz = authorize::authorize(state, head, &to, &endpoint, who).await?;
+    Ok(Staged::Ready(Box::new(Prepared {
+        to,
+        endpoint,
+        auth,
+        authz,
+    })))
+}
+
 /// Run the stages for a request; `cors` receives the CORS headers its answer (success or
 /// error) carries.
 async fn handle(
@@ -46,41 +103,41 @@ async fn handle(
     request_id: &str,
     cors: &mut Vec<(HeaderName, HeaderValue)>,
 ) -> S3Result<HttpResponse> {
-    let to = Addressed::of(req, state.config.domain.as_deref())?;
-    // An IAM call is signed over its body (a small form), so it is read before authenticating.
-    if iam::is_iam_request(req, to.bucket.as_deref()) {
-        let body = small_body(payload, iam::MAX_BODY).await?;
-        return iam_call(state, req, &to, &body, request_id).await;
-    }
-    let who = authenticate::authenticate(state, req, &to, None).await?;
-    if let (Some(origin), Some(doc)) = (req.headers().get("origin"), &who.facts.bucket_cors) {
-        let rules = crate::model::cors::decode(doc);
-        let origin = origin.to_str().unwrap_or_default();
-        if let Some(rule) = crate::model::cors::matching(&rules, origin, req.method().as_str(), &[])
-        {
-            *cors = crate::model::cors::headers(rule, origin, None);
+    // Staged already when the client waited for 100 Continue.
+    let staged = req
+        .extensions_mut()
+        .remove::<(Prepared, Vec<(HeaderName, HeaderValue)>)>();
+    let p = match staged {
+        Some((p, headers)) => {
+            *cors = headers;
+            p
         }
-    }
-    let endpoint = to.endpoint(req)?;
-    tracing::Span::current().record("op", endpoint.name());
-    if endpoint == Endpoint::PostObject {
-        // The form carries its own signature: it is authenticated and authorized there.
-        return post_object::post_object(state, req, &to.query, to.bucket_name(), payload).await;
-    }
-    let auth = who.auth.clone();
-    let authz = authorize::authorize(state, req, &to, &endpoint, who).await?;
-    let owner = authz.writer();
+        None => match stage(state, req.head(), cors).await? {
+            Staged::Ready(p) => *p,
+            Staged::Iam(to) => {
+                let body = small_body(payload, iam::MAX_BODY).await?;
+                return iam_call(state, req, &to, &body, request_id).await;
+            }
+            Staged::Form(to) => {
+                tracing::Span::current().record("op", Endpoint::PostObject.name());
+                return post_object::post_object(state, req, &to.query, to.bucket_name(), payload)
+                    .await;
+            }
+        },
+    };
+    tracing::Span::current().record("op", p.endpoint.name());
+    let owner = p.authz.writer();
     let ctx = ReqCtx {
         cluster: &state.cluster,
         config: &state.config,
         req,
-        query: &to.query,
-        auth: &auth,
+        query: &p.to.query,
+        auth: &p.auth,
         owner: &owner,
-        authz: &authz,
-        bucket_name: to.bucket_name(),
+        authz: &p.authz,
+        bucket_name: p.to.bucket_name(),
     };
-    ops::run(&ctx, endpoint, payload).await
+    ops::run(&ctx, p.endpoint, payload).await
 }
 
 /// An IAM query API call: authenticated over its form `body`, authorized by the caller's
@@ -94,13 +151,13 @@ async fn iam_call(
 ) -> S3Result<HttpResponse> {
     use sha2::Digest;
     let body_sha256 = hex::encode(sha2::Sha256::digest(body));
-    let who = authenticate::authenticate(state, req, to, Some(&body_sha256)).await?;
+    let who = authenticate::authenticate(state, req.head(), to, Some(&body_sha256)).await?;
     if let crate::auth::Payload::Sha256(d) = who.auth.payload {
         if hex::encode(d) != body_sha256 {
             return Err(S3Error::new(S3ErrorCode::XAmzContentSHA256Mismatch));
         }
     }
-    let authz = authorize::authz_of(state, req, to, who, false);
+    let authz = authorize::authz_of(state, req.head(), to, who, false);
     let cx = iam::actions::IamCtx {
         cluster: &state.cluster,
         master: state.config.master_key.as_ref(),

@@ -23,20 +23,29 @@ pub fn respond(
     result: S3Result<HttpResponse>,
     cors: Vec<(HeaderName, HeaderValue)>,
 ) -> HttpResponse {
-    let mut resp = match result {
+    let resp = match result {
         Ok(r) => r,
         Err(e) => {
             tracing::debug!(code = e.code.as_str(), "request failed");
-            let bucket = address(req, state.config.domain.as_deref())
+            let bucket = address(req.head(), state.config.domain.as_deref())
                 .ok()
                 .and_then(|a| a.0);
-            if iam::is_iam_request(req, bucket.as_deref()) {
+            if iam::is_iam_request(req.head(), bucket.as_deref()) {
                 iam::IamError::from(&e).response(id)
             } else {
                 e.response(req.path(), id, req.method() == Method::HEAD)
             }
         }
     };
+    finish(resp, id, cors)
+}
+
+/// `resp` with the headers every answer carries: CORS, the request id, the server name.
+pub fn finish(
+    mut resp: HttpResponse,
+    id: &str,
+    cors: Vec<(HeaderName, HeaderValue)>,
+) -> HttpResponse {
     let h = resp.headers_mut();
     for (k, v) in cors {
         h.insert(k, v);

@@ -1,7 +1,7 @@
 //! Stage 1, route: where a request is addressed (path or virtual-host style) and which
 //! operation it asks for.
 
-use actix_web::HttpRequest;
+use actix_web::dev::RequestHead;
 
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
 use crate::s3::router::{Endpoint, Query};
@@ -21,13 +21,13 @@ pub struct Addressed {
 
 impl Addressed {
     /// Address `req`; `domain` is the S3 domain under which hosts name buckets.
-    pub fn of(req: &HttpRequest, domain: Option<&str>) -> S3Result<Addressed> {
+    pub fn of(req: &RequestHead, domain: Option<&str>) -> S3Result<Addressed> {
         let (bucket, key, vhost) = address(req, domain)?;
         Ok(Addressed {
             bucket,
             key,
             vhost,
-            query: Query::parse(req.query_string()),
+            query: Query::parse(req.uri.query().unwrap_or_default()),
         })
     }
 
@@ -37,13 +37,13 @@ impl Addressed {
     }
 
     /// The operation `req` asks for (a key over 1024 bytes is KeyTooLongError).
-    pub fn endpoint(&self, req: &HttpRequest) -> S3Result<Endpoint> {
+    pub fn endpoint(&self, req: &RequestHead) -> S3Result<Endpoint> {
         let endpoint = Endpoint::route(
-            req.method(),
+            &req.method,
             self.bucket.as_deref(),
             self.key.as_deref(),
             &self.query,
-            req.headers().contains_key("x-amz-copy-source"),
+            req.headers.contains_key("x-amz-copy-source"),
         )?;
         if let Some(k) = self
             .key
@@ -62,10 +62,10 @@ impl Addressed {
 
 /// Split the request into (bucket, key, bucket-from-host).
 pub fn address(
-    req: &HttpRequest,
+    req: &RequestHead,
     domain: Option<&str>,
 ) -> S3Result<(Option<String>, Option<String>, Option<String>)> {
-    let raw = req.uri().path();
+    let raw = req.uri.path();
     let decoded = percent_encoding::percent_decode_str(raw)
         .decode_utf8()
         .map_err(|_| {
@@ -115,21 +115,27 @@ mod tests {
             .insert_header(("host", "localhost:9000"))
             .to_http_request();
         assert_eq!(
-            address(&r, Some("s3.local")).unwrap(),
+            address(r.head(), Some("s3.local")).unwrap(),
             (Some("b".into()), Some("a b/c".into()), None)
         );
         let r = TestRequest::with_uri("/a/b")
             .insert_header(("host", "bk.s3.local:9000"))
             .to_http_request();
         assert_eq!(
-            address(&r, Some("s3.local")).unwrap(),
+            address(r.head(), Some("s3.local")).unwrap(),
             (Some("bk".into()), Some("a/b".into()), Some("bk".into()))
         );
         let r = TestRequest::with_uri("/")
             .insert_header(("host", "s3.local"))
             .to_http_request();
-        assert_eq!(address(&r, Some("s3.local")).unwrap(), (None, None, None));
+        assert_eq!(
+            address(r.head(), Some("s3.local")).unwrap(),
+            (None, None, None)
+        );
         let r = TestRequest::with_uri("/b").to_http_request();
-        assert_eq!(address(&r, None).unwrap(), (Some("b".into()), None, None));
+        assert_eq!(
+            address(r.head(), None).unwrap(),
+            (Some("b".into()), None, None)
+        );
     }
 }
