@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
+use aws_sdk_s3::types::ChecksumAlgorithm;
 use cluster_tests::{bytes, client_for, code, completed, upload_parts, LocalCluster, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -272,29 +272,20 @@ async fn cluster_retry() {
     let c = cluster.client();
     c.create_bucket().bucket("kept").send().await.unwrap();
     let (id, parts, whole) = two_parts(&c, "kept", "k").await;
-    let upload: CompletedMultipartUpload = completed(&parts);
-    let first = c
-        .complete_multipart_upload()
-        .bucket("kept")
-        .key("k")
-        .upload_id(&id)
-        .multipart_upload(upload.clone())
-        .send()
-        .await
-        .unwrap();
+    let complete = |parts: &[(i32, String)]| {
+        c.complete_multipart_upload()
+            .bucket("kept")
+            .key("k")
+            .upload_id(&id)
+            .multipart_upload(completed(parts))
+            .send()
+    };
+    let first = complete(&parts).await.unwrap();
     // Node 1 bootstrapped the cluster and leads unless an election moved it.
     cluster.nodes[0].kill9();
     let deadline = Instant::now() + Duration::from_secs(60);
     let again = loop {
-        let r = c
-            .complete_multipart_upload()
-            .bucket("kept")
-            .key("k")
-            .upload_id(&id)
-            .multipart_upload(upload.clone())
-            .send()
-            .await;
-        match r {
+        match complete(&parts).await {
             Ok(a) => break a,
             Err(e) if Instant::now() < deadline && code(&e) != "NoSuchUpload" => {
                 tokio::time::sleep(Duration::from_millis(200)).await;
@@ -306,20 +297,7 @@ async fn cluster_retry() {
         }
     };
     assert_eq!(again.e_tag(), first.e_tag());
-    let other: Vec<CompletedPart> = upload.parts()[..1].to_vec();
-    let e = c
-        .complete_multipart_upload()
-        .bucket("kept")
-        .key("k")
-        .upload_id(&id)
-        .multipart_upload(
-            CompletedMultipartUpload::builder()
-                .set_parts(Some(other))
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap_err();
+    let e = complete(&parts[..1]).await.unwrap_err();
     assert_eq!(code(&e), "NoSuchUpload");
     let got = c.get_object().bucket("kept").key("k").send().await.unwrap();
     assert_eq!(
