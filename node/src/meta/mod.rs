@@ -50,5 +50,7 @@ mod tests_acls;
 mod tests_once;
 #[cfg(test)]
 mod tests_policies;
+#[cfg(test)]
+mod tests_writes;
 
 pub use store::MetaStore;
