@@ -79,10 +79,10 @@ typed_queries! {
         MetaQuery::ListBuckets
     } => Buckets(b) => b;
 
-    /// The current version of a key.
+    /// The current version of a key, with its tag count.
     fn object(bucket_id: u64, key: &str) -> Option<ObjectVersion> {
-        MetaQuery::GetObject { bucket_id, key: key.to_owned() }
-    } => Object(o) => o.map(|b| *b);
+        MetaQuery::GetCountedObject { bucket_id, key: key.to_owned() }
+    } => CountedObject(o) => o.map(|(v, n)| ObjectVersion { tag_count: Some(n), ..*v });
 
     /// What a completed upload wrote (its version without data), while it is remembered.
     fn completed_upload(bucket_id: u64, key: &str, upload_id: &str) -> Option<ObjectVersion> {

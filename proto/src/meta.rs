@@ -512,6 +512,14 @@ pub enum MetaQuery {
         /// Upload id.
         upload_id: String,
     },
+    /// The current version of a key and its tag count, answered as
+    /// [`MetaAnswer::CountedObject`] (a build before it answered only [`MetaQuery::GetObject`]).
+    GetCountedObject {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Key.
+        key: String,
+    },
 }
 
 /// The result of a [`MetaQuery`].
@@ -558,4 +566,6 @@ pub enum MetaAnswer {
     Authorization(Box<crate::iam::AuthzFacts>),
     /// ObjectFacts: `None` when the key has no current version (or it is a delete marker).
     ObjectFacts(Option<ObjectFacts>),
+    /// GetCountedObject: the version and its tag count.
+    CountedObject(Option<(Box<ObjectVersion>, u16)>),
 }

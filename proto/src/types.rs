@@ -264,6 +264,33 @@ pub struct ObjectVersion {
     pub owner: String,
     /// The bytes.
     pub data: ObjectData,
+    /// How many tags the version has (`x-amz-tagging-count`), kept by the metadata store in
+    /// step with its tag set; `None` in records written before the count was stored (the
+    /// store then counts the tag set when it reads them). Writers leave it `None`.
+    ///
+    /// Not part of the internal protocol's encoding of a version, which stays the one earlier
+    /// builds decode (a cluster runs mixed builds during a rolling upgrade): the count crosses
+    /// the wire beside the version, in [`crate::meta::MetaAnswer::CountedObject`].
+    #[serde(skip)]
+    pub tag_count: Option<u16>,
+}
+
+/// A tag set as an object or upload keeps it: (key, value) pairs in the client's order.
+pub type TagSet = Vec<(String, String)>;
+
+/// The stored form of a tag set (the `tags` documents): JSON, an array of `[key, value]`.
+pub fn encode_tags(tags: &TagSet) -> String {
+    serde_json::to_string(tags).unwrap_or_default()
+}
+
+/// The tag set of a stored document (None if it does not decode).
+pub fn decode_tags(doc: &str) -> Option<TagSet> {
+    serde_json::from_str(doc).ok()
+}
+
+/// How many tags a stored document holds (0 for one that does not decode, as it reads).
+pub fn count_tags(doc: &str) -> u16 {
+    decode_tags(doc).map_or(0, |t| u16::try_from(t.len()).unwrap_or(u16::MAX))
 }
 
 /// An in-progress multipart upload.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use aws_sdk_s3::types::{Tag, Tagging, TaggingDirective};
 use aws_sdk_s3::Client;
-use cluster_tests::{outcome, LocalCluster};
+use cluster_tests::{outcome, signed, LocalCluster};
 
 #[tokio::test]
 async fn object_tags_and_policies_on_them() {
@@ -17,7 +17,9 @@ async fn object_tags_and_policies_on_them() {
         .expect("test timed out");
 }
 
-async fn tags(c: &Client, key: &str) -> Vec<(String, String)> {
+/// The tags of `key`, after checking that GET and HEAD count them (`x-amz-tagging-count`, sent
+/// only for an object that has tags).
+async fn tags(c: &Client, endpoint: &str, key: &str) -> Vec<(String, String)> {
     let t = c
         .get_object_tagging()
         .bucket("tags")
@@ -25,6 +27,22 @@ async fn tags(c: &Client, key: &str) -> Vec<(String, String)> {
         .send()
         .await
         .unwrap();
+    let count = (!t.tag_set().is_empty()).then_some(t.tag_set().len() as i32);
+    let get = c.get_object().bucket("tags").key(key).send().await.unwrap();
+    assert_eq!(get.tag_count(), count, "GET {key}");
+    let head = signed(
+        reqwest::Method::HEAD,
+        endpoint,
+        &format!("/tags/{key}"),
+        &[],
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(head.status(), 200);
+    let header = head.headers().get("x-amz-tagging-count");
+    let header = header.map(|h| h.to_str().unwrap().parse::<i32>().unwrap());
+    assert_eq!(header, count, "HEAD {key}");
     t.tag_set()
         .iter()
         .map(|t| (t.key().to_owned(), t.value().to_owned()))
@@ -60,12 +78,13 @@ async fn put(c: &Client, key: &str, tagging: Option<&str>) -> String {
 async fn story() {
     let cluster = LocalCluster::start(1, &[]).await;
     let root = cluster.client();
+    let ep = &cluster.endpoint;
     root.create_bucket().bucket("tags").send().await.unwrap();
 
     // Tags with the object, then replaced, then removed.
     assert_eq!(put(&root, "red", Some("team=red&note=a%20b")).await, "ok");
     assert_eq!(
-        tags(&root, "red").await,
+        tags(&root, ep, "red").await,
         pairs(&[("team", "red"), ("note", "a b")])
     );
     let put_tags = |key: &'static str, t: Tagging| {
@@ -76,7 +95,7 @@ async fn story() {
             .send()
     };
     put_tags("red", set(&[("team", "red")])).await.unwrap();
-    assert_eq!(tags(&root, "red").await, pairs(&[("team", "red")]));
+    assert_eq!(tags(&root, ep, "red").await, pairs(&[("team", "red")]));
     assert_eq!(put(&root, "blue", Some("team=blue")).await, "ok");
     root.delete_object_tagging()
         .bucket("tags")
@@ -84,11 +103,11 @@ async fn story() {
         .send()
         .await
         .unwrap();
-    assert!(tags(&root, "blue").await.is_empty());
+    assert!(tags(&root, ep, "blue").await.is_empty());
     // A new version starts without the old one's tags.
     assert_eq!(put(&root, "red2", Some("team=red")).await, "ok");
     assert_eq!(put(&root, "red2", None).await, "ok");
-    assert!(tags(&root, "red2").await.is_empty());
+    assert!(tags(&root, ep, "red2").await.is_empty());
 
     // S3's refusals.
     let eleven: Vec<(String, String)> = (0..11).map(|i| (format!("k{i}"), "v".into())).collect();
@@ -121,7 +140,7 @@ async fn story() {
         .send()
         .await
         .unwrap();
-    assert_eq!(tags(&root, "copy").await, pairs(&[("team", "red")]));
+    assert_eq!(tags(&root, ep, "copy").await, pairs(&[("team", "red")]));
     root.copy_object()
         .bucket("tags")
         .key("copy2")
@@ -131,7 +150,7 @@ async fn story() {
         .send()
         .await
         .unwrap();
-    assert_eq!(tags(&root, "copy2").await, pairs(&[("team", "green")]));
+    assert_eq!(tags(&root, ep, "copy2").await, pairs(&[("team", "green")]));
     let up = root
         .create_multipart_upload()
         .bucket("tags")
@@ -142,7 +161,7 @@ async fn story() {
         .unwrap();
     let id = up.upload_id().unwrap();
     cluster_tests::upload_and_complete(&root, "tags", "mp", id, &[b"part".to_vec()]).await;
-    assert_eq!(tags(&root, "mp").await, pairs(&[("team", "red")]));
+    assert_eq!(tags(&root, ep, "mp").await, pairs(&[("team", "red")]));
 
     // Policies on s3:ExistingObjectTag: alice reads what is tagged team=red.
     let alice = cluster.user_client("alice");
@@ -162,6 +181,13 @@ async fn story() {
     };
     assert_eq!(get(alice.clone(), "red").await, "ok");
     assert_eq!(get(alice.clone(), "mp").await, "ok");
+    // Only a caller who may read the tags is told how many there are.
+    let o = alice.get_object().bucket("tags").key("red").send().await;
+    assert_eq!(
+        o.unwrap().tag_count(),
+        None,
+        "alice may not GetObjectTagging"
+    );
     assert_eq!(get(alice.clone(), "blue").await, "AccessDenied");
     assert_eq!(get(alice.clone(), "copy2").await, "AccessDenied");
     put_tags("blue", set(&[("team", "red")])).await.unwrap();

@@ -11,7 +11,7 @@ use crate::s3::xml::{self, XmlWriter};
 pub const MAX_TAGS: usize = 10;
 
 /// A tag set, in order.
-pub type Tags = Vec<(String, String)>;
+pub type Tags = coffer_proto::types::TagSet;
 
 fn invalid(msg: &'static str) -> S3Error {
     S3Error::msg(S3ErrorCode::InvalidTag, msg)
@@ -45,12 +45,12 @@ pub fn validate(tags: &Tags) -> S3Result<()> {
 
 /// The stored document.
 pub fn encode(tags: &Tags) -> String {
-    serde_json::to_string(tags).unwrap_or_default()
+    coffer_proto::types::encode_tags(tags)
 }
 
 /// The tags of a stored document (none if it does not decode: it did when stored).
 pub fn decode(doc: Option<&str>) -> Tags {
-    doc.and_then(|d| serde_json::from_str(d).ok())
+    doc.and_then(coffer_proto::types::decode_tags)
         .unwrap_or_default()
 }
 

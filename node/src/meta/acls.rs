@@ -95,7 +95,26 @@ pub fn get(
     store.get(cf, record)
 }
 
-/// Apply SetObjectAcl (`cf` [`CF_ACLS`]) or SetObjectTags ([`CF_TAGS`]; `None` removes).
+/// How many tags the tag set at `record` holds (0 without one).
+pub fn tag_count(store: &MetaStore, record: &[u8]) -> Result<u16, StoreError> {
+    Ok(get(store, CF_TAGS, record)?.map_or(0, |d| coffer_proto::types::count_tags(&d)))
+}
+
+/// The tag count of `v`, a current version in bucket `bucket_id`: as stored, or counted from
+/// its tag set when its record predates the count (format version 1).
+pub fn tag_count_of(
+    store: &MetaStore,
+    bucket_id: u64,
+    v: &ObjectVersion,
+) -> Result<u16, StoreError> {
+    match v.tag_count {
+        Some(n) => Ok(n),
+        None => tag_count(store, &object_key(bucket_id, &v.key)),
+    }
+}
+
+/// Apply SetObjectAcl (`cf` [`CF_ACLS`]) or SetObjectTags ([`CF_TAGS`]; `None` removes; the
+/// version's tag count follows).
 pub fn set_object_doc(
     store: &MetaStore,
     batch: &mut Batch,
@@ -111,11 +130,15 @@ pub fn set_object_doc(
         return Ok(Err(ProtoError::NoSuchBucket));
     }
     match store.get::<ObjectVersion>(CF_OBJECTS, &keys::object(bucket_id, key))? {
-        Some(v) if !v.delete_marker => {
+        Some(mut v) if !v.delete_marker => {
             let record = object_key(bucket_id, key);
             match doc {
                 Some(d) => put(batch, cf, &record, d),
                 None => batch.delete(cf, record),
+            }
+            if cf == CF_TAGS {
+                v.tag_count = Some(doc.map_or(0, coffer_proto::types::count_tags));
+                batch.put(CF_OBJECTS, keys::object(bucket_id, key), encode(&v));
             }
             Ok(Ok(MetaOk::Done))
         }

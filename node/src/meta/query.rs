@@ -32,6 +32,15 @@ pub fn answer(store: &MetaStore, q: &MetaQuery) -> Result<MetaAnswer, StoreError
                 .get::<ObjectVersion>(CF_OBJECTS, &keys::object(*bucket_id, key))?
                 .map(Box::new),
         ),
+        MetaQuery::GetCountedObject { bucket_id, key } => MetaAnswer::CountedObject(
+            match store.get::<ObjectVersion>(CF_OBJECTS, &keys::object(*bucket_id, key))? {
+                Some(v) => {
+                    let n = super::acls::tag_count_of(store, *bucket_id, &v)?;
+                    Some((Box::new(v), n))
+                }
+                None => None,
+            },
+        ),
         MetaQuery::ListObjects { bucket_id, query } => {
             MetaAnswer::Objects(list::list_objects(store, *bucket_id, query)?)
         }

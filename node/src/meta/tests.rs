@@ -124,6 +124,7 @@ pub(crate) fn version(key: &str, data: ObjectData) -> ObjectVersion {
         delete_marker: false,
         owner: "me".into(),
         data,
+        tag_count: None,
     }
 }
 

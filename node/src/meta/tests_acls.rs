@@ -229,3 +229,93 @@ fn a_bucket_is_created_with_its_first_documents() {
     assert_eq!(facts.bucket_acl, None);
     assert_eq!(facts.bucket_ownership, None);
 }
+
+/// The tag count the store answers with `key`'s version.
+fn count_of(sm: &Sm, bucket_id: u64, key: &str) -> Option<u16> {
+    match sm.ask(MetaQuery::GetCountedObject {
+        bucket_id,
+        key: key.into(),
+    }) {
+        MetaAnswer::CountedObject(v) => v.map(|(_, n)| n),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn tag_counts_follow_the_tag_set() {
+    use coffer_proto::types::encode_tags;
+    let doc = |n: usize| encode_tags(&(0..n).map(|i| (format!("k{i}"), "v".into())).collect());
+    let mut sm = Sm::new();
+    let b = sm.bucket("b");
+    // The count a write carries is not the store's: the tag set written with it is.
+    let mut claimed = put(b, "k", WritePrecondition::None);
+    if let MetaCommand::PutObject { version, .. } = &mut claimed {
+        version.tag_count = Some(9);
+    }
+    sm.run(MetaCommand::WithTags {
+        tags: doc(2),
+        cmd: Box::new(claimed.clone()),
+    })
+    .unwrap();
+    assert_eq!(count_of(&sm, b, "k"), Some(2));
+    let set = |tags: Option<String>| MetaCommand::SetObjectTags {
+        bucket_id: b,
+        key: "k".into(),
+        tags,
+    };
+    sm.run(set(Some(doc(1)))).unwrap();
+    assert_eq!(count_of(&sm, b, "k"), Some(1));
+    sm.run(set(None)).unwrap();
+    assert_eq!(count_of(&sm, b, "k"), Some(0));
+    sm.run(claimed).unwrap();
+    assert_eq!(count_of(&sm, b, "k"), Some(0), "a version without tags");
+
+    // An upload's tags are counted on the object it becomes.
+    sm.run(MetaCommand::WithTags {
+        tags: doc(3),
+        cmd: Box::new(MetaCommand::CreateUpload {
+            bucket_id: b,
+            upload: upload_info("mp", "u"),
+        }),
+    })
+    .unwrap();
+    sm.run(MetaCommand::PutPart {
+        bucket_id: b,
+        key: "mp".into(),
+        upload_id: "u".into(),
+        part: part(1),
+    })
+    .unwrap();
+    sm.run(MetaCommand::CompleteUpload {
+        bucket_id: b,
+        upload_id: "u".into(),
+        parts: vec![CompletePart {
+            number: 1,
+            blob_id: [1; 16],
+        }],
+        version: version("mp", ObjectData::Blobs(vec![])),
+        precondition: WritePrecondition::None,
+    })
+    .unwrap();
+    assert_eq!(count_of(&sm, b, "mp"), Some(3));
+
+    // A record of format version 1 (no count) is counted from its tag set when read.
+    let old = version("old", ObjectData::Blobs(vec![]));
+    let mut bytes = vec![1];
+    let frozen: super::format::v1::ObjectVersion = super::format::conv::Conv::conv(old);
+    bytes.extend(bincode::serialize(&frozen).unwrap());
+    let mut batch = super::store::Batch::default();
+    batch.put(
+        super::store::CF_OBJECTS,
+        super::keys::object(b, "old"),
+        bytes,
+    );
+    super::acls::put(
+        &mut batch,
+        super::store::CF_TAGS,
+        &super::acls::object_key(b, "old"),
+        &doc(4),
+    );
+    sm.store.write(batch, true).unwrap();
+    assert_eq!(count_of(&sm, b, "old"), Some(4));
+}

@@ -111,6 +111,7 @@ impl NewObject {
             delete_marker: false,
             owner: self.owner,
             data: body.data,
+            tag_count: None,
         }
     }
 }

@@ -177,6 +177,15 @@ pub async fn get_object(ctx: &ReqCtx<'_>, key: &str, head: bool) -> S3Result<Htt
     if let Some(n) = parts_count {
         b.insert_header(("x-amz-mp-parts-count", n.to_string()));
     }
+    // As S3: the count of an object that has tags, to a caller who may read them.
+    if let Some(n) = v.tag_count.filter(|n| *n > 0) {
+        if ctx
+            .authz
+            .allows_object(ctx.bucket_name, "s3:GetObjectTagging", &v.key)
+        {
+            b.insert_header(("x-amz-tagging-count", n.to_string()));
+        }
+    }
     let whole = start == 0 && end == v.size;
     if ctx
         .header("x-amz-checksum-mode")

@@ -37,6 +37,7 @@ pub fn apply(store: &MetaStore, index: u64, cmd: &MetaCommand) -> Result<Applied
     let result = Tx {
         store,
         batch: &mut batch,
+        new_tags: 0,
     }
     .run(index, cmd)?;
     if result.is_err() {
@@ -117,6 +118,8 @@ fn queue_gc(batch: &mut Batch, blob: &BlobRef) {
 struct Tx<'a> {
     store: &'a MetaStore,
     batch: &'a mut Batch,
+    /// How many tags the version a PutObject installs gets (set by a WithTags around it).
+    new_tags: u16,
 }
 
 type CmdResult = Result<Result<MetaOk, ProtoError>, StoreError>;
@@ -206,6 +209,9 @@ impl Tx<'_> {
                             .into(),
                     )));
                 };
+                if cf == CF_TAGS {
+                    self.new_tags = coffer_proto::types::count_tags(doc);
+                }
                 let result = self.run(index, cmd)?;
                 if result.is_ok() {
                     // Staged after the write, which dropped the records it replaced.

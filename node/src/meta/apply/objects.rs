@@ -43,12 +43,15 @@ impl Tx<'_> {
         }
     }
 
-    /// Install `version` as current, queueing the replaced version's blobs for deletion.
+    /// Install `version` as current with `tags` tags (the count a write brings is ignored: it
+    /// is the store's to keep), queueing the replaced version's blobs for deletion.
     pub(super) fn install(
         &mut self,
         bucket_id: u64,
-        version: &ObjectVersion,
+        mut version: ObjectVersion,
+        tags: u16,
     ) -> Result<(), StoreError> {
+        version.tag_count = Some(tags);
         let k = keys::object(bucket_id, &version.key);
         if let Some(old) = self.store.get::<ObjectVersion>(CF_OBJECTS, &k)? {
             // The same blobs again (a command applied twice) are not garbage.
@@ -59,7 +62,7 @@ impl Tx<'_> {
                 }
             }
         }
-        self.batch.put(CF_OBJECTS, k, encode(version));
+        self.batch.put(CF_OBJECTS, k, encode(&version));
         // A new version starts with the default ACL (a WithAcl write stages its own after).
         crate::meta::acls::forget(
             self.batch,
@@ -82,7 +85,7 @@ impl Tx<'_> {
         if let Some(e) = self.check(current.as_ref(), pre) {
             return Ok(Err(e));
         }
-        self.install(bucket_id, &version)?;
+        self.install(bucket_id, version, self.new_tags)?;
         Ok(Ok(MetaOk::Done))
     }
 

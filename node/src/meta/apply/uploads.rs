@@ -125,13 +125,15 @@ impl Tx<'_> {
         let keep: Vec<[u8; 16]> = blobs.iter().map(|b| b.id).collect();
         version.data = ObjectData::Blobs(blobs);
         self.drop_upload(bucket_id, &key, upload_id, &keep)?;
-        self.install(bucket_id, &version)?;
+        let upload_docs = crate::meta::acls::upload_key(bucket_id, &key, upload_id);
+        let tags = crate::meta::acls::tag_count(self.store, &upload_docs)?;
+        self.install(bucket_id, version, tags)?;
         // The ACL and tags given at CreateMultipartUpload become the object's (staged after
         // the removals above, so they win).
         crate::meta::acls::copy(
             self.store,
             self.batch,
-            &crate::meta::acls::upload_key(bucket_id, &key, upload_id),
+            &upload_docs,
             &crate::meta::acls::object_key(bucket_id, &key),
         )?;
         Ok(Ok(MetaOk::Done))
@@ -149,6 +151,9 @@ impl Tx<'_> {
         let record = completion_key(bucket_id, &version.key, upload_id);
         let mut kept = version.clone();
         kept.data = ObjectData::Blobs(Vec::new());
+        // The answer's, not the object's (which the store counts): the same on every node
+        // whatever the write carried.
+        kept.tag_count = None;
         let at = u64::try_from(version.last_modified_ms).unwrap_or(0);
         let mut index = vec![b't'];
         index.extend_from_slice(&at.to_be_bytes());

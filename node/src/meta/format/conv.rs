@@ -21,7 +21,18 @@ macro_rules! same {
     };
 }
 
-same!((), u8, u32, u64, i64, bool, String, bytes::Bytes, [u8; 16]);
+same!(
+    (),
+    u8,
+    u16,
+    u32,
+    u64,
+    i64,
+    bool,
+    String,
+    bytes::Bytes,
+    [u8; 16]
+);
 
 impl<A: Conv<B>, B> Conv<Vec<B>> for Vec<A> {
     fn conv(self) -> Vec<B> {
@@ -68,11 +79,13 @@ impl<K: Conv<L>, V: Conv<W>, L: Ord, W> Conv<BTreeMap<L, W>> for BTreeMap<K, V> 
 }
 
 /// A frozen struct and its conversions to and from the live struct of the same fields:
-/// `frozen_struct! { Name = live::path::Name { field: Type, ... } }`.
+/// `frozen_struct! { Name = live::path::Name { field: Type, ... } }`. Live fields that a
+/// later version added follow as `later { field: value_when_read, ... }`: reading this version
+/// gives them that value, writing it drops them.
 macro_rules! frozen_struct {
     ($(#[$m:meta])* $name:ident = $($live:ident)::+ {
         $($(#[$fm:meta])* $f:ident : $t:ty),* $(,)?
-    }) => {
+    } $(later { $($lf:ident : $lv:expr),* $(,)? })?) => {
         $(#[$m])*
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
         pub struct $name {
@@ -81,13 +94,16 @@ macro_rules! frozen_struct {
 
         impl $crate::meta::format::conv::Conv<$($live)::+> for $name {
             fn conv(self) -> $($live)::+ {
-                $($live)::+ { $($f: $crate::meta::format::conv::Conv::conv(self.$f),)* }
+                $($live)::+ {
+                    $($f: $crate::meta::format::conv::Conv::conv(self.$f),)*
+                    $($($lf: $lv,)*)?
+                }
             }
         }
 
         impl $crate::meta::format::conv::Conv<$name> for $($live)::+ {
             fn conv(self) -> $name {
-                let $($live)::+ { $($f,)* } = self;
+                let $($live)::+ { $($f,)* $($($lf: _,)*)? } = self;
                 $name { $($f: $crate::meta::format::conv::Conv::conv($f),)* }
             }
         }

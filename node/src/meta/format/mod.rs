@@ -16,6 +16,7 @@
 
 pub(crate) mod conv;
 pub mod v1;
+pub mod v2;
 
 #[cfg(test)]
 mod tests;
@@ -156,7 +157,6 @@ impl Kind {
             | Kind::ApplyProgress
             | Kind::SnapshotMeta
             | Kind::Bucket
-            | Kind::ObjectVersion
             | Kind::Upload
             | Kind::Part
             | Kind::Blob
@@ -170,6 +170,8 @@ impl Kind {
             | Kind::Marker
             | Kind::OnceIndex
             | Kind::Formats => 1,
+            // 2: the tag count.
+            Kind::ObjectVersion => 2,
         }
     }
 
@@ -299,7 +301,6 @@ stored_v1! {
     ApplyProgress => ApplyProgress as (v1::LogId, u64),
     openraft::SnapshotMeta<NodeId, openraft::BasicNode> => SnapshotMeta as v1::SnapshotMeta,
     BucketInfo => Bucket as v1::BucketInfo,
-    ObjectVersion => ObjectVersion as v1::ObjectVersion,
     UploadInfo => Upload as v1::UploadInfo,
     PartInfo => Part as v1::PartInfo,
     BlobRef => Blob as v1::BlobRef,
@@ -312,6 +313,21 @@ stored_v1! {
     String => Text as String,
     () => Marker as (),
     FormatRecord => Formats as FormatRecord,
+}
+
+impl Stored for ObjectVersion {
+    const KIND: Kind = Kind::ObjectVersion;
+    fn encode_body(&self, out: &mut Vec<u8>) {
+        let frozen: v2::ObjectVersion = self.clone().conv();
+        put(out, &frozen);
+    }
+    fn decode_body(version: u8, body: &[u8]) -> Result<Self, FormatError> {
+        Ok(match version {
+            // Without the tag count: `None`, counted from the tag set when read.
+            1 => get::<v1::ObjectVersion>(Self::KIND, version, body)?.conv(),
+            _ => get::<v2::ObjectVersion>(Self::KIND, version, body)?.conv(),
+        })
+    }
 }
 
 /// Key of the format record in `sm_state`.

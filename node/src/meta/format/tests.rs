@@ -1,5 +1,6 @@
 //! Golden bytes: every record kind, every command variant and every error variant, encoded
-//! in its current version, must equal the bytes in `golden_v1.txt`. Reordering a variant or a
+//! in its current version (and the older versions still read), must equal the bytes in
+//! `golden_v1.txt` (named for the first version; it holds every version's samples). Reordering a variant or a
 //! field, or changing a type inside a frozen layout, fails here instead of silently misreading
 //! stored data. `COFFER_BLESS=1` writes the file anew: only ever for samples that are new,
 //! never to make an existing line agree with changed code.
@@ -88,6 +89,7 @@ fn version(data: ObjectData) -> ObjectVersion {
         delete_marker: false,
         owner: "owner".into(),
         data,
+        tag_count: None,
     }
 }
 
@@ -511,14 +513,31 @@ fn samples() -> Vec<(String, Vec<u8>, bool)> {
     };
     out.push(one("snapshot-meta", &meta));
     out.push(one("bucket", &bucket()));
-    out.push(one(
-        "object-version/inline",
-        &version(ObjectData::Inline(Bytes::from_static(b"hello"))),
-    ));
-    out.push(one(
-        "object-version/blobs",
-        &version(ObjectData::Blobs(vec![blob()])),
-    ));
+    let inline = version(ObjectData::Inline(Bytes::from_static(b"hello")));
+    let blobs = version(ObjectData::Blobs(vec![blob()]));
+    // Version 1, as earlier builds wrote it: still read, with no tag count.
+    for (name, v) in [
+        ("object-version/inline", &inline),
+        ("object-version/blobs", &blobs),
+    ] {
+        let mut bytes = vec![1];
+        put::<v1::ObjectVersion>(&mut bytes, &v.clone().conv());
+        let back: ObjectVersion = decode(&bytes).unwrap();
+        out.push((name.to_owned(), bytes, back == *v));
+    }
+    for (name, count, v) in [
+        ("object-version/v2-inline", Some(3), inline),
+        ("object-version/v2-blobs", Some(0), blobs.clone()),
+        ("object-version/v2-uncounted", None, blobs),
+    ] {
+        out.push(one(
+            name,
+            &ObjectVersion {
+                tag_count: count,
+                ..v
+            },
+        ));
+    }
     out.push(one("upload", &upload()));
     out.push(one("part", &part()));
     out.push(one("blob", &blob()));
@@ -582,7 +601,9 @@ fn every_kind_encodes_as_its_golden_bytes() {
 fn the_frozen_layouts_are_the_bytes_the_live_types_wrote() {
     // Until a kind gets version 2 its live type is serialized the way all of Coffer's
     // releases before format versioning wrote it (bincode of the live type): the frozen v1
-    // copies must give the same bytes. A kind that moves to version 2 leaves this list.
+    // copies must give the same bytes. A kind that moves to version 2 leaves this list. The
+    // internal protocol sends the live types as bincode too, so this also pins that builds
+    // before a field was added still decode what this one sends.
     for (name, cmd) in commands() {
         let live = bincode::serialize(&cmd).unwrap();
         let frozen: v1::MetaCommand = cmd.conv();
@@ -602,7 +623,12 @@ fn the_frozen_layouts_are_the_bytes_the_live_types_wrote() {
         bincode::serialize(&e).unwrap(),
         bincode::serialize(&frozen).unwrap()
     );
-    let v = version(ObjectData::Blobs(vec![blob()]));
+    // An object version stored in format version 2 still crosses the wire as version 1 did
+    // (its tag count goes beside it).
+    let v = ObjectVersion {
+        tag_count: Some(4),
+        ..version(ObjectData::Blobs(vec![blob()]))
+    };
     let frozen: v1::ObjectVersion = v.clone().conv();
     assert_eq!(
         bincode::serialize(&v).unwrap(),
@@ -644,7 +670,11 @@ fn unknown_versions_and_kinds_are_refused_by_name() {
             ..
         })
     ));
-    assert!(check_value(store::CF_OBJECTS, b"k", &[2]).is_err());
+    assert!(check_value(store::CF_OBJECTS, b"k", &[3]).is_err());
+    assert!(
+        check_value(store::CF_OBJECTS, b"k", &[1]).is_ok(),
+        "version 1 is still read"
+    );
     assert!(check_value(
         store::CF_OBJECTS,
         b"k",
@@ -686,10 +716,16 @@ fn a_database_written_by_a_newer_build_is_refused_at_start() {
         b.put(store::CF_SM_STATE, KEY_FORMATS, encode(&record));
         store.write(b, true).unwrap();
     };
-    write(vec![("object-version".into(), 2)]);
+    // The record says versions this build wrote.
+    let recorded: FormatRecord = store.get(store::CF_SM_STATE, KEY_FORMATS).unwrap().unwrap();
+    assert!(
+        recorded.contains(&("object-version".into(), 2)),
+        "{recorded:?}"
+    );
+    write(vec![("object-version".into(), 3)]);
     let err = check_and_record(&store).unwrap_err().to_string();
     assert!(
-        err.contains("object-version value is in format version 2")
+        err.contains("object-version value is in format version 3")
             && err.contains("written by a newer Coffer"),
         "{err}"
     );

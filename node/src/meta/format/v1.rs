@@ -132,7 +132,8 @@ frozen_struct! {
 }
 
 frozen_struct! {
-    /// `objects`: a key's current version.
+    /// `objects` until version 2; in commands and exactly-once answers, a version as a write
+    /// carries it.
     ObjectVersion = coffer_proto::types::ObjectVersion {
         key: String,
         version_id: String,
@@ -147,6 +148,9 @@ frozen_struct! {
         delete_marker: bool,
         owner: String,
         data: ObjectData,
+    } later {
+        // Counted from the tag set when read (`crate::meta::acls::tag_count`).
+        tag_count: None,
     }
 }
 
