@@ -141,13 +141,20 @@ async fn story() {
         "{}",
         a.location
     );
+    // A form without a checksum field gets the default one, as a PUT does.
     let got = root
         .get_object()
         .bucket("forms")
         .key("uploads/cat.png")
+        .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
         .send()
         .await
         .unwrap();
+    assert_eq!(
+        got.checksum_type(),
+        Some(&aws_sdk_s3::types::ChecksumType::FullObject)
+    );
+    assert!(got.checksum_crc64_nvme().is_some());
     assert_eq!(got.content_type(), Some("image/png"));
     let back = got.body.collect().await.unwrap().into_bytes();
     assert_eq!(back.as_ref(), picture.as_slice());

@@ -80,6 +80,36 @@ pub struct BodyOutcome {
     pub md5: [u8; 16],
     /// The verified checksum, if one was requested.
     pub checksum: Option<Checksum>,
+    /// The checksum the write asked for besides ([`Computed`]), when it is another.
+    pub computed: Option<Checksum>,
+}
+
+impl BodyOutcome {
+    /// The checksum of `a`: the client's, verified, or the one computed.
+    pub fn checksum_of(&self, a: ChecksumAlgorithm) -> Option<Checksum> {
+        [&self.checksum, &self.computed]
+            .into_iter()
+            .flatten()
+            .find(|c| c.algorithm == a)
+            .cloned()
+    }
+
+    /// What a new object keeps: the client's checksum, else the default one computed.
+    pub fn stored_checksum(&self) -> Option<Checksum> {
+        self.checksum.clone().or_else(|| self.computed.clone())
+    }
+}
+
+/// A checksum a write computes itself, besides the one the client may send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Computed {
+    /// Nothing more.
+    Nothing,
+    /// `a` when the client sends no checksum: an object's default (S3 gives every object
+    /// uploaded without one a CRC64NVME).
+    Default(ChecksumAlgorithm),
+    /// `a` whatever the client sends: a part's, in its upload's algorithm.
+    Always(ChecksumAlgorithm),
 }
 
 /// Decodes and verifies one request body.
@@ -88,6 +118,7 @@ pub struct BodyProcessor {
     md5: Md5Stream,
     sha256: Option<(Sha256, [u8; 32])>,
     checksum: Option<(ChecksumRequest, ChecksumHasher)>,
+    computed: Option<(ChecksumAlgorithm, ChecksumHasher)>,
     content_md5: Option<[u8; 16]>,
     declared: Option<u64>,
     size: u64,
@@ -134,11 +165,24 @@ impl BodyProcessor {
                 let h = ChecksumHasher::new(c.algorithm);
                 (c, h)
             }),
+            computed: None,
             content_md5,
             declared: declared_len,
             size: 0,
             max,
         })
+    }
+
+    /// Also compute the checksum `c` asks for (unless it is the one the client sends).
+    pub fn computing(mut self, c: Computed) -> Self {
+        let requested = self.checksum.as_ref().map(|(r, _)| r.algorithm);
+        let a = match c {
+            Computed::Nothing => None,
+            Computed::Default(a) => requested.is_none().then_some(a),
+            Computed::Always(a) => (requested != Some(a)).then_some(a),
+        };
+        self.computed = a.map(|a| (a, ChecksumHasher::new(a)));
+        self
     }
 
     /// Feed received bytes; decoded pieces are appended to `out`.
@@ -154,6 +198,9 @@ impl BodyProcessor {
         for piece in out.iter().skip(start) {
             self.md5.update(piece);
             if let Some((_, h)) = &mut self.checksum {
+                h.update(piece);
+            }
+            if let Some((_, h)) = &mut self.computed {
                 h.update(piece);
             }
             self.size += piece.len() as u64;
@@ -235,6 +282,11 @@ impl BodyProcessor {
             size: self.size,
             md5,
             checksum,
+            computed: self.computed.map(|(algorithm, h)| Checksum {
+                algorithm,
+                value: b64(&h.finish()),
+                kind: ChecksumType::FullObject,
+            }),
         })
     }
 }

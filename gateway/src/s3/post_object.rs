@@ -11,10 +11,10 @@
 use actix_multipart::{Field, Multipart};
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
-use coffer_proto::types::ObjectData;
+use coffer_proto::types::{ChecksumAlgorithm, ObjectData};
 use futures::StreamExt;
 
-use super::body::BodyProcessor;
+use super::body::{BodyProcessor, Computed};
 use super::ctx::ReqCtx;
 use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::object::data;
@@ -398,7 +398,8 @@ async fn store(
     };
     let max = hi.min(ctx.config.max_put_size);
     let checksum = super::headers::checksum_request(&h)?;
-    let proc = BodyProcessor::new(ctx.auth, false, None, None, checksum, max)?;
+    let proc = BodyProcessor::new(ctx.auth, false, None, None, checksum, max)?
+        .computing(Computed::Default(ChecksumAlgorithm::Crc64Nvme));
     let file = file.map(|c| c.map_err(|e| e.to_string()));
     let (stored, outcome) = data::store_body(
         ctx.cluster,
@@ -429,7 +430,7 @@ async fn store(
         .with("MinSizeAllowed", lo.to_string())
         .with("ProposedSize", outcome.size.to_string()));
     }
-    let body = Body::single(stored, outcome.size, outcome.md5, outcome.checksum);
+    let body = Body::single(stored, outcome.size, outcome.md5, outcome.stored_checksum());
     let done = write::commit(ctx, bucket.id, new, body, Commit::Put).await?;
     Ok(done.quoted_etag())
 }

@@ -7,11 +7,13 @@ use std::sync::Arc;
 
 use actix_web::web;
 use bytes::Bytes;
-use coffer_proto::types::{BlobRef, ObjectData, ObjectVersion};
+use coffer_proto::types::{
+    BlobRef, Checksum, ChecksumAlgorithm, ChecksumType, ObjectData, ObjectVersion,
+};
 use coffer_proto::{ByteStream, ClusterApi, ProtoError};
 use futures::StreamExt;
 
-use crate::s3::body::{self, BodyOutcome, BodyProcessor, Collected};
+use crate::s3::body::{self, BodyOutcome, BodyProcessor, ChecksumHasher, Collected, Computed};
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
 use crate::s3::headers::{self, ByteRange};
@@ -67,8 +69,9 @@ pub async fn write_body(
     payload: web::Payload,
     inline_limit: Option<u64>,
     max: u64,
+    computed: Computed,
 ) -> S3Result<(ObjectData, BodyOutcome)> {
-    let proc = processor(ctx, max)?;
+    let proc = processor(ctx, max)?.computing(computed);
     store_body(ctx.cluster, storage_class, payload, proc, inline_limit).await
 }
 
@@ -116,30 +119,64 @@ where
     }
 }
 
-/// Store bytes from another stream (copies) as a blob of `storage_class`, computing their MD5.
+/// The digests of copied bytes: their MD5 (the ETag) and a checksum.
+pub struct CopyDigests {
+    md5: md5::Md5,
+    checksum: (ChecksumAlgorithm, ChecksumHasher),
+}
+
+impl CopyDigests {
+    /// Digests computing the checksum `a`.
+    pub fn new(a: ChecksumAlgorithm) -> Self {
+        use md5::Digest;
+        CopyDigests {
+            md5: md5::Md5::new(),
+            checksum: (a, ChecksumHasher::new(a)),
+        }
+    }
+
+    fn update(&mut self, b: &[u8]) {
+        use md5::Digest;
+        self.md5.update(b);
+        self.checksum.1.update(b);
+    }
+
+    /// The MD5 and the full-object checksum.
+    fn finish(self) -> ([u8; 16], Checksum) {
+        use md5::Digest;
+        let (algorithm, h) = self.checksum;
+        let checksum = Checksum {
+            algorithm,
+            value: body::b64(&h.finish()),
+            kind: ChecksumType::FullObject,
+        };
+        (self.md5.finalize().into(), checksum)
+    }
+}
+
+/// Store bytes from another stream (copies) as a blob of `storage_class`, with their digests.
 pub async fn write_stream(
     cluster: &Arc<dyn ClusterApi>,
     storage_class: &str,
     mut src: ByteStream,
-) -> S3Result<(BlobRef, [u8; 16])> {
-    use md5::Digest;
+    mut digests: CopyDigests,
+) -> S3Result<(BlobRef, [u8; 16], Checksum)> {
     let (tx, stream) = body::blob_channel();
     let feed = async move {
-        let mut md5 = md5::Md5::new();
         while let Some(item) = src.next().await {
             let failed = item.is_err();
             if let Ok(b) = &item {
-                md5.update(b);
+                digests.update(b);
             }
             if tx.send(item).await.is_err() || failed {
                 return None;
             }
         }
-        Some(<[u8; 16]>::from(md5.finalize()))
+        Some(digests.finish())
     };
-    let (md5, blob) = futures::join!(feed, cluster.put_blob(storage_class, stream));
-    match (md5, blob) {
-        (Some(m), Ok(b)) => Ok((b, m)),
+    let (digests, blob) = futures::join!(feed, cluster.put_blob(storage_class, stream));
+    match (digests, blob) {
+        (Some((m, c)), Ok(b)) => Ok((b, m, c)),
         (None, Ok(b)) => {
             discard(cluster, b).await;
             Err(S3Error::internal("copy source stream ended early"))
@@ -149,26 +186,29 @@ pub async fn write_stream(
 }
 
 /// Copy `range` of the source's bytes into new object data: inline when small enough (and
-/// `inline_ok`), else a new blob of `storage_class`. Returns the data and its MD5.
+/// `inline_ok`), else a new blob of `storage_class`. Returns the data, its MD5 and its
+/// checksum in `algorithm`.
 pub async fn copy_data(
     ctx: &ReqCtx<'_>,
     src: &ObjectVersion,
     range: ByteRange,
     storage_class: &str,
     inline_ok: bool,
-) -> S3Result<(ObjectData, [u8; 16])> {
-    use md5::Digest;
+    algorithm: ChecksumAlgorithm,
+) -> S3Result<(ObjectData, [u8; 16], Checksum)> {
+    let mut digests = CopyDigests::new(algorithm);
     let len = range.end - range.start;
     if let (true, ObjectData::Inline(b)) =
         (inline_ok && len <= ctx.config.inline_threshold, &src.data)
     {
         let slice = b.slice(range.start as usize..range.end as usize);
-        let md5: [u8; 16] = md5::Md5::digest(&slice).into();
-        return Ok((ObjectData::Inline(slice), md5));
+        digests.update(&slice);
+        let (md5, checksum) = digests.finish();
+        return Ok((ObjectData::Inline(slice), md5, checksum));
     }
     let stream = read_range(ctx.cluster.clone(), &src.data, range.start, range.end);
-    let (blob, md5) = write_stream(ctx.cluster, storage_class, stream).await?;
-    Ok((ObjectData::Blobs(vec![blob]), md5))
+    let (blob, md5, checksum) = write_stream(ctx.cluster, storage_class, stream, digests).await?;
+    Ok((ObjectData::Blobs(vec![blob]), md5, checksum))
 }
 
 /// Delete a blob nothing references (best effort: the orphan sweep catches failures).

@@ -2,7 +2,7 @@
 //! copy with REPLACE. The source is read and the copy committed through the object pipeline.
 
 use actix_web::HttpResponse;
-use coffer_proto::types::ChecksumType;
+use coffer_proto::types::{ChecksumAlgorithm, ChecksumType};
 
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
@@ -80,13 +80,25 @@ pub async fn copy_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> 
         start: 0,
         end: v.size,
     };
-    let (data, md5) = copy_data(ctx, v, whole, &new.storage_class, true).await?;
-    // A full-object checksum still describes the copied bytes; a composite one does not.
-    let checksum = v
-        .checksum
-        .clone()
-        .filter(|c| c.kind == ChecksumType::FullObject);
-    let body = Body::single(data, v.size, md5, checksum);
+    // The copy's checksum is computed as its bytes are copied: in the algorithm the request
+    // names, else the source's when it has a full-object one, else the default CRC64NVME (a
+    // composite checksum describes parts the copy does not have).
+    let algorithm = match ctx.header("x-amz-checksum-algorithm") {
+        Some(a) => headers::checksum_algorithm(a).ok_or_else(|| {
+            S3Error::msg(
+                S3ErrorCode::InvalidRequest,
+                "Checksum algorithm provided is unsupported.",
+            )
+        })?,
+        None => v
+            .checksum
+            .as_ref()
+            .filter(|c| c.kind == ChecksumType::FullObject)
+            .map_or(ChecksumAlgorithm::Crc64Nvme, |c| c.algorithm),
+    };
+    let (data, md5, checksum) =
+        copy_data(ctx, v, whole, &new.storage_class, true, algorithm).await?;
+    let body = Body::single(data, v.size, md5, Some(checksum));
     let done = write::commit(ctx, bucket.id, new, body, Commit::Put).await?;
     let mut x = XmlWriter::new();
     x.open_ns("CopyObjectResult");

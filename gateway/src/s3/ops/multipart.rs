@@ -13,7 +13,7 @@ use coffer_proto::types::{
 use md5::Digest;
 
 use crate::model::owner::owner_xml;
-use crate::s3::body::{b64, small_body, ChecksumHasher};
+use crate::s3::body::{b64, small_body, ChecksumHasher, Computed};
 use crate::s3::crc_combine;
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
@@ -108,12 +108,16 @@ pub async fn upload_part(
 ) -> S3Result<HttpResponse> {
     let bucket = ctx.bucket().await?;
     let up = upload(ctx, bucket.id, key, upload_id).await?;
+    // Every part keeps a checksum in its upload's algorithm (CRC64NVME, the default, for an
+    // upload created without one), whatever the client sent: the object's is made of them.
+    let algorithm = part_algorithm(&up);
     let (data, outcome) = write_body(
         ctx,
         &up.storage_class,
         payload,
         None,
         ctx.config.max_put_size,
+        Computed::Always(algorithm),
     )
     .await?;
     let part = PartInfo {
@@ -121,17 +125,24 @@ pub async fn upload_part(
         last_modified_ms: headers::now_ms(),
         size: outcome.size,
         etag: hex::encode(outcome.md5),
-        checksum: outcome.checksum.clone(),
+        checksum: outcome.checksum_of(algorithm),
         blob: single_blob(data)?,
     };
     let etag = format!("\"{}\"", part.etag);
+    let answered = outcome.checksum.clone().or_else(|| part.checksum.clone());
     commit_part(ctx, bucket.id, key, upload_id, part).await?;
     let mut r = HttpResponse::Ok();
     r.insert_header(("etag", etag));
-    if let Some(c) = &outcome.checksum {
+    if let Some(c) = &answered {
         r.insert_header((headers::checksum_header(c.algorithm), c.value.as_str()));
     }
     Ok(r.finish())
+}
+
+/// The algorithm of an upload's part checksums: the upload's, or the default CRC64NVME.
+fn part_algorithm(up: &UploadInfo) -> ChecksumAlgorithm {
+    up.checksum_algorithm
+        .unwrap_or(ChecksumAlgorithm::Crc64Nvme)
 }
 
 /// PUT /bucket/key?partNumber=N&uploadId=U with x-amz-copy-source.
@@ -183,14 +194,23 @@ pub async fn upload_part_copy(
             }
         }
     };
-    let (data, md5) = copy_data(ctx, &src.version, range, &up.storage_class, false).await?;
+    let algorithm = part_algorithm(&up);
+    let (data, md5, checksum) = copy_data(
+        ctx,
+        &src.version,
+        range,
+        &up.storage_class,
+        false,
+        algorithm,
+    )
+    .await?;
     let now = headers::now_ms();
     let part = PartInfo {
         number,
         last_modified_ms: now,
         size: range.end - range.start,
         etag: hex::encode(md5),
-        checksum: None,
+        checksum: Some(checksum.clone()),
         blob: single_blob(data)?,
     };
     let etag = part.etag.clone();
@@ -199,6 +219,10 @@ pub async fn upload_part_copy(
     x.open_ns("CopyPartResult");
     x.elem("ETag", &format!("\"{etag}\""));
     x.elem("LastModified", &iso_date(now));
+    x.elem(
+        &format!("Checksum{}", checksum_name(checksum.algorithm)),
+        &checksum.value,
+    );
     x.close("CopyPartResult");
     Ok(xml_ok(x.finish()))
 }
@@ -223,10 +247,14 @@ fn given_checksum(p: &CompletedPart, a: ChecksumAlgorithm) -> Option<&str> {
     }
 }
 
-/// The object checksum from the parts' checksums, if every part has one.
+/// The object checksum from the parts' checksums, if every part has one (parts stored
+/// before parts had a checksum by default have none). An upload created without an algorithm
+/// gives its object the default, a full-object CRC64NVME.
 fn object_checksum(upload: &UploadInfo, parts: &[&PartInfo]) -> S3Result<Option<Checksum>> {
-    let (Some(a), Some(kind)) = (upload.checksum_algorithm, upload.checksum_type) else {
-        return Ok(None);
+    let (a, kind) = match (upload.checksum_algorithm, upload.checksum_type) {
+        (Some(a), Some(kind)) => (a, kind),
+        (None, _) => (ChecksumAlgorithm::Crc64Nvme, ChecksumType::FullObject),
+        (Some(_), None) => return Ok(None),
     };
     let mut raw = Vec::with_capacity(parts.len());
     for p in parts {

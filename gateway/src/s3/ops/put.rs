@@ -2,7 +2,9 @@
 //! object pipeline ([`crate::s3::object::write`]) with the request's conditions.
 
 use actix_web::{web, HttpResponse};
+use coffer_proto::types::ChecksumAlgorithm;
 
+use crate::s3::body::Computed;
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
 use crate::s3::headers::{checksum_headers, write_precondition};
@@ -36,9 +38,10 @@ pub async fn put_object(
         payload,
         Some(ctx.config.inline_threshold),
         ctx.config.max_put_size,
+        Computed::Default(ChecksumAlgorithm::Crc64Nvme),
     )
     .await?;
-    let body = Body::single(data, outcome.size, outcome.md5, outcome.checksum);
+    let body = Body::single(data, outcome.size, outcome.md5, outcome.stored_checksum());
     let done = write::commit(ctx, bucket.id, new, body, Commit::Put).await?;
     let mut b = HttpResponse::Ok();
     b.insert_header(("etag", done.quoted_etag()));
