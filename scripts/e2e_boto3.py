@@ -79,6 +79,23 @@ again = s3.complete_multipart_upload(Bucket=b, Key="twice", UploadId=up, Multipa
 assert first["ETag"] == again["ETag"] and first["ETag"].endswith('-1"'), (first, again)
 assert s3.get_object(Bucket=b, Key="twice")["Body"].read() == b"once"
 keys.append("twice")
+# Created without an algorithm, its parts sent with boto3's default CRC32: as on S3 the
+# object gets the default full-object CRC64NVME, the same a single PUT of the bytes gets.
+assert first["ChecksumType"] == "FULL_OBJECT" and "ChecksumCRC64NVME" in first, first
+h = s3.head_object(Bucket=b, Key="twice", ChecksumMode="ENABLED")
+bare = boto3.client("s3", endpoint_url=ep, config=Config(
+    s3={"addressing_style": "path"}, request_checksum_calculation="when_required"))
+single = bare.put_object(Bucket=b, Key="once", Body=b"once")
+assert h["ChecksumCRC64NVME"] == single["ChecksumCRC64NVME"] == first["ChecksumCRC64NVME"], h
+keys.append("once")
+
+# GET and HEAD say how many tags an object has.
+s3.put_object(Bucket=b, Key="tagged", Body=b"t", Tagging="a=1&b=2")
+assert s3.get_object(Bucket=b, Key="tagged")["TagCount"] == 2
+s3.put_object_tagging(Bucket=b, Key="tagged", Tagging={"TagSet": [{"Key": "a", "Value": "1"}]})
+assert s3.head_object(Bucket=b, Key="tagged")["ResponseMetadata"]["HTTPHeaders"]["x-amz-tagging-count"] == "1"
+assert "TagCount" not in s3.get_object(Bucket=b, Key="once")
+keys.append("tagged")
 
 # A bucket holding only an incomplete upload is deleted, and the upload with it.
 s3.create_bucket(Bucket="boto-pending")
