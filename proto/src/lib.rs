@@ -16,6 +16,7 @@
 //! - [`iam`]: users and access keys as the metadata stores them.
 //! - [`policy`]: IAM policy documents: parsing with AWS's checks, and evaluation.
 //! - [`seal`]: the cluster master key and the encryption of secrets at rest under it.
+//! - [`version_id`]: object version ids, named by the commit that wrote the version.
 #![warn(missing_docs)]
 
 pub mod admin;
@@ -29,6 +30,7 @@ pub mod meta;
 pub mod policy;
 pub mod seal;
 pub mod types;
+pub mod version_id;
 
 pub use api::{ByteStream, ClusterApi};
 pub use error::ProtoError;

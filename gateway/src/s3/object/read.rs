@@ -8,6 +8,7 @@ use std::sync::Arc;
 use coffer_proto::api::ClusterApiExt;
 use coffer_proto::meta::ObjectFacts;
 use coffer_proto::types::ObjectVersion;
+use coffer_proto::version_id::VersionId;
 use coffer_proto::ClusterApi;
 
 use crate::model::tags::{self, Tags};
@@ -22,11 +23,20 @@ pub fn invalid_version(want: &str) -> S3Error {
         .with("ArgumentValue", want)
 }
 
-/// Check that `version` (a requested version id, if any) names `current`.
-fn check_version(current: &str, version: Option<&str>) -> S3Result<()> {
-    match version {
-        Some(want) if want != current => Err(invalid_version(want)),
-        _ => Ok(()),
+/// Check that `version` (a requested version id, if any) names `current`, the version of
+/// `key` that exists: a malformed id is InvalidArgument, a well-formed one that names another
+/// version NoSuchVersion, as on S3.
+fn check_version(key: &str, current: &str, version: Option<&str>) -> S3Result<()> {
+    let Some(want) = version else {
+        return Ok(());
+    };
+    let asked = VersionId::parse(want).map_err(|_| invalid_version(want))?;
+    if asked.to_string() == current {
+        Ok(())
+    } else {
+        Err(S3Error::new(S3ErrorCode::NoSuchVersion)
+            .with("Key", key)
+            .with("VersionId", want))
     }
 }
 
@@ -44,7 +54,7 @@ pub async fn load(
         .await?
         .filter(|v| !v.delete_marker)
         .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchKey).with("Key", key))?;
-    check_version(&v.version_id, version)?;
+    check_version(key, &v.version_id, version)?;
     Ok(v)
 }
 
@@ -59,7 +69,7 @@ pub async fn facts(
         .object_facts(bucket_id, key)
         .await?
         .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchKey).with("Key", key))?;
-    check_version(&facts.version_id, version)?;
+    check_version(key, &facts.version_id, version)?;
     Ok(facts)
 }
 
