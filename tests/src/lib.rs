@@ -411,6 +411,23 @@ pub fn completed(parts: &[(i32, String)]) -> aws_sdk_s3::types::CompletedMultipa
         .build()
 }
 
+/// A CompleteMultipartUpload of `upload_id` of `bucket`/`key` from (part number, ETag) pairs,
+/// to send (or to add conditions to first).
+pub fn completion(
+    c: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    parts: &[(i32, String)],
+) -> aws_sdk_s3::operation::complete_multipart_upload::builders::CompleteMultipartUploadFluentBuilder
+{
+    c.complete_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .upload_id(upload_id)
+        .multipart_upload(completed(parts))
+}
+
 /// PUT every `(key, body)` of `objects` into `bucket`, `at_once` at a time; any failure fails
 /// the test.
 pub async fn put_all(

@@ -7,7 +7,7 @@
 
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use aws_smithy_types::DateTime;
-use cluster_tests::{bytes, code, completed, outcome, status, upload_parts, Server};
+use cluster_tests::{bytes, code, completion, outcome, status, upload_parts, Server};
 
 async fn read(c: &aws_sdk_s3::Client, key: &str) -> Vec<u8> {
     let o = c
@@ -115,11 +115,7 @@ async fn complete_multipart_upload_with_conditions() {
         (id, parts)
     };
     let complete = |id: String, parts: Vec<(i32, String)>, m: Option<&str>, n: Option<&str>| {
-        c.complete_multipart_upload()
-            .bucket("cond-w")
-            .key("k")
-            .upload_id(id)
-            .multipart_upload(completed(&parts))
+        completion(&c, "cond-w", "k", &id, &parts)
             .set_if_match(m.map(Into::into))
             .set_if_none_match(n.map(Into::into))
             .send()

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::types::ChecksumAlgorithm;
-use cluster_tests::{bytes, client_for, code, completed, upload_parts, LocalCluster, Server};
+use cluster_tests::{
+    bytes, client_for, code, completed, completion, upload_parts, LocalCluster, Server,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -41,14 +43,7 @@ async fn a_completed_upload_answers_the_same_completion_again() {
     let c = s.client();
     c.create_bucket().bucket("again").send().await.unwrap();
     let (id, parts, whole) = two_parts(&c, "again", "k").await;
-    let complete = |parts: &[(i32, String)]| {
-        c.complete_multipart_upload()
-            .bucket("again")
-            .key("k")
-            .upload_id(&id)
-            .multipart_upload(completed(parts))
-            .send()
-    };
+    let complete = |parts: &[(i32, String)]| completion(&c, "again", "k", &id, parts).send();
     let first = complete(&parts).await.unwrap();
     let second = complete(&parts)
         .await
@@ -272,14 +267,7 @@ async fn cluster_retry() {
     let c = cluster.client();
     c.create_bucket().bucket("kept").send().await.unwrap();
     let (id, parts, whole) = two_parts(&c, "kept", "k").await;
-    let complete = |parts: &[(i32, String)]| {
-        c.complete_multipart_upload()
-            .bucket("kept")
-            .key("k")
-            .upload_id(&id)
-            .multipart_upload(completed(parts))
-            .send()
-    };
+    let complete = |parts: &[(i32, String)]| completion(&c, "kept", "k", &id, parts).send();
     let first = complete(&parts).await.unwrap();
     // Node 1 bootstrapped the cluster and leads unless an election moved it.
     cluster.nodes[0].kill9();

@@ -19,6 +19,8 @@ pub mod v1;
 pub mod v2;
 
 #[cfg(test)]
+mod samples;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
