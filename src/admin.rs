@@ -78,6 +78,9 @@ pub enum AdminCommand {
     /// Build a Raft snapshot of the node's metadata now (each node snapshots on its own
     /// schedule; this one does it at once, e.g. before an upgrade).
     Snapshot,
+    /// This node's last applied Raft index and a SHA-256 of its metadata state: every node
+    /// that applied the same index has the same digest.
+    StateDigest,
     /// Membership. Nodes join with `coffer node --join ADDR`, or start with
     /// `--await-admission` and are taken in with `node add`.
     Node {
@@ -305,6 +308,7 @@ fn request(command: &AdminCommand) -> anyhow::Result<(&'static str, String)> {
         AdminCommand::Heal { .. } => ("GET", "/admin/v1/heal".to_owned()),
         AdminCommand::Rebalance { .. } => ("GET", "/admin/v1/rebalance".to_owned()),
         AdminCommand::Snapshot => ("POST", "/admin/v1/snapshot".to_owned()),
+        AdminCommand::StateDigest => ("GET", "/admin/v1/state-digest".to_owned()),
         AdminCommand::Node {
             what: NodeCommand::Remove { id },
         } => ("POST", format!("/admin/v1/nodes/{id}/drain")),
@@ -501,6 +505,14 @@ fn print_answer(
             println!(
                 "node {}: snapshot at log index {}",
                 value["node"], value["snapshot_index"]
+            );
+        }
+        AdminCommand::StateDigest => {
+            println!(
+                "node {}: applied {}, state {}",
+                value["node"],
+                value["applied"],
+                value["digest"].as_str().unwrap_or("?")
             );
         }
         AdminCommand::Node {

@@ -13,7 +13,7 @@ use crate::iam::{AuthzFacts, GroupRecord, KeyRecord, PolicyOwner, UserRecord};
 use crate::meta::{BucketConfigKind, MetaAnswer, MetaCommand, MetaOk, MetaQuery, ObjectFacts};
 use crate::types::{
     BlobRef, BucketInfo, ListQuery, ListResult, NodeInfo, ObjectVersion, PartListResult,
-    UploadInfo, UploadListQuery, UploadListResult,
+    UploadInfo, UploadListQuery, UploadListResult, VersionListQuery, VersionListResult,
 };
 
 /// A stream of body bytes.
@@ -83,6 +83,31 @@ typed_queries! {
     fn object(bucket_id: u64, key: &str) -> Option<ObjectVersion> {
         MetaQuery::GetCountedObject { bucket_id, key: key.to_owned() }
     } => CountedObject(o) => o.map(|(v, n)| ObjectVersion { tag_count: Some(n), ..*v });
+
+    /// One version of a key by id (`None`: the latest, which may be a delete marker), with its
+    /// tag count.
+    fn version(bucket_id: u64, key: &str, version_id: Option<&str>) -> Option<ObjectVersion> {
+        MetaQuery::GetVersion {
+            bucket_id,
+            key: key.to_owned(),
+            version_id: version_id.map(str::to_owned),
+        }
+    } => CountedObject(o) => o.map(|(v, n)| ObjectVersion { tag_count: Some(n), ..*v });
+
+    /// The owner, ACL and tags of version `version_id` of a key (None: no such version, or a
+    /// delete marker).
+    fn version_facts(bucket_id: u64, key: &str, version_id: &str) -> Option<ObjectFacts> {
+        MetaQuery::VersionFacts {
+            bucket_id,
+            key: key.to_owned(),
+            version_id: version_id.to_owned(),
+        }
+    } => ObjectFacts(f) => f;
+
+    /// A page of ListObjectVersions.
+    fn list_versions(bucket_id: u64, query: VersionListQuery) -> VersionListResult {
+        MetaQuery::ListVersions { bucket_id, query }
+    } => Versions(r) => r;
 
     /// What a completed upload wrote (its version without data), while it is remembered.
     fn completed_upload(bucket_id: u64, key: &str, upload_id: &str) -> Option<ObjectVersion> {

@@ -134,6 +134,10 @@ pub enum ProtoError {
     /// A snapshot could not be built or waited for.
     #[error("snapshot: {0}")]
     Snapshot(String),
+    /// The named version of a key does not exist (or is a delete marker, where a version with
+    /// data is needed).
+    #[error("no such version")]
+    NoSuchVersion,
 }
 
 impl ProtoError {

@@ -320,6 +320,49 @@ pub enum MetaCommand {
         /// The completion.
         cmd: Box<MetaCommand>,
     },
+    /// Remove one version of a key for good (its data is queued for deletion): the current
+    /// one, an older one or a delete marker, named by its id (`null` for the null version).
+    /// Removing the latest makes the next one latest. A version that does not exist is not an
+    /// error (S3 semantics): answered [`MetaOk::Deleted`] all the same.
+    DeleteVersion {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Key.
+        key: String,
+        /// Version id as the client named it (validated by the sender).
+        version_id: String,
+    },
+    /// Turn a bucket's versioning on (`Enabled`) or pause it (`Suspended`); `Unversioned` is
+    /// refused (InvalidArgument): a bucket never goes back (NoSuchBucket).
+    SetVersioning {
+        /// Bucket name.
+        bucket: String,
+        /// The new state.
+        state: crate::types::Versioning,
+    },
+    /// Replace the ACL of one version of a key, named by id (NoSuchBucket, NoSuchVersion).
+    SetVersionAcl {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Key.
+        key: String,
+        /// Version id (validated by the sender).
+        version_id: String,
+        /// The ACL document.
+        acl: String,
+    },
+    /// Replace (`Some`) or remove (`None`) the tag set of one version of a key, named by id
+    /// (NoSuchBucket, NoSuchVersion).
+    SetVersionTags {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Key.
+        key: String,
+        /// Version id (validated by the sender).
+        version_id: String,
+        /// The tag set.
+        tags: Option<String>,
+    },
 }
 
 /// How long a completed multipart upload stays answerable: a day after it completed.
@@ -385,6 +428,8 @@ pub enum BlobRecord {
     Object(Vec<u8>),
     /// An uploaded part record (its raw key).
     Part(Vec<u8>),
+    /// A noncurrent version or delete marker record (its raw key in `versions`).
+    Version(Vec<u8>),
 }
 
 /// The successful result of a [`MetaCommand`].
@@ -399,6 +444,21 @@ pub enum MetaOk {
     /// answer is kept for an hour (exactly-once), where an inline object's bytes made it as
     /// large as the object. Kept so that answers stored by earlier builds still decode.
     Object(Box<ObjectVersion>),
+    /// A write to a bucket with versioning on (Enabled or Suspended) installed a version with
+    /// this id (`null` in a suspended bucket); an unversioned bucket's writes answer
+    /// [`MetaOk::Done`] as before.
+    Written {
+        /// The new version's id.
+        version_id: String,
+    },
+    /// A delete in a bucket with versioning on, or of a named version: what it removed or
+    /// added.
+    Deleted {
+        /// The id of the version removed (DeleteVersion) or of the delete marker added.
+        version_id: String,
+        /// Whether that version is a delete marker.
+        delete_marker: bool,
+    },
 }
 
 /// A read of the metadata.
@@ -520,6 +580,33 @@ pub enum MetaQuery {
         /// Key.
         key: String,
     },
+    /// One version of a key by id (`None`: the latest, which may be a delete marker), and its
+    /// tag count, answered as [`MetaAnswer::CountedObject`].
+    GetVersion {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Key.
+        key: String,
+        /// Version id (validated by the sender), or the latest.
+        version_id: Option<String>,
+    },
+    /// The owner, ACL and tags of one version of a key, by id (answered as
+    /// [`MetaAnswer::ObjectFacts`]; `None` for a delete marker or a missing version).
+    VersionFacts {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Key.
+        key: String,
+        /// Version id.
+        version_id: String,
+    },
+    /// ListObjectVersions.
+    ListVersions {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Query.
+        query: crate::types::VersionListQuery,
+    },
 }
 
 /// The result of a [`MetaQuery`].
@@ -568,4 +655,6 @@ pub enum MetaAnswer {
     ObjectFacts(Option<ObjectFacts>),
     /// GetCountedObject: the version and its tag count.
     CountedObject(Option<(Box<ObjectVersion>, u16)>),
+    /// ListVersions.
+    Versions(crate::types::VersionListResult),
 }

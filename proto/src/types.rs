@@ -273,6 +273,12 @@ pub struct ObjectVersion {
     /// the wire beside the version, in [`crate::meta::MetaAnswer::CountedObject`].
     #[serde(skip)]
     pub tag_count: Option<u16>,
+    /// When the version was committed (the order of a key's versions), set by the metadata
+    /// store; `None` in records written before versioning (older than every stamped version)
+    /// and in what writers send. Not part of the internal protocol's encoding, like
+    /// `tag_count`: a version id names a stamped version on the wire.
+    #[serde(skip)]
+    pub stamp: Option<crate::version_id::Stamp>,
 }
 
 /// A tag set as an object or upload keeps it: (key, value) pairs in the client's order.
@@ -367,6 +373,22 @@ pub struct ListEntry {
     pub checksum_type: Option<ChecksumType>,
 }
 
+impl From<&ObjectVersion> for ListEntry {
+    /// What a listing says of version `v`.
+    fn from(v: &ObjectVersion) -> ListEntry {
+        ListEntry {
+            key: v.key.clone(),
+            last_modified_ms: v.last_modified_ms,
+            etag: v.etag.clone(),
+            size: v.size,
+            storage_class: v.storage_class.clone(),
+            owner: v.owner.clone(),
+            checksum_algorithm: v.checksum.as_ref().map(|c| c.algorithm),
+            checksum_type: v.checksum.as_ref().map(|c| c.kind),
+        }
+    }
+}
+
 /// Result of a listing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListResult {
@@ -378,6 +400,45 @@ pub struct ListResult {
     pub truncated: bool,
     /// The last key or common prefix returned (where the next page starts after).
     pub next_marker: Option<String>,
+}
+
+/// Parameters of ListObjectVersions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionListQuery {
+    /// Only keys starting with this.
+    pub prefix: String,
+    /// Fold keys containing this after the prefix into common prefixes.
+    pub delimiter: Option<String>,
+    /// Start after this key (exclusive), or with `version_id_marker` inside it.
+    pub key_marker: Option<String>,
+    /// With `key_marker`: start after this version of that key.
+    pub version_id_marker: Option<String>,
+    /// Maximum versions, delete markers and common prefixes.
+    pub max_keys: u32,
+}
+
+/// One version (or delete marker) listed by ListObjectVersions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionEntry {
+    /// The version, without its data.
+    pub version: ObjectVersion,
+    /// Whether it is the key's latest version.
+    pub is_latest: bool,
+}
+
+/// Result of ListObjectVersions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionListResult {
+    /// Versions and delete markers: keys ascending, each key's newest first.
+    pub versions: Vec<VersionEntry>,
+    /// Common prefixes, in order (interleaved with keys by the caller as S3 does).
+    pub common_prefixes: Vec<String>,
+    /// More results exist after `next_key_marker` / `next_version_id_marker`.
+    pub truncated: bool,
+    /// Where the next page starts: a key (or common prefix).
+    pub next_key_marker: Option<String>,
+    /// With `next_key_marker` when it is a key: the last version returned of it.
+    pub next_version_id_marker: Option<String>,
 }
 
 /// Parameters of ListMultipartUploads.

@@ -35,6 +35,11 @@ impl Stamp {
         out
     }
 
+    /// The version id this stamp names.
+    pub fn version_id(self) -> String {
+        VersionId::Stamped(self).to_string()
+    }
+
     /// The stamp of bytes made by [`Stamp::newest_first`].
     pub fn from_newest_first(b: [u8; STAMP_LEN]) -> Stamp {
         let (index, pos) = b.split_at(8);

@@ -355,12 +355,18 @@ impl Authz {
         key: &str,
         facts: Option<AuthzFacts>,
         cache: &cache::PolicyCache,
+        version_named: bool,
     ) -> S3Result<Option<Pending>> {
         let resource = Self::arn(bucket, Target::Object(key));
+        let action = if version_named {
+            "s3:GetObjectVersion"
+        } else {
+            "s3:GetObject"
+        };
         let verdict = match facts {
             None => {
                 let place = self.here(Some(key));
-                self.verdict(&place, "s3:GetObject", &resource, false, Known::Unknown)
+                self.verdict(&place, action, &resource, false, Known::Unknown)
             }
             // A source bucket that does not exist: the handler answers NoSuchBucket.
             Some(AuthzFacts { bucket: None, .. }) => Verdict::Allow,
@@ -399,7 +405,7 @@ impl Authz {
                     source: Some(&source),
                     ..place
                 };
-                self.verdict(&place, "s3:GetObject", &resource, false, Known::Unknown)
+                self.verdict(&place, action, &resource, false, Known::Unknown)
             }
         };
         Self::outcome(verdict)
@@ -436,7 +442,14 @@ impl Authz {
     /// Check `endpoint` on `bucket`: AccessDenied unless allowed; Some when the object's ACL
     /// decides ([`Authz::settle`]). A request to a bucket that does not exist passes (its
     /// handler answers NoSuchBucket, as S3 does for everyone).
-    pub fn check(&self, endpoint: &Endpoint, bucket: &str) -> S3Result<Option<Pending>> {
+    /// `version_named`: the request names an object version (`versionId`), which S3 checks
+    /// as the action's version form (`s3:GetObjectVersion`, ...).
+    pub fn check(
+        &self,
+        endpoint: &Endpoint,
+        bucket: &str,
+        version_named: bool,
+    ) -> S3Result<Option<Pending>> {
         let Some((action, target)) = endpoint.action() else {
             // What is not built yet answers NotImplemented, but only to a signed caller.
             return match (endpoint, &self.caller) {
@@ -452,10 +465,30 @@ impl Authz {
             Target::Object(k) => Some(k),
             _ => None,
         };
+        let action = if version_named {
+            version_action(action)
+        } else {
+            action
+        };
         let resource = Self::arn(bucket, target);
         let place = self.here(key);
         let manages = endpoint.manages_policy();
         Self::outcome(self.verdict(&place, action, &resource, manages, Known::Unknown))
+    }
+}
+
+/// The action S3 checks for `action` on a version named by id.
+fn version_action(action: &'static str) -> &'static str {
+    match action {
+        "s3:GetObject" => "s3:GetObjectVersion",
+        "s3:DeleteObject" => "s3:DeleteObjectVersion",
+        "s3:GetObjectAcl" => "s3:GetObjectVersionAcl",
+        "s3:PutObjectAcl" => "s3:PutObjectVersionAcl",
+        "s3:GetObjectTagging" => "s3:GetObjectVersionTagging",
+        "s3:PutObjectTagging" => "s3:PutObjectVersionTagging",
+        "s3:DeleteObjectTagging" => "s3:DeleteObjectVersionTagging",
+        "s3:GetObjectAttributes" => "s3:GetObjectVersionAttributes",
+        other => other,
     }
 }
 

@@ -56,7 +56,7 @@ fn get() -> Endpoint {
 
 #[test]
 fn who_may_do_what() {
-    let denied = |a: &Authz, e: &Endpoint| a.check(e, "b").is_err();
+    let denied = |a: &Authz, e: &Endpoint| a.check(e, "b", false).is_err();
     let root = || Caller::Root {
         canonical_id: String::new(),
     };
@@ -106,19 +106,19 @@ fn acls_authorize_where_ownership_enables_them() {
     let public_rw = Acl::canned("public-read-write", &owner, &owner).unwrap();
     let put = Endpoint::PutObject { key: "k".into() };
     let list = Endpoint::ListObjects;
-    let allowed = |a: &Authz, e: &Endpoint| matches!(a.check(e, "b"), Ok(None));
+    let allowed = |a: &Authz, e: &Endpoint| matches!(a.check(e, "b", false), Ok(None));
     // Anyone may list and write a public-read-write bucket; only the owner reads its ACL.
     let a = acl_bucket(Caller::Anonymous, "", &public_rw, "{}");
     assert!(allowed(&a, &put) && allowed(&a, &list));
-    assert!(a.check(&Endpoint::GetBucketAcl, "b").is_err());
-    assert!(a.check(&Endpoint::DeleteBucket, "b").is_err());
+    assert!(a.check(&Endpoint::GetBucketAcl, "b", false).is_err());
+    assert!(a.check(&Endpoint::DeleteBucket, "b", false).is_err());
     // IgnorePublicAcls takes the groups' grants away.
     let ignore = PublicAccessBlock {
         ignore_public_acls: true,
         ..PublicAccessBlock::default()
     };
     let a = acl_bucket(Caller::Anonymous, "", &public_rw, &ignore.encode());
-    assert!(a.check(&put, "b").is_err());
+    assert!(a.check(&put, "b", false).is_err());
     // A grant to one user by canonical id.
     let mut grant = Acl::private(&owner);
     grant.grants.push(acl::Grant {
@@ -127,9 +127,9 @@ fn acls_authorize_where_ownership_enables_them() {
     });
     let u = acl_bucket(user("u"), &user_owner("u"), &grant, "{}");
     assert!(allowed(&u, &Endpoint::GetBucketAcl));
-    assert!(u.check(&Endpoint::PutBucketAcl, "b").is_err());
+    assert!(u.check(&Endpoint::PutBucketAcl, "b", false).is_err());
     let v = acl_bucket(user("v"), &user_owner("v"), &grant, "{}");
-    assert!(v.check(&Endpoint::GetBucketAcl, "b").is_err());
+    assert!(v.check(&Endpoint::GetBucketAcl, "b", false).is_err());
     // IgnorePublicAcls also silences an object's public grants.
     let readable = Acl::canned("public-read", &owner, &owner).unwrap().encode();
     let object = |owner: &str, acl: Option<&str>| ObjectFacts {
@@ -139,18 +139,18 @@ fn acls_authorize_where_ownership_enables_them() {
         tags: None,
     };
     let by_owner = "arn:aws:iam:::user/owner";
-    let pending = a.check(&get(), "b").unwrap().unwrap();
+    let pending = a.check(&get(), "b", false).unwrap().unwrap();
     let public = object(by_owner, Some(&readable));
     assert!(a.settle(&pending, Some(&public)).is_err());
     // Reading an object: its own ACL and owner decide.
     let a = acl_bucket(Caller::Anonymous, "", &public_rw, "{}");
-    let pending = a.check(&get(), "b").unwrap().unwrap();
+    let pending = a.check(&get(), "b", false).unwrap().unwrap();
     assert!(a.settle(&pending, Some(&public)).is_ok());
     assert!(a.settle(&pending, Some(&object(by_owner, None))).is_err());
     assert!(a.settle(&pending, None).is_err());
     // The bucket owner does not read what another user wrote and did not share ...
     let o = acl_bucket(user("owner"), &user_owner("owner"), &public_rw, "{}");
-    let pending = o.check(&get(), "b").unwrap().unwrap();
+    let pending = o.check(&get(), "b", false).unwrap().unwrap();
     let theirs = object(&user_owner("u"), None);
     assert!(o.settle(&pending, Some(&theirs)).is_err());
     assert!(o.settle(&pending, Some(&object(by_owner, None))).is_ok());
@@ -159,7 +159,7 @@ fn acls_authorize_where_ownership_enables_them() {
     assert!(allowed(&o, &Endpoint::DeleteObject { key: "k".into() }));
     // Under BucketOwnerEnforced the same grants count for nothing.
     let e = authz(Caller::Anonymous, "", &[], None);
-    assert!(e.check(&put, "b").is_err());
+    assert!(e.check(&put, "b", false).is_err());
 }
 
 #[test]
@@ -184,7 +184,10 @@ fn policies_see_the_tags_of_the_object() {
         &[read_red],
         Some(deny_secret),
     );
-    let pending = a.check(&get(), "b").unwrap().expect("the tags are needed");
+    let pending = a
+        .check(&get(), "b", false)
+        .unwrap()
+        .expect("the tags are needed");
     assert!(a
         .settle(&pending, Some(&tagged(&[("team", "red")])))
         .is_ok());
@@ -202,10 +205,10 @@ fn policies_see_the_tags_of_the_object() {
         &[],
         Some(deny_secret),
     );
-    let pending = r.check(&get(), "b").unwrap().unwrap();
+    let pending = r.check(&get(), "b", false).unwrap().unwrap();
     assert!(r.settle(&pending, Some(&both)).is_err());
     assert!(r.settle(&pending, Some(&tagged(&[]))).is_ok());
     // Without such conditions no object is read.
     let plain = authz(user("alice"), &user_owner("alice"), &[READ], None);
-    assert!(matches!(plain.check(&get(), "b"), Ok(None)));
+    assert!(matches!(plain.check(&get(), "b", false), Ok(None)));
 }

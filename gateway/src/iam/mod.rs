@@ -118,6 +118,7 @@ impl From<ProtoError> for IamError {
             | ProtoError::BucketAlreadyOwnedByYou
             | ProtoError::BucketNotEmpty
             | ProtoError::NoSuchKey
+            | ProtoError::NoSuchVersion
             | ProtoError::NoSuchUpload
             | ProtoError::InvalidPart(_)
             | ProtoError::PreconditionFailed

@@ -128,6 +128,12 @@ impl S3Error {
         self
     }
 
+    /// Add a response header.
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
     /// An internal error: the cause goes to the log, the client sees a generic message.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!("internal error: {cause:#}");
@@ -176,6 +182,7 @@ impl From<ProtoError> for S3Error {
             ProtoError::BucketAlreadyOwnedByYou => C::BucketAlreadyOwnedByYou.into(),
             ProtoError::BucketNotEmpty => C::BucketNotEmpty.into(),
             ProtoError::NoSuchKey => C::NoSuchKey.into(),
+            ProtoError::NoSuchVersion => C::NoSuchVersion.into(),
             ProtoError::NoSuchUpload => C::NoSuchUpload.into(),
             ProtoError::InvalidPart(n) => {
                 S3Error::new(C::InvalidPart).with("PartNumber", n.to_string())

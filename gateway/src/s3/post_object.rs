@@ -18,7 +18,7 @@ use super::body::{BodyProcessor, Computed};
 use super::ctx::ReqCtx;
 use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::object::data;
-use super::object::write::{self, Body, Commit, NewObject};
+use super::object::write::{self, Body, Commit, Committed, NewObject};
 use super::post_policy::PostPolicy;
 use super::router::{Endpoint, Query};
 use super::xml::XmlWriter;
@@ -357,7 +357,7 @@ pub async fn post_object(
     authz::context::add_form(&mut context, &form_headers, signature.version());
     let authz = Authz::new(caller, owner, facts, context, &state.policies);
     let endpoint = Endpoint::PutObject { key: key.clone() };
-    let pending = authz.check(&endpoint, bucket_name)?;
+    let pending = authz.check(&endpoint, bucket_name, false)?;
     super::dispatch::authorize::settle(state, &authz, pending).await?;
     super::sse::check_write(&form_headers, true)?;
 
@@ -376,8 +376,8 @@ pub async fn post_object(
         authz: &authz,
         bucket_name,
     };
-    let etag = store(&ctx, &key, &fields, file).await?;
-    respond(req, &fields, bucket_name, &key, &etag)
+    let done = store(&ctx, &key, &fields, file).await?;
+    respond(req, &fields, bucket_name, &key, &done)
 }
 
 /// Store the file as `key` with the form's headers; its ETag.
@@ -386,7 +386,7 @@ async fn store(
     key: &str,
     fields: &[(String, String)],
     file: Field,
-) -> S3Result<String> {
+) -> S3Result<Committed> {
     let bucket = ctx.bucket().await?;
     let h = as_headers(fields)?;
     let new = NewObject::from_headers(ctx, &bucket, key, &h)?;
@@ -431,8 +431,7 @@ async fn store(
         .with("ProposedSize", outcome.size.to_string()));
     }
     let body = Body::single(stored, outcome.size, outcome.md5, outcome.stored_checksum());
-    let done = write::commit(ctx, bucket.id, new, body, Commit::Put).await?;
-    Ok(done.quoted_etag())
+    write::commit(ctx, bucket.id, new, body, Commit::Put).await
 }
 
 /// The answer S3 gives a stored form: a 303 to `success_action_redirect`, or
@@ -442,8 +441,17 @@ fn respond(
     fields: &[(String, String)],
     bucket: &str,
     key: &str,
-    etag: &str,
+    done: &Committed,
 ) -> S3Result<HttpResponse> {
+    let etag = &done.quoted_etag();
+    // Every answer names the stored version: its ETag, and its id in a versioned bucket.
+    let answer = |mut b: actix_web::HttpResponseBuilder| {
+        b.insert_header(("etag", etag.as_str()));
+        if let Some(id) = &done.version_id {
+            b.insert_header(("x-amz-version-id", id.as_str()));
+        }
+        b
+    };
     let host = req
         .headers()
         .get("host")
@@ -462,14 +470,12 @@ fn respond(
             sigv4::uri_encode(key, false),
             sigv4::uri_encode(etag, false)
         );
-        return Ok(HttpResponse::SeeOther()
+        return Ok(answer(HttpResponse::SeeOther())
             .insert_header(("location", to))
-            .insert_header(("etag", etag))
             .finish());
     }
     match field(fields, "success_action_status") {
-        Some("200") => Ok(HttpResponse::Ok()
-            .insert_header(("etag", etag))
+        Some("200") => Ok(answer(HttpResponse::Ok())
             .insert_header(("location", location))
             .finish()),
         Some("201") => {
@@ -480,14 +486,12 @@ fn respond(
             x.elem("Key", key);
             x.elem("ETag", etag);
             x.close("PostResponse");
-            Ok(HttpResponse::Created()
-                .insert_header(("etag", etag))
+            Ok(answer(HttpResponse::Created())
                 .insert_header(("location", location))
                 .content_type("application/xml")
                 .body(x.finish()))
         }
-        _ => Ok(HttpResponse::NoContent()
-            .insert_header(("etag", etag))
+        _ => Ok(answer(HttpResponse::NoContent())
             .insert_header(("location", location))
             .finish()),
     }

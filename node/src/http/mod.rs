@@ -9,7 +9,9 @@
 //! `--await-admission`); `GET /admin/v1/storage-classes` (erasure profiles: the default and
 //! each storage class's), `POST /admin/v1/storage-classes/{name}/{k}/{m}` and
 //! `DELETE /admin/v1/storage-classes/{name}` (back to the default); `POST /admin/v1/snapshot`
-//! (build a Raft snapshot of this node's state now, e.g. before an upgrade).
+//! (build a Raft snapshot of this node's state now, e.g. before an upgrade);
+//! `GET /admin/v1/state-digest` (this node's last applied index and a hash of its metadata
+//! state: nodes at the same index must agree).
 
 use std::fmt::Write as _;
 use std::net::TcpListener;
@@ -45,6 +47,7 @@ pub fn serve(node: Arc<Node>, listener: TcpListener) -> std::io::Result<actix_we
             .route("/admin/v1/nodes/add/{addr}", web::post().to(add))
             .route("/admin/v1/storage-classes", web::get().to(classes))
             .route("/admin/v1/snapshot", web::post().to(snapshot))
+            .route("/admin/v1/state-digest", web::get().to(state_digest))
             .route(
                 "/admin/v1/storage-classes/{name}/{k}/{m}",
                 web::post().to(set_class),
@@ -283,6 +286,24 @@ async fn snapshot(node: web::Data<Arc<Node>>, req: HttpRequest) -> HttpResponse 
             "snapshot_index": index,
         })),
         Err(e) => HttpResponse::ServiceUnavailable().body(format!("{e}\n")),
+    }
+}
+
+async fn state_digest(node: web::Data<Arc<Node>>, req: HttpRequest) -> HttpResponse {
+    if !authorized(&node, &req) {
+        return refused();
+    }
+    let store = node.meta_store().clone();
+    let digest =
+        tokio::task::spawn_blocking(move || crate::raft::state_machine::state_digest(&store)).await;
+    match digest {
+        Ok(Ok((applied, digest))) => HttpResponse::Ok().json(serde_json::json!({
+            "node": node.config.id,
+            "applied": applied,
+            "digest": digest,
+        })),
+        Ok(Err(e)) => HttpResponse::InternalServerError().body(format!("{e}\n")),
+        Err(e) => HttpResponse::InternalServerError().body(format!("{e}\n")),
     }
 }
 

@@ -25,6 +25,17 @@ pub fn object_key(bucket_id: u64, key: &str) -> Vec<u8> {
     k
 }
 
+/// The record key of an older version (or delete marker) committed at `stamp`.
+pub fn version_key(
+    bucket_id: u64,
+    key: &str,
+    stamp: Option<coffer_proto::version_id::Stamp>,
+) -> Vec<u8> {
+    let mut k = vec![b'v'];
+    k.extend_from_slice(&keys::version(bucket_id, key, stamp));
+    k
+}
+
 /// The record key of an upload.
 pub fn upload_key(bucket_id: u64, key: &str, upload_id: &str) -> Vec<u8> {
     let mut k = vec![b'u'];
@@ -113,14 +124,14 @@ pub fn tag_count_of(
     }
 }
 
-/// Apply SetObjectAcl (`cf` [`CF_ACLS`]) or SetObjectTags ([`CF_TAGS`]; `None` removes; the
-/// version's tag count follows).
+/// Apply SetObjectAcl and SetVersionAcl (`cf` [`CF_ACLS`]) or SetObjectTags and
+/// SetVersionTags ([`CF_TAGS`]; `None` removes; the version's tag count follows), on the
+/// version `version_id` names (`None`: the current one).
 pub fn set_object_doc(
     store: &MetaStore,
     batch: &mut Batch,
     cf: &'static str,
-    bucket_id: u64,
-    key: &str,
+    (bucket_id, key, version_id): (u64, &str, Option<&str>),
     doc: Option<&str>,
 ) -> Result<Result<MetaOk, ProtoError>, StoreError> {
     if store
@@ -129,21 +140,23 @@ pub fn set_object_doc(
     {
         return Ok(Err(ProtoError::NoSuchBucket));
     }
-    match store.get::<ObjectVersion>(CF_OBJECTS, &keys::object(bucket_id, key))? {
-        Some(mut v) if !v.delete_marker => {
-            let record = object_key(bucket_id, key);
-            match doc {
-                Some(d) => put(batch, cf, &record, d),
-                None => batch.delete(cf, record),
-            }
-            if cf == CF_TAGS {
-                v.tag_count = Some(doc.map_or(0, coffer_proto::types::count_tags));
-                batch.put(CF_OBJECTS, keys::object(bucket_id, key), encode(&v));
-            }
-            Ok(Ok(MetaOk::Done))
-        }
-        _ => Ok(Err(ProtoError::NoSuchKey)),
+    let Some(mut f) = super::versions::find(store, bucket_id, key, version_id)?
+        .filter(|f| !f.version.delete_marker)
+    else {
+        return Ok(Err(match version_id {
+            Some(_) => ProtoError::NoSuchVersion,
+            None => ProtoError::NoSuchKey,
+        }));
+    };
+    match doc {
+        Some(d) => put(batch, cf, &f.docs, d),
+        None => batch.delete(cf, &f.docs),
     }
+    if cf == CF_TAGS {
+        f.version.tag_count = Some(doc.map_or(0, coffer_proto::types::count_tags));
+        batch.put(f.cf, &f.record, encode(&f.version));
+    }
+    Ok(Ok(MetaOk::Done))
 }
 
 /// The owner, ACL and tags of a key's current version (None: no live version).
@@ -162,6 +175,25 @@ pub fn object_facts(
                 tags: get(store, CF_TAGS, &record)?,
             }))
         }
+        _ => Ok(None),
+    }
+}
+
+/// The owner, ACL and tags of version `version_id` of `key` (None: no such version, or a
+/// delete marker).
+pub fn version_facts(
+    store: &MetaStore,
+    bucket_id: u64,
+    key: &str,
+    version_id: &str,
+) -> Result<Option<ObjectFacts>, StoreError> {
+    match super::versions::find(store, bucket_id, key, Some(version_id))? {
+        Some(f) if !f.version.delete_marker => Ok(Some(ObjectFacts {
+            acl: get(store, CF_ACLS, &f.docs)?,
+            tags: get(store, CF_TAGS, &f.docs)?,
+            version_id: f.version.version_id,
+            owner: f.version.owner,
+        })),
         _ => Ok(None),
     }
 }

@@ -49,10 +49,12 @@ fn state(store: &MetaStore) -> BTreeMap<(&'static str, Vec<u8>), Vec<u8>> {
     out
 }
 
-/// `state` with every object version in the current format and counted: a record of format
-/// version 1 has no tag count, which a read takes from the version's tag set (the conversion
-/// [`crate::meta::acls::tag_count_of`] makes); the same is done here, so a state the old
-/// code left compares with one today's code writes.
+/// `state` with every object version in the current format, counted and unstamped: a record
+/// of format version 1 has no tag count, which a read takes from the version's tag set (the
+/// conversion [`crate::meta::acls::tag_count_of`] makes); the same is done here. It has no
+/// stamp either, which only orders a key's versions (an unstamped one is its oldest, and a key
+/// has only one version before versioning): today's code stamps what it applies. So a state
+/// the old code left compares with one today's code writes.
 fn counted(
     state: &BTreeMap<(&'static str, Vec<u8>), Vec<u8>>,
 ) -> BTreeMap<(&'static str, Vec<u8>), Vec<u8>> {
@@ -69,6 +71,7 @@ fn counted(
             let doc: Option<String> = doc.map(|d| format::decode(d).unwrap());
             v.tag_count = Some(doc.map_or(0, |d| count_tags(&d)));
         }
+        v.stamp = None;
         out.insert((*cf, key.clone()), format::encode(&v));
     }
     out
@@ -151,16 +154,18 @@ async fn the_v1_fixture_decodes_replays_and_installs() {
     let mut sm = StateMachine::new(replay.clone(), replay_dir.join("snapshots")).unwrap();
     sm.apply(entries.clone()).await.unwrap();
     let replayed = state(&replay);
-    // Today's code writes object versions in format version 2, counted as it applies.
+    // Today's code writes object versions in format version 3, counted and stamped as it
+    // applies.
     let mut tagged = 0;
     for ((cf, _), value) in &replayed {
         if *cf == CF_OBJECTS {
             assert_eq!(
-                value[0], 2,
-                "an object version replayed in format version 2"
+                value[0], 3,
+                "an object version replayed in format version 3"
             );
             let v: ObjectVersion = format::decode(value).unwrap();
             tagged += usize::from(v.tag_count.unwrap() > 0);
+            assert!(v.stamp.is_some());
         }
     }
     assert!(tagged > 0, "the fixture has tagged objects");

@@ -1,5 +1,7 @@
 //! Key encoders for the metadata column families (see the layout in `meta/mod.rs`).
 
+use coffer_proto::version_id::{Stamp, STAMP_LEN};
+
 /// Prefix of every object key of a bucket.
 pub fn bucket_prefix(bucket_id: u64) -> Vec<u8> {
     bucket_id.to_be_bytes().to_vec()
@@ -10,6 +12,32 @@ pub fn object(bucket_id: u64, key: &str) -> Vec<u8> {
     let mut k = bucket_prefix(bucket_id);
     k.extend_from_slice(key.as_bytes());
     k
+}
+
+/// `versions` key prefix of one object key's older versions and delete markers.
+pub fn versions_prefix(bucket_id: u64, key: &str) -> Vec<u8> {
+    let mut k = object(bucket_id, key);
+    k.push(0);
+    k
+}
+
+/// `versions` key of a version committed at `stamp` (`None`: written before versioning,
+/// which sorts after, i.e. older than, every stamped version of the key).
+pub fn version(bucket_id: u64, key: &str, stamp: Option<Stamp>) -> Vec<u8> {
+    let mut k = versions_prefix(bucket_id, key);
+    k.extend_from_slice(&stamp.unwrap_or(UNSTAMPED).newest_first());
+    k
+}
+
+/// The stamp a version written before versioning sorts as: the oldest.
+pub const UNSTAMPED: Stamp = Stamp { index: 0, pos: 0 };
+
+/// The object key of a `versions` record key (None: not one).
+pub fn key_of_version(raw: &[u8]) -> Option<&[u8]> {
+    raw.len()
+        .checked_sub(STAMP_LEN + 1)
+        .filter(|&end| end >= 8)
+        .and_then(|end| raw.get(8..end))
 }
 
 /// `uploads` key prefix for all uploads of one object key.
@@ -71,6 +99,22 @@ mod tests {
     fn uploads_sort_by_key_then_id() {
         assert!(upload(1, "a", "z") < upload(1, "a/", "a"));
         assert!(part(1, "a", "u", 2) < part(1, "a", "u", 10));
+    }
+
+    #[test]
+    fn versions_sort_by_key_then_newest_first() {
+        let s = |index, pos| Some(Stamp { index, pos });
+        assert!(version(1, "a", s(9, 0)) < version(1, "a", s(3, 1)));
+        assert!(version(1, "a", s(3, 1)) < version(1, "a", s(3, 0)));
+        assert!(version(1, "a", s(3, 0)) < version(1, "a", None));
+        assert!(version(1, "a", None) < version(1, "a/", s(9, 0)));
+        assert!(version(1, "a", None) < version(1, "ab", s(9, 0)));
+        assert_eq!(
+            key_of_version(&version(7, "a/b", s(1, 2))),
+            Some(&b"a/b"[..])
+        );
+        assert_eq!(key_of_version(&version(7, "", None)), Some(&b""[..]));
+        assert_eq!(key_of_version(b"short"), None);
     }
 
     #[test]

@@ -124,7 +124,7 @@ pub fn list_objects(
                         return Ok(true);
                     }
                     out.next_marker = Some(key.to_owned());
-                    out.entries.push(entry(key, &v));
+                    out.entries.push(ListEntry::from(&v));
                 }
             }
             Ok(true)
@@ -137,17 +137,4 @@ pub fn list_objects(
         out.next_marker = None;
     }
     Ok(out)
-}
-
-fn entry(key: &str, v: &ObjectVersion) -> ListEntry {
-    ListEntry {
-        key: key.to_owned(),
-        last_modified_ms: v.last_modified_ms,
-        etag: v.etag.clone(),
-        size: v.size,
-        storage_class: v.storage_class.clone(),
-        owner: v.owner.clone(),
-        checksum_algorithm: v.checksum.as_ref().map(|c| c.algorithm),
-        checksum_type: v.checksum.as_ref().map(|c| c.kind),
-    }
 }

@@ -7,6 +7,8 @@
 //! buckets     name                                  -> BucketInfo
 //! bucket_ids  id:u64                                -> name
 //! objects     bucket_id:u64 key                     -> ObjectVersion (current version)
+//! versions    bucket_id:u64 key 0x00 stamp:[12]     -> ObjectVersion (older versions and
+//!                                                      delete markers; stamp newest first)
 //! uploads     bucket_id:u64 key 0x00 upload_id      -> UploadInfo
 //! parts       bucket_id:u64 key 0x00 upload_id 0x00 part:u32 -> PartInfo
 //! gc          blob_id:[16]                          -> BlobRef (data to delete)
@@ -23,6 +25,7 @@
 //! policies    'u' user 0x00 name                    -> String (inline policy document)
 //!             'g' group 0x00 name                   -> String
 //! acls        'o' bucket_id:u64 key                 -> String (ACL of the current version)
+//!             'v' bucket_id:u64 key 0x00 stamp:[12] -> String (ACL of an older version)
 //!             'u' bucket_id:u64 key 0x00 upload_id  -> String (ACL of an upload)
 //! tags        as acls                               -> String (tag set of a version, upload)
 //! once        'a' id:[16]                           -> answer of an exactly-once command
@@ -39,6 +42,7 @@ pub mod once;
 pub mod policies;
 pub mod query;
 pub mod store;
+pub mod versions;
 
 #[cfg(test)]
 mod fixture_v1;
@@ -50,6 +54,8 @@ mod tests_acls;
 mod tests_once;
 #[cfg(test)]
 mod tests_policies;
+#[cfg(test)]
+mod tests_versions;
 #[cfg(test)]
 mod tests_writes;
 

@@ -8,9 +8,10 @@ use crate::meta::store::Batch;
 use coffer_proto::meta::{MetaCommand, MetaOk};
 use coffer_proto::ProtoError;
 
-use super::apply::{apply, Applied};
+use super::apply::{apply_at, Applied};
 use super::format::encode;
 use super::store::{MetaStore, StoreError, CF_ONCE};
+use coffer_proto::version_id::Stamp;
 
 /// How long an answer is kept after its command was proposed.
 const KEEP_MS: u64 = 3_600_000;
@@ -44,7 +45,7 @@ fn time_key(at_ms: u64, id: &[u8; 16]) -> Vec<u8> {
 /// Apply `cmd` unless the command `id` was applied already.
 pub fn apply_once(
     store: &MetaStore,
-    index: u64,
+    stamp: Stamp,
     id: &[u8; 16],
     at_ms: u64,
     cmd: &MetaCommand,
@@ -55,7 +56,7 @@ pub fn apply_once(
             batch: Batch::default(),
         });
     }
-    let mut applied = apply(store, index, cmd.inner())?;
+    let mut applied = apply_at(store, stamp, at_ms, cmd.inner())?;
     let answer = Answer {
         at_ms,
         result: applied.result.clone(),

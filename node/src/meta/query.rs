@@ -13,7 +13,7 @@ use super::list::{self, Item};
 use super::policies;
 use super::store::{
     MetaStore, StoreError, CF_BUCKETS, CF_CLASSES, CF_COMPLETED, CF_DRAINING, CF_GC, CF_NODES,
-    CF_OBJECTS, CF_PARTS, CF_UPLOADS,
+    CF_OBJECTS, CF_PARTS, CF_UPLOADS, CF_VERSIONS,
 };
 
 /// Answer a query from the local state.
@@ -41,6 +41,32 @@ pub fn answer(store: &MetaStore, q: &MetaQuery) -> Result<MetaAnswer, StoreError
                 None => None,
             },
         ),
+        MetaQuery::GetVersion {
+            bucket_id,
+            key,
+            version_id,
+        } => MetaAnswer::CountedObject(
+            match super::versions::find(store, *bucket_id, key, version_id.as_deref())? {
+                Some(f) => {
+                    let n = match f.version.tag_count {
+                        Some(n) => n,
+                        None => super::acls::tag_count(store, &f.docs)?,
+                    };
+                    Some((Box::new(f.version), n))
+                }
+                None => None,
+            },
+        ),
+        MetaQuery::VersionFacts {
+            bucket_id,
+            key,
+            version_id,
+        } => MetaAnswer::ObjectFacts(super::acls::version_facts(
+            store, *bucket_id, key, version_id,
+        )?),
+        MetaQuery::ListVersions { bucket_id, query } => {
+            MetaAnswer::Versions(super::versions::list(store, *bucket_id, query)?)
+        }
         MetaQuery::ListObjects { bucket_id, query } => {
             MetaAnswer::Objects(list::list_objects(store, *bucket_id, query)?)
         }
@@ -134,7 +160,7 @@ pub fn blob_records_page(
     let snap = store.view();
     let mut out = Vec::new();
     let start_cf = after.map_or(0, |c| c.cf);
-    for (cf_pos, cf) in [CF_OBJECTS, CF_PARTS]
+    for (cf_pos, cf) in [CF_OBJECTS, CF_PARTS, CF_VERSIONS]
         .into_iter()
         .enumerate()
         .skip(start_cf)
@@ -150,9 +176,12 @@ pub fn blob_records_page(
             _ => it.seek_to_first(),
         }
         while let (Some(k), Some(v)) = (it.key(), it.value()) {
-            if cf == CF_OBJECTS {
+            if cf != CF_PARTS {
                 let o: ObjectVersion = format::decode(v)?;
-                let rec = BlobRecord::Object(k.to_vec());
+                let rec = match cf {
+                    CF_OBJECTS => BlobRecord::Object(k.to_vec()),
+                    _ => BlobRecord::Version(k.to_vec()),
+                };
                 out.extend(o.data.blobs().iter().map(|b| (rec.clone(), b.clone())));
             } else {
                 let p: PartInfo = format::decode(v)?;
@@ -319,7 +348,7 @@ pub fn retain_unreferenced(
             }
         }
     };
-    for cf in [CF_OBJECTS, CF_PARTS, CF_GC] {
+    for cf in [CF_OBJECTS, CF_VERSIONS, CF_PARTS, CF_GC] {
         if candidates.is_empty() {
             break;
         }
@@ -327,7 +356,7 @@ pub fn retain_unreferenced(
         it.seek_to_first();
         while let (Some(k), Some(v)) = (it.key(), it.value()) {
             match cf {
-                CF_OBJECTS => {
+                CF_OBJECTS | CF_VERSIONS => {
                     let o: ObjectVersion = format::decode(v)?;
                     for b in o.data.blobs() {
                         keep(b, candidates);

@@ -27,7 +27,11 @@ impl Sm {
 
     pub(super) fn run(&mut self, cmd: MetaCommand) -> Result<MetaOk, ProtoError> {
         self.index += 1;
-        let a = apply::apply(&self.store, self.index, &cmd).unwrap();
+        let stamp = coffer_proto::version_id::Stamp {
+            index: self.index,
+            pos: 0,
+        };
+        let a = apply::apply(&self.store, stamp, &cmd).unwrap();
         self.store.write(a.batch, false).unwrap();
         a.result
     }
@@ -125,6 +129,7 @@ pub(crate) fn version(key: &str, data: ObjectData) -> ObjectVersion {
         owner: "me".into(),
         data,
         tag_count: None,
+        stamp: None,
     }
 }
 

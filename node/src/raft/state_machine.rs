@@ -32,7 +32,7 @@ use openraft::{
 use super::{io_err, EntryResults, MetaResult, NodeId, TypeConfig};
 use crate::meta::apply;
 use crate::meta::format::{self, decode, encode};
-use crate::meta::store::{MetaStore, CF_SM_STATE, SM_DATA_CFS};
+use crate::meta::store::{MetaStore, StoreError, CF_SM_STATE, SM_DATA_CFS};
 
 const KEY_APPLIED: &[u8] = b"last_applied";
 const KEY_MEMBERSHIP: &[u8] = b"membership";
@@ -207,7 +207,11 @@ impl StateMachine {
         n: usize,
         cmd: &MetaCommand,
     ) -> SResult<MetaResult> {
-        let a = apply::apply(&self.store, log_id.index, cmd).map_err(|e| apply_err(log_id, e))?;
+        let stamp = coffer_proto::version_id::Stamp {
+            index: log_id.index,
+            pos: u32::try_from(i).unwrap_or(u32::MAX),
+        };
+        let a = apply::apply(&self.store, stamp, cmd).map_err(|e| apply_err(log_id, e))?;
         let mut batch = a.batch;
         if i + 1 >= n {
             batch.put(CF_SM_STATE, KEY_APPLIED, encode(&log_id));
@@ -449,4 +453,31 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             snapshot: Box::new(tokio::fs::File::from_std(f)),
         }))
     }
+}
+
+/// The last applied index and a SHA-256 of the whole state machine (every data column family's
+/// keys and values, in order), read from one consistent view: nodes that applied the same log
+/// have the same digest, which the tests compare across a cluster after faults.
+pub fn state_digest(store: &MetaStore) -> Result<(Option<u64>, String), StoreError> {
+    use sha2::Digest as _;
+    let view = store.view();
+    let applied = match view.get_raw(CF_SM_STATE, KEY_APPLIED)? {
+        Some(v) => Some(decode::<LogId<NodeId>>(&v)?.index),
+        None => None,
+    };
+    let mut h = sha2::Sha256::new();
+    for cf in SM_DATA_CFS {
+        h.update(cf.as_bytes());
+        let mut it = view.cursor(cf)?;
+        it.seek_to_first();
+        while let (Some(k), Some(v)) = (it.key(), it.value()) {
+            h.update((k.len() as u64).to_be_bytes());
+            h.update(k);
+            h.update((v.len() as u64).to_be_bytes());
+            h.update(v);
+            it.next();
+        }
+        it.status()?;
+    }
+    Ok((applied, hex::encode(h.finalize())))
 }

@@ -55,7 +55,8 @@ pub async fn authorize(
     );
     let authz = authz_of(state, req, to, who, list);
     let bucket_name = to.bucket_name();
-    let pending = authz.check(endpoint, bucket_name)?;
+    let version_named = to.query.get("versionId").is_some();
+    let pending = authz.check(endpoint, bucket_name, version_named)?;
     settle(state, &authz, pending).await?;
     if matches!(
         endpoint,
@@ -67,7 +68,13 @@ pub async fn authorize(
         } else {
             Some(authorization_facts(state, None, Some(src.bucket.clone())).await?)
         };
-        let pending = authz.check_copy_source(&src.bucket, &src.key, facts, &state.policies)?;
+        let pending = authz.check_copy_source(
+            &src.bucket,
+            &src.key,
+            facts,
+            &state.policies,
+            src.version_id.is_some(),
+        )?;
         settle(state, &authz, pending).await?;
     }
     sse::check(endpoint, &req.headers)?;

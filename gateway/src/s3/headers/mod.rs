@@ -21,6 +21,8 @@ pub use object::{content_headers, storage_class, user_meta, MAX_USER_META};
 
 use actix_web::http::header::HeaderMap;
 
+use crate::s3::error::{S3Error, S3ErrorCode};
+
 /// A header as text.
 pub fn get<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
@@ -53,6 +55,18 @@ pub fn iso_date(ms: i64) -> String {
 /// Now, in milliseconds since the epoch.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
+}
+
+/// Refuse a request that carries `x-amz-mfa`: Coffer has no MFA devices to check it against.
+pub fn refuse_mfa(h: &HeaderMap) -> Result<(), S3Error> {
+    match get(h, "x-amz-mfa") {
+        Some(_) => Err(S3Error::msg(
+            S3ErrorCode::NotImplemented,
+            "MFA (the x-amz-mfa header) is not supported by this server.",
+        )
+        .with("Header", "x-amz-mfa")),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

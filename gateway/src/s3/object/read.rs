@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use coffer_proto::api::ClusterApiExt;
 use coffer_proto::meta::ObjectFacts;
-use coffer_proto::types::ObjectVersion;
+use coffer_proto::types::{BucketInfo, ObjectVersion, Versioning, NULL_VERSION};
 use coffer_proto::version_id::VersionId;
 use coffer_proto::ClusterApi;
 
@@ -23,39 +23,76 @@ pub fn invalid_version(want: &str) -> S3Error {
         .with("ArgumentValue", want)
 }
 
-/// Check that `version` (a requested version id, if any) names `current`, the version of
-/// `key` that exists: a malformed id is InvalidArgument, a well-formed one that names another
-/// version NoSuchVersion, as on S3.
-fn check_version(key: &str, current: &str, version: Option<&str>) -> S3Result<()> {
-    let Some(want) = version else {
-        return Ok(());
-    };
-    let asked = VersionId::parse(want).map_err(|_| invalid_version(want))?;
-    if asked.to_string() == current {
-        Ok(())
-    } else {
-        Err(S3Error::new(S3ErrorCode::NoSuchVersion)
-            .with("Key", key)
-            .with("VersionId", want))
-    }
-}
-
-/// The version of `key` a read names: the current one, or `version` (a version id), which
-/// must be it (only the current version exists until versioning lands). NoSuchKey if the key
-/// has none, or its current version is a delete marker.
+/// The version of `key` a read names: the current one, or `version` (a version id). A
+/// malformed id is InvalidArgument, a well-formed one that names no version NoSuchVersion; a
+/// key whose latest version is a delete marker is NoSuchKey with `x-amz-delete-marker`, and a
+/// delete marker named by its id MethodNotAllowed, as on S3.
 pub async fn load(
     cluster: &Arc<dyn ClusterApi>,
     bucket_id: u64,
     key: &str,
     version: Option<&str>,
 ) -> S3Result<ObjectVersion> {
-    let v = cluster
-        .object(bucket_id, key)
-        .await?
-        .filter(|v| !v.delete_marker)
-        .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchKey).with("Key", key))?;
-    check_version(key, &v.version_id, version)?;
-    Ok(v)
+    let Some(want) = version else {
+        if let Some(v) = cluster.object(bucket_id, key).await? {
+            return Ok(v);
+        }
+        // No current version: the latest may be a delete marker, which the answer shows.
+        let err = S3Error::new(S3ErrorCode::NoSuchKey).with("Key", key);
+        return Err(match cluster.version(bucket_id, key, None).await? {
+            Some(m) if m.delete_marker => marker_headers(err, &m),
+            _ => err,
+        });
+    };
+    VersionId::parse(want).map_err(|_| invalid_version(want))?;
+    match cluster.version(bucket_id, key, Some(want)).await? {
+        None => Err(no_such_version(key, want)),
+        Some(m) if m.delete_marker => Err(marker_headers(
+            S3Error::new(S3ErrorCode::MethodNotAllowed)
+                .with("Method", "GET")
+                .with("ResourceType", "DeleteMarker"),
+            &m,
+        )
+        .header("allow", "DELETE")),
+        Some(v) => Ok(v),
+    }
+}
+
+/// The version id an answer about `v` shows (`x-amz-version-id`): every id but an unversioned
+/// bucket's `null`, as S3 does.
+pub fn shown_version_id<'v>(bucket: &BucketInfo, v: &'v ObjectVersion) -> Option<&'v str> {
+    (v.version_id != NULL_VERSION || bucket.versioning != Versioning::Unversioned)
+        .then_some(v.version_id.as_str())
+}
+
+/// An answer about version `id` (`x-amz-version-id`, except for the null version of a
+/// request that did not name it, as S3 leaves it out for unversioned buckets).
+pub fn about_version(
+    mut b: actix_web::HttpResponseBuilder,
+    ctx: &ReqCtx<'_>,
+    id: &str,
+) -> actix_web::HttpResponseBuilder {
+    if id != NULL_VERSION || ctx.query.get("versionId").is_some() {
+        b.insert_header(("x-amz-version-id", id));
+    }
+    b
+}
+
+/// NoSuchVersion of `want` (a well-formed id) of `key`.
+fn no_such_version(key: &str, want: &str) -> S3Error {
+    S3Error::new(S3ErrorCode::NoSuchVersion)
+        .with("Key", key)
+        .with("VersionId", want)
+}
+
+/// `err` with the headers S3 sends about delete marker `m`.
+fn marker_headers(err: S3Error, m: &ObjectVersion) -> S3Error {
+    err.header("x-amz-delete-marker", "true")
+        .header("x-amz-version-id", m.version_id.clone())
+        .header(
+            "last-modified",
+            crate::s3::headers::http_date(m.last_modified_ms),
+        )
 }
 
 /// The owner, ACL and tags of the version of `key` a request names (as [`load`]).
@@ -65,12 +102,20 @@ pub async fn facts(
     key: &str,
     version: Option<&str>,
 ) -> S3Result<ObjectFacts> {
-    let facts = cluster
-        .object_facts(bucket_id, key)
-        .await?
-        .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchKey).with("Key", key))?;
-    check_version(key, &facts.version_id, version)?;
-    Ok(facts)
+    let found = match version {
+        None => cluster.object_facts(bucket_id, key).await?,
+        Some(want) => {
+            VersionId::parse(want).map_err(|_| invalid_version(want))?;
+            cluster.version_facts(bucket_id, key, want).await?
+        }
+    };
+    match found {
+        Some(f) => Ok(f),
+        // Why there is none (a delete marker, a missing version) is `load`'s to tell.
+        None => load(cluster, bucket_id, key, version)
+            .await
+            .and(Err(S3Error::new(S3ErrorCode::NoSuchKey).with("Key", key))),
+    }
 }
 
 /// The tags of the version of `key` a request names.
@@ -94,6 +139,21 @@ pub struct Source {
     pub key: String,
     /// The source object.
     pub version: ObjectVersion,
+    /// Whether the request named the version (`?versionId=` in `x-amz-copy-source`).
+    pub named_version: bool,
+}
+
+impl Source {
+    /// Add `x-amz-copy-source-version-id` to `b`: the version a copy read, when it has an id
+    /// of its own or the request named it.
+    pub fn version_header(&self, b: &mut actix_web::HttpResponseBuilder) {
+        if self.version.version_id != NULL_VERSION || self.named_version {
+            b.insert_header((
+                "x-amz-copy-source-version-id",
+                self.version.version_id.as_str(),
+            ));
+        }
+    }
 }
 
 /// Load the object `x-amz-copy-source` names and check the `x-amz-copy-source-if-*`
@@ -116,5 +176,6 @@ pub async fn copy_source(ctx: &ReqCtx<'_>) -> S3Result<Source> {
         bucket_id: b.id,
         key,
         version,
+        named_version: version_id.is_some(),
     })
 }

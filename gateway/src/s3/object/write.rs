@@ -9,7 +9,7 @@
 //! blob for deletion.
 
 use actix_web::http::header::HeaderMap;
-use coffer_proto::meta::{CompletePart, MetaCommand, WritePrecondition};
+use coffer_proto::meta::{CompletePart, MetaCommand, MetaOk, WritePrecondition};
 use coffer_proto::types::{
     BucketInfo, Checksum, ChecksumAlgorithm, ChecksumType, ContentHeaders, ObjectData,
     ObjectVersion, PartInfo, PartSummary, UploadInfo, NULL_VERSION,
@@ -112,6 +112,7 @@ impl NewObject {
             owner: self.owner,
             data: body.data,
             tag_count: None,
+            stamp: None,
         }
     }
 }
@@ -166,12 +167,21 @@ pub struct Committed {
     pub last_modified_ms: i64,
     /// Checksum.
     pub checksum: Option<Checksum>,
+    /// The version id, in a bucket with versioning on (`null` when suspended).
+    pub version_id: Option<String>,
 }
 
 impl Committed {
     /// The ETag as headers and documents carry it: quoted.
     pub fn quoted_etag(&self) -> String {
         format!("\"{}\"", self.etag)
+    }
+
+    /// Add `x-amz-version-id` to `b` when the version has an id.
+    pub fn version_header(&self, b: &mut actix_web::HttpResponseBuilder) {
+        if let Some(id) = &self.version_id {
+            b.insert_header(("x-amz-version-id", id.as_str()));
+        }
     }
 }
 
@@ -187,10 +197,11 @@ pub async fn commit(
     let (acl, tag_set, precondition) =
         (new.acl.clone(), new.tags.clone(), new.precondition.clone());
     let version = new.into_version(body);
-    let committed = Committed {
+    let mut committed = Committed {
         etag: version.etag.clone(),
         last_modified_ms: version.last_modified_ms,
         checksum: version.checksum.clone(),
+        version_id: None,
     };
     let key = version.key.clone();
     let remember = matches!(how, Commit::Complete { .. });
@@ -219,10 +230,14 @@ pub async fn commit(
         // Kept a day, so that the completion retried answers the same success.
         cmd = MetaCommand::RememberCompletion { cmd: Box::new(cmd) };
     }
-    ctx.cluster
+    let ok = ctx
+        .cluster
         .meta_write(cmd)
         .await
         .map_err(|e| S3Error::from(e).with(context.0, context.1))?;
+    if let MetaOk::Written { version_id } = ok {
+        committed.version_id = Some(version_id);
+    }
     Ok(committed)
 }
 

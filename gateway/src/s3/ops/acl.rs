@@ -14,6 +14,7 @@ use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
 use crate::s3::grants::check_public;
 use crate::s3::headers::acl::{requested, Requested};
 use crate::s3::object::read;
+use crate::s3::object::read::about_version;
 use crate::s3::xml::xml_ok;
 
 /// Largest AccessControlPolicy document accepted.
@@ -72,21 +73,29 @@ pub async fn put_bucket_acl(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result
 }
 
 /// The owner and ACL in force of `key`'s current version (NoSuchKey if there is none).
-async fn object_acl(ctx: &ReqCtx<'_>, bucket: &BucketInfo, key: &str) -> S3Result<(String, Acl)> {
+/// The owner and ACL of the version of `key` a request names, and that version's id.
+async fn object_acl(
+    ctx: &ReqCtx<'_>,
+    bucket: &BucketInfo,
+    key: &str,
+) -> S3Result<(String, Acl, String)> {
     let version = ctx.query.get("versionId");
     let f = read::facts(ctx.cluster, bucket.id, key, version).await?;
     if !ctx.authz.ownership.acls_enabled() {
-        return Ok((bucket.owner.clone(), Acl::private(&owner_id(&bucket.owner))));
+        let private = Acl::private(&owner_id(&bucket.owner));
+        return Ok((bucket.owner.clone(), private, f.version_id));
     }
     let acl = Acl::decode(f.acl.as_deref(), &owner_id(&f.owner));
-    Ok((f.owner, acl))
+    Ok((f.owner, acl, f.version_id))
 }
 
 /// GET /bucket/key?acl
 pub async fn get_object_acl(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
     let bucket = ctx.bucket().await?;
-    let (owner, acl) = object_acl(ctx, &bucket, key).await?;
-    Ok(xml_ok(to_xml(&owner, &acl)))
+    let (owner, acl, id) = object_acl(ctx, &bucket, key).await?;
+    Ok(about_version(HttpResponse::Ok(), ctx, &id)
+        .content_type("application/xml")
+        .body(to_xml(&owner, &acl)))
 }
 
 /// PUT /bucket/key?acl
@@ -96,7 +105,7 @@ pub async fn put_object_acl(
     payload: web::Payload,
 ) -> S3Result<HttpResponse> {
     let bucket = ctx.bucket().await?;
-    let (owner, _) = object_acl(ctx, &bucket, key).await?;
+    let (owner, _, id) = object_acl(ctx, &bucket, key).await?;
     let owner = owner_id(&owner);
     let acl = asked_acl(ctx, payload, &owner, &owner_id(&bucket.owner)).await?;
     if !ctx.authz.ownership.acls_enabled() {
@@ -106,14 +115,22 @@ pub async fn put_object_acl(
         return Ok(HttpResponse::Ok().finish());
     }
     check_public(ctx, Some(&acl))?;
-    let cmd = MetaCommand::SetObjectAcl {
-        bucket_id: bucket.id,
-        key: key.to_owned(),
-        acl: acl.encode(),
+    let cmd = match ctx.query.get("versionId") {
+        Some(_) => MetaCommand::SetVersionAcl {
+            bucket_id: bucket.id,
+            key: key.to_owned(),
+            version_id: id.clone(),
+            acl: acl.encode(),
+        },
+        None => MetaCommand::SetObjectAcl {
+            bucket_id: bucket.id,
+            key: key.to_owned(),
+            acl: acl.encode(),
+        },
     };
     ctx.cluster
         .meta_write(cmd)
         .await
         .map_err(|e| S3Error::from(e).with("Key", key))?;
-    Ok(HttpResponse::Ok().finish())
+    Ok(about_version(HttpResponse::Ok(), ctx, &id).finish())
 }

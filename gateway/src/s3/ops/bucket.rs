@@ -1,10 +1,9 @@
 //! Bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
-//! GetBucketLocation, GetBucketVersioning.
+//! GetBucketLocation.
 
 use actix_web::{web, HttpResponse};
 use coffer_proto::api::ClusterApiExt;
 use coffer_proto::meta::MetaCommand;
-use coffer_proto::types::Versioning;
 use coffer_proto::ProtoError;
 
 use crate::model::owner::owner_xml;
@@ -143,19 +142,5 @@ pub async fn get_bucket_location(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
         x.finish_text(&b.location);
     }
     x.close("LocationConstraint");
-    Ok(xml_ok(x.finish()))
-}
-
-/// GET /bucket?versioning.
-pub async fn get_bucket_versioning(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
-    let b = ctx.bucket().await?;
-    let mut x = XmlWriter::new();
-    x.open_ns("VersioningConfiguration");
-    match b.versioning {
-        Versioning::Unversioned => {}
-        Versioning::Enabled => x.elem("Status", "Enabled"),
-        Versioning::Suspended => x.elem("Status", "Suspended"),
-    }
-    x.close("VersioningConfiguration");
     Ok(xml_ok(x.finish()))
 }

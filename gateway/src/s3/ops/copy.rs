@@ -2,6 +2,7 @@
 //! copy with REPLACE. The source is read and the copy committed through the object pipeline.
 
 use actix_web::HttpResponse;
+use coffer_proto::api::ClusterApiExt;
 use coffer_proto::types::{ChecksumAlgorithm, ChecksumType};
 
 use crate::s3::ctx::ReqCtx;
@@ -10,7 +11,7 @@ use crate::s3::headers::{self, checksum_name, iso_date, ByteRange};
 use crate::s3::object::data::copy_data;
 use crate::s3::object::read::{self, copy_source};
 use crate::s3::object::write::{self, Body, Commit, NewObject};
-use crate::s3::xml::{xml_ok, XmlWriter};
+use crate::s3::xml::XmlWriter;
 
 /// PUT /bucket/key with x-amz-copy-source.
 pub async fn copy_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
@@ -31,7 +32,12 @@ pub async fn copy_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> 
     if class_given {
         headers::storage_class(h)?;
     }
-    if src.bucket == ctx.bucket_name && src.key == key && !replace && !class_given {
+    if src.bucket == ctx.bucket_name
+        && src.key == key
+        && !replace
+        && !class_given
+        && !restores_older(ctx, &src, bucket.id).await?
+    {
         return Err(S3Error::msg(
             S3ErrorCode::InvalidRequest,
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -109,5 +115,19 @@ pub async fn copy_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> 
         x.elem(&format!("Checksum{}", checksum_name(c.algorithm)), &c.value);
     }
     x.close("CopyObjectResult");
-    Ok(xml_ok(x.finish()))
+    let mut r = HttpResponse::Ok();
+    done.version_header(&mut r);
+    src.version_header(&mut r);
+    Ok(r.content_type("application/xml").body(x.finish()))
+}
+
+/// Whether a copy of a key onto itself restores an older version of it (the source names a
+/// version that is not the current one): how S3's user guide restores a version, and no
+/// copy of an object onto itself.
+async fn restores_older(ctx: &ReqCtx<'_>, src: &read::Source, bucket_id: u64) -> S3Result<bool> {
+    if !src.named_version {
+        return Ok(false);
+    }
+    let current = ctx.cluster.object(bucket_id, &src.key).await?;
+    Ok(current.is_none_or(|c| c.version_id != src.version.version_id))
 }

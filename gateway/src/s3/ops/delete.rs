@@ -2,12 +2,13 @@
 //! request makes it conditional: `If-Match`, `x-amz-if-match-last-modified-time` and
 //! `x-amz-if-match-size` (DeleteObject) or `<ETag>`, `<LastModifiedTime>` and `<Size>`
 //! (DeleteObjects) delete only a current version that has them (`*`: any ETag), and a missing
-//! key is then NoSuchKey.
+//! key is then NoSuchKey. In a bucket with versioning on, a delete without a version id adds
+//! a delete marker; a version id (`versionId`, `<VersionId>`) removes that version for good.
 //! The data of deleted versions is queued for deletion in the same metadata commit.
 
 use actix_web::{web, HttpResponse};
-use coffer_proto::meta::{MetaCommand, WritePrecondition};
-use coffer_proto::types::NULL_VERSION;
+use coffer_proto::meta::{MetaCommand, MetaOk, WritePrecondition};
+use coffer_proto::version_id::VersionId;
 use coffer_proto::ProtoError;
 
 use crate::s3::body::small_body;
@@ -18,21 +19,55 @@ use crate::s3::object::read::invalid_version;
 use crate::s3::xml::xml_ok;
 use crate::s3::xml::{self, XmlWriter};
 
-/// DELETE /bucket/key.
-pub async fn delete_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
-    // Every version is the null one until versioning is built: another id names nothing,
-    // and deleting the current version in its place would lose it.
-    if let Some(v) = ctx.query.get("versionId").filter(|v| *v != NULL_VERSION) {
-        return Err(invalid_version(v));
+/// What a delete did, as its answer describes it.
+#[derive(Debug, Default)]
+struct Outcome {
+    /// The version removed, or the delete marker added (None: an unversioned bucket's delete).
+    version_id: Option<String>,
+    /// Whether that version is a delete marker.
+    delete_marker: bool,
+}
+
+impl Outcome {
+    fn of(ok: MetaOk) -> Outcome {
+        match ok {
+            MetaOk::Deleted {
+                version_id,
+                delete_marker,
+            } => Outcome {
+                version_id: Some(version_id),
+                delete_marker,
+            },
+            _ => Outcome::default(),
+        }
     }
+}
+
+/// DELETE /bucket/key: without `versionId`, the key's current version goes (unversioned) or
+/// a delete marker is added (versioning on); with it, that version goes for good.
+pub async fn delete_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
+    crate::s3::headers::refuse_mfa(ctx.req.headers())?;
     let precondition = delete_precondition(ctx.req.headers())?;
     let bucket = ctx.bucket().await?;
-    let cmd = match precondition {
-        WritePrecondition::None => MetaCommand::DeleteObjects {
+    let cmd = match (ctx.query.get("versionId"), precondition) {
+        (Some(v), _) if VersionId::parse(v).is_err() => return Err(invalid_version(v)),
+        (Some(_), WritePrecondition::All(_) | WritePrecondition::EtagMatches(_))
+        | (Some(_), WritePrecondition::ModifiedAt(_) | WritePrecondition::SizeIs(_)) => {
+            return Err(S3Error::msg(
+                S3ErrorCode::NotImplemented,
+                "Conditional deletes of a version named by versionId are not supported.",
+            ))
+        }
+        (Some(v), _) => MetaCommand::DeleteVersion {
+            bucket_id: bucket.id,
+            key: key.to_owned(),
+            version_id: v.to_owned(),
+        },
+        (None, WritePrecondition::None) => MetaCommand::DeleteObjects {
             bucket_id: bucket.id,
             keys: vec![key.to_owned()],
         },
-        precondition => {
+        (None, precondition) => {
             // Comparing the object's ETag, time or size reads it: S3 asks for s3:GetObject
             // as well.
             if !ctx
@@ -48,11 +83,20 @@ pub async fn delete_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse
             }
         }
     };
-    ctx.cluster
+    let ok = ctx
+        .cluster
         .meta_write(cmd)
         .await
         .map_err(|e| S3Error::from(e).with("Key", key))?;
-    Ok(HttpResponse::NoContent().finish())
+    let done = Outcome::of(ok);
+    let mut b = HttpResponse::NoContent();
+    if done.delete_marker {
+        b.insert_header(("x-amz-delete-marker", "true"));
+    }
+    if let Some(id) = &done.version_id {
+        b.insert_header(("x-amz-version-id", id.as_str()));
+    }
+    Ok(b.finish())
 }
 
 /// POST /bucket?delete.
@@ -76,8 +120,16 @@ pub async fn delete_objects(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result
             Some(S3ErrorCode::KeyTooLongError)
         } else if !allowed("s3:DeleteObject") || (o.is_conditional() && !allowed("s3:GetObject")) {
             Some(S3ErrorCode::AccessDenied)
-        } else if o.version_id.as_deref().is_some_and(|v| v != NULL_VERSION) {
+        } else if o
+            .version_id
+            .as_deref()
+            .is_some_and(|v| VersionId::parse(v).is_err())
+        {
             Some(S3ErrorCode::NoSuchVersion)
+        } else if o.version_id.is_some() && !allowed("s3:DeleteObjectVersion") {
+            Some(S3ErrorCode::AccessDenied)
+        } else if o.version_id.is_some() && o.is_conditional() {
+            Some(S3ErrorCode::NotImplemented)
         } else {
             None
         };
@@ -88,28 +140,46 @@ pub async fn delete_objects(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result
             (None, Err(code)) => refused.push((o, code)),
         }
     }
-    let keys: Vec<String> = plain.iter().map(|o| o.key.clone()).collect();
-    if !keys.is_empty() {
-        ctx.cluster
+    // The keys named without a version go in one write, which answers for all of them (with
+    // versioning on, their delete markers share its id); a named version or a condition is a
+    // write of its own.
+    let (whole, named): (Vec<_>, Vec<_>) = plain.into_iter().partition(|o| o.version_id.is_none());
+    let mut deleted = Vec::new();
+    if !whole.is_empty() {
+        let ok = ctx
+            .cluster
             .meta_write(MetaCommand::DeleteObjects {
                 bucket_id: bucket.id,
-                keys,
+                keys: whole.iter().map(|o| o.key.clone()).collect(),
             })
             .await?;
+        for o in whole {
+            deleted.push((o, Outcome::of(ok.clone())));
+        }
     }
-    // Each conditional key is its own write, checked and applied together.
-    let outcomes = futures::future::join_all(conditional.iter().map(|(o, pre)| {
-        ctx.cluster.meta_write(MetaCommand::DeleteObjectIf {
+    let writes = named
+        .iter()
+        .map(|o| MetaCommand::DeleteVersion {
             bucket_id: bucket.id,
             key: o.key.clone(),
-            precondition: pre.clone(),
+            version_id: o.version_id.clone().unwrap_or_default(),
         })
-    }))
-    .await;
-    let mut deleted = plain;
-    for ((o, _), outcome) in conditional.into_iter().zip(outcomes) {
+        .chain(
+            conditional
+                .iter()
+                .map(|(o, pre)| MetaCommand::DeleteObjectIf {
+                    bucket_id: bucket.id,
+                    key: o.key.clone(),
+                    precondition: pre.clone(),
+                }),
+        );
+    let outcomes = futures::future::join_all(writes.map(|cmd| ctx.cluster.meta_write(cmd))).await;
+    let asked = named
+        .into_iter()
+        .chain(conditional.into_iter().map(|(o, _)| o));
+    for (o, outcome) in asked.zip(outcomes) {
         match outcome {
-            Ok(_) => deleted.push(o),
+            Ok(ok) => deleted.push((o, Outcome::of(ok))),
             Err(ProtoError::PreconditionFailed) => {
                 refused.push((o, S3ErrorCode::PreconditionFailed))
             }
@@ -120,10 +190,21 @@ pub async fn delete_objects(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result
     let mut x = XmlWriter::new();
     x.open_ns("DeleteResult");
     if !req.quiet {
-        for o in &deleted {
+        for (o, done) in &deleted {
             x.open("Deleted");
             x.elem("Key", &o.key);
             x.opt("VersionId", o.version_id.as_deref());
+            match (&o.version_id, &done.version_id) {
+                // A version named and removed: whether it was a marker.
+                (Some(_), _) if done.delete_marker => x.elem("DeleteMarker", "true"),
+                (Some(_), _) => {}
+                // A marker added.
+                (None, Some(id)) => {
+                    x.elem("DeleteMarker", "true");
+                    x.elem("DeleteMarkerVersionId", id);
+                }
+                (None, None) => {}
+            }
             x.close("Deleted");
         }
     }

@@ -165,6 +165,9 @@ pub async fn get_object(ctx: &ReqCtx<'_>, key: &str, head: bool) -> S3Result<Htt
         StatusCode::OK
     });
     object_headers(&mut b, &v);
+    if let Some(id) = read::shown_version_id(&bucket, &v) {
+        b.insert_header(("x-amz-version-id", id));
+    }
     for h in overridden {
         b.insert_header(h);
     }
@@ -323,6 +326,14 @@ pub async fn get_object_attributes(ctx: &ReqCtx<'_>, key: &str) -> S3Result<Http
     {
         r.headers_mut()
             .insert(actix_web::http::header::LAST_MODIFIED, lm);
+    }
+    if let Some(id) = read::shown_version_id(&bucket, &v) {
+        if let Ok(id) = actix_web::http::header::HeaderValue::from_str(id) {
+            r.headers_mut().insert(
+                actix_web::http::header::HeaderName::from_static("x-amz-version-id"),
+                id,
+            );
+        }
     }
     Ok(r)
 }

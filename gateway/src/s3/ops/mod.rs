@@ -15,6 +15,7 @@ pub mod policy;
 pub mod public_access;
 pub mod put;
 pub mod tagging;
+pub mod versioning;
 
 use actix_web::{web, HttpResponse};
 
@@ -34,7 +35,8 @@ pub async fn run(
         Endpoint::HeadBucket => bucket::head_bucket(ctx).await,
         Endpoint::DeleteBucket => bucket::delete_bucket(ctx).await,
         Endpoint::GetBucketLocation => bucket::get_bucket_location(ctx).await,
-        Endpoint::GetBucketVersioning => bucket::get_bucket_versioning(ctx).await,
+        Endpoint::GetBucketVersioning => versioning::get_bucket_versioning(ctx).await,
+        Endpoint::PutBucketVersioning => versioning::put_bucket_versioning(ctx, payload).await,
         Endpoint::GetBucketPolicy => policy::get_bucket_policy(ctx).await,
         Endpoint::PutBucketPolicy => policy::put_bucket_policy(ctx, payload).await,
         Endpoint::DeleteBucketPolicy => policy::delete_bucket_policy(ctx).await,

@@ -8,7 +8,7 @@ use coffer_proto::api::ClusterApiExt;
 use coffer_proto::meta::{CompletePart, MetaCommand, COMPLETION_KEPT_MS};
 use coffer_proto::types::{
     BlobRef, Checksum, ChecksumAlgorithm, ChecksumType, ObjectData, PartInfo, PartSummary,
-    UploadInfo,
+    UploadInfo, NULL_VERSION,
 };
 use md5::Digest;
 
@@ -224,7 +224,9 @@ pub async fn upload_part_copy(
         &checksum.value,
     );
     x.close("CopyPartResult");
-    Ok(xml_ok(x.finish()))
+    let mut r = HttpResponse::Ok();
+    src.version_header(&mut r);
+    Ok(r.content_type("application/xml").body(x.finish()))
 }
 
 async fn all_parts(
@@ -458,6 +460,8 @@ async fn completed_again(
         etag: v.etag,
         last_modified_ms: v.last_modified_ms,
         checksum: v.checksum,
+        // A suspended bucket's `null` is not told apart from an unversioned one's here.
+        version_id: Some(v.version_id).filter(|id| id != NULL_VERSION),
     };
     Ok(completed(ctx, key, &done))
 }
@@ -485,6 +489,7 @@ fn completed(ctx: &ReqCtx<'_>, key: &str, done: &write::Committed) -> HttpRespon
     x.close("CompleteMultipartUploadResult");
     let mut r = HttpResponse::Ok();
     checksum_headers(&mut r, done.checksum.as_ref());
+    done.version_header(&mut r);
     r.content_type("application/xml").body(x.finish())
 }
 

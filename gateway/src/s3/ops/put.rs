@@ -45,6 +45,7 @@ pub async fn put_object(
     let done = write::commit(ctx, bucket.id, new, body, Commit::Put).await?;
     let mut b = HttpResponse::Ok();
     b.insert_header(("etag", done.quoted_etag()));
+    done.version_header(&mut b);
     checksum_headers(&mut b, done.checksum.as_ref());
     Ok(b.finish())
 }

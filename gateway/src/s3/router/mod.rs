@@ -67,6 +67,8 @@ pub enum Endpoint {
     GetBucketLocation,
     /// GET /bucket?versioning
     GetBucketVersioning,
+    /// PUT /bucket?versioning
+    PutBucketVersioning,
     /// GET /bucket?policy
     GetBucketPolicy,
     /// PUT /bucket?policy
@@ -285,6 +287,7 @@ impl Endpoint {
             "PutPublicAccessBlock" => Endpoint::PutPublicAccessBlock,
             "ListMultipartUploads" => Endpoint::ListMultipartUploads,
             "GetBucketVersioning" => Endpoint::GetBucketVersioning,
+            "PutBucketVersioning" => Endpoint::PutBucketVersioning,
             "ListObjectVersions" => Endpoint::ListObjectVersions,
             other => Endpoint::NotImplemented(other),
         }
@@ -314,6 +317,7 @@ impl Endpoint {
             Endpoint::DeleteBucket => "DeleteBucket",
             Endpoint::GetBucketLocation => "GetBucketLocation",
             Endpoint::GetBucketVersioning => "GetBucketVersioning",
+            Endpoint::PutBucketVersioning => "PutBucketVersioning",
             Endpoint::GetBucketPolicy => "GetBucketPolicy",
             Endpoint::PutBucketPolicy => "PutBucketPolicy",
             Endpoint::DeleteBucketPolicy => "DeleteBucketPolicy",
@@ -371,6 +375,7 @@ impl Endpoint {
             Endpoint::DeleteBucket => ("s3:DeleteBucket", Bucket),
             Endpoint::GetBucketLocation => ("s3:GetBucketLocation", Bucket),
             Endpoint::GetBucketVersioning => ("s3:GetBucketVersioning", Bucket),
+            Endpoint::PutBucketVersioning => ("s3:PutBucketVersioning", Bucket),
             Endpoint::GetBucketPolicy => ("s3:GetBucketPolicy", Bucket),
             Endpoint::PutBucketPolicy => ("s3:PutBucketPolicy", Bucket),
             Endpoint::DeleteBucketPolicy => ("s3:DeleteBucketPolicy", Bucket),

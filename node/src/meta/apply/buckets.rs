@@ -8,7 +8,9 @@ use coffer_proto::ProtoError;
 use super::{CmdResult, Tx};
 use crate::meta::format::encode;
 use crate::meta::keys;
-use crate::meta::store::{StoreError, CF_BUCKETS, CF_BUCKET_IDS, CF_OBJECTS, CF_UPLOADS};
+use crate::meta::store::{
+    StoreError, CF_BUCKETS, CF_BUCKET_IDS, CF_OBJECTS, CF_UPLOADS, CF_VERSIONS,
+};
 use coffer_proto::types::UploadInfo;
 
 impl Tx<'_> {
@@ -56,6 +58,7 @@ impl Tx<'_> {
         };
         let prefix = keys::bucket_prefix(b.id);
         if self.store.any_with_prefix(CF_OBJECTS, &prefix)?
+            || self.store.any_with_prefix(CF_VERSIONS, &prefix)?
             || (!with_uploads && self.store.any_with_prefix(CF_UPLOADS, &prefix)?)
         {
             return Ok(Err(ProtoError::BucketNotEmpty));

@@ -8,7 +8,9 @@ use coffer_proto::ProtoError;
 use super::{CmdResult, Tx};
 use crate::meta::format::encode;
 use crate::meta::keys;
-use crate::meta::store::{CF_CLASSES, CF_DRAINING, CF_GC, CF_NODES, CF_OBJECTS, CF_PARTS};
+use crate::meta::store::{
+    CF_CLASSES, CF_DRAINING, CF_GC, CF_NODES, CF_OBJECTS, CF_PARTS, CF_VERSIONS,
+};
 
 impl Tx<'_> {
     pub(super) fn gc_done(&mut self, blob_ids: &[[u8; 16]]) -> CmdResult {
@@ -78,8 +80,12 @@ impl Tx<'_> {
             }
         }
         let moved = match record {
-            BlobRecord::Object(key) => {
-                let Some(mut o) = self.store.get::<ObjectVersion>(CF_OBJECTS, key)? else {
+            BlobRecord::Object(key) | BlobRecord::Version(key) => {
+                let cf = match record {
+                    BlobRecord::Object(_) => CF_OBJECTS,
+                    _ => CF_VERSIONS,
+                };
+                let Some(mut o) = self.store.get::<ObjectVersion>(cf, key)? else {
                     return Ok(Err(ProtoError::PreconditionFailed));
                 };
                 let hit = match &mut o.data {
@@ -87,7 +93,7 @@ impl Tx<'_> {
                     ObjectData::Inline(_) => false,
                 };
                 if hit {
-                    self.batch.put(CF_OBJECTS, key, encode(&o));
+                    self.batch.put(cf, key, encode(&o));
                 }
                 hit
             }

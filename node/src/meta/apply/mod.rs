@@ -6,12 +6,14 @@
 use crate::meta::store::Batch;
 use coffer_proto::meta::{MetaCommand, MetaOk};
 use coffer_proto::types::{BlobRef, ObjectVersion, PartInfo};
+use coffer_proto::version_id::Stamp;
 use coffer_proto::ProtoError;
 
 mod buckets;
 mod cluster;
 mod objects;
 mod uploads;
+mod versions;
 
 pub(crate) use uploads::completion_key;
 
@@ -28,18 +30,32 @@ pub struct Applied {
     pub batch: Batch,
 }
 
-/// Apply `cmd`, committed at Raft log `index`.
-pub fn apply(store: &MetaStore, index: u64, cmd: &MetaCommand) -> Result<Applied, StoreError> {
+/// Apply `cmd`, committed at `stamp` (its Raft log index and place in the entry).
+pub fn apply(store: &MetaStore, stamp: Stamp, cmd: &MetaCommand) -> Result<Applied, StoreError> {
+    apply_at(store, stamp, 0, cmd)
+}
+
+/// [`apply`], for a command proposed at `at_ms` by the proposer's clock (0: not known), the
+/// time a delete marker gets.
+pub(crate) fn apply_at(
+    store: &MetaStore,
+    stamp: Stamp,
+    at_ms: u64,
+    cmd: &MetaCommand,
+) -> Result<Applied, StoreError> {
     if let MetaCommand::Once { id, at_ms, cmd } = cmd {
-        return super::once::apply_once(store, index, id, *at_ms, cmd);
+        return super::once::apply_once(store, stamp, id, *at_ms, cmd);
     }
     let mut batch = Batch::default();
     let result = Tx {
         store,
         batch: &mut batch,
         new_tags: 0,
+        stamp,
+        now_ms: i64::try_from(at_ms).unwrap_or(i64::MAX),
+        written: None,
     }
-    .run(index, cmd)?;
+    .run(stamp.index, cmd)?;
     if result.is_err() {
         // A command applied twice (a forwarded write whose answer was lost, then sent again)
         // is refused the second time; the blobs it brings are then the current ones.
@@ -62,12 +78,15 @@ pub fn batchable(cmd: &MetaCommand) -> bool {
         MetaCommand::PutObject { .. }
             | MetaCommand::DeleteObjects { .. }
             | MetaCommand::DeleteObjectIf { .. }
+            | MetaCommand::DeleteVersion { .. }
             | MetaCommand::CreateUpload { .. }
             | MetaCommand::PutPart { .. }
             | MetaCommand::CompleteUpload { .. }
             | MetaCommand::AbortUpload { .. }
             | MetaCommand::SetObjectAcl { .. }
             | MetaCommand::SetObjectTags { .. }
+            | MetaCommand::SetVersionAcl { .. }
+            | MetaCommand::SetVersionTags { .. }
             | MetaCommand::GcDone { .. }
     )
 }
@@ -120,6 +139,12 @@ struct Tx<'a> {
     batch: &'a mut Batch,
     /// How many tags the version a PutObject installs gets (set by a WithTags around it).
     new_tags: u16,
+    /// When the command was committed: the stamp of the versions it writes.
+    stamp: Stamp,
+    /// The proposer's clock, ms: when the delete markers it adds were made.
+    now_ms: i64,
+    /// The id of the version the command installed, once it has.
+    written: Option<String>,
 }
 
 type CmdResult = Result<Result<MetaOk, ProtoError>, StoreError>;
@@ -227,8 +252,7 @@ impl Tx<'_> {
                 self.store,
                 self.batch,
                 CF_ACLS,
-                *bucket_id,
-                key,
+                (*bucket_id, key, None),
                 Some(acl),
             ),
             MetaCommand::SetObjectTags {
@@ -239,8 +263,7 @@ impl Tx<'_> {
                 self.store,
                 self.batch,
                 CF_TAGS,
-                *bucket_id,
-                key,
+                (*bucket_id, key, None),
                 tags.as_deref(),
             ),
             MetaCommand::Batch(_) => Ok(Err(ProtoError::MisplacedCommand(
@@ -265,6 +288,36 @@ impl Tx<'_> {
                 }
                 Ok(result)
             }
+            MetaCommand::DeleteVersion {
+                bucket_id,
+                key,
+                version_id,
+            } => self.delete_version(*bucket_id, key, version_id),
+            MetaCommand::SetVersioning { bucket, state } => self.set_versioning(bucket, *state),
+            MetaCommand::SetVersionAcl {
+                bucket_id,
+                key,
+                version_id,
+                acl,
+            } => super::acls::set_object_doc(
+                self.store,
+                self.batch,
+                CF_ACLS,
+                (*bucket_id, key, Some(version_id)),
+                Some(acl),
+            ),
+            MetaCommand::SetVersionTags {
+                bucket_id,
+                key,
+                version_id,
+                tags,
+            } => super::acls::set_object_doc(
+                self.store,
+                self.batch,
+                CF_TAGS,
+                (*bucket_id, key, Some(version_id)),
+                tags.as_deref(),
+            ),
             MetaCommand::WithBucketConfig { configs, cmd } => {
                 if !matches!(**cmd, MetaCommand::CreateBucket { .. }) {
                     return Ok(Err(ProtoError::MisplacedCommand(

@@ -1,12 +1,12 @@
-//! Object versions: PutObject (preconditions checked against the current version, the
-//! replaced version's blobs queued for deletion), DeleteObjects and DeleteObjectIf.
+//! Object writes: PutObject (preconditions checked against the current version; what happens
+//! to the version it replaces is the bucket's versioning state's, see [`super::versions`]),
+//! DeleteObjects and DeleteObjectIf.
 
 use coffer_proto::meta::{MetaOk, WritePrecondition};
-use coffer_proto::types::ObjectVersion;
+use coffer_proto::types::{BucketInfo, ObjectVersion, Versioning};
 use coffer_proto::ProtoError;
 
 use super::{queue_gc, CmdResult, Tx};
-use crate::meta::format::encode;
 use crate::meta::keys;
 use crate::meta::store::{StoreError, CF_OBJECTS};
 
@@ -43,63 +43,54 @@ impl Tx<'_> {
         }
     }
 
-    /// Install `version` as current with `tags` tags (the count a write brings is ignored: it
-    /// is the store's to keep), queueing the replaced version's blobs for deletion.
-    pub(super) fn install(
-        &mut self,
-        bucket_id: u64,
-        mut version: ObjectVersion,
-        tags: u16,
-    ) -> Result<(), StoreError> {
-        version.tag_count = Some(tags);
-        let k = keys::object(bucket_id, &version.key);
-        if let Some(old) = self.store.get::<ObjectVersion>(CF_OBJECTS, &k)? {
-            // The same blobs again (a command applied twice) are not garbage.
-            let kept: Vec<[u8; 16]> = version.data.blobs().iter().map(|b| b.id).collect();
-            for blob in old.data.blobs() {
-                if !kept.contains(&blob.id) {
-                    queue_gc(self.batch, blob);
-                }
-            }
-        }
-        self.batch.put(CF_OBJECTS, k, encode(&version));
-        // A new version starts with the default ACL (a WithAcl write stages its own after).
-        crate::meta::acls::forget(
-            self.batch,
-            &crate::meta::acls::object_key(bucket_id, &version.key),
-        );
-        Ok(())
-    }
-
     pub(super) fn put_object(
         &mut self,
         bucket_id: u64,
         version: ObjectVersion,
         pre: &WritePrecondition,
     ) -> CmdResult {
-        if !self.bucket_exists(bucket_id)? {
+        let Some(bucket) = self.bucket_by_id(bucket_id)? else {
             return Ok(Err(ProtoError::NoSuchBucket));
-        }
+        };
         let k = keys::object(bucket_id, &version.key);
         let current = self.store.get::<ObjectVersion>(CF_OBJECTS, &k)?;
         if let Some(e) = self.check(current.as_ref(), pre) {
             return Ok(Err(e));
         }
-        self.install(bucket_id, version, self.new_tags)?;
-        Ok(Ok(MetaOk::Done))
+        Ok(Ok(written(self.install(
+            &bucket,
+            version,
+            self.new_tags,
+        )?)))
     }
 
+    /// DeleteObjects: unversioned, the keys' current versions go; with versioning on, each
+    /// key gets a delete marker (all of them the same id: this command's stamp, or `null`).
     pub(super) fn delete_objects(&mut self, bucket_id: u64, object_keys: &[String]) -> CmdResult {
-        if !self.bucket_exists(bucket_id)? {
+        let Some(bucket) = self.bucket_by_id(bucket_id)? else {
             return Ok(Err(ProtoError::NoSuchBucket));
-        }
+        };
+        let mut answer = MetaOk::Done;
         for key in object_keys {
-            let k = keys::object(bucket_id, key);
-            if let Some(old) = self.store.get::<ObjectVersion>(CF_OBJECTS, &k)? {
-                self.remove(bucket_id, key, &old)?;
-            }
+            answer = self.delete_current(&bucket, key)?;
         }
-        Ok(Ok(MetaOk::Done))
+        Ok(Ok(answer))
+    }
+
+    /// Delete `key` as a DELETE without a version id does: unversioned, its current version
+    /// goes; with versioning on, a delete marker is added.
+    fn delete_current(&mut self, bucket: &BucketInfo, key: &str) -> Result<MetaOk, StoreError> {
+        if bucket.versioning != Versioning::Unversioned {
+            return Ok(MetaOk::Deleted {
+                version_id: self.add_marker(bucket, key)?,
+                delete_marker: true,
+            });
+        }
+        let k = keys::object(bucket.id, key);
+        if let Some(old) = self.store.get::<ObjectVersion>(CF_OBJECTS, &k)? {
+            self.remove(bucket.id, key, &old)?;
+        }
+        Ok(MetaOk::Done)
     }
 
     pub(super) fn delete_object_if(
@@ -108,19 +99,16 @@ impl Tx<'_> {
         key: &str,
         precondition: &WritePrecondition,
     ) -> CmdResult {
-        if !self.bucket_exists(bucket_id)? {
+        let Some(bucket) = self.bucket_by_id(bucket_id)? else {
             return Ok(Err(ProtoError::NoSuchBucket));
-        }
+        };
         let current = self
             .store
             .get::<ObjectVersion>(CF_OBJECTS, &keys::object(bucket_id, key))?;
         if let Some(e) = self.check(current.as_ref(), precondition) {
             return Ok(Err(e));
         }
-        if let Some(old) = current {
-            self.remove(bucket_id, key, &old)?;
-        }
-        Ok(Ok(MetaOk::Done))
+        Ok(Ok(self.delete_current(&bucket, key)?))
     }
 
     /// Remove `key`'s current version `old`: its record and ACL, and its data queued for
@@ -137,5 +125,14 @@ impl Tx<'_> {
         self.batch.delete(CF_OBJECTS, keys::object(bucket_id, key));
         crate::meta::acls::forget(self.batch, &crate::meta::acls::object_key(bucket_id, key));
         Ok(())
+    }
+}
+
+/// What a write that installed a version answers: unversioned buckets as before (`Done`), the
+/// new version's id otherwise.
+pub(super) fn written(id: Option<String>) -> MetaOk {
+    match id {
+        Some(version_id) => MetaOk::Written { version_id },
+        None => MetaOk::Done,
     }
 }

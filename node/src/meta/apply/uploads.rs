@@ -127,7 +127,10 @@ impl Tx<'_> {
         self.drop_upload(bucket_id, &key, upload_id, &keep)?;
         let upload_docs = crate::meta::acls::upload_key(bucket_id, &key, upload_id);
         let tags = crate::meta::acls::tag_count(self.store, &upload_docs)?;
-        self.install(bucket_id, version, tags)?;
+        let Some(bucket) = self.bucket_by_id(bucket_id)? else {
+            return Ok(Err(ProtoError::NoSuchBucket));
+        };
+        let id = self.install(&bucket, version, tags)?;
         // The ACL and tags given at CreateMultipartUpload become the object's (staged after
         // the removals above, so they win).
         crate::meta::acls::copy(
@@ -136,7 +139,7 @@ impl Tx<'_> {
             &upload_docs,
             &crate::meta::acls::object_key(bucket_id, &key),
         )?;
-        Ok(Ok(MetaOk::Done))
+        Ok(Ok(super::objects::written(id)))
     }
 
     /// Keep what completing `upload_id` wrote (`version`, without its data, which stays the
@@ -151,6 +154,10 @@ impl Tx<'_> {
         let record = completion_key(bucket_id, &version.key, upload_id);
         let mut kept = version.clone();
         kept.data = ObjectData::Blobs(Vec::new());
+        // The id the version got (the command's is `null`, the store's to choose).
+        if let Some(id) = self.written.clone() {
+            kept.version_id = id;
+        }
         // The answer's, not the object's (which the store counts): the same on every node
         // whatever the write carried.
         kept.tag_count = None;

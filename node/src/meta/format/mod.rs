@@ -17,6 +17,7 @@
 pub(crate) mod conv;
 pub mod v1;
 pub mod v2;
+pub mod v3;
 
 #[cfg(test)]
 mod samples;
@@ -55,7 +56,7 @@ pub enum Kind {
     SnapshotMeta,
     /// `buckets`.
     Bucket,
-    /// `objects`; `completed` `r` (a completed upload's version, without its data).
+    /// `objects`, `versions`; `completed` `r` (a completed upload's version, without its data).
     ObjectVersion,
     /// `uploads`.
     Upload,
@@ -172,8 +173,8 @@ impl Kind {
             | Kind::Marker
             | Kind::OnceIndex
             | Kind::Formats => 1,
-            // 2: the tag count.
-            Kind::ObjectVersion => 2,
+            // 2: the tag count; 3: the stamp (versioning).
+            Kind::ObjectVersion => 3,
         }
     }
 
@@ -320,14 +321,16 @@ stored_v1! {
 impl Stored for ObjectVersion {
     const KIND: Kind = Kind::ObjectVersion;
     fn encode_body(&self, out: &mut Vec<u8>) {
-        let frozen: v2::ObjectVersion = self.clone().conv();
+        let frozen: v3::ObjectVersion = self.clone().conv();
         put(out, &frozen);
     }
     fn decode_body(version: u8, body: &[u8]) -> Result<Self, FormatError> {
         Ok(match version {
-            // Without the tag count: `None`, counted from the tag set when read.
+            // Without the tag count: `None`, counted from the tag set when read. Without a
+            // stamp (1 and 2): written before versioning, the null version.
             1 => get::<v1::ObjectVersion>(Self::KIND, version, body)?.conv(),
-            _ => get::<v2::ObjectVersion>(Self::KIND, version, body)?.conv(),
+            2 => get::<v2::ObjectVersion>(Self::KIND, version, body)?.conv(),
+            _ => get::<v3::ObjectVersion>(Self::KIND, version, body)?.conv(),
         })
     }
 }
@@ -341,7 +344,7 @@ pub fn kind_of(cf: &str, key: &[u8]) -> Option<Kind> {
     let tag = key.first().copied();
     Some(match cf {
         store::CF_BUCKETS => Kind::Bucket,
-        store::CF_OBJECTS => Kind::ObjectVersion,
+        store::CF_OBJECTS | store::CF_VERSIONS => Kind::ObjectVersion,
         store::CF_COMPLETED if tag == Some(b'r') => Kind::ObjectVersion,
         store::CF_COMPLETED => Kind::Marker,
         store::CF_UPLOADS => Kind::Upload,

@@ -83,6 +83,7 @@ pub(super) fn version(data: ObjectData) -> ObjectVersion {
         owner: "owner".into(),
         data,
         tag_count: None,
+        stamp: None,
     }
 }
 
@@ -383,6 +384,48 @@ pub(super) fn commands() -> Vec<(&'static str, MetaCommand)> {
                 }),
             },
         ),
+        (
+            "DeleteVersion",
+            MetaCommand::DeleteVersion {
+                bucket_id: 1,
+                key: "k".into(),
+                version_id: "fffffffffffffff0fffffffe".into(),
+            },
+        ),
+        (
+            "SetVersioning",
+            MetaCommand::SetVersioning {
+                bucket: "b".into(),
+                state: Versioning::Suspended,
+            },
+        ),
+        (
+            "SetVersionAcl",
+            MetaCommand::SetVersionAcl {
+                bucket_id: 1,
+                key: "k".into(),
+                version_id: "null".into(),
+                acl: "{}".into(),
+            },
+        ),
+        (
+            "SetVersionTags",
+            MetaCommand::SetVersionTags {
+                bucket_id: 1,
+                key: "k".into(),
+                version_id: "null".into(),
+                tags: Some("[]".into()),
+            },
+        ),
+        (
+            "MovePlacement/version",
+            MetaCommand::MovePlacement {
+                record: BlobRecord::Version(b"raw".to_vec()),
+                blob_id: [7; 16],
+                from: vec![ShardLoc { node: 1, drive: 0 }],
+                to: vec![ShardLoc { node: 2, drive: 1 }],
+            },
+        ),
     ]
 }
 
@@ -428,6 +471,7 @@ pub(super) fn errors() -> Vec<ProtoError> {
         ProtoError::InvalidErasureProfile(t()),
         ProtoError::MisplacedCommand(t()),
         ProtoError::Snapshot(t()),
+        ProtoError::NoSuchVersion,
     ]
 }
 

@@ -60,6 +60,19 @@ fn samples() -> Vec<(String, Vec<u8>, bool)> {
             "Object",
             MetaOk::Object(Box::new(version(ObjectData::Blobs(vec![])))),
         ),
+        (
+            "Written",
+            MetaOk::Written {
+                version_id: "fffffffffffffff0fffffffe".into(),
+            },
+        ),
+        (
+            "Deleted",
+            MetaOk::Deleted {
+                version_id: "null".into(),
+                delete_marker: true,
+            },
+        ),
     ] {
         let a = Answer {
             at_ms: 6,
@@ -96,18 +109,51 @@ fn samples() -> Vec<(String, Vec<u8>, bool)> {
         let back: ObjectVersion = decode(&bytes).unwrap();
         out.push((name.to_owned(), bytes, back == *v));
     }
+    // Version 2, as the builds before versioning wrote it: still read, with no stamp.
     for (name, count, v) in [
-        ("object-version/v2-inline", Some(3), inline),
+        ("object-version/v2-inline", Some(3), inline.clone()),
         ("object-version/v2-blobs", Some(0), blobs.clone()),
-        ("object-version/v2-uncounted", None, blobs),
+        ("object-version/v2-uncounted", None, blobs.clone()),
     ] {
-        out.push(one(
-            name,
-            &ObjectVersion {
-                tag_count: count,
-                ..v
+        let v = ObjectVersion {
+            tag_count: count,
+            ..v
+        };
+        let mut bytes = vec![2];
+        put::<v2::ObjectVersion>(&mut bytes, &v.clone().conv());
+        let back: ObjectVersion = decode(&bytes).unwrap();
+        out.push((name.to_owned(), bytes, back == v));
+    }
+    let stamp = |index, pos| Some(coffer_proto::version_id::Stamp { index, pos });
+    for (name, v) in [
+        (
+            "object-version/v3-stamped",
+            ObjectVersion {
+                tag_count: Some(2),
+                stamp: stamp(0x0102_0304_0506, 7),
+                version_id: "fffffefdfcfbfaf9fffffff8".into(),
+                ..blobs.clone()
             },
-        ));
+        ),
+        (
+            "object-version/v3-null",
+            ObjectVersion {
+                tag_count: Some(0),
+                stamp: stamp(9, 0),
+                ..inline
+            },
+        ),
+        (
+            "object-version/v3-marker",
+            ObjectVersion {
+                delete_marker: true,
+                tag_count: Some(0),
+                stamp: stamp(10, 1),
+                ..version(ObjectData::Inline(Bytes::new()))
+            },
+        ),
+    ] {
+        out.push(one(name, &v));
     }
     out.push(one("upload", &upload()));
     out.push(one("part", &part()));
@@ -194,10 +240,11 @@ fn the_frozen_layouts_are_the_bytes_the_live_types_wrote() {
         bincode::serialize(&e).unwrap(),
         bincode::serialize(&frozen).unwrap()
     );
-    // An object version stored in format version 2 still crosses the wire as version 1 did
-    // (its tag count goes beside it).
+    // An object version stored in format version 3 still crosses the wire as version 1 did
+    // (its tag count goes beside it; its stamp is named by its id).
     let v = ObjectVersion {
         tag_count: Some(4),
+        stamp: Some(coffer_proto::version_id::Stamp { index: 3, pos: 1 }),
         ..version(ObjectData::Blobs(vec![blob()]))
     };
     let frozen: v1::ObjectVersion = v.clone().conv();
@@ -241,7 +288,8 @@ fn unknown_versions_and_kinds_are_refused_by_name() {
             ..
         })
     ));
-    assert!(check_value(store::CF_OBJECTS, b"k", &[3]).is_err());
+    assert!(check_value(store::CF_OBJECTS, b"k", &[4]).is_err());
+    assert!(check_value(store::CF_VERSIONS, b"k", &[4]).is_err());
     assert!(
         check_value(store::CF_OBJECTS, b"k", &[1]).is_ok(),
         "version 1 is still read"
@@ -290,13 +338,13 @@ fn a_database_written_by_a_newer_build_is_refused_at_start() {
     // The record says versions this build wrote.
     let recorded: FormatRecord = store.get(store::CF_SM_STATE, KEY_FORMATS).unwrap().unwrap();
     assert!(
-        recorded.contains(&("object-version".into(), 2)),
+        recorded.contains(&("object-version".into(), 3)),
         "{recorded:?}"
     );
-    write(vec![("object-version".into(), 3)]);
+    write(vec![("object-version".into(), 4)]);
     let err = check_and_record(&store).unwrap_err().to_string();
     assert!(
-        err.contains("object-version value is in format version 3")
+        err.contains("object-version value is in format version 4")
             && err.contains("written by a newer Coffer"),
         "{err}"
     );

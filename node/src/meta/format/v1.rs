@@ -151,6 +151,8 @@ frozen_struct! {
     } later {
         // Counted from the tag set when read (`crate::meta::acls::tag_count`).
         tag_count: None,
+        // Written before versioning: older than every stamped version.
+        stamp: None,
     }
 }
 
@@ -258,6 +260,7 @@ frozen_enum! {
     BlobRecord = coffer_proto::meta::BlobRecord {
         Object { 0 => key: Vec<u8> },
         Part { 0 => key: Vec<u8> },
+        Version { 0 => key: Vec<u8> },
     }
 }
 
@@ -305,6 +308,10 @@ frozen_enum! {
         DeleteObjectIf { bucket_id => bucket_id: u64, key => key: String, precondition => precondition: WritePrecondition },
         DeleteBucketAndUploads { name => name: String },
         RememberCompletion { cmd => cmd: Box<MetaCommand> },
+        DeleteVersion { bucket_id => bucket_id: u64, key => key: String, version_id => version_id: String },
+        SetVersioning { bucket => bucket: String, state => state: Versioning },
+        SetVersionAcl { bucket_id => bucket_id: u64, key => key: String, version_id => version_id: String, acl => acl: String },
+        SetVersionTags { bucket_id => bucket_id: u64, key => key: String, version_id => version_id: String, tags => tags: Option<String> },
     }
 }
 
@@ -314,6 +321,8 @@ frozen_enum! {
         Done {},
         Bucket { 0 => bucket: BucketInfo },
         Object { 0 => version: Box<ObjectVersion> },
+        Written { version_id => version_id: String },
+        Deleted { version_id => version_id: String, delete_marker => delete_marker: bool },
     }
 }
 
@@ -358,6 +367,7 @@ frozen_enum! {
         InvalidErasureProfile { 0 => text: String },
         MisplacedCommand { 0 => text: String },
         Snapshot { 0 => text: String },
+        NoSuchVersion {},
     }
 }
 

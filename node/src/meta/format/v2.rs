@@ -23,5 +23,8 @@ frozen_struct! {
         owner: String,
         data: ObjectData,
         tag_count: Option<u16>,
+    } later {
+        // Written before versioning: older than every stamped version.
+        stamp: None,
     }
 }

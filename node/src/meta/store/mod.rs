@@ -60,10 +60,13 @@ pub const CF_TAGS: &str = "tags";
 /// upload key → the version written (without its data); `t` ms upload key → nothing, the
 /// expiry index.
 pub const CF_COMPLETED: &str = "completed";
+/// Object versions other than the current ones: older versions and delete markers, each key's
+/// newest first.
+pub const CF_VERSIONS: &str = "versions";
 
 /// Column families that make up the state machine (what a snapshot carries, by position: new
 /// ones go at the end).
-pub const SM_DATA_CFS: [&str; 18] = [
+pub const SM_DATA_CFS: [&str; 19] = [
     CF_BUCKETS,
     CF_BUCKET_IDS,
     CF_OBJECTS,
@@ -82,6 +85,7 @@ pub const SM_DATA_CFS: [&str; 18] = [
     CF_ACLS,
     CF_TAGS,
     CF_COMPLETED,
+    CF_VERSIONS,
 ];
 
 /// Every column family: the Raft log and state, then the state machine's.

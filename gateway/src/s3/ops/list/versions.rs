@@ -1,15 +1,19 @@
-//! ListObjectVersions. Versioning is not built yet: every key has one version, the null one,
-//! which is its latest, and there are no delete markers. So the listing is the listing of
-//! keys, each as its null version, and a page ends after a key's only version. Tools that
-//! empty a bucket by its versions (boto3's `object_versions.delete()`, Terraform's
-//! `force_destroy`) list it this way, then delete each key with `versionId=null`.
+//! ListObjectVersions: every version and delete marker of the keys in scope, keys ascending
+//! and each key's newest first, with exactly one `IsLatest` per key. The node walks the
+//! current versions and the older ones in step (`node/src/meta/versions.rs`); a page can end
+//! inside a key, and `NextKeyMarker` with `NextVersionIdMarker` resume right after the last
+//! version returned.
 
 use actix_web::HttpResponse;
-use coffer_proto::types::NULL_VERSION;
+use coffer_proto::api::ClusterApiExt;
+use coffer_proto::types::{ListEntry, VersionListQuery};
+use coffer_proto::version_id::VersionId;
 
-use super::{common_prefixes, entry_facts, scan, url_encoding, Enc, Scope};
+use super::{entry_facts, url_encoding, Enc, Scope};
+use crate::model::owner::owner_xml;
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
+use crate::s3::headers::iso_date;
 use crate::s3::object::read::invalid_version;
 use crate::s3::xml::{xml_ok, XmlWriter};
 
@@ -30,13 +34,23 @@ pub async fn list_object_versions(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
             .with("ArgumentName", "version-id-marker")
             .with("ArgumentValue", version_marker));
         }
-        if version_marker != NULL_VERSION {
+        if VersionId::parse(version_marker).is_err() {
             return Err(invalid_version(version_marker));
         }
     }
-    // After the key marker's null version (or the whole key, with no version marker) comes
-    // the next key.
-    let r = scan(ctx, bucket.id, scope.query(Some(key_marker))).await?;
+    let r = ctx
+        .cluster
+        .list_versions(
+            bucket.id,
+            VersionListQuery {
+                prefix: prefix.to_owned(),
+                delimiter: delimiter.map(str::to_owned),
+                key_marker: Some(key_marker.to_owned()).filter(|m| !m.is_empty()),
+                version_id_marker: Some(version_marker.to_owned()).filter(|m| !m.is_empty()),
+                max_keys,
+            },
+        )
+        .await?;
     let mut x = XmlWriter::new();
     x.open_ns("ListVersionsResult");
     x.elem("Name", &bucket.name);
@@ -51,24 +65,37 @@ pub async fn list_object_versions(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
         x.elem("EncodingType", "url");
     }
     x.elem("IsTruncated", if r.truncated { "true" } else { "false" });
-    if r.truncated {
-        if let Some(m) = &r.next_marker {
-            x.elem("NextKeyMarker", &enc.s(m));
-            // A common prefix is no version: the next page starts after the whole prefix.
-            if r.entries.last().is_some_and(|e| &e.key == m) {
-                x.elem("NextVersionIdMarker", NULL_VERSION);
-            }
+    if let Some(m) = &r.next_key_marker {
+        x.elem("NextKeyMarker", &enc.s(m));
+    }
+    if let Some(m) = &r.next_version_id_marker {
+        x.elem("NextVersionIdMarker", m);
+    }
+    for e in &r.versions {
+        let v = &e.version;
+        let latest = if e.is_latest { "true" } else { "false" };
+        if v.delete_marker {
+            x.open("DeleteMarker");
+            x.elem("Key", &enc.s(&v.key));
+            x.elem("VersionId", &v.version_id);
+            x.elem("IsLatest", latest);
+            x.elem("LastModified", &iso_date(v.last_modified_ms));
+            owner_xml(&mut x, "Owner", &v.owner);
+            x.close("DeleteMarker");
+        } else {
+            x.open("Version");
+            x.elem("Key", &enc.s(&v.key));
+            x.elem("VersionId", &v.version_id);
+            x.elem("IsLatest", latest);
+            entry_facts(&mut x, &ListEntry::from(v), true);
+            x.close("Version");
         }
     }
-    for e in &r.entries {
-        x.open("Version");
-        x.elem("Key", &enc.s(&e.key));
-        x.elem("VersionId", NULL_VERSION);
-        x.elem("IsLatest", "true");
-        entry_facts(&mut x, e, true);
-        x.close("Version");
+    for p in &r.common_prefixes {
+        x.open("CommonPrefixes");
+        x.elem("Prefix", &enc.s(p));
+        x.close("CommonPrefixes");
     }
-    common_prefixes(&mut x, &r, &enc);
     x.close("ListVersionsResult");
     Ok(xml_ok(x.finish()))
 }
