@@ -169,6 +169,34 @@ tag_story() {
   "${AWS[@]}" s3 rm --only-show-errors s3://e2e/tagged.txt
 }
 check "aws s3api object tagging" tag_story
+version_story() {  # a versioned bucket through the aws CLI, as the S3 user guide tells it
+  local v="${AWS[*]} s3api list-object-versions --bucket e2e-ver"
+  "${AWS[@]}" s3 mb s3://e2e-ver >/dev/null || return 1
+  "${AWS[@]}" s3api put-bucket-versioning --bucket e2e-ver --versioning-configuration Status=Enabled || return 1
+  has Enabled "${AWS[@]}" s3api get-bucket-versioning --bucket e2e-ver --output text || return 1
+  echo one >"$WORK/v1.txt"; echo second >"$WORK/v2.txt"
+  "${AWS[@]}" s3 cp --only-show-errors "$WORK/v1.txt" s3://e2e-ver/doc.txt || return 1
+  "${AWS[@]}" s3 cp --only-show-errors "$WORK/v2.txt" s3://e2e-ver/doc.txt || return 1
+  local first; first=$($v --prefix doc.txt --query 'Versions[?IsLatest==`false`].VersionId' --output text) || return 1
+  test "$(echo "$first" | wc -w)" -eq 1 || return 1
+  "${AWS[@]}" s3api get-object --bucket e2e-ver --key doc.txt --version-id "$first" "$WORK/v.back" >/dev/null || return 1
+  cmp "$WORK/v1.txt" "$WORK/v.back" || return 1
+  # s3 rm leaves a delete marker: the key is gone, its versions are not.
+  "${AWS[@]}" s3 rm --only-show-errors s3://e2e-ver/doc.txt || return 1
+  if "${AWS[@]}" s3api head-object --bucket e2e-ver --key doc.txt >/dev/null 2>&1; then return 1; fi
+  local marker; marker=$($v --query 'DeleteMarkers[0].VersionId' --output text) || return 1
+  # Deleting the marker by id brings the key back.
+  "${AWS[@]}" s3api delete-object --bucket e2e-ver --key doc.txt --version-id "$marker" >/dev/null || return 1
+  "${AWS[@]}" s3 cp --only-show-errors s3://e2e-ver/doc.txt "$WORK/v.back" && cmp "$WORK/v2.txt" "$WORK/v.back" || return 1
+  # Restoring the first version: copy it over the key.
+  "${AWS[@]}" s3api copy-object --bucket e2e-ver --key doc.txt --copy-source "e2e-ver/doc.txt?versionId=$first" >/dev/null || return 1
+  "${AWS[@]}" s3 cp --only-show-errors s3://e2e-ver/doc.txt "$WORK/v.back" && cmp "$WORK/v1.txt" "$WORK/v.back" || return 1
+  test "$($v --prefix doc.txt --query 'length(Versions)' --output text)" -eq 3 || return 1
+  # sync over a versioned bucket: once up, then nothing to do.
+  "${AWS[@]}" s3 sync --no-progress "$WORK/tree" s3://e2e-ver/tree >/dev/null || return 1
+  test "$("${AWS[@]}" s3 sync --no-progress "$WORK/tree" s3://e2e-ver/tree | grep -c '^upload:')" -eq 0
+}
+check "aws CLI versioning: versions, s3 rm marker, get/delete by id, restore, sync" version_story
 check "headless Chromium uploads cross-origin by POST Object and presigned PUT" python3 "$HERE/e2e_browser.py" "$EP" "$WORK"
 
 # ---------------------------------------------------------------- boto3
@@ -191,6 +219,17 @@ CONF
 RCLONE=(env -u AWS_CA_BUNDLE rclone --config "$WORK/rclone.conf")
 check "rclone copy" "${RCLONE[@]}" copy "$WORK/tree" coffer:e2e/rclone
 check "rclone check" "${RCLONE[@]}" check "$WORK/tree" coffer:e2e/rclone
+rclone_versions() {  # rclone's own versioning commands and its view of old versions
+  "${RCLONE[@]}" mkdir coffer:e2e-rver || return 1
+  "${RCLONE[@]}" backend versioning coffer:e2e-rver Enabled >/dev/null || return 1
+  has Enabled "${RCLONE[@]}" backend versioning coffer:e2e-rver || return 1
+  echo a >"$WORK/r.txt"; "${RCLONE[@]}" copyto "$WORK/r.txt" coffer:e2e-rver/r.txt || return 1
+  echo bbb >"$WORK/r.txt"; "${RCLONE[@]}" copyto "$WORK/r.txt" coffer:e2e-rver/r.txt || return 1
+  test "$("${RCLONE[@]}" ls coffer:e2e-rver | wc -l)" -eq 1 || return 1
+  test "$("${RCLONE[@]}" ls --s3-versions coffer:e2e-rver | wc -l)" -eq 2 || return 1
+  "${RCLONE[@]}" cat coffer:e2e-rver/r.txt | grep -qx bbb
+}
+check "rclone versioning: backend versioning, --s3-versions" rclone_versions
 
 # ---------------------------------------------------------------- s3cmd
 S3CMD=(s3cmd --no-ssl --host="127.0.0.1:$PORT" --host-bucket="127.0.0.1:$PORT" --access_key="$AWS_ACCESS_KEY_ID" --secret_key="$AWS_SECRET_ACCESS_KEY" --region=us-east-1 -c /dev/null)

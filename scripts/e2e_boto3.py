@@ -135,4 +135,33 @@ objs = [{"Key": k} for k in keys] + [{"Key": "a/b c+d.bin"}, {"Key": "big.bin"}]
 d = s3.delete_objects(Bucket=b, Delete={"Objects": objs, "Quiet": False})
 assert len(d["Deleted"]) == len(objs), d
 s3.delete_bucket(Bucket=b)
+
+# Versioning, as boto3 users drive it: versions of one key, a marker, reading and restoring an
+# old version, then emptying the bucket by its versions (what `Bucket.object_versions.delete()`
+# does) so that it can be deleted.
+vb = "boto-versions"
+s3.create_bucket(Bucket=vb)
+s3.put_bucket_versioning(Bucket=vb, VersioningConfiguration={"Status": "Enabled"})
+assert s3.get_bucket_versioning(Bucket=vb)["Status"] == "Enabled"
+ids = [s3.put_object(Bucket=vb, Key="doc", Body=b"v%d" % i)["VersionId"] for i in range(3)]
+assert len(set(ids)) == 3, ids
+assert s3.get_object(Bucket=vb, Key="doc", VersionId=ids[0])["Body"].read() == b"v0"
+d = s3.delete_object(Bucket=vb, Key="doc")
+assert d["DeleteMarker"] is True and d["VersionId"], d
+try:
+    s3.get_object(Bucket=vb, Key="doc")
+    raise AssertionError("a deleted key was read")
+except ClientError as e:
+    assert e.response["Error"]["Code"] == "NoSuchKey", e.response
+    assert e.response["ResponseMetadata"]["HTTPHeaders"]["x-amz-delete-marker"] == "true"
+listed = s3.list_object_versions(Bucket=vb)
+assert [v["VersionId"] for v in listed["Versions"]] == ids[::-1], listed
+assert [m["IsLatest"] for m in listed["DeleteMarkers"]] == [True], listed
+r = s3.copy_object(Bucket=vb, Key="doc", CopySource={"Bucket": vb, "Key": "doc", "VersionId": ids[1]})
+assert r["CopySourceVersionId"] == ids[1] and r["VersionId"] not in ids, r
+assert s3.get_object(Bucket=vb, Key="doc")["Body"].read() == b"v1"
+boto3.resource("s3", endpoint_url=ep, config=Config(s3={"addressing_style": "path"})) \
+    .Bucket(vb).object_versions.delete()
+assert "Versions" not in s3.list_object_versions(Bucket=vb)
+s3.delete_bucket(Bucket=vb)
 print("boto3 checks passed")
