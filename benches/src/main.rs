@@ -3,7 +3,8 @@
 //! measured in the same run: md5sum and sha256sum MiB/s and raw disk write/read MiB/s on the
 //! same filesystem. Prints a table and one JSON line. Timings are reported, never asserted.
 //!
-//! Usage: coffer-bench [--quick] [--dir DIR]   (DIR: where data and scratch files go)
+//! Usage: coffer-bench [--quick] [--versioned] [--dir DIR]   (DIR: where data and scratch
+//! files go; --versioned: the same figures on buckets with versioning enabled)
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // a benchmark that fails should stop
 
@@ -205,18 +206,21 @@ where
     )
 }
 
-async fn list_time(c: &aws_sdk_s3::Client, n: usize) -> f64 {
-    // Fill with empty objects from 32 workers, then time a full ListObjectsV2 walk.
+/// Fill bucket `list` with `n` keys of `versions` versions each (empty objects, from 32
+/// workers), then time a full ListObjectsV2 walk.
+async fn list_time(c: &aws_sdk_s3::Client, n: usize, versions: usize) -> f64 {
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let writes = n * versions;
     let mut tasks = Vec::new();
     for _ in 0..32 {
         let (c, next) = (c.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if i >= n {
+                if i >= writes {
                     break;
                 }
+                let i = i % n;
                 c.put_object()
                     .bucket("list")
                     .key(format!("dir{:02}/key-{i:07}", i % 50))
@@ -251,6 +255,30 @@ async fn list_time(c: &aws_sdk_s3::Client, n: usize) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
+/// Time a full ListObjectVersions walk of bucket `list` (pages of 1000): (seconds, entries).
+async fn list_versions_time(c: &aws_sdk_s3::Client) -> (f64, usize) {
+    let t = Instant::now();
+    let mut seen = 0;
+    let (mut key_marker, mut version_marker) = (None, None);
+    loop {
+        let r = c
+            .list_object_versions()
+            .bucket("list")
+            .set_key_marker(key_marker)
+            .set_version_id_marker(version_marker)
+            .send()
+            .await
+            .unwrap();
+        seen += r.versions().len() + r.delete_markers().len();
+        if !r.is_truncated().unwrap_or(false) {
+            break;
+        }
+        key_marker = r.next_key_marker().map(str::to_owned);
+        version_marker = r.next_version_id_marker().map(str::to_owned);
+    }
+    (t.elapsed().as_secs_f64(), seen)
+}
+
 /// Starts a `coffer server` (one drive, fsync on) on a free port, measures it with the
 /// aws-sdk-s3 client, and prints each figure next to this machine's own limits.
 #[derive(clap::Parser)]
@@ -262,6 +290,10 @@ struct Args {
     /// Where the server's data folder and the scratch files go (default: the temp folder).
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
+    /// Run on buckets with versioning enabled: every write keeps a version, the listing
+    /// bucket holds 10 versions of each key, and ListObjectVersions is timed over them all.
+    #[arg(long)]
+    versioned: bool,
 }
 
 #[tokio::main]
@@ -293,6 +325,23 @@ async fn main() {
     let c = s.client();
     c.create_bucket().bucket("bench").send().await.unwrap();
     c.create_bucket().bucket("list").send().await.unwrap();
+    let versions_each = if args.versioned {
+        for b in ["bench", "list"] {
+            c.put_bucket_versioning()
+                .bucket(b)
+                .versioning_configuration(
+                    aws_sdk_s3::types::VersioningConfiguration::builder()
+                        .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+        10
+    } else {
+        1
+    };
 
     let (put, get) = large(&c, &sz).await;
     let body = bytes::Bytes::from(bytes(4096, 1));
@@ -325,12 +374,18 @@ async fn main() {
         }
     })
     .await;
-    let list = list_time(&c, sz.list_keys).await;
+    let list = list_time(&c, sz.list_keys, versions_each).await;
+    let (versions_secs, versions_seen) = list_versions_time(&c).await;
     let rss = peak_rss_mib(pid);
 
     println!(
-        "coffer-bench ({}; data in {})",
+        "coffer-bench ({}{}; data in {})",
         if quick { "quick" } else { "full" },
+        if args.versioned {
+            ", versioned buckets"
+        } else {
+            ""
+        },
         dir.display()
     );
     for (k, v) in &refs {
@@ -348,8 +403,12 @@ async fn main() {
         sget.0, sget.1, sget.2
     );
     println!(
-        "  coffer   list {} keys (ListObjectsV2 pages of 1000) {list:.2} s",
+        "  coffer   list {} keys of {versions_each} version(s) (ListObjectsV2 pages of 1000) {list:.2} s",
         sz.list_keys
+    );
+    let entries_per_s = versions_seen as f64 / versions_secs;
+    println!(
+        "  coffer   ListObjectVersions {versions_seen} entries (pages of 1000) {versions_secs:.2} s = {entries_per_s:.0} entries/s"
     );
     println!("  coffer   server peak RSS {rss:.1} MiB");
     let json = serde_json::json!({
@@ -357,7 +416,10 @@ async fn main() {
         "put_large_mibps": put, "get_large_mibps": get,
         "put_4k_ops": sput.0, "put_4k_p50_ms": sput.1, "put_4k_p99_ms": sput.2,
         "get_4k_ops": sget.0, "get_4k_p50_ms": sget.1, "get_4k_p99_ms": sget.2,
-        "list_keys": sz.list_keys, "list_seconds": list, "peak_rss_mib": rss,
+        "list_keys": sz.list_keys, "list_versions_each": versions_each, "list_seconds": list,
+        "list_versions_entries": versions_seen, "list_versions_seconds": versions_secs,
+        "list_versions_entries_per_s": entries_per_s, "versioned": args.versioned,
+        "peak_rss_mib": rss,
     });
     println!("{json}");
 }

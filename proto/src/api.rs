@@ -104,6 +104,16 @@ typed_queries! {
         }
     } => ObjectFacts(f) => f;
 
+    /// The Object Lock document of a version (`version_id` None: the current one); None: no
+    /// such version, `Some(None)`: no lock.
+    fn version_lock(bucket_id: u64, key: &str, version_id: Option<&str>) -> Option<Option<String>> {
+        MetaQuery::VersionLock {
+            bucket_id,
+            key: key.to_owned(),
+            version_id: version_id.map(str::to_owned),
+        }
+    } => Lock(l) => l;
+
     /// A page of ListObjectVersions.
     fn list_versions(bucket_id: u64, query: VersionListQuery) -> VersionListResult {
         MetaQuery::ListVersions { bucket_id, query }

@@ -138,6 +138,12 @@ pub enum ProtoError {
     /// data is needed).
     #[error("no such version")]
     NoSuchVersion,
+    /// The bucket's state forbids the request (S3's 409 InvalidBucketState); the text says why.
+    #[error("invalid bucket state: {0}")]
+    InvalidBucketState(String),
+    /// An Object Lock (retention or legal hold) forbids removing or changing a version.
+    #[error("the object is locked")]
+    ObjectLocked,
 }
 
 impl ProtoError {

@@ -26,6 +26,7 @@ pub mod cluster_client;
 pub mod codec;
 pub mod error;
 pub mod iam;
+pub mod lock;
 pub mod meta;
 pub mod policy;
 pub mod seal;

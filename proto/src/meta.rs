@@ -331,6 +331,8 @@ pub enum MetaCommand {
         key: String,
         /// Version id as the client named it (validated by the sender).
         version_id: String,
+        /// Whether a governance retention is bypassed (the caller asked and may).
+        bypass_governance: bool,
     },
     /// Turn a bucket's versioning on (`Enabled`) or pause it (`Suspended`); `Unversioned` is
     /// refused (InvalidArgument): a bucket never goes back (NoSuchBucket).
@@ -362,6 +364,41 @@ pub enum MetaCommand {
         version_id: String,
         /// The tag set.
         tags: Option<String>,
+    },
+    /// `cmd` (as for [`MetaCommand::WithAcl`], which it may wrap) and, if it succeeds, `lock`
+    /// (JSON of [`crate::lock::VersionLock`]) as the Object Lock of what it writes.
+    WithLock {
+        /// The lock document.
+        lock: String,
+        /// The write.
+        cmd: Box<MetaCommand>,
+    },
+    /// Set or remove the retention of a version (`version_id` None: the current one), as the
+    /// lock it has allows (AccessDenied, as [`crate::lock::VersionLock::may_become`] says).
+    SetRetention {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Key.
+        key: String,
+        /// Version id, or the current version.
+        version_id: Option<String>,
+        /// The new retention.
+        retention: Option<crate::lock::Retention>,
+        /// Whether a governance retention is bypassed.
+        bypass_governance: bool,
+        /// The time the change is judged at (the proposer's clock), ms.
+        now_ms: i64,
+    },
+    /// Turn the legal hold of a version on or off (`version_id` None: the current one).
+    SetLegalHold {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Key.
+        key: String,
+        /// Version id, or the current version.
+        version_id: Option<String>,
+        /// On or off.
+        on: bool,
     },
 }
 
@@ -419,6 +456,9 @@ pub enum BucketConfigKind {
     Acl,
     /// Object Ownership: `BucketOwnerEnforced`, `BucketOwnerPreferred` or `ObjectWriter`.
     OwnershipControls,
+    /// The Object Lock configuration (JSON of [`crate::lock::LockConfig`]): there only when
+    /// Object Lock is enabled, which needs versioning Enabled and keeps it so.
+    ObjectLock,
 }
 
 /// Where a blob is referenced in the metadata: an object version or an uploaded part.
@@ -600,6 +640,16 @@ pub enum MetaQuery {
         /// Version id.
         version_id: String,
     },
+    /// The Object Lock of a version (`version_id` None: the current one), answered as
+    /// [`MetaAnswer::Lock`].
+    VersionLock {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Key.
+        key: String,
+        /// Version id, or the current version.
+        version_id: Option<String>,
+    },
     /// ListObjectVersions.
     ListVersions {
         /// Bucket id.
@@ -653,6 +703,9 @@ pub enum MetaAnswer {
     Authorization(Box<crate::iam::AuthzFacts>),
     /// ObjectFacts: `None` when the key has no current version (or it is a delete marker).
     ObjectFacts(Option<ObjectFacts>),
+    /// VersionLock: the lock of a version (JSON of [`crate::lock::VersionLock`]; outer None:
+    /// no such version).
+    Lock(Option<Option<String>>),
     /// GetCountedObject: the version and its tag count.
     CountedObject(Option<(Box<ObjectVersion>, u16)>),
     /// ListVersions.

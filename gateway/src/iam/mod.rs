@@ -119,6 +119,8 @@ impl From<ProtoError> for IamError {
             | ProtoError::BucketNotEmpty
             | ProtoError::NoSuchKey
             | ProtoError::NoSuchVersion
+            | ProtoError::InvalidBucketState(_)
+            | ProtoError::ObjectLocked
             | ProtoError::NoSuchUpload
             | ProtoError::InvalidPart(_)
             | ProtoError::PreconditionFailed

@@ -49,6 +49,7 @@ codes! {
     InvalidArgument => 400, "Invalid Argument";
     InvalidBucketAclWithObjectOwnership => 400, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting";
     InvalidBucketName => 400, "The specified bucket is not valid.";
+    InvalidBucketState => 409, "The request is not valid with the current state of the bucket.";
     InvalidDigest => 400, "The Content-MD5 you specified is not valid.";
     InvalidPolicyDocument => 400, "The content of the form does not meet the conditions specified in the policy document.";
     InvalidPart => 400, "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.";
@@ -72,6 +73,8 @@ codes! {
     NoSuchCORSConfiguration => 404, "The CORS configuration does not exist";
     NoSuchPublicAccessBlockConfiguration => 404, "The public access block configuration was not found";
     NoSuchKey => 404, "The specified key does not exist.";
+    NoSuchObjectLockConfiguration => 404, "The specified object does not have a ObjectLock configuration";
+    ObjectLockConfigurationNotFoundError => 404, "Object Lock configuration does not exist for this bucket";
     NoSuchVersion => 404, "The specified version does not exist.";
     NoSuchUpload => 404, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.";
     NotImplemented => 501, "A header you provided implies functionality that is not implemented";
@@ -183,6 +186,11 @@ impl From<ProtoError> for S3Error {
             ProtoError::BucketNotEmpty => C::BucketNotEmpty.into(),
             ProtoError::NoSuchKey => C::NoSuchKey.into(),
             ProtoError::NoSuchVersion => C::NoSuchVersion.into(),
+            ProtoError::InvalidBucketState(m) => S3Error::msg(C::InvalidBucketState, m),
+            ProtoError::ObjectLocked => S3Error::msg(
+                C::AccessDenied,
+                "Access Denied because object protected by object lock.",
+            ),
             ProtoError::NoSuchUpload => C::NoSuchUpload.into(),
             ProtoError::InvalidPart(n) => {
                 S3Error::new(C::InvalidPart).with("PartNumber", n.to_string())

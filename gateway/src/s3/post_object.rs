@@ -389,7 +389,8 @@ async fn store(
 ) -> S3Result<Committed> {
     let bucket = ctx.bucket().await?;
     let h = as_headers(fields)?;
-    let new = NewObject::from_headers(ctx, &bucket, key, &h)?;
+    let lock = super::object_lock::for_write(ctx, &bucket, &h, false).await?;
+    let new = NewObject::from_headers(ctx, &bucket, key, &h)?.locked(lock);
     let (lo, hi) = match field(fields, "policy") {
         Some(p) => PostPolicy::parse(p)?
             .length_range()

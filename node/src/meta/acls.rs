@@ -13,10 +13,10 @@ use coffer_proto::ProtoError;
 
 use super::format::encode;
 use super::keys;
-use super::store::{MetaStore, StoreError, CF_ACLS, CF_BUCKET_IDS, CF_OBJECTS, CF_TAGS};
+use super::store::{MetaStore, StoreError, CF_ACLS, CF_BUCKET_IDS, CF_LOCKS, CF_OBJECTS, CF_TAGS};
 
 /// The column families of per-object documents.
-const DOC_CFS: [&str; 2] = [CF_ACLS, CF_TAGS];
+const DOC_CFS: [&str; 3] = [CF_ACLS, CF_TAGS, CF_LOCKS];
 
 /// The record key of a key's current version.
 pub fn object_key(bucket_id: u64, key: &str) -> Vec<u8> {
@@ -48,6 +48,7 @@ pub fn unwrapped(cmd: &MetaCommand) -> &MetaCommand {
     match cmd {
         MetaCommand::WithAcl { cmd, .. }
         | MetaCommand::WithTags { cmd, .. }
+        | MetaCommand::WithLock { cmd, .. }
         | MetaCommand::RememberCompletion { cmd } => unwrapped(cmd),
         cmd => cmd,
     }

@@ -28,6 +28,7 @@
 //!             'v' bucket_id:u64 key 0x00 stamp:[12] -> String (ACL of an older version)
 //!             'u' bucket_id:u64 key 0x00 upload_id  -> String (ACL of an upload)
 //! tags        as acls                               -> String (tag set of a version, upload)
+//! locks       as acls                               -> String (Object Lock of a version, upload)
 //! once        'a' id:[16]                           -> answer of an exactly-once command
 //!             't' at_ms:u64 id:[16]                 -> empty value (answers by age, for pruning)
 //! ```
@@ -38,6 +39,7 @@ pub mod format;
 pub mod iam;
 pub mod keys;
 pub mod list;
+pub mod locks;
 pub mod once;
 pub mod policies;
 pub mod query;
@@ -50,6 +52,8 @@ mod fixture_v1;
 pub(crate) mod tests;
 #[cfg(test)]
 mod tests_acls;
+#[cfg(test)]
+mod tests_locks;
 #[cfg(test)]
 mod tests_once;
 #[cfg(test)]

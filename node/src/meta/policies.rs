@@ -5,7 +5,7 @@
 use crate::meta::store::Batch;
 use coffer_proto::iam::{AuthzFacts, GroupRecord, PolicyOwner};
 use coffer_proto::meta::{BucketConfigKind, MetaCommand, MetaOk};
-use coffer_proto::types::BucketInfo;
+use coffer_proto::types::{BucketInfo, Versioning};
 use coffer_proto::ProtoError;
 
 use super::format::encode;
@@ -42,6 +42,7 @@ fn config_key(bucket_id: u64, kind: BucketConfigKind) -> Vec<u8> {
         BucketConfigKind::PublicAccessBlock => 3,
         BucketConfigKind::Acl => 4,
         BucketConfigKind::OwnershipControls => 5,
+        BucketConfigKind::ObjectLock => 6,
     });
     k
 }
@@ -79,6 +80,15 @@ pub fn apply(
             value,
         } => match store.get::<BucketInfo>(CF_BUCKETS, bucket.as_bytes())? {
             None => Err(ProtoError::NoSuchBucket),
+            Some(b) if *kind == BucketConfigKind::ObjectLock
+                && (value.is_none() || b.versioning != Versioning::Enabled) =>
+            {
+                Err(ProtoError::InvalidBucketState(
+                    "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration, \
+                     and Object Lock cannot be turned off"
+                        .into(),
+                ))
+            }
             Some(b) => {
                 match value {
                     Some(v) => batch.put(CF_BUCKET_CONF, config_key(b.id, *kind), encode(v)),
@@ -195,6 +205,14 @@ pub fn put_bucket_configs(
     for (kind, doc) in configs {
         batch.put(CF_BUCKET_CONF, config_key(bucket_id, *kind), encode(doc));
     }
+}
+
+/// Whether bucket `bucket_id` has Object Lock enabled.
+pub fn object_lock(store: &MetaStore, bucket_id: u64) -> Result<Option<String>, StoreError> {
+    store.get(
+        CF_BUCKET_CONF,
+        &config_key(bucket_id, BucketConfigKind::ObjectLock),
+    )
 }
 
 /// Stage the removal of a deleted bucket's configuration documents.

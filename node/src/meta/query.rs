@@ -64,6 +64,16 @@ pub fn answer(store: &MetaStore, q: &MetaQuery) -> Result<MetaAnswer, StoreError
         } => MetaAnswer::ObjectFacts(super::acls::version_facts(
             store, *bucket_id, key, version_id,
         )?),
+        MetaQuery::VersionLock {
+            bucket_id,
+            key,
+            version_id,
+        } => MetaAnswer::Lock(super::locks::version_lock(
+            store,
+            *bucket_id,
+            key,
+            version_id.as_deref(),
+        )?),
         MetaQuery::ListVersions { bucket_id, query } => {
             MetaAnswer::Versions(super::versions::list(store, *bucket_id, query)?)
         }

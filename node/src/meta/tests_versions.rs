@@ -11,7 +11,7 @@ use coffer_proto::ProtoError;
 use super::tests::{blob, inline, version, Sm};
 use super::{query, store::CF_VERSIONS};
 
-fn versioning(sm: &mut Sm, state: Versioning) {
+pub(super) fn versioning(sm: &mut Sm, state: Versioning) {
     assert_eq!(
         sm.run(MetaCommand::SetVersioning {
             bucket: "b".into(),
@@ -22,7 +22,7 @@ fn versioning(sm: &mut Sm, state: Versioning) {
 }
 
 /// The id a write answered.
-fn written(r: Result<MetaOk, ProtoError>) -> String {
+pub(super) fn written(r: Result<MetaOk, ProtoError>) -> String {
     match r.unwrap() {
         MetaOk::Written { version_id } => version_id,
         other => panic!("{other:?}"),
@@ -45,6 +45,7 @@ fn delete_version(sm: &mut Sm, id: u64, key: &str, vid: &str) -> Result<MetaOk, 
         bucket_id: id,
         key: key.into(),
         version_id: vid.into(),
+        bypass_governance: false,
     })
 }
 

@@ -12,7 +12,7 @@ use crate::authz::{self, Authz};
 use crate::s3::error::S3Result;
 use crate::s3::headers;
 use crate::s3::router::Endpoint;
-use crate::s3::{object_lock, sse, website};
+use crate::s3::{sse, website};
 use crate::state::AppState;
 
 /// What `who` may do: their identity policies, the bucket's policy and ACLs, with the
@@ -78,7 +78,6 @@ pub async fn authorize(
         settle(state, &authz, pending).await?;
     }
     sse::check(endpoint, &req.headers)?;
-    object_lock::check(endpoint, &req.headers)?;
     website::check(endpoint, &req.headers)?;
     Ok(authz)
 }

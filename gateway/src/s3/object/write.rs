@@ -9,6 +9,7 @@
 //! blob for deletion.
 
 use actix_web::http::header::HeaderMap;
+use coffer_proto::lock::VersionLock;
 use coffer_proto::meta::{CompletePart, MetaCommand, MetaOk, WritePrecondition};
 use coffer_proto::types::{
     BucketInfo, Checksum, ChecksumAlgorithm, ChecksumType, ContentHeaders, ObjectData,
@@ -39,6 +40,8 @@ pub struct NewObject {
     pub acl: Option<Acl>,
     /// Tags asked for.
     pub tags: Option<Tags>,
+    /// The Object Lock the version gets ([`crate::s3::object_lock::for_write`]).
+    pub lock: Option<VersionLock>,
     /// Conditional-write headers.
     pub precondition: WritePrecondition,
 }
@@ -66,8 +69,14 @@ impl NewObject {
             owner,
             acl,
             tags,
+            lock: None,
             precondition: WritePrecondition::None,
         })
+    }
+
+    /// This object, locked with `lock`.
+    pub fn locked(self, lock: Option<VersionLock>) -> NewObject {
+        NewObject { lock, ..self }
     }
 
     /// This object, written only if `precondition` holds (the `If-*` headers of PutObject,
@@ -90,6 +99,8 @@ impl NewObject {
             owner: up.owner.clone(),
             acl: None,
             tags: None,
+            // Recorded with the upload, and moved to the object when it completes.
+            lock: None,
             precondition,
         }
     }
@@ -194,8 +205,12 @@ pub async fn commit(
     body: Body,
     how: Commit<'_>,
 ) -> S3Result<Committed> {
-    let (acl, tag_set, precondition) =
-        (new.acl.clone(), new.tags.clone(), new.precondition.clone());
+    let (acl, tag_set, lock, precondition) = (
+        new.acl.clone(),
+        new.tags.clone(),
+        new.lock,
+        new.precondition.clone(),
+    );
     let version = new.into_version(body);
     let mut committed = Committed {
         etag: version.etag.clone(),
@@ -225,7 +240,7 @@ pub async fn commit(
             ("UploadId", upload_id.to_owned()),
         ),
     };
-    let mut cmd = with_extras(cmd, acl.as_ref(), tag_set.as_ref());
+    let mut cmd = with_extras(cmd, acl.as_ref(), tag_set.as_ref(), lock.as_ref());
     if remember {
         // Kept a day, so that the completion retried answers the same success.
         cmd = MetaCommand::RememberCompletion { cmd: Box::new(cmd) };
@@ -263,7 +278,12 @@ pub async fn create_upload(
     };
     let cmd = MetaCommand::CreateUpload { bucket_id, upload };
     ctx.cluster
-        .meta_write(with_extras(cmd, new.acl.as_ref(), new.tags.as_ref()))
+        .meta_write(with_extras(
+            cmd,
+            new.acl.as_ref(),
+            new.tags.as_ref(),
+            new.lock.as_ref(),
+        ))
         .await?;
     Ok(())
 }
@@ -289,7 +309,19 @@ pub async fn commit_part(
 }
 
 /// `cmd` with the ACL and tags that go with it, applied in the same write.
-fn with_extras(cmd: MetaCommand, acl: Option<&Acl>, tag_set: Option<&Tags>) -> MetaCommand {
+fn with_extras(
+    cmd: MetaCommand,
+    acl: Option<&Acl>,
+    tag_set: Option<&Tags>,
+    lock: Option<&VersionLock>,
+) -> MetaCommand {
+    let cmd = match lock {
+        Some(lock) => MetaCommand::WithLock {
+            lock: serde_json::to_string(lock).unwrap_or_default(),
+            cmd: Box::new(cmd),
+        },
+        None => cmd,
+    };
     let cmd = match acl {
         Some(acl) => MetaCommand::WithAcl {
             acl: acl.encode(),
@@ -319,6 +351,7 @@ mod tests {
             owner: "ROOTKEY".into(),
             acl: None,
             tags: None,
+            lock: None,
             precondition: WritePrecondition::None,
         }
     }
@@ -343,24 +376,33 @@ mod tests {
     }
 
     #[test]
-    fn acl_and_tags_ride_with_the_write() {
+    fn acl_tags_and_lock_ride_with_the_write() {
         let put = || MetaCommand::AbortUpload {
             bucket_id: 1,
             key: "k".into(),
             upload_id: "u".into(),
         };
-        assert_eq!(with_extras(put(), None, Some(&Vec::new())), put());
+        assert_eq!(with_extras(put(), None, Some(&Vec::new()), None), put());
         let acl = Acl::private("a");
         let t = vec![("team".to_owned(), "red".to_owned())];
-        let MetaCommand::WithTags { tags: doc, cmd } = with_extras(put(), Some(&acl), Some(&t))
+        let lock = VersionLock {
+            retention: None,
+            legal_hold: true,
+        };
+        let MetaCommand::WithTags { tags: doc, cmd } =
+            with_extras(put(), Some(&acl), Some(&t), Some(&lock))
         else {
             panic!("tags are the outer wrapper");
         };
         assert_eq!(tags::decode(Some(&doc)), t);
         let MetaCommand::WithAcl { acl: doc, cmd } = *cmd else {
-            panic!("the ACL wraps the write");
+            panic!("the ACL wraps the lock");
         };
         assert_eq!(Acl::decode(Some(&doc), "a"), acl);
+        let MetaCommand::WithLock { lock: doc, cmd } = *cmd else {
+            panic!("the lock wraps the write");
+        };
+        assert_eq!(serde_json::from_str::<VersionLock>(&doc).ok(), Some(lock));
         assert_eq!(*cmd, put());
     }
 }

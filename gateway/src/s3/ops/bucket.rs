@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpResponse};
 use coffer_proto::api::ClusterApiExt;
-use coffer_proto::meta::MetaCommand;
+use coffer_proto::meta::{BucketConfigKind, MetaCommand};
 use coffer_proto::ProtoError;
 
 use crate::model::owner::owner_xml;
@@ -85,7 +85,15 @@ pub async fn create_bucket(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result<
             format!("The {location} location constraint is incompatible for the region specific endpoint this request was sent to."),
         ));
     }
-    let configs = grants::for_new_bucket(ctx)?;
+    let mut configs = grants::for_new_bucket(ctx)?;
+    if crate::s3::object_lock::asked_at_creation(ctx.req.headers()) {
+        // Object Lock on: the state machine turns versioning on with it, in the same write.
+        let lock = coffer_proto::lock::LockConfig::default();
+        configs.push((
+            BucketConfigKind::ObjectLock,
+            serde_json::to_string(&lock).unwrap_or_default(),
+        ));
+    }
     let cmd = MetaCommand::WithBucketConfig {
         configs,
         cmd: Box::new(MetaCommand::CreateBucket {

@@ -72,7 +72,10 @@ pub async fn copy_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> 
         described.remove("x-amz-tagging");
     }
     let precondition = headers::write_precondition(h)?;
-    let mut new = NewObject::from_headers(ctx, &bucket, key, &described)?.when(precondition);
+    let lock = crate::s3::object_lock::for_write(ctx, &bucket, h, false).await?;
+    let mut new = NewObject::from_headers(ctx, &bucket, key, &described)?
+        .when(precondition)
+        .locked(lock);
     let v = &src.version;
     if !replace {
         new.content = v.content.clone();

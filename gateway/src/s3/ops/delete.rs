@@ -16,6 +16,7 @@ use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
 use crate::s3::headers::delete_precondition;
 use crate::s3::object::read::invalid_version;
+use crate::s3::object_lock::bypasses_governance;
 use crate::s3::xml::xml_ok;
 use crate::s3::xml::{self, XmlWriter};
 
@@ -62,6 +63,7 @@ pub async fn delete_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse
             bucket_id: bucket.id,
             key: key.to_owned(),
             version_id: v.to_owned(),
+            bypass_governance: bypasses_governance(ctx, key),
         },
         (None, WritePrecondition::None) => MetaCommand::DeleteObjects {
             bucket_id: bucket.id,
@@ -163,6 +165,7 @@ pub async fn delete_objects(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result
             bucket_id: bucket.id,
             key: o.key.clone(),
             version_id: o.version_id.clone().unwrap_or_default(),
+            bypass_governance: bypasses_governance(ctx, &o.key),
         })
         .chain(
             conditional
@@ -184,6 +187,7 @@ pub async fn delete_objects(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result
                 refused.push((o, S3ErrorCode::PreconditionFailed))
             }
             Err(ProtoError::NoSuchKey) => refused.push((o, S3ErrorCode::NoSuchKey)),
+            Err(ProtoError::ObjectLocked) => refused.push((o, S3ErrorCode::AccessDenied)),
             Err(e) => return Err(e.into()),
         }
     }

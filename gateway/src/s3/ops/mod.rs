@@ -10,6 +10,7 @@ pub mod delete;
 pub mod get;
 pub mod list;
 pub mod multipart;
+pub mod object_lock;
 pub mod ownership;
 pub mod policy;
 pub mod public_access;
@@ -37,6 +38,16 @@ pub async fn run(
         Endpoint::GetBucketLocation => bucket::get_bucket_location(ctx).await,
         Endpoint::GetBucketVersioning => versioning::get_bucket_versioning(ctx).await,
         Endpoint::PutBucketVersioning => versioning::put_bucket_versioning(ctx, payload).await,
+        Endpoint::GetObjectLockConfiguration => object_lock::get_configuration(ctx).await,
+        Endpoint::PutObjectLockConfiguration => object_lock::put_configuration(ctx, payload).await,
+        Endpoint::GetObjectRetention { key } => object_lock::get_retention(ctx, &key).await,
+        Endpoint::PutObjectRetention { key } => {
+            object_lock::put_retention(ctx, &key, payload).await
+        }
+        Endpoint::GetObjectLegalHold { key } => object_lock::get_legal_hold(ctx, &key).await,
+        Endpoint::PutObjectLegalHold { key } => {
+            object_lock::put_legal_hold(ctx, &key, payload).await
+        }
         Endpoint::GetBucketPolicy => policy::get_bucket_policy(ctx).await,
         Endpoint::PutBucketPolicy => policy::put_bucket_policy(ctx, payload).await,
         Endpoint::DeleteBucketPolicy => policy::delete_bucket_policy(ctx).await,

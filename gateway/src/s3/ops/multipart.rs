@@ -73,7 +73,8 @@ pub async fn create(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
         (Some(ChecksumAlgorithm::Crc64Nvme), None) => Some(ChecksumType::FullObject),
         (Some(_), k) => Some(k.unwrap_or(ChecksumType::Composite)),
     };
-    let new = NewObject::from_headers(ctx, &bucket, key, h)?;
+    let lock = crate::s3::object_lock::for_write(ctx, &bucket, h, false).await?;
+    let new = NewObject::from_headers(ctx, &bucket, key, h)?.locked(lock);
     let upload_id = new_upload_id();
     let checksum = algorithm.zip(kind);
     write::create_upload(ctx, bucket.id, new, &upload_id, checksum).await?;

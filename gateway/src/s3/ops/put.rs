@@ -31,7 +31,10 @@ pub async fn put_object(
     }
     let bucket = ctx.bucket().await?;
     let precondition = write_precondition(h)?;
-    let new = NewObject::from_headers(ctx, &bucket, key, h)?.when(precondition);
+    let lock = crate::s3::object_lock::for_write(ctx, &bucket, h, true).await?;
+    let new = NewObject::from_headers(ctx, &bucket, key, h)?
+        .when(precondition)
+        .locked(lock);
     let (data, outcome) = write_body(
         ctx,
         &new.storage_class,

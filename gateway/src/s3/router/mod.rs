@@ -69,6 +69,10 @@ pub enum Endpoint {
     GetBucketVersioning,
     /// PUT /bucket?versioning
     PutBucketVersioning,
+    /// GET /bucket?object-lock
+    GetObjectLockConfiguration,
+    /// PUT /bucket?object-lock
+    PutObjectLockConfiguration,
     /// GET /bucket?policy
     GetBucketPolicy,
     /// PUT /bucket?policy
@@ -135,6 +139,14 @@ pub enum Endpoint {
     GetObjectAcl { key: String },
     /// PUT /bucket/key?acl
     PutObjectAcl { key: String },
+    /// GET /bucket/key?retention
+    GetObjectRetention { key: String },
+    /// PUT /bucket/key?retention
+    PutObjectRetention { key: String },
+    /// GET /bucket/key?legal-hold
+    GetObjectLegalHold { key: String },
+    /// PUT /bucket/key?legal-hold
+    PutObjectLegalHold { key: String },
     /// POST /bucket/key?uploads
     CreateMultipartUpload { key: String },
     /// PUT /bucket/key?partNumber&uploadId
@@ -288,6 +300,8 @@ impl Endpoint {
             "ListMultipartUploads" => Endpoint::ListMultipartUploads,
             "GetBucketVersioning" => Endpoint::GetBucketVersioning,
             "PutBucketVersioning" => Endpoint::PutBucketVersioning,
+            "GetObjectLockConfiguration" => Endpoint::GetObjectLockConfiguration,
+            "PutObjectLockConfiguration" => Endpoint::PutObjectLockConfiguration,
             "ListObjectVersions" => Endpoint::ListObjectVersions,
             other => Endpoint::NotImplemented(other),
         }
@@ -298,6 +312,10 @@ impl Endpoint {
     fn object_operation(op: &'static str, key: String) -> Endpoint {
         match op {
             "GetObjectAcl" => Endpoint::GetObjectAcl { key },
+            "GetObjectRetention" => Endpoint::GetObjectRetention { key },
+            "PutObjectRetention" => Endpoint::PutObjectRetention { key },
+            "GetObjectLegalHold" => Endpoint::GetObjectLegalHold { key },
+            "PutObjectLegalHold" => Endpoint::PutObjectLegalHold { key },
             "PutObjectAcl" => Endpoint::PutObjectAcl { key },
             "GetObjectAttributes" => Endpoint::GetObjectAttributes { key },
             "DeleteObjectTagging" => Endpoint::DeleteObjectTagging { key },
@@ -318,6 +336,8 @@ impl Endpoint {
             Endpoint::GetBucketLocation => "GetBucketLocation",
             Endpoint::GetBucketVersioning => "GetBucketVersioning",
             Endpoint::PutBucketVersioning => "PutBucketVersioning",
+            Endpoint::GetObjectLockConfiguration => "GetObjectLockConfiguration",
+            Endpoint::PutObjectLockConfiguration => "PutObjectLockConfiguration",
             Endpoint::GetBucketPolicy => "GetBucketPolicy",
             Endpoint::PutBucketPolicy => "PutBucketPolicy",
             Endpoint::DeleteBucketPolicy => "DeleteBucketPolicy",
@@ -338,6 +358,10 @@ impl Endpoint {
             Endpoint::PutObjectTagging { .. } => "PutObjectTagging",
             Endpoint::DeleteObjectTagging { .. } => "DeleteObjectTagging",
             Endpoint::GetObjectAcl { .. } => "GetObjectAcl",
+            Endpoint::GetObjectRetention { .. } => "GetObjectRetention",
+            Endpoint::PutObjectRetention { .. } => "PutObjectRetention",
+            Endpoint::GetObjectLegalHold { .. } => "GetObjectLegalHold",
+            Endpoint::PutObjectLegalHold { .. } => "PutObjectLegalHold",
             Endpoint::PutObjectAcl { .. } => "PutObjectAcl",
             Endpoint::ListObjects => "ListObjects",
             Endpoint::ListObjectsV2 => "ListObjectsV2",
@@ -376,6 +400,8 @@ impl Endpoint {
             Endpoint::GetBucketLocation => ("s3:GetBucketLocation", Bucket),
             Endpoint::GetBucketVersioning => ("s3:GetBucketVersioning", Bucket),
             Endpoint::PutBucketVersioning => ("s3:PutBucketVersioning", Bucket),
+            Endpoint::GetObjectLockConfiguration => ("s3:GetBucketObjectLockConfiguration", Bucket),
+            Endpoint::PutObjectLockConfiguration => ("s3:PutBucketObjectLockConfiguration", Bucket),
             Endpoint::GetBucketPolicy => ("s3:GetBucketPolicy", Bucket),
             Endpoint::PutBucketPolicy => ("s3:PutBucketPolicy", Bucket),
             Endpoint::DeleteBucketPolicy => ("s3:DeleteBucketPolicy", Bucket),
@@ -400,6 +426,10 @@ impl Endpoint {
             Endpoint::PutObjectTagging { key } => ("s3:PutObjectTagging", Object(key)),
             Endpoint::DeleteObjectTagging { key } => ("s3:DeleteObjectTagging", Object(key)),
             Endpoint::GetObjectAcl { key } => ("s3:GetObjectAcl", Object(key)),
+            Endpoint::GetObjectRetention { key } => ("s3:GetObjectRetention", Object(key)),
+            Endpoint::PutObjectRetention { key } => ("s3:PutObjectRetention", Object(key)),
+            Endpoint::GetObjectLegalHold { key } => ("s3:GetObjectLegalHold", Object(key)),
+            Endpoint::PutObjectLegalHold { key } => ("s3:PutObjectLegalHold", Object(key)),
             Endpoint::PutObjectAcl { key } => ("s3:PutObjectAcl", Object(key)),
             Endpoint::PutObject { key }
             | Endpoint::CopyObject { key }

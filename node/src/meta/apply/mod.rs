@@ -4,7 +4,7 @@
 //! for deletion, so a refused write leaves no data behind.
 
 use crate::meta::store::Batch;
-use coffer_proto::meta::{MetaCommand, MetaOk};
+use coffer_proto::meta::{BucketConfigKind, MetaCommand, MetaOk};
 use coffer_proto::types::{BlobRef, ObjectVersion, PartInfo};
 use coffer_proto::version_id::Stamp;
 use coffer_proto::ProtoError;
@@ -20,7 +20,7 @@ pub(crate) use uploads::completion_key;
 use super::format::encode;
 use super::keys;
 use super::store::{MetaStore, StoreError, CF_GC, CF_OBJECTS, CF_PARTS};
-use super::store::{CF_ACLS, CF_TAGS};
+use super::store::{CF_ACLS, CF_LOCKS, CF_TAGS};
 
 /// Outcome of applying one command: the client result, and what to write.
 pub struct Applied {
@@ -87,6 +87,8 @@ pub fn batchable(cmd: &MetaCommand) -> bool {
             | MetaCommand::SetObjectTags { .. }
             | MetaCommand::SetVersionAcl { .. }
             | MetaCommand::SetVersionTags { .. }
+            | MetaCommand::SetRetention { .. }
+            | MetaCommand::SetLegalHold { .. }
             | MetaCommand::GcDone { .. }
     )
 }
@@ -223,14 +225,17 @@ impl Tx<'_> {
             } => self.move_placement(record, blob_id, from, to),
             // Unwrapped by `apply` before it gets here.
             MetaCommand::Once { cmd, .. } => self.run(index, cmd),
-            MetaCommand::WithAcl { acl: doc, cmd } | MetaCommand::WithTags { tags: doc, cmd } => {
+            MetaCommand::WithAcl { acl: doc, cmd }
+            | MetaCommand::WithTags { tags: doc, cmd }
+            | MetaCommand::WithLock { lock: doc, cmd } => {
                 let cf = match outer {
                     MetaCommand::WithAcl { .. } => CF_ACLS,
-                    _ => CF_TAGS,
+                    MetaCommand::WithTags { .. } => CF_TAGS,
+                    _ => CF_LOCKS,
                 };
                 let Some(record) = super::acls::target_of(cmd) else {
                     return Ok(Err(ProtoError::MisplacedCommand(
-                        "ACLs and tags go only with PutObject, CompleteUpload or CreateUpload"
+                        "ACLs, tags and locks go only with PutObject, CompleteUpload or CreateUpload"
                             .into(),
                     )));
                 };
@@ -292,7 +297,42 @@ impl Tx<'_> {
                 bucket_id,
                 key,
                 version_id,
-            } => self.delete_version(*bucket_id, key, version_id),
+                bypass_governance,
+            } => self.delete_version(*bucket_id, key, version_id, *bypass_governance),
+            MetaCommand::SetRetention {
+                bucket_id,
+                key,
+                version_id,
+                retention,
+                bypass_governance,
+                now_ms,
+            } => super::locks::set_retention(
+                self.store,
+                self.batch,
+                &super::locks::Target {
+                    bucket_id: *bucket_id,
+                    key,
+                    version_id: version_id.as_deref(),
+                },
+                *retention,
+                *bypass_governance,
+                *now_ms,
+            ),
+            MetaCommand::SetLegalHold {
+                bucket_id,
+                key,
+                version_id,
+                on,
+            } => super::locks::set_legal_hold(
+                self.store,
+                self.batch,
+                &super::locks::Target {
+                    bucket_id: *bucket_id,
+                    key,
+                    version_id: version_id.as_deref(),
+                },
+                *on,
+            ),
             MetaCommand::SetVersioning { bucket, state } => self.set_versioning(bucket, *state),
             MetaCommand::SetVersionAcl {
                 bucket_id,
@@ -324,9 +364,15 @@ impl Tx<'_> {
                         "configuration documents go only with CreateBucket".into(),
                     )));
                 }
-                let result = self.run(index, cmd)?;
-                if let Ok(MetaOk::Bucket(b)) = &result {
+                let mut result = self.run(index, cmd)?;
+                if let Ok(MetaOk::Bucket(b)) = &mut result {
                     super::policies::put_bucket_configs(self.batch, b.id, configs);
+                    // A bucket created with Object Lock is versioned from the start.
+                    if configs.iter().any(|(k, _)| *k == BucketConfigKind::ObjectLock) {
+                        b.versioning = coffer_proto::types::Versioning::Enabled;
+                        self.batch
+                            .put(super::store::CF_BUCKETS, b.name.as_bytes(), encode(&*b));
+                    }
                 }
                 Ok(result)
             }

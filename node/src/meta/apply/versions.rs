@@ -198,11 +198,15 @@ impl Tx<'_> {
 
     /// DeleteVersion: remove one version of `key` for good; if it was the newest, the next
     /// becomes current (unless it is a delete marker, which stays the newest).
+    ///
+    /// A version an Object Lock protects is refused (ObjectLocked), whoever asks; a
+    /// governance retention gives way to `bypass`.
     pub(super) fn delete_version(
         &mut self,
         bucket_id: u64,
         key: &str,
         version_id: &str,
+        bypass: bool,
     ) -> CmdResult {
         if !self.bucket_exists(bucket_id)? {
             return Ok(Err(ProtoError::NoSuchBucket));
@@ -211,6 +215,13 @@ impl Tx<'_> {
             return Ok(Err(ProtoError::MisplacedCommand(format!(
                 "malformed version id {version_id:?} (the sender validates ids)"
             ))));
+        }
+        if let Some(f) = crate::meta::versions::find(self.store, bucket_id, key, Some(version_id))?
+        {
+            let lock = crate::meta::locks::lock_at(self.store, &f.docs)?;
+            if lock.forbids_removal(self.now_ms, bypass) {
+                return Ok(Err(ProtoError::ObjectLocked));
+            }
         }
         let k = keys::object(bucket_id, key);
         let current = self.store.get::<ObjectVersion>(CF_OBJECTS, &k)?;
@@ -259,6 +270,14 @@ impl Tx<'_> {
         let Some(mut b) = self.store.get::<BucketInfo>(CF_BUCKETS, name.as_bytes())? else {
             return Ok(Err(ProtoError::NoSuchBucket));
         };
+        if state == Versioning::Suspended
+            && crate::meta::policies::object_lock(self.store, b.id)?.is_some()
+        {
+            return Ok(Err(ProtoError::InvalidBucketState(
+                "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed."
+                    .into(),
+            )));
+        }
         if state == Versioning::Unversioned {
             return Ok(Err(ProtoError::MisplacedCommand(
                 "a bucket's versioning can be Enabled or Suspended, never turned off".into(),

@@ -363,7 +363,8 @@ pub fn kind_of(cf: &str, key: &[u8]) -> Option<Kind> {
         | store::CF_BUCKET_CONF
         | store::CF_POLICIES
         | store::CF_ACLS
-        | store::CF_TAGS => Kind::Text,
+        | store::CF_TAGS
+        | store::CF_LOCKS => Kind::Text,
         _ => return None,
     })
 }

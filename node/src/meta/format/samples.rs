@@ -390,6 +390,7 @@ pub(super) fn commands() -> Vec<(&'static str, MetaCommand)> {
                 bucket_id: 1,
                 key: "k".into(),
                 version_id: "fffffffffffffff0fffffffe".into(),
+                bypass_governance: true,
             },
         ),
         (
@@ -415,6 +416,44 @@ pub(super) fn commands() -> Vec<(&'static str, MetaCommand)> {
                 key: "k".into(),
                 version_id: "null".into(),
                 tags: Some("[]".into()),
+            },
+        ),
+        (
+            "WithLock",
+            MetaCommand::WithLock {
+                lock: "{}".into(),
+                cmd: Box::new(MetaCommand::DeleteBucket { name: "b".into() }),
+            },
+        ),
+        (
+            "SetRetention",
+            MetaCommand::SetRetention {
+                bucket_id: 1,
+                key: "k".into(),
+                version_id: Some("null".into()),
+                retention: Some(coffer_proto::lock::Retention {
+                    mode: coffer_proto::lock::LockMode::Compliance,
+                    until_ms: 1_800_000_000_000,
+                }),
+                bypass_governance: false,
+                now_ms: 1_700_000_000_000,
+            },
+        ),
+        (
+            "SetLegalHold",
+            MetaCommand::SetLegalHold {
+                bucket_id: 1,
+                key: "k".into(),
+                version_id: None,
+                on: true,
+            },
+        ),
+        (
+            "SetBucketConfig/ObjectLock",
+            MetaCommand::SetBucketConfig {
+                bucket: "b".into(),
+                kind: BucketConfigKind::ObjectLock,
+                value: Some("{}".into()),
             },
         ),
         (
@@ -472,6 +511,8 @@ pub(super) fn errors() -> Vec<ProtoError> {
         ProtoError::MisplacedCommand(t()),
         ProtoError::Snapshot(t()),
         ProtoError::NoSuchVersion,
+        ProtoError::InvalidBucketState(t()),
+        ProtoError::ObjectLocked,
     ]
 }
 

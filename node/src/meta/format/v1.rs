@@ -252,6 +252,7 @@ frozen_enum! {
         PublicAccessBlock {},
         Acl {},
         OwnershipControls {},
+        ObjectLock {},
     }
 }
 
@@ -261,6 +262,22 @@ frozen_enum! {
         Object { 0 => key: Vec<u8> },
         Part { 0 => key: Vec<u8> },
         Version { 0 => key: Vec<u8> },
+    }
+}
+
+frozen_enum! {
+    /// An Object Lock retention mode.
+    LockMode = coffer_proto::lock::LockMode {
+        Governance {},
+        Compliance {},
+    }
+}
+
+frozen_struct! {
+    /// An Object Lock retention.
+    Retention = coffer_proto::lock::Retention {
+        mode: LockMode,
+        until_ms: i64,
     }
 }
 
@@ -308,10 +325,20 @@ frozen_enum! {
         DeleteObjectIf { bucket_id => bucket_id: u64, key => key: String, precondition => precondition: WritePrecondition },
         DeleteBucketAndUploads { name => name: String },
         RememberCompletion { cmd => cmd: Box<MetaCommand> },
-        DeleteVersion { bucket_id => bucket_id: u64, key => key: String, version_id => version_id: String },
+        DeleteVersion { bucket_id => bucket_id: u64, key => key: String, version_id => version_id: String, bypass_governance => bypass_governance: bool },
         SetVersioning { bucket => bucket: String, state => state: Versioning },
         SetVersionAcl { bucket_id => bucket_id: u64, key => key: String, version_id => version_id: String, acl => acl: String },
         SetVersionTags { bucket_id => bucket_id: u64, key => key: String, version_id => version_id: String, tags => tags: Option<String> },
+        WithLock { lock => lock: String, cmd => cmd: Box<MetaCommand> },
+        SetRetention {
+            bucket_id => bucket_id: u64,
+            key => key: String,
+            version_id => version_id: Option<String>,
+            retention => retention: Option<Retention>,
+            bypass_governance => bypass_governance: bool,
+            now_ms => now_ms: i64,
+        },
+        SetLegalHold { bucket_id => bucket_id: u64, key => key: String, version_id => version_id: Option<String>, on => on: bool },
     }
 }
 
@@ -368,6 +395,8 @@ frozen_enum! {
         MisplacedCommand { 0 => text: String },
         Snapshot { 0 => text: String },
         NoSuchVersion {},
+        InvalidBucketState { 0 => text: String },
+        ObjectLocked {},
     }
 }
 

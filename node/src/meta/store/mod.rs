@@ -63,10 +63,13 @@ pub const CF_COMPLETED: &str = "completed";
 /// Object versions other than the current ones: older versions and delete markers, each key's
 /// newest first.
 pub const CF_VERSIONS: &str = "versions";
+/// Object Lock documents (retention, legal hold) of object versions and uploads, keyed as
+/// `acls`.
+pub const CF_LOCKS: &str = "locks";
 
 /// Column families that make up the state machine (what a snapshot carries, by position: new
 /// ones go at the end).
-pub const SM_DATA_CFS: [&str; 19] = [
+pub const SM_DATA_CFS: [&str; 20] = [
     CF_BUCKETS,
     CF_BUCKET_IDS,
     CF_OBJECTS,
@@ -86,6 +89,7 @@ pub const SM_DATA_CFS: [&str; 19] = [
     CF_TAGS,
     CF_COMPLETED,
     CF_VERSIONS,
+    CF_LOCKS,
 ];
 
 /// Every column family: the Raft log and state, then the state machine's.
