@@ -265,7 +265,8 @@ crash() {
   start_server
   python3 "$HERE/e2e_crash.py" verify "$EP" "$WORK/acked.txt"
 }
-check "kill -9 during a PUT stream: acknowledged objects intact after restart" crash
+check "kill -9 during a PUT stream: acknowledged objects and versions intact after restart" crash
+sed 's/^/     | /' "$WORK/last.out" | tail -1
 
 echo "e2e: $PASS passed, $FAIL failed"
 [[ $FAIL == 0 ]]

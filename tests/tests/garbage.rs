@@ -1,6 +1,8 @@
 //! Garbage on a cluster: every way of leaving data behind (overwrites, deletes, aborted and
-//! partly used multipart uploads, a bucket deleted with an upload in it, copies, a PUT cut off by its client, a PUT cut off by a
-//! killed gateway) and the disk usage of the nodes returning to what the live objects need.
+//! partly used multipart uploads, a bucket deleted with an upload in it, copies, versions
+//! removed for good and a suspended bucket's null version overwritten, a PUT cut off by its
+//! client, a PUT cut off by a killed gateway) and the disk usage of the nodes returning to what
+//! the live objects (an older version among them) need.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a failed unwrap is a failed test
 
@@ -8,7 +10,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use aws_sdk_s3::types::{
+    BucketVersioningStatus, Delete, ObjectIdentifier, VersioningConfiguration,
+};
 use cluster_tests::{bytes, completed, get_bytes, signed, upload_parts, LocalCluster};
 use tokio::io::AsyncWriteExt;
 
@@ -50,6 +54,15 @@ async fn put(c: &aws_sdk_s3::Client, bucket: &str, key: &str, body: &[u8]) {
         .send()
         .await
         .unwrap_or_else(|e| panic!("PUT {bucket}/{key}: {e:?}"));
+}
+
+async fn versioning(c: &aws_sdk_s3::Client, bucket: &str, status: BucketVersioningStatus) {
+    c.put_bucket_versioning()
+        .bucket(bucket)
+        .versioning_configuration(VersioningConfiguration::builder().status(status).build())
+        .send()
+        .await
+        .unwrap();
 }
 
 /// A PUT whose client declares `declared` bytes, sends `sent` and hangs up.
@@ -104,6 +117,11 @@ async fn garbage() {
         .send()
         .await
         .unwrap();
+    // Two versions of one key in a versioned bucket: the older one is live too.
+    c.create_bucket().bucket("vlive").send().await.unwrap();
+    versioning(&c, "vlive", BucketVersioningStatus::Enabled).await;
+    put(&c, "vlive", "k", &bytes(1 << 20, 6)).await;
+    put(&c, "vlive", "k", &bytes(1 << 20, 7)).await;
     let live = cluster_bytes(&cluster);
     let started = Instant::now();
 
@@ -198,6 +216,54 @@ async fn garbage() {
         .send()
         .await
         .unwrap();
+
+    // Versions removed for good, a marker with them; a suspended bucket's null version
+    // overwritten twice.
+    c.create_bucket().bucket("vjunk").send().await.unwrap();
+    versioning(&c, "vjunk", BucketVersioningStatus::Enabled).await;
+    let mut gone = Vec::new();
+    for i in 0..3 {
+        let r = c
+            .put_object()
+            .bucket("vjunk")
+            .key("v")
+            .body(bytes(1 << 20, 50 + i).into())
+            .send()
+            .await
+            .unwrap();
+        gone.push(r.version_id.unwrap());
+        junk_written += 1 << 20;
+    }
+    let marker = c
+        .delete_object()
+        .bucket("vjunk")
+        .key("v")
+        .send()
+        .await
+        .unwrap();
+    gone.push(marker.version_id.unwrap());
+    for id in &gone {
+        c.delete_object()
+            .bucket("vjunk")
+            .key("v")
+            .version_id(id)
+            .send()
+            .await
+            .unwrap();
+    }
+    versioning(&c, "vjunk", BucketVersioningStatus::Suspended).await;
+    for i in 0..2 {
+        put(&c, "vjunk", "null", &bytes(1 << 20, 60 + i)).await;
+        junk_written += 1 << 20;
+    }
+    c.delete_object()
+        .bucket("vjunk")
+        .key("null")
+        .version_id("null")
+        .send()
+        .await
+        .unwrap();
+    c.delete_bucket().bucket("vjunk").send().await.unwrap();
 
     // A bucket deleted while it holds only an incomplete upload: S3 deletes it and the
     // upload, and the parts' data goes too.
@@ -299,6 +365,32 @@ async fn garbage() {
     let mut whole = p1.clone();
     whole.extend_from_slice(&p2);
     assert_eq!(get_bytes(&c, "live", "mpu").await, whole);
+    let versions = c
+        .list_object_versions()
+        .bucket("vlive")
+        .send()
+        .await
+        .unwrap();
+    let kept: Vec<_> = versions
+        .versions()
+        .iter()
+        .filter_map(|v| v.version_id())
+        .collect();
+    assert_eq!(kept.len(), 2, "{versions:?}");
+    for (id, seed) in kept.iter().zip([7, 6]) {
+        let o = c
+            .get_object()
+            .bucket("vlive")
+            .key("k")
+            .version_id(*id)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            o.body.collect().await.unwrap().into_bytes(),
+            bytes(1 << 20, seed)
+        );
+    }
     println!(
         "garbage: {:.1} MiB of junk written (overwrites, deletes, multipart, a cut PUT, a PUT \
          cut by a killed gateway); node data peaked at {:.1} MiB and returned to the {:.1} MiB \

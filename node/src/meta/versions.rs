@@ -78,6 +78,8 @@ struct Page {
     out: VersionListResult,
     max: usize,
     count: usize,
+    /// Whether the last entry was a common prefix (else a version).
+    last_was_prefix: bool,
 }
 
 impl Page {
@@ -91,8 +93,8 @@ impl Page {
 
     fn version(&mut self, mut v: ObjectVersion, is_latest: bool) {
         self.count += 1;
-        self.out.next_key_marker = Some(v.key.clone());
-        self.out.next_version_id_marker = Some(v.version_id.clone());
+        // Where the next page starts is set when this one ends (see [`Page::finish`]).
+        self.last_was_prefix = false;
         v.data = ObjectData::Blobs(Vec::new());
         self.out.versions.push(VersionEntry {
             version: v,
@@ -102,9 +104,22 @@ impl Page {
 
     fn prefix(&mut self, cp: String) {
         self.count += 1;
-        self.out.next_key_marker = Some(cp.clone());
-        self.out.next_version_id_marker = None;
+        self.last_was_prefix = true;
         self.out.common_prefixes.push(cp);
+    }
+
+    /// The page, with where the next one starts when it is truncated: after the last entry.
+    fn finish(mut self) -> VersionListResult {
+        if self.out.truncated {
+            let last_version = self.out.versions.last().map(|e| &e.version);
+            if self.last_was_prefix {
+                self.out.next_key_marker = self.out.common_prefixes.last().cloned();
+            } else if let Some(v) = last_version {
+                self.out.next_key_marker = Some(v.key.clone());
+                self.out.next_version_id_marker = Some(v.version_id.clone());
+            }
+        }
+        self.out
     }
 }
 
@@ -139,6 +154,7 @@ pub fn list(
         out: VersionListResult::default(),
         max: q.max_keys as usize,
         count: 0,
+        last_was_prefix: false,
     };
     let base = keys::bucket_prefix(bucket_id);
     let prefix = q.prefix.as_bytes();
@@ -224,11 +240,7 @@ pub fn list(
     }
     objs.status()?;
     vers.status()?;
-    if !page.out.truncated {
-        page.out.next_key_marker = None;
-        page.out.next_version_id_marker = None;
-    }
-    Ok(page.out)
+    Ok(page.finish())
 }
 
 /// A page that resumes inside key `key` after its version `vid`: the versions of the key

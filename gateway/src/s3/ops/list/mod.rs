@@ -10,7 +10,7 @@ use coffer_proto::api::ClusterApiExt;
 use coffer_proto::types::{ListEntry, ListQuery, ListResult};
 
 use crate::auth::sigv4::uri_encode;
-use crate::model::owner::owner_xml;
+use crate::model::owner::{display_name, owner_id};
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
 use crate::s3::headers::{checksum_name, iso_date};
@@ -99,18 +99,76 @@ impl<'a> Scope<'a> {
 }
 
 fn contents(x: &mut XmlWriter, r: &ListResult, enc: &Enc, owner: bool) {
+    let mut owners = Owners::default();
     for e in &r.entries {
         x.open("Contents");
         x.elem("Key", &enc.s(&e.key));
-        entry_facts(x, e, owner);
+        entry_facts(x, &Facts::of_entry(e), owner.then_some(&mut owners));
         x.close("Contents");
     }
     common_prefixes(x, r, enc);
 }
 
+/// What a listing says of an object version, borrowed from a [`ListEntry`] or a version.
+pub(super) struct Facts<'a> {
+    last_modified_ms: i64,
+    etag: &'a str,
+    checksum_algorithm: Option<coffer_proto::types::ChecksumAlgorithm>,
+    checksum_type: Option<coffer_proto::types::ChecksumType>,
+    size: u64,
+    owner: &'a str,
+    storage_class: &'a str,
+}
+
+impl<'a> Facts<'a> {
+    fn of_entry(e: &'a ListEntry) -> Self {
+        Facts {
+            last_modified_ms: e.last_modified_ms,
+            etag: &e.etag,
+            checksum_algorithm: e.checksum_algorithm,
+            checksum_type: e.checksum_type,
+            size: e.size,
+            owner: &e.owner,
+            storage_class: &e.storage_class,
+        }
+    }
+
+    pub(super) fn of_version(v: &'a coffer_proto::types::ObjectVersion) -> Self {
+        Facts {
+            last_modified_ms: v.last_modified_ms,
+            etag: &v.etag,
+            checksum_algorithm: v.checksum.as_ref().map(|c| c.algorithm),
+            checksum_type: v.checksum.as_ref().map(|c| c.kind),
+            size: v.size,
+            owner: &v.owner,
+            storage_class: &v.storage_class,
+        }
+    }
+}
+
+/// The `<Owner>` elements of a listing, each owner's canonical id (a hash) computed once.
+#[derive(Default)]
+pub(super) struct Owners(std::collections::HashMap<String, String>);
+
+impl Owners {
+    pub(super) fn write(&mut self, x: &mut XmlWriter, owner: &str) {
+        let id = match self.0.get(owner) {
+            Some(id) => id,
+            None => self
+                .0
+                .entry(owner.to_owned())
+                .or_insert_with(|| owner_id(owner)),
+        };
+        x.open("Owner");
+        x.elem("ID", id);
+        x.elem("DisplayName", display_name(owner));
+        x.close("Owner");
+    }
+}
+
 /// What a listing says of an object after its key (and version): date, ETag, checksum,
-/// size, owner when asked for, storage class.
-pub(super) fn entry_facts(x: &mut XmlWriter, e: &ListEntry, owner: bool) {
+/// size, owner when asked for (`owners`), storage class.
+pub(super) fn entry_facts(x: &mut XmlWriter, e: &Facts<'_>, owners: Option<&mut Owners>) {
     x.elem("LastModified", &iso_date(e.last_modified_ms));
     x.elem("ETag", &format!("\"{}\"", e.etag));
     if let Some(a) = e.checksum_algorithm {
@@ -127,10 +185,10 @@ pub(super) fn entry_facts(x: &mut XmlWriter, e: &ListEntry, owner: bool) {
         );
     }
     x.elem("Size", &e.size.to_string());
-    if owner {
-        owner_xml(x, "Owner", &e.owner);
+    if let Some(owners) = owners {
+        owners.write(x, e.owner);
     }
-    x.elem("StorageClass", &e.storage_class);
+    x.elem("StorageClass", e.storage_class);
 }
 
 /// The `CommonPrefixes` of a listing.

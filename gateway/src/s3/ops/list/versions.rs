@@ -6,11 +6,10 @@
 
 use actix_web::HttpResponse;
 use coffer_proto::api::ClusterApiExt;
-use coffer_proto::types::{ListEntry, VersionListQuery};
+use coffer_proto::types::VersionListQuery;
 use coffer_proto::version_id::VersionId;
 
-use super::{entry_facts, url_encoding, Enc, Scope};
-use crate::model::owner::owner_xml;
+use super::{entry_facts, url_encoding, Enc, Facts, Owners, Scope};
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
 use crate::s3::headers::iso_date;
@@ -71,6 +70,7 @@ pub async fn list_object_versions(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
     if let Some(m) = &r.next_version_id_marker {
         x.elem("NextVersionIdMarker", m);
     }
+    let mut owners = Owners::default();
     for e in &r.versions {
         let v = &e.version;
         let latest = if e.is_latest { "true" } else { "false" };
@@ -80,14 +80,14 @@ pub async fn list_object_versions(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
             x.elem("VersionId", &v.version_id);
             x.elem("IsLatest", latest);
             x.elem("LastModified", &iso_date(v.last_modified_ms));
-            owner_xml(&mut x, "Owner", &v.owner);
+            owners.write(&mut x, &v.owner);
             x.close("DeleteMarker");
         } else {
             x.open("Version");
             x.elem("Key", &enc.s(&v.key));
             x.elem("VersionId", &v.version_id);
             x.elem("IsLatest", latest);
-            entry_facts(&mut x, &ListEntry::from(v), true);
+            entry_facts(&mut x, &Facts::of_version(v), Some(&mut owners));
             x.close("Version");
         }
     }
