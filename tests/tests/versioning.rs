@@ -587,3 +587,36 @@ async fn many_writers_on_one_key_each_get_their_own_version() {
         .unwrap();
     assert_eq!(head.version_id(), Some(ids[0].as_str()));
 }
+
+#[tokio::test]
+async fn an_object_acl_decides_for_its_own_version() {
+    let s = Server::start().await;
+    let c = s.client();
+    c.create_bucket()
+        .bucket("va-bucket")
+        .object_ownership(aws_sdk_s3::types::ObjectOwnership::ObjectWriter)
+        .send()
+        .await
+        .unwrap();
+    versioned(&c, "va-bucket", BucketVersioningStatus::Enabled).await;
+    let public = c
+        .put_object()
+        .bucket("va-bucket")
+        .key("k")
+        .acl(aws_sdk_s3::types::ObjectCannedAcl::PublicRead)
+        .body(b"public".to_vec().into())
+        .send()
+        .await
+        .unwrap()
+        .version_id
+        .unwrap();
+    let private = put(&c, "va-bucket", "k", "private").await.unwrap();
+    let anonymous = |query: String| {
+        let url = format!("{}/va-bucket/k{query}", s.endpoint);
+        async move { reqwest::get(url).await.unwrap().status().as_u16() }
+    };
+    // The old version's ACL lets anyone read it; the current one's does not.
+    assert_eq!(anonymous(format!("?versionId={public}")).await, 200);
+    assert_eq!(anonymous(format!("?versionId={private}")).await, 403);
+    assert_eq!(anonymous(String::new()).await, 403);
+}

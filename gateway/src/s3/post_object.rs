@@ -358,7 +358,7 @@ pub async fn post_object(
     let authz = Authz::new(caller, owner, facts, context, &state.policies);
     let endpoint = Endpoint::PutObject { key: key.clone() };
     let pending = authz.check(&endpoint, bucket_name, false)?;
-    super::dispatch::authorize::settle(state, &authz, pending).await?;
+    super::dispatch::authorize::settle(state, &authz, pending, None).await?;
     super::sse::check_write(&form_headers, true)?;
 
     let auth = Auth {

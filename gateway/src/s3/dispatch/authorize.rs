@@ -5,6 +5,7 @@
 use actix_web::dev::RequestHead;
 use coffer_proto::api::ClusterApiExt;
 use coffer_proto::policy::Context;
+use coffer_proto::version_id::VersionId;
 
 use super::authenticate::{authorization_facts, Identity};
 use super::route::Addressed;
@@ -55,9 +56,9 @@ pub async fn authorize(
     );
     let authz = authz_of(state, req, to, who, list);
     let bucket_name = to.bucket_name();
-    let version_named = to.query.get("versionId").is_some();
-    let pending = authz.check(endpoint, bucket_name, version_named)?;
-    settle(state, &authz, pending).await?;
+    let version = to.query.get("versionId");
+    let pending = authz.check(endpoint, bucket_name, version.is_some())?;
+    settle(state, &authz, pending, version).await?;
     if matches!(
         endpoint,
         Endpoint::CopyObject { .. } | Endpoint::UploadPartCopy { .. }
@@ -75,22 +76,28 @@ pub async fn authorize(
             &state.policies,
             src.version_id.is_some(),
         )?;
-        settle(state, &authz, pending).await?;
+        settle(state, &authz, pending, src.version_id.as_deref()).await?;
     }
     sse::check(endpoint, &req.headers)?;
     website::check(endpoint, &req.headers)?;
     Ok(authz)
 }
 
-/// Finish a check that an object's record decides: read its owner, ACL and tags.
+/// Finish a check that an object's record decides: read its owner, ACL and tags, those of
+/// the version the request names (`version`) when it names one, as S3 decides per version.
 pub async fn settle(
     state: &AppState,
     authz: &Authz,
     pending: Option<authz::Pending>,
+    version: Option<&str>,
 ) -> S3Result<()> {
     let Some(p) = pending else {
         return Ok(());
     };
-    let found = state.cluster.object_facts(p.bucket_id, &p.key).await?;
+    let found = match version.filter(|v| VersionId::parse(v).is_ok()) {
+        Some(v) => state.cluster.version_facts(p.bucket_id, &p.key, v).await?,
+        // A malformed id is the handler's to refuse; the current version decides until then.
+        None => state.cluster.object_facts(p.bucket_id, &p.key).await?,
+    };
     authz.settle(&p, found.as_ref())
 }
