@@ -197,6 +197,28 @@ version_story() {  # a versioned bucket through the aws CLI, as the S3 user guid
   test "$("${AWS[@]}" s3 sync --no-progress "$WORK/tree" s3://e2e-ver/tree | grep -c '^upload:')" -eq 0
 }
 check "aws CLI versioning: versions, s3 rm marker, get/delete by id, restore, sync" version_story
+lock_story() {  # Object Lock through the aws CLI: a locked bucket, a COMPLIANCE version, a hold
+  "${AWS[@]}" s3api create-bucket --bucket e2e-vault --object-lock-enabled-for-bucket >/dev/null || return 1
+  has Enabled "${AWS[@]}" s3api get-bucket-versioning --bucket e2e-vault --output text || return 1
+  "${AWS[@]}" s3api put-object-lock-configuration --bucket e2e-vault --object-lock-configuration \
+    '{"ObjectLockEnabled":"Enabled","Rule":{"DefaultRetention":{"Mode":"GOVERNANCE","Days":1}}}' || return 1
+  has GOVERNANCE "${AWS[@]}" s3api get-object-lock-configuration --bucket e2e-vault --output text || return 1
+  local v; v=$("${AWS[@]}" s3api put-object --bucket e2e-vault --key deed.txt --body "$WORK/hello.txt" \
+    --object-lock-mode COMPLIANCE --object-lock-retain-until-date 2100-01-01T00:00:00Z \
+    --query VersionId --output text) || return 1
+  has COMPLIANCE "${AWS[@]}" s3api get-object-retention --bucket e2e-vault --key deed.txt --version-id "$v" --output text || return 1
+  has AccessDenied "${AWS[@]}" s3api delete-object --bucket e2e-vault --key deed.txt --version-id "$v" --bypass-governance-retention || return 1
+  "${AWS[@]}" s3api put-object-legal-hold --bucket e2e-vault --key deed.txt --version-id "$v" --legal-hold Status=ON || return 1
+  has ON "${AWS[@]}" s3api get-object-legal-hold --bucket e2e-vault --key deed.txt --version-id "$v" --output text || return 1
+  # s3 cp takes the bucket's default GOVERNANCE day; s3 rm only adds a marker.
+  "${AWS[@]}" s3 cp --only-show-errors "$WORK/hello.txt" s3://e2e-vault/later.txt || return 1
+  has GOVERNANCE "${AWS[@]}" s3api get-object-retention --bucket e2e-vault --key later.txt --output text || return 1
+  "${AWS[@]}" s3 rm --only-show-errors s3://e2e-vault/deed.txt || return 1
+  "${AWS[@]}" s3api get-object --bucket e2e-vault --key deed.txt --version-id "$v" "$WORK/deed.back" >/dev/null || return 1
+  cmp "$WORK/hello.txt" "$WORK/deed.back" || return 1
+  has InvalidBucketState "${AWS[@]}" s3api put-bucket-versioning --bucket e2e-vault --versioning-configuration Status=Suspended
+}
+check "aws CLI Object Lock: locked bucket, COMPLIANCE, legal hold, default retention" lock_story
 check "headless Chromium uploads cross-origin by POST Object and presigned PUT" python3 "$HERE/e2e_browser.py" "$EP" "$WORK"
 
 # ---------------------------------------------------------------- boto3
