@@ -104,15 +104,19 @@ typed_queries! {
         }
     } => ObjectFacts(f) => f;
 
-    /// The Object Lock document of a version (`version_id` None: the current one); None: no
-    /// such version, `Some(None)`: no lock.
-    fn version_lock(bucket_id: u64, key: &str, version_id: Option<&str>) -> Option<Option<String>> {
-        MetaQuery::VersionLock {
+    /// One version of a key by id (`None`: the latest, which may be a delete marker), with
+    /// its tag count and its Object Lock (None: never locked).
+    fn locked_version(bucket_id: u64, key: &str, version_id: Option<&str>)
+        -> Option<(ObjectVersion, Option<crate::lock::VersionLock>)> {
+        MetaQuery::GetLockedVersion {
             bucket_id,
             key: key.to_owned(),
             version_id: version_id.map(str::to_owned),
         }
-    } => Lock(l) => l;
+    } => LockedVersion(l) => l.map(|l| (
+        ObjectVersion { tag_count: Some(l.tag_count), ..*l.version },
+        l.lock.and_then(|d| serde_json::from_str(&d).ok()),
+    ));
 
     /// A page of ListObjectVersions.
     fn list_versions(bucket_id: u64, query: VersionListQuery) -> VersionListResult {

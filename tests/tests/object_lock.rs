@@ -180,6 +180,23 @@ async fn locked_versions_cannot_be_removed() {
         .send()
         .await
         .unwrap();
+    // GET and HEAD show the lock to a caller who may read it.
+    let h = c
+        .head_object()
+        .bucket("vault")
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(h.object_lock_mode(), Some(&ObjectLockMode::Compliance));
+    assert_eq!(
+        h.object_lock_retain_until_date(),
+        Some(&DateTime::from_secs(4_200_000_000))
+    );
+    assert_eq!(
+        h.object_lock_legal_hold_status(),
+        Some(&ObjectLockLegalHoldStatus::Off)
+    );
 
     // A delete marker can still be placed; the version stays readable by id.
     let d = c
@@ -225,6 +242,19 @@ async fn locked_versions_cannot_be_removed() {
             .send()
     };
     hold(true).await.unwrap();
+    let o = c
+        .get_object()
+        .bucket("vault")
+        .key("h")
+        .version_id(&held)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        o.object_lock_legal_hold_status(),
+        Some(&ObjectLockLegalHoldStatus::On)
+    );
+    assert_eq!(o.object_lock_mode(), None, "a hold is not a retention");
     let got = c
         .get_object_legal_hold()
         .bucket("vault")
@@ -335,6 +365,24 @@ async fn default_retention_and_the_governance_bypass() {
             .send()
     };
     assert_eq!(code(&del(false).await.unwrap_err()), "AccessDenied");
+    // An anonymous reader allowed only s3:GetObject reads the object but not its lock.
+    c.put_bucket_policy()
+        .bucket("gov")
+        .policy(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::gov/*"}}"#)
+        .send()
+        .await
+        .unwrap();
+    let r = reqwest::get(format!("{}/gov/k", s.endpoint)).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        !r.headers()
+            .keys()
+            .any(|k| k.as_str().starts_with("x-amz-object-lock")),
+        "{:?}",
+        r.headers()
+    );
+    let h = c.head_object().bucket("gov").key("k").send().await.unwrap();
+    assert_eq!(h.object_lock_mode(), Some(&ObjectLockMode::Governance));
     // The root user may bypass governance when it asks to.
     del(true).await.unwrap();
 

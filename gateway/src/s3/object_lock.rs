@@ -125,6 +125,25 @@ pub fn bypasses_governance(ctx: &ReqCtx<'_>, key: &str) -> bool {
             .allows_object(ctx.bucket_name, "s3:BypassGovernanceRetention", key)
 }
 
+/// The `x-amz-object-lock-*` headers GET and HEAD show about a version's `lock`: its retention
+/// to a caller allowed `s3:GetObjectRetention`, its legal hold to one allowed
+/// `s3:GetObjectLegalHold`, as S3 does.
+pub fn shown(ctx: &ReqCtx<'_>, key: &str, lock: &VersionLock) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    let allowed = |action| ctx.authz.allows_object(ctx.bucket_name, action, key);
+    if let Some(r) = &lock.retention {
+        if allowed("s3:GetObjectRetention") {
+            out.push((LOCK[0], r.mode.as_str().to_owned()));
+            out.push((LOCK[1], headers::iso_date(r.until_ms)));
+        }
+    }
+    if allowed("s3:GetObjectLegalHold") {
+        let on = if lock.legal_hold { "ON" } else { "OFF" };
+        out.push((LOCK[2], on.to_owned()));
+    }
+    out
+}
+
 /// Whether a request carries Content-MD5 or a checksum of its body.
 fn checksummed(h: &HeaderMap) -> bool {
     h.contains_key("content-md5")

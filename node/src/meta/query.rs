@@ -1,6 +1,6 @@
 //! Answers to [`MetaQuery`]s, read from the state machine's column families.
 
-use coffer_proto::meta::{BlobRecord, MetaAnswer, MetaQuery};
+use coffer_proto::meta::{BlobRecord, LockedVersion, MetaAnswer, MetaQuery};
 use coffer_proto::types::{
     BlobRef, BucketInfo, NodeInfo, ObjectVersion, PartInfo, PartListResult, UploadInfo,
     UploadListQuery, UploadListResult,
@@ -12,9 +12,19 @@ use super::keys;
 use super::list::{self, Item};
 use super::policies;
 use super::store::{
-    MetaStore, StoreError, CF_BUCKETS, CF_CLASSES, CF_COMPLETED, CF_DRAINING, CF_GC, CF_NODES,
-    CF_OBJECTS, CF_PARTS, CF_UPLOADS, CF_VERSIONS,
+    MetaStore, StoreError, CF_BUCKETS, CF_CLASSES, CF_COMPLETED, CF_DRAINING, CF_GC, CF_LOCKS,
+    CF_NODES, CF_OBJECTS, CF_PARTS, CF_UPLOADS, CF_VERSIONS,
 };
+use super::versions::Found;
+
+/// The tag count of a found version: in its record, or counted from its tag set (records of
+/// format 1 hold none).
+fn tag_count(store: &MetaStore, f: &Found) -> Result<u16, StoreError> {
+    match f.version.tag_count {
+        Some(n) => Ok(n),
+        None => super::acls::tag_count(store, &f.docs),
+    }
+}
 
 /// Answer a query from the local state.
 pub fn answer(store: &MetaStore, q: &MetaQuery) -> Result<MetaAnswer, StoreError> {
@@ -48,12 +58,23 @@ pub fn answer(store: &MetaStore, q: &MetaQuery) -> Result<MetaAnswer, StoreError
         } => MetaAnswer::CountedObject(
             match super::versions::find(store, *bucket_id, key, version_id.as_deref())? {
                 Some(f) => {
-                    let n = match f.version.tag_count {
-                        Some(n) => n,
-                        None => super::acls::tag_count(store, &f.docs)?,
-                    };
+                    let n = tag_count(store, &f)?;
                     Some((Box::new(f.version), n))
                 }
+                None => None,
+            },
+        ),
+        MetaQuery::GetLockedVersion {
+            bucket_id,
+            key,
+            version_id,
+        } => MetaAnswer::LockedVersion(
+            match super::versions::find(store, *bucket_id, key, version_id.as_deref())? {
+                Some(f) => Some(LockedVersion {
+                    tag_count: tag_count(store, &f)?,
+                    lock: super::acls::get(store, CF_LOCKS, &f.docs)?,
+                    version: Box::new(f.version),
+                }),
                 None => None,
             },
         ),

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use coffer_proto::api::ClusterApiExt;
+use coffer_proto::lock::VersionLock;
 use coffer_proto::meta::ObjectFacts;
 use coffer_proto::types::{BucketInfo, ObjectVersion, Versioning, NULL_VERSION};
 use coffer_proto::version_id::VersionId;
@@ -33,28 +34,54 @@ pub async fn load(
     key: &str,
     version: Option<&str>,
 ) -> S3Result<ObjectVersion> {
-    let Some(want) = version else {
-        if let Some(v) = cluster.object(bucket_id, key).await? {
-            return Ok(v);
+    let found = match version {
+        None => match cluster.object(bucket_id, key).await? {
+            Some(v) => return Ok(v),
+            // No current version: the latest may be a delete marker, which the answer shows.
+            None => cluster.version(bucket_id, key, None).await?,
+        },
+        Some(want) => {
+            VersionId::parse(want).map_err(|_| invalid_version(want))?;
+            cluster.version(bucket_id, key, Some(want)).await?
         }
-        // No current version: the latest may be a delete marker, which the answer shows.
-        let err = S3Error::new(S3ErrorCode::NoSuchKey).with("Key", key);
-        return Err(match cluster.version(bucket_id, key, None).await? {
-            Some(m) if m.delete_marker => marker_headers(err, &m),
-            _ => err,
-        });
     };
-    VersionId::parse(want).map_err(|_| invalid_version(want))?;
-    match cluster.version(bucket_id, key, Some(want)).await? {
-        None => Err(no_such_version(key, want)),
-        Some(m) if m.delete_marker => Err(marker_headers(
+    judge(key, version, found)
+}
+
+/// As [`load`], with the version's Object Lock (None: never locked), in one read.
+pub async fn load_locked(
+    cluster: &Arc<dyn ClusterApi>,
+    bucket_id: u64,
+    key: &str,
+    version: Option<&str>,
+) -> S3Result<(ObjectVersion, Option<VersionLock>)> {
+    if let Some(want) = version {
+        VersionId::parse(want).map_err(|_| invalid_version(want))?;
+    }
+    let (found, lock) = match cluster.locked_version(bucket_id, key, version).await? {
+        Some((v, lock)) => (Some(v), lock),
+        None => (None, None),
+    };
+    Ok((judge(key, version, found)?, lock))
+}
+
+/// What a read of `key` that named `want` (None: the latest) answers when it `found` that.
+fn judge(key: &str, want: Option<&str>, found: Option<ObjectVersion>) -> S3Result<ObjectVersion> {
+    match (found, want) {
+        (Some(m), None) if m.delete_marker => Err(marker_headers(
+            S3Error::new(S3ErrorCode::NoSuchKey).with("Key", key),
+            &m,
+        )),
+        (Some(m), Some(_)) if m.delete_marker => Err(marker_headers(
             S3Error::new(S3ErrorCode::MethodNotAllowed)
                 .with("Method", "GET")
                 .with("ResourceType", "DeleteMarker"),
             &m,
         )
         .header("allow", "DELETE")),
-        Some(v) => Ok(v),
+        (Some(v), _) => Ok(v),
+        (None, None) => Err(S3Error::new(S3ErrorCode::NoSuchKey).with("Key", key)),
+        (None, Some(want)) => Err(no_such_version(key, want)),
     }
 }
 

@@ -5,7 +5,7 @@ use actix_web::body::SizedStream;
 use actix_web::http::header::HeaderValue;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, HttpResponseBuilder};
-use coffer_proto::types::ObjectVersion;
+use coffer_proto::types::{ObjectVersion, Versioning};
 
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
@@ -15,6 +15,7 @@ use crate::s3::headers::{
 };
 use crate::s3::object::data::read_range;
 use crate::s3::object::read;
+use crate::s3::object_lock;
 use crate::s3::xml::{xml_ok, XmlWriter};
 
 /// The version of `key` the request names (`versionId`).
@@ -136,7 +137,12 @@ fn part_range(v: &ObjectVersion, n: &str) -> S3Result<(ByteRange, usize)> {
 pub async fn get_object(ctx: &ReqCtx<'_>, key: &str, head: bool) -> S3Result<HttpResponse> {
     let overridden = overrides(ctx)?;
     let bucket = ctx.bucket().await?;
-    let v = load(ctx, bucket.id, key).await?;
+    // Only a versioned bucket can hold locks (Object Lock needs versioning Enabled, for good).
+    let (v, lock) = if bucket.versioning == Versioning::Enabled {
+        read::load_locked(ctx.cluster, bucket.id, key, ctx.query.get("versionId")).await?
+    } else {
+        (load(ctx, bucket.id, key).await?, None)
+    };
     Preconditions::from_headers(ctx.req.headers()).check(&v, false)?;
     let range_header = ctx.header("range");
     let mut parts_count = None;
@@ -176,6 +182,11 @@ pub async fn get_object(ctx: &ReqCtx<'_>, key: &str, head: bool) -> S3Result<Htt
             "content-range",
             format!("bytes {start}-{}/{}", end.saturating_sub(1), v.size),
         ));
+    }
+    if let Some(lock) = &lock {
+        for h in object_lock::shown(ctx, key, lock) {
+            b.insert_header(h);
+        }
     }
     if let Some(n) = parts_count {
         b.insert_header(("x-amz-mp-parts-count", n.to_string()));

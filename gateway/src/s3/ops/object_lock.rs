@@ -3,7 +3,6 @@
 //! lock allows is the state machine's to decide (`coffer_proto::lock`).
 
 use actix_web::{web, HttpResponse};
-use coffer_proto::api::ClusterApiExt;
 use coffer_proto::lock::{LockConfig, VersionLock};
 use coffer_proto::meta::{BucketConfigKind, MetaCommand};
 
@@ -30,17 +29,8 @@ async fn locked(ctx: &ReqCtx<'_>) -> S3Result<(u64, LockConfig)> {
 /// The lock of the version of `key` the request names, with that version's id.
 async fn lock_of(ctx: &ReqCtx<'_>, bucket_id: u64, key: &str) -> S3Result<(VersionLock, String)> {
     let named = ctx.query.get("versionId");
-    // Its version first: the errors for a missing key, an unknown id, a delete marker.
-    let v = read::load(ctx.cluster, bucket_id, key, named).await?;
-    let doc = ctx
-        .cluster
-        .version_lock(bucket_id, key, Some(&v.version_id))
-        .await?
-        .flatten();
-    let lock = doc
-        .and_then(|d| serde_json::from_str(&d).ok())
-        .unwrap_or_default();
-    Ok((lock, v.version_id))
+    let (v, lock) = read::load_locked(ctx.cluster, bucket_id, key, named).await?;
+    Ok((lock.unwrap_or_default(), v.version_id))
 }
 
 /// GET /bucket?object-lock
