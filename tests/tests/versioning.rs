@@ -445,6 +445,61 @@ async fn delete_objects_reports_markers_and_removed_versions() {
         .unwrap();
     assert_eq!(r.deleted()[0].delete_marker(), Some(true));
     assert_eq!(get_bytes(&c, "vd-bucket", "b").await, b"b1");
+
+    // A conditional delete that names a version: the condition is on the current version.
+    let a3 = c
+        .put_object()
+        .bucket("vd-bucket")
+        .key("a")
+        .body(b"a3".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let delete_if = |v: &str, etag: &str| {
+        c.delete_object()
+            .bucket("vd-bucket")
+            .key("a")
+            .version_id(v)
+            .if_match(etag)
+            .send()
+    };
+    let e = delete_if(&a2, "\"0123456789abcdef0123456789abcdef\"")
+        .await
+        .unwrap_err();
+    assert_eq!((status(&e), code(&e).as_str()), (412, "PreconditionFailed"));
+    assert_eq!(get_version(&c, "vd-bucket", "a", &a2).await, "a2");
+    let r = c
+        .delete_objects()
+        .bucket("vd-bucket")
+        .delete(
+            Delete::builder()
+                .objects(
+                    ObjectIdentifier::builder()
+                        .key("a")
+                        .version_id(&a2)
+                        .e_tag("\"0123456789abcdef0123456789abcdef\"")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.errors()[0].code(), Some("PreconditionFailed"));
+    let done = delete_if(&a2, a3.e_tag().unwrap()).await.unwrap();
+    assert_eq!(done.version_id(), Some(a2.as_str()));
+    assert_eq!(
+        versions(&c, "vd-bucket", 1000).await[0],
+        (
+            "a".to_owned(),
+            a3.version_id().unwrap().to_owned(),
+            true,
+            false
+        )
+    );
+    assert_eq!(versions(&c, "vd-bucket", 1000).await.len(), 2);
 }
 
 #[tokio::test]

@@ -232,6 +232,46 @@ fn deleting_versions_frees_their_data_and_promotes_the_next() {
 }
 
 #[test]
+fn a_conditional_version_delete_checks_the_current_version() {
+    let mut sm = Sm::new();
+    let id = sm.bucket("b");
+    versioning(&mut sm, Versioning::Enabled);
+    let v1 = written(sm.put(id, "k", blobs(1)));
+    let v2 = written(sm.put(id, "k", blobs(2)));
+    let delete_if = |sm: &mut Sm, vid: &str, etag: &str| {
+        sm.run(MetaCommand::DeleteVersionIf {
+            bucket_id: id,
+            key: "k".into(),
+            version_id: vid.into(),
+            bypass_governance: false,
+            precondition: WritePrecondition::EtagMatches(etag.into()),
+        })
+    };
+    // The current version's ETag is "e": another one refuses, and nothing goes.
+    assert_eq!(
+        delete_if(&mut sm, &v1, "other"),
+        Err(ProtoError::PreconditionFailed)
+    );
+    assert!(get(&sm, id, "k", Some(&v1)).is_some());
+    assert!(sm.gc().is_empty());
+    // A match removes the version named, which need not be the current one.
+    assert_eq!(
+        delete_if(&mut sm, &v1, "\"e\""),
+        Ok(MetaOk::Deleted {
+            version_id: v1.clone(),
+            delete_marker: false
+        })
+    );
+    assert!(get(&sm, id, "k", Some(&v1)).is_none());
+    assert_eq!(current(&sm, id, "k").unwrap().version_id, v2);
+    assert_eq!(gc_ids(&sm), vec![1]);
+    // Under a delete marker the key has no current version: NoSuchKey, whatever is named.
+    delete(&mut sm, id, "k").unwrap();
+    assert_eq!(delete_if(&mut sm, &v2, "*"), Err(ProtoError::NoSuchKey));
+    assert!(get(&sm, id, "k", Some(&v2)).is_some());
+}
+
+#[test]
 fn suspended_writes_replace_only_the_null_version() {
     let mut sm = Sm::new();
     let id = sm.bucket("b");

@@ -400,6 +400,22 @@ pub enum MetaCommand {
         /// On or off.
         on: bool,
     },
+    /// [`MetaCommand::DeleteVersion`] if `precondition` holds of the key's current version: a
+    /// conditional delete (`If-Match`, `<ETag>`) that names a version. S3 evaluates a delete's
+    /// condition on the current version only. NoSuchKey when the key has no current version,
+    /// PreconditionFailed when its ETag differs.
+    DeleteVersionIf {
+        /// Bucket id.
+        bucket_id: u64,
+        /// Key.
+        key: String,
+        /// Version id as the client named it (validated by the sender).
+        version_id: String,
+        /// Whether a governance retention is bypassed (the caller asked and may).
+        bypass_governance: bool,
+        /// Checked against the current version.
+        precondition: WritePrecondition,
+    },
 }
 
 /// How long a completed multipart upload stays answerable: a day after it completed.

@@ -3,7 +3,9 @@
 //! `x-amz-if-match-size` (DeleteObject) or `<ETag>`, `<LastModifiedTime>` and `<Size>`
 //! (DeleteObjects) delete only a current version that has them (`*`: any ETag), and a missing
 //! key is then NoSuchKey. In a bucket with versioning on, a delete without a version id adds
-//! a delete marker; a version id (`versionId`, `<VersionId>`) removes that version for good.
+//! a delete marker; a version id (`versionId`, `<VersionId>`) removes that version for good
+//! (with a condition, only if it holds of the current version: S3 evaluates a delete's
+//! condition on the current version only).
 //! The data of deleted versions is queued for deletion in the same metadata commit.
 
 use actix_web::{web, HttpResponse};
@@ -50,41 +52,24 @@ pub async fn delete_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse
     crate::s3::headers::refuse_mfa(ctx.req.headers())?;
     let precondition = delete_precondition(ctx.req.headers())?;
     let bucket = ctx.bucket().await?;
-    let cmd = match (ctx.query.get("versionId"), precondition) {
-        (Some(v), _) if VersionId::parse(v).is_err() => return Err(invalid_version(v)),
-        (Some(_), WritePrecondition::All(_) | WritePrecondition::EtagMatches(_))
-        | (Some(_), WritePrecondition::ModifiedAt(_) | WritePrecondition::SizeIs(_)) => {
-            return Err(S3Error::msg(
-                S3ErrorCode::NotImplemented,
-                "Conditional deletes of a version named by versionId are not supported.",
-            ))
-        }
-        (Some(v), _) => MetaCommand::DeleteVersion {
-            bucket_id: bucket.id,
-            key: key.to_owned(),
-            version_id: v.to_owned(),
-            bypass_governance: bypasses_governance(ctx, key),
-        },
-        (None, WritePrecondition::None) => MetaCommand::DeleteObjects {
-            bucket_id: bucket.id,
-            keys: vec![key.to_owned()],
-        },
-        (None, precondition) => {
-            // Comparing the object's ETag, time or size reads it: S3 asks for s3:GetObject
-            // as well.
-            if !ctx
-                .authz
-                .allows_object(ctx.bucket_name, "s3:GetObject", key)
-            {
-                return Err(S3Error::new(S3ErrorCode::AccessDenied));
-            }
-            MetaCommand::DeleteObjectIf {
-                bucket_id: bucket.id,
-                key: key.to_owned(),
-                precondition,
-            }
-        }
-    };
+    if let Some(v) = ctx.query.get("versionId") {
+        VersionId::parse(v).map_err(|_| invalid_version(v))?;
+    }
+    // Comparing the object's ETag, time or size reads it: S3 asks for s3:GetObject as well.
+    if precondition != WritePrecondition::None
+        && !ctx
+            .authz
+            .allows_object(ctx.bucket_name, "s3:GetObject", key)
+    {
+        return Err(S3Error::new(S3ErrorCode::AccessDenied));
+    }
+    let cmd = deletion(
+        bucket.id,
+        key,
+        ctx.query.get("versionId"),
+        precondition,
+        bypasses_governance(ctx, key),
+    );
     let ok = ctx
         .cluster
         .meta_write(cmd)
@@ -99,6 +84,42 @@ pub async fn delete_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse
         b.insert_header(("x-amz-version-id", id.as_str()));
     }
     Ok(b.finish())
+}
+
+/// The command that deletes `key` (`version`: that version of it) if `precondition` holds of
+/// its current version.
+fn deletion(
+    bucket_id: u64,
+    key: &str,
+    version: Option<&str>,
+    precondition: WritePrecondition,
+    bypass_governance: bool,
+) -> MetaCommand {
+    let key = key.to_owned();
+    match (version, precondition) {
+        (None, WritePrecondition::None) => MetaCommand::DeleteObjects {
+            bucket_id,
+            keys: vec![key],
+        },
+        (None, precondition) => MetaCommand::DeleteObjectIf {
+            bucket_id,
+            key,
+            precondition,
+        },
+        (Some(v), WritePrecondition::None) => MetaCommand::DeleteVersion {
+            bucket_id,
+            key,
+            version_id: v.to_owned(),
+            bypass_governance,
+        },
+        (Some(v), precondition) => MetaCommand::DeleteVersionIf {
+            bucket_id,
+            key,
+            version_id: v.to_owned(),
+            bypass_governance,
+            precondition,
+        },
+    }
 }
 
 /// POST /bucket?delete.
@@ -130,8 +151,6 @@ pub async fn delete_objects(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result
             Some(S3ErrorCode::NoSuchVersion)
         } else if o.version_id.is_some() && !allowed("s3:DeleteObjectVersion") {
             Some(S3ErrorCode::AccessDenied)
-        } else if o.version_id.is_some() && o.is_conditional() {
-            Some(S3ErrorCode::NotImplemented)
         } else {
             None
         };
@@ -161,21 +180,12 @@ pub async fn delete_objects(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result
     }
     let writes = named
         .iter()
-        .map(|o| MetaCommand::DeleteVersion {
-            bucket_id: bucket.id,
-            key: o.key.clone(),
-            version_id: o.version_id.clone().unwrap_or_default(),
-            bypass_governance: bypasses_governance(ctx, &o.key),
-        })
-        .chain(
-            conditional
-                .iter()
-                .map(|(o, pre)| MetaCommand::DeleteObjectIf {
-                    bucket_id: bucket.id,
-                    key: o.key.clone(),
-                    precondition: pre.clone(),
-                }),
-        );
+        .map(|o| (o, WritePrecondition::None))
+        .chain(conditional.iter().map(|(o, pre)| (o, pre.clone())))
+        .map(|(o, pre)| {
+            let bypass = bypasses_governance(ctx, &o.key);
+            deletion(bucket.id, &o.key, o.version_id.as_deref(), pre, bypass)
+        });
     let outcomes = futures::future::join_all(writes.map(|cmd| ctx.cluster.meta_write(cmd))).await;
     let asked = named
         .into_iter()

@@ -79,6 +79,7 @@ pub fn batchable(cmd: &MetaCommand) -> bool {
             | MetaCommand::DeleteObjects { .. }
             | MetaCommand::DeleteObjectIf { .. }
             | MetaCommand::DeleteVersion { .. }
+            | MetaCommand::DeleteVersionIf { .. }
             | MetaCommand::CreateUpload { .. }
             | MetaCommand::PutPart { .. }
             | MetaCommand::CompleteUpload { .. }
@@ -299,6 +300,19 @@ impl Tx<'_> {
                 version_id,
                 bypass_governance,
             } => self.delete_version(*bucket_id, key, version_id, *bypass_governance),
+            MetaCommand::DeleteVersionIf {
+                bucket_id,
+                key,
+                version_id,
+                bypass_governance,
+                precondition,
+            } => self.delete_version_if(
+                *bucket_id,
+                key,
+                version_id,
+                *bypass_governance,
+                precondition,
+            ),
             MetaCommand::SetRetention {
                 bucket_id,
                 key,

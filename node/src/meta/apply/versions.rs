@@ -10,7 +10,7 @@
 //! Invariant, kept by every command here: if a key's newest version is not a delete marker,
 //! it is the `objects` record; otherwise the key has no `objects` record.
 
-use coffer_proto::meta::MetaOk;
+use coffer_proto::meta::{MetaOk, WritePrecondition};
 use coffer_proto::types::{BucketInfo, ObjectData, ObjectVersion, Versioning, NULL_VERSION};
 use coffer_proto::version_id::VersionId;
 use coffer_proto::ProtoError;
@@ -194,6 +194,28 @@ impl Tx<'_> {
             encode(&marker),
         );
         Ok(id)
+    }
+
+    /// DeleteVersionIf: [`Self::delete_version`] if `precondition` holds of the current
+    /// version.
+    pub(super) fn delete_version_if(
+        &mut self,
+        bucket_id: u64,
+        key: &str,
+        version_id: &str,
+        bypass: bool,
+        precondition: &WritePrecondition,
+    ) -> CmdResult {
+        if !self.bucket_exists(bucket_id)? {
+            return Ok(Err(ProtoError::NoSuchBucket));
+        }
+        let current = self
+            .store
+            .get::<ObjectVersion>(CF_OBJECTS, &keys::object(bucket_id, key))?;
+        if let Some(e) = self.check(current.as_ref(), precondition) {
+            return Ok(Err(e));
+        }
+        self.delete_version(bucket_id, key, version_id, bypass)
     }
 
     /// DeleteVersion: remove one version of `key` for good; if it was the newest, the next

@@ -449,6 +449,16 @@ pub(super) fn commands() -> Vec<(&'static str, MetaCommand)> {
             },
         ),
         (
+            "DeleteVersionIf",
+            MetaCommand::DeleteVersionIf {
+                bucket_id: 1,
+                key: "k".into(),
+                version_id: "null".into(),
+                bypass_governance: false,
+                precondition: WritePrecondition::EtagMatches("e".into()),
+            },
+        ),
+        (
             "SetBucketConfig/ObjectLock",
             MetaCommand::SetBucketConfig {
                 bucket: "b".into(),

@@ -339,6 +339,13 @@ frozen_enum! {
             now_ms => now_ms: i64,
         },
         SetLegalHold { bucket_id => bucket_id: u64, key => key: String, version_id => version_id: Option<String>, on => on: bool },
+        DeleteVersionIf {
+            bucket_id => bucket_id: u64,
+            key => key: String,
+            version_id => version_id: String,
+            bypass_governance => bypass_governance: bool,
+            precondition => precondition: WritePrecondition,
+        },
     }
 }
 
