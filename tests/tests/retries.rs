@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::types::ChecksumAlgorithm;
+use aws_sdk_s3::types::{BucketVersioningStatus, ChecksumAlgorithm, VersioningConfiguration};
 use cluster_tests::{
     bytes, client_for, code, completed, completion, upload_parts, LocalCluster, Server,
 };
@@ -99,6 +99,27 @@ async fn a_completed_upload_answers_the_same_completion_again() {
     c.create_bucket().bucket("again").send().await.unwrap();
     let e = complete(&parts).await.unwrap_err();
     assert_eq!(code(&e), "NoSuchUpload");
+
+    // With versioning on, the answer again names the version it made: its id (Enabled), or
+    // `null` (Suspended), as the first answer did.
+    for (status, bucket) in [
+        (BucketVersioningStatus::Enabled, "again-on"),
+        (BucketVersioningStatus::Suspended, "again-paused"),
+    ] {
+        c.create_bucket().bucket(bucket).send().await.unwrap();
+        c.put_bucket_versioning()
+            .bucket(bucket)
+            .versioning_configuration(VersioningConfiguration::builder().status(status).build())
+            .send()
+            .await
+            .unwrap();
+        let (id, parts, _) = two_parts(&c, bucket, "k").await;
+        let complete = || completion(&c, bucket, "k", &id, &parts).send();
+        let first = complete().await.unwrap();
+        let second = complete().await.unwrap();
+        assert!(first.version_id().is_some(), "{bucket}: {first:?}");
+        assert_eq!(second.version_id(), first.version_id(), "{bucket}");
+    }
 }
 
 #[tokio::test]

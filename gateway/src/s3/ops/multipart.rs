@@ -7,8 +7,8 @@ use base64::Engine;
 use coffer_proto::api::ClusterApiExt;
 use coffer_proto::meta::{CompletePart, MetaCommand, COMPLETION_KEPT_MS};
 use coffer_proto::types::{
-    BlobRef, Checksum, ChecksumAlgorithm, ChecksumType, ObjectData, PartInfo, PartSummary,
-    UploadInfo, NULL_VERSION,
+    BlobRef, BucketInfo, Checksum, ChecksumAlgorithm, ChecksumType, ObjectData, PartInfo,
+    PartSummary, UploadInfo,
 };
 use md5::Digest;
 
@@ -22,7 +22,7 @@ use crate::s3::headers::{
     write_precondition, ByteRange,
 };
 use crate::s3::object::data::{copy_data, write_body};
-use crate::s3::object::read::copy_source;
+use crate::s3::object::read::{self, copy_source};
 use crate::s3::object::write::{self, commit_part, Body, Commit, NewObject};
 use crate::s3::xml::{self, xml_ok, CompletedPart, XmlWriter};
 
@@ -331,7 +331,7 @@ pub async fn complete(
     }
     let precondition = write_precondition(ctx.req.headers())?;
     let Some(up) = ctx.cluster.upload(bucket.id, key, upload_id).await? else {
-        return completed_again(ctx, bucket.id, key, upload_id, &req.parts).await;
+        return completed_again(ctx, &bucket, key, upload_id, &req.parts).await;
     };
     let stored = all_parts(ctx, bucket.id, key, upload_id).await?;
     let mut chosen: Vec<&PartInfo> = Vec::with_capacity(req.parts.len());
@@ -424,7 +424,7 @@ pub async fn complete(
         // Completed by another request since the upload was read: the same completion
         // answers as it did.
         Err(e) if e.code == S3ErrorCode::NoSuchUpload => {
-            return completed_again(ctx, bucket.id, key, upload_id, &req.parts).await;
+            return completed_again(ctx, &bucket, key, upload_id, &req.parts).await;
         }
         Err(e) => return Err(e),
     };
@@ -436,7 +436,7 @@ pub async fn complete(
 /// NoSuchUpload.
 async fn completed_again(
     ctx: &ReqCtx<'_>,
-    bucket_id: u64,
+    bucket: &BucketInfo,
     key: &str,
     upload_id: &str,
     wanted: &[CompletedPart],
@@ -444,7 +444,7 @@ async fn completed_again(
     let no_such_upload = || S3Error::new(S3ErrorCode::NoSuchUpload).with("UploadId", upload_id);
     let Some(v) = ctx
         .cluster
-        .completed_upload(bucket_id, key, upload_id)
+        .completed_upload(bucket.id, key, upload_id)
         .await?
     else {
         return Err(no_such_upload());
@@ -457,12 +457,12 @@ async fn completed_again(
     if !fresh || !same_parts {
         return Err(no_such_upload());
     }
+    let version_id = read::shown_version_id(bucket, &v).map(str::to_owned);
     let done = write::Committed {
         etag: v.etag,
         last_modified_ms: v.last_modified_ms,
         checksum: v.checksum,
-        // A suspended bucket's `null` is not told apart from an unversioned one's here.
-        version_id: Some(v.version_id).filter(|id| id != NULL_VERSION),
+        version_id,
     };
     Ok(completed(ctx, key, &done))
 }
