@@ -1,7 +1,9 @@
-//! Data written by an earlier Coffer stays readable: a server started on a copy of the v1
-//! fixture (`node/tests/fixtures/v1`, written by the first stored formats and never made
-//! again) serves every object, upload, tag, ACL, bucket document, IAM key and storage class
-//! it holds, takes new writes, and serves it all again after a kill -9 and a restart.
+//! Data written by an earlier Coffer stays readable: a server started on a copy of a fixture
+//! (`node/tests/fixtures/v1`, written by the first stored formats, and `v2`, by the last build
+//! before versioning; never made again) serves every object, upload, tag, ACL, bucket
+//! document, IAM key and storage class it holds, takes new writes, serves it all again after
+//! a kill -9 and a restart, and keeps its objects as their `null` versions once versioning is
+//! turned on.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a failed unwrap is a failed test
 
@@ -9,12 +11,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use aws_sdk_s3::types::{Permission, Type};
+use aws_sdk_s3::types::{BucketVersioningStatus, Permission, Type, VersioningConfiguration};
 use cluster_tests::{client_for, code, coffer_bin, free_port, get_bytes, Process, Server};
 use md5::{Digest, Md5};
 
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../node/tests/fixtures/v1")
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../node/tests/fixtures")
+        .join(name)
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -36,16 +40,24 @@ fn md5_hex(b: &[u8]) -> String {
 
 #[tokio::test]
 async fn a_data_folder_written_by_format_v1_is_served_whole() {
-    tokio::time::timeout(Duration::from_secs(300), v1_folder())
+    tokio::time::timeout(Duration::from_secs(300), served_whole("v1"))
         .await
         .expect("test timed out");
 }
 
-async fn v1_folder() {
+#[tokio::test]
+async fn a_data_folder_written_before_versioning_is_served_whole() {
+    tokio::time::timeout(Duration::from_secs(300), served_whole("v2"))
+        .await
+        .expect("test timed out");
+}
+
+async fn served_whole(name: &str) {
+    let fixture = fixture(name);
     let expected: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(fixture().join("expected.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(fixture.join("expected.json")).unwrap()).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&fixture().join("data"), &dir.path().join("data"));
+    copy_dir(&fixture.join("data"), &dir.path().join("data"));
     let (ak, sk) = (
         expected["access_key"].as_str().unwrap(),
         expected["secret_key"].as_str().unwrap(),
@@ -155,6 +167,160 @@ async fn v1_folder() {
         md5_hex(&get_bytes(&c, "fixture", "pending.bin").await),
         pending["md5"].as_str().unwrap()
     );
+    versioning_over_old_objects(&mut server, &expected, ak, sk).await;
+}
+
+/// Versioning turned on over the fixture: every old object is its key's `null` version, kept
+/// with its tags and ACL when a new version is written over it or a delete marker hides it.
+async fn versioning_over_old_objects(
+    server: &mut Server,
+    expected: &serde_json::Value,
+    ak: &str,
+    sk: &str,
+) {
+    let c = client_for(&server.endpoint, ak, sk);
+    c.put_bucket_versioning()
+        .bucket("fixture")
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let versions = || async {
+        let r = c
+            .list_object_versions()
+            .bucket("fixture")
+            .send()
+            .await
+            .unwrap();
+        let mut rows: Vec<(String, String, bool)> = r
+            .versions()
+            .iter()
+            .map(|v| {
+                let (k, id) = (v.key().unwrap(), v.version_id().unwrap());
+                (k.to_owned(), id.to_owned(), v.is_latest().unwrap())
+            })
+            .chain(r.delete_markers().iter().map(|m| {
+                let (k, id) = (m.key().unwrap(), m.version_id().unwrap());
+                (k.to_owned(), format!("marker {id}"), m.is_latest().unwrap())
+            }))
+            .collect();
+        rows.sort();
+        rows
+    };
+    let mut keys: Vec<String> = expected["objects"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter_map(|p| p.strip_prefix("fixture/").map(str::to_owned))
+        .chain(["pending.bin".to_owned(), "written-by-today.txt".to_owned()])
+        .collect();
+    keys.sort();
+    let all_null: Vec<_> = keys
+        .iter()
+        .map(|k| (k.clone(), "null".to_owned(), true))
+        .collect();
+    assert_eq!(versions().await, all_null);
+
+    // A new version over an old object, and a delete marker over another.
+    let new = c
+        .put_object()
+        .bucket("fixture")
+        .key("inline.txt")
+        .body(b"new".to_vec().into())
+        .send()
+        .await
+        .unwrap()
+        .version_id
+        .unwrap();
+    let marker = c
+        .delete_object()
+        .bucket("fixture")
+        .key("blob.bin")
+        .send()
+        .await
+        .unwrap()
+        .version_id
+        .unwrap();
+    let check = |server: &Server| {
+        let c = client_for(&server.endpoint, ak, sk);
+        let (new, marker) = (new.clone(), marker.clone());
+        let mut want = all_null.clone();
+        async move {
+            for row in &mut want {
+                row.2 = row.0 != "inline.txt" && row.0 != "blob.bin";
+            }
+            want.push(("inline.txt".to_owned(), new, true));
+            want.push(("blob.bin".to_owned(), format!("marker {marker}"), true));
+            want.sort();
+            let old = c
+                .get_object()
+                .bucket("fixture")
+                .key("inline.txt")
+                .version_id("null")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(old.version_id(), Some("null"));
+            assert_eq!(old.tag_count(), Some(2));
+            let body = old.body.collect().await.unwrap().into_bytes();
+            assert_eq!(&body[..], b"hello fixture\n");
+            let tags = c
+                .get_object_tagging()
+                .bucket("fixture")
+                .key("inline.txt")
+                .version_id("null")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(tags.tag_set().len(), 2, "the old version keeps its tags");
+            let acl = c
+                .get_object_acl()
+                .bucket("fixture")
+                .key("inline.txt")
+                .version_id("null")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(acl.grants().len(), 2, "and its ACL: {acl:?}");
+            let current = c
+                .get_object_tagging()
+                .bucket("fixture")
+                .key("inline.txt")
+                .send()
+                .await
+                .unwrap();
+            assert!(current.tag_set().is_empty(), "the new version has none");
+            let e = c
+                .get_object()
+                .bucket("fixture")
+                .key("blob.bin")
+                .send()
+                .await
+                .unwrap_err();
+            assert_eq!(code(&e), "NoSuchKey");
+            let blob = c
+                .get_object()
+                .bucket("fixture")
+                .key("blob.bin")
+                .version_id("null")
+                .send()
+                .await
+                .unwrap();
+            let body = blob.body.collect().await.unwrap().into_bytes();
+            let want_md5 = &expected["objects"]["fixture/blob.bin"]["md5"];
+            assert_eq!(md5_hex(&body), want_md5.as_str().unwrap());
+            want
+        }
+    };
+    let want = check(server).await;
+    assert_eq!(versions().await, want);
+    server.crash_and_restart().await;
+    check(server).await;
+    assert_eq!(versions().await, want, "after a kill -9 and a restart");
 }
 
 async fn check_everything(server: &Server, expected: &serde_json::Value, ak: &str, sk: &str) {

@@ -47,7 +47,7 @@ pub mod store;
 pub mod versions;
 
 #[cfg(test)]
-mod fixture_v1;
+mod fixtures;
 #[cfg(test)]
 pub(crate) mod tests;
 #[cfg(test)]

@@ -1,6 +1,7 @@
-//! The v1 fixture (`node/tests/fixtures/v1`, a data folder written by the first stored
-//! formats) opened by today's code: every stored value decodes as its kind, the whole Raft log
-//! replays into an empty state machine, and its snapshot installs and the log after it
+//! The fixtures (`node/tests/fixtures/vN`: data folders written by earlier stored formats; v1
+//! by the first ones, v2 by the last build before versioning, whose object versions are in
+//! format 2) opened by today's code: every stored value decodes as its kind, the whole Raft
+//! log replays into an empty state machine, and its snapshot installs and the log after it
 //! replays, both giving exactly the state the old code left.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
@@ -19,8 +20,11 @@ use crate::raft::log_store::LogStore;
 use crate::raft::schedule::LogBytes;
 use crate::raft::state_machine::StateMachine;
 
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1/data/meta")
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+        .join("data/meta")
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -60,11 +64,11 @@ fn counted(
 ) -> BTreeMap<(&'static str, Vec<u8>), Vec<u8>> {
     let mut out = state.clone();
     for ((cf, key), value) in state {
-        if *cf != CF_OBJECTS {
+        if format::kind_of(cf, key) != Some(Kind::ObjectVersion) {
             continue;
         }
         let mut v: ObjectVersion = format::decode(value).unwrap();
-        if v.tag_count.is_none() {
+        if *cf == CF_OBJECTS && v.tag_count.is_none() {
             let mut record = vec![b'o'];
             record.extend_from_slice(key);
             let doc = state.get(&(CF_TAGS, record));
@@ -75,6 +79,19 @@ fn counted(
         out.insert((*cf, key.clone()), format::encode(&v));
     }
     out
+}
+
+type State = BTreeMap<(&'static str, Vec<u8>), Vec<u8>>;
+
+/// Assert that two states are the same, naming the records that differ.
+fn same_state(got: &State, want: &State, what: &str) {
+    let differ: Vec<_> = got
+        .keys()
+        .chain(want.keys())
+        .filter(|k| got.get(*k) != want.get(*k))
+        .map(|(cf, key)| format!("{cf} {:?}", String::from_utf8_lossy(key)))
+        .collect();
+    assert!(differ.is_empty(), "{what}: records differ: {differ:#?}");
 }
 
 /// Decode a value as its kind's live type.
@@ -100,14 +117,27 @@ fn decode_as(kind: Kind, v: &[u8]) -> Result<(), format::FormatError> {
 
 #[tokio::test]
 async fn the_v1_fixture_decodes_replays_and_installs() {
+    decodes_replays_and_installs("v1", 1).await;
+}
+
+#[tokio::test]
+async fn the_v2_fixture_decodes_replays_and_installs() {
+    decodes_replays_and_installs("v2", 2).await;
+}
+
+/// Fixture `name`, whose object versions are all in format version `objects_format`.
+async fn decodes_replays_and_installs(name: &str, objects_format: u8) {
     let dir = tempfile::tempdir().unwrap();
     let old_dir = dir.path().join("old");
-    copy_dir(&fixture(), &old_dir);
+    copy_dir(&fixture(name), &old_dir);
     let old = MetaStore::open(&old_dir).unwrap();
     let old_state = state(&old);
     let mut kinds = BTreeMap::new();
     for ((cf, key), value) in &old_state {
         let kind = format::kind_of(cf, key).unwrap();
+        if kind == Kind::ObjectVersion {
+            assert_eq!(value[0], objects_format, "{cf} {key:?}");
+        }
         decode_as(kind, value).unwrap_or_else(|e| panic!("{cf} {key:?}: {e}"));
         *kinds.entry(kind).or_insert(0) += 1;
     }
@@ -169,7 +199,11 @@ async fn the_v1_fixture_decodes_replays_and_installs() {
         }
     }
     assert!(tagged > 0, "the fixture has tagged objects");
-    assert_eq!(counted(&replayed), counted(&old_state), "replaying the log");
+    same_state(
+        &counted(&replayed),
+        &counted(&old_state),
+        "replaying the log",
+    );
     assert_eq!(sm.applied_state().await.unwrap().0, Some(last));
 
     // The snapshot installs, and the entries after it replay onto it.
@@ -191,9 +225,9 @@ async fn the_v1_fixture_decodes_replays_and_installs() {
         .filter(|e| e.log_id.index > at.index)
         .collect();
     sm.apply(tail).await.unwrap();
-    assert_eq!(
-        counted(&state(&fresh)),
-        counted(&old_state),
-        "snapshot and the log after it"
+    same_state(
+        &counted(&state(&fresh)),
+        &counted(&old_state),
+        "snapshot and the log after it",
     );
 }
