@@ -102,13 +102,23 @@ impl Tx<'_> {
         let Some(bucket) = self.bucket_by_id(bucket_id)? else {
             return Ok(Err(ProtoError::NoSuchBucket));
         };
-        let current = self
-            .store
-            .get::<ObjectVersion>(CF_OBJECTS, &keys::object(bucket_id, key))?;
-        if let Some(e) = self.check(current.as_ref(), precondition) {
+        if let Some(e) = self.current_fails(bucket_id, key, precondition)? {
             return Ok(Err(e));
         }
         Ok(Ok(self.delete_current(&bucket, key)?))
+    }
+
+    /// Why `precondition` does not hold of `key`'s current version (None: it holds).
+    pub(super) fn current_fails(
+        &self,
+        bucket_id: u64,
+        key: &str,
+        precondition: &WritePrecondition,
+    ) -> Result<Option<ProtoError>, StoreError> {
+        let current = self
+            .store
+            .get::<ObjectVersion>(CF_OBJECTS, &keys::object(bucket_id, key))?;
+        Ok(self.check(current.as_ref(), precondition))
     }
 
     /// Remove `key`'s current version `old`: its record and ACL, and its data queued for

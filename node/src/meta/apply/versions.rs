@@ -209,10 +209,7 @@ impl Tx<'_> {
         if !self.bucket_exists(bucket_id)? {
             return Ok(Err(ProtoError::NoSuchBucket));
         }
-        let current = self
-            .store
-            .get::<ObjectVersion>(CF_OBJECTS, &keys::object(bucket_id, key))?;
-        if let Some(e) = self.check(current.as_ref(), precondition) {
+        if let Some(e) = self.current_fails(bucket_id, key, precondition)? {
             return Ok(Err(e));
         }
         self.delete_version(bucket_id, key, version_id, bypass)
