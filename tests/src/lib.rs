@@ -333,6 +333,24 @@ pub fn signed(
     rb
 }
 
+/// Set a bucket's versioning state (panics on failure, as a failed test should).
+pub async fn set_versioning(
+    c: &aws_sdk_s3::Client,
+    bucket: &str,
+    status: aws_sdk_s3::types::BucketVersioningStatus,
+) {
+    c.put_bucket_versioning()
+        .bucket(bucket)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(status)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("PutBucketVersioning {bucket}: {e:?}"));
+}
+
 /// GET an object's bytes (panics with the error, as a failed test should).
 pub async fn get_bytes(c: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
     let o = c

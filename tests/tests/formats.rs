@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use aws_sdk_s3::types::{BucketVersioningStatus, Permission, Type, VersioningConfiguration};
-use cluster_tests::{client_for, code, coffer_bin, free_port, get_bytes, Process, Server};
+use aws_sdk_s3::types::{BucketVersioningStatus, Permission, Type};
+use cluster_tests::{
+    client_for, code, coffer_bin, free_port, get_bytes, set_versioning, Process, Server,
+};
 use md5::{Digest, Md5};
 
 fn fixture(name: &str) -> PathBuf {
@@ -179,16 +181,7 @@ async fn versioning_over_old_objects(
     sk: &str,
 ) {
     let c = client_for(&server.endpoint, ak, sk);
-    c.put_bucket_versioning()
-        .bucket("fixture")
-        .versioning_configuration(
-            VersioningConfiguration::builder()
-                .status(BucketVersioningStatus::Enabled)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    set_versioning(&c, "fixture", BucketVersioningStatus::Enabled).await;
     let versions = || async {
         let r = c
             .list_object_versions()

@@ -10,10 +10,10 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::types::{
-    BucketVersioningStatus, Delete, ObjectIdentifier, VersioningConfiguration,
+use aws_sdk_s3::types::{BucketVersioningStatus, Delete, ObjectIdentifier};
+use cluster_tests::{
+    bytes, completed, get_bytes, set_versioning, signed, upload_parts, LocalCluster,
 };
-use cluster_tests::{bytes, completed, get_bytes, signed, upload_parts, LocalCluster};
 use tokio::io::AsyncWriteExt;
 
 #[tokio::test]
@@ -54,15 +54,6 @@ async fn put(c: &aws_sdk_s3::Client, bucket: &str, key: &str, body: &[u8]) {
         .send()
         .await
         .unwrap_or_else(|e| panic!("PUT {bucket}/{key}: {e:?}"));
-}
-
-async fn versioning(c: &aws_sdk_s3::Client, bucket: &str, status: BucketVersioningStatus) {
-    c.put_bucket_versioning()
-        .bucket(bucket)
-        .versioning_configuration(VersioningConfiguration::builder().status(status).build())
-        .send()
-        .await
-        .unwrap();
 }
 
 /// A PUT whose client declares `declared` bytes, sends `sent` and hangs up.
@@ -119,7 +110,7 @@ async fn garbage() {
         .unwrap();
     // Two versions of one key in a versioned bucket: the older one is live too.
     c.create_bucket().bucket("vlive").send().await.unwrap();
-    versioning(&c, "vlive", BucketVersioningStatus::Enabled).await;
+    set_versioning(&c, "vlive", BucketVersioningStatus::Enabled).await;
     put(&c, "vlive", "k", &bytes(1 << 20, 6)).await;
     put(&c, "vlive", "k", &bytes(1 << 20, 7)).await;
     let live = cluster_bytes(&cluster);
@@ -220,7 +211,7 @@ async fn garbage() {
     // Versions removed for good, a marker with them; a suspended bucket's null version
     // overwritten twice.
     c.create_bucket().bucket("vjunk").send().await.unwrap();
-    versioning(&c, "vjunk", BucketVersioningStatus::Enabled).await;
+    set_versioning(&c, "vjunk", BucketVersioningStatus::Enabled).await;
     let mut gone = Vec::new();
     for i in 0..3 {
         let r = c
@@ -251,7 +242,7 @@ async fn garbage() {
             .await
             .unwrap();
     }
-    versioning(&c, "vjunk", BucketVersioningStatus::Suspended).await;
+    set_versioning(&c, "vjunk", BucketVersioningStatus::Suspended).await;
     for i in 0..2 {
         put(&c, "vjunk", "null", &bytes(1 << 20, 60 + i)).await;
         junk_written += 1 << 20;

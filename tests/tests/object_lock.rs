@@ -13,7 +13,7 @@ use aws_sdk_s3::types::{
     ObjectLockLegalHold, ObjectLockLegalHoldStatus, ObjectLockMode, ObjectLockRetention,
     ObjectLockRetentionMode, ObjectLockRule, VersioningConfiguration,
 };
-use cluster_tests::{code, signed, status, Server};
+use cluster_tests::{code, set_versioning, signed, status, Server};
 
 /// 2100-01-01.
 fn far() -> DateTime {
@@ -66,16 +66,7 @@ async fn a_lock_is_refused_where_the_bucket_has_none() {
     };
     let e = put_config().await.unwrap_err();
     assert_eq!((status(&e), code(&e).as_str()), (409, "InvalidBucketState"));
-    c.put_bucket_versioning()
-        .bucket("plain")
-        .versioning_configuration(
-            VersioningConfiguration::builder()
-                .status(BucketVersioningStatus::Enabled)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    set_versioning(&c, "plain", BucketVersioningStatus::Enabled).await;
     put_config().await.unwrap();
     let got = c
         .get_object_lock_configuration()

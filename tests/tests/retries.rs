@@ -8,9 +8,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::types::{BucketVersioningStatus, ChecksumAlgorithm, VersioningConfiguration};
+use aws_sdk_s3::types::{BucketVersioningStatus, ChecksumAlgorithm};
 use cluster_tests::{
-    bytes, client_for, code, completed, completion, upload_parts, LocalCluster, Server,
+    bytes, client_for, code, completed, completion, set_versioning, upload_parts, LocalCluster,
+    Server,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -107,12 +108,7 @@ async fn a_completed_upload_answers_the_same_completion_again() {
         (BucketVersioningStatus::Suspended, "again-paused"),
     ] {
         c.create_bucket().bucket(bucket).send().await.unwrap();
-        c.put_bucket_versioning()
-            .bucket(bucket)
-            .versioning_configuration(VersioningConfiguration::builder().status(status).build())
-            .send()
-            .await
-            .unwrap();
+        set_versioning(&c, bucket, status).await;
         let (id, parts, _) = two_parts(&c, bucket, "k").await;
         let complete = || completion(&c, bucket, "k", &id, &parts).send();
         let first = complete().await.unwrap();

@@ -6,19 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a failed unwrap is a failed test
 
-use aws_sdk_s3::types::{
-    BucketVersioningStatus, Delete, ObjectIdentifier, Tag, Tagging, VersioningConfiguration,
-};
-use cluster_tests::{code, get_bytes, signed, status, Server};
-
-async fn versioned(c: &aws_sdk_s3::Client, bucket: &str, status: BucketVersioningStatus) {
-    c.put_bucket_versioning()
-        .bucket(bucket)
-        .versioning_configuration(VersioningConfiguration::builder().status(status).build())
-        .send()
-        .await
-        .unwrap();
-}
+use aws_sdk_s3::types::{BucketVersioningStatus, Delete, ObjectIdentifier, Tag, Tagging};
+use cluster_tests::{code, get_bytes, set_versioning, signed, status, Server};
 
 async fn put(c: &aws_sdk_s3::Client, bucket: &str, key: &str, body: &str) -> Option<String> {
     c.put_object()
@@ -116,12 +105,12 @@ async fn the_versioning_configuration_moves_forward_only_and_refuses_mfa() {
     let body = raw.text().await.unwrap();
     assert!(body.contains("<VersioningConfiguration"), "{body}");
     assert!(!body.contains("<Status>"), "{body}");
-    versioned(&c, "vc-bucket", BucketVersioningStatus::Enabled).await;
+    set_versioning(&c, "vc-bucket", BucketVersioningStatus::Enabled).await;
     assert_eq!(
         status_of().await.unwrap().status(),
         Some(&BucketVersioningStatus::Enabled)
     );
-    versioned(&c, "vc-bucket", BucketVersioningStatus::Suspended).await;
+    set_versioning(&c, "vc-bucket", BucketVersioningStatus::Suspended).await;
     assert_eq!(
         status_of().await.unwrap().status(),
         Some(&BucketVersioningStatus::Suspended)
@@ -180,7 +169,7 @@ async fn an_enabled_bucket_keeps_every_version_and_delete_markers_hide_keys() {
     c.create_bucket().bucket("ve-bucket").send().await.unwrap();
     // Unversioned: no version id in answers.
     assert_eq!(put(&c, "ve-bucket", "k", "zero").await, None);
-    versioned(&c, "ve-bucket", BucketVersioningStatus::Enabled).await;
+    set_versioning(&c, "ve-bucket", BucketVersioningStatus::Enabled).await;
     let v1 = put(&c, "ve-bucket", "k", "one").await.unwrap();
     let v2 = put(&c, "ve-bucket", "k", "two").await.unwrap();
     assert_ne!(v1, v2);
@@ -348,9 +337,9 @@ async fn a_suspended_bucket_writes_and_deletes_the_null_version() {
     let s = Server::start().await;
     let c = s.client();
     c.create_bucket().bucket("vs-bucket").send().await.unwrap();
-    versioned(&c, "vs-bucket", BucketVersioningStatus::Enabled).await;
+    set_versioning(&c, "vs-bucket", BucketVersioningStatus::Enabled).await;
     let v1 = put(&c, "vs-bucket", "k", "one").await.unwrap();
-    versioned(&c, "vs-bucket", BucketVersioningStatus::Suspended).await;
+    set_versioning(&c, "vs-bucket", BucketVersioningStatus::Suspended).await;
     assert_eq!(
         put(&c, "vs-bucket", "k", "two").await.as_deref(),
         Some("null")
@@ -392,7 +381,7 @@ async fn delete_objects_reports_markers_and_removed_versions() {
     let s = Server::start().await;
     let c = s.client();
     c.create_bucket().bucket("vd-bucket").send().await.unwrap();
-    versioned(&c, "vd-bucket", BucketVersioningStatus::Enabled).await;
+    set_versioning(&c, "vd-bucket", BucketVersioningStatus::Enabled).await;
     let a1 = put(&c, "vd-bucket", "a", "a1").await.unwrap();
     let a2 = put(&c, "vd-bucket", "a", "a2").await.unwrap();
     let b1 = put(&c, "vd-bucket", "b", "b1").await.unwrap();
@@ -507,7 +496,7 @@ async fn tags_and_reads_name_a_version() {
     let s = Server::start().await;
     let c = s.client();
     c.create_bucket().bucket("vt-bucket").send().await.unwrap();
-    versioned(&c, "vt-bucket", BucketVersioningStatus::Enabled).await;
+    set_versioning(&c, "vt-bucket", BucketVersioningStatus::Enabled).await;
     let v1 = put(&c, "vt-bucket", "k", "one").await.unwrap();
     let v2 = put(&c, "vt-bucket", "k", "two").await.unwrap();
     let tagging = Tagging::builder()
@@ -560,7 +549,7 @@ async fn listing_versions_pages_through_every_version_once() {
     let s = Server::start().await;
     let c = s.client();
     c.create_bucket().bucket("vl-bucket").send().await.unwrap();
-    versioned(&c, "vl-bucket", BucketVersioningStatus::Enabled).await;
+    set_versioning(&c, "vl-bucket", BucketVersioningStatus::Enabled).await;
     for key in ["a", "b/c", "b/d", "e"] {
         for i in 0..3 {
             put(&c, "vl-bucket", key, &format!("{key}{i}")).await;
@@ -617,7 +606,7 @@ async fn many_writers_on_one_key_each_get_their_own_version() {
     let s = Server::start().await;
     let c = s.client();
     c.create_bucket().bucket("vw-bucket").send().await.unwrap();
-    versioned(&c, "vw-bucket", BucketVersioningStatus::Enabled).await;
+    set_versioning(&c, "vw-bucket", BucketVersioningStatus::Enabled).await;
     let writes = (0..24).map(|i| {
         let c = c.clone();
         async move { put(&c, "vw-bucket", "k", &format!("w{i}")).await.unwrap() }
@@ -653,7 +642,7 @@ async fn an_object_acl_decides_for_its_own_version() {
         .send()
         .await
         .unwrap();
-    versioned(&c, "va-bucket", BucketVersioningStatus::Enabled).await;
+    set_versioning(&c, "va-bucket", BucketVersioningStatus::Enabled).await;
     let public = c
         .put_object()
         .bucket("va-bucket")

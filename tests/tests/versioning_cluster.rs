@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+use aws_sdk_s3::types::BucketVersioningStatus;
 use cluster_tests::cluster::LocalCluster;
+use cluster_tests::set_versioning;
 use tokio::sync::Mutex;
 
 /// What an acknowledged write made: (key, version id) -> its bytes (None: a delete marker).
@@ -61,16 +62,7 @@ async fn versions_survive_a_leader_kill_and_every_node_agrees() {
     let mut cluster = LocalCluster::start(3, &[]).await;
     let c = cluster.client();
     c.create_bucket().bucket("vc-bucket").send().await.unwrap();
-    c.put_bucket_versioning()
-        .bucket("vc-bucket")
-        .versioning_configuration(
-            VersioningConfiguration::builder()
-                .status(BucketVersioningStatus::Enabled)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    set_versioning(&c, "vc-bucket", BucketVersioningStatus::Enabled).await;
     let acked = Arc::new(Mutex::new(Acked::new()));
     let writers: Vec<_> = (0..4)
         .map(|w| tokio::spawn(writer(c.clone(), w, 60, acked.clone())))
