@@ -210,6 +210,10 @@ lock_story() {  # Object Lock through the aws CLI: a locked bucket, a COMPLIANCE
   has AccessDenied "${AWS[@]}" s3api delete-object --bucket e2e-vault --key deed.txt --version-id "$v" --bypass-governance-retention || return 1
   "${AWS[@]}" s3api put-object-legal-hold --bucket e2e-vault --key deed.txt --version-id "$v" --legal-hold Status=ON || return 1
   has ON "${AWS[@]}" s3api get-object-legal-hold --bucket e2e-vault --key deed.txt --version-id "$v" --output text || return 1
+  # head-object shows the lock: COMPLIANCE until 2100, hold ON.
+  "${AWS[@]}" s3api head-object --bucket e2e-vault --key deed.txt \
+    --query '[ObjectLockMode,ObjectLockRetainUntilDate,ObjectLockLegalHoldStatus]' --output text \
+    | grep -qP '^COMPLIANCE\t2100-01-01T00:00:00(\.000)?(Z|\+00:00)\tON$' || return 1
   # s3 cp takes the bucket's default GOVERNANCE day; s3 rm only adds a marker.
   "${AWS[@]}" s3 cp --only-show-errors "$WORK/hello.txt" s3://e2e-vault/later.txt || return 1
   has GOVERNANCE "${AWS[@]}" s3api get-object-retention --bucket e2e-vault --key later.txt --output text || return 1
