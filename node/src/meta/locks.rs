@@ -43,6 +43,17 @@ pub struct Target<'a> {
     pub version_id: Option<&'a str>,
 }
 
+impl<'a> Target<'a> {
+    /// The version `version_id` (None: the current one) of `key` in bucket `bucket_id`.
+    pub fn of(bucket_id: u64, key: &'a str, version_id: &'a Option<String>) -> Self {
+        Target {
+            bucket_id,
+            key,
+            version_id: version_id.as_deref(),
+        }
+    }
+}
+
 /// Apply `change` to the lock of `target`'s version; `change` answers whether the lock it
 /// was given permits it (else ObjectLocked, and nothing changes).
 fn change_lock(

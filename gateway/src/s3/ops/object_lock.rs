@@ -67,27 +67,45 @@ pub async fn get_retention(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse
     }
 }
 
+/// Change the lock of the version of `key` the request names: `parse` reads the request's
+/// body (a malformed one is refused before anything is read) into what makes the command of
+/// the bucket's id and the version's id.
+async fn change_lock<C: FnOnce(u64, String) -> MetaCommand>(
+    ctx: &ReqCtx<'_>,
+    key: &str,
+    payload: web::Payload,
+    parse: impl FnOnce(&[u8]) -> S3Result<C>,
+) -> S3Result<HttpResponse> {
+    let (bucket_id, _) = locked(ctx).await?;
+    let body = small_body(payload, 64 << 10).await?;
+    let command = parse(&body)?;
+    let (_, id) = lock_of(ctx, bucket_id, key).await?;
+    ctx.cluster
+        .meta_write(command(bucket_id, id.clone()))
+        .await?;
+    Ok(about_version(HttpResponse::Ok(), ctx, &id).finish())
+}
+
 /// PUT /bucket/key?retention
 pub async fn put_retention(
     ctx: &ReqCtx<'_>,
     key: &str,
     payload: web::Payload,
 ) -> S3Result<HttpResponse> {
-    let (bucket_id, _) = locked(ctx).await?;
-    let body = small_body(payload, 64 << 10).await?;
-    let now_ms = headers::now_ms();
-    let retention = lock::parse_retention(&body, now_ms)?;
-    let (_, id) = lock_of(ctx, bucket_id, key).await?;
-    let cmd = MetaCommand::SetRetention {
-        bucket_id,
-        key: key.to_owned(),
-        version_id: Some(id.clone()),
-        retention,
-        bypass_governance: bypasses_governance(ctx, key),
-        now_ms,
-    };
-    ctx.cluster.meta_write(cmd).await?;
-    Ok(about_version(HttpResponse::Ok(), ctx, &id).finish())
+    let bypass_governance = bypasses_governance(ctx, key);
+    change_lock(ctx, key, payload, |body| {
+        let now_ms = headers::now_ms();
+        let retention = lock::parse_retention(body, now_ms)?;
+        Ok(move |bucket_id, id| MetaCommand::SetRetention {
+            bucket_id,
+            key: key.to_owned(),
+            version_id: Some(id),
+            retention,
+            bypass_governance,
+            now_ms,
+        })
+    })
+    .await
 }
 
 /// GET /bucket/key?legal-hold
@@ -105,16 +123,14 @@ pub async fn put_legal_hold(
     key: &str,
     payload: web::Payload,
 ) -> S3Result<HttpResponse> {
-    let (bucket_id, _) = locked(ctx).await?;
-    let body = small_body(payload, 64 << 10).await?;
-    let on = lock::parse_legal_hold(&body)?;
-    let (_, id) = lock_of(ctx, bucket_id, key).await?;
-    let cmd = MetaCommand::SetLegalHold {
-        bucket_id,
-        key: key.to_owned(),
-        version_id: Some(id.clone()),
-        on,
-    };
-    ctx.cluster.meta_write(cmd).await?;
-    Ok(about_version(HttpResponse::Ok(), ctx, &id).finish())
+    change_lock(ctx, key, payload, |body| {
+        let on = lock::parse_legal_hold(body)?;
+        Ok(move |bucket_id, id| MetaCommand::SetLegalHold {
+            bucket_id,
+            key: key.to_owned(),
+            version_id: Some(id),
+            on,
+        })
+    })
+    .await
 }

@@ -323,11 +323,7 @@ impl Tx<'_> {
             } => super::locks::set_retention(
                 self.store,
                 self.batch,
-                &super::locks::Target {
-                    bucket_id: *bucket_id,
-                    key,
-                    version_id: version_id.as_deref(),
-                },
+                &super::locks::Target::of(*bucket_id, key, version_id),
                 *retention,
                 *bypass_governance,
                 *now_ms,
@@ -340,11 +336,7 @@ impl Tx<'_> {
             } => super::locks::set_legal_hold(
                 self.store,
                 self.batch,
-                &super::locks::Target {
-                    bucket_id: *bucket_id,
-                    key,
-                    version_id: version_id.as_deref(),
-                },
+                &super::locks::Target::of(*bucket_id, key, version_id),
                 *on,
             ),
             MetaCommand::SetVersioning { bucket, state } => self.set_versioning(bucket, *state),
