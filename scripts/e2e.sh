@@ -107,6 +107,31 @@ abort_mp() {
 }
 check "s3api abort-multipart-upload" abort_mp
 check "s3api copy-object" bash -c "${AWS[*]} s3api copy-object --bucket e2e --key copy.bin --copy-source e2e/mp.bin >/dev/null && ${AWS[*]} s3api get-object --bucket e2e --key copy.bin '$WORK/copy.back' >/dev/null && cmp '$WORK/mp.back' '$WORK/copy.back'"
+sse_story() {  # SSE-S3 through the aws CLI: a big multipart cp and a sync of many small files
+  "${AWS[@]}" s3 cp --only-show-errors --sse AES256 "$WORK/big.bin" s3://e2e/sse/big.bin || return 1
+  has AES256 "${AWS[@]}" s3api head-object --bucket e2e --key sse/big.bin --query ServerSideEncryption --output text || return 1
+  "${AWS[@]}" s3 cp --only-show-errors s3://e2e/sse/big.bin "$WORK/big.sse.back" || return 1
+  cmp "$WORK/big.bin" "$WORK/big.sse.back" || return 1
+  rm -f "$WORK/big.sse.back"
+  # A 1-byte range of it opens at most two 64 KiB packages (the gateway counts them).
+  local before after at=$((BIG_MIB * 524288 + 12345))
+  before=$(curl -s "$EP/_coffer/metrics" | awk '/^coffer_sse_packages_opened_total/ {print $2}')
+  "${AWS[@]}" s3api get-object --bucket e2e --key sse/big.bin --range "bytes=$at-$at" "$WORK/one.byte" >/dev/null || return 1
+  after=$(curl -s "$EP/_coffer/metrics" | awk '/^coffer_sse_packages_opened_total/ {print $2}')
+  cmp <(tail -c +$((at + 1)) "$WORK/big.bin" | head -c 1) "$WORK/one.byte" || return 1
+  echo "1-byte range opened $((after - before)) package(s)"
+  test $((after - before)) -ge 1 && test $((after - before)) -le 2 || return 1
+  test "$("${AWS[@]}" s3 sync --no-progress --sse AES256 "$WORK/tree" s3://e2e/sse-tree | grep -c '^upload:')" -eq "$SYNC_FILES" || return 1
+  "${AWS[@]}" s3 sync --no-progress s3://e2e/sse-tree "$WORK/sse-tree.back" >/dev/null || return 1
+  diff -r "$WORK/tree" "$WORK/sse-tree.back" || return 1
+  has AES256 "${AWS[@]}" s3api head-object --bucket e2e --key sse-tree/d3/f00003.txt --query ServerSideEncryption --output text || return 1
+  # A copy asks for its own encryption; a GET may not ask for any.
+  "${AWS[@]}" s3 cp --only-show-errors --sse AES256 s3://e2e/mp.bin s3://e2e/sse/mp.bin || return 1
+  "${AWS[@]}" s3 cp --only-show-errors s3://e2e/sse/mp.bin "$WORK/mp.sse.back" || return 1
+  cmp "$WORK/mp.back" "$WORK/mp.sse.back" || return 1
+  has InvalidArgument curl -s -H 'x-amz-server-side-encryption: AES256' "$EP/e2e/sse/mp.bin" --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"
+}
+check "aws CLI SSE-S3: ${BIG_MIB} MiB cp --sse, sync --sse of $SYNC_FILES files, copy, byte-identical" sse_story
 check "presigned GET (aws s3 presign + curl)" bash -c "curl -sf \"\$(${AWS[*]} s3 presign s3://e2e/copy.bin)\" -o '$WORK/presigned.back' && cmp '$WORK/mp.back' '$WORK/presigned.back'"
 
 # ---------------------------------------------------------------- aws iam on the S3 endpoint
@@ -245,6 +270,12 @@ CONF
 RCLONE=(env -u AWS_CA_BUNDLE rclone --config "$WORK/rclone.conf")
 check "rclone copy" "${RCLONE[@]}" copy "$WORK/tree" coffer:e2e/rclone
 check "rclone check" "${RCLONE[@]}" check "$WORK/tree" coffer:e2e/rclone
+rclone_sse() {  # rclone's --s3-server-side-encryption: stored encrypted, read back the same
+  "${RCLONE[@]}" copy --s3-server-side-encryption AES256 "$WORK/tree/d1" coffer:e2e/rclone-sse || return 1
+  "${RCLONE[@]}" check "$WORK/tree/d1" coffer:e2e/rclone-sse || return 1
+  has AES256 "${AWS[@]}" s3api head-object --bucket e2e --key rclone-sse/f00001.txt --query ServerSideEncryption --output text
+}
+check "rclone copy --s3-server-side-encryption AES256, check" rclone_sse
 rclone_versions() {  # rclone's own versioning commands and its view of old versions
   "${RCLONE[@]}" mkdir coffer:e2e-rver || return 1
   "${RCLONE[@]}" backend versioning coffer:e2e-rver Enabled >/dev/null || return 1

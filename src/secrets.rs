@@ -100,7 +100,38 @@ pub fn root_key(dir: &Path) -> anyhow::Result<RootKey> {
     })
 }
 
-/// The cluster secret: `COFFER_CLUSTER_SECRET`, else the file (generated if `create`).
+/// A key-encryption key written as 64 hex digits (`whence` names where, for the error).
+fn kek_from(text: &str, whence: &str) -> anyhow::Result<coffer_proto::seal::MasterKey> {
+    let bytes = hex::decode(text.trim())
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .with_context(|| format!("{whence} must hold 64 hexadecimal digits (32 bytes)"))?;
+    Ok(coffer_proto::seal::MasterKey::from_bytes(bytes))
+}
+
+/// The key-encryption key of server-side encryption, which seals the key service's keys in
+/// the metadata: `COFFER_KEK` (64 hex digits), else the file `file` (the same), else derived
+/// from the cluster secret (HKDF-SHA256, purpose "coffer key-encryption key v1"). Every node
+/// and gateway of a cluster must have the same one.
+pub fn kek(
+    file: Option<&Path>,
+    cluster_secret: &[u8],
+) -> anyhow::Result<coffer_proto::seal::MasterKey> {
+    if let Ok(s) = std::env::var("COFFER_KEK") {
+        return kek_from(&s, "COFFER_KEK");
+    }
+    if let Some(p) = file {
+        let s = std::fs::read_to_string(p).with_context(|| format!("read {}", p.display()))?;
+        return kek_from(&s, &p.display().to_string());
+    }
+    Ok(coffer_proto::seal::MasterKey::derive_for(
+        cluster_secret,
+        "coffer key-encryption key v1",
+    ))
+}
+
+/// The cluster secret: `COFFER_CLUSTER_SECRET`, else the file `path`, else (when `create`)
+/// generated into it.
 pub fn cluster_secret(path: &Path, create: bool) -> anyhow::Result<Vec<u8>> {
     if let Ok(s) = std::env::var("COFFER_CLUSTER_SECRET") {
         anyhow::ensure!(

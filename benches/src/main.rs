@@ -3,8 +3,9 @@
 //! measured in the same run: md5sum and sha256sum MiB/s and raw disk write/read MiB/s on the
 //! same filesystem. Prints a table and one JSON line. Timings are reported, never asserted.
 //!
-//! Usage: coffer-bench [--quick] [--versioned] [--dir DIR]   (DIR: where data and scratch
-//! files go; --versioned: the same figures on buckets with versioning enabled)
+//! Usage: coffer-bench [--quick] [--versioned] [--sse] [--dir DIR]   (DIR: where data and
+//! scratch files go; --versioned: the same figures on buckets with versioning enabled; --sse:
+//! every object written with SSE-S3, and the AES-256-GCM MiB/s of one core among the limits)
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // a benchmark that fails should stop
 
@@ -85,7 +86,26 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
-async fn large(c: &aws_sdk_s3::Client, sz: &Sizes) -> (f64, f64) {
+/// The encryption every write asks for (None: none).
+fn sse(on: bool) -> Option<aws_sdk_s3::types::ServerSideEncryption> {
+    on.then_some(aws_sdk_s3::types::ServerSideEncryption::Aes256)
+}
+
+/// MiB/s of one core sealing 64 KiB packages with the gateway's own cipher (AES-256-GCM): the
+/// limit of encrypted transfers beside which the `--sse` figures are read.
+fn aes_gcm_one_core(mib: usize) -> f64 {
+    let cipher = coffer_gateway::sse::packages::RunCipher::new(&[7; 32], Some(&[1; 16]));
+    let plain = bytes(64 << 10, 3);
+    let mut out = bytes::BytesMut::with_capacity((64 << 10) + 16);
+    let t = Instant::now();
+    for i in 0..(mib * 16) as u64 {
+        out.clear();
+        cipher.seal_into(i, &plain, &mut out);
+    }
+    mibps((mib * MIB) as u64, t.elapsed())
+}
+
+async fn large(c: &aws_sdk_s3::Client, sz: &Sizes, encrypt: bool) -> (f64, f64) {
     let part = bytes::Bytes::from(bytes(16 * MIB, 42));
     let parts_per_obj = sz.large_mib / 16;
     let t = Instant::now();
@@ -98,6 +118,7 @@ async fn large(c: &aws_sdk_s3::Client, sz: &Sizes) -> (f64, f64) {
                 .create_multipart_upload()
                 .bucket("bench")
                 .key(&key)
+                .set_server_side_encryption(sse(encrypt))
                 .send()
                 .await
                 .unwrap()
@@ -333,6 +354,10 @@ struct Args {
     /// bucket holds 10 versions of each key, and ListObjectVersions is timed over them all.
     #[arg(long)]
     versioned: bool,
+    /// Write every object with SSE-S3 (`x-amz-server-side-encryption: AES256`), and measure
+    /// AES-256-GCM on one core as the limit beside the figures.
+    #[arg(long)]
+    sse: bool,
 }
 
 #[tokio::main]
@@ -358,7 +383,14 @@ async fn main() {
             ref_mib: 1024,
         }
     };
-    let refs = machine_refs(&dir, sz.ref_mib);
+    let mut refs = machine_refs(&dir, sz.ref_mib);
+    if args.sse {
+        refs.push((
+            "AES-256-GCM one core (64 KiB packages) MiB/s".into(),
+            aes_gcm_one_core(sz.ref_mib),
+        ));
+    }
+    let encrypt = args.sse;
     let s = Server::start().await;
     let pid = s.process.pid();
     let c = s.client();
@@ -382,7 +414,7 @@ async fn main() {
         1
     };
 
-    let (put, get) = large(&c, &sz).await;
+    let (put, get) = large(&c, &sz, encrypt).await;
     let body = bytes::Bytes::from(bytes(4096, 1));
     let (cp, b) = (c.clone(), body.clone());
     let sput = small(sz.small_secs, move |w, i| {
@@ -391,6 +423,7 @@ async fn main() {
             c.put_object()
                 .bucket("bench")
                 .key(format!("small/{w}/{}", i % 1000))
+                .set_server_side_encryption(sse(encrypt))
                 .body(b.into())
                 .send()
                 .await
@@ -422,10 +455,11 @@ async fn main() {
     println!(
         "coffer-bench ({}{}; data in {})",
         if quick { "quick" } else { "full" },
-        if args.versioned {
-            ", versioned buckets"
-        } else {
-            ""
+        match (args.versioned, args.sse) {
+            (true, true) => ", versioned buckets, SSE-S3",
+            (true, false) => ", versioned buckets",
+            (false, true) => ", SSE-S3",
+            (false, false) => "",
         },
         dir.display()
     );
@@ -464,7 +498,7 @@ async fn main() {
         "list_keys": sz.list_keys, "list_versions_each": versions_each, "list_seconds": list,
         "list_versions_entries": versions_seen, "list_versions_seconds": versions_secs,
         "list_versions_entries_per_s": entries_per_s,
-        "list_versions_raw_seconds": raw_secs, "list_versions_raw_entries_per_s": raw_per_s, "versioned": args.versioned,
+        "list_versions_raw_seconds": raw_secs, "list_versions_raw_entries_per_s": raw_per_s, "versioned": args.versioned, "sse": args.sse,
         "peak_rss_mib": rss,
     });
     println!("{json}");

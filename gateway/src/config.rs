@@ -15,6 +15,9 @@ pub struct GatewayConfig {
     /// The cluster master key, which unseals IAM users' secret keys from the metadata (None:
     /// only the root keys authenticate).
     pub master_key: Option<coffer_proto::seal::MasterKey>,
+    /// The key-encryption key, which unseals the key service's keys (SSE-S3's and SSE-KMS
+    /// keys) from the metadata (None: this gateway cannot encrypt or decrypt objects).
+    pub kek: Option<coffer_proto::seal::MasterKey>,
     /// Objects up to this many bytes are stored inline in their metadata record.
     pub inline_threshold: u64,
     /// Largest single PUT (S3: 5 GiB).
@@ -35,6 +38,7 @@ impl GatewayConfig {
             domain: None,
             credentials,
             master_key: None,
+            kek: None,
             inline_threshold: 64 * 1024,
             max_put_size: 5 << 30,
             default_ownership: Ownership::BucketOwnerEnforced,

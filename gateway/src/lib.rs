@@ -13,6 +13,7 @@
 //! - [`model`]: what the authorizer and handlers share: owners, ACLs, tag sets, CORS rules.
 //! - [`s3`]: dispatch, router, errors, XML, the header readers (`s3::headers`), the object
 //!   pipeline (`s3::object`) and one module per operation family under `s3::ops`.
+//! - [`sse`]: server-side encryption: data keys, the key service's keys, the package cipher.
 
 pub mod auth;
 pub mod authz;
@@ -22,6 +23,7 @@ pub mod md5lanes;
 pub mod model;
 pub mod s3;
 pub mod server;
+pub mod sse;
 pub mod state;
 
 pub use config::GatewayConfig;

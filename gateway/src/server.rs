@@ -1,6 +1,7 @@
 //! The HTTP server: one catch-all service that hands every request to [`crate::s3::dispatch`]
 //! (S3 chooses operations from method, query and headers, not paths), and a health endpoint
-//! under `/_coffer/` (bucket names cannot start with `_`).
+//! and the gateway's counters (`metrics`) under `/_coffer/` (bucket names cannot start with
+//! `_`).
 //!
 //! It is actix-web's `HttpServer` put together by hand, for one thing that one does not let an
 //! application set: the handler of `Expect: 100-continue`
@@ -29,6 +30,7 @@ pub fn serve(
     workers: usize,
 ) -> std::io::Result<actix_server::Server> {
     let state = web::Data::new(AppState {
+        keys: crate::sse::keys::Keyring::new(config.kek.clone()),
         config,
         cluster,
         policies: Default::default(),
@@ -47,6 +49,7 @@ pub fn serve(
                     "/_coffer/health",
                     web::get().to(|| async { HttpResponse::Ok().body("ok") }),
                 )
+                .route("/_coffer/metrics", web::get().to(metrics))
                 .default_service(web::to(s3::dispatch::dispatch));
             actix_http::HttpService::build()
                 .tcp_nodelay(true)
@@ -62,4 +65,29 @@ pub fn serve(
         })?
         .run();
     Ok(server)
+}
+
+/// The gateway's own counters, in Prometheus' text format.
+async fn metrics() -> HttpResponse {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut out = String::new();
+    for (name, help, value) in [
+        (
+            "coffer_sse_packages_sealed_total",
+            "Encrypted packages sealed by this gateway.",
+            crate::sse::packages::SEALED.load(Relaxed),
+        ),
+        (
+            "coffer_sse_packages_opened_total",
+            "Encrypted packages opened by this gateway.",
+            crate::sse::packages::OPENED.load(Relaxed),
+        ),
+    ] {
+        out.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
+        ));
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(out)
 }

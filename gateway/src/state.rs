@@ -14,4 +14,6 @@ pub struct AppState {
     pub cluster: Arc<dyn ClusterApi>,
     /// Parsed policies.
     pub policies: crate::authz::cache::PolicyCache,
+    /// The key service's keys as this gateway last read them.
+    pub keys: crate::sse::keys::Keyring,
 }

@@ -65,18 +65,19 @@ async fn connection(node: Arc<Node>, mut sock: TcpStream) -> Result<(), ProtoErr
             }
             Request::MetaRead(q) => {
                 let resp = match node.meta_read(q).await {
-                    Ok(a) => Response::Answer(a),
+                    Ok(a) => Response::Answer(a.sealed()),
                     Err(e) => Response::Err(e),
                 };
                 write_frame(&mut w, &Frame::Resp(resp)).await?;
             }
             Request::PutBlob { storage_class } => {
                 let stored = with_body(&mut r, |body| node.put_blob(&storage_class, body)).await?;
-                let resp = match stored {
-                    Ok(b) => Response::Blob(b),
-                    Err(e) => Response::Err(e),
-                };
-                write_frame(&mut w, &Frame::Resp(resp)).await?;
+                write_frame(&mut w, &Frame::Resp(blob_answer(stored))).await?;
+            }
+            Request::PutBlobAs { storage_class, id } => {
+                let stored =
+                    with_body(&mut r, |body| node.put_blob_as(&storage_class, id, body)).await?;
+                write_frame(&mut w, &Frame::Resp(blob_answer(stored))).await?;
             }
             Request::PutShard { blob, shard } => {
                 let stored =
@@ -220,4 +221,12 @@ async fn raft(node: &Node, op: RaftOp, payload: &[u8]) -> Result<Vec<u8>, ProtoE
         ),
     };
     out.map_err(bad)
+}
+
+/// The answer to a blob write.
+fn blob_answer(stored: Result<coffer_proto::types::BlobRef, ProtoError>) -> Response {
+    match stored {
+        Ok(b) => Response::Blob(b),
+        Err(e) => Response::Err(e),
+    }
 }

@@ -33,6 +33,16 @@ pub trait ClusterApi: Send + Sync + 'static {
     /// command does.
     async fn put_blob(&self, storage_class: &str, body: ByteStream) -> Result<BlobRef, ProtoError>;
 
+    /// As [`ClusterApi::put_blob`], under id `id`, which the caller chose at random: an
+    /// encrypted blob's key is derived from its id, so the id is known before the first byte
+    /// is sealed.
+    async fn put_blob_as(
+        &self,
+        storage_class: &str,
+        id: [u8; 16],
+        body: ByteStream,
+    ) -> Result<BlobRef, ProtoError>;
+
     /// Read bytes `start..end` of a blob.
     async fn get_blob(&self, blob: BlobRef, start: u64, end: u64)
         -> Result<ByteStream, ProtoError>;
@@ -122,6 +132,11 @@ typed_queries! {
     fn list_versions(bucket_id: u64, query: VersionListQuery) -> VersionListResult {
         MetaQuery::ListVersions { bucket_id, query }
     } => Versions(r) => r;
+
+    /// A key of the key service (JSON of [`crate::sse::KmsKey`]; None: no such key).
+    fn kms_key(id: &str) -> Option<String> {
+        MetaQuery::GetKmsKey(id.to_owned())
+    } => KmsKey(k) => k;
 
     /// What a completed upload wrote (its version without data), while it is remembered.
     fn completed_upload(bucket_id: u64, key: &str, upload_id: &str) -> Option<ObjectVersion> {
@@ -262,6 +277,14 @@ mod tests {
             Ok(self.0.clone())
         }
         async fn put_blob(&self, _: &str, _: ByteStream) -> Result<BlobRef, ProtoError> {
+            Err(ProtoError::Internal("not here".into()))
+        }
+        async fn put_blob_as(
+            &self,
+            _: &str,
+            _: [u8; 16],
+            _: ByteStream,
+        ) -> Result<BlobRef, ProtoError> {
             Err(ProtoError::Internal("not here".into()))
         }
         async fn get_blob(&self, _: BlobRef, _: u64, _: u64) -> Result<ByteStream, ProtoError> {

@@ -353,10 +353,13 @@ impl RemoteCluster {
         &self,
         mut c: Conn,
         storage_class: &str,
+        id: Option<[u8; 16]>,
         body: ByteStream,
     ) -> Result<BlobRef, ProtoError> {
-        let req = Request::PutBlob {
-            storage_class: storage_class.to_owned(),
+        let storage_class = storage_class.to_owned();
+        let req = match id {
+            Some(id) => Request::PutBlobAs { storage_class, id },
+            None => Request::PutBlob { storage_class },
         };
         let resp = c.upload(req, body, BODY_STALL).await?;
         Self::give_back(&self.pool, c);
@@ -395,14 +398,24 @@ impl ClusterApi for RemoteCluster {
 
     async fn meta_read(&self, query: MetaQuery) -> Result<MetaAnswer, ProtoError> {
         match self.request(Request::MetaRead(query)).await? {
-            Response::Answer(a) => Ok(a),
+            Response::Answer(a) => Ok(a.opened()),
             r => Err(unexpected(&r)),
         }
     }
 
     async fn put_blob(&self, storage_class: &str, body: ByteStream) -> Result<BlobRef, ProtoError> {
         let c = self.conn().await?;
-        self.put_blob_on(c, storage_class, body).await
+        self.put_blob_on(c, storage_class, None, body).await
+    }
+
+    async fn put_blob_as(
+        &self,
+        storage_class: &str,
+        id: [u8; 16],
+        body: ByteStream,
+    ) -> Result<BlobRef, ProtoError> {
+        let c = self.conn().await?;
+        self.put_blob_on(c, storage_class, Some(id), body).await
     }
 
     async fn get_blob(

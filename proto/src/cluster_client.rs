@@ -125,6 +125,23 @@ impl ClusterClient {
     }
 
     /// The leader to send metadata requests to first (none when unknown).
+    /// Store a blob through the first node that takes a connection (the body can be sent only
+    /// once: the node is picked by connecting first), under `id` when the caller chose one.
+    async fn put_blob_with(
+        &self,
+        storage_class: &str,
+        id: Option<[u8; 16]>,
+        body: ByteStream,
+    ) -> Result<BlobRef, ProtoError> {
+        let conn = self
+            .first(&[], true, |n| async move {
+                Ok((n.clone(), n.connection().await?))
+            })
+            .await;
+        let (node, conn) = conn?;
+        node.put_blob_on(conn, storage_class, id, body).await
+    }
+
     fn leader(&self) -> Vec<u64> {
         match self.leader.load(Ordering::Relaxed) {
             0 => Vec::new(),
@@ -332,14 +349,16 @@ impl ClusterApi for ClusterClient {
     }
 
     async fn put_blob(&self, storage_class: &str, body: ByteStream) -> Result<BlobRef, ProtoError> {
-        // The body can be sent only once: pick the node by connecting first.
-        let conn = self
-            .first(&[], true, |n| async move {
-                Ok((n.clone(), n.connection().await?))
-            })
-            .await;
-        let (node, conn) = conn?;
-        node.put_blob_on(conn, storage_class, body).await
+        self.put_blob_with(storage_class, None, body).await
+    }
+
+    async fn put_blob_as(
+        &self,
+        storage_class: &str,
+        id: [u8; 16],
+        body: ByteStream,
+    ) -> Result<BlobRef, ProtoError> {
+        self.put_blob_with(storage_class, Some(id), body).await
     }
 
     async fn get_blob(

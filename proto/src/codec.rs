@@ -95,6 +95,13 @@ pub enum Request {
         /// Encoded openraft request.
         payload: Vec<u8>,
     },
+    /// [`crate::ClusterApi::put_blob_as`]; the body follows as `Data` frames and `End`.
+    PutBlobAs {
+        /// Storage class: picks the erasure profile.
+        storage_class: String,
+        /// The blob id the caller chose.
+        id: [u8; 16],
+    },
 }
 
 /// A response.

@@ -144,6 +144,9 @@ pub enum ProtoError {
     /// An Object Lock (retention or legal hold) forbids removing or changing a version.
     #[error("the object is locked")]
     ObjectLocked,
+    /// The key service already has a key of that id.
+    #[error("a key of that id already exists")]
+    KmsKeyExists,
 }
 
 impl ProtoError {

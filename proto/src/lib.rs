@@ -16,6 +16,7 @@
 //! - [`iam`]: users and access keys as the metadata stores them.
 //! - [`policy`]: IAM policy documents: parsing with AWS's checks, and evaluation.
 //! - [`seal`]: the cluster master key and the encryption of secrets at rest under it.
+//! - [`sse`]: server-side encryption as the metadata records it, and the key service's keys.
 //! - [`version_id`]: object version ids, named by the commit that wrote the version.
 #![warn(missing_docs)]
 
@@ -30,6 +31,7 @@ pub mod lock;
 pub mod meta;
 pub mod policy;
 pub mod seal;
+pub mod sse;
 pub mod types;
 pub mod version_id;
 

@@ -23,10 +23,22 @@ impl std::fmt::Debug for MasterKey {
 impl MasterKey {
     /// The master key of the cluster whose secret is `cluster_secret`.
     pub fn derive(cluster_secret: &[u8]) -> MasterKey {
-        let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(b"coffer"), cluster_secret);
+        MasterKey::derive_for(cluster_secret, "coffer master key v1")
+    }
+
+    /// A sealing key of 32 bytes of key material.
+    pub fn from_bytes(key: [u8; 32]) -> MasterKey {
+        MasterKey(key)
+    }
+
+    /// A key derived from `secret` for `purpose` (HKDF-SHA256, salt "coffer"): the
+    /// key-encryption key of server-side encryption is derived from the cluster secret with
+    /// purpose "coffer key-encryption key v1" unless one is given.
+    pub fn derive_for(secret: &[u8], purpose: &str) -> MasterKey {
+        let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(b"coffer"), secret);
         let mut key = [0u8; 32];
         // 32 bytes is far below HKDF-SHA256's limit of 8160: expand cannot fail.
-        let _ = hk.expand(b"coffer master key v1", &mut key);
+        let _ = hk.expand(purpose.as_bytes(), &mut key);
         MasterKey(key)
     }
 

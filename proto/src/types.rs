@@ -279,6 +279,13 @@ pub struct ObjectVersion {
     /// `tag_count`: a version id names a stamped version on the wire.
     #[serde(skip)]
     pub stamp: Option<crate::version_id::Stamp>,
+    /// How the bytes are encrypted (None: they are not). Not part of the internal protocol's
+    /// encoding either: a write sends it in [`crate::meta::MetaCommand::WithEncryption`], and
+    /// an answer that holds an encrypted version is wrapped in
+    /// [`crate::meta::MetaAnswer::Encrypted`], which no earlier build decodes (so none of them
+    /// ever takes ciphertext for an object's bytes).
+    #[serde(skip)]
+    pub encryption: Option<Box<crate::sse::Encryption>>,
 }
 
 /// A tag set as an object or upload keeps it: (key, value) pairs in the client's order.
@@ -320,6 +327,10 @@ pub struct UploadInfo {
     pub storage_class: String,
     /// Access key id of the initiator.
     pub owner: String,
+    /// How the parts are encrypted, and so the completed object (None: they are not). Sent
+    /// beside the upload, as [`ObjectVersion::encryption`] is.
+    #[serde(skip)]
+    pub encryption: Option<Box<crate::sse::Encryption>>,
 }
 
 /// An uploaded part of a multipart upload.

@@ -1,7 +1,8 @@
 //! Data written by an earlier Coffer stays readable: a server started on a copy of a fixture
-//! (`node/tests/fixtures/v1`, written by the first stored formats, and `v2`, by the last build
-//! before versioning; never made again) serves every object, upload, tag, ACL, bucket
-//! document, IAM key and storage class it holds, takes new writes, serves it all again after
+//! (`node/tests/fixtures/v1`, written by the first stored formats, `v2`, by the last build
+//! before versioning, and `v3`, by the last build before encryption; never made again) serves
+//! every object, upload, tag, ACL, bucket document, IAM key and storage class it holds, takes
+//! new writes (an SSE-S3 object among them), serves it all again after
 //! a kill -9 and a restart, and keeps its objects as their `null` versions once versioning is
 //! turned on.
 
@@ -50,6 +51,13 @@ async fn a_data_folder_written_by_format_v1_is_served_whole() {
 #[tokio::test]
 async fn a_data_folder_written_before_versioning_is_served_whole() {
     tokio::time::timeout(Duration::from_secs(300), served_whole("v2"))
+        .await
+        .expect("test timed out");
+}
+
+#[tokio::test]
+async fn a_data_folder_written_before_encryption_is_served_whole() {
+    tokio::time::timeout(Duration::from_secs(300), served_whole("v3"))
         .await
         .expect("test timed out");
 }
@@ -115,6 +123,15 @@ async fn served_whole(name: &str) {
         .send()
         .await
         .unwrap();
+    // An encrypted object beside the old ones (its key service made now).
+    c.put_object()
+        .bucket("fixture")
+        .key("sealed-today.txt")
+        .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::Aes256)
+        .body(b"sealed today".to_vec().into())
+        .send()
+        .await
+        .unwrap();
     // The open upload of the fixture completes with its old part.
     let pending = &expected["pending_upload"];
     let upload_id = pending["upload_id"].as_str().unwrap();
@@ -166,6 +183,10 @@ async fn served_whole(name: &str) {
         b"today"
     );
     assert_eq!(
+        get_bytes(&c, "fixture", "sealed-today.txt").await,
+        b"sealed today"
+    );
+    assert_eq!(
         md5_hex(&get_bytes(&c, "fixture", "pending.bin").await),
         pending["md5"].as_str().unwrap()
     );
@@ -209,7 +230,7 @@ async fn versioning_over_old_objects(
         .unwrap()
         .keys()
         .filter_map(|p| p.strip_prefix("fixture/").map(str::to_owned))
-        .chain(["pending.bin".to_owned(), "written-by-today.txt".to_owned()])
+        .chain(["pending.bin", "written-by-today.txt", "sealed-today.txt"].map(str::to_owned))
         .collect();
     keys.sort();
     let all_null: Vec<_> = keys
@@ -391,7 +412,9 @@ async fn check_everything(server: &Server, expected: &serde_json::Value, ak: &st
         .contents()
         .iter()
         .filter_map(|o| o.key().map(str::to_owned))
-        .filter(|k| k != "written-by-today.txt" && k != "pending.bin")
+        .filter(|k| {
+            !["written-by-today.txt", "sealed-today.txt", "pending.bin"].contains(&k.as_str())
+        })
         .collect();
     let mut want: Vec<String> = objects
         .keys()

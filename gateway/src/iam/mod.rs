@@ -121,6 +121,7 @@ impl From<ProtoError> for IamError {
             | ProtoError::NoSuchVersion
             | ProtoError::InvalidBucketState(_)
             | ProtoError::ObjectLocked
+            | ProtoError::KmsKeyExists
             | ProtoError::NoSuchUpload
             | ProtoError::InvalidPart(_)
             | ProtoError::PreconditionFailed

@@ -30,6 +30,8 @@ pub struct ReqCtx<'a> {
     pub authz: &'a crate::authz::Authz,
     /// The addressed bucket name ("" for service-level requests).
     pub bucket_name: &'a str,
+    /// The key service's keys.
+    pub keys: &'a crate::sse::keys::Keyring,
 }
 
 impl ReqCtx<'_> {

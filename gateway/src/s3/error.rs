@@ -226,7 +226,8 @@ impl From<ProtoError> for S3Error {
             | ProtoError::NoSuchStorageClass(_)
             | ProtoError::InvalidErasureProfile(_)
             | ProtoError::MisplacedCommand(_)
-            | ProtoError::Snapshot(_) => S3Error::internal(e),
+            | ProtoError::Snapshot(_)
+            | ProtoError::KmsKeyExists => S3Error::internal(e),
             // IAM commands are not S3 operations: none of these can answer an S3 request.
             ProtoError::NoSuchEntity(_)
             | ProtoError::EntityAlreadyExists(_)

@@ -375,6 +375,7 @@ pub async fn post_object(
         owner: &owner,
         authz: &authz,
         bucket_name,
+        keys: &state.keys,
     };
     let done = store(&ctx, &key, &fields, file).await?;
     respond(req, &fields, bucket_name, &key, &done)
@@ -390,7 +391,10 @@ async fn store(
     let bucket = ctx.bucket().await?;
     let h = as_headers(fields)?;
     let lock = super::object_lock::for_write(ctx, &bucket, &h, false).await?;
-    let new = NewObject::from_headers(ctx, &bucket, key, &h)?.locked(lock);
+    let sealing = crate::sse::for_write(ctx, &bucket.name, key, crate::sse::asked(&h)).await?;
+    let new = NewObject::from_headers(ctx, &bucket, key, &h)?
+        .locked(lock)
+        .sealed(sealing);
     let (lo, hi) = match field(fields, "policy") {
         Some(p) => PostPolicy::parse(p)?
             .length_range()
@@ -408,6 +412,7 @@ async fn store(
         Box::pin(file),
         proc,
         Some(ctx.config.inline_threshold),
+        new.data_key(),
     )
     .await
     .map_err(|e| match e.code {
@@ -448,9 +453,7 @@ fn respond(
     // Every answer names the stored version: its ETag, and its id in a versioned bucket.
     let answer = |mut b: actix_web::HttpResponseBuilder| {
         b.insert_header(("etag", etag.as_str()));
-        if let Some(id) = &done.version_id {
-            b.insert_header(("x-amz-version-id", id.as_str()));
-        }
+        done.version_header(&mut b);
         b
     };
     let host = req

@@ -1,9 +1,11 @@
-//! Server-side encryption headers on requests. Coffer does not encrypt objects at rest yet, so
-//! none is stored encrypted:
-//! - a write that asks for encryption (SSE-S3, SSE-KMS or SSE-C) is NotImplemented, never a
-//!   200 for bytes stored in the clear;
-//! - a read, or a copy's source, that brings a customer key gets S3's answer for an object
-//!   that was not encrypted with one (400 InvalidRequest).
+//! Server-side encryption headers on requests, checked before the handler runs (the
+//! encryption itself is `crate::sse`):
+//! - a write that asks for SSE-S3 (`AES256`) is encrypted; one that asks for SSE-KMS or SSE-C
+//!   is NotImplemented until they are built, never a 200 for bytes stored in the clear;
+//! - KMS headers without `aws:kms`, and a customer key beside SSE-S3, are S3's 400s;
+//! - a read that brings `x-amz-server-side-encryption` is refused as S3 refuses it, and one
+//!   (or a copy's source) that brings a customer key gets S3's answer for an object that was
+//!   not encrypted with one (400 InvalidRequest).
 
 use actix_web::http::header::HeaderMap;
 
@@ -52,6 +54,12 @@ pub fn check(endpoint: &Endpoint, headers: &HeaderMap) -> S3Result<()> {
         Endpoint::GetObject { .. }
         | Endpoint::HeadObject { .. }
         | Endpoint::GetObjectAttributes { .. } => {
+            if headers.contains_key(SSE) {
+                return Err(S3Error::msg(
+                    S3ErrorCode::InvalidArgument,
+                    "x-amz-server-side-encryption header is not supported for this operation.",
+                ));
+            }
             if present(headers, &CUSTOMER).is_some() {
                 return Err(not_encrypted_with_key());
             }
@@ -61,28 +69,50 @@ pub fn check(endpoint: &Endpoint, headers: &HeaderMap) -> S3Result<()> {
     }
 }
 
-/// A write (or a form upload's fields as headers): refuse every way of asking for
-/// encryption. `whole`: the request creates an object or an upload, where SSE-S3 and SSE-KMS
-/// are asked for.
+/// A write (or a form upload's fields as headers): what it asks for must be a method S3 has,
+/// with the headers that go with it; SSE-S3 passes, SSE-KMS and SSE-C are not built yet.
+/// `whole`: the request creates an object or an upload, where SSE-S3 and SSE-KMS are asked
+/// for.
 pub fn check_write(headers: &HeaderMap, whole: bool) -> S3Result<()> {
+    let customer = present(headers, &CUSTOMER);
     if whole {
-        if let Some(v) = headers.get(SSE) {
-            let v = v.to_str().unwrap_or_default();
-            if !SSE_METHODS.contains(&v) {
+        let method = match headers.get(SSE) {
+            Some(v) => {
+                let v = v.to_str().unwrap_or_default();
+                if !SSE_METHODS.contains(&v) {
+                    return Err(S3Error::msg(
+                        S3ErrorCode::InvalidArgument,
+                        "The encryption method specified is not supported",
+                    )
+                    .with("ArgumentName", SSE)
+                    .with("ArgumentValue", v));
+                }
+                Some(v)
+            }
+            None => None,
+        };
+        if method.is_some() && customer.is_some() {
+            return Err(S3Error::msg(
+                S3ErrorCode::InvalidArgument,
+                "Server Side Encryption with Customer provided key is incompatible with the encryption method specified",
+            )
+            .with("ArgumentName", SSE)
+            .with("ArgumentValue", method.unwrap_or_default()));
+        }
+        let kms = present(headers, &KMS);
+        match (method, kms) {
+            (Some("AES256"), Some(h)) | (None, Some(h)) => {
                 return Err(S3Error::msg(
                     S3ErrorCode::InvalidArgument,
-                    "The encryption method specified is not supported",
+                    "Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms",
                 )
-                .with("ArgumentName", SSE)
-                .with("ArgumentValue", v));
+                .with("ArgumentName", h))
             }
-            return Err(not_implemented(SSE));
-        }
-        if let Some(h) = present(headers, &KMS) {
-            return Err(not_implemented(h));
+            (Some("AES256") | None, None) => {}
+            (Some(_), _) => return Err(not_implemented(SSE)),
         }
     }
-    match present(headers, &CUSTOMER) {
+    match customer {
         Some(h) => Err(not_implemented(h)),
         None => Ok(()),
     }
@@ -153,11 +183,44 @@ mod tests {
     }
 
     #[test]
-    fn writes_that_ask_for_encryption_are_not_implemented() {
+    fn sse_s3_writes_pass() {
+        for e in [
+            put(),
+            Endpoint::CreateMultipartUpload { key: "k".into() },
+            Endpoint::CopyObject { key: "k".into() },
+        ] {
+            assert!(check(&e, &headers(&[(SSE, "AES256")])).is_ok());
+        }
+    }
+
+    #[test]
+    fn kms_headers_without_aws_kms_and_mixed_methods_are_invalid() {
         for h in [
-            headers(&[(SSE, "AES256")]),
-            headers(&[(SSE, "aws:kms")]),
             headers(&[(KMS[0], "arn:aws:kms:us-east-1:1:key/x")]),
+            headers(&[(SSE, "AES256"), (KMS[0], "k")]),
+            headers(&[(SSE, "AES256"), (CUSTOMER[0], "AES256")]),
+            headers(&[(SSE, "aws:kms"), (CUSTOMER[1], "a2V5")]),
+        ] {
+            assert_eq!(code(check(&put(), &h)), Some("InvalidArgument"), "{h:?}");
+        }
+    }
+
+    #[test]
+    fn a_read_with_the_sse_header_is_refused() {
+        let h = headers(&[(SSE, "AES256")]);
+        for e in [
+            Endpoint::GetObject { key: "k".into() },
+            Endpoint::HeadObject { key: "k".into() },
+        ] {
+            assert_eq!(code(check(&e, &h)), Some("InvalidArgument"));
+        }
+    }
+
+    #[test]
+    fn writes_that_ask_for_kms_or_a_customer_key_are_not_implemented() {
+        for h in [
+            headers(&[(SSE, "aws:kms")]),
+            headers(&[(SSE, "aws:kms"), (KMS[0], "arn:aws:kms:us-east-1:1:key/x")]),
             headers(&[(CUSTOMER[0], "AES256")]),
             headers(&[(CUSTOMER[1], "a2V5")]),
         ] {
@@ -176,7 +239,7 @@ mod tests {
         };
         let h = headers(&[(CUSTOMER[2], "bWQ1")]);
         assert_eq!(code(check(&part, &h)), Some("NotImplemented"));
-        let e = check(&put(), &headers(&[(SSE, "AES256")])).unwrap_err();
+        let e = check(&put(), &headers(&[(SSE, "aws:kms")])).unwrap_err();
         assert_eq!(e.extra, [("Header", SSE.to_owned())]);
     }
 

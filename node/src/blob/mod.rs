@@ -279,9 +279,19 @@ impl BlobStore {
 
     /// Write a body; returns once at least the write quorum of shards is durable.
     pub async fn put(&self, storage_class: &str, body: ByteStream) -> Result<BlobRef, ProtoError> {
+        self.put_as(storage_class, rand::random(), body).await
+    }
+
+    /// [`BlobStore::put`] under id `id`, a random id the caller chose (an encrypted blob's key
+    /// is derived from it).
+    pub async fn put_as(
+        &self,
+        storage_class: &str,
+        id: [u8; 16],
+        body: ByteStream,
+    ) -> Result<BlobRef, ProtoError> {
         // Fused: the last stripe's read sees the end, and the end must not be polled again.
         let mut body = body.fuse();
-        let id: [u8; 16] = rand::random();
         let _writing = Writing::register(&self.writing, id);
         let (layout, placement) = self.choose(&id, storage_class)?;
         let quorum = write_quorum(&layout, self.quorum_margin);

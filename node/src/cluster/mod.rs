@@ -258,6 +258,15 @@ impl ClusterApi for Node {
         self.blobs.put(storage_class, body).await
     }
 
+    async fn put_blob_as(
+        &self,
+        storage_class: &str,
+        id: [u8; 16],
+        body: ByteStream,
+    ) -> Result<BlobRef, ProtoError> {
+        self.blobs.put_as(storage_class, id, body).await
+    }
+
     async fn get_blob(
         &self,
         blob: BlobRef,

@@ -49,6 +49,7 @@ pub fn unwrapped(cmd: &MetaCommand) -> &MetaCommand {
         MetaCommand::WithAcl { cmd, .. }
         | MetaCommand::WithTags { cmd, .. }
         | MetaCommand::WithLock { cmd, .. }
+        | MetaCommand::WithEncryption { cmd, .. }
         | MetaCommand::RememberCompletion { cmd } => unwrapped(cmd),
         cmd => cmd,
     }

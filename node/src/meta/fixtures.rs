@@ -1,6 +1,7 @@
 //! The fixtures (`node/tests/fixtures/vN`: data folders written by earlier stored formats; v1
 //! by the first ones, v2 by the last build before versioning, whose object versions are in
-//! format 2) opened by today's code: every stored value decodes as its kind, the whole Raft
+//! format 2, v3 by the last build before encryption, object versions in format 3 and uploads
+//! in format 1) opened by today's code: every stored value decodes as its kind, the whole Raft
 //! log replays into an empty state machine, and its snapshot installs and the log after it
 //! replays, both giving exactly the state the old code left.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
@@ -64,6 +65,11 @@ fn counted(
 ) -> BTreeMap<(&'static str, Vec<u8>), Vec<u8>> {
     let mut out = state.clone();
     for ((cf, key), value) in state {
+        if format::kind_of(cf, key) == Some(Kind::Upload) {
+            // In today's format: the same upload, not encrypted.
+            let u: UploadInfo = format::decode(value).unwrap();
+            out.insert((*cf, key.clone()), format::encode(&u));
+        }
         if format::kind_of(cf, key) != Some(Kind::ObjectVersion) {
             continue;
         }
@@ -125,6 +131,11 @@ async fn the_v2_fixture_decodes_replays_and_installs() {
     decodes_replays_and_installs("v2", 2).await;
 }
 
+#[tokio::test]
+async fn the_v3_fixture_decodes_replays_and_installs() {
+    decodes_replays_and_installs("v3", 3).await;
+}
+
 /// Fixture `name`, whose object versions are all in format version `objects_format`.
 async fn decodes_replays_and_installs(name: &str, objects_format: u8) {
     let dir = tempfile::tempdir().unwrap();
@@ -184,14 +195,14 @@ async fn decodes_replays_and_installs(name: &str, objects_format: u8) {
     let mut sm = StateMachine::new(replay.clone(), replay_dir.join("snapshots")).unwrap();
     sm.apply(entries.clone()).await.unwrap();
     let replayed = state(&replay);
-    // Today's code writes object versions in format version 3, counted and stamped as it
+    // Today's code writes object versions in format version 4, counted and stamped as it
     // applies.
     let mut tagged = 0;
     for ((cf, _), value) in &replayed {
         if *cf == CF_OBJECTS {
             assert_eq!(
-                value[0], 3,
-                "an object version replayed in format version 3"
+                value[0], 4,
+                "an object version replayed in format version 4"
             );
             let v: ObjectVersion = format::decode(value).unwrap();
             tagged += usize::from(v.tag_count.unwrap() > 0);

@@ -38,6 +38,7 @@ pub mod apply;
 pub mod format;
 pub mod iam;
 pub mod keys;
+pub mod kms;
 pub mod list;
 pub mod locks;
 pub mod once;
@@ -58,6 +59,8 @@ mod tests_locks;
 mod tests_once;
 #[cfg(test)]
 mod tests_policies;
+#[cfg(test)]
+mod tests_sse;
 #[cfg(test)]
 mod tests_versions;
 #[cfg(test)]

@@ -64,6 +64,7 @@ pub fn answer(store: &MetaStore, q: &MetaQuery) -> Result<MetaAnswer, StoreError
                 None => None,
             },
         ),
+        MetaQuery::GetKmsKey(id) => MetaAnswer::KmsKey(super::kms::get(store, id)?),
         MetaQuery::GetLockedVersion {
             bucket_id,
             key,

@@ -109,6 +109,7 @@ pub(crate) fn upload_info(key: &str, upload_id: &str) -> UploadInfo {
         checksum_type: None,
         storage_class: "STANDARD".into(),
         owner: "me".into(),
+        encryption: None,
     }
 }
 
@@ -130,6 +131,7 @@ pub(crate) fn version(key: &str, data: ObjectData) -> ObjectVersion {
         data,
         tag_count: None,
         stamp: None,
+        encryption: None,
     }
 }
 

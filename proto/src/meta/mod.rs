@@ -416,6 +416,20 @@ pub enum MetaCommand {
         /// Checked against the current version.
         precondition: WritePrecondition,
     },
+    /// `cmd` (a PutObject or CreateUpload, possibly wrapped as for [`MetaCommand::WithAcl`])
+    /// writing bytes encrypted as `encryption` says: the version (or upload) records it. A
+    /// CompleteUpload takes its upload's.
+    WithEncryption {
+        /// How the bytes are encrypted.
+        encryption: crate::sse::Encryption,
+        /// The write.
+        cmd: Box<MetaCommand>,
+    },
+    /// Add a key to the key service (KmsKeyExists if its id is taken).
+    CreateKmsKey {
+        /// The key (JSON of [`crate::sse::KmsKey`]).
+        key: String,
+    },
 }
 
 /// How long a completed multipart upload stays answerable: a day after it completed.

@@ -177,6 +177,9 @@ pub enum MetaQuery {
         /// Version id (validated by the sender), or the latest.
         version_id: Option<String>,
     },
+    /// A key of the key service by id (JSON of [`crate::sse::KmsKey`]), answered as
+    /// [`MetaAnswer::KmsKey`].
+    GetKmsKey(String),
 }
 
 /// The result of a [`MetaQuery`].
@@ -232,6 +235,59 @@ pub enum MetaAnswer {
     Versions(crate::types::VersionListResult),
     /// GetLockedVersion.
     LockedVersion(Option<LockedVersion>),
+    /// GetKmsKey.
+    KmsKey(Option<String>),
+    /// An answer whose version or upload is encrypted, as it crosses the wire (the
+    /// encryption is not part of their encoding): see [`MetaAnswer::sealed`].
+    Encrypted {
+        /// The answer.
+        answer: Box<MetaAnswer>,
+        /// Its version's or upload's encryption.
+        encryption: Box<crate::sse::Encryption>,
+    },
+}
+
+impl MetaAnswer {
+    /// The one version or upload this answer holds, for its encryption.
+    fn encryption_slot(&mut self) -> Option<&mut Option<Box<crate::sse::Encryption>>> {
+        match self {
+            MetaAnswer::Object(Some(v)) => Some(&mut v.encryption),
+            MetaAnswer::CountedObject(Some((v, _))) => Some(&mut v.encryption),
+            MetaAnswer::LockedVersion(Some(l)) => Some(&mut l.version.encryption),
+            MetaAnswer::Upload(Some(u)) => Some(&mut u.encryption),
+            _ => None,
+        }
+    }
+
+    /// This answer as it goes on the wire: wrapped in [`MetaAnswer::Encrypted`] when the
+    /// version or upload it holds is encrypted. A peer of a build before encryption cannot
+    /// decode that variant and fails the request, rather than serve ciphertext as an object.
+    pub fn sealed(mut self) -> MetaAnswer {
+        match self.encryption_slot().and_then(Option::take) {
+            Some(encryption) => MetaAnswer::Encrypted {
+                answer: Box::new(self),
+                encryption,
+            },
+            None => self,
+        }
+    }
+
+    /// An answer from the wire with its encryption put back in place (the inverse of
+    /// [`MetaAnswer::sealed`]).
+    pub fn opened(self) -> MetaAnswer {
+        match self {
+            MetaAnswer::Encrypted {
+                mut answer,
+                encryption,
+            } => {
+                if let Some(slot) = answer.encryption_slot() {
+                    *slot = Some(encryption);
+                }
+                *answer
+            }
+            a => a,
+        }
+    }
 }
 
 /// A version with what GET and HEAD show about it besides its record.
@@ -243,4 +299,80 @@ pub struct LockedVersion {
     pub tag_count: u16,
     /// Its Object Lock document (JSON of [`crate::lock::VersionLock`]; None: never locked).
     pub lock: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::sse::{Encryption, Keeper};
+    use crate::types::{ContentHeaders, ObjectData, UploadInfo};
+
+    fn version(encryption: Option<Encryption>) -> ObjectVersion {
+        let encryption = encryption.map(Box::new);
+        ObjectVersion {
+            key: "k".into(),
+            version_id: "null".into(),
+            last_modified_ms: 1,
+            size: 3,
+            etag: "e".into(),
+            content: ContentHeaders::default(),
+            user_meta: vec![],
+            checksum: None,
+            parts: vec![],
+            storage_class: "STANDARD".into(),
+            delete_marker: false,
+            owner: "o".into(),
+            data: ObjectData::Inline(bytes::Bytes::from_static(b"abc")),
+            tag_count: None,
+            stamp: None,
+            encryption,
+        }
+    }
+
+    fn wire(a: &MetaAnswer) -> MetaAnswer {
+        bincode::deserialize(&bincode::serialize(a).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn an_encrypted_version_crosses_the_wire_with_its_encryption() {
+        let enc = Encryption {
+            scheme: 1,
+            keeper: Keeper::S3 { generation: 0 },
+            sealed_key: vec![1; 60],
+        };
+        let upload = UploadInfo {
+            key: "k".into(),
+            upload_id: "u".into(),
+            initiated_ms: 1,
+            content: ContentHeaders::default(),
+            user_meta: vec![],
+            checksum_algorithm: None,
+            checksum_type: None,
+            storage_class: "STANDARD".into(),
+            owner: "o".into(),
+            encryption: Some(Box::new(enc.clone())),
+        };
+        for a in [
+            MetaAnswer::Object(Some(Box::new(version(Some(enc.clone()))))),
+            MetaAnswer::CountedObject(Some((Box::new(version(Some(enc.clone()))), 2))),
+            MetaAnswer::LockedVersion(Some(LockedVersion {
+                version: Box::new(version(Some(enc.clone()))),
+                tag_count: 0,
+                lock: None,
+            })),
+            MetaAnswer::Upload(Some(upload)),
+        ] {
+            let sealed = a.clone().sealed();
+            assert!(matches!(sealed, MetaAnswer::Encrypted { .. }), "{a:?}");
+            // The version's own encoding leaves the encryption out: without the wrapper it
+            // would be lost, and an older build cannot decode the wrapper at all.
+            assert_ne!(wire(&a), a);
+            assert_eq!(wire(&sealed).opened(), a);
+        }
+        // A plain answer goes as it always went.
+        let plain = MetaAnswer::Object(Some(Box::new(version(None))));
+        assert_eq!(plain.clone().sealed(), plain);
+        assert_eq!(wire(&plain).opened(), plain);
+    }
 }

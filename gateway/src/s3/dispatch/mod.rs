@@ -136,6 +136,7 @@ async fn handle(
         owner: &owner,
         authz: &p.authz,
         bucket_name: p.to.bucket_name(),
+        keys: &state.keys,
     };
     ops::run(&ctx, p.endpoint, payload).await
 }

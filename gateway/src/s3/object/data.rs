@@ -1,15 +1,15 @@
 //! Moving object bytes: [`write_body`] turns a request body into object data (inline when
 //! small, else a blob written while the body streams in, verified before it is committed);
 //! [`copy_data`] copies a range of another object's bytes; [`read_range`] streams a byte range
-//! of an object across its blobs.
+//! of an object across its blobs. Each takes the data key of an encrypted object: bytes are
+//! sealed on their way to the cluster and opened on their way back (`crate::sse::packages`),
+//! and every size and range here is the plaintext's.
 
 use std::sync::Arc;
 
 use actix_web::web;
 use bytes::Bytes;
-use coffer_proto::types::{
-    BlobRef, Checksum, ChecksumAlgorithm, ChecksumType, ObjectData, ObjectVersion,
-};
+use coffer_proto::types::{BlobRef, Checksum, ChecksumAlgorithm, ChecksumType, ObjectData};
 use coffer_proto::{ByteStream, ClusterApi, ProtoError};
 use futures::StreamExt;
 
@@ -17,6 +17,33 @@ use crate::s3::body::{self, BodyOutcome, BodyProcessor, ChecksumHasher, Collecte
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
 use crate::s3::headers::{self, ByteRange};
+use crate::s3::object::read::Source;
+use crate::sse::packages::{open_stream, seal_stream, Tampered, Window};
+use crate::sse::DataKey;
+
+impl From<Tampered> for ProtoError {
+    fn from(t: Tampered) -> ProtoError {
+        ProtoError::Corrupt(t.to_string())
+    }
+}
+
+/// Store `stream` as a blob of `storage_class`, sealed with `key` when the object is
+/// encrypted (under an id chosen here: the blob's key is derived from it).
+async fn put(
+    cluster: &Arc<dyn ClusterApi>,
+    storage_class: &str,
+    stream: ByteStream,
+    key: Option<&DataKey>,
+) -> Result<BlobRef, ProtoError> {
+    match key {
+        None => cluster.put_blob(storage_class, stream).await,
+        Some(k) => {
+            let id: [u8; 16] = rand::random();
+            let sealed: ByteStream = Box::pin(seal_stream(k.run(Some(&id)), stream));
+            cluster.put_blob_as(storage_class, id, sealed).await
+        }
+    }
+}
 
 /// Set up the body processor for a write from the request's headers.
 fn processor(ctx: &ReqCtx<'_>, max: u64) -> S3Result<BodyProcessor> {
@@ -60,9 +87,9 @@ fn processor(ctx: &ReqCtx<'_>, max: u64) -> S3Result<BodyProcessor> {
     )
 }
 
-/// Store a request body. With `inline_limit`, a body up to that size is kept in memory for
-/// the metadata record; a larger one (or any, without a limit) becomes a blob with the
-/// erasure profile of `storage_class`.
+/// Store a request body, sealed with `key` when the object is encrypted. With
+/// `inline_limit`, a body up to that size is kept in memory for the metadata record; a larger
+/// one (or any, without a limit) becomes a blob with the erasure profile of `storage_class`.
 pub async fn write_body(
     ctx: &ReqCtx<'_>,
     storage_class: &str,
@@ -70,9 +97,10 @@ pub async fn write_body(
     inline_limit: Option<u64>,
     max: u64,
     computed: Computed,
+    key: Option<&DataKey>,
 ) -> S3Result<(ObjectData, BodyOutcome)> {
     let proc = processor(ctx, max)?.computing(computed);
-    store_body(ctx.cluster, storage_class, payload, proc, inline_limit).await
+    store_body(ctx.cluster, storage_class, payload, proc, inline_limit, key).await
 }
 
 /// [`write_body`] for any stream of body bytes (a form's file field), read through `proc`.
@@ -82,6 +110,7 @@ pub async fn store_body<S, E>(
     mut payload: S,
     proc: BodyProcessor,
     inline_limit: Option<u64>,
+    key: Option<&DataKey>,
 ) -> S3Result<(ObjectData, BodyOutcome)>
 where
     S: futures::Stream<Item = Result<Bytes, E>> + Unpin,
@@ -89,7 +118,13 @@ where
 {
     let (prefix, proc) = match inline_limit {
         Some(limit) => match body::collect_upto(&mut payload, proc, limit).await? {
-            Collected::Small(data, outcome) => return Ok((ObjectData::Inline(data), outcome)),
+            Collected::Small(data, outcome) => {
+                let data = match key {
+                    Some(k) => k.run(None).seal_all(&data),
+                    None => data,
+                };
+                return Ok((ObjectData::Inline(data), outcome));
+            }
             Collected::Large(prefix, proc) => (prefix, *proc),
         },
         None => (Vec::new(), proc),
@@ -103,7 +138,7 @@ where
         }
         body::pump(payload, proc, tx).await
     };
-    let (outcome, blob) = futures::join!(feed, cluster.put_blob(storage_class, stream));
+    let (outcome, blob) = futures::join!(feed, put(cluster, storage_class, stream, key));
     match (outcome, blob) {
         (Ok(o), Ok(b)) => Ok((ObjectData::Blobs(vec![b]), o)),
         (Err(e), Ok(b)) => {
@@ -154,12 +189,14 @@ impl CopyDigests {
     }
 }
 
-/// Store bytes from another stream (copies) as a blob of `storage_class`, with their digests.
+/// Store bytes from another stream (copies) as a blob of `storage_class`, sealed with `key`
+/// when the copy is encrypted, with the digests of their plaintext.
 pub async fn write_stream(
     cluster: &Arc<dyn ClusterApi>,
     storage_class: &str,
     mut src: ByteStream,
     mut digests: CopyDigests,
+    key: Option<&DataKey>,
 ) -> S3Result<(BlobRef, [u8; 16], Checksum)> {
     let (tx, stream) = body::blob_channel();
     let feed = async move {
@@ -174,7 +211,7 @@ pub async fn write_stream(
         }
         Some(digests.finish())
     };
-    let (digests, blob) = futures::join!(feed, cluster.put_blob(storage_class, stream));
+    let (digests, blob) = futures::join!(feed, put(cluster, storage_class, stream, key));
     match (digests, blob) {
         (Some((m, c)), Ok(b)) => Ok((b, m, c)),
         (None, Ok(b)) => {
@@ -185,29 +222,49 @@ pub async fn write_stream(
     }
 }
 
-/// Copy `range` of the source's bytes into new object data: inline when small enough (and
-/// `inline_ok`), else a new blob of `storage_class`. Returns the data, its MD5 and its
-/// checksum in `algorithm`.
+/// Copy `range` of the source's bytes into new object data, sealed with `key` when the copy
+/// is encrypted: inline when small enough (and `inline_ok`), else a new blob of
+/// `storage_class`. Returns the data, the MD5 of its plaintext and its checksum in
+/// `algorithm`.
 pub async fn copy_data(
     ctx: &ReqCtx<'_>,
-    src: &ObjectVersion,
+    src: &Source,
     range: ByteRange,
     storage_class: &str,
     inline_ok: bool,
     algorithm: ChecksumAlgorithm,
+    key: Option<&DataKey>,
 ) -> S3Result<(ObjectData, [u8; 16], Checksum)> {
     let mut digests = CopyDigests::new(algorithm);
     let len = range.end - range.start;
-    if let (true, ObjectData::Inline(b)) =
-        (inline_ok && len <= ctx.config.inline_threshold, &src.data)
-    {
-        let slice = b.slice(range.start as usize..range.end as usize);
+    if let (true, ObjectData::Inline(b)) = (
+        inline_ok && len <= ctx.config.inline_threshold,
+        &src.version.data,
+    ) {
+        let slice = match &src.data_key {
+            Some(k) => k
+                .run(None)
+                .open_range(b, range.start, range.end)
+                .map_err(|t| S3Error::from(ProtoError::from(t)))?,
+            None => b.slice(range.start as usize..range.end as usize),
+        };
         digests.update(&slice);
         let (md5, checksum) = digests.finish();
-        return Ok((ObjectData::Inline(slice), md5, checksum));
+        let data = match key {
+            Some(k) => k.run(None).seal_all(&slice),
+            None => slice,
+        };
+        return Ok((ObjectData::Inline(data), md5, checksum));
     }
-    let stream = read_range(ctx.cluster.clone(), &src.data, range.start, range.end);
-    let (blob, md5, checksum) = write_stream(ctx.cluster, storage_class, stream, digests).await?;
+    let stream = read_range(
+        ctx.cluster.clone(),
+        &src.version.data,
+        src.data_key.clone(),
+        range.start,
+        range.end,
+    );
+    let (blob, md5, checksum) =
+        write_stream(ctx.cluster, storage_class, stream, digests, key).await?;
     Ok((ObjectData::Blobs(vec![blob]), md5, checksum))
 }
 
@@ -218,29 +275,41 @@ pub async fn discard(cluster: &Arc<dyn ClusterApi>, blob: BlobRef) {
     }
 }
 
-/// Stream bytes `start..end` of an object.
+/// Stream bytes `start..end` of an object's plaintext (`key`: its data key, when it is
+/// encrypted).
 pub fn read_range(
     cluster: Arc<dyn ClusterApi>,
     data: &ObjectData,
+    key: Option<Arc<DataKey>>,
     start: u64,
     end: u64,
 ) -> ByteStream {
     match data {
         ObjectData::Inline(b) => {
-            let (s, e) = (
-                start.min(b.len() as u64) as usize,
-                end.min(b.len() as u64) as usize,
-            );
-            let slice = b.slice(s..e.max(s));
-            Box::pin(futures::stream::once(async move {
-                Ok::<Bytes, ProtoError>(slice)
-            }))
+            let bytes = match &key {
+                Some(k) => k
+                    .run(None)
+                    .open_range(b, start, end)
+                    .map_err(ProtoError::from),
+                None => {
+                    let (s, e) = (
+                        start.min(b.len() as u64) as usize,
+                        end.min(b.len() as u64) as usize,
+                    );
+                    Ok(b.slice(s..e.max(s)))
+                }
+            };
+            Box::pin(futures::stream::once(async move { bytes }))
         }
         ObjectData::Blobs(blobs) => {
             let mut pieces = Vec::new();
             let mut off = 0u64;
             for b in blobs {
-                let (bs, be) = (off, off + b.size);
+                let size = match key {
+                    Some(_) => coffer_proto::sse::plain_len(b.size),
+                    None => b.size,
+                };
+                let (bs, be) = (off, off + size);
                 if be > start && bs < end {
                     pieces.push((b.clone(), start.max(bs) - bs, end.min(be) - bs));
                 }
@@ -249,16 +318,39 @@ pub fn read_range(
             let s = futures::stream::iter(pieces)
                 .then(move |(blob, s, e)| {
                     let cluster = cluster.clone();
-                    async move {
-                        match cluster.get_blob(blob, s, e).await {
-                            Ok(stream) => stream,
-                            Err(err) => Box::pin(futures::stream::once(async move { Err(err) }))
-                                as ByteStream,
-                        }
-                    }
+                    let key = key.clone();
+                    async move { read_blob(&cluster, blob, key.as_deref(), s, e).await }
                 })
                 .flatten();
             Box::pin(s)
+        }
+    }
+}
+
+/// Stream plaintext bytes `start..end` of one blob (sealed with `key` when given).
+async fn read_blob(
+    cluster: &Arc<dyn ClusterApi>,
+    blob: BlobRef,
+    key: Option<&DataKey>,
+    start: u64,
+    end: u64,
+) -> ByteStream {
+    let failed = |err| Box::pin(futures::stream::once(async move { Err(err) })) as ByteStream;
+    match key {
+        None => cluster
+            .get_blob(blob, start, end)
+            .await
+            .unwrap_or_else(failed),
+        Some(k) => {
+            let window = Window::of(start, end, blob.size);
+            let cipher = k.run(Some(&blob.id));
+            match cluster
+                .get_blob(blob, window.sealed_start, window.sealed_end)
+                .await
+            {
+                Ok(sealed) => Box::pin(open_stream(cipher, window, sealed)),
+                Err(err) => failed(err),
+            }
         }
     }
 }

@@ -168,6 +168,8 @@ pub struct Source {
     pub version: ObjectVersion,
     /// Whether the request named the version (`?versionId=` in `x-amz-copy-source`).
     pub named_version: bool,
+    /// Its data key, when it is encrypted.
+    pub data_key: Option<Arc<crate::sse::DataKey>>,
 }
 
 impl Source {
@@ -198,11 +200,13 @@ pub async fn copy_source(ctx: &ReqCtx<'_>) -> S3Result<Source> {
         .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchBucket).with("BucketName", &bucket))?;
     let version = load(ctx.cluster, b.id, &key, version_id.as_deref()).await?;
     Preconditions::copy_source(ctx.req.headers()).check(&version, true)?;
+    let data_key = crate::sse::open(ctx, &bucket, &version).await?;
     Ok(Source {
         bucket,
         bucket_id: b.id,
         key,
         version,
         named_version: version_id.is_some(),
+        data_key,
     })
 }

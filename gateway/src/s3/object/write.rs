@@ -22,6 +22,8 @@ use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3Result};
 use crate::s3::grants;
 use crate::s3::headers::{self, acl, tagging};
+use crate::sse::{DataKey, Sealing};
+use coffer_proto::sse::Encryption;
 
 /// What a write says about the object version it makes, before its bytes are stored.
 #[derive(Debug, Clone)]
@@ -44,6 +46,8 @@ pub struct NewObject {
     pub lock: Option<VersionLock>,
     /// Conditional-write headers.
     pub precondition: WritePrecondition,
+    /// How its bytes are encrypted (None: they are not), with the data key that seals them.
+    pub sealing: Option<Sealing>,
 }
 
 impl NewObject {
@@ -71,7 +75,18 @@ impl NewObject {
             tags,
             lock: None,
             precondition: WritePrecondition::None,
+            sealing: None,
         })
+    }
+
+    /// This object, its bytes sealed as `sealing` says.
+    pub fn sealed(self, sealing: Option<Sealing>) -> NewObject {
+        NewObject { sealing, ..self }
+    }
+
+    /// The data key that seals its bytes, when it is encrypted.
+    pub fn data_key(&self) -> Option<&DataKey> {
+        self.sealing.as_ref().map(|s| &*s.key)
     }
 
     /// This object, locked with `lock`.
@@ -102,6 +117,8 @@ impl NewObject {
             // Recorded with the upload, and moved to the object when it completes.
             lock: None,
             precondition,
+            // The state machine gives the object its upload's encryption.
+            sealing: None,
         }
     }
 
@@ -124,6 +141,7 @@ impl NewObject {
             data: body.data,
             tag_count: None,
             stamp: None,
+            encryption: self.sealing.map(|s| Box::new(s.encryption)),
         }
     }
 }
@@ -180,6 +198,8 @@ pub struct Committed {
     pub checksum: Option<Checksum>,
     /// The version id, in a bucket with versioning on (`null` when suspended).
     pub version_id: Option<String>,
+    /// How its bytes are encrypted.
+    pub encryption: Option<Box<Encryption>>,
 }
 
 impl Committed {
@@ -188,11 +208,13 @@ impl Committed {
         format!("\"{}\"", self.etag)
     }
 
-    /// Add `x-amz-version-id` to `b` when the version has an id.
+    /// Add `x-amz-version-id` to `b` when the version has an id, and the headers that
+    /// describe its encryption.
     pub fn version_header(&self, b: &mut actix_web::HttpResponseBuilder) {
         if let Some(id) = &self.version_id {
             b.insert_header(("x-amz-version-id", id.as_str()));
         }
+        crate::sse::describe(b, self.encryption.as_deref());
     }
 }
 
@@ -217,6 +239,7 @@ pub async fn commit(
         last_modified_ms: version.last_modified_ms,
         checksum: version.checksum.clone(),
         version_id: None,
+        encryption: version.encryption.clone(),
     };
     let key = version.key.clone();
     let remember = matches!(how, Commit::Complete { .. });
@@ -240,7 +263,12 @@ pub async fn commit(
             ("UploadId", upload_id.to_owned()),
         ),
     };
-    let mut cmd = with_extras(cmd, acl.as_ref(), tag_set.as_ref(), lock.as_ref());
+    let mut cmd = with_extras(
+        sealed_as(cmd, committed.encryption.as_deref()),
+        acl.as_ref(),
+        tag_set.as_ref(),
+        lock.as_ref(),
+    );
     if remember {
         // Kept a day, so that the completion retried answers the same success.
         cmd = MetaCommand::RememberCompletion { cmd: Box::new(cmd) };
@@ -275,8 +303,12 @@ pub async fn create_upload(
         checksum_type: checksum.map(|c| c.1),
         storage_class: new.storage_class,
         owner: new.owner,
+        encryption: None,
     };
-    let cmd = MetaCommand::CreateUpload { bucket_id, upload };
+    let cmd = sealed_as(
+        MetaCommand::CreateUpload { bucket_id, upload },
+        new.sealing.as_ref().map(|s| &s.encryption),
+    );
     ctx.cluster
         .meta_write(with_extras(
             cmd,
@@ -306,6 +338,20 @@ pub async fn commit_part(
         .await
         .map_err(|e| S3Error::from(e).with("UploadId", upload_id))?;
     Ok(())
+}
+
+/// `cmd` writing bytes encrypted as `encryption` says (a CompleteUpload's object takes its
+/// upload's, which the state machine keeps).
+fn sealed_as(cmd: MetaCommand, encryption: Option<&Encryption>) -> MetaCommand {
+    match (encryption, &cmd) {
+        (Some(e), MetaCommand::PutObject { .. } | MetaCommand::CreateUpload { .. }) => {
+            MetaCommand::WithEncryption {
+                encryption: e.clone(),
+                cmd: Box::new(cmd),
+            }
+        }
+        _ => cmd,
+    }
 }
 
 /// `cmd` with the ACL and tags that go with it, applied in the same write.
@@ -353,6 +399,7 @@ mod tests {
             tags: None,
             lock: None,
             precondition: WritePrecondition::None,
+            sealing: None,
         }
     }
 

@@ -73,9 +73,12 @@ pub async fn copy_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> 
     }
     let precondition = headers::write_precondition(h)?;
     let lock = crate::s3::object_lock::for_write(ctx, &bucket, h, false).await?;
+    // The copy is encrypted as its own request asks, whatever the source was.
+    let sealing = crate::sse::for_write(ctx, &bucket.name, key, crate::sse::asked(h)).await?;
     let mut new = NewObject::from_headers(ctx, &bucket, key, &described)?
         .when(precondition)
-        .locked(lock);
+        .locked(lock)
+        .sealed(sealing);
     let v = &src.version;
     if !replace {
         new.content = v.content.clone();
@@ -105,8 +108,16 @@ pub async fn copy_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> 
             .filter(|c| c.kind == ChecksumType::FullObject)
             .map_or(ChecksumAlgorithm::Crc64Nvme, |c| c.algorithm),
     };
-    let (data, md5, checksum) =
-        copy_data(ctx, v, whole, &new.storage_class, true, algorithm).await?;
+    let (data, md5, checksum) = copy_data(
+        ctx,
+        &src,
+        whole,
+        &new.storage_class,
+        true,
+        algorithm,
+        new.data_key(),
+    )
+    .await?;
     let body = Body::single(data, v.size, md5, Some(checksum));
     let done = write::commit(ctx, bucket.id, new, body, Commit::Put).await?;
     let mut x = XmlWriter::new();

@@ -171,6 +171,7 @@ pub async fn get_object(ctx: &ReqCtx<'_>, key: &str, head: bool) -> S3Result<Htt
         StatusCode::OK
     });
     object_headers(&mut b, &v);
+    crate::sse::describe(&mut b, v.encryption.as_deref());
     if let Some(id) = read::shown_version_id(&bucket, &v) {
         b.insert_header(("x-amz-version-id", id));
     }
@@ -213,7 +214,8 @@ pub async fn get_object(ctx: &ReqCtx<'_>, key: &str, head: bool) -> S3Result<Htt
         let empty = futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>();
         return Ok(b.body(SizedStream::new(len, empty)));
     }
-    let stream = read_range(ctx.cluster.clone(), &v.data, start, end);
+    let data_key = crate::sse::open(ctx, &bucket.name, &v).await?;
+    let stream = read_range(ctx.cluster.clone(), &v.data, data_key, start, end);
     let stream = futures::StreamExt::flat_map(stream, |r| {
         futures::stream::iter(match r {
             Ok(b) => send_chunks(b).into_iter().map(Ok).collect(),

@@ -74,7 +74,11 @@ pub async fn create(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
         (Some(_), k) => Some(k.unwrap_or(ChecksumType::Composite)),
     };
     let lock = crate::s3::object_lock::for_write(ctx, &bucket, h, false).await?;
-    let new = NewObject::from_headers(ctx, &bucket, key, h)?.locked(lock);
+    let sealing = crate::sse::for_write(ctx, &bucket.name, key, crate::sse::asked(h)).await?;
+    let encryption = sealing.as_ref().map(|s| s.encryption.clone());
+    let new = NewObject::from_headers(ctx, &bucket, key, h)?
+        .locked(lock)
+        .sealed(sealing);
     let upload_id = new_upload_id();
     let checksum = algorithm.zip(kind);
     write::create_upload(ctx, bucket.id, new, &upload_id, checksum).await?;
@@ -89,6 +93,7 @@ pub async fn create(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
         r.insert_header(("x-amz-checksum-algorithm", checksum_name(a)));
         r.insert_header(("x-amz-checksum-type", checksum_type_name(k)));
     }
+    crate::sse::describe(&mut r, encryption.as_ref());
     Ok(r.content_type("application/xml").body(x.finish()))
 }
 
@@ -112,6 +117,7 @@ pub async fn upload_part(
     // Every part keeps a checksum in its upload's algorithm (CRC64NVME, the default, for an
     // upload created without one), whatever the client sent: the object's is made of them.
     let algorithm = part_algorithm(&up);
+    let data_key = crate::sse::unlock(ctx, &bucket.name, key, up.encryption.as_deref()).await?;
     let (data, outcome) = write_body(
         ctx,
         &up.storage_class,
@@ -119,6 +125,7 @@ pub async fn upload_part(
         None,
         ctx.config.max_put_size,
         Computed::Always(algorithm),
+        data_key.as_deref(),
     )
     .await?;
     let part = PartInfo {
@@ -137,6 +144,7 @@ pub async fn upload_part(
     if let Some(c) = &answered {
         r.insert_header((headers::checksum_header(c.algorithm), c.value.as_str()));
     }
+    crate::sse::describe(&mut r, up.encryption.as_deref());
     Ok(r.finish())
 }
 
@@ -196,13 +204,15 @@ pub async fn upload_part_copy(
         }
     };
     let algorithm = part_algorithm(&up);
+    let data_key = crate::sse::unlock(ctx, &bucket.name, key, up.encryption.as_deref()).await?;
     let (data, md5, checksum) = copy_data(
         ctx,
-        &src.version,
+        &src,
         range,
         &up.storage_class,
         false,
         algorithm,
+        data_key.as_deref(),
     )
     .await?;
     let now = headers::now_ms();
@@ -227,6 +237,7 @@ pub async fn upload_part_copy(
     x.close("CopyPartResult");
     let mut r = HttpResponse::Ok();
     src.version_header(&mut r);
+    crate::sse::describe(&mut r, up.encryption.as_deref());
     Ok(r.content_type("application/xml").body(x.finish()))
 }
 
@@ -420,7 +431,11 @@ pub async fn complete(
     let new = NewObject::from_upload(&up, precondition);
     let how = Commit::Complete { upload_id, parts };
     let done = match write::commit(ctx, bucket.id, new, body, how).await {
-        Ok(done) => done,
+        // The object is encrypted as its upload was.
+        Ok(done) => write::Committed {
+            encryption: up.encryption.clone(),
+            ..done
+        },
         // Completed by another request since the upload was read: the same completion
         // answers as it did.
         Err(e) if e.code == S3ErrorCode::NoSuchUpload => {
@@ -463,6 +478,7 @@ async fn completed_again(
         last_modified_ms: v.last_modified_ms,
         checksum: v.checksum,
         version_id,
+        encryption: v.encryption,
     };
     Ok(completed(ctx, key, &done))
 }

@@ -32,9 +32,11 @@ pub async fn put_object(
     let bucket = ctx.bucket().await?;
     let precondition = write_precondition(h)?;
     let lock = crate::s3::object_lock::for_write(ctx, &bucket, h, true).await?;
+    let sealing = crate::sse::for_write(ctx, &bucket.name, key, crate::sse::asked(h)).await?;
     let new = NewObject::from_headers(ctx, &bucket, key, h)?
         .when(precondition)
-        .locked(lock);
+        .locked(lock)
+        .sealed(sealing);
     let (data, outcome) = write_body(
         ctx,
         &new.storage_class,
@@ -42,6 +44,7 @@ pub async fn put_object(
         Some(ctx.config.inline_threshold),
         ctx.config.max_put_size,
         Computed::Default(ChecksumAlgorithm::Crc64Nvme),
+        new.data_key(),
     )
     .await?;
     let body = Body::single(data, outcome.size, outcome.md5, outcome.stored_checksum());

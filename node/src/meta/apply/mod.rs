@@ -51,6 +51,7 @@ pub(crate) fn apply_at(
         store,
         batch: &mut batch,
         new_tags: 0,
+        new_encryption: None,
         stamp,
         now_ms: i64::try_from(at_ms).unwrap_or(i64::MAX),
         written: None,
@@ -142,6 +143,9 @@ struct Tx<'a> {
     batch: &'a mut Batch,
     /// How many tags the version a PutObject installs gets (set by a WithTags around it).
     new_tags: u16,
+    /// How the bytes of the version or upload the command writes are encrypted (set by a
+    /// WithEncryption around it).
+    new_encryption: Option<coffer_proto::sse::Encryption>,
     /// When the command was committed: the stamp of the versions it writes.
     stamp: Stamp,
     /// The proposer's clock, ms: when the delete markers it adds were made.
@@ -382,6 +386,19 @@ impl Tx<'_> {
                 }
                 Ok(result)
             }
+            MetaCommand::WithEncryption { encryption, cmd } => {
+                if !matches!(
+                    super::acls::unwrapped(cmd),
+                    MetaCommand::PutObject { .. } | MetaCommand::CreateUpload { .. }
+                ) {
+                    return Ok(Err(ProtoError::MisplacedCommand(
+                        "an encryption goes only with PutObject or CreateUpload".into(),
+                    )));
+                }
+                self.new_encryption = Some(encryption.clone());
+                self.run(index, cmd)
+            }
+            MetaCommand::CreateKmsKey { key } => super::kms::create(self.store, self.batch, key),
         }
     }
 }

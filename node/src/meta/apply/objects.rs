@@ -46,9 +46,10 @@ impl Tx<'_> {
     pub(super) fn put_object(
         &mut self,
         bucket_id: u64,
-        version: ObjectVersion,
+        mut version: ObjectVersion,
         pre: &WritePrecondition,
     ) -> CmdResult {
+        version.encryption = self.new_encryption.clone().map(Box::new);
         let Some(bucket) = self.bucket_by_id(bucket_id)? else {
             return Ok(Err(ProtoError::NoSuchBucket));
         };

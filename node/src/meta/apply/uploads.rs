@@ -36,7 +36,11 @@ impl Tx<'_> {
             return Ok(Err(ProtoError::NoSuchBucket));
         }
         let k = keys::upload(bucket_id, &upload.key, &upload.upload_id);
-        self.batch.put(CF_UPLOADS, k, encode(upload));
+        let upload = UploadInfo {
+            encryption: self.new_encryption.clone().map(Box::new),
+            ..upload.clone()
+        };
+        self.batch.put(CF_UPLOADS, k, encode(&upload));
         Ok(Ok(MetaOk::Done))
     }
 
@@ -96,16 +100,14 @@ impl Tx<'_> {
         pre: &WritePrecondition,
     ) -> CmdResult {
         let key = version.key.clone();
-        if self
+        let Some(upload) = self
             .store
-            .get::<coffer_proto::types::UploadInfo>(
-                CF_UPLOADS,
-                &keys::upload(bucket_id, &key, upload_id),
-            )?
-            .is_none()
-        {
+            .get::<UploadInfo>(CF_UPLOADS, &keys::upload(bucket_id, &key, upload_id))?
+        else {
             return Ok(Err(ProtoError::NoSuchUpload));
-        }
+        };
+        // The parts were sealed as the upload says: so is the object.
+        version.encryption = upload.encryption;
         let mut blobs = Vec::with_capacity(wanted.len());
         for w in wanted {
             let p = self

@@ -187,6 +187,7 @@ impl Tx<'_> {
             data: ObjectData::Inline(Default::default()),
             tag_count: Some(0),
             stamp: Some(self.stamp),
+            encryption: None,
         };
         self.batch.put(
             CF_VERSIONS,

@@ -18,6 +18,7 @@ pub(crate) mod conv;
 pub mod v1;
 pub mod v2;
 pub mod v3;
+pub mod v4;
 
 #[cfg(test)]
 mod samples;
@@ -76,8 +77,8 @@ pub enum Kind {
     OnceAnswer,
     /// `classes`: an erasure profile (k, m).
     ErasureProfile,
-    /// A text: `bucket_ids` (a bucket name), `bucket_conf`, `policies`, `acls`, `tags`
-    /// (documents).
+    /// A text: `bucket_ids` (a bucket name), `bucket_conf`, `policies`, `acls`, `tags`,
+    /// `locks`, `kms` (documents).
     Text,
     /// An index entry with no value: `draining`, `keys` `u`, `groups` `m` and `u`,
     /// `completed` `t`.
@@ -160,7 +161,6 @@ impl Kind {
             | Kind::ApplyProgress
             | Kind::SnapshotMeta
             | Kind::Bucket
-            | Kind::Upload
             | Kind::Part
             | Kind::Blob
             | Kind::Node
@@ -173,8 +173,10 @@ impl Kind {
             | Kind::Marker
             | Kind::OnceIndex
             | Kind::Formats => 1,
-            // 2: the tag count; 3: the stamp (versioning).
-            Kind::ObjectVersion => 3,
+            // 2: how its parts are encrypted.
+            Kind::Upload => 2,
+            // 2: the tag count; 3: the stamp (versioning); 4: the encryption.
+            Kind::ObjectVersion => 4,
         }
     }
 
@@ -304,7 +306,6 @@ stored_v1! {
     ApplyProgress => ApplyProgress as (v1::LogId, u64),
     openraft::SnapshotMeta<NodeId, openraft::BasicNode> => SnapshotMeta as v1::SnapshotMeta,
     BucketInfo => Bucket as v1::BucketInfo,
-    UploadInfo => Upload as v1::UploadInfo,
     PartInfo => Part as v1::PartInfo,
     BlobRef => Blob as v1::BlobRef,
     NodeInfo => Node as v1::NodeInfo,
@@ -321,16 +322,33 @@ stored_v1! {
 impl Stored for ObjectVersion {
     const KIND: Kind = Kind::ObjectVersion;
     fn encode_body(&self, out: &mut Vec<u8>) {
-        let frozen: v3::ObjectVersion = self.clone().conv();
+        let frozen: v4::ObjectVersion = self.clone().conv();
         put(out, &frozen);
     }
     fn decode_body(version: u8, body: &[u8]) -> Result<Self, FormatError> {
         Ok(match version {
             // Without the tag count: `None`, counted from the tag set when read. Without a
-            // stamp (1 and 2): written before versioning, the null version.
+            // stamp (1 and 2): written before versioning, the null version. Without an
+            // encryption (1 to 3): written before encryption, not encrypted.
             1 => get::<v1::ObjectVersion>(Self::KIND, version, body)?.conv(),
             2 => get::<v2::ObjectVersion>(Self::KIND, version, body)?.conv(),
-            _ => get::<v3::ObjectVersion>(Self::KIND, version, body)?.conv(),
+            3 => get::<v3::ObjectVersion>(Self::KIND, version, body)?.conv(),
+            _ => get::<v4::ObjectVersion>(Self::KIND, version, body)?.conv(),
+        })
+    }
+}
+
+impl Stored for UploadInfo {
+    const KIND: Kind = Kind::Upload;
+    fn encode_body(&self, out: &mut Vec<u8>) {
+        let frozen: v2::UploadInfo = self.clone().conv();
+        put(out, &frozen);
+    }
+    fn decode_body(version: u8, body: &[u8]) -> Result<Self, FormatError> {
+        Ok(match version {
+            // Written before encryption: its parts are not encrypted.
+            1 => get::<v1::UploadInfo>(Self::KIND, version, body)?.conv(),
+            _ => get::<v2::UploadInfo>(Self::KIND, version, body)?.conv(),
         })
     }
 }
@@ -364,7 +382,8 @@ pub fn kind_of(cf: &str, key: &[u8]) -> Option<Kind> {
         | store::CF_POLICIES
         | store::CF_ACLS
         | store::CF_TAGS
-        | store::CF_LOCKS => Kind::Text,
+        | store::CF_LOCKS
+        | store::CF_KMS => Kind::Text,
         _ => return None,
     })
 }

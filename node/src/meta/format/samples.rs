@@ -9,6 +9,7 @@ use coffer_proto::iam::{GroupRecord, KeyRecord, PolicyOwner, UserRecord};
 use coffer_proto::meta::{
     BlobRecord, BucketConfigKind, CompletePart, MetaCommand, WritePrecondition,
 };
+use coffer_proto::sse::{Encryption, Keeper};
 use coffer_proto::types::{
     BlobRef, BucketInfo, Checksum, ChecksumAlgorithm, ChecksumType, ContentHeaders, Layout,
     NodeInfo, ObjectData, ObjectVersion, PartInfo, PartSummary, ShardLoc, UploadInfo, Versioning,
@@ -84,7 +85,35 @@ pub(super) fn version(data: ObjectData) -> ObjectVersion {
         data,
         tag_count: None,
         stamp: None,
+        encryption: None,
     }
+}
+
+/// One encryption of each keeper.
+pub(super) fn encryptions() -> Vec<(&'static str, Encryption)> {
+    let e = |keeper| Encryption {
+        scheme: 1,
+        keeper,
+        sealed_key: vec![0xa5; 60],
+    };
+    vec![
+        ("s3", e(Keeper::S3 { generation: 2 })),
+        (
+            "kms",
+            e(Keeper::Kms {
+                key_id: "testkey-1".into(),
+                generation: 0,
+                context: "{\"aws:s3:arn\":\"arn:aws:s3:::b/k\"}".into(),
+                bucket_key: true,
+            }),
+        ),
+        (
+            "customer",
+            e(Keeper::Customer {
+                check: vec![0x5a; 48],
+            }),
+        ),
+    ]
 }
 
 pub(super) fn upload() -> UploadInfo {
@@ -98,6 +127,7 @@ pub(super) fn upload() -> UploadInfo {
         checksum_type: Some(ChecksumType::Composite),
         storage_class: "GLACIER".into(),
         owner: "o".into(),
+        encryption: None,
     }
 }
 
@@ -475,6 +505,23 @@ pub(super) fn commands() -> Vec<(&'static str, MetaCommand)> {
                 to: vec![ShardLoc { node: 2, drive: 1 }],
             },
         ),
+        (
+            "WithEncryption",
+            MetaCommand::WithEncryption {
+                encryption: encryptions().remove(1).1,
+                cmd: Box::new(MetaCommand::PutObject {
+                    bucket_id: 1,
+                    version: version(ObjectData::Inline(Bytes::from_static(b"sealed"))),
+                    precondition: WritePrecondition::None,
+                }),
+            },
+        ),
+        (
+            "CreateKmsKey",
+            MetaCommand::CreateKmsKey {
+                key: "{\"format\":1}".into(),
+            },
+        ),
     ]
 }
 
@@ -523,6 +570,7 @@ pub(super) fn errors() -> Vec<ProtoError> {
         ProtoError::NoSuchVersion,
         ProtoError::InvalidBucketState(t()),
         ProtoError::ObjectLocked,
+        ProtoError::KmsKeyExists,
     ]
 }
 

@@ -153,9 +153,40 @@ fn samples() -> Vec<(String, Vec<u8>, bool)> {
             },
         ),
     ] {
-        out.push(one(name, &v));
+        // Version 3, as the builds before encryption wrote it: still read, not encrypted.
+        let mut bytes = vec![3];
+        put::<v3::ObjectVersion>(&mut bytes, &v.clone().conv());
+        let back: ObjectVersion = decode(&bytes).unwrap();
+        out.push((name.to_owned(), bytes, back == v));
     }
-    out.push(one("upload", &upload()));
+    for (name, encryption) in encryptions() {
+        let v = ObjectVersion {
+            tag_count: Some(1),
+            stamp: stamp(11, 2),
+            encryption: Some(Box::new(encryption.clone())),
+            ..version(ObjectData::Blobs(vec![blob()]))
+        };
+        out.push(one(&format!("object-version/v4-{name}"), &v));
+        let u = UploadInfo {
+            encryption: Some(Box::new(encryption)),
+            ..upload()
+        };
+        out.push(one(&format!("upload/v2-{name}"), &u));
+    }
+    out.push(one(
+        "object-version/v4-plain",
+        &ObjectVersion {
+            tag_count: Some(0),
+            stamp: stamp(12, 0),
+            ..version(ObjectData::Inline(Bytes::from_static(b"hello")))
+        },
+    ));
+    out.push(one("upload/v2-plain", &upload()));
+    // Version 1 of an upload, as the builds before encryption wrote it.
+    let mut bytes = vec![1];
+    put::<v1::UploadInfo>(&mut bytes, &upload().conv());
+    let back: UploadInfo = decode(&bytes).unwrap();
+    out.push(("upload".to_owned(), bytes, back == upload()));
     out.push(one("part", &part()));
     out.push(one("blob", &blob()));
     out.push(one("node", &node()));
@@ -288,8 +319,10 @@ fn unknown_versions_and_kinds_are_refused_by_name() {
             ..
         })
     ));
-    assert!(check_value(store::CF_OBJECTS, b"k", &[4]).is_err());
-    assert!(check_value(store::CF_VERSIONS, b"k", &[4]).is_err());
+    assert!(check_value(store::CF_OBJECTS, b"k", &[5]).is_err());
+    assert!(check_value(store::CF_VERSIONS, b"k", &[5]).is_err());
+    assert!(check_value(store::CF_UPLOADS, b"k", &[3]).is_err());
+    assert!(check_value(store::CF_UPLOADS, b"k", &[2]).is_ok());
     assert!(
         check_value(store::CF_OBJECTS, b"k", &[1]).is_ok(),
         "version 1 is still read"
@@ -338,13 +371,14 @@ fn a_database_written_by_a_newer_build_is_refused_at_start() {
     // The record says versions this build wrote.
     let recorded: FormatRecord = store.get(store::CF_SM_STATE, KEY_FORMATS).unwrap().unwrap();
     assert!(
-        recorded.contains(&("object-version".into(), 3)),
+        recorded.contains(&("object-version".into(), 4))
+            && recorded.contains(&("upload".into(), 2)),
         "{recorded:?}"
     );
-    write(vec![("object-version".into(), 4)]);
+    write(vec![("object-version".into(), 5)]);
     let err = check_and_record(&store).unwrap_err().to_string();
     assert!(
-        err.contains("object-version value is in format version 4")
+        err.contains("object-version value is in format version 5")
             && err.contains("written by a newer Coffer"),
         "{err}"
     );

@@ -153,11 +153,13 @@ frozen_struct! {
         tag_count: None,
         // Written before versioning: older than every stamped version.
         stamp: None,
+        // Written before encryption (in commands: sent in a WithEncryption).
+        encryption: None,
     }
 }
 
 frozen_struct! {
-    /// `uploads`: a multipart upload in progress.
+    /// `uploads` until version 2; in commands, an upload as CreateUpload carries it.
     UploadInfo = coffer_proto::types::UploadInfo {
         key: String,
         upload_id: String,
@@ -168,6 +170,9 @@ frozen_struct! {
         checksum_type: Option<ChecksumType>,
         storage_class: String,
         owner: String,
+    } later {
+        // Written before encryption (in commands: sent in a WithEncryption).
+        encryption: None,
     }
 }
 
@@ -346,6 +351,35 @@ frozen_enum! {
             bypass_governance => bypass_governance: bool,
             precondition => precondition: WritePrecondition,
         },
+        WithEncryption { encryption => encryption: Encryption, cmd => cmd: Box<MetaCommand> },
+        CreateKmsKey { key => key: String },
+    }
+}
+
+frozen_enum! {
+    /// Who keeps the key a data key is sealed under (commands since encryption, and object
+    /// versions and uploads from their formats 4 and 2).
+    Keeper = coffer_proto::sse::Keeper {
+        S3 { generation => generation: u32 },
+        Kms {
+            key_id => key_id: String,
+            generation => generation: u32,
+            context => context: String,
+            bucket_key => bucket_key: bool,
+        },
+        Customer { check => check: Vec<u8> },
+    }
+}
+
+frozen_struct! {
+    /// How a version's or an upload's bytes are encrypted. `sealed_key` is seal format 1
+    /// (`coffer_proto::seal`): a 12-byte nonce, then the AES-256-GCM ciphertext and tag of the
+    /// 32-byte data key under the keeper's key, with `coffer_proto::sse::data_key_aad` as the
+    /// associated data.
+    Encryption = coffer_proto::sse::Encryption {
+        scheme: u8,
+        keeper: Keeper,
+        sealed_key: Vec<u8>,
     }
 }
 
@@ -404,6 +438,7 @@ frozen_enum! {
         NoSuchVersion {},
         InvalidBucketState { 0 => text: String },
         ObjectLocked {},
+        KmsKeyExists {},
     }
 }
 

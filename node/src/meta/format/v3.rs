@@ -33,5 +33,8 @@ frozen_struct! {
         data: ObjectData,
         tag_count: Option<u16>,
         stamp: Option<Stamp>,
+    } later {
+        // Written before encryption.
+        encryption: None,
     }
 }

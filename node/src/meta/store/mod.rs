@@ -66,10 +66,13 @@ pub const CF_VERSIONS: &str = "versions";
 /// Object Lock documents (retention, legal hold) of object versions and uploads, keyed as
 /// `acls`.
 pub const CF_LOCKS: &str = "locks";
+/// The key service's keys (SSE-S3's and SSE-KMS keys): key id → JSON of
+/// `coffer_proto::sse::KmsKey`, whose material is sealed under the key-encryption key.
+pub const CF_KMS: &str = "kms";
 
 /// Column families that make up the state machine (what a snapshot carries, by position: new
 /// ones go at the end).
-pub const SM_DATA_CFS: [&str; 20] = [
+pub const SM_DATA_CFS: [&str; 21] = [
     CF_BUCKETS,
     CF_BUCKET_IDS,
     CF_OBJECTS,
@@ -90,6 +93,7 @@ pub const SM_DATA_CFS: [&str; 20] = [
     CF_COMPLETED,
     CF_VERSIONS,
     CF_LOCKS,
+    CF_KMS,
 ];
 
 /// Every column family: the Raft log and state, then the state machine's.

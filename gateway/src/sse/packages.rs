@@ -1,0 +1,423 @@
+//! The package cipher of scheme 1 (`coffer_proto::sse::SCHEME_GCM_PACKAGES`): a run of
+//! object bytes (a blob, or an inline object's bytes) is cut into packages of
+//! [`PACKAGE`] bytes, each sealed with AES-256-GCM under the run's own key (HKDF-SHA256 of the
+//! data key and the blob id) with the package's index as its nonce, and stored with its tag.
+//! No nonce repeats under a key: a key seals one run, and a run numbers its packages once.
+//! Reading bytes `a..b` of a run fetches and opens only the packages that hold them
+//! ([`Window`]); a package that does not open (a flipped bit, a package from elsewhere) is an
+//! error, never bytes.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aes_gcm::aead::{AeadInPlace, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce, Tag};
+use bytes::{Bytes, BytesMut};
+use coffer_proto::sse::{PACKAGE, TAG};
+use futures::{Stream, StreamExt};
+
+/// Packages opened by this process (the `coffer_sse_packages_opened_total` metric): what a
+/// range read costs.
+pub static OPENED: AtomicU64 = AtomicU64::new(0);
+/// Packages sealed by this process (`coffer_sse_packages_sealed_total`).
+pub static SEALED: AtomicU64 = AtomicU64::new(0);
+
+/// Plaintext bytes per package, as a length.
+const P: usize = PACKAGE as usize;
+/// Tag bytes.
+const T: usize = TAG as usize;
+
+/// A package that does not open under its run's key: tampered with, or not of this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("an encrypted package ({0}) does not open under its key: the stored bytes were changed")]
+pub struct Tampered(pub u64);
+
+/// The cipher of one run of bytes.
+pub struct RunCipher(Aes256Gcm);
+
+impl RunCipher {
+    /// The cipher of blob `blob` (None: an inline object's bytes) of data key `data_key`.
+    pub fn new(data_key: &[u8; 32], blob: Option<&[u8; 16]>) -> RunCipher {
+        let hk = hkdf::Hkdf::<sha2::Sha256>::new(None, data_key);
+        let mut info = b"coffer-sse-run-v1".to_vec();
+        match blob {
+            Some(id) => {
+                info.push(b'b');
+                info.extend_from_slice(id);
+            }
+            None => info.push(b'i'),
+        }
+        let mut key = [0u8; 32];
+        // 32 bytes is far below HKDF-SHA256's limit: expand cannot fail.
+        let _ = hk.expand(&info, &mut key);
+        RunCipher(Aes256Gcm::new((&key).into()))
+    }
+
+    fn nonce(index: u64) -> [u8; 12] {
+        let mut n = [0u8; 12];
+        n[4..].copy_from_slice(&index.to_be_bytes());
+        n
+    }
+
+    /// Append package `index` holding `plain` (at most [`PACKAGE`] bytes), sealed, to `out`.
+    pub fn seal_into(&self, index: u64, plain: &[u8], out: &mut BytesMut) {
+        let at = out.len();
+        out.extend_from_slice(plain);
+        let nonce = Self::nonce(index);
+        // AES-GCM refuses only messages over 64 GiB; a package is 64 KiB.
+        let tag = self
+            .0
+            .encrypt_in_place_detached(Nonce::from_slice(&nonce), b"", &mut out[at..])
+            .unwrap_or_default();
+        out.extend_from_slice(&tag);
+        SEALED.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Open sealed package `index` in place: its plaintext (the tag cut off).
+    pub fn open(&self, index: u64, mut sealed: BytesMut) -> Result<BytesMut, Tampered> {
+        if sealed.len() < T {
+            return Err(Tampered(index));
+        }
+        let tag_at = sealed.len() - T;
+        let tag = Tag::clone_from_slice(&sealed[tag_at..]);
+        sealed.truncate(tag_at);
+        let nonce = Self::nonce(index);
+        self.0
+            .decrypt_in_place_detached(Nonce::from_slice(&nonce), b"", &mut sealed, &tag)
+            .map_err(|_| Tampered(index))?;
+        OPENED.fetch_add(1, Ordering::Relaxed);
+        Ok(sealed)
+    }
+
+    /// A whole run (an inline object's bytes), sealed.
+    pub fn seal_all(&self, plain: &[u8]) -> Bytes {
+        let mut out =
+            BytesMut::with_capacity(coffer_proto::sse::sealed_len(plain.len() as u64) as usize);
+        for (i, chunk) in plain.chunks(P).enumerate() {
+            self.seal_into(i as u64, chunk, &mut out);
+        }
+        out.freeze()
+    }
+
+    /// Bytes `start..end` of a whole sealed run, opening only the packages that hold them.
+    pub fn open_range(&self, sealed: &[u8], start: u64, end: u64) -> Result<Bytes, Tampered> {
+        let w = Window::of(start, end, sealed.len() as u64);
+        let (s, e) = (w.sealed_start as usize, w.sealed_end as usize);
+        let mut out = BytesMut::with_capacity((end - start) as usize);
+        let packages = sealed.get(s..e).unwrap_or_default().chunks(P + T);
+        for (index, package) in (w.first..).zip(packages) {
+            out.extend_from_slice(&self.open(index, BytesMut::from(package))?);
+        }
+        Ok(w.cut(out.freeze()))
+    }
+}
+
+/// What reading plaintext bytes `start..end` of a sealed run takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// The first package's index.
+    pub first: u64,
+    /// Stored bytes to fetch: from here ...
+    pub sealed_start: u64,
+    /// ... to here.
+    pub sealed_end: u64,
+    /// Plaintext bytes of the first package before `start`.
+    pub skip: u64,
+    /// Plaintext bytes wanted.
+    pub len: u64,
+}
+
+impl Window {
+    /// The window of plaintext `start..end` in a run of `sealed` stored bytes.
+    pub fn of(start: u64, end: u64, sealed: u64) -> Window {
+        let first = start / PACKAGE;
+        let last = end.div_ceil(PACKAGE);
+        Window {
+            first,
+            sealed_start: (first * (PACKAGE + TAG)).min(sealed),
+            sealed_end: (last * (PACKAGE + TAG)).min(sealed),
+            skip: start - first * PACKAGE,
+            len: end.saturating_sub(start),
+        }
+    }
+
+    /// The wanted bytes of the opened packages `opened`.
+    fn cut(&self, opened: Bytes) -> Bytes {
+        let s = (self.skip as usize).min(opened.len());
+        let e = (s + self.len as usize).min(opened.len());
+        opened.slice(s..e)
+    }
+}
+
+/// `plain`, sealed package by package as it streams (the stream a blob is written from).
+pub fn seal_stream<S, E>(cipher: RunCipher, plain: S) -> impl Stream<Item = Result<Bytes, E>>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    struct State<S> {
+        plain: S,
+        cipher: RunCipher,
+        pending: BytesMut,
+        index: u64,
+        done: bool,
+    }
+    let state = State {
+        plain,
+        cipher,
+        pending: BytesMut::new(),
+        index: 0,
+        done: false,
+    };
+    futures::stream::unfold(state, |mut st| async move {
+        loop {
+            if st.done {
+                return None;
+            }
+            match st.plain.next().await {
+                Some(Ok(b)) => {
+                    st.pending.extend_from_slice(&b);
+                    let whole = st.pending.len() / P;
+                    if whole == 0 {
+                        continue;
+                    }
+                    let mut out = BytesMut::with_capacity(whole * (P + T));
+                    for _ in 0..whole {
+                        let p = st.pending.split_to(P);
+                        st.cipher.seal_into(st.index, &p, &mut out);
+                        st.index += 1;
+                    }
+                    return Some((Ok(out.freeze()), st));
+                }
+                Some(Err(e)) => {
+                    st.done = true;
+                    return Some((Err(e), st));
+                }
+                None => {
+                    st.done = true;
+                    if st.pending.is_empty() {
+                        return None;
+                    }
+                    let mut out = BytesMut::with_capacity(st.pending.len() + T);
+                    let p = std::mem::take(&mut st.pending);
+                    st.cipher.seal_into(st.index, &p, &mut out);
+                    return Some((Ok(out.freeze()), st));
+                }
+            }
+        }
+    })
+}
+
+/// The plaintext of `window` from `sealed`, the stream of its stored bytes
+/// (`window.sealed_start..window.sealed_end`), opened package by package as it streams.
+pub fn open_stream<S, E>(
+    cipher: RunCipher,
+    window: Window,
+    sealed: S,
+) -> impl Stream<Item = Result<Bytes, E>>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: From<Tampered>,
+{
+    struct State<S> {
+        sealed: S,
+        cipher: RunCipher,
+        pending: BytesMut,
+        index: u64,
+        skip: usize,
+        left: usize,
+        done: bool,
+    }
+    let state = State {
+        sealed,
+        cipher,
+        pending: BytesMut::new(),
+        index: window.first,
+        skip: window.skip as usize,
+        left: window.len as usize,
+        done: false,
+    };
+    // Open the whole packages in `pending` (and the short last one at the end), keeping the
+    // wanted bytes.
+    fn drain<S>(st: &mut State<S>, end: bool) -> Result<Bytes, Tampered> {
+        let mut out = BytesMut::new();
+        while st.left > 0 && (st.pending.len() >= P + T || (end && !st.pending.is_empty())) {
+            let n = st.pending.len().min(P + T);
+            let package = st.pending.split_to(n);
+            let mut plain = st.cipher.open(st.index, package)?;
+            st.index += 1;
+            let s = st.skip.min(plain.len());
+            st.skip -= s;
+            let _ = plain.split_to(s);
+            let keep = plain.len().min(st.left);
+            st.left -= keep;
+            out.extend_from_slice(&plain[..keep]);
+        }
+        Ok(out.freeze())
+    }
+    futures::stream::unfold(state, |mut st| async move {
+        loop {
+            if st.done {
+                return None;
+            }
+            let next = if st.left == 0 {
+                None
+            } else {
+                st.sealed.next().await
+            };
+            let end = match next {
+                Some(Ok(b)) => {
+                    st.pending.extend_from_slice(&b);
+                    false
+                }
+                Some(Err(e)) => {
+                    st.done = true;
+                    return Some((Err(e), st));
+                }
+                None => true,
+            };
+            match drain(&mut st, end) {
+                Ok(out) => {
+                    if end {
+                        st.done = true;
+                        if st.left > 0 {
+                            // The stored run ended before the bytes its record promises.
+                            return Some((Err(E::from(Tampered(st.index))), st));
+                        }
+                    }
+                    if !out.is_empty() {
+                        return Some((Ok(out), st));
+                    }
+                }
+                Err(t) => {
+                    st.done = true;
+                    return Some((Err(E::from(t)), st));
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use coffer_proto::sse::{plain_len, sealed_len};
+
+    fn data(n: usize) -> Vec<u8> {
+        (0..n).map(|i| (i * 7 + i / 251) as u8).collect()
+    }
+
+    fn sealed_run(plain: &[u8], pieces: usize) -> Bytes {
+        let c = RunCipher::new(&[9; 32], Some(&[1; 16]));
+        let chunks: Vec<Result<Bytes, Tampered>> = plain
+            .chunks(pieces.max(1))
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        let out: Vec<Bytes> = futures::executor::block_on(
+            seal_stream(c, futures::stream::iter(chunks))
+                .map(|r| r.unwrap())
+                .collect(),
+        );
+        Bytes::from(out.concat())
+    }
+
+    fn read(sealed: &Bytes, start: u64, end: u64, piece: usize) -> Result<Vec<u8>, Tampered> {
+        let c = RunCipher::new(&[9; 32], Some(&[1; 16]));
+        let w = Window::of(start, end, sealed.len() as u64);
+        let stored = sealed.slice(w.sealed_start as usize..w.sealed_end as usize);
+        let chunks: Vec<Result<Bytes, Tampered>> = stored
+            .chunks(piece)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        let out: Vec<Result<Bytes, Tampered>> =
+            futures::executor::block_on(open_stream(c, w, futures::stream::iter(chunks)).collect());
+        out.into_iter()
+            .collect::<Result<Vec<_>, _>>()
+            .map(|v| v.concat())
+    }
+
+    #[test]
+    fn lengths_round_trip() {
+        for n in [
+            0,
+            1,
+            PACKAGE - 1,
+            PACKAGE,
+            PACKAGE + 1,
+            5 * PACKAGE + 3,
+            1 << 30,
+        ] {
+            assert_eq!(plain_len(sealed_len(n)), n, "{n}");
+        }
+        assert_eq!(sealed_len(0), 0);
+        assert_eq!(sealed_len(1), 17);
+        assert_eq!(sealed_len(PACKAGE), PACKAGE + 16);
+    }
+
+    #[test]
+    fn every_range_of_every_shape_reads_back_exactly() {
+        let p = PACKAGE as usize;
+        for size in [0, 1, 100, p - 1, p, p + 1, 3 * p + 17] {
+            let plain = data(size);
+            for piece in [1000, p, 3 * p] {
+                let sealed = sealed_run(&plain, piece);
+                assert_eq!(sealed.len() as u64, sealed_len(size as u64));
+                assert!(size < 16 || sealed.windows(16).all(|w| w != &plain[..16]));
+                let cuts = [0, 1, p - 1, p, p + 1, 2 * p, size.saturating_sub(1), size];
+                for &a in &cuts {
+                    for &b in &cuts {
+                        if a > b || b > size {
+                            continue;
+                        }
+                        for read_piece in [7, 4096, p + 16] {
+                            let got = read(&sealed, a as u64, b as u64, read_piece).unwrap();
+                            assert_eq!(got, &plain[a..b], "size {size} range {a}..{b}");
+                        }
+                        let c = RunCipher::new(&[9; 32], Some(&[1; 16]));
+                        let whole = c.open_range(&sealed, a as u64, b as u64).unwrap();
+                        assert_eq!(&whole[..], &plain[a..b]);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_range_opens_only_its_packages() {
+        let plain = data(8 * PACKAGE as usize);
+        let sealed = sealed_run(&plain, 100_000);
+        let w = Window::of(3 * PACKAGE + 5, 3 * PACKAGE + 6, sealed.len() as u64);
+        assert_eq!(w.sealed_end - w.sealed_start, PACKAGE + TAG);
+        let w = Window::of(4 * PACKAGE - 1, 4 * PACKAGE + 1, sealed.len() as u64);
+        assert_eq!(w.sealed_end - w.sealed_start, 2 * (PACKAGE + TAG));
+    }
+
+    #[test]
+    fn a_flipped_bit_or_a_foreign_key_is_an_error_never_bytes() {
+        let plain = data(3 * PACKAGE as usize + 10);
+        let sealed = sealed_run(&plain, 4096);
+        for at in [0, 5, PACKAGE as usize + 16, sealed.len() - 1] {
+            let mut bad = sealed.to_vec();
+            bad[at] ^= 1;
+            let bad = Bytes::from(bad);
+            assert!(
+                read(&bad, 0, plain.len() as u64, 4096).is_err(),
+                "byte {at}"
+            );
+        }
+        // A truncated run is an error too.
+        let cut = sealed.slice(..sealed.len() - 20);
+        assert!(read(&cut, 0, plain.len() as u64, 4096).is_err());
+        // Packages swapped within the run do not open at the other's index.
+        let mut swapped = sealed.to_vec();
+        let (a, b) = swapped.split_at_mut(PACKAGE as usize + 16);
+        a.swap_with_slice(&mut b[..PACKAGE as usize + 16]);
+        assert!(read(&Bytes::from(swapped), 0, 10, 4096).is_err());
+        // Another blob's key, or the inline key, does not open it.
+        for other in [
+            RunCipher::new(&[9; 32], Some(&[2; 16])),
+            RunCipher::new(&[9; 32], None),
+        ] {
+            assert!(other.open_range(&sealed, 0, 10).is_err());
+        }
+    }
+}
