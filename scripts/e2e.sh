@@ -25,6 +25,12 @@ check() {  # check NAME COMMAND...
   fi
 }
 
+has() {  # has PATTERN COMMAND...: the command's output (stdout and stderr) contains PATTERN
+  local pat=$1 out; shift
+  out=$("$@" 2>&1)
+  grep -q -- "$pat" <<<"$out"
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 export COFFER_ACCESS_KEY_ID=e2eaccesskey COFFER_SECRET_ACCESS_KEY=e2esecretkey0123456789
@@ -36,7 +42,8 @@ DOMAIN=s3.coffer.test
 DATA=$WORK/data
 
 start_server() {
-  "$BIN" server --data "$DATA" --address "127.0.0.1:$PORT" --domain "$DOMAIN" >>"$WORK/server.log" 2>&1 &
+  # --sse-c-over-http: the SSE-C checks run over plain HTTP (S3 takes customer keys only over TLS).
+  "$BIN" server --data "$DATA" --address "127.0.0.1:$PORT" --domain "$DOMAIN" --sse-c-over-http >>"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 100); do
     curl -sf "$EP/_coffer/health" >/dev/null 2>&1 && return 0
@@ -129,17 +136,32 @@ sse_story() {  # SSE-S3 through the aws CLI: a big multipart cp and a sync of ma
   "${AWS[@]}" s3 cp --only-show-errors --sse AES256 s3://e2e/mp.bin s3://e2e/sse/mp.bin || return 1
   "${AWS[@]}" s3 cp --only-show-errors s3://e2e/sse/mp.bin "$WORK/mp.sse.back" || return 1
   cmp "$WORK/mp.back" "$WORK/mp.sse.back" || return 1
-  has InvalidArgument curl -s -H 'x-amz-server-side-encryption: AES256' "$EP/e2e/sse/mp.bin" --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"
+  has InvalidArgument curl -s -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -H 'x-amz-server-side-encryption: AES256' "$EP/e2e/sse/mp.bin" --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"
 }
 check "aws CLI SSE-S3: ${BIG_MIB} MiB cp --sse, sync --sse of $SYNC_FILES files, copy, byte-identical" sse_story
+ssec_story() {  # SSE-C through the aws CLI: the key with every transfer, a copy, a wrong key
+  head -c 32 /dev/urandom > "$WORK/c.key"; head -c 32 /dev/urandom > "$WORK/c2.key"
+  local k=(--sse-c AES256 --sse-c-key "fileb://$WORK/c.key")
+  "${AWS[@]}" s3 cp --only-show-errors "${k[@]}" "$WORK/big.bin" s3://e2e/ssec/big.bin || return 1
+  "${AWS[@]}" s3 cp --only-show-errors "${k[@]}" s3://e2e/ssec/big.bin "$WORK/big.ssec.back" || return 1
+  cmp "$WORK/big.bin" "$WORK/big.ssec.back" || return 1
+  rm -f "$WORK/big.ssec.back"
+  test "$("${AWS[@]}" s3 sync --no-progress "${k[@]}" "$WORK/tree/d2" s3://e2e/ssec-tree | grep -c '^upload:')" -gt 0 || return 1
+  "${AWS[@]}" s3 sync --no-progress "${k[@]}" s3://e2e/ssec-tree "$WORK/ssec-tree.back" >/dev/null || return 1
+  diff -r "$WORK/tree/d2" "$WORK/ssec-tree.back" || return 1
+  # Without the key, or with another, the object is refused.
+  has 400 "${AWS[@]}" s3api head-object --bucket e2e --key ssec/big.bin || return 1
+  has 403 "${AWS[@]}" s3api head-object --bucket e2e --key ssec/big.bin --sse-customer-algorithm AES256 --sse-customer-key "fileb://$WORK/c2.key" || return 1
+  # A copy opens the source with its key and seals the copy with another.
+  "${AWS[@]}" s3 cp --only-show-errors "${k[@]}" --sse-c-copy-source AES256 --sse-c-copy-source-key "fileb://$WORK/c.key" \
+    s3://e2e/ssec-tree/f00002.txt s3://e2e/ssec/copied.txt || return 1
+  "${AWS[@]}" s3 cp --only-show-errors "${k[@]}" s3://e2e/ssec/copied.txt "$WORK/copied.back" || return 1
+  cmp "$WORK/tree/d2/f00002.txt" "$WORK/copied.back"
+}
+check "aws CLI SSE-C: ${BIG_MIB} MiB cp and sync with --sse-c-key, copy-source key, wrong key refused" ssec_story
 check "presigned GET (aws s3 presign + curl)" bash -c "curl -sf \"\$(${AWS[*]} s3 presign s3://e2e/copy.bin)\" -o '$WORK/presigned.back' && cmp '$WORK/mp.back' '$WORK/presigned.back'"
 
 # ---------------------------------------------------------------- aws iam on the S3 endpoint
-has() {  # has PATTERN COMMAND...: the command's output (stdout and stderr) contains PATTERN
-  local pat=$1 out; shift
-  out=$("$@" 2>&1)
-  grep -q -- "$pat" <<<"$out"
-}
 iam_story() {
   local policy='{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::e2e/*"}}'
   "${AWS[@]}" iam create-user --user-name carol >/dev/null || return 1

@@ -166,6 +166,8 @@ assert "Versions" not in s3.list_object_versions(Bucket=vb)
 s3.delete_bucket(Bucket=vb)
 
 # SSE-S3: put, upload_file (multipart), copy; read back whole and in a range.
+b = "boto-sse"
+s3.create_bucket(Bucket=b)
 secret = os.urandom(300_000)
 r = s3.put_object(Bucket=b, Key="sse/one", Body=secret, ServerSideEncryption="AES256")
 assert r["ServerSideEncryption"] == "AES256" and r["ETag"] == '"%s"' % hashlib.md5(secret).hexdigest(), r

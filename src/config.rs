@@ -75,6 +75,10 @@ pub struct Args {
     /// secret. Every node and gateway of a cluster needs the same one.
     #[arg(long, env = "COFFER_KEK_FILE")]
     pub kek_file: Option<PathBuf>,
+    /// Take SSE-C customer keys over plain HTTP. S3 refuses them there (the key would cross
+    /// the network in clear); allow it only behind a proxy that ends TLS, or for tests.
+    #[arg(long, env = "COFFER_SSE_C_OVER_HTTP")]
+    pub sse_c_over_http: bool,
     /// Raft node id (default 1).
     #[arg(long, env = "COFFER_NODE_ID")]
     pub node_id: Option<u64>,
@@ -117,6 +121,7 @@ struct FileConfig {
     cluster: Option<String>,
     cluster_secret_file: Option<PathBuf>,
     kek_file: Option<PathBuf>,
+    sse_c_over_http: Option<bool>,
     node_id: Option<u64>,
     workers: Option<usize>,
     inline_threshold: Option<u64>,
@@ -163,6 +168,8 @@ pub struct Settings {
     pub cluster_secret_file: PathBuf,
     /// Key-encryption key file (None: `COFFER_KEK`, or derived from the cluster secret).
     pub kek_file: Option<PathBuf>,
+    /// Take SSE-C keys over plain HTTP.
+    pub sse_c_over_http: bool,
     /// Node id.
     pub node_id: u64,
     /// HTTP workers.
@@ -251,6 +258,7 @@ impl Settings {
                 .or(file.cluster_secret_file)
                 .unwrap_or_else(|| first.join("cluster.secret")),
             kek_file: a.kek_file.or(file.kek_file),
+            sse_c_over_http: a.sse_c_over_http || file.sse_c_over_http.unwrap_or(false),
             node_id: a.node_id.or(file.node_id).unwrap_or(1),
             workers: a
                 .workers

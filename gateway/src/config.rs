@@ -18,6 +18,9 @@ pub struct GatewayConfig {
     /// The key-encryption key, which unseals the key service's keys (SSE-S3's and SSE-KMS
     /// keys) from the metadata (None: this gateway cannot encrypt or decrypt objects).
     pub kek: Option<coffer_proto::seal::MasterKey>,
+    /// Take SSE-C customer keys over plain HTTP (S3 refuses them: the key would cross the
+    /// network in clear). For tests, and for a gateway behind a proxy that ends TLS.
+    pub sse_c_over_http: bool,
     /// Objects up to this many bytes are stored inline in their metadata record.
     pub inline_threshold: u64,
     /// Largest single PUT (S3: 5 GiB).
@@ -39,6 +42,7 @@ impl GatewayConfig {
             credentials,
             master_key: None,
             kek: None,
+            sse_c_over_http: false,
             inline_threshold: 64 * 1024,
             max_put_size: 5 << 30,
             default_ownership: Ownership::BucketOwnerEnforced,

@@ -88,8 +88,8 @@ impl Process {
         let err = log.try_clone().unwrap_or_else(|e| panic!("log: {e}"));
         let child = Command::new(coffer_bin())
             .args(&self.args)
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("RUST_LOG", "info")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(err)
@@ -147,6 +147,11 @@ impl Server {
 
     /// Start a server with extra flags.
     pub async fn start_with(extra: &[&str]) -> Self {
+        Self::start_with_env(extra, &[]).await
+    }
+
+    /// Start a server with extra flags and environment (e.g. `RUST_LOG`, info by default).
+    pub async fn start_with_env(extra: &[&str], more_env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
@@ -154,10 +159,11 @@ impl Server {
         let data = data.to_string_lossy().into_owned();
         let mut args = vec!["server", "--data", &data, "--address", &addr];
         args.extend_from_slice(extra);
-        let env = [
+        let mut env = vec![
             ("COFFER_ACCESS_KEY_ID", ACCESS_KEY),
             ("COFFER_SECRET_ACCESS_KEY", SECRET_KEY),
         ];
+        env.extend_from_slice(more_env);
         let process = Process::spawn(&args, &env, &dir.path().join("server.log"));
         let s = Server {
             process,

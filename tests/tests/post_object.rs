@@ -159,6 +159,37 @@ async fn story() {
     let back = got.body.collect().await.unwrap().into_bytes();
     assert_eq!(back.as_ref(), picture.as_slice());
 
+    // A form that asks for SSE-S3 stores the file encrypted.
+    let fields = with(
+        signed_fields(
+            ak,
+            sk,
+            &format!(r#"{UPLOADS},{{"x-amz-server-side-encryption":"AES256"}}"#),
+            300,
+        ),
+        &[
+            ("key", "uploads/sealed.png"),
+            ("Content-Type", "image/png"),
+            ("success_action_status", "201"),
+            ("x-amz-server-side-encryption", "AES256"),
+        ],
+    );
+    let a = post(&ep, "forms", form(&fields, "sealed.png", &picture)).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let got = root
+        .get_object()
+        .bucket("forms")
+        .key("uploads/sealed.png")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        got.server_side_encryption(),
+        Some(&aws_sdk_s3::types::ServerSideEncryption::Aes256)
+    );
+    let back = got.body.collect().await.unwrap().into_bytes();
+    assert_eq!(back.as_ref(), picture.as_slice());
+
     // success_action_redirect: a 303 to the page, with bucket, key and ETag.
     let redirect = r#"{"bucket":"forms"},["starts-with","$key","uploads/"],
         ["starts-with","$success_action_redirect","http://127.0.0.1/"]"#;
@@ -276,19 +307,19 @@ async fn story() {
             "InvalidAccessKeyId",
         ),
         (
-            "encryption at rest, which is not built",
+            "SSE-KMS, which is not built",
             with(
                 signed_fields(
                     ak,
                     sk,
-                    &format!(r#"{UPLOADS},{{"x-amz-server-side-encryption":"AES256"}}"#),
+                    &format!(r#"{UPLOADS},{{"x-amz-server-side-encryption":"aws:kms"}}"#),
                     300,
                 ),
                 &[
                     ("key", "uploads/refused.png"),
                     ("Content-Type", "image/png"),
                     ("success_action_status", "201"),
-                    ("x-amz-server-side-encryption", "AES256"),
+                    ("x-amz-server-side-encryption", "aws:kms"),
                 ],
             ),
             picture.clone(),

@@ -51,6 +51,7 @@ codes! {
     InvalidBucketName => 400, "The specified bucket is not valid.";
     InvalidBucketState => 409, "The request is not valid with the current state of the bucket.";
     InvalidDigest => 400, "The Content-MD5 you specified is not valid.";
+    InvalidEncryptionAlgorithmError => 400, "The encryption request you specified is not valid. The valid value is AES256.";
     InvalidPolicyDocument => 400, "The content of the form does not meet the conditions specified in the policy document.";
     InvalidPart => 400, "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.";
     InvalidPartNumber => 416, "The requested partnumber is not satisfiable";

@@ -359,7 +359,7 @@ pub async fn post_object(
     let endpoint = Endpoint::PutObject { key: key.clone() };
     let pending = authz.check(&endpoint, bucket_name, false)?;
     super::dispatch::authorize::settle(state, &authz, pending, None).await?;
-    super::sse::check_write(&form_headers, true)?;
+    super::sse::check_write(&form_headers, true, cfg.sse_c_over_http)?;
 
     let auth = Auth {
         access_key: signer,
@@ -391,7 +391,7 @@ async fn store(
     let bucket = ctx.bucket().await?;
     let h = as_headers(fields)?;
     let lock = super::object_lock::for_write(ctx, &bucket, &h, false).await?;
-    let sealing = crate::sse::for_write(ctx, &bucket.name, key, crate::sse::asked(&h)).await?;
+    let sealing = crate::sse::for_write(ctx, &bucket.name, key, crate::sse::asked(&h)?).await?;
     let new = NewObject::from_headers(ctx, &bucket, key, &h)?
         .locked(lock)
         .sealed(sealing);

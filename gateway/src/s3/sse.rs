@@ -1,16 +1,19 @@
 //! Server-side encryption headers on requests, checked before the handler runs (the
 //! encryption itself is `crate::sse`):
-//! - a write that asks for SSE-S3 (`AES256`) is encrypted; one that asks for SSE-KMS or SSE-C
-//!   is NotImplemented until they are built, never a 200 for bytes stored in the clear;
-//! - KMS headers without `aws:kms`, and a customer key beside SSE-S3, are S3's 400s;
-//! - a read that brings `x-amz-server-side-encryption` is refused as S3 refuses it, and one
-//!   (or a copy's source) that brings a customer key gets S3's answer for an object that was
-//!   not encrypted with one (400 InvalidRequest).
+//! - a write may ask for SSE-S3 (`AES256`) or SSE-C (a customer key, whose three headers are
+//!   checked as S3 checks them); SSE-KMS is NotImplemented until it is built, never a 200 for
+//!   bytes stored in the clear;
+//! - KMS headers without `aws:kms`, and a method beside a customer key, are S3's 400s;
+//! - a customer key sent over plain HTTP is refused, as S3 refuses it, unless the gateway was
+//!   told to allow it;
+//! - a read that brings `x-amz-server-side-encryption` is refused as S3 refuses it. Whether a
+//!   customer key fits the object is the handler's to decide, once it has the object.
 
 use actix_web::http::header::HeaderMap;
 
 use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::router::Endpoint;
+use crate::sse::customer::{self, CustomerKey, Names};
 
 /// The header that asks for SSE-S3 or SSE-KMS.
 const SSE: &str = "x-amz-server-side-encryption";
@@ -22,34 +25,25 @@ const KMS: [&str; 3] = [
     "x-amz-server-side-encryption-context",
     "x-amz-server-side-encryption-bucket-key-enabled",
 ];
-/// SSE-C: the customer's key for the object written or read.
-const CUSTOMER: [&str; 3] = [
-    "x-amz-server-side-encryption-customer-algorithm",
-    "x-amz-server-side-encryption-customer-key",
-    "x-amz-server-side-encryption-customer-key-md5",
-];
-/// SSE-C: the customer's key for a copy's source.
-const COPY_SOURCE_CUSTOMER: [&str; 3] = [
-    "x-amz-copy-source-server-side-encryption-customer-algorithm",
-    "x-amz-copy-source-server-side-encryption-customer-key",
-    "x-amz-copy-source-server-side-encryption-customer-key-md5",
-];
 
-/// Check a request's encryption headers for `endpoint`.
-pub fn check(endpoint: &Endpoint, headers: &HeaderMap) -> S3Result<()> {
+/// Check a request's encryption headers for `endpoint`. `plain_http_ok`: customer keys may
+/// come over plain HTTP (the gateway was told to allow it).
+pub fn check(endpoint: &Endpoint, headers: &HeaderMap, plain_http_ok: bool) -> S3Result<()> {
     match endpoint {
         Endpoint::PutObject { .. } | Endpoint::CreateMultipartUpload { .. } => {
-            check_write(headers, true)
+            check_write(headers, true, plain_http_ok)
         }
         Endpoint::CopyObject { .. } => {
-            check_copy_source(headers)?;
-            check_write(headers, true)
+            key_of(headers, &customer::COPY_SOURCE, plain_http_ok)?;
+            check_write(headers, true, plain_http_ok)
         }
         // A part is encrypted as its upload was created: only SSE-C repeats the key.
-        Endpoint::UploadPart { .. } => check_write(headers, false),
+        Endpoint::UploadPart { .. } | Endpoint::CompleteMultipartUpload { .. } => {
+            check_write(headers, false, plain_http_ok)
+        }
         Endpoint::UploadPartCopy { .. } => {
-            check_copy_source(headers)?;
-            check_write(headers, false)
+            key_of(headers, &customer::COPY_SOURCE, plain_http_ok)?;
+            check_write(headers, false, plain_http_ok)
         }
         Endpoint::GetObject { .. }
         | Endpoint::HeadObject { .. }
@@ -60,21 +54,30 @@ pub fn check(endpoint: &Endpoint, headers: &HeaderMap) -> S3Result<()> {
                     "x-amz-server-side-encryption header is not supported for this operation.",
                 ));
             }
-            if present(headers, &CUSTOMER).is_some() {
-                return Err(not_encrypted_with_key());
-            }
-            Ok(())
+            key_of(headers, &customer::OBJECT, plain_http_ok).map(drop)
         }
         _ => Ok(()),
     }
 }
 
+/// The customer key of headers `names`, checked, and refused over plain HTTP unless allowed.
+fn key_of(h: &HeaderMap, names: &Names, plain_http_ok: bool) -> S3Result<Option<CustomerKey>> {
+    let key = CustomerKey::from_headers(h, names)?;
+    if key.is_some() && !plain_http_ok {
+        return Err(S3Error::msg(
+            S3ErrorCode::InvalidRequest,
+            "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.",
+        ));
+    }
+    Ok(key)
+}
+
 /// A write (or a form upload's fields as headers): what it asks for must be a method S3 has,
-/// with the headers that go with it; SSE-S3 passes, SSE-KMS and SSE-C are not built yet.
+/// with the headers that go with it; SSE-S3 and SSE-C pass, SSE-KMS is not built yet.
 /// `whole`: the request creates an object or an upload, where SSE-S3 and SSE-KMS are asked
 /// for.
-pub fn check_write(headers: &HeaderMap, whole: bool) -> S3Result<()> {
-    let customer = present(headers, &CUSTOMER);
+pub fn check_write(headers: &HeaderMap, whole: bool, plain_http_ok: bool) -> S3Result<()> {
+    let customer = key_of(headers, &customer::OBJECT, plain_http_ok)?;
     if whole {
         let method = match headers.get(SSE) {
             Some(v) => {
@@ -112,17 +115,7 @@ pub fn check_write(headers: &HeaderMap, whole: bool) -> S3Result<()> {
             (Some(_), _) => return Err(not_implemented(SSE)),
         }
     }
-    match customer {
-        Some(h) => Err(not_implemented(h)),
-        None => Ok(()),
-    }
-}
-
-fn check_copy_source(headers: &HeaderMap) -> S3Result<()> {
-    match present(headers, &COPY_SOURCE_CUSTOMER) {
-        Some(_) => Err(not_encrypted_with_key()),
-        None => Ok(()),
-    }
+    Ok(())
 }
 
 /// The first of `names` the request carries.
@@ -138,18 +131,13 @@ fn not_implemented(header: &str) -> S3Error {
     .with("Header", header)
 }
 
-fn not_encrypted_with_key() -> S3Error {
-    S3Error::msg(
-        S3ErrorCode::InvalidRequest,
-        "The encryption parameters are not applicable to this object.",
-    )
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use actix_web::http::header::{HeaderName, HeaderValue};
+    use base64::Engine;
+    use md5::Digest;
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -170,6 +158,35 @@ mod tests {
         Endpoint::PutObject { key: "k".into() }
     }
 
+    /// A customer key's three headers (with `prefix`: the copy source's).
+    fn customer_key(prefix: &str) -> Vec<(String, String)> {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let key = [5u8; 32];
+        vec![
+            (
+                format!("{prefix}server-side-encryption-customer-algorithm"),
+                "AES256".into(),
+            ),
+            (
+                format!("{prefix}server-side-encryption-customer-key"),
+                b64.encode(key),
+            ),
+            (
+                format!("{prefix}server-side-encryption-customer-key-md5"),
+                b64.encode(md5::Md5::digest(key)),
+            ),
+        ]
+    }
+
+    fn with(pairs: &[(String, String)], more: &[(&str, &str)]) -> HeaderMap {
+        let mut all: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        all.extend_from_slice(more);
+        headers(&all)
+    }
+
     #[test]
     fn plain_requests_pass() {
         let h = headers(&[("content-type", "text/plain"), ("x-amz-meta-a", "1")]);
@@ -178,31 +195,59 @@ mod tests {
             Endpoint::GetObject { key: "k".into() },
             Endpoint::CopyObject { key: "k".into() },
         ] {
-            assert!(check(&e, &h).is_ok());
+            assert!(check(&e, &h, false).is_ok());
         }
     }
 
     #[test]
-    fn sse_s3_writes_pass() {
+    fn sse_s3_and_customer_keys_pass_where_allowed() {
+        let object = customer_key("x-amz-");
+        let source = customer_key("x-amz-copy-source-");
         for e in [
             put(),
             Endpoint::CreateMultipartUpload { key: "k".into() },
             Endpoint::CopyObject { key: "k".into() },
         ] {
-            assert!(check(&e, &headers(&[(SSE, "AES256")])).is_ok());
+            assert!(check(&e, &headers(&[(SSE, "AES256")]), false).is_ok());
+            assert!(check(&e, &with(&object, &[]), true).is_ok());
+            // Over plain HTTP, a customer key is refused unless allowed.
+            assert_eq!(
+                code(check(&e, &with(&object, &[]), false)),
+                Some("InvalidRequest")
+            );
         }
+        let copy = Endpoint::CopyObject { key: "k".into() };
+        assert!(check(&copy, &with(&source, &[]), true).is_ok());
+        assert_eq!(
+            code(check(&copy, &with(&source, &[]), false)),
+            Some("InvalidRequest")
+        );
+        let get = Endpoint::GetObject { key: "k".into() };
+        assert!(check(&get, &with(&object, &[]), true).is_ok());
     }
 
     #[test]
     fn kms_headers_without_aws_kms_and_mixed_methods_are_invalid() {
+        let object = customer_key("x-amz-");
         for h in [
             headers(&[(KMS[0], "arn:aws:kms:us-east-1:1:key/x")]),
             headers(&[(SSE, "AES256"), (KMS[0], "k")]),
-            headers(&[(SSE, "AES256"), (CUSTOMER[0], "AES256")]),
-            headers(&[(SSE, "aws:kms"), (CUSTOMER[1], "a2V5")]),
+            with(&object, &[(SSE, "AES256")]),
+            with(&object, &[(SSE, "aws:kms")]),
         ] {
-            assert_eq!(code(check(&put(), &h)), Some("InvalidArgument"), "{h:?}");
+            assert_eq!(
+                code(check(&put(), &h, true)),
+                Some("InvalidArgument"),
+                "{h:?}"
+            );
         }
+        // A broken customer key: S3's 400s, before anything is read or stored.
+        let mut bad = customer_key("x-amz-");
+        bad[2].1 = "AAAAAAAAAAAAAAAAAAAAAA==".into();
+        assert_eq!(
+            code(check(&put(), &with(&bad, &[]), true)),
+            Some("InvalidArgument")
+        );
     }
 
     #[test]
@@ -212,59 +257,36 @@ mod tests {
             Endpoint::GetObject { key: "k".into() },
             Endpoint::HeadObject { key: "k".into() },
         ] {
-            assert_eq!(code(check(&e, &h)), Some("InvalidArgument"));
+            assert_eq!(code(check(&e, &h, true)), Some("InvalidArgument"));
         }
     }
 
     #[test]
-    fn writes_that_ask_for_kms_or_a_customer_key_are_not_implemented() {
+    fn writes_that_ask_for_kms_are_not_implemented() {
         for h in [
             headers(&[(SSE, "aws:kms")]),
             headers(&[(SSE, "aws:kms"), (KMS[0], "arn:aws:kms:us-east-1:1:key/x")]),
-            headers(&[(CUSTOMER[0], "AES256")]),
-            headers(&[(CUSTOMER[1], "a2V5")]),
         ] {
             for e in [
                 put(),
                 Endpoint::CreateMultipartUpload { key: "k".into() },
                 Endpoint::CopyObject { key: "k".into() },
             ] {
-                assert_eq!(code(check(&e, &h)), Some("NotImplemented"), "{e:?} {h:?}");
+                assert_eq!(
+                    code(check(&e, &h, true)),
+                    Some("NotImplemented"),
+                    "{e:?} {h:?}"
+                );
             }
         }
-        let part = Endpoint::UploadPart {
-            key: "k".into(),
-            part_number: 1,
-            upload_id: "u".into(),
-        };
-        let h = headers(&[(CUSTOMER[2], "bWQ1")]);
-        assert_eq!(code(check(&part, &h)), Some("NotImplemented"));
-        let e = check(&put(), &headers(&[(SSE, "aws:kms")])).unwrap_err();
+        let e = check(&put(), &headers(&[(SSE, "aws:kms")]), true).unwrap_err();
         assert_eq!(e.extra, [("Header", SSE.to_owned())]);
     }
 
     #[test]
     fn an_unknown_method_is_invalid() {
-        let e = check(&put(), &headers(&[(SSE, "rot13")])).unwrap_err();
+        let e = check(&put(), &headers(&[(SSE, "rot13")]), true).unwrap_err();
         assert_eq!(e.code.as_str(), "InvalidArgument");
         assert!(e.extra.contains(&("ArgumentValue", "rot13".to_owned())));
-    }
-
-    #[test]
-    fn a_customer_key_for_a_read_or_a_copy_source_does_not_apply() {
-        let h = headers(&[(CUSTOMER[0], "AES256")]);
-        for e in [
-            Endpoint::GetObject { key: "k".into() },
-            Endpoint::HeadObject { key: "k".into() },
-        ] {
-            assert_eq!(code(check(&e, &h)), Some("InvalidRequest"));
-        }
-        let h = headers(&[(COPY_SOURCE_CUSTOMER[1], "a2V5")]);
-        let copy = Endpoint::UploadPartCopy {
-            key: "k".into(),
-            part_number: 1,
-            upload_id: "u".into(),
-        };
-        assert_eq!(code(check(&copy, &h)), Some("InvalidRequest"));
     }
 }

@@ -1,8 +1,10 @@
 //! Server-side encryption in the gateway: a write's data key made and sealed under the key its
 //! request (or, later, its bucket) names ([`for_write`]), a stored version's data key opened
-//! for reading ([`open`]), and the response headers that describe both ([`describe`]). The
-//! bytes are sealed and opened in [`packages`]; keys come from [`keys`].
+//! for reading ([`open`], [`unlock`]), and the response headers that describe both
+//! ([`describe`]). The bytes are sealed and opened in [`packages`]; keys come from [`keys`]
+//! (SSE-S3) or from the request itself ([`customer`], SSE-C).
 
+pub mod customer;
 pub mod keys;
 pub mod packages;
 
@@ -13,7 +15,8 @@ use coffer_proto::sse::{data_key_aad, Encryption, Keeper, SCHEME_GCM_PACKAGES, S
 use coffer_proto::types::ObjectVersion;
 
 use crate::s3::ctx::ReqCtx;
-use crate::s3::error::{S3Error, S3Result};
+use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
+pub use customer::CustomerKey;
 use packages::RunCipher;
 
 /// An object's (or an upload's) data key, unsealed: it makes the cipher of each run.
@@ -32,6 +35,18 @@ impl DataKey {
     pub fn run(&self, blob: Option<&[u8; 16]>) -> RunCipher {
         RunCipher::new(&self.0, blob)
     }
+
+    /// The ETag of bytes whose MD5 is `md5` under this key: 32 hex digits that are not their
+    /// MD5 (S3's ETag of an SSE-C object is not one), HMAC-SHA256 of it under the data key.
+    pub fn opaque_etag(&self, md5: &[u8; 16]) -> String {
+        use hmac::Mac;
+        // HMAC takes a key of any length: `new_from_slice` cannot fail here.
+        let mut m = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts a 32-byte key"));
+        m.update(b"coffer-sse-etag");
+        m.update(md5);
+        hex::encode(&m.finalize().into_bytes()[..16])
+    }
 }
 
 /// What a write stores encrypted: the record's facts and the data key that seals the bytes.
@@ -41,23 +56,48 @@ pub struct Sealing {
     pub encryption: Encryption,
     /// The data key.
     pub key: Arc<DataKey>,
+    /// The customer's key (SSE-C), whose MD5 the answers echo.
+    pub customer: Option<CustomerKey>,
+}
+
+impl Sealing {
+    /// The ETag of bytes whose MD5 is `md5` stored this way: the MD5, except for SSE-C,
+    /// where it is not one.
+    pub fn etag(&self, md5: &[u8; 16]) -> String {
+        match self.encryption.keeper {
+            Keeper::Customer { .. } => self.key.opaque_etag(md5),
+            _ => hex::encode(md5),
+        }
+    }
 }
 
 /// The encryption a write asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Asked {
     /// None.
     None,
     /// SSE-S3 (`x-amz-server-side-encryption: AES256`).
     S3,
+    /// SSE-C: the customer's key.
+    Customer(CustomerKey),
 }
 
 /// The encryption a write's headers (checked by `crate::s3::sse::check`) ask for.
-pub fn asked(h: &actix_web::http::header::HeaderMap) -> Asked {
-    match crate::s3::headers::get(h, "x-amz-server-side-encryption") {
-        Some("AES256") => Asked::S3,
-        _ => Asked::None,
+pub fn asked(h: &actix_web::http::header::HeaderMap) -> S3Result<Asked> {
+    if let Some(k) = CustomerKey::from_headers(h, &customer::OBJECT)? {
+        return Ok(Asked::Customer(k));
     }
+    Ok(
+        match crate::s3::headers::get(h, "x-amz-server-side-encryption") {
+            Some("AES256") => Asked::S3,
+            _ => Asked::None,
+        },
+    )
+}
+
+/// The customer's key a read (or a write to an upload) brings, if any.
+pub fn given_key(h: &actix_web::http::header::HeaderMap) -> S3Result<Option<CustomerKey>> {
+    CustomerKey::from_headers(h, &customer::OBJECT)
 }
 
 /// A fresh data key for a write of `key` in bucket `bucket` that asked for `asked`, sealed as
@@ -68,46 +108,81 @@ pub async fn for_write(
     key: &str,
     asked: Asked,
 ) -> S3Result<Option<Sealing>> {
-    match asked {
-        Asked::None => Ok(None),
+    let data_key: [u8; 32] = rand::random();
+    let aad = data_key_aad(SCHEME_GCM_PACKAGES, bucket, key);
+    let (keeper, sealed_key, customer) = match asked {
+        Asked::None => return Ok(None),
         Asked::S3 => {
             let sse_key = ctx.keys.sse_s3(ctx.cluster).await?;
             let material = ctx.keys.newest(&sse_key)?;
-            let data_key: [u8; 32] = rand::random();
-            let sealed_key = material
-                .key
-                .seal(&data_key, &data_key_aad(SCHEME_GCM_PACKAGES, bucket, key));
-            Ok(Some(Sealing {
-                encryption: Encryption {
-                    scheme: SCHEME_GCM_PACKAGES,
-                    keeper: Keeper::S3 {
-                        generation: material.generation,
-                    },
-                    sealed_key,
-                },
-                key: Arc::new(DataKey(data_key)),
-            }))
+            let keeper = Keeper::S3 {
+                generation: material.generation,
+            };
+            (keeper, material.key.seal(&data_key, &aad), None)
         }
-    }
+        Asked::Customer(k) => {
+            let keeper = Keeper::Customer { check: k.check() };
+            (keeper, k.sealer().seal(&data_key, &aad), Some(k))
+        }
+    };
+    Ok(Some(Sealing {
+        encryption: Encryption {
+            scheme: SCHEME_GCM_PACKAGES,
+            keeper,
+            sealed_key,
+        },
+        key: Arc::new(DataKey(data_key)),
+        customer,
+    }))
 }
 
-/// The data key of version `v` of bucket `bucket`, opened (None: it is not encrypted).
+/// The data key of version `v` of bucket `bucket`, opened with the customer's key `given`
+/// when it is SSE-C (None: it is not encrypted).
 pub async fn open(
     ctx: &ReqCtx<'_>,
     bucket: &str,
     v: &ObjectVersion,
+    given: Option<&CustomerKey>,
 ) -> S3Result<Option<Arc<DataKey>>> {
-    unlock(ctx, bucket, &v.key, v.encryption.as_deref()).await
+    unlock(ctx, bucket, &v.key, v.encryption.as_deref(), given).await
+}
+
+/// Whether reading `v` needs its key even when no byte is read (HEAD): an SSE-C object, or a
+/// request that brought a customer key, has it checked as S3 checks it.
+pub fn key_checked_on_head(v: &ObjectVersion, given: Option<&CustomerKey>) -> bool {
+    given.is_some()
+        || matches!(
+            v.encryption.as_deref(),
+            Some(Encryption {
+                keeper: Keeper::Customer { .. },
+                ..
+            })
+        )
 }
 
 /// The data key of what `key` of bucket `bucket` stored encrypted as `enc` (an object version
-/// or an upload), opened (None: not encrypted).
+/// or an upload), opened (None: not encrypted). `given`: the customer's key the request
+/// brought, which an SSE-C object needs and any other refuses, as S3 answers.
 pub async fn unlock(
     ctx: &ReqCtx<'_>,
     bucket: &str,
     key: &str,
     enc: Option<&Encryption>,
+    given: Option<&CustomerKey>,
 ) -> S3Result<Option<Arc<DataKey>>> {
+    let customer = matches!(
+        enc,
+        Some(Encryption {
+            keeper: Keeper::Customer { .. },
+            ..
+        })
+    );
+    if given.is_some() && !customer {
+        return Err(S3Error::msg(
+            S3ErrorCode::InvalidRequest,
+            "The encryption parameters are not applicable to this object.",
+        ));
+    }
     let Some(enc) = enc else {
         return Ok(None);
     };
@@ -130,9 +205,24 @@ pub async fn unlock(
                 })?;
             ctx.keys.unseal(&k, *generation)?.key
         }
-        Keeper::Kms { .. } | Keeper::Customer { .. } => {
+        Keeper::Customer { check } => {
+            let Some(given) = given else {
+                return Err(S3Error::msg(
+                    S3ErrorCode::InvalidRequest,
+                    "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.",
+                ));
+            };
+            if !given.matches(check) {
+                return Err(S3Error::msg(
+                    S3ErrorCode::AccessDenied,
+                    "The provided customer encryption key does not match the key the object was encrypted with.",
+                ));
+            }
+            given.sealer()
+        }
+        Keeper::Kms { .. } => {
             return Err(S3Error::internal(
-                "SSE-KMS and SSE-C objects are not readable by this build",
+                "SSE-KMS objects are not readable by this build",
             ))
         }
     };
@@ -143,12 +233,24 @@ pub async fn unlock(
     Ok(Some(Arc::new(DataKey(key))))
 }
 
-/// Add the headers that describe encryption `enc` to a response.
-pub fn describe(b: &mut HttpResponseBuilder, enc: Option<&Encryption>) {
+/// Add the headers that describe encryption `enc` to a response (`customer`: the key an
+/// SSE-C request brought, whose MD5 S3 echoes).
+pub fn describe(
+    b: &mut HttpResponseBuilder,
+    enc: Option<&Encryption>,
+    customer: Option<&CustomerKey>,
+) {
     let Some(enc) = enc else {
         return;
     };
     if let Some(v) = enc.keeper.header() {
         b.insert_header(("x-amz-server-side-encryption", v));
+    }
+    if let (Keeper::Customer { .. }, Some(k)) = (&enc.keeper, customer) {
+        b.insert_header(("x-amz-server-side-encryption-customer-algorithm", "AES256"));
+        b.insert_header((
+            "x-amz-server-side-encryption-customer-key-md5",
+            k.md5.as_str(),
+        ));
     }
 }

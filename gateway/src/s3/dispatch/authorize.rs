@@ -78,7 +78,7 @@ pub async fn authorize(
         )?;
         settle(state, &authz, pending, src.version_id.as_deref()).await?;
     }
-    sse::check(endpoint, &req.headers)?;
+    sse::check(endpoint, &req.headers, state.config.sse_c_over_http)?;
     website::check(endpoint, &req.headers)?;
     Ok(authz)
 }

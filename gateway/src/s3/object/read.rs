@@ -200,7 +200,11 @@ pub async fn copy_source(ctx: &ReqCtx<'_>) -> S3Result<Source> {
         .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchBucket).with("BucketName", &bucket))?;
     let version = load(ctx.cluster, b.id, &key, version_id.as_deref()).await?;
     Preconditions::copy_source(ctx.req.headers()).check(&version, true)?;
-    let data_key = crate::sse::open(ctx, &bucket, &version).await?;
+    let given = crate::sse::CustomerKey::from_headers(
+        ctx.req.headers(),
+        &crate::sse::customer::COPY_SOURCE,
+    )?;
+    let data_key = crate::sse::open(ctx, &bucket, &version, given.as_ref()).await?;
     Ok(Source {
         bucket,
         bucket_id: b.id,

@@ -22,7 +22,7 @@ use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3Result};
 use crate::s3::grants;
 use crate::s3::headers::{self, acl, tagging};
-use crate::sse::{DataKey, Sealing};
+use crate::sse::{CustomerKey, DataKey, Sealing};
 use coffer_proto::sse::Encryption;
 
 /// What a write says about the object version it makes, before its bytes are stored.
@@ -125,12 +125,21 @@ impl NewObject {
     /// The record of this object with bytes `body`, written now. The one place a stored
     /// object version is built.
     fn into_version(self, body: Body) -> ObjectVersion {
+        // A single-part SSE-C object's ETag is not its MD5 (a multipart ETag is made of its
+        // parts', which already are not).
+        let etag = match (&self.sealing, body.parts.is_empty()) {
+            (Some(s), true) => hex::decode(&body.etag)
+                .ok()
+                .and_then(|m| <[u8; 16]>::try_from(m).ok())
+                .map_or(body.etag, |md5| s.etag(&md5)),
+            _ => body.etag,
+        };
         ObjectVersion {
             key: self.key,
             version_id: NULL_VERSION.into(),
             last_modified_ms: headers::now_ms(),
             size: body.size,
-            etag: body.etag,
+            etag,
             content: self.content,
             user_meta: self.user_meta,
             checksum: body.checksum,
@@ -200,6 +209,8 @@ pub struct Committed {
     pub version_id: Option<String>,
     /// How its bytes are encrypted.
     pub encryption: Option<Box<Encryption>>,
+    /// The customer's key it was written with (SSE-C), whose MD5 the answer echoes.
+    pub customer: Option<CustomerKey>,
 }
 
 impl Committed {
@@ -214,7 +225,7 @@ impl Committed {
         if let Some(id) = &self.version_id {
             b.insert_header(("x-amz-version-id", id.as_str()));
         }
-        crate::sse::describe(b, self.encryption.as_deref());
+        crate::sse::describe(b, self.encryption.as_deref(), self.customer.as_ref());
     }
 }
 
@@ -233,6 +244,7 @@ pub async fn commit(
         new.lock,
         new.precondition.clone(),
     );
+    let customer = new.sealing.as_ref().and_then(|s| s.customer.clone());
     let version = new.into_version(body);
     let mut committed = Committed {
         etag: version.etag.clone(),
@@ -240,6 +252,7 @@ pub async fn commit(
         checksum: version.checksum.clone(),
         version_id: None,
         encryption: version.encryption.clone(),
+        customer,
     };
     let key = version.key.clone();
     let remember = matches!(how, Commit::Complete { .. });

@@ -32,10 +32,14 @@ pub async fn copy_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> 
     if class_given {
         headers::storage_class(h)?;
     }
+    // Asking for an encryption changes the copy's encryption attributes (S3 then lets an
+    // object be copied onto itself: how its encryption is changed in place).
+    let asked = crate::sse::asked(h)?;
     if src.bucket == ctx.bucket_name
         && src.key == key
         && !replace
         && !class_given
+        && matches!(asked, crate::sse::Asked::None)
         && !restores_older(ctx, &src, bucket.id).await?
     {
         return Err(S3Error::msg(
@@ -74,7 +78,7 @@ pub async fn copy_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> 
     let precondition = headers::write_precondition(h)?;
     let lock = crate::s3::object_lock::for_write(ctx, &bucket, h, false).await?;
     // The copy is encrypted as its own request asks, whatever the source was.
-    let sealing = crate::sse::for_write(ctx, &bucket.name, key, crate::sse::asked(h)).await?;
+    let sealing = crate::sse::for_write(ctx, &bucket.name, key, asked).await?;
     let mut new = NewObject::from_headers(ctx, &bucket, key, &described)?
         .when(precondition)
         .locked(lock)

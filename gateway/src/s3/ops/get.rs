@@ -171,7 +171,8 @@ pub async fn get_object(ctx: &ReqCtx<'_>, key: &str, head: bool) -> S3Result<Htt
         StatusCode::OK
     });
     object_headers(&mut b, &v);
-    crate::sse::describe(&mut b, v.encryption.as_deref());
+    let given = crate::sse::given_key(ctx.req.headers())?;
+    crate::sse::describe(&mut b, v.encryption.as_deref(), given.as_ref());
     if let Some(id) = read::shown_version_id(&bucket, &v) {
         b.insert_header(("x-amz-version-id", id));
     }
@@ -211,10 +212,13 @@ pub async fn get_object(ctx: &ReqCtx<'_>, key: &str, head: bool) -> S3Result<Htt
     }
     let len = end - start;
     if head {
+        if crate::sse::key_checked_on_head(&v, given.as_ref()) {
+            crate::sse::open(ctx, &bucket.name, &v, given.as_ref()).await?;
+        }
         let empty = futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>();
         return Ok(b.body(SizedStream::new(len, empty)));
     }
-    let data_key = crate::sse::open(ctx, &bucket.name, &v).await?;
+    let data_key = crate::sse::open(ctx, &bucket.name, &v, given.as_ref()).await?;
     let stream = read_range(ctx.cluster.clone(), &v.data, data_key, start, end);
     let stream = futures::StreamExt::flat_map(stream, |r| {
         futures::stream::iter(match r {
@@ -293,6 +297,11 @@ fn object_parts(ctx: &ReqCtx<'_>, x: &mut XmlWriter, v: &ObjectVersion) -> S3Res
 pub async fn get_object_attributes(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
     let bucket = ctx.bucket().await?;
     let v = load(ctx, bucket.id, key).await?;
+    // An SSE-C object's attributes need its key, as its HEAD does.
+    let given = crate::sse::given_key(ctx.req.headers())?;
+    if crate::sse::key_checked_on_head(&v, given.as_ref()) {
+        crate::sse::open(ctx, &bucket.name, &v, given.as_ref()).await?;
+    }
     // The list may come as one comma-separated header or as several header lines.
     let wanted: Vec<String> = ctx
         .req

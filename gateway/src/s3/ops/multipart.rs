@@ -74,8 +74,9 @@ pub async fn create(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
         (Some(_), k) => Some(k.unwrap_or(ChecksumType::Composite)),
     };
     let lock = crate::s3::object_lock::for_write(ctx, &bucket, h, false).await?;
-    let sealing = crate::sse::for_write(ctx, &bucket.name, key, crate::sse::asked(h)).await?;
+    let sealing = crate::sse::for_write(ctx, &bucket.name, key, crate::sse::asked(h)?).await?;
     let encryption = sealing.as_ref().map(|s| s.encryption.clone());
+    let customer = sealing.as_ref().and_then(|s| s.customer.clone());
     let new = NewObject::from_headers(ctx, &bucket, key, h)?
         .locked(lock)
         .sealed(sealing);
@@ -93,8 +94,22 @@ pub async fn create(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
         r.insert_header(("x-amz-checksum-algorithm", checksum_name(a)));
         r.insert_header(("x-amz-checksum-type", checksum_type_name(k)));
     }
-    crate::sse::describe(&mut r, encryption.as_ref());
+    crate::sse::describe(&mut r, encryption.as_ref(), customer.as_ref());
     Ok(r.content_type("application/xml").body(x.finish()))
+}
+
+/// A part's ETag: its MD5, except in an SSE-C upload, where it is not one (as on S3).
+fn part_etag(up: &UploadInfo, key: Option<&crate::sse::DataKey>, md5: &[u8; 16]) -> String {
+    match (up.encryption.as_deref(), key) {
+        (
+            Some(coffer_proto::sse::Encryption {
+                keeper: coffer_proto::sse::Keeper::Customer { .. },
+                ..
+            }),
+            Some(k),
+        ) => k.opaque_etag(md5),
+        _ => hex::encode(md5),
+    }
 }
 
 fn single_blob(data: ObjectData) -> S3Result<BlobRef> {
@@ -117,7 +132,15 @@ pub async fn upload_part(
     // Every part keeps a checksum in its upload's algorithm (CRC64NVME, the default, for an
     // upload created without one), whatever the client sent: the object's is made of them.
     let algorithm = part_algorithm(&up);
-    let data_key = crate::sse::unlock(ctx, &bucket.name, key, up.encryption.as_deref()).await?;
+    let given = crate::sse::given_key(ctx.req.headers())?;
+    let data_key = crate::sse::unlock(
+        ctx,
+        &bucket.name,
+        key,
+        up.encryption.as_deref(),
+        given.as_ref(),
+    )
+    .await?;
     let (data, outcome) = write_body(
         ctx,
         &up.storage_class,
@@ -132,7 +155,7 @@ pub async fn upload_part(
         number,
         last_modified_ms: headers::now_ms(),
         size: outcome.size,
-        etag: hex::encode(outcome.md5),
+        etag: part_etag(&up, data_key.as_deref(), &outcome.md5),
         checksum: outcome.checksum_of(algorithm),
         blob: single_blob(data)?,
     };
@@ -144,7 +167,7 @@ pub async fn upload_part(
     if let Some(c) = &answered {
         r.insert_header((headers::checksum_header(c.algorithm), c.value.as_str()));
     }
-    crate::sse::describe(&mut r, up.encryption.as_deref());
+    crate::sse::describe(&mut r, up.encryption.as_deref(), given.as_ref());
     Ok(r.finish())
 }
 
@@ -204,7 +227,15 @@ pub async fn upload_part_copy(
         }
     };
     let algorithm = part_algorithm(&up);
-    let data_key = crate::sse::unlock(ctx, &bucket.name, key, up.encryption.as_deref()).await?;
+    let given = crate::sse::given_key(ctx.req.headers())?;
+    let data_key = crate::sse::unlock(
+        ctx,
+        &bucket.name,
+        key,
+        up.encryption.as_deref(),
+        given.as_ref(),
+    )
+    .await?;
     let (data, md5, checksum) = copy_data(
         ctx,
         &src,
@@ -220,7 +251,7 @@ pub async fn upload_part_copy(
         number,
         last_modified_ms: now,
         size: range.end - range.start,
-        etag: hex::encode(md5),
+        etag: part_etag(&up, data_key.as_deref(), &md5),
         checksum: Some(checksum.clone()),
         blob: single_blob(data)?,
     };
@@ -237,7 +268,7 @@ pub async fn upload_part_copy(
     x.close("CopyPartResult");
     let mut r = HttpResponse::Ok();
     src.version_header(&mut r);
-    crate::sse::describe(&mut r, up.encryption.as_deref());
+    crate::sse::describe(&mut r, up.encryption.as_deref(), given.as_ref());
     Ok(r.content_type("application/xml").body(x.finish()))
 }
 
@@ -344,6 +375,18 @@ pub async fn complete(
     let Some(up) = ctx.cluster.upload(bucket.id, key, upload_id).await? else {
         return completed_again(ctx, &bucket, key, upload_id, &req.parts).await;
     };
+    // The key of an SSE-C upload need not come again; when it does, it must be the one.
+    let given = crate::sse::given_key(ctx.req.headers())?;
+    if given.is_some() {
+        crate::sse::unlock(
+            ctx,
+            &bucket.name,
+            key,
+            up.encryption.as_deref(),
+            given.as_ref(),
+        )
+        .await?;
+    }
     let stored = all_parts(ctx, bucket.id, key, upload_id).await?;
     let mut chosen: Vec<&PartInfo> = Vec::with_capacity(req.parts.len());
     for (i, want) in req.parts.iter().enumerate() {
@@ -434,6 +477,7 @@ pub async fn complete(
         // The object is encrypted as its upload was.
         Ok(done) => write::Committed {
             encryption: up.encryption.clone(),
+            customer: given,
             ..done
         },
         // Completed by another request since the upload was read: the same completion
@@ -479,6 +523,7 @@ async fn completed_again(
         checksum: v.checksum,
         version_id,
         encryption: v.encryption,
+        customer: None,
     };
     Ok(completed(ctx, key, &done))
 }

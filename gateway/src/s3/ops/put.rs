@@ -32,7 +32,7 @@ pub async fn put_object(
     let bucket = ctx.bucket().await?;
     let precondition = write_precondition(h)?;
     let lock = crate::s3::object_lock::for_write(ctx, &bucket, h, true).await?;
-    let sealing = crate::sse::for_write(ctx, &bucket.name, key, crate::sse::asked(h)).await?;
+    let sealing = crate::sse::for_write(ctx, &bucket.name, key, crate::sse::asked(h)?).await?;
     let new = NewObject::from_headers(ctx, &bucket, key, h)?
         .when(precondition)
         .locked(lock)
