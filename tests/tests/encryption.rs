@@ -21,6 +21,52 @@ fn customer_key() -> (String, String) {
     (b64.encode(key), b64.encode(md5::Md5::digest(key)))
 }
 
+/// SDK requests that can carry a customer key (SSE-C).
+trait WithKey {
+    /// The request with customer key `key` (base64) and its MD5 (base64).
+    fn with_key(self, key: &str, md5: &str) -> Self;
+}
+
+macro_rules! with_key_for {
+    ($($builder:ty),* $(,)?) => {$(
+        impl WithKey for $builder {
+            fn with_key(self, key: &str, md5: &str) -> Self {
+                self.sse_customer_algorithm("AES256")
+                    .sse_customer_key(key)
+                    .sse_customer_key_md5(md5)
+            }
+        }
+    )*};
+}
+
+with_key_for!(
+    aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder,
+    aws_sdk_s3::operation::get_object::builders::GetObjectFluentBuilder,
+    aws_sdk_s3::operation::head_object::builders::HeadObjectFluentBuilder,
+    aws_sdk_s3::operation::upload_part::builders::UploadPartFluentBuilder,
+    aws_sdk_s3::operation::create_multipart_upload::builders::CreateMultipartUploadFluentBuilder,
+    aws_sdk_s3::operation::copy_object::builders::CopyObjectFluentBuilder,
+);
+
+/// The bytes of `key` in `bucket`, read with customer key `k` (base64) and its MD5.
+async fn get_with_key(
+    c: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    k: &str,
+    md5: &str,
+) -> Vec<u8> {
+    let o = c
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .with_key(k, md5)
+        .send()
+        .await
+        .unwrap();
+    o.body.collect().await.unwrap().into_bytes().to_vec()
+}
+
 /// Every file under `dir`.
 fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
@@ -365,9 +411,7 @@ async fn writes_asking_for_kms_are_not_implemented() {
         .bucket("sse")
         .key("both")
         .server_side_encryption(ServerSideEncryption::Aes256)
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(&key)
-        .sse_customer_key_md5(&key_md5)
+        .with_key(&key, &key_md5)
         .body(b"secret".to_vec().into())
         .send()
         .await
@@ -412,9 +456,7 @@ async fn a_customer_key_does_not_apply_to_a_plain_object() {
         .get_object()
         .bucket("ssec")
         .key("plain")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(&key)
-        .sse_customer_key_md5(&key_md5)
+        .with_key(&key, &key_md5)
         .send()
         .await
         .unwrap_err();
@@ -423,9 +465,7 @@ async fn a_customer_key_does_not_apply_to_a_plain_object() {
         .head_object()
         .bucket("ssec")
         .key("plain")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(&key)
-        .sse_customer_key_md5(&key_md5)
+        .with_key(&key, &key_md5)
         .send()
         .await
         .unwrap_err();
@@ -477,9 +517,7 @@ async fn sse_c_objects_need_their_key_and_the_key_is_never_at_rest() {
             .put_object()
             .bucket("ssec")
             .key(k)
-            .sse_customer_algorithm("AES256")
-            .sse_customer_key(&key)
-            .sse_customer_key_md5(&key_md5)
+            .with_key(&key, &key_md5)
             .body(data.clone().into())
             .send()
             .await
@@ -518,9 +556,7 @@ async fn sse_c_objects_need_their_key_and_the_key_is_never_at_rest() {
             .get_object()
             .bucket("ssec")
             .key(*k)
-            .sse_customer_algorithm("AES256")
-            .sse_customer_key(&other)
-            .sse_customer_key_md5(&other_md5)
+            .with_key(&other, &other_md5)
             .send()
             .await
             .unwrap_err();
@@ -533,9 +569,7 @@ async fn sse_c_objects_need_their_key_and_the_key_is_never_at_rest() {
             .head_object()
             .bucket("ssec")
             .key(*k)
-            .sse_customer_algorithm("AES256")
-            .sse_customer_key(&other)
-            .sse_customer_key_md5(&other_md5)
+            .with_key(&other, &other_md5)
             .send()
             .await
             .unwrap_err();
@@ -554,9 +588,7 @@ async fn sse_c_objects_need_their_key_and_the_key_is_never_at_rest() {
             .get_object()
             .bucket("ssec")
             .key(*k)
-            .sse_customer_algorithm("AES256")
-            .sse_customer_key(&key)
-            .sse_customer_key_md5(&key_md5)
+            .with_key(&key, &key_md5)
             .range("bytes=1000-1999")
             .send()
             .await
@@ -568,9 +600,7 @@ async fn sse_c_objects_need_their_key_and_the_key_is_never_at_rest() {
             .head_object()
             .bucket("ssec")
             .key(*k)
-            .sse_customer_algorithm("AES256")
-            .sse_customer_key(&key)
-            .sse_customer_key_md5(&key_md5)
+            .with_key(&key, &key_md5)
             .send()
             .await
             .unwrap();
@@ -583,9 +613,7 @@ async fn sse_c_objects_need_their_key_and_the_key_is_never_at_rest() {
         .create_multipart_upload()
         .bucket("ssec")
         .key("multi")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(&key)
-        .sse_customer_key_md5(&key_md5)
+        .with_key(&key, &key_md5)
         .send()
         .await
         .unwrap();
@@ -614,9 +642,7 @@ async fn sse_c_objects_need_their_key_and_the_key_is_never_at_rest() {
             .key("multi")
             .upload_id(id)
             .part_number(n)
-            .sse_customer_algorithm("AES256")
-            .sse_customer_key(&key)
-            .sse_customer_key_md5(&key_md5)
+            .with_key(&key, &key_md5)
             .body(p.clone().into())
             .send()
             .await
@@ -633,21 +659,7 @@ async fn sse_c_objects_need_their_key_and_the_key_is_never_at_rest() {
         .await
         .unwrap();
     let multi = parts.concat();
-    let got = c
-        .get_object()
-        .bucket("ssec")
-        .key("multi")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(&key)
-        .sse_customer_key_md5(&key_md5)
-        .send()
-        .await
-        .unwrap()
-        .body
-        .collect()
-        .await
-        .unwrap()
-        .into_bytes();
+    let got = get_with_key(&c, "ssec", "multi", &key, &key_md5).await;
     assert_eq!(&got[..], &multi[..]);
 
     // Copies: the source's key opens it; the copy is encrypted as its own request says.
@@ -667,27 +679,11 @@ async fn sse_c_objects_need_their_key_and_the_key_is_never_at_rest() {
         .copy_source_sse_customer_algorithm("AES256")
         .copy_source_sse_customer_key(&key)
         .copy_source_sse_customer_key_md5(&key_md5)
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(&other)
-        .sse_customer_key_md5(&other_md5)
+        .with_key(&other, &other_md5)
         .send()
         .await
         .unwrap();
-    let got = c
-        .get_object()
-        .bucket("ssec")
-        .key("copied")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(&other)
-        .sse_customer_key_md5(&other_md5)
-        .send()
-        .await
-        .unwrap()
-        .body
-        .collect()
-        .await
-        .unwrap()
-        .into_bytes();
+    let got = get_with_key(&c, "ssec", "copied", &other, &other_md5).await;
     assert_eq!(&got[..], &secrets[1].1[..]);
     // In place, from SSE-C to SSE-S3: then it reads without a key.
     let r = c
@@ -736,9 +732,7 @@ async fn sse_c_over_plain_http_is_refused_unless_allowed() {
         .put_object()
         .bucket("plain")
         .key("k")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(&key)
-        .sse_customer_key_md5(&key_md5)
+        .with_key(&key, &key_md5)
         .body(b"x".to_vec().into())
         .send()
         .await
