@@ -496,3 +496,43 @@ pub async fn wait_for_log_count(p: &Process, pattern: &str, times: usize, secs: 
     }
     panic!("no {pattern:?} after {secs} s; log:\n{}", p.log());
 }
+
+/// Every file under `dir`.
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .flatten()
+    {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The files under `dir` that hold any of `needles`.
+pub fn files_holding(dir: &std::path::Path, needles: &[Vec<u8>]) -> Vec<String> {
+    files_under(dir)
+        .into_iter()
+        .filter(|f| {
+            let data = std::fs::read(f).unwrap_or_default();
+            needles
+                .iter()
+                .any(|n| data.windows(n.len()).any(|w| w == n.as_slice()))
+        })
+        .map(|f| f.display().to_string())
+        .collect()
+}
+
+/// Windows of `data` a scan looks for: 32 bytes at its start, middle and end.
+pub fn windows_of(data: &[u8]) -> Vec<Vec<u8>> {
+    let n = data.len();
+    [0, n / 2, n.saturating_sub(32)]
+        .into_iter()
+        .map(|at| data[at..(at + 32).min(n)].to_vec())
+        .collect()
+}

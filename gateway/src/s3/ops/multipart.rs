@@ -98,6 +98,23 @@ pub async fn create(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
     Ok(r.content_type("application/xml").body(x.finish()))
 }
 
+/// The customer's key a part request brings (SSE-C) and the data key of upload `up` of `key`
+/// in `bucket`, opened with it (None: the upload is not encrypted).
+async fn part_key(
+    ctx: &ReqCtx<'_>,
+    bucket: &str,
+    key: &str,
+    up: &UploadInfo,
+) -> S3Result<(
+    Option<crate::sse::CustomerKey>,
+    Option<std::sync::Arc<crate::sse::DataKey>>,
+)> {
+    let given = crate::sse::given_key(ctx.req.headers())?;
+    let data_key =
+        crate::sse::unlock(ctx, bucket, key, up.encryption.as_deref(), given.as_ref()).await?;
+    Ok((given, data_key))
+}
+
 /// A part's ETag: its MD5, except in an SSE-C upload, where it is not one (as on S3).
 fn part_etag(up: &UploadInfo, key: Option<&crate::sse::DataKey>, md5: &[u8; 16]) -> String {
     match (up.encryption.as_deref(), key) {
@@ -132,15 +149,7 @@ pub async fn upload_part(
     // Every part keeps a checksum in its upload's algorithm (CRC64NVME, the default, for an
     // upload created without one), whatever the client sent: the object's is made of them.
     let algorithm = part_algorithm(&up);
-    let given = crate::sse::given_key(ctx.req.headers())?;
-    let data_key = crate::sse::unlock(
-        ctx,
-        &bucket.name,
-        key,
-        up.encryption.as_deref(),
-        given.as_ref(),
-    )
-    .await?;
+    let (given, data_key) = part_key(ctx, &bucket.name, key, &up).await?;
     let (data, outcome) = write_body(
         ctx,
         &up.storage_class,
@@ -227,15 +236,7 @@ pub async fn upload_part_copy(
         }
     };
     let algorithm = part_algorithm(&up);
-    let given = crate::sse::given_key(ctx.req.headers())?;
-    let data_key = crate::sse::unlock(
-        ctx,
-        &bucket.name,
-        key,
-        up.encryption.as_deref(),
-        given.as_ref(),
-    )
-    .await?;
+    let (given, data_key) = part_key(ctx, &bucket.name, key, &up).await?;
     let (data, md5, checksum) = copy_data(
         ctx,
         &src,
