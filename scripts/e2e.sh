@@ -43,7 +43,9 @@ DATA=$WORK/data
 
 start_server() {
   # --sse-c-over-http: the SSE-C checks run over plain HTTP (S3 takes customer keys only over TLS).
-  "$BIN" server --data "$DATA" --address "127.0.0.1:$PORT" --domain "$DOMAIN" --sse-c-over-http >>"$WORK/server.log" 2>&1 &
+  # --kms-keys: the SSE-KMS key the aws CLI names.
+  "$BIN" server --data "$DATA" --address "127.0.0.1:$PORT" --domain "$DOMAIN" --sse-c-over-http \
+    --kms-keys testkey-1 >>"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 100); do
     curl -sf "$EP/_coffer/health" >/dev/null 2>&1 && return 0
@@ -158,6 +160,25 @@ ssec_story() {  # SSE-C through the aws CLI: the key with every transfer, a copy
   "${AWS[@]}" s3 cp --only-show-errors "${k[@]}" s3://e2e/ssec/copied.txt "$WORK/copied.back" || return 1
   cmp "$WORK/tree/d2/f00002.txt" "$WORK/copied.back"
 }
+kms_story() {  # SSE-KMS through the aws CLI: a named key and the default key, up, down, sync, copy
+  local k=(--sse aws:kms --sse-kms-key-id testkey-1)
+  "${AWS[@]}" s3 cp --only-show-errors "${k[@]}" "$WORK/big.bin" s3://e2e/kms/big.bin || return 1
+  has testkey-1 "${AWS[@]}" s3api head-object --bucket e2e --key kms/big.bin --query SSEKMSKeyId --output text || return 1
+  "${AWS[@]}" s3 cp --only-show-errors s3://e2e/kms/big.bin "$WORK/big.kms.back" || return 1
+  cmp "$WORK/big.bin" "$WORK/big.kms.back" || return 1
+  rm -f "$WORK/big.kms.back"
+  test "$("${AWS[@]}" s3 sync --no-progress "${k[@]}" "$WORK/tree" s3://e2e/kms-tree | grep -c '^upload:')" -eq "$SYNC_FILES" || return 1
+  "${AWS[@]}" s3 sync --no-progress s3://e2e/kms-tree "$WORK/kms-tree.back" >/dev/null || return 1
+  diff -r "$WORK/tree" "$WORK/kms-tree.back" || return 1
+  # No key named: aws/s3; a copy between keys.
+  "${AWS[@]}" s3 cp --only-show-errors --sse aws:kms s3://e2e/kms-tree/d4/f00004.txt s3://e2e/kms/default.txt || return 1
+  has aws/s3 "${AWS[@]}" s3api head-object --bucket e2e --key kms/default.txt --query SSEKMSKeyId --output text || return 1
+  "${AWS[@]}" s3 cp --only-show-errors s3://e2e/kms/default.txt "$WORK/kms.default.back" || return 1
+  cmp "$WORK/tree/d4/f00004.txt" "$WORK/kms.default.back" || return 1
+  # A key the service does not have.
+  has KMS.NotFoundException "${AWS[@]}" s3 cp --sse aws:kms --sse-kms-key-id nokey "$WORK/hello.txt" s3://e2e/kms/nokey.txt
+}
+check "aws CLI SSE-KMS: ${BIG_MIB} MiB cp and sync of $SYNC_FILES files with --sse-kms-key-id, default key, unknown key refused" kms_story
 check "aws CLI SSE-C: ${BIG_MIB} MiB cp and sync with --sse-c-key, copy-source key, wrong key refused" ssec_story
 check "presigned GET (aws s3 presign + curl)" bash -c "curl -sf \"\$(${AWS[*]} s3 presign s3://e2e/copy.bin)\" -o '$WORK/presigned.back' && cmp '$WORK/mp.back' '$WORK/presigned.back'"
 
@@ -298,6 +319,12 @@ rclone_sse() {  # rclone's --s3-server-side-encryption: stored encrypted, read b
   has AES256 "${AWS[@]}" s3api head-object --bucket e2e --key rclone-sse/f00001.txt --query ServerSideEncryption --output text
 }
 check "rclone copy --s3-server-side-encryption AES256, check" rclone_sse
+rclone_kms() {  # rclone with SSE-KMS under a named key: stored encrypted, read back the same
+  "${RCLONE[@]}" copy --s3-server-side-encryption aws:kms --s3-sse-kms-key-id testkey-1 "$WORK/tree/d5" coffer:e2e/rclone-kms || return 1
+  "${RCLONE[@]}" check --download "$WORK/tree/d5" coffer:e2e/rclone-kms || return 1
+  has testkey-1 "${AWS[@]}" s3api head-object --bucket e2e --key rclone-kms/f00005.txt --query SSEKMSKeyId --output text
+}
+check "rclone copy --s3-server-side-encryption aws:kms --s3-sse-kms-key-id, check --download" rclone_kms
 rclone_versions() {  # rclone's own versioning commands and its view of old versions
   "${RCLONE[@]}" mkdir coffer:e2e-rver || return 1
   "${RCLONE[@]}" backend versioning coffer:e2e-rver Enabled >/dev/null || return 1

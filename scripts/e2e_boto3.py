@@ -183,4 +183,18 @@ assert open(big, "rb").read() == open(big + ".back", "rb").read()
 r = s3.copy_object(Bucket=b, Key="sse/copy", CopySource={"Bucket": b, "Key": "sse/one"},
                    ServerSideEncryption="AES256")
 assert s3.get_object(Bucket=b, Key="sse/copy")["Body"].read() == secret
+# SSE-KMS under the server's configured key (testkey-1), by ARN, and multipart.
+arn = "arn:aws:kms:us-east-1:000000000000:key/testkey-1"
+r = s3.put_object(Bucket=b, Key="kms/one", Body=secret, ServerSideEncryption="aws:kms", SSEKMSKeyId=arn)
+assert r["ServerSideEncryption"] == "aws:kms" and r["SSEKMSKeyId"] == "testkey-1", r
+g = s3.get_object(Bucket=b, Key="kms/one", Range="bytes=1-65537")
+assert g["SSEKMSKeyId"] == "testkey-1" and g["Body"].read() == secret[1:65538], g
+s3.upload_file(big, b, "kms/big", ExtraArgs={"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "testkey-1"})
+s3.download_file(b, "kms/big", big + ".kms")
+assert open(big, "rb").read() == open(big + ".kms", "rb").read()
+try:
+    s3.put_object(Bucket=b, Key="kms/none", Body=b"x", ServerSideEncryption="aws:kms", SSEKMSKeyId="nokey")
+    raise AssertionError("a key the service does not have was accepted")
+except ClientError as e:
+    assert e.response["Error"]["Code"] == "KMS.NotFoundException", e.response
 print("boto3 checks passed")

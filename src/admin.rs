@@ -70,6 +70,11 @@ pub enum AdminCommand {
         #[command(subcommand)]
         what: crate::admin_policy::PublicAccessCommand,
     },
+    /// The built-in key service's SSE-KMS keys.
+    Kms {
+        #[command(subcommand)]
+        what: crate::admin_kms::KmsCommand,
+    },
     /// Erasure profiles per storage class.
     StorageClass {
         #[command(subcommand)]
@@ -276,6 +281,7 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Group { what } => group_call(what)?,
         AdminCommand::Policy { what } => policy_call(what)?,
         AdminCommand::PublicAccessBlock { what } => public_access_call(what),
+        AdminCommand::Kms { what } => crate::admin_kms::kms_call(what)?,
         _ => {
             let (m, p) = request(&a.command)?;
             (m, p, None)
@@ -289,6 +295,7 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
     match &a.command {
         AdminCommand::Group { what } => print(&value, Some(what), None),
         AdminCommand::Policy { what } => print(&value, None, Some(what)),
+        AdminCommand::Kms { what } => crate::admin_kms::print(&value, what),
         _ => print_answer(&a.command, &path, value)?,
     }
     Ok(())
@@ -299,9 +306,10 @@ fn request(command: &AdminCommand) -> anyhow::Result<(&'static str, String)> {
     Ok(match command {
         AdminCommand::Group { .. }
         | AdminCommand::Policy { .. }
-        | AdminCommand::PublicAccessBlock { .. } => {
+        | AdminCommand::PublicAccessBlock { .. }
+        | AdminCommand::Kms { .. } => {
             anyhow::bail!(
-                "group, policy and public-access-block commands are built in admin_policy"
+                "group, policy, public-access-block and kms commands are built in their modules"
             )
         }
         AdminCommand::Cluster { .. } => ("GET", "/admin/v1/cluster".to_owned()),
@@ -388,7 +396,8 @@ fn print_answer(
     match command {
         AdminCommand::Group { .. }
         | AdminCommand::Policy { .. }
-        | AdminCommand::PublicAccessBlock { .. } => println!("{value}"),
+        | AdminCommand::PublicAccessBlock { .. }
+        | AdminCommand::Kms { .. } => println!("{value}"),
         AdminCommand::User {
             what: UserCommand::List,
         } => {

@@ -79,6 +79,11 @@ pub struct Args {
     /// the network in clear); allow it only behind a proxy that ends TLS, or for tests.
     #[arg(long, env = "COFFER_SSE_C_OVER_HTTP")]
     pub sse_c_over_http: bool,
+    /// SSE-KMS keys of the built-in key service to make at start when the cluster does not
+    /// have them (comma-separated ids of A-Za-z0-9_.-, e.g. testkey-1). More are made with
+    /// `coffer admin kms key create`.
+    #[arg(long, env = "COFFER_KMS_KEYS", value_delimiter = ',')]
+    pub kms_keys: Vec<String>,
     /// Raft node id (default 1).
     #[arg(long, env = "COFFER_NODE_ID")]
     pub node_id: Option<u64>,
@@ -122,6 +127,7 @@ struct FileConfig {
     cluster_secret_file: Option<PathBuf>,
     kek_file: Option<PathBuf>,
     sse_c_over_http: Option<bool>,
+    kms_keys: Vec<String>,
     node_id: Option<u64>,
     workers: Option<usize>,
     inline_threshold: Option<u64>,
@@ -170,6 +176,8 @@ pub struct Settings {
     pub kek_file: Option<PathBuf>,
     /// Take SSE-C keys over plain HTTP.
     pub sse_c_over_http: bool,
+    /// Key service keys made at start.
+    pub kms_keys: Vec<String>,
     /// Node id.
     pub node_id: u64,
     /// HTTP workers.
@@ -180,6 +188,22 @@ pub struct Settings {
     pub orphan_grace: u64,
     /// Object Ownership of new buckets that do not ask for one.
     pub default_ownership: Ownership,
+}
+
+/// The key service keys to make at start, checked.
+fn kms_keys(ids: Vec<String>) -> anyhow::Result<Vec<String>> {
+    let ids: Vec<String> = ids
+        .into_iter()
+        .map(|k| k.trim().to_owned())
+        .filter(|k| !k.is_empty())
+        .collect();
+    for id in &ids {
+        anyhow::ensure!(
+            coffer_proto::sse::valid_key_id(id),
+            "kms_keys: {id:?} is not a key id (1 to 250 of A-Za-z0-9_.-)"
+        );
+    }
+    Ok(ids)
 }
 
 impl Settings {
@@ -259,6 +283,11 @@ impl Settings {
                 .unwrap_or_else(|| first.join("cluster.secret")),
             kek_file: a.kek_file.or(file.kek_file),
             sse_c_over_http: a.sse_c_over_http || file.sse_c_over_http.unwrap_or(false),
+            kms_keys: kms_keys(if a.kms_keys.is_empty() {
+                file.kms_keys
+            } else {
+                a.kms_keys
+            })?,
             node_id: a.node_id.or(file.node_id).unwrap_or(1),
             workers: a
                 .workers

@@ -3,6 +3,7 @@
 //! lives here; this is the only place where the gateway and node crates meet.
 
 mod admin;
+mod admin_kms;
 mod admin_policy;
 mod config;
 mod roles;

@@ -24,16 +24,17 @@ fn node_config(s: &Settings, advertise: String) -> anyhow::Result<NodeConfig> {
             .cloned()
             .collect(),
     };
+    // Only a node that starts a cluster may make up its secret.
+    let secret = secrets::cluster_secret(
+        &s.cluster_secret_file,
+        join.is_empty() && !s.await_admission,
+    )?;
     Ok(NodeConfig {
         id: s.node_id,
         meta_dir: s.home().join("meta"),
         drives: s.drives.clone(),
         advertise_rpc: advertise,
-        // Only a node that starts a cluster may make up its secret.
-        secret: secrets::cluster_secret(
-            &s.cluster_secret_file,
-            join.is_empty() && !s.await_admission,
-        )?,
+        secret: secret.clone(),
         join,
         await_admission: s.await_admission,
         zone: s.zone.clone(),
@@ -44,6 +45,8 @@ fn node_config(s: &Settings, advertise: String) -> anyhow::Result<NodeConfig> {
         stripe_size: 1 << 20,
         gc_interval: Duration::from_secs(1),
         orphan_grace: Duration::from_secs(s.orphan_grace),
+        kek: Some(secrets::kek(s.kek_file.as_deref(), &secret)?),
+        kms_keys: s.kms_keys.clone(),
     })
 }
 
@@ -105,6 +108,9 @@ async fn start_node(
     node.enter_cluster(Duration::from_secs(60))
         .await
         .context("enter the cluster")?;
+    coffer_node::kms::ensure_configured(&node)
+        .await
+        .context("make the configured key service keys")?;
     tokio::spawn(coffer_node::gc::run(node.clone()));
     tokio::spawn(coffer_node::sweep::run(node.clone()));
     tokio::spawn(coffer_node::rebalance::run(node.clone()));

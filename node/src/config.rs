@@ -40,6 +40,11 @@ pub struct NodeConfig {
     /// Shard files no metadata knows are removed once unmodified for this long (and swept for
     /// this often, between 1 s and 1 h).
     pub orphan_grace: Duration,
+    /// Key-encryption key of server-side encryption: seals the key service's material (None:
+    /// this node cannot create or rotate keys).
+    pub kek: Option<coffer_proto::seal::MasterKey>,
+    /// Key service keys made at start when the cluster does not have them yet.
+    pub kms_keys: Vec<String>,
 }
 
 impl NodeConfig {
@@ -61,6 +66,11 @@ impl NodeConfig {
             stripe_size: 1 << 20,
             gc_interval: Duration::from_millis(200),
             orphan_grace: Duration::from_secs(3600),
+            kek: Some(coffer_proto::seal::MasterKey::derive_for(
+                b"test-secret",
+                "coffer key-encryption key v1",
+            )),
+            kms_keys: Vec::new(),
         }
     }
 }

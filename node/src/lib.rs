@@ -25,6 +25,7 @@ pub mod gc;
 pub mod group_commit;
 pub mod heal;
 pub mod http;
+pub mod kms;
 pub mod meta;
 pub mod peers;
 pub mod raft;

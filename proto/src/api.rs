@@ -138,6 +138,11 @@ typed_queries! {
         MetaQuery::GetKmsKey(id.to_owned())
     } => KmsKey(k) => k;
 
+    /// Every key of the key service (JSON of [`crate::sse::KmsKey`] each, by id).
+    fn kms_keys() -> Vec<String> {
+        MetaQuery::ListKmsKeys
+    } => KmsKeys(k) => k;
+
     /// What a completed upload wrote (its version without data), while it is remembered.
     fn completed_upload(bucket_id: u64, key: &str, upload_id: &str) -> Option<ObjectVersion> {
         MetaQuery::CompletedUpload {

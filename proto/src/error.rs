@@ -147,6 +147,9 @@ pub enum ProtoError {
     /// The key service already has a key of that id.
     #[error("a key of that id already exists")]
     KmsKeyExists,
+    /// A key of the key service changed between reading and replacing it.
+    #[error("the key changed meanwhile")]
+    KmsKeyChanged,
 }
 
 impl ProtoError {

@@ -99,6 +99,30 @@ pub const SSE_S3_KEY: &str = "coffer/sse-s3";
 /// The key SSE-KMS uses when a write names none (AWS's managed key for S3 is `aws/s3`).
 pub const DEFAULT_KMS_KEY: &str = "aws/s3";
 
+/// Whether `id` may name a key made through the admin API or the configuration: 1 to 250 of
+/// `A-Za-z0-9_.-` (ids under `aws/` and `coffer/` are the service's own).
+pub fn valid_key_id(id: &str) -> bool {
+    (1..=250).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+}
+
+/// The key id a request names in `x-amz-server-side-encryption-aws-kms-key-id` (or a bucket's
+/// encryption configuration names): the id itself, an alias (`alias/ID`), or either as an ARN
+/// (`arn:aws:kms:REGION:ACCOUNT:key/ID`, `...:alias/ID`).
+pub fn key_id_of(named: &str) -> &str {
+    let named = match named.strip_prefix("arn:") {
+        // arn:PARTITION:kms:REGION:ACCOUNT:RESOURCE
+        Some(rest) => rest.splitn(5, ':').nth(4).unwrap_or(named),
+        None => named,
+    };
+    named
+        .strip_prefix("key/")
+        .or_else(|| named.strip_prefix("alias/"))
+        .unwrap_or(named)
+}
+
 /// Format of the [`KmsKey`] document.
 pub const KMS_KEY_FORMAT: u8 = 1;
 
@@ -146,6 +170,16 @@ impl KmsKey {
             enabled: true,
             material: vec![Material::generate(id, 0, now_ms, kek)],
         }
+    }
+
+    /// This key with one more generation of fresh material, which seals new data keys from
+    /// now on; the older generations stay to open what they sealed.
+    pub fn rotated(&self, now_ms: i64, kek: &MasterKey) -> KmsKey {
+        let mut k = self.clone();
+        let next = u32::try_from(k.material.len()).unwrap_or(u32::MAX);
+        k.material
+            .push(Material::generate(&k.id, next, now_ms, kek));
+        k
     }
 
     /// The newest generation's number.
@@ -208,6 +242,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn key_ids_are_named_as_aws_names_them() {
+        for (named, id) in [
+            ("testkey-1", "testkey-1"),
+            ("alias/aws/s3", "aws/s3"),
+            ("aws/s3", "aws/s3"),
+            ("arn:aws:kms:us-east-1:123456789012:key/testkey-1", "testkey-1"),
+            ("arn:aws:kms:us-east-1:123456789012:alias/aws/s3", "aws/s3"),
+            ("key/k", "k"),
+        ] {
+            assert_eq!(key_id_of(named), id, "{named}");
+        }
+        assert!(valid_key_id("testkey-1"));
+        assert!(valid_key_id("A.b_c-9"));
+        for bad in ["", "aws/s3", "coffer/sse-s3", "a b", "é", &"x".repeat(251)] {
+            assert!(!valid_key_id(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn key_material_opens_only_under_its_kek_id_and_generation() {
         let kek = MasterKey::derive_for(b"cluster secret", "coffer key-encryption key v1");
         let k = KmsKey::generate("testkey-1", "a test key", 5, &kek);
@@ -227,6 +280,11 @@ mod tests {
         assert!(moved.material(0, &kek).is_none());
         // A later format is not read as this one.
         assert!(KmsKey::decode(&doc.replace("\"format\":1", "\"format\":2")).is_none());
+        // Rotation adds a generation; the old one still opens.
+        let rotated = back.rotated(9, &kek);
+        assert_eq!(rotated.generation(), 1);
+        assert_eq!(rotated.material(0, &kek), Some(m));
+        assert!(rotated.material(1, &kek).is_some_and(|n| n != m));
         assert_eq!(from_hex("0aff"), Some(vec![10, 255]));
         assert_eq!(from_hex("0af"), None);
         assert_eq!(from_hex("zz"), None);

@@ -210,6 +210,36 @@ impl Authz {
         matches!(v, Verdict::Allow)
     }
 
+    /// Whether the caller may use the key service's key `key_arn` for `action`
+    /// (`kms:GenerateDataKey` to write, `kms:Decrypt` to read), as a key policy that lets the
+    /// account's IAM policies decide: the root key may; otherwise an identity policy's
+    /// explicit Deny refuses and its Allow lets it. `managed`: the service's default key
+    /// (`aws/s3`), which, as AWS's managed key, every caller the S3 request is allowed to
+    /// may use unless denied.
+    pub fn allows_kms(&self, action: &str, key_arn: &str, managed: bool) -> bool {
+        if self.is_root() {
+            return true;
+        }
+        if self.broken {
+            return false;
+        }
+        let req = Request {
+            caller: &self.caller,
+            action,
+            resource: key_arn,
+            context: &self.context,
+        };
+        let mut decision = Decision::NotApplicable;
+        for p in &self.identity {
+            decision = decision.and(p.evaluate(&req));
+        }
+        match decision {
+            Decision::Deny => false,
+            Decision::Allow => true,
+            Decision::NotApplicable => managed,
+        }
+    }
+
     /// Whether a policy that applies at `place` has conditions on the object's tags.
     fn needs_tags(&self, place: &Place<'_>) -> bool {
         place.key.is_some()

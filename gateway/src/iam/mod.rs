@@ -122,6 +122,7 @@ impl From<ProtoError> for IamError {
             | ProtoError::InvalidBucketState(_)
             | ProtoError::ObjectLocked
             | ProtoError::KmsKeyExists
+            | ProtoError::KmsKeyChanged
             | ProtoError::NoSuchUpload
             | ProtoError::InvalidPart(_)
             | ProtoError::PreconditionFailed

@@ -9,15 +9,26 @@ use coffer_proto::ProtoError;
 
 use super::xml::writer::XmlWriter;
 
+/// A code's text: its name, or the text given after `as` (codes that are not identifiers,
+/// such as the key service's `KMS.NotFoundException`).
+macro_rules! code_text {
+    ($name:ident) => {
+        stringify!($name)
+    };
+    ($name:ident $text:literal) => {
+        $text
+    };
+}
+
 macro_rules! codes {
-    ($($name:ident => $status:literal, $msg:literal;)*) => {
+    ($($name:ident $(as $text:literal)? => $status:literal, $msg:literal;)*) => {
         /// S3 error codes this gateway returns.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum S3ErrorCode { $(#[doc = $msg] $name,)* }
 
         impl S3ErrorCode {
             /// The code as it appears in `<Code>`.
-            pub fn as_str(self) -> &'static str { match self { $(S3ErrorCode::$name => stringify!($name),)* } }
+            pub fn as_str(self) -> &'static str { match self { $(S3ErrorCode::$name => code_text!($name $($text)?),)* } }
             /// The HTTP status.
             pub fn status(self) -> StatusCode {
                 match self { $(S3ErrorCode::$name => StatusCode::from_u16($status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),)* }
@@ -61,6 +72,8 @@ codes! {
     InvalidTag => 400, "The tag provided was not a valid tag.";
     InvalidStorageClass => 400, "The storage class you specified is not valid";
     KeyTooLongError => 400, "Your key is too long";
+    KmsDisabled as "KMS.DisabledException" => 400, "The KMS key is disabled.";
+    KmsNotFound as "KMS.NotFoundException" => 400, "The KMS key does not exist.";
     MalformedACLError => 400, "The XML you provided was not well-formed or did not validate against our published schema";
     MalformedPolicy => 400, "Policies must be valid JSON and the first byte must be '{'";
     MalformedPOSTRequest => 400, "The body of your POST request is not well-formed multipart/form-data.";
@@ -228,7 +241,8 @@ impl From<ProtoError> for S3Error {
             | ProtoError::InvalidErasureProfile(_)
             | ProtoError::MisplacedCommand(_)
             | ProtoError::Snapshot(_)
-            | ProtoError::KmsKeyExists => S3Error::internal(e),
+            | ProtoError::KmsKeyExists
+            | ProtoError::KmsKeyChanged => S3Error::internal(e),
             // IAM commands are not S3 operations: none of these can answer an S3 request.
             ProtoError::NoSuchEntity(_)
             | ProtoError::EntityAlreadyExists(_)

@@ -1,8 +1,9 @@
 //! Server-side encryption headers on requests, checked before the handler runs (the
 //! encryption itself is `crate::sse`):
-//! - a write may ask for SSE-S3 (`AES256`) or SSE-C (a customer key, whose three headers are
-//!   checked as S3 checks them); SSE-KMS is NotImplemented until it is built, never a 200 for
-//!   bytes stored in the clear;
+//! - a write may ask for SSE-S3 (`AES256`), SSE-KMS (`aws:kms`, with a key id, an encryption
+//!   context and the bucket-key flag, see [`KmsAsk`]) or SSE-C (a customer key, whose three
+//!   headers are checked as S3 checks them); DSSE-KMS is NotImplemented, never a 200 for
+//!   bytes stored in a way it did not ask for;
 //! - KMS headers without `aws:kms`, and a method beside a customer key, are S3's 400s;
 //! - a customer key sent over plain HTTP is refused, as S3 refuses it, unless the gateway was
 //!   told to allow it;
@@ -112,10 +113,80 @@ pub fn check_write(headers: &HeaderMap, whole: bool, plain_http_ok: bool) -> S3R
                 .with("ArgumentName", h))
             }
             (Some("AES256") | None, None) => {}
+            (Some("aws:kms"), _) => {
+                KmsAsk::from_headers(headers)?;
+            }
             (Some(_), _) => return Err(not_implemented(SSE)),
         }
     }
     Ok(())
+}
+
+/// What a write that asks for SSE-KMS says of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KmsAsk {
+    /// The key it names, as it names it (None: the default key).
+    pub key_id: Option<String>,
+    /// The encryption context it gives, as JSON with its keys in order (None: the default).
+    pub context: Option<String>,
+    /// Whether it asks for an S3 Bucket Key.
+    pub bucket_key: bool,
+}
+
+impl KmsAsk {
+    /// The SSE-KMS headers of a write, checked as S3 checks them.
+    pub fn from_headers(h: &HeaderMap) -> S3Result<KmsAsk> {
+        let text = |name: &'static str| -> S3Result<Option<&str>> {
+            match h.get(name) {
+                None => Ok(None),
+                Some(v) => v.to_str().map(Some).map_err(|_| invalid(name, "")),
+            }
+        };
+        let key_id = match text(KMS[0])? {
+            Some(k) if k.trim().is_empty() => {
+                return Err(S3Error::msg(
+                    S3ErrorCode::InvalidArgument,
+                    "KMS key id must not be empty",
+                )
+                .with("ArgumentName", KMS[0]))
+            }
+            k => k.map(|k| k.trim().to_owned()),
+        };
+        let context = text(KMS[1])?
+            .map(|c| encryption_context(c).ok_or_else(|| invalid(KMS[1], c)))
+            .transpose()?;
+        let bucket_key = match text(KMS[2])? {
+            None => false,
+            Some(v) if v.eq_ignore_ascii_case("true") => true,
+            Some(v) if v.eq_ignore_ascii_case("false") => false,
+            Some(v) => return Err(invalid(KMS[2], v)),
+        };
+        Ok(KmsAsk {
+            key_id,
+            context,
+            bucket_key,
+        })
+    }
+}
+
+/// An encryption context as the header carries it (base64 of a JSON object of strings), as
+/// JSON with its keys in order (None: it is not one).
+fn encryption_context(b64: &str) -> Option<String> {
+    use base64::Engine;
+    let json = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()?;
+    let pairs: std::collections::BTreeMap<String, String> = serde_json::from_slice(&json).ok()?;
+    serde_json::to_string(&pairs).ok()
+}
+
+fn invalid(name: &'static str, value: &str) -> S3Error {
+    S3Error::msg(
+        S3ErrorCode::InvalidArgument,
+        format!("The value of header {name} is not valid."),
+    )
+    .with("ArgumentName", name)
+    .with("ArgumentValue", value.to_owned())
 }
 
 /// The first of `names` the request carries.
@@ -262,25 +333,57 @@ mod tests {
     }
 
     #[test]
-    fn writes_that_ask_for_kms_are_not_implemented() {
+    fn kms_writes_pass_and_dsse_is_not_implemented() {
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let context = b64(r#"{"b":"2","a":"1"}"#);
         for h in [
             headers(&[(SSE, "aws:kms")]),
             headers(&[(SSE, "aws:kms"), (KMS[0], "arn:aws:kms:us-east-1:1:key/x")]),
+            headers(&[(SSE, "aws:kms"), (KMS[1], &context), (KMS[2], "true")]),
         ] {
             for e in [
                 put(),
                 Endpoint::CreateMultipartUpload { key: "k".into() },
                 Endpoint::CopyObject { key: "k".into() },
             ] {
-                assert_eq!(
-                    code(check(&e, &h, true)),
-                    Some("NotImplemented"),
-                    "{e:?} {h:?}"
-                );
+                assert!(check(&e, &h, false).is_ok(), "{e:?} {h:?}");
             }
         }
-        let e = check(&put(), &headers(&[(SSE, "aws:kms")]), true).unwrap_err();
+        let ask = KmsAsk::from_headers(&headers(&[
+            (KMS[0], "testkey-1"),
+            (KMS[1], &context),
+            (KMS[2], "TRUE"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            ask,
+            KmsAsk {
+                key_id: Some("testkey-1".into()),
+                context: Some(r#"{"a":"1","b":"2"}"#.into()),
+                bucket_key: true,
+            }
+        );
+        let e = check(&put(), &headers(&[(SSE, "aws:kms:dsse")]), true).unwrap_err();
+        assert_eq!(e.code.as_str(), "NotImplemented");
         assert_eq!(e.extra, [("Header", SSE.to_owned())]);
+    }
+
+    #[test]
+    fn broken_kms_headers_are_invalid() {
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        for (name, value) in [
+            (KMS[1], "not base64!".to_owned()),
+            (KMS[1], b64("[1,2]")),
+            (KMS[1], b64(r#"{"a":1}"#)),
+            (KMS[1], b64("not json")),
+            (KMS[2], "maybe".to_owned()),
+            (KMS[0], " ".to_owned()),
+        ] {
+            let h = headers(&[(SSE, "aws:kms"), (name, &value)]);
+            let e = check(&put(), &h, true).unwrap_err();
+            assert_eq!(e.code.as_str(), "InvalidArgument", "{name}: {value}");
+            assert!(e.extra.contains(&("ArgumentName", name.to_owned())));
+        }
     }
 
     #[test]

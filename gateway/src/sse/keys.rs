@@ -4,8 +4,9 @@
 //!
 //! A key's document is read from the metadata and kept [`FRESH`] before it is read again, so
 //! a key disabled or rotated through the admin API takes effect on every gateway within that
-//! time. SSE-S3's key is made by the first gateway that needs it ([`Keyring::sse_s3`]): it
-//! proposes a key with fresh material, and whichever proposal commits first is the cluster's.
+//! time. SSE-S3's key and SSE-KMS's default key (`aws/s3`) are made by the first gateway that
+//! needs them ([`Keyring::sse_s3`], [`Keyring::default_kms`]): it proposes a key with fresh
+//! material, and whichever proposal commits first is the cluster's.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 use coffer_proto::api::ClusterApiExt;
 use coffer_proto::meta::MetaCommand;
 use coffer_proto::seal::MasterKey;
-use coffer_proto::sse::{KmsKey, SSE_S3_KEY};
+use coffer_proto::sse::{KmsKey, DEFAULT_KMS_KEY, SSE_S3_KEY};
 use coffer_proto::{ClusterApi, ProtoError};
 
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
@@ -89,15 +90,32 @@ impl Keyring {
 
     /// SSE-S3's key, made now if the cluster has none yet.
     pub async fn sse_s3(&self, cluster: &Arc<dyn ClusterApi>) -> S3Result<Arc<KmsKey>> {
-        if let Some(k) = self.key(cluster, SSE_S3_KEY).await? {
+        self.made_on_first_use(cluster, SSE_S3_KEY, "SSE-S3").await
+    }
+
+    /// The key SSE-KMS uses when a write names none (`aws/s3`), made now if the cluster has
+    /// none yet.
+    pub async fn default_kms(&self, cluster: &Arc<dyn ClusterApi>) -> S3Result<Arc<KmsKey>> {
+        self.made_on_first_use(
+            cluster,
+            DEFAULT_KMS_KEY,
+            "Default key for SSE-KMS writes that name no key",
+        )
+        .await
+    }
+
+    /// The service's own key `id`, made now if the cluster has none yet.
+    async fn made_on_first_use(
+        &self,
+        cluster: &Arc<dyn ClusterApi>,
+        id: &str,
+        description: &str,
+    ) -> S3Result<Arc<KmsKey>> {
+        if let Some(k) = self.key(cluster, id).await? {
             return Ok(k);
         }
-        let proposal = KmsKey::generate(
-            SSE_S3_KEY,
-            "SSE-S3",
-            crate::s3::headers::now_ms(),
-            self.kek()?,
-        );
+        let proposal =
+            KmsKey::generate(id, description, crate::s3::headers::now_ms(), self.kek()?);
         match cluster
             .meta_write(MetaCommand::CreateKmsKey {
                 key: proposal.encode(),
@@ -108,9 +126,9 @@ impl Keyring {
             Ok(_) | Err(ProtoError::KmsKeyExists) => {}
             Err(e) => return Err(e.into()),
         }
-        self.key(cluster, SSE_S3_KEY)
+        self.key(cluster, id)
             .await?
-            .ok_or_else(|| S3Error::internal("SSE-S3's key was made but cannot be read"))
+            .ok_or_else(|| S3Error::internal(format!("key {id} was made but cannot be read")))
     }
 
     /// The material of `generation` of `key`, unsealed (an error when it does not open: this

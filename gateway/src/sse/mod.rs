@@ -2,7 +2,8 @@
 //! request (or, later, its bucket) names ([`for_write`]), a stored version's data key opened
 //! for reading ([`open`], [`unlock`]), and the response headers that describe both
 //! ([`describe`]). The bytes are sealed and opened in [`packages`]; keys come from [`keys`]
-//! (SSE-S3) or from the request itself ([`customer`], SSE-C).
+//! (SSE-S3 and SSE-KMS, whose keys are used as the caller's `kms:` permissions allow) or from
+//! the request itself ([`customer`], SSE-C).
 
 pub mod customer;
 pub mod keys;
@@ -11,11 +12,15 @@ pub mod packages;
 use std::sync::Arc;
 
 use actix_web::HttpResponseBuilder;
-use coffer_proto::sse::{data_key_aad, Encryption, Keeper, SCHEME_GCM_PACKAGES, SSE_S3_KEY};
+use coffer_proto::sse::{
+    data_key_aad, key_id_of, Encryption, Keeper, KmsKey, DEFAULT_KMS_KEY, SCHEME_GCM_PACKAGES,
+    SSE_S3_KEY,
+};
 use coffer_proto::types::ObjectVersion;
 
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
+use crate::s3::sse::KmsAsk;
 pub use customer::CustomerKey;
 use packages::RunCipher;
 
@@ -61,13 +66,18 @@ pub struct Sealing {
 }
 
 impl Sealing {
-    /// The ETag of bytes whose MD5 is `md5` stored this way: the MD5, except for SSE-C,
-    /// where it is not one.
+    /// The ETag of bytes whose MD5 is `md5` stored this way.
     pub fn etag(&self, md5: &[u8; 16]) -> String {
-        match self.encryption.keeper {
-            Keeper::Customer { .. } => self.key.opaque_etag(md5),
-            _ => hex::encode(md5),
-        }
+        etag(Some(&self.encryption), Some(&self.key), md5)
+    }
+}
+
+/// The ETag of bytes whose MD5 is `md5`, stored encrypted as `enc` under data key `key`: the
+/// MD5, except for SSE-C and SSE-KMS, where it is not one (as on S3).
+pub fn etag(enc: Option<&Encryption>, key: Option<&DataKey>, md5: &[u8; 16]) -> String {
+    match (enc.map(|e| &e.keeper), key) {
+        (Some(Keeper::Customer { .. } | Keeper::Kms { .. }), Some(k)) => k.opaque_etag(md5),
+        _ => hex::encode(md5),
     }
 }
 
@@ -78,6 +88,8 @@ pub enum Asked {
     None,
     /// SSE-S3 (`x-amz-server-side-encryption: AES256`).
     S3,
+    /// SSE-KMS (`x-amz-server-side-encryption: aws:kms`).
+    Kms(KmsAsk),
     /// SSE-C: the customer's key.
     Customer(CustomerKey),
 }
@@ -90,6 +102,7 @@ pub fn asked(h: &actix_web::http::header::HeaderMap) -> S3Result<Asked> {
     Ok(
         match crate::s3::headers::get(h, "x-amz-server-side-encryption") {
             Some("AES256") => Asked::S3,
+            Some("aws:kms") => Asked::Kms(KmsAsk::from_headers(h)?),
             _ => Asked::None,
         },
     )
@@ -120,6 +133,26 @@ pub async fn for_write(
             };
             (keeper, material.key.seal(&data_key, &aad), None)
         }
+        Asked::Kms(ask) => {
+            let kms_key = kms_key_for_write(ctx, ask.key_id.as_deref()).await?;
+            let material = ctx.keys.newest(&kms_key)?;
+            let context = ask.context.unwrap_or_else(|| {
+                let arn = if ask.bucket_key {
+                    format!("arn:aws:s3:::{bucket}")
+                } else {
+                    format!("arn:aws:s3:::{bucket}/{key}")
+                };
+                serde_json::json!({ "aws:s3:arn": arn }).to_string()
+            });
+            let aad = kms_aad(aad, &context);
+            let keeper = Keeper::Kms {
+                key_id: kms_key.id.clone(),
+                generation: material.generation,
+                context,
+                bucket_key: ask.bucket_key,
+            };
+            (keeper, material.key.seal(&data_key, &aad), None)
+        }
         Asked::Customer(k) => {
             let keeper = Keeper::Customer { check: k.check() };
             (keeper, k.sealer().seal(&data_key, &aad), Some(k))
@@ -134,6 +167,58 @@ pub async fn for_write(
         key: Arc::new(DataKey(data_key)),
         customer,
     }))
+}
+
+/// An SSE-KMS data key's associated data: a data key's, and the encryption context, which
+/// must be the same to open it (as KMS binds a data key to its context).
+fn kms_aad(mut aad: Vec<u8>, context: &str) -> Vec<u8> {
+    aad.extend_from_slice(b"\0coffer-kms-context\0");
+    aad.extend_from_slice(context.as_bytes());
+    aad
+}
+
+/// The ARN of the key service's key `id`, as policies name it.
+pub fn key_arn(region: &str, id: &str) -> String {
+    format!("arn:aws:kms:{region}::key/{id}")
+}
+
+/// The key a write that names `named` (None: the default key) seals its data key under,
+/// if the caller may use it for that.
+async fn kms_key_for_write(ctx: &ReqCtx<'_>, named: Option<&str>) -> S3Result<Arc<KmsKey>> {
+    let id = named.map_or(DEFAULT_KMS_KEY, key_id_of);
+    let k = if id == DEFAULT_KMS_KEY {
+        ctx.keys.default_kms(ctx.cluster).await?
+    } else {
+        ctx.keys.key(ctx.cluster, id).await?.ok_or_else(|| {
+            S3Error::msg(
+                S3ErrorCode::KmsNotFound,
+                format!("Invalid keyId '{}'", named.unwrap_or(id)),
+            )
+        })?
+    };
+    usable(ctx, &k, "kms:GenerateDataKey")?;
+    Ok(k)
+}
+
+/// Whether key `k` may be used for `action` now: it is enabled and the caller is allowed.
+fn usable(ctx: &ReqCtx<'_>, k: &KmsKey, action: &str) -> S3Result<()> {
+    let arn = key_arn(&ctx.config.region, &k.id);
+    if !ctx
+        .authz
+        .allows_kms(action, &arn, k.id == DEFAULT_KMS_KEY)
+    {
+        return Err(S3Error::msg(
+            S3ErrorCode::AccessDenied,
+            format!("The caller is not authorized to perform {action} on resource {arn}"),
+        ));
+    }
+    if !k.enabled {
+        return Err(S3Error::msg(
+            S3ErrorCode::KmsDisabled,
+            format!("{arn} is disabled."),
+        ));
+    }
+    Ok(())
 }
 
 /// The data key of version `v` of bucket `bucket`, opened with the customer's key `given`
@@ -220,14 +305,25 @@ pub async fn unlock(
             }
             given.sealer()
         }
-        Keeper::Kms { .. } => {
-            return Err(S3Error::internal(
-                "SSE-KMS objects are not readable by this build",
-            ))
+        Keeper::Kms {
+            key_id, generation, ..
+        } => {
+            let k = ctx.keys.key(ctx.cluster, key_id).await?.ok_or_else(|| {
+                S3Error::internal(format!(
+                    "the object is encrypted under key {key_id}, which the key service does \
+                     not have"
+                ))
+            })?;
+            usable(ctx, &k, "kms:Decrypt")?;
+            ctx.keys.unseal(&k, *generation)?.key
         }
     };
+    let mut aad = data_key_aad(enc.scheme, bucket, key);
+    if let Keeper::Kms { context, .. } = &enc.keeper {
+        aad = kms_aad(aad, context);
+    }
     let plain = sealing_key
-        .open(&enc.sealed_key, &data_key_aad(enc.scheme, bucket, key))
+        .open(&enc.sealed_key, &aad)
         .ok_or_else(keys::tampered_key)?;
     let key: [u8; 32] = plain.try_into().map_err(|_| keys::tampered_key())?;
     Ok(Some(Arc::new(DataKey(key))))
@@ -246,11 +342,40 @@ pub fn describe(
     if let Some(v) = enc.keeper.header() {
         b.insert_header(("x-amz-server-side-encryption", v));
     }
+    if let Keeper::Kms {
+        key_id, bucket_key, ..
+    } = &enc.keeper
+    {
+        b.insert_header((
+            "x-amz-server-side-encryption-aws-kms-key-id",
+            key_id.as_str(),
+        ));
+        if *bucket_key {
+            b.insert_header(("x-amz-server-side-encryption-bucket-key-enabled", "true"));
+        }
+    }
     if let (Keeper::Customer { .. }, Some(k)) = (&enc.keeper, customer) {
         b.insert_header(("x-amz-server-side-encryption-customer-algorithm", "AES256"));
         b.insert_header((
             "x-amz-server-side-encryption-customer-key-md5",
             k.md5.as_str(),
+        ));
+    }
+}
+
+/// [`describe`], for the answer to a write: SSE-KMS's encryption context too, as S3 echoes it
+/// to PUT, Copy and CreateMultipartUpload.
+pub fn describe_write(
+    b: &mut HttpResponseBuilder,
+    enc: Option<&Encryption>,
+    customer: Option<&CustomerKey>,
+) {
+    describe(b, enc, customer);
+    if let Some(Keeper::Kms { context, .. }) = enc.map(|e| &e.keeper) {
+        use base64::Engine;
+        b.insert_header((
+            "x-amz-server-side-encryption-context",
+            base64::engine::general_purpose::STANDARD.encode(context),
         ));
     }
 }

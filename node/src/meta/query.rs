@@ -65,6 +65,7 @@ pub fn answer(store: &MetaStore, q: &MetaQuery) -> Result<MetaAnswer, StoreError
             },
         ),
         MetaQuery::GetKmsKey(id) => MetaAnswer::KmsKey(super::kms::get(store, id)?),
+        MetaQuery::ListKmsKeys => MetaAnswer::KmsKeys(super::kms::list(store)?),
         MetaQuery::GetLockedVersion {
             bucket_id,
             key,

@@ -141,3 +141,52 @@ fn a_key_is_created_once() {
         Err(ProtoError::ValidationError(_))
     ));
 }
+
+#[test]
+fn a_key_is_replaced_only_from_the_document_it_was_changed_from() {
+    let mut sm = Sm::new();
+    let kek = MasterKey::derive_for(b"secret", "coffer key-encryption key v1");
+    let key = KmsKey::generate("testkey-1", "", 1, &kek);
+    let replace = |previous: &KmsKey, key: &KmsKey| MetaCommand::ReplaceKmsKey {
+        previous: previous.encode(),
+        key: key.encode(),
+    };
+    let disabled = KmsKey {
+        enabled: false,
+        ..key.clone()
+    };
+    // No such key yet.
+    assert!(matches!(
+        sm.run(replace(&key, &disabled)),
+        Err(ProtoError::NoSuchEntity(_))
+    ));
+    sm.run(MetaCommand::CreateKmsKey { key: key.encode() })
+        .unwrap();
+    assert_eq!(sm.run(replace(&key, &disabled)), Ok(MetaOk::Done));
+    // A rotation made from the document before the disable lost the race: refused.
+    let rotated = key.rotated(2, &kek);
+    assert_eq!(
+        sm.run(replace(&key, &rotated)),
+        Err(ProtoError::KmsKeyChanged)
+    );
+    // Another id is not a replacement.
+    let other = KmsKey::generate("testkey-2", "", 1, &kek);
+    assert!(matches!(
+        sm.run(replace(&disabled, &other)),
+        Err(ProtoError::ValidationError(_))
+    ));
+    let rotated = disabled.rotated(3, &kek);
+    assert_eq!(sm.run(replace(&disabled, &rotated)), Ok(MetaOk::Done));
+    sm.run(MetaCommand::CreateKmsKey {
+        key: other.encode(),
+    })
+    .unwrap();
+    let listed = match sm.ask(MetaQuery::ListKmsKeys) {
+        MetaAnswer::KmsKeys(docs) => docs
+            .iter()
+            .map(|d| KmsKey::decode(d).unwrap())
+            .collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(listed, [rotated, other]);
+}

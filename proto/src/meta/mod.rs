@@ -430,6 +430,15 @@ pub enum MetaCommand {
         /// The key (JSON of [`crate::sse::KmsKey`]).
         key: String,
     },
+    /// Replace a key of the key service (enabled, disabled, rotated) if its document is still
+    /// `previous`: NoSuchEntity when there is no such key, KmsKeyChanged when another change
+    /// came first (the sender reads it again and retries).
+    ReplaceKmsKey {
+        /// The document the change was made to.
+        previous: String,
+        /// The new document, of the same id.
+        key: String,
+    },
 }
 
 /// How long a completed multipart upload stays answerable: a day after it completed.

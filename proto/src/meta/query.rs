@@ -180,6 +180,9 @@ pub enum MetaQuery {
     /// A key of the key service by id (JSON of [`crate::sse::KmsKey`]), answered as
     /// [`MetaAnswer::KmsKey`].
     GetKmsKey(String),
+    /// Every key of the key service (JSON of [`crate::sse::KmsKey`] each, by id), answered as
+    /// [`MetaAnswer::KmsKeys`].
+    ListKmsKeys,
 }
 
 /// The result of a [`MetaQuery`].
@@ -237,6 +240,8 @@ pub enum MetaAnswer {
     LockedVersion(Option<LockedVersion>),
     /// GetKmsKey.
     KmsKey(Option<String>),
+    /// ListKmsKeys.
+    KmsKeys(Vec<String>),
     /// An answer whose version or upload is encrypted, as it crosses the wire (the
     /// encryption is not part of their encoding): see [`MetaAnswer::sealed`].
     Encrypted {

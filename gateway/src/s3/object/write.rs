@@ -225,7 +225,7 @@ impl Committed {
         if let Some(id) = &self.version_id {
             b.insert_header(("x-amz-version-id", id.as_str()));
         }
-        crate::sse::describe(b, self.encryption.as_deref(), self.customer.as_ref());
+        crate::sse::describe_write(b, self.encryption.as_deref(), self.customer.as_ref());
     }
 }
 

@@ -94,7 +94,7 @@ pub async fn create(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
         r.insert_header(("x-amz-checksum-algorithm", checksum_name(a)));
         r.insert_header(("x-amz-checksum-type", checksum_type_name(k)));
     }
-    crate::sse::describe(&mut r, encryption.as_ref(), customer.as_ref());
+    crate::sse::describe_write(&mut r, encryption.as_ref(), customer.as_ref());
     Ok(r.content_type("application/xml").body(x.finish()))
 }
 
@@ -115,18 +115,10 @@ async fn part_key(
     Ok((given, data_key))
 }
 
-/// A part's ETag: its MD5, except in an SSE-C upload, where it is not one (as on S3).
+/// A part's ETag: its MD5, except in an SSE-C or SSE-KMS upload, where it is not one (as on
+/// S3).
 fn part_etag(up: &UploadInfo, key: Option<&crate::sse::DataKey>, md5: &[u8; 16]) -> String {
-    match (up.encryption.as_deref(), key) {
-        (
-            Some(coffer_proto::sse::Encryption {
-                keeper: coffer_proto::sse::Keeper::Customer { .. },
-                ..
-            }),
-            Some(k),
-        ) => k.opaque_etag(md5),
-        _ => hex::encode(md5),
-    }
+    crate::sse::etag(up.encryption.as_deref(), key, md5)
 }
 
 fn single_blob(data: ObjectData) -> S3Result<BlobRef> {

@@ -399,6 +399,9 @@ impl Tx<'_> {
                 self.run(index, cmd)
             }
             MetaCommand::CreateKmsKey { key } => super::kms::create(self.store, self.batch, key),
+            MetaCommand::ReplaceKmsKey { previous, key } => {
+                super::kms::replace(self.store, self.batch, previous, key)
+            }
         }
     }
 }

@@ -522,6 +522,13 @@ pub(super) fn commands() -> Vec<(&'static str, MetaCommand)> {
                 key: "{\"format\":1}".into(),
             },
         ),
+        (
+            "ReplaceKmsKey",
+            MetaCommand::ReplaceKmsKey {
+                previous: "{\"format\":1}".into(),
+                key: "{\"format\":1,\"enabled\":false}".into(),
+            },
+        ),
     ]
 }
 
@@ -571,6 +578,7 @@ pub(super) fn errors() -> Vec<ProtoError> {
         ProtoError::InvalidBucketState(t()),
         ProtoError::ObjectLocked,
         ProtoError::KmsKeyExists,
+        ProtoError::KmsKeyChanged,
     ]
 }
 

@@ -353,6 +353,7 @@ frozen_enum! {
         },
         WithEncryption { encryption => encryption: Encryption, cmd => cmd: Box<MetaCommand> },
         CreateKmsKey { key => key: String },
+        ReplaceKmsKey { previous => previous: String, key => key: String },
     }
 }
 
@@ -439,6 +440,7 @@ frozen_enum! {
         InvalidBucketState { 0 => text: String },
         ObjectLocked {},
         KmsKeyExists {},
+        KmsKeyChanged {},
     }
 }
 
