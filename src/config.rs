@@ -84,6 +84,10 @@ pub struct Args {
     /// `coffer admin kms key create`.
     #[arg(long, env = "COFFER_KMS_KEYS", value_delimiter = ',')]
     pub kms_keys: Vec<String>,
+    /// Encryption of writes that ask for none, in buckets without a default encryption
+    /// configuration (PutBucketEncryption): `none` (default) or `sse-s3`.
+    #[arg(long, env = "COFFER_DEFAULT_ENCRYPTION")]
+    pub default_encryption: Option<String>,
     /// Raft node id (default 1).
     #[arg(long, env = "COFFER_NODE_ID")]
     pub node_id: Option<u64>,
@@ -128,6 +132,7 @@ struct FileConfig {
     kek_file: Option<PathBuf>,
     sse_c_over_http: Option<bool>,
     kms_keys: Vec<String>,
+    default_encryption: Option<String>,
     node_id: Option<u64>,
     workers: Option<usize>,
     inline_threshold: Option<u64>,
@@ -178,6 +183,8 @@ pub struct Settings {
     pub sse_c_over_http: bool,
     /// Key service keys made at start.
     pub kms_keys: Vec<String>,
+    /// Encryption of writes that ask for none in buckets without a configuration.
+    pub default_encryption: coffer_gateway::config::DefaultSse,
     /// Node id.
     pub node_id: u64,
     /// HTTP workers.
@@ -288,6 +295,12 @@ impl Settings {
             } else {
                 a.kms_keys
             })?,
+            default_encryption: match a.default_encryption.or(file.default_encryption) {
+                None => coffer_gateway::config::DefaultSse::None,
+                Some(d) => coffer_gateway::config::DefaultSse::parse(&d).with_context(|| {
+                    format!("default_encryption must be none or sse-s3, not {d:?}")
+                })?,
+            },
             node_id: a.node_id.or(file.node_id).unwrap_or(1),
             workers: a
                 .workers

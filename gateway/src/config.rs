@@ -21,6 +21,9 @@ pub struct GatewayConfig {
     /// Take SSE-C customer keys over plain HTTP (S3 refuses them: the key would cross the
     /// network in clear). For tests, and for a gateway behind a proxy that ends TLS.
     pub sse_c_over_http: bool,
+    /// How writes to a bucket without a default encryption configuration, that ask for no
+    /// encryption, are stored.
+    pub default_encryption: DefaultSse,
     /// Objects up to this many bytes are stored inline in their metadata record.
     pub inline_threshold: u64,
     /// Largest single PUT (S3: 5 GiB).
@@ -43,9 +46,31 @@ impl GatewayConfig {
             master_key: None,
             kek: None,
             sse_c_over_http: false,
+            default_encryption: DefaultSse::None,
             inline_threshold: 64 * 1024,
             max_put_size: 5 << 30,
             default_ownership: Ownership::BucketOwnerEnforced,
+        }
+    }
+}
+
+/// The encryption of writes that ask for none, in buckets without a configuration of their
+/// own (`--default-encryption`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefaultSse {
+    /// Stored as sent.
+    None,
+    /// SSE-S3, as S3 does for every bucket since 2023.
+    S3,
+}
+
+impl DefaultSse {
+    /// The setting's value as written (`none`, `sse-s3`).
+    pub fn parse(s: &str) -> Option<DefaultSse> {
+        match s.to_ascii_lowercase().as_str() {
+            "none" => Some(DefaultSse::None),
+            "sse-s3" | "aes256" => Some(DefaultSse::S3),
+            _ => None,
         }
     }
 }

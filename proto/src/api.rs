@@ -255,6 +255,16 @@ typed_queries! {
     fn authorization(access_key: Option<String>, bucket: Option<String>) -> AuthzFacts {
         MetaQuery::Authorization { access_key, bucket }
     } => Authorization(f) => *f;
+
+    /// [`Self::authorization`], with the bucket's documents of `configs` beside it, in their
+    /// order.
+    fn authorization_with(
+        access_key: Option<String>,
+        bucket: Option<String>,
+        configs: Vec<BucketConfigKind>
+    ) -> (AuthzFacts, Vec<Option<String>>) {
+        MetaQuery::AuthorizationWith { access_key, bucket, configs }
+    } => AuthorizationWith(a) => *a;
 }
 
 impl<T: ClusterApi + ?Sized> ClusterApiExt for T {}

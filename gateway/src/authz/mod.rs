@@ -52,6 +52,8 @@ pub struct Authz {
     pub bucket_acl: Acl,
     /// The condition keys.
     pub context: Context,
+    /// The addressed bucket's default encryption document.
+    pub bucket_encryption: Option<String>,
 }
 
 /// A check that object `key` of bucket `bucket_id` decides: its owner and ACL, or its tags
@@ -165,6 +167,7 @@ impl Authz {
             ownership,
             bucket_acl,
             context,
+            bucket_encryption: facts.bucket_encryption,
         }
     }
 

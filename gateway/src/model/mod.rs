@@ -1,7 +1,8 @@
-//! The models that the authorizer and several handlers share: owners, ACLs, tag sets and CORS
-//! rules, with their documents. No model imports a handler, [`crate::authz`] or the dispatch.
+//! The models that the authorizer and several handlers share: owners, ACLs, tag sets, CORS
+//! rules and default encryption, with their documents. No model imports a handler, [`crate::authz`] or the dispatch.
 
 pub mod acl;
 pub mod cors;
+pub mod encryption;
 pub mod owner;
 pub mod tags;

@@ -96,6 +96,7 @@ codes! {
     OwnershipControlsNotFoundError => 404, "The bucket ownership controls were not found";
     PreconditionFailed => 412, "At least one of the pre-conditions you specified did not hold";
     RequestTimeTooSkewed => 403, "The difference between the request time and the current time is too large.";
+    ServerSideEncryptionConfigurationNotFoundError => 404, "The server side encryption configuration was not found";
     ServiceUnavailable => 503, "Please reduce your request rate.";
     SignatureDoesNotMatch => 403, "The request signature we calculated does not match the signature you provided. Check your key and signing method.";
     SlowDown => 503, "Please reduce your request rate.";

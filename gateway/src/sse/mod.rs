@@ -18,6 +18,7 @@ use coffer_proto::sse::{
 };
 use coffer_proto::types::ObjectVersion;
 
+use crate::config::DefaultSse;
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
 use crate::s3::sse::KmsAsk;
@@ -113,14 +114,43 @@ pub fn given_key(h: &actix_web::http::header::HeaderMap) -> S3Result<Option<Cust
     CustomerKey::from_headers(h, &customer::OBJECT)
 }
 
-/// A fresh data key for a write of `key` in bucket `bucket` that asked for `asked`, sealed as
-/// it says (None: the write is not encrypted).
+/// What a write to bucket `bucket` that asks for no encryption gets: the bucket's default
+/// encryption, or for a bucket without one the gateway's `--default-encryption`.
+fn bucket_default(ctx: &ReqCtx<'_>, bucket: &str) -> Asked {
+    let configured = ctx
+        .authz
+        .bucket
+        .as_ref()
+        .filter(|b| b.name == bucket)
+        .and(ctx.authz.bucket_encryption.as_deref())
+        .and_then(crate::model::encryption::decode);
+    match configured {
+        Some(d) if d.algorithm == "aws:kms" => Asked::Kms(KmsAsk {
+            key_id: d.key_id,
+            context: None,
+            bucket_key: d.bucket_key,
+        }),
+        Some(_) => Asked::S3,
+        None => match ctx.config.default_encryption {
+            DefaultSse::S3 => Asked::S3,
+            DefaultSse::None => Asked::None,
+        },
+    }
+}
+
+/// A fresh data key for a write of `key` in bucket `bucket` that asked for `asked` (or, when
+/// it asked for none, as the bucket's default encryption says), sealed as it says (None: the
+/// write is not encrypted).
 pub async fn for_write(
     ctx: &ReqCtx<'_>,
     bucket: &str,
     key: &str,
     asked: Asked,
 ) -> S3Result<Option<Sealing>> {
+    let asked = match asked {
+        Asked::None => bucket_default(ctx, bucket),
+        a => a,
+    };
     let data_key: [u8; 32] = rand::random();
     let aad = data_key_aad(SCHEME_GCM_PACKAGES, bucket, key);
     let (keeper, sealed_key, customer) = match asked {

@@ -43,8 +43,18 @@ fn config_key(bucket_id: u64, kind: BucketConfigKind) -> Vec<u8> {
         BucketConfigKind::Acl => 4,
         BucketConfigKind::OwnershipControls => 5,
         BucketConfigKind::ObjectLock => 6,
+        BucketConfigKind::Encryption => 7,
     });
     k
+}
+
+/// The `kind` document of bucket `bucket_id`.
+pub fn bucket_doc(
+    store: &MetaStore,
+    bucket_id: u64,
+    kind: BucketConfigKind,
+) -> Result<Option<String>, StoreError> {
+    store.get(CF_BUCKET_CONF, &config_key(bucket_id, kind))
 }
 
 fn policy_prefix(owner: &PolicyOwner) -> Vec<u8> {

@@ -166,6 +166,21 @@ pub fn answer(store: &MetaStore, q: &MetaQuery) -> Result<MetaAnswer, StoreError
         MetaQuery::Authorization { access_key, bucket } => MetaAnswer::Authorization(Box::new(
             policies::authorization(store, access_key.as_deref(), bucket.as_deref())?,
         )),
+        MetaQuery::AuthorizationWith {
+            access_key,
+            bucket,
+            configs,
+        } => {
+            let facts = policies::authorization(store, access_key.as_deref(), bucket.as_deref())?;
+            let docs = match &facts.bucket {
+                Some(b) => configs
+                    .iter()
+                    .map(|kind| policies::bucket_doc(store, b.id, *kind))
+                    .collect::<Result<_, _>>()?,
+                None => vec![None; configs.len()],
+            };
+            MetaAnswer::AuthorizationWith(Box::new((facts, docs)))
+        }
     })
 }
 

@@ -171,3 +171,35 @@ fn groups_policies_and_what_authorization_reads() {
         MetaAnswer::BucketConfig(Some(None))
     );
 }
+
+#[test]
+fn authorization_brings_the_bucket_documents_asked_for() {
+    let mut sm = Sm::new();
+    sm.bucket("b");
+    sm.run(MetaCommand::SetBucketConfig {
+        bucket: "b".into(),
+        kind: BucketConfigKind::Encryption,
+        value: Some("{\"algorithm\":\"AES256\"}".into()),
+    })
+    .unwrap();
+    let ask = |bucket: &str| {
+        match sm.ask(MetaQuery::AuthorizationWith {
+            access_key: None,
+            bucket: Some(bucket.into()),
+            configs: vec![BucketConfigKind::Encryption, BucketConfigKind::Cors],
+        }) {
+            MetaAnswer::AuthorizationWith(a) => *a,
+            other => panic!("{other:?}"),
+        }
+    };
+    let (facts, docs) = ask("b");
+    assert_eq!(facts.bucket.unwrap().name, "b");
+    assert_eq!(
+        docs,
+        [Some("{\"algorithm\":\"AES256\"}".to_owned()), None]
+    );
+    // No such bucket: nothing, one answer per document asked for.
+    let (facts, docs) = ask("nope");
+    assert!(facts.bucket.is_none());
+    assert_eq!(docs, [None, None]);
+}

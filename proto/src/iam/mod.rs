@@ -95,6 +95,10 @@ pub struct AuthzFacts {
     pub bucket_acl: Option<String>,
     /// Its Object Ownership setting.
     pub bucket_ownership: Option<String>,
+    /// Its default encryption. Not part of this answer's encoding (a build before it would
+    /// not read it): sent beside it, in [`crate::meta::MetaAnswer::AuthorizationWith`].
+    #[serde(skip)]
+    pub bucket_encryption: Option<String>,
 }
 
 /// Whether `name` is a valid IAM policy name: 1 to 128 of `A-Za-z0-9+=,.@_-`.

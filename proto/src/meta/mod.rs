@@ -498,6 +498,9 @@ pub enum BucketConfigKind {
     /// The Object Lock configuration (JSON of [`crate::lock::LockConfig`]): there only when
     /// Object Lock is enabled, which needs versioning Enabled and keeps it so.
     ObjectLock,
+    /// Default encryption: how writes that ask for none are encrypted (JSON of the gateway's
+    /// model).
+    Encryption,
 }
 
 /// Where a blob is referenced in the metadata: an object version or an uploaded part.

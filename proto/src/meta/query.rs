@@ -183,6 +183,17 @@ pub enum MetaQuery {
     /// Every key of the key service (JSON of [`crate::sse::KmsKey`] each, by id), answered as
     /// [`MetaAnswer::KmsKeys`].
     ListKmsKeys,
+    /// [`MetaQuery::Authorization`], with the addressed bucket's documents of `configs`
+    /// beside it (answered as [`MetaAnswer::AuthorizationWith`]): what the request needs of
+    /// its bucket (a write, its default encryption) comes in the same read.
+    AuthorizationWith {
+        /// The access key the request is signed with (None: root or anonymous).
+        access_key: Option<String>,
+        /// The bucket it addresses.
+        bucket: Option<String>,
+        /// The bucket documents wanted.
+        configs: Vec<BucketConfigKind>,
+    },
 }
 
 /// The result of a [`MetaQuery`].
@@ -242,6 +253,9 @@ pub enum MetaAnswer {
     KmsKey(Option<String>),
     /// ListKmsKeys.
     KmsKeys(Vec<String>),
+    /// AuthorizationWith: the facts, and the documents asked for, in their order (None: the
+    /// bucket has none of that kind, or does not exist).
+    AuthorizationWith(Box<(crate::iam::AuthzFacts, Vec<Option<String>>)>),
     /// An answer whose version or upload is encrypted, as it crosses the wire (the
     /// encryption is not part of their encoding): see [`MetaAnswer::sealed`].
     Encrypted {

@@ -6,6 +6,7 @@ use actix_web::dev::RequestHead;
 use actix_web::http::Method;
 use coffer_proto::api::ClusterApiExt;
 use coffer_proto::iam::AuthzFacts;
+use coffer_proto::meta::BucketConfigKind;
 use coffer_proto::policy::Caller;
 
 use super::route::Addressed;
@@ -112,13 +113,19 @@ pub fn identify(
     })
 }
 
-/// What authorizing a request signed with `access_key` on `bucket` needs, in one read.
+/// What authorizing a request signed with `access_key` on `bucket` needs, and the bucket's
+/// default encryption, which its writes need, in one read.
 pub async fn authorization_facts(
     state: &AppState,
     access_key: Option<String>,
     bucket: Option<String>,
 ) -> S3Result<AuthzFacts> {
-    Ok(state.cluster.authorization(access_key, bucket).await?)
+    let (mut facts, docs) = state
+        .cluster
+        .authorization_with(access_key, bucket, vec![BucketConfigKind::Encryption])
+        .await?;
+    facts.bucket_encryption = docs.into_iter().next().flatten();
+    Ok(facts)
 }
 
 /// Credentials holding IAM access key `ak` if its record exists, is active and its secret

@@ -6,6 +6,7 @@ pub mod acl;
 pub mod bucket;
 pub mod copy;
 pub mod cors;
+pub mod encryption;
 pub mod delete;
 pub mod get;
 pub mod list;
@@ -56,6 +57,9 @@ pub async fn run(
         Endpoint::PutBucketCors => cors::put_bucket_cors(ctx, payload).await,
         Endpoint::DeleteBucketCors => cors::delete_bucket_cors(ctx).await,
         Endpoint::PreflightCors => cors::preflight(ctx).await,
+        Endpoint::GetBucketEncryption => encryption::get(ctx).await,
+        Endpoint::PutBucketEncryption => encryption::put(ctx, payload).await,
+        Endpoint::DeleteBucketEncryption => encryption::delete(ctx).await,
         Endpoint::GetPublicAccessBlock => public_access::get(ctx).await,
         Endpoint::PutPublicAccessBlock => public_access::put(ctx, payload).await,
         Endpoint::DeletePublicAccessBlock => public_access::delete(ctx).await,

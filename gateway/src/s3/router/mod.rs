@@ -89,6 +89,12 @@ pub enum Endpoint {
     DeleteBucketCors,
     /// OPTIONS /bucket[/key]: a CORS preflight
     PreflightCors,
+    /// GET /bucket?encryption
+    GetBucketEncryption,
+    /// PUT /bucket?encryption
+    PutBucketEncryption,
+    /// DELETE /bucket?encryption
+    DeleteBucketEncryption,
     /// GET /bucket?publicAccessBlock
     GetPublicAccessBlock,
     /// PUT /bucket?publicAccessBlock
@@ -285,6 +291,9 @@ impl Endpoint {
             "DeleteBucketCors" => Endpoint::DeleteBucketCors,
             "GetBucketCors" => Endpoint::GetBucketCors,
             "PutBucketCors" => Endpoint::PutBucketCors,
+            "GetBucketEncryption" => Endpoint::GetBucketEncryption,
+            "PutBucketEncryption" => Endpoint::PutBucketEncryption,
+            "DeleteBucketEncryption" => Endpoint::DeleteBucketEncryption,
             "DeleteObjects" => Endpoint::DeleteObjects,
             "GetBucketLocation" => Endpoint::GetBucketLocation,
             "DeleteBucketOwnershipControls" => Endpoint::DeleteBucketOwnershipControls,
@@ -346,6 +355,9 @@ impl Endpoint {
             Endpoint::PutBucketCors => "PutBucketCors",
             Endpoint::DeleteBucketCors => "DeleteBucketCors",
             Endpoint::PreflightCors => "PreflightCors",
+            Endpoint::GetBucketEncryption => "GetBucketEncryption",
+            Endpoint::PutBucketEncryption => "PutBucketEncryption",
+            Endpoint::DeleteBucketEncryption => "DeleteBucketEncryption",
             Endpoint::GetPublicAccessBlock => "GetPublicAccessBlock",
             Endpoint::PutPublicAccessBlock => "PutPublicAccessBlock",
             Endpoint::DeletePublicAccessBlock => "DeletePublicAccessBlock",
@@ -409,6 +421,11 @@ impl Endpoint {
             Endpoint::GetBucketCors => ("s3:GetBucketCORS", Bucket),
             // S3 has no DeleteBucketCORS action: deleting the rules is putting none.
             Endpoint::PutBucketCors | Endpoint::DeleteBucketCors => ("s3:PutBucketCORS", Bucket),
+            Endpoint::GetBucketEncryption => ("s3:GetEncryptionConfiguration", Bucket),
+            // Deleting the configuration is putting none, as for CORS.
+            Endpoint::PutBucketEncryption | Endpoint::DeleteBucketEncryption => {
+                ("s3:PutEncryptionConfiguration", Bucket)
+            }
             Endpoint::GetPublicAccessBlock => ("s3:GetBucketPublicAccessBlock", Bucket),
             Endpoint::PutPublicAccessBlock | Endpoint::DeletePublicAccessBlock => {
                 ("s3:PutBucketPublicAccessBlock", Bucket)

@@ -497,6 +497,14 @@ pub(super) fn commands() -> Vec<(&'static str, MetaCommand)> {
             },
         ),
         (
+            "SetBucketConfig/Encryption",
+            MetaCommand::SetBucketConfig {
+                bucket: "b".into(),
+                kind: BucketConfigKind::Encryption,
+                value: Some("{}".into()),
+            },
+        ),
+        (
             "MovePlacement/version",
             MetaCommand::MovePlacement {
                 record: BlobRecord::Version(b"raw".to_vec()),

@@ -258,6 +258,7 @@ frozen_enum! {
         Acl {},
         OwnershipControls {},
         ObjectLock {},
+        Encryption {},
     }
 }
 
