@@ -28,7 +28,7 @@ case "$what" in
     command -v cargo >/dev/null || { echo "install-deps: cargo (Rust) is required" >&2; exit 1; }
     ;;
   test)
-    need_deb curl rclone s3cmd chromium
+    need_deb curl rclone s3cmd chromium openssl
     command -v aws >/dev/null || python3 -m pip install -q awscli
     python3 -c 'import boto3' 2>/dev/null || python3 -m pip install -q boto3
     ;;

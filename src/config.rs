@@ -79,6 +79,18 @@ pub struct Args {
     /// the network in clear); allow it only behind a proxy that ends TLS, or for tests.
     #[arg(long, env = "COFFER_SSE_C_OVER_HTTP")]
     pub sse_c_over_http: bool,
+    /// Serve S3 over HTTPS with this certificate chain (PEM; needs --tls-key). Read again on
+    /// SIGHUP and when the file changes.
+    #[arg(long, env = "COFFER_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "COFFER_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Addresses or networks (comma-separated, e.g. 10.0.0.0/8) of proxies that end TLS in
+    /// front of the gateway: their `X-Forwarded-Proto: https` (or `Forwarded: proto=https`)
+    /// counts as a secure connection (SSE-C keys, aws:SecureTransport). Nobody else's does.
+    #[arg(long, env = "COFFER_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
     /// SSE-KMS keys of the built-in key service to make at start when the cluster does not
     /// have them (comma-separated ids of A-Za-z0-9_.-, e.g. testkey-1). More are made with
     /// `coffer admin kms key create`.
@@ -131,6 +143,9 @@ struct FileConfig {
     cluster_secret_file: Option<PathBuf>,
     kek_file: Option<PathBuf>,
     sse_c_over_http: Option<bool>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    trusted_proxies: Vec<String>,
     kms_keys: Vec<String>,
     default_encryption: Option<String>,
     node_id: Option<u64>,
@@ -181,6 +196,10 @@ pub struct Settings {
     pub kek_file: Option<PathBuf>,
     /// Take SSE-C keys over plain HTTP.
     pub sse_c_over_http: bool,
+    /// TLS certificate chain and key files of the S3 listener.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Proxies trusted to say a request came over TLS.
+    pub trusted_proxies: Vec<coffer_gateway::tls::Network>,
     /// Key service keys made at start.
     pub kms_keys: Vec<String>,
     /// Encryption of writes that ask for none in buckets without a configuration.
@@ -290,6 +309,24 @@ impl Settings {
                 .unwrap_or_else(|| first.join("cluster.secret")),
             kek_file: a.kek_file.or(file.kek_file),
             sse_c_over_http: a.sse_c_over_http || file.sse_c_over_http.unwrap_or(false),
+            tls: match (a.tls_cert.or(file.tls_cert), a.tls_key.or(file.tls_key)) {
+                (Some(c), Some(k)) => Some((c, k)),
+                (None, None) => None,
+                _ => anyhow::bail!("tls_cert and tls_key go together: give both or neither"),
+            },
+            trusted_proxies: if a.trusted_proxies.is_empty() {
+                file.trusted_proxies
+            } else {
+                a.trusted_proxies
+            }
+            .iter()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| {
+                coffer_gateway::tls::Network::parse(p).with_context(|| {
+                    format!("trusted_proxies: {p:?} is not an address or ADDRESS/PREFIX")
+                })
+            })
+            .collect::<anyhow::Result<_>>()?,
             kms_keys: kms_keys(if a.kms_keys.is_empty() {
                 file.kms_keys
             } else {

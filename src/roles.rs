@@ -54,7 +54,8 @@ fn gateway_config(s: &Settings, cluster_secret: &[u8]) -> anyhow::Result<Gateway
     let key = secrets::root_key(s.home())?;
     let mut credentials = Credentials::default();
     credentials.insert(key.access_key.clone(), key.secret_key.clone());
-    println!("Coffer S3 endpoint: http://{}", s.address);
+    let scheme = if s.tls.is_some() { "https" } else { "http" };
+    println!("Coffer S3 endpoint: {scheme}://{}", s.address);
     println!("Region:             {}", s.region);
     println!("Access key id:      {}", key.access_key);
     if key.generated {
@@ -77,6 +78,8 @@ fn gateway_config(s: &Settings, cluster_secret: &[u8]) -> anyhow::Result<Gateway
         master_key: Some(coffer_proto::seal::MasterKey::derive(cluster_secret)),
         kek: Some(secrets::kek(s.kek_file.as_deref(), cluster_secret)?),
         sse_c_over_http: s.sse_c_over_http,
+        tls: s.tls.is_some(),
+        trusted_proxies: s.trusted_proxies.clone(),
         default_encryption: s.default_encryption,
         inline_threshold: s.inline_threshold,
         max_put_size: 5 << 30,
@@ -159,7 +162,14 @@ async fn run_gateway(
     let config = gateway_config(s, cluster_secret)?;
     let listener = std::net::TcpListener::bind(&s.address)
         .with_context(|| format!("bind S3 address {}", s.address))?;
-    let server = coffer_gateway::server::serve(listener, config, cluster, s.workers)?;
+    let certificate = match &s.tls {
+        Some((cert, key)) => Some(
+            coffer_gateway::tls::Certificate::open(cert, key)
+                .map_err(|e| anyhow::anyhow!("TLS: {e}"))?,
+        ),
+        None => None,
+    };
+    let server = coffer_gateway::server::serve(listener, config, cluster, s.workers, certificate)?;
     let handle = server.handle();
     let running = tokio::spawn(server);
     info!(address = %s.address, "S3 gateway listening");

@@ -10,10 +10,13 @@
 //! - [`authz`]: authorization of each request by identity and bucket policies.
 //! - [`iam`]: the IAM query API (`aws iam --endpoint-url`) on the S3 endpoint.
 //! - [`md5lanes`]: the MD5 of request bodies, several concurrent bodies at a time.
-//! - [`model`]: what the authorizer and handlers share: owners, ACLs, tag sets, CORS rules.
+//! - [`model`]: what the authorizer and handlers share: owners, ACLs, tag sets, CORS rules,
+//!   default encryption.
 //! - [`s3`]: dispatch, router, errors, XML, the header readers (`s3::headers`), the object
 //!   pipeline (`s3::object`) and one module per operation family under `s3::ops`.
 //! - [`sse`]: server-side encryption: data keys, the key service's keys, the package cipher.
+//! - [`tls`]: the listener's certificate (reloaded when it changes) and whether a request came
+//!   over TLS.
 
 pub mod auth;
 pub mod authz;
@@ -25,5 +28,6 @@ pub mod s3;
 pub mod server;
 pub mod sse;
 pub mod state;
+pub mod tls;
 
 pub use config::GatewayConfig;

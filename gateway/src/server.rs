@@ -5,7 +5,9 @@
 //!
 //! It is actix-web's `HttpServer` put together by hand, for one thing that one does not let an
 //! application set: the handler of `Expect: 100-continue`
-//! ([`crate::s3::dispatch::expect`]), which refuses a request before its body is sent.
+//! ([`crate::s3::dispatch::expect`]), which refuses a request before its body is sent. It
+//! serves plain HTTP, or TLS with a certificate that reloads when it changes
+//! ([`crate::tls`]).
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -22,12 +24,14 @@ use crate::state::AppState;
 /// Connections a worker accepts at once, at most (actix-web's `max_connection_rate`).
 const MAX_CONNECTIONS_PER_WORKER: usize = 1024;
 
-/// Serve S3 on an already-bound listener until the returned server is stopped.
+/// Serve S3 on an already-bound listener until the returned server is stopped: over TLS with
+/// `certificate` when given (`config.tls` should say so), else plain HTTP.
 pub fn serve(
     listener: TcpListener,
     config: GatewayConfig,
     cluster: Arc<dyn ClusterApi>,
     workers: usize,
+    certificate: Option<Arc<crate::tls::Certificate>>,
 ) -> std::io::Result<actix_server::Server> {
     let state = web::Data::new(AppState {
         keys: crate::sse::keys::Keyring::new(config.kek.clone()),
@@ -35,11 +39,9 @@ pub fn serve(
         cluster,
         policies: Default::default(),
     });
-    let server = actix_server::Server::build()
-        .workers(workers.max(1))
-        .backlog(1024)
-        .max_concurrent_connections(MAX_CONNECTIONS_PER_WORKER)
-        .listen("s3", listener, move || {
+    // One HTTP service per connection, the same over TLS and plain TCP.
+    macro_rules! service {
+        () => {{
             let app_state = state.clone();
             let expect_state = state.clone();
             let app = App::new()
@@ -61,10 +63,23 @@ pub fn serve(
                         .map_err(|e: actix_web::Error| e.error_response()),
                     |_| AppConfig::default(),
                 ))
-                .tcp()
-        })?
-        .run();
-    Ok(server)
+        }};
+    }
+    let builder = actix_server::Server::build()
+        .workers(workers.max(1))
+        .backlog(1024)
+        .max_concurrent_connections(MAX_CONNECTIONS_PER_WORKER);
+    let builder = match certificate {
+        Some(cert) => {
+            let tls = cert
+                .server_config()
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+            tokio::spawn(cert.watch());
+            builder.listen("s3", listener, move || service!().rustls_0_23(tls.clone()))?
+        }
+        None => builder.listen("s3", listener, move || service!().tcp())?,
+    };
+    Ok(builder.run())
 }
 
 /// The gateway's own counters, in Prometheus' text format.

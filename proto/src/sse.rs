@@ -247,7 +247,10 @@ mod tests {
             ("testkey-1", "testkey-1"),
             ("alias/aws/s3", "aws/s3"),
             ("aws/s3", "aws/s3"),
-            ("arn:aws:kms:us-east-1:123456789012:key/testkey-1", "testkey-1"),
+            (
+                "arn:aws:kms:us-east-1:123456789012:key/testkey-1",
+                "testkey-1",
+            ),
             ("arn:aws:kms:us-east-1:123456789012:alias/aws/s3", "aws/s3"),
             ("key/k", "k"),
         ] {

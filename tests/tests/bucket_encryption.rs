@@ -177,7 +177,10 @@ async fn writes_follow_the_bucket_default_encryption() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!((status(&e), code(&e).as_str()), (400, "KMS.NotFoundException"));
+    assert_eq!(
+        (status(&e), code(&e).as_str()),
+        (400, "KMS.NotFoundException")
+    );
     let e = c
         .head_object()
         .bucket("enc")

@@ -45,8 +45,18 @@ async fn story() {
     assert_eq!(keys[0]["id"], "testkey-1");
     assert_eq!(keys[0]["enabled"], true);
     assert_eq!(keys[0]["generation"], 0);
-    let k2 = admin(&["kms", "key", "create", "testkey-2", "--description", "second"]);
-    assert_eq!((&k2["id"], &k2["description"]), (&"testkey-2".into(), &"second".into()));
+    let k2 = admin(&[
+        "kms",
+        "key",
+        "create",
+        "testkey-2",
+        "--description",
+        "second",
+    ]);
+    assert_eq!(
+        (&k2["id"], &k2["description"]),
+        (&"testkey-2".into(), &"second".into())
+    );
     assert!(refused(&["kms", "key", "create", "testkey-2"]).contains("409"));
     assert!(refused(&["kms", "key", "create", "no/slash"]).contains("not a key id"));
     assert!(refused(&["kms", "key", "describe", "nokey"]).contains("404"));
@@ -57,7 +67,11 @@ async fn story() {
     for (key, named, len) in [
         ("inline", "testkey-1", 1000),
         ("stripes", "alias/testkey-1", 3 * 1024 * 1024 + 5),
-        ("arn", "arn:aws:kms:us-east-1:123456789012:key/testkey-2", 70_000),
+        (
+            "arn",
+            "arn:aws:kms:us-east-1:123456789012:key/testkey-2",
+            70_000,
+        ),
     ] {
         let data = bytes(len, len as u64);
         let r = c
@@ -131,7 +145,11 @@ async fn story() {
     assert_eq!(get_bytes(&c, "kms", "default").await, b"default key");
     let listed = admin(&["kms", "key", "list"]);
     assert!(
-        listed.as_array().unwrap().iter().any(|k| k["id"] == "aws/s3"),
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["id"] == "aws/s3"),
         "{listed}"
     );
 
@@ -146,7 +164,10 @@ async fn story() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!((status(&e), code(&e).as_str()), (400, "KMS.NotFoundException"));
+    assert_eq!(
+        (status(&e), code(&e).as_str()),
+        (400, "KMS.NotFoundException")
+    );
     let e = c
         .put_object()
         .bucket("kms")
@@ -232,7 +253,10 @@ async fn story() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.server_side_encryption(), Some(&ServerSideEncryption::Aes256));
+    assert_eq!(
+        r.server_side_encryption(),
+        Some(&ServerSideEncryption::Aes256)
+    );
     assert_eq!(get_bytes(&c, "kms", "copied").await, secrets[0]);
     let r = c
         .copy_object()
@@ -259,7 +283,10 @@ async fn story() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!((status(&e), code(&e).as_str()), (400, "KMS.DisabledException"));
+    assert_eq!(
+        (status(&e), code(&e).as_str()),
+        (400, "KMS.DisabledException")
+    );
     c.head_object()
         .bucket("kms")
         .key("stripes")
@@ -286,7 +313,10 @@ async fn story() {
     // Rotation: new material for new objects; the older objects stay readable.
     let r = admin(&["kms", "key", "rotate", "testkey-1"]);
     assert_eq!(r["generation"], 1);
-    assert_eq!(admin(&["kms", "key", "describe", "testkey-1"])["generation"], 1);
+    assert_eq!(
+        admin(&["kms", "key", "describe", "testkey-1"])["generation"],
+        1
+    );
     tokio::time::sleep(KEY_FRESH).await;
     c.put_object()
         .bucket("kms")

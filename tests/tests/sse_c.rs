@@ -1,6 +1,7 @@
 //! SSE-C through a real server and the AWS SDK: every read and part needs the customer's key
 //! (400 without it, 403 with another), copies take the source's key and their own, the key is
-//! never at rest nor in a debug-level log, and over plain HTTP it is refused unless allowed; a
+//! never at rest nor in a debug-level log, and over plain HTTP it is refused unless allowed or
+//! brought by a trusted proxy that ended TLS; a
 //! customer key sent to read or copy an object gets S3's answer for an object not encrypted
 //! with one.
 
@@ -365,4 +366,70 @@ async fn sse_c_over_plain_http_is_refused_unless_allowed() {
         .await
         .unwrap_err();
     assert_eq!(status(&e), 404, "nothing was stored");
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_that_ended_tls_may_bring_customer_keys() {
+    let (_, key, key_md5) = key_of(3);
+    let put = |endpoint: &str, name: &str, forwarded: Option<&str>| {
+        let mut headers = vec![
+            ("x-amz-server-side-encryption-customer-algorithm", "AES256"),
+            ("x-amz-server-side-encryption-customer-key", key.as_str()),
+            (
+                "x-amz-server-side-encryption-customer-key-md5",
+                key_md5.as_str(),
+            ),
+        ];
+        if let Some(f) = forwarded {
+            headers.push(("x-forwarded-proto", f));
+        }
+        let url = format!("/proxied/{name}");
+        let rb = cluster_tests::signed(reqwest::Method::PUT, endpoint, &url, &headers);
+        async move {
+            let r = rb.body("behind a proxy").send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    // Trusted: this address's proxy says it ended TLS.
+    let s = Server::start_with(&["--trusted-proxies", "127.0.0.0/8"]).await;
+    s.client()
+        .create_bucket()
+        .bucket("proxied")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put(&s.endpoint, "a", Some("https")).await.0, 200);
+    let (st, body) = put(&s.endpoint, "b", Some("http")).await;
+    assert_eq!(st, 400, "{body}");
+    assert!(body.contains("<Code>InvalidRequest</Code>"), "{body}");
+    assert_eq!(put(&s.endpoint, "c", None).await.0, 400);
+    let r = cluster_tests::signed(
+        reqwest::Method::GET,
+        &s.endpoint,
+        "/proxied/a",
+        &[
+            ("x-amz-server-side-encryption-customer-algorithm", "AES256"),
+            ("x-amz-server-side-encryption-customer-key", key.as_str()),
+            (
+                "x-amz-server-side-encryption-customer-key-md5",
+                key_md5.as_str(),
+            ),
+            ("x-forwarded-proto", "https"),
+        ],
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.bytes().await.unwrap().as_ref(), b"behind a proxy");
+    // Not trusted: anybody's header is not a secure connection.
+    let s = Server::start_with(&["--trusted-proxies", "10.0.0.0/8"]).await;
+    s.client()
+        .create_bucket()
+        .bucket("proxied")
+        .send()
+        .await
+        .unwrap();
+    let (st, body) = put(&s.endpoint, "a", Some("https")).await;
+    assert_eq!(st, 400, "{body}");
 }

@@ -38,20 +38,21 @@ const RENAMED_HEADER_KEYS: &[(&str, &str)] = &[
 ];
 
 /// Build the context of `req` from `caller` at `now`; `list`: the request lists a bucket (the
-/// keys `s3:prefix`, `s3:delimiter` and `s3:max-keys` apply).
+/// keys `s3:prefix`, `s3:delimiter` and `s3:max-keys` apply); `secure`: it came over TLS
+/// (`crate::tls::secure`).
 pub fn build(
     req: &RequestHead,
     query: &Query,
     list: bool,
     caller: &Caller,
     now: chrono::DateTime<chrono::Utc>,
+    secure: bool,
 ) -> Context {
     let mut c = Context::default();
     let header = |name: &str| req.headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(peer) = req.peer_addr {
         c.set("aws:SourceIp", peer.ip().to_string());
     }
-    let secure = forwarded_https(&req.headers);
     c.set("aws:SecureTransport", secure.to_string());
     c.set(
         "aws:CurrentTime",
@@ -126,21 +127,6 @@ pub fn build(
     c
 }
 
-/// Whether the request reached the server over HTTPS, as a proxy in front of it says
-/// (`Forwarded: proto=https` or `X-Forwarded-Proto: https`, as actix's connection info reads
-/// them): the gateway itself serves plain HTTP.
-fn forwarded_https(h: &actix_web::http::header::HeaderMap) -> bool {
-    let get = |n: &str| h.get(n).and_then(|v| v.to_str().ok());
-    let proto = get("forwarded")
-        .and_then(|f| {
-            f.split([';', ','])
-                .find_map(|p| p.trim().strip_prefix("proto=").map(|v| v.trim_matches('"')))
-        })
-        .or_else(|| get("x-forwarded-proto").and_then(|v| v.split(',').next()))
-        .map(str::trim);
-    proto.is_some_and(|p| p.eq_ignore_ascii_case("https"))
-}
-
 /// `s3:RequestObjectTagKeys` and `s3:RequestObjectTag/<key>` of an `x-amz-tagging` value.
 fn request_tags(c: &mut Context, tags: &str) {
     for (k, v) in Query::parse(tags).0 {
@@ -213,7 +199,7 @@ mod tests {
             canonical_id: String::new(),
         };
         let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
-        let c = build(req.head(), &q, true, &caller, now);
+        let c = build(req.head(), &q, true, &caller, now, false);
         let one = |k: &str| c.get(k).and_then(|v| v.first()).map(String::as_str);
         assert_eq!(one("aws:sourceip"), Some("10.1.2.3"));
         assert_eq!(one("aws:SecureTransport"), Some("false"));
@@ -239,7 +225,14 @@ mod tests {
         );
         assert_eq!(one("s3:signatureAge"), Some("90000"));
         assert_eq!(one("s3:object-lock-remaining-retention-days"), Some("2"));
-        let mut anon = build(req.head(), &q, false, &Caller::Anonymous, now);
+        assert_eq!(
+            build(req.head(), &q, true, &caller, now, true)
+                .get("aws:SecureTransport")
+                .and_then(|v| v.first())
+                .map(String::as_str),
+            Some("true")
+        );
+        let mut anon = build(req.head(), &q, false, &Caller::Anonymous, now, false);
         assert!(anon.get("aws:username").is_none() && anon.get("s3:prefix").is_none());
         // A form's fields stand in for headers.
         let mut form = actix_web::http::header::HeaderMap::new();

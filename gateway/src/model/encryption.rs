@@ -103,7 +103,10 @@ pub fn to_xml(d: &DefaultEncryption) -> String {
         x.elem("KMSMasterKeyID", k);
     }
     x.close("ApplyServerSideEncryptionByDefault");
-    x.elem("BucketKeyEnabled", if d.bucket_key { "true" } else { "false" });
+    x.elem(
+        "BucketKeyEnabled",
+        if d.bucket_key { "true" } else { "false" },
+    );
     x.close("Rule");
     x.close("ServerSideEncryptionConfiguration");
     x.finish()
@@ -155,7 +158,9 @@ mod tests {
         assert_eq!(decode(&encode(&d)), Some(d.clone()));
         let xml = to_xml(&d);
         assert!(
-            xml.contains("<SSEAlgorithm>aws:kms</SSEAlgorithm><KMSMasterKeyID>testkey-1</KMSMasterKeyID>"),
+            xml.contains(
+                "<SSEAlgorithm>aws:kms</SSEAlgorithm><KMSMasterKeyID>testkey-1</KMSMasterKeyID>"
+            ),
             "{xml}"
         );
         assert!(xml.contains("<BucketKeyEnabled>true</BucketKeyEnabled>"));
@@ -166,7 +171,11 @@ mod tests {
     fn bad_configurations_get_s3s_errors() {
         assert_eq!(code("<ServerSideEncryptionConfiguration"), "MalformedXML");
         assert_eq!(code(&conf("")), "MalformedXML");
-        let two = format!("{}{}", rule("AES256", None, None), rule("AES256", None, None));
+        let two = format!(
+            "{}{}",
+            rule("AES256", None, None),
+            rule("AES256", None, None)
+        );
         assert_eq!(code(&conf(&two)), "MalformedXML");
         assert_eq!(code(&conf(&rule("rot13", None, None))), "MalformedXML");
         assert_eq!(code(&conf("<Rule></Rule>")), "MalformedXML");

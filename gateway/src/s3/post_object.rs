@@ -352,14 +352,15 @@ pub async fn post_object(
     let signer = verify(state, &fields, creds, bucket_name, now)?;
     let (caller, owner) =
         super::dispatch::authenticate::identify(signer.as_deref(), root, facts.user.as_ref())?;
-    let mut context = authz::context::build(req.head(), query, false, &caller, now);
+    let secure = crate::tls::secure(cfg, req.head());
+    let mut context = authz::context::build(req.head(), query, false, &caller, now, secure);
     let form_headers = as_headers(&fields)?;
     authz::context::add_form(&mut context, &form_headers, signature.version());
     let authz = Authz::new(caller, owner, facts, context, &state.policies);
     let endpoint = Endpoint::PutObject { key: key.clone() };
     let pending = authz.check(&endpoint, bucket_name, false)?;
     super::dispatch::authorize::settle(state, &authz, pending, None).await?;
-    super::sse::check_write(&form_headers, true, cfg.sse_c_over_http)?;
+    super::sse::check_write(&form_headers, true, cfg.sse_c_over_http || secure)?;
 
     let auth = Auth {
         access_key: signer,

@@ -114,8 +114,7 @@ impl Keyring {
         if let Some(k) = self.key(cluster, id).await? {
             return Ok(k);
         }
-        let proposal =
-            KmsKey::generate(id, description, crate::s3::headers::now_ms(), self.kek()?);
+        let proposal = KmsKey::generate(id, description, crate::s3::headers::now_ms(), self.kek()?);
         match cluster
             .meta_write(MetaCommand::CreateKmsKey {
                 key: proposal.encode(),

@@ -233,10 +233,7 @@ async fn kms_key_for_write(ctx: &ReqCtx<'_>, named: Option<&str>) -> S3Result<Ar
 /// Whether key `k` may be used for `action` now: it is enabled and the caller is allowed.
 fn usable(ctx: &ReqCtx<'_>, k: &KmsKey, action: &str) -> S3Result<()> {
     let arn = key_arn(&ctx.config.region, &k.id);
-    if !ctx
-        .authz
-        .allows_kms(action, &arn, k.id == DEFAULT_KMS_KEY)
-    {
+    if !ctx.authz.allows_kms(action, &arn, k.id == DEFAULT_KMS_KEY) {
         return Err(S3Error::msg(
             S3ErrorCode::AccessDenied,
             format!("The caller is not authorized to perform {action} on resource {arn}"),

@@ -182,22 +182,17 @@ fn authorization_brings_the_bucket_documents_asked_for() {
         value: Some("{\"algorithm\":\"AES256\"}".into()),
     })
     .unwrap();
-    let ask = |bucket: &str| {
-        match sm.ask(MetaQuery::AuthorizationWith {
-            access_key: None,
-            bucket: Some(bucket.into()),
-            configs: vec![BucketConfigKind::Encryption, BucketConfigKind::Cors],
-        }) {
-            MetaAnswer::AuthorizationWith(a) => *a,
-            other => panic!("{other:?}"),
-        }
+    let ask = |bucket: &str| match sm.ask(MetaQuery::AuthorizationWith {
+        access_key: None,
+        bucket: Some(bucket.into()),
+        configs: vec![BucketConfigKind::Encryption, BucketConfigKind::Cors],
+    }) {
+        MetaAnswer::AuthorizationWith(a) => *a,
+        other => panic!("{other:?}"),
     };
     let (facts, docs) = ask("b");
     assert_eq!(facts.bucket.unwrap().name, "b");
-    assert_eq!(
-        docs,
-        [Some("{\"algorithm\":\"AES256\"}".to_owned()), None]
-    );
+    assert_eq!(docs, [Some("{\"algorithm\":\"AES256\"}".to_owned()), None]);
     // No such bucket: nothing, one answer per document asked for.
     let (facts, docs) = ask("nope");
     assert!(facts.bucket.is_none());

@@ -37,7 +37,8 @@ pub fn authz_of(
     let context = if facts.identity_policies.is_empty() && facts.bucket_policy.is_none() {
         Context::default()
     } else {
-        authz::context::build(req, &to.query, list, &caller, now)
+        let secure = crate::tls::secure(&state.config, req);
+        authz::context::build(req, &to.query, list, &caller, now, secure)
     };
     Authz::new(caller, owner, facts, context, &state.policies)
 }
@@ -78,7 +79,8 @@ pub async fn authorize(
         )?;
         settle(state, &authz, pending, src.version_id.as_deref()).await?;
     }
-    sse::check(endpoint, &req.headers, state.config.sse_c_over_http)?;
+    let secure = state.config.sse_c_over_http || crate::tls::secure(&state.config, req);
+    sse::check(endpoint, &req.headers, secure)?;
     website::check(endpoint, &req.headers)?;
     Ok(authz)
 }

@@ -20,8 +20,11 @@ const MAX_BODY: usize = 64 << 10;
 pub async fn put(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result<HttpResponse> {
     let body = small_body(payload, MAX_BODY).await?;
     let conf = encryption::parse(&body)?;
-    ctx.set_bucket_config(BucketConfigKind::Encryption, Some(encryption::encode(&conf)))
-        .await?;
+    ctx.set_bucket_config(
+        BucketConfigKind::Encryption,
+        Some(encryption::encode(&conf)),
+    )
+    .await?;
     Ok(HttpResponse::Ok().finish())
 }
 
