@@ -78,8 +78,10 @@ fn gateway_config(s: &Settings, cluster_secret: &[u8]) -> anyhow::Result<Gateway
         master_key: Some(coffer_proto::seal::MasterKey::derive(cluster_secret)),
         kek: Some(secrets::kek(s.kek_file.as_deref(), cluster_secret)?),
         sse_c_over_http: s.sse_c_over_http,
-        tls: s.tls.is_some(),
-        trusted_proxies: s.trusted_proxies.clone(),
+        transport: coffer_gateway::tls::Transport {
+            tls: s.tls.is_some(),
+            trusted_proxies: s.trusted_proxies.clone(),
+        },
         default_encryption: s.default_encryption,
         inline_threshold: s.inline_threshold,
         max_put_size: 5 << 30,

@@ -21,11 +21,8 @@ pub struct GatewayConfig {
     /// Take SSE-C customer keys over plain HTTP (S3 refuses them: the key would cross the
     /// network in clear). For tests, and for a gateway behind a proxy that ends TLS.
     pub sse_c_over_http: bool,
-    /// This gateway's listener serves TLS.
-    pub tls: bool,
-    /// Addresses of proxies whose `Forwarded: proto=https` / `X-Forwarded-Proto: https` says
-    /// a request came over TLS (`--trusted-proxies`).
-    pub trusted_proxies: Vec<crate::tls::Network>,
+    /// Whether the listener serves TLS, and which proxies may say a request came over it.
+    pub transport: crate::tls::Transport,
     /// How writes to a bucket without a default encryption configuration, that ask for no
     /// encryption, are stored.
     pub default_encryption: DefaultSse,
@@ -51,8 +48,7 @@ impl GatewayConfig {
             master_key: None,
             kek: None,
             sse_c_over_http: false,
-            tls: false,
-            trusted_proxies: Vec::new(),
+            transport: crate::tls::Transport::default(),
             default_encryption: DefaultSse::None,
             inline_threshold: 64 * 1024,
             max_put_size: 5 << 30,

@@ -6,7 +6,7 @@
 //! is logged and the previous one kept. rustls runs on `ring`, the crate the package cipher
 //! already uses.
 //!
-//! [`secure`]: a request came over TLS when this listener serves TLS, or when it comes from a
+//! [`Transport::secure`]: a request came over TLS when this listener serves TLS, or when it comes from a
 //! trusted proxy (`--trusted-proxies`) that says, in `Forwarded` or `X-Forwarded-Proto`, that
 //! it ended TLS. Nobody else's word for it counts: SSE-C keys and `aws:SecureTransport` rely on
 //! it.
@@ -22,8 +22,6 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use tracing::{info, warn};
-
-use crate::config::GatewayConfig;
 
 /// How often the certificate files are looked at for a change.
 const POLL: Duration = Duration::from_secs(2);
@@ -195,15 +193,27 @@ impl Network {
     }
 }
 
-/// Whether a request came over TLS: this listener's, or a trusted proxy's that says so.
-pub fn secure(cfg: &GatewayConfig, req: &RequestHead) -> bool {
-    if cfg.tls {
-        return true;
+/// How requests reach the listener: what tells a secure one.
+#[derive(Debug, Clone, Default)]
+pub struct Transport {
+    /// The listener serves TLS.
+    pub tls: bool,
+    /// Addresses of proxies whose `Forwarded: proto=https` / `X-Forwarded-Proto: https` says
+    /// a request came over TLS (`--trusted-proxies`).
+    pub trusted_proxies: Vec<Network>,
+}
+
+impl Transport {
+    /// Whether a request came over TLS: this listener's, or a trusted proxy's that says so.
+    pub fn secure(&self, req: &RequestHead) -> bool {
+        if self.tls {
+            return true;
+        }
+        let trusted = req
+            .peer_addr
+            .is_some_and(|p| self.trusted_proxies.iter().any(|n| n.contains(p.ip())));
+        trusted && forwarded_https(&req.headers)
     }
-    let trusted = req
-        .peer_addr
-        .is_some_and(|p| cfg.trusted_proxies.iter().any(|n| n.contains(p.ip())));
-    trusted && forwarded_https(&req.headers)
 }
 
 /// Whether a proxy's `Forwarded: proto=https` or `X-Forwarded-Proto: https` is on a request.
@@ -247,7 +257,7 @@ mod tests {
 
     #[test]
     fn only_a_trusted_proxy_says_a_request_came_over_tls() {
-        let mut cfg = GatewayConfig::for_tests("a", "b");
+        let mut cfg = Transport::default();
         let req = |peer: &str, header: Option<(&str, &str)>| {
             let mut r = TestRequest::default().peer_addr(peer.parse().unwrap());
             if let Some(h) = header {
@@ -257,17 +267,14 @@ mod tests {
         };
         let https = ("x-forwarded-proto", "https");
         let forwarded = ("forwarded", "for=1.2.3.4;proto=https");
-        assert!(!secure(&cfg, req("10.0.0.5:1", Some(https)).head()));
+        assert!(!cfg.secure(req("10.0.0.5:1", Some(https)).head()));
         cfg.trusted_proxies = vec![Network::parse("10.0.0.0/24").unwrap()];
-        assert!(secure(&cfg, req("10.0.0.5:1", Some(https)).head()));
-        assert!(secure(&cfg, req("10.0.0.5:1", Some(forwarded)).head()));
-        assert!(!secure(&cfg, req("10.0.0.5:1", None).head()));
-        assert!(!secure(
-            &cfg,
-            req("10.0.0.5:1", Some(("x-forwarded-proto", "http"))).head()
-        ));
-        assert!(!secure(&cfg, req("10.0.1.5:1", Some(https)).head()));
+        assert!(cfg.secure(req("10.0.0.5:1", Some(https)).head()));
+        assert!(cfg.secure(req("10.0.0.5:1", Some(forwarded)).head()));
+        assert!(!cfg.secure(req("10.0.0.5:1", None).head()));
+        assert!(!cfg.secure(req("10.0.0.5:1", Some(("x-forwarded-proto", "http"))).head()));
+        assert!(!cfg.secure(req("10.0.1.5:1", Some(https)).head()));
         cfg.tls = true;
-        assert!(secure(&cfg, req("192.168.0.1:1", None).head()));
+        assert!(cfg.secure(req("192.168.0.1:1", None).head()));
     }
 }

@@ -2,8 +2,8 @@
 //! shape (inline, one stripe, many stripes, multipart, copies) read back byte for byte, whole
 //! and in ranges, with the encryption headers S3 sends; no byte of their plaintext is anywhere
 //! in the data folder (shard files, RocksDB's tables and logs); a changed byte at rest is an
-//! error, never other bytes. SSE-KMS is refused with NotImplemented until it is built, storing
-//! nothing. SSE-C is `sse_c.rs`.
+//! error, never other bytes. DSSE-KMS is refused with NotImplemented, storing nothing. SSE-KMS
+//! is `kms.rs`, SSE-C `sse_c.rs`, bucket default encryption `bucket_encryption.rs`.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a failed unwrap is a failed test
 
@@ -298,7 +298,7 @@ async fn a_changed_byte_at_rest_is_an_error_never_other_bytes() {
 }
 
 #[tokio::test]
-async fn writes_asking_for_kms_are_not_implemented() {
+async fn writes_asking_for_dsse_or_mixed_methods_store_nothing() {
     let s = Server::start_with(&["--sse-c-over-http"]).await;
     let c = s.client();
     c.create_bucket().bucket("sse").send().await.unwrap();
@@ -308,7 +308,7 @@ async fn writes_asking_for_kms_are_not_implemented() {
         .put_object()
         .bucket("sse")
         .key("kms")
-        .server_side_encryption(ServerSideEncryption::AwsKms)
+        .server_side_encryption(ServerSideEncryption::AwsKmsDsse)
         .body(b"secret".to_vec().into())
         .send()
         .await
@@ -318,7 +318,7 @@ async fn writes_asking_for_kms_are_not_implemented() {
         .create_multipart_upload()
         .bucket("sse")
         .key("kms")
-        .server_side_encryption(ServerSideEncryption::AwsKms)
+        .server_side_encryption(ServerSideEncryption::AwsKmsDsse)
         .send()
         .await
         .unwrap_err();

@@ -307,19 +307,19 @@ async fn story() {
             "InvalidAccessKeyId",
         ),
         (
-            "SSE-KMS, which is not built",
+            "DSSE-KMS, which is not built",
             with(
                 signed_fields(
                     ak,
                     sk,
-                    &format!(r#"{UPLOADS},{{"x-amz-server-side-encryption":"aws:kms"}}"#),
+                    &format!(r#"{UPLOADS},{{"x-amz-server-side-encryption":"aws:kms:dsse"}}"#),
                     300,
                 ),
                 &[
                     ("key", "uploads/refused.png"),
                     ("Content-Type", "image/png"),
                     ("success_action_status", "201"),
-                    ("x-amz-server-side-encryption", "aws:kms"),
+                    ("x-amz-server-side-encryption", "aws:kms:dsse"),
                 ],
             ),
             picture.clone(),

@@ -352,7 +352,7 @@ pub async fn post_object(
     let signer = verify(state, &fields, creds, bucket_name, now)?;
     let (caller, owner) =
         super::dispatch::authenticate::identify(signer.as_deref(), root, facts.user.as_ref())?;
-    let secure = crate::tls::secure(cfg, req.head());
+    let secure = cfg.transport.secure(req.head());
     let mut context = authz::context::build(req.head(), query, false, &caller, now, secure);
     let form_headers = as_headers(&fields)?;
     authz::context::add_form(&mut context, &form_headers, signature.version());

@@ -37,7 +37,7 @@ pub fn authz_of(
     let context = if facts.identity_policies.is_empty() && facts.bucket_policy.is_none() {
         Context::default()
     } else {
-        let secure = crate::tls::secure(&state.config, req);
+        let secure = state.config.transport.secure(req);
         authz::context::build(req, &to.query, list, &caller, now, secure)
     };
     Authz::new(caller, owner, facts, context, &state.policies)
@@ -79,7 +79,7 @@ pub async fn authorize(
         )?;
         settle(state, &authz, pending, src.version_id.as_deref()).await?;
     }
-    let secure = state.config.sse_c_over_http || crate::tls::secure(&state.config, req);
+    let secure = state.config.sse_c_over_http || state.config.transport.secure(req);
     sse::check(endpoint, &req.headers, secure)?;
     website::check(endpoint, &req.headers)?;
     Ok(authz)
