@@ -180,6 +180,19 @@ kms_story() {  # SSE-KMS through the aws CLI: a named key and the default key, u
   has KMS.NotFoundException "${AWS[@]}" s3 cp --sse aws:kms --sse-kms-key-id nokey "$WORK/hello.txt" s3://e2e/kms/nokey.txt
 }
 check "aws CLI SSE-KMS: ${BIG_MIB} MiB cp and sync of $SYNC_FILES files with --sse-kms-key-id, default key, unknown key refused" kms_story
+bucket_enc_story() {  # bucket default encryption through the aws CLI's s3api
+  "${AWS[@]}" s3 mb s3://e2e-enc >/dev/null || return 1
+  "${AWS[@]}" s3api put-bucket-encryption --bucket e2e-enc --server-side-encryption-configuration \
+    '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"testkey-1"}}]}' || return 1
+  has testkey-1 "${AWS[@]}" s3api get-bucket-encryption --bucket e2e-enc || return 1
+  "${AWS[@]}" s3 cp --only-show-errors "$WORK/hello.txt" s3://e2e-enc/hello.txt || return 1
+  has testkey-1 "${AWS[@]}" s3api head-object --bucket e2e-enc --key hello.txt --query SSEKMSKeyId --output text || return 1
+  "${AWS[@]}" s3api delete-bucket-encryption --bucket e2e-enc || return 1
+  has ServerSideEncryptionConfigurationNotFoundError "${AWS[@]}" s3api get-bucket-encryption --bucket e2e-enc || return 1
+  "${AWS[@]}" s3 cp --only-show-errors "$WORK/hello.txt" s3://e2e-enc/plain.txt || return 1
+  has None "${AWS[@]}" s3api head-object --bucket e2e-enc --key plain.txt --query ServerSideEncryption --output text
+}
+check "aws s3api put/get/delete-bucket-encryption: writes that ask for nothing follow the bucket" bucket_enc_story
 check "aws CLI SSE-C: ${BIG_MIB} MiB cp and sync with --sse-c-key, copy-source key, wrong key refused" ssec_story
 check "presigned GET (aws s3 presign + curl)" bash -c "curl -sf \"\$(${AWS[*]} s3 presign s3://e2e/copy.bin)\" -o '$WORK/presigned.back' && cmp '$WORK/mp.back' '$WORK/presigned.back'"
 
