@@ -536,3 +536,23 @@ pub fn windows_of(data: &[u8]) -> Vec<Vec<u8>> {
         .map(|at| data[at..(at + 32).min(n)].to_vec())
         .collect()
 }
+
+/// Wait (up to `secs`) until a PUT of a 2 MiB object (one with shards) into `bucket` goes
+/// through again, as after a fault is lifted.
+pub async fn await_writes(c: &aws_sdk_s3::Client, bucket: &str, secs: u64) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let r = c
+            .put_object()
+            .bucket(bucket)
+            .key("probe")
+            .body(bytes(2 << 20, 99).into())
+            .send()
+            .await;
+        match r {
+            Ok(_) => return,
+            Err(e) => assert!(Instant::now() < deadline, "no write after {secs} s: {e:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

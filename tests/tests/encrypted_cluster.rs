@@ -15,7 +15,7 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionRule,
 };
 use cluster_tests::load::{Load, Phase};
-use cluster_tests::{files_holding, windows_of, LocalCluster};
+use cluster_tests::{await_writes, files_holding, windows_of, LocalCluster};
 
 /// Object sizes of the load: inline, one stripe and a bit, two stripes and a bit.
 const SIZES: &[usize] = &[3000, (1 << 20) + 17, (2 << 20) + 5];
@@ -25,26 +25,6 @@ async fn an_encrypted_cluster_survives_node_loss_healing_rebalancing_and_rotatio
     tokio::time::timeout(Duration::from_secs(600), story())
         .await
         .expect("test timed out");
-}
-
-/// Wait until a write with shards goes through again (the probe is encrypted as the bucket
-/// says, like the load's objects).
-async fn await_writes(c: &aws_sdk_s3::Client, secs: u64) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let r = c
-            .put_object()
-            .bucket("enc")
-            .key("probe")
-            .body(cluster_tests::bytes(2 << 20, 99).into())
-            .send()
-            .await;
-        match r {
-            Ok(_) => return,
-            Err(e) => assert!(Instant::now() < deadline, "no write after {secs} s: {e:?}"),
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// Poll `coffer admin heal status` until at least `n` shards were rebuilt.
@@ -105,7 +85,7 @@ async fn story() {
     load.progress(6, 60).await;
     load.set_phase(Phase::Transition);
     cluster.nodes[2].restart();
-    await_writes(&c, 60).await;
+    await_writes(&c, "enc", 60).await;
     load.set_phase(Phase::Steady);
     load.progress(6, 60).await;
 

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use cluster_tests::load::{Load, LoadReport, Obj, Phase};
-use cluster_tests::{status, wait_for_log, LocalCluster};
+use cluster_tests::{await_writes, status, wait_for_log, LocalCluster};
 
 /// Object sizes of the load: inline, one stripe and a bit, three stripes and a bit.
 const SIZES: &[usize] = &[3000, (1 << 20) + 17, (3 << 20) + 5];
@@ -101,25 +101,6 @@ async fn verify_all(cluster: &LocalCluster, c: &aws_sdk_s3::Client, bucket: &str
             Ok(b) => assert!(b[..] == o.body()[..], "{}: wrong bytes", o.key),
             Err(e) => panic!("GET {}: {e:?}\n{}", o.key, cluster.logs()),
         }
-    }
-}
-
-/// Wait until a PUT of an object with shards succeeds (after nodes came back).
-async fn await_writes(c: &aws_sdk_s3::Client, bucket: &str, secs: u64) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let r = c
-            .put_object()
-            .bucket(bucket)
-            .key("probe")
-            .body(cluster_tests::bytes(2 << 20, 99).into())
-            .send()
-            .await;
-        match r {
-            Ok(_) => return,
-            Err(e) => assert!(Instant::now() < deadline, "no write after {secs} s: {e:?}"),
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
