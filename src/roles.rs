@@ -79,7 +79,8 @@ fn gateway_config(s: &Settings, cluster_secret: &[u8]) -> anyhow::Result<Gateway
         kek: Some(secrets::kek(s.kek_file.as_deref(), cluster_secret)?),
         sse_c_over_http: s.sse_c_over_http,
         transport: coffer_gateway::tls::Transport {
-            tls: s.tls.is_some(),
+            // `server::serve` sets it from the certificate it is given.
+            tls: false,
             trusted_proxies: s.trusted_proxies.clone(),
         },
         default_encryption: s.default_encryption,

@@ -21,18 +21,24 @@ use crate::config::GatewayConfig;
 use crate::s3;
 use crate::state::AppState;
 
+/// How long a connection answered before its body was read keeps reading (and dropping) the
+/// body before it is closed.
+const LINGER: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Connections a worker accepts at once, at most (actix-web's `max_connection_rate`).
 const MAX_CONNECTIONS_PER_WORKER: usize = 1024;
 
 /// Serve S3 on an already-bound listener until the returned server is stopped: over TLS with
-/// `certificate` when given (`config.tls` should say so), else plain HTTP.
+/// `certificate` when given, else plain HTTP (`config.transport.tls` is set to match, so
+/// `aws:SecureTransport` and the SSE-C check follow what the listener does).
 pub fn serve(
     listener: TcpListener,
-    config: GatewayConfig,
+    mut config: GatewayConfig,
     cluster: Arc<dyn ClusterApi>,
     workers: usize,
     certificate: Option<Arc<crate::tls::Certificate>>,
 ) -> std::io::Result<actix_server::Server> {
+    config.transport.tls = certificate.is_some();
     let state = web::Data::new(AppState {
         keys: crate::sse::keys::Keyring::new(config.kek.clone()),
         config,
@@ -55,6 +61,10 @@ pub fn serve(
                 .default_service(web::to(s3::dispatch::dispatch));
             actix_http::HttpService::build()
                 .tcp_nodelay(true)
+                // After answering a request whose body it did not read (a refusal before the
+                // body), read and drop what the client still sends for a while before
+                // closing, so that the close is not a reset that loses the answer.
+                .client_disconnect_timeout(LINGER)
                 .expect(fn_service(move |req| {
                     s3::dispatch::expect::expect(expect_state.clone(), req)
                 }))

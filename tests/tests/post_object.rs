@@ -112,7 +112,7 @@ const UPLOADS: &str = r#"{"bucket":"forms"},["starts-with","$key","uploads/"],
     {"success_action_status":"201"}"#;
 
 async fn story() {
-    let cluster = LocalCluster::start(1, &[]).await;
+    let cluster = LocalCluster::start(1, &["--kms-keys", "testkey-1"]).await;
     let ep = cluster.endpoint.clone();
     let root = cluster.client();
     root.create_bucket().bucket("forms").send().await.unwrap();
@@ -189,6 +189,58 @@ async fn story() {
     );
     let back = got.body.collect().await.unwrap().into_bytes();
     assert_eq!(back.as_ref(), picture.as_slice());
+
+    // A form that asks for SSE-KMS under a named key: stored under that key. One naming a
+    // key the key service does not have is refused, and nothing is stored.
+    let kms_form = |key: &str, kms_key: &str| {
+        with(
+            signed_fields(
+                ak,
+                sk,
+                &format!(
+                    r#"{UPLOADS},{{"x-amz-server-side-encryption":"aws:kms"}},
+                    {{"x-amz-server-side-encryption-aws-kms-key-id":"{kms_key}"}}"#
+                ),
+                300,
+            ),
+            &[
+                ("key", key),
+                ("Content-Type", "image/png"),
+                ("success_action_status", "201"),
+                ("x-amz-server-side-encryption", "aws:kms"),
+                ("x-amz-server-side-encryption-aws-kms-key-id", kms_key),
+            ],
+        )
+    };
+    let fields = kms_form("uploads/kms.png", "testkey-1");
+    let a = post(&ep, "forms", form(&fields, "kms.png", &picture)).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let got = root
+        .get_object()
+        .bucket("forms")
+        .key("uploads/kms.png")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        got.server_side_encryption(),
+        Some(&aws_sdk_s3::types::ServerSideEncryption::AwsKms)
+    );
+    assert_eq!(got.ssekms_key_id(), Some("testkey-1"));
+    let back = got.body.collect().await.unwrap().into_bytes();
+    assert_eq!(back.as_ref(), picture.as_slice());
+    let fields = kms_form("uploads/nokey.png", "no-such-key");
+    let a = post(&ep, "forms", form(&fields, "nokey.png", &picture)).await;
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert!(has_code(&a, "KMS.NotFoundException"), "{}", a.body);
+    let e = root
+        .head_object()
+        .bucket("forms")
+        .key("uploads/nokey.png")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(cluster_tests::status(&e), 404, "nothing stored: {e:?}");
 
     // success_action_redirect: a 303 to the page, with bucket, key and ETag.
     let redirect = r#"{"bucket":"forms"},["starts-with","$key","uploads/"],

@@ -7,6 +7,7 @@
 //! ([`Window`]); a package that does not open (a flipped bit, a package from elsewhere) is an
 //! error, never bytes.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::{Bytes, BytesMut};
@@ -215,6 +216,10 @@ where
 
 /// The plaintext of `window` from `sealed`, the stream of its stored bytes
 /// (`window.sealed_start..window.sealed_end`), opened package by package as it streams.
+///
+/// Packages are opened in place in the chunks they arrive in, and their plaintext is handed
+/// on without a copy: only a package that a chunk boundary cuts in two is put together in a
+/// buffer of its own (and a chunk shared with another owner is copied once).
 pub fn open_stream<S, E>(
     cipher: RunCipher,
     window: Window,
@@ -224,44 +229,21 @@ where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: From<Tampered>,
 {
-    struct State<S> {
-        sealed: S,
-        cipher: RunCipher,
-        pending: BytesMut,
-        index: u64,
-        skip: usize,
-        left: usize,
-        done: bool,
-    }
-    let state = State {
+    let state = Opener {
         sealed,
         cipher,
-        pending: BytesMut::new(),
+        partial: BytesMut::new(),
+        ready: VecDeque::new(),
         index: window.first,
         skip: window.skip as usize,
         left: window.len as usize,
         done: false,
     };
-    // Open the whole packages in `pending` (and the short last one at the end), keeping the
-    // wanted bytes.
-    fn drain<S>(st: &mut State<S>, end: bool) -> Result<Bytes, Tampered> {
-        let mut out = BytesMut::new();
-        while st.left > 0 && (st.pending.len() >= P + T || (end && !st.pending.is_empty())) {
-            let n = st.pending.len().min(P + T);
-            let package = st.pending.split_to(n);
-            let mut plain = st.cipher.open(st.index, package)?;
-            st.index += 1;
-            let s = st.skip.min(plain.len());
-            st.skip -= s;
-            let _ = plain.split_to(s);
-            let keep = plain.len().min(st.left);
-            st.left -= keep;
-            out.extend_from_slice(&plain[..keep]);
-        }
-        Ok(out.freeze())
-    }
     futures::stream::unfold(state, |mut st| async move {
         loop {
+            if let Some(b) = st.ready.pop_front() {
+                return Some((Ok(b), st));
+            }
             if st.done {
                 return None;
             }
@@ -270,37 +252,97 @@ where
             } else {
                 st.sealed.next().await
             };
-            let end = match next {
-                Some(Ok(b)) => {
-                    st.pending.extend_from_slice(&b);
-                    false
-                }
+            let fed = match next {
+                Some(Ok(chunk)) => st.feed(chunk),
                 Some(Err(e)) => {
                     st.done = true;
                     return Some((Err(e), st));
                 }
-                None => true,
-            };
-            match drain(&mut st, end) {
-                Ok(out) => {
-                    if end {
-                        st.done = true;
-                        if st.left > 0 {
-                            // The stored run ended before the bytes its record promises.
-                            return Some((Err(E::from(Tampered(st.index))), st));
-                        }
-                    }
-                    if !out.is_empty() {
-                        return Some((Ok(out), st));
-                    }
-                }
-                Err(t) => {
+                None => {
                     st.done = true;
-                    return Some((Err(E::from(t)), st));
+                    st.finish()
                 }
+            };
+            if let Err(t) = fed {
+                st.done = true;
+                st.ready.clear();
+                return Some((Err(E::from(t)), st));
             }
         }
     })
+}
+
+/// The state of [`open_stream`].
+struct Opener<S> {
+    sealed: S,
+    cipher: RunCipher,
+    /// The first bytes of a package the last chunk ended in.
+    partial: BytesMut,
+    /// Plaintext opened and not yet handed on.
+    ready: VecDeque<Bytes>,
+    /// The next package's index.
+    index: u64,
+    /// Plaintext bytes still to skip (of the first package).
+    skip: usize,
+    /// Plaintext bytes still wanted.
+    left: usize,
+    done: bool,
+}
+
+impl<S> Opener<S> {
+    /// Open the packages `chunk` completes or holds whole; keep the start of one it cuts.
+    fn feed(&mut self, chunk: Bytes) -> Result<(), Tampered> {
+        // A chunk no one else holds is opened where it lies; a shared one is copied first.
+        let mut rest = chunk
+            .try_into_mut()
+            .unwrap_or_else(|shared| BytesMut::from(&shared[..]));
+        if !self.partial.is_empty() {
+            let need = (P + T - self.partial.len()).min(rest.len());
+            self.partial.extend_from_slice(&rest.split_to(need));
+            if self.partial.len() < P + T {
+                return Ok(());
+            }
+            let package = std::mem::take(&mut self.partial);
+            self.package(package)?;
+        }
+        while rest.len() >= P + T && self.left > 0 {
+            let package = rest.split_to(P + T);
+            self.package(package)?;
+        }
+        if self.left > 0 && !rest.is_empty() {
+            self.partial.extend_from_slice(&rest);
+        }
+        Ok(())
+    }
+
+    /// The stored run ended: open its short last package, and make sure nothing is missing.
+    fn finish(&mut self) -> Result<(), Tampered> {
+        if self.left > 0 && !self.partial.is_empty() {
+            let package = std::mem::take(&mut self.partial);
+            self.package(package)?;
+        }
+        if self.left > 0 {
+            // The stored run ended before the bytes its record promises.
+            return Err(Tampered(self.index));
+        }
+        Ok(())
+    }
+
+    /// Open the next package, keeping the wanted part of its plaintext.
+    fn package(&mut self, sealed: BytesMut) -> Result<(), Tampered> {
+        let mut plain = self.cipher.open(self.index, sealed)?;
+        self.index += 1;
+        let s = self.skip.min(plain.len());
+        self.skip -= s;
+        let _ = plain.split_to(s);
+        let keep = plain.len().min(self.left);
+        self.left -= keep;
+        plain.truncate(keep);
+        if keep > 0 {
+            self.ready.push_back(plain.freeze());
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -421,6 +463,26 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A chunk no one else holds is opened where it lies: the plaintext handed on is the
+    /// chunk's own memory, not a copy.
+    #[test]
+    fn whole_packages_are_opened_in_place() {
+        let plain = data(3 * PACKAGE as usize);
+        let sealed = sealed_run(&plain, 100_000);
+        let chunk = Bytes::from(sealed.to_vec());
+        let at = chunk.as_ptr() as usize..chunk.as_ptr() as usize + chunk.len();
+        let c = RunCipher::new(&[9; 32], Some(&[1; 16]));
+        let w = Window::of(0, plain.len() as u64, sealed.len() as u64);
+        let one: Vec<Result<Bytes, Tampered>> = vec![Ok(chunk)];
+        let out: Vec<Bytes> = futures::executor::block_on(
+            open_stream(c, w, futures::stream::iter(one))
+                .map(|r| r.unwrap())
+                .collect(),
+        );
+        assert_eq!(out.concat(), plain);
+        assert!(out.iter().all(|b| at.contains(&(b.as_ptr() as usize))));
     }
 
     #[test]
