@@ -8,6 +8,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=$(mktemp -d /tmp/coffer-e2e.XXXXXX)
 PASS=0; FAIL=0; SERVER_PID=""; TLS_PID=""
 BIG_MIB=${E2E_BIG_MIB:-1024}
+# The browser's screenshot and DOM of the website story are kept here.
+ARTIFACTS=${E2E_ARTIFACTS:-/tmp/coffer-e2e-artifacts}
 SYNC_FILES=${E2E_SYNC_FILES:-1000}
 
 cleanup() {
@@ -39,6 +41,9 @@ export AWS_ACCESS_KEY_ID=$COFFER_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$COFFER_SEC
 export AWS_CONFIG_FILE=$WORK/aws-config AWS_SHARED_CREDENTIALS_FILE=$WORK/aws-credentials
 PORT=$(free_port)
 EP=http://127.0.0.1:$PORT
+WEB_PORT=$(free_port)
+WEB=http://127.0.0.1:$WEB_PORT
+WEB_DOMAIN=web.coffer.test
 DOMAIN=s3.coffer.test
 DATA=$WORK/data
 
@@ -46,7 +51,8 @@ start_server() {
   # --sse-c-over-http: the SSE-C checks run over plain HTTP (S3 takes customer keys only over TLS).
   # --kms-keys: the SSE-KMS key the aws CLI names.
   "$BIN" server --data "$DATA" --address "127.0.0.1:$PORT" --domain "$DOMAIN" --sse-c-over-http \
-    --kms-keys testkey-1 >>"$WORK/server.log" 2>&1 &
+    --kms-keys testkey-1 --website-address "127.0.0.1:$WEB_PORT" --website-domain "$WEB_DOMAIN" \
+    >>"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 100); do
     curl -sf "$EP/_coffer/health" >/dev/null 2>&1 && return 0
@@ -306,6 +312,43 @@ lock_story() {  # Object Lock through the aws CLI: a locked bucket, a COMPLIANCE
 }
 check "aws CLI Object Lock: locked bucket, COMPLIANCE, legal hold, default retention" lock_story
 check "headless Chromium uploads cross-origin by POST Object and presigned PUT" python3 "$HERE/e2e_browser.py" "$EP" "$WORK"
+
+# ---------------------------------------------------------------- static website hosting
+website_story() {
+  local wh=www.example.test  # a custom domain: served by the bucket of that name
+  local web=(curl -s -H "Host: $wh")
+  mkdir -p "$WORK/site/docs"
+  echo '<h1>home</h1>' >"$WORK/site/index.html"
+  echo '<h1>docs</h1>' >"$WORK/site/docs/index.html"
+  echo '<h1>not here</h1>' >"$WORK/site/error.html"
+  "${AWS[@]}" s3 mb "s3://$wh" >/dev/null || return 1
+  "${AWS[@]}" s3 sync --only-show-errors "$WORK/site" "s3://$wh" || return 1
+  "${AWS[@]}" s3 website "s3://$wh" --index-document index.html --error-document error.html || return 1
+  # Not public yet: 403, and the default page (the error document is not readable either).
+  has '^403$' "${web[@]}" -o /dev/null -w '%{http_code}' "$WEB/" || return 1
+  has '<li>Code: AccessDenied</li>' "${web[@]}" "$WEB/" || return 1
+  "${AWS[@]}" s3api put-bucket-policy --bucket "$wh" --policy "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"PublicReadGetObject\",\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":[\"s3:GetObject\"],\"Resource\":[\"arn:aws:s3:::$wh/*\"]}]}" || return 1
+  has '<h1>home</h1>' "${web[@]}" "$WEB/" || return 1
+  has '<h1>docs</h1>' "${web[@]}" "$WEB/docs/" || return 1
+  has '^302 /docs/$' "${web[@]}" -o /dev/null -w '%{http_code} %header{location}' "$WEB/docs" || return 1
+  has '<h1>docs</h1>' "${web[@]}" -L "$WEB/docs" || return 1
+  has '^403$' "${web[@]}" -o /dev/null -w '%{http_code}' "$WEB/nope.html" || return 1
+  has '<h1>not here</h1>' "${web[@]}" "$WEB/nope.html" || return 1
+  # The bucket's own host name under the website domain serves the same site.
+  has '<h1>home</h1>' curl -s -H "Host: $wh.s3-website.$WEB_DOMAIN" "$WEB/" || return 1
+  "${AWS[@]}" s3api put-bucket-website --bucket "$wh" --website-configuration \
+    '{"IndexDocument":{"Suffix":"index.html"},"ErrorDocument":{"Key":"error.html"},"RoutingRules":[{"Condition":{"KeyPrefixEquals":"old/"},"Redirect":{"ReplaceKeyPrefixWith":"docs/","HttpRedirectCode":"307"}}]}' || return 1
+  has '"HttpRedirectCode": "307"' "${AWS[@]}" s3api get-bucket-website --bucket "$wh" || return 1
+  has "^307 http://$wh/docs/a.html\$" "${web[@]}" -o /dev/null -w '%{http_code} %{redirect_url}' "$WEB/old/a.html" || return 1
+  # Only GET, HEAD and OPTIONS.
+  has '^405$' "${web[@]}" -o /dev/null -w '%{http_code}' -X PUT "$WEB/index.html" || return 1
+  "${AWS[@]}" s3api delete-bucket-website --bucket "$wh" || return 1
+  has 'NoSuchWebsiteConfiguration' "${AWS[@]}" s3api get-bucket-website --bucket "$wh" || return 1
+  has 'x-amz-error-code: NoSuchWebsiteConfiguration' "${web[@]}" -I "$WEB/" || return 1
+}
+check "aws CLI website: s3 sync, s3 website, public-read policy, routing rules, get/delete; curl on the website endpoint" website_story
+check "headless Chromium renders a site from the website endpoint (folders, CSS, image, 404 page, routing rule)" \
+  python3 "$HERE/e2e_website_browser.py" "$EP" "$WEB_PORT" "$WEB_DOMAIN" "$WORK" "$ARTIFACTS"
 
 # ---------------------------------------------------------------- boto3
 check "boto3 put/get/list/range/checksum/delete/upload_file" python3 "$HERE/e2e_boto3.py" "$EP" "$WORK"

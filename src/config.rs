@@ -29,6 +29,14 @@ pub struct Args {
     /// Domain for virtual-host-style buckets (bucket.DOMAIN).
     #[arg(long, env = "COFFER_DOMAIN")]
     pub domain: Option<String>,
+    /// Listen address of the website endpoint, which serves buckets that have a website
+    /// configuration as static sites (default: none, not served).
+    #[arg(long, env = "COFFER_WEBSITE_ADDRESS")]
+    pub website_address: Option<String>,
+    /// Domain of website hosts: BUCKET.s3-website.DOMAIN and BUCKET.s3-website-REGION.DOMAIN
+    /// name bucket BUCKET; any other Host names the bucket of that name (a custom domain).
+    #[arg(long, env = "COFFER_WEBSITE_DOMAIN")]
+    pub website_domain: Option<String>,
     /// Internal RPC listen address (node; default 127.0.0.1:9100 for `coffer node`).
     #[arg(long, env = "COFFER_RPC_ADDRESS")]
     pub rpc_address: Option<String>,
@@ -130,6 +138,8 @@ struct FileConfig {
     address: Option<String>,
     region: Option<String>,
     domain: Option<String>,
+    website_address: Option<String>,
+    website_domain: Option<String>,
     rpc_address: Option<String>,
     admin_address: Option<String>,
     advertise: Option<String>,
@@ -170,6 +180,10 @@ pub struct Settings {
     pub region: String,
     /// Virtual-host domain.
     pub domain: Option<String>,
+    /// Website endpoint address, if it is served.
+    pub website_address: Option<String>,
+    /// Website hosts' domain.
+    pub website_domain: Option<String>,
     /// RPC address, if the node listens.
     pub rpc_address: Option<String>,
     /// Node HTTP (admin, health, metrics) address.
@@ -276,6 +290,8 @@ impl Settings {
                 .or(file.region)
                 .unwrap_or_else(|| "us-east-1".into()),
             domain: a.domain.or(file.domain),
+            website_address: a.website_address.or(file.website_address),
+            website_domain: a.website_domain.or(file.website_domain),
             rpc_address: a.rpc_address.or(file.rpc_address),
             admin_address: a.admin_address.or(file.admin_address),
             advertise: a.advertise.or(file.advertise),

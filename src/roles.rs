@@ -73,6 +73,7 @@ fn gateway_config(s: &Settings, cluster_secret: &[u8]) -> anyhow::Result<Gateway
     Ok(GatewayConfig {
         region: s.region.clone(),
         domain: s.domain.clone(),
+        website_domain: s.website_domain.clone(),
         credentials,
         // IAM users' secrets are sealed under the master key derived from the cluster secret.
         master_key: Some(coffer_proto::seal::MasterKey::derive(cluster_secret)),
@@ -172,10 +173,20 @@ async fn run_gateway(
         ),
         None => None,
     };
-    let server = coffer_gateway::server::serve(listener, config, cluster, s.workers, certificate)?;
+    let website = match &s.website_address {
+        Some(a) => Some(
+            std::net::TcpListener::bind(a).with_context(|| format!("bind website address {a}"))?,
+        ),
+        None => None,
+    };
+    let server =
+        coffer_gateway::server::serve(listener, config, cluster, s.workers, certificate, website)?;
     let handle = server.handle();
     let running = tokio::spawn(server);
     info!(address = %s.address, "S3 gateway listening");
+    if let Some(a) = &s.website_address {
+        info!(address = %a, "website endpoint listening");
+    }
     wait_for_signal().await;
     info!("shutting down");
     handle.stop(true).await;

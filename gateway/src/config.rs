@@ -10,6 +10,8 @@ pub struct GatewayConfig {
     pub region: String,
     /// Domain for virtual-host-style addressing (`bucket.<domain>`), if any.
     pub domain: Option<String>,
+    /// Domain of the website endpoint's hosts (`bucket.s3-website.<domain>`), if any.
+    pub website_domain: Option<String>,
     /// The root access key(s), from the configuration.
     pub credentials: Credentials,
     /// The cluster master key, which unseals IAM users' secret keys from the metadata (None:
@@ -44,6 +46,7 @@ impl GatewayConfig {
         GatewayConfig {
             region: "us-east-1".into(),
             domain: None,
+            website_domain: None,
             credentials,
             master_key: None,
             kek: None,

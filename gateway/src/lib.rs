@@ -17,6 +17,7 @@
 //! - [`sse`]: server-side encryption: data keys, the key service's keys, the package cipher.
 //! - [`tls`]: the listener's certificate (reloaded when it changes) and whether a request came
 //!   over TLS.
+//! - [`website`]: the website endpoint, which serves buckets as static sites.
 
 pub mod auth;
 pub mod authz;
@@ -29,5 +30,6 @@ pub mod server;
 pub mod sse;
 pub mod state;
 pub mod tls;
+pub mod website;
 
 pub use config::GatewayConfig;

@@ -31,12 +31,16 @@ const MAX_CONNECTIONS_PER_WORKER: usize = 1024;
 /// Serve S3 on an already-bound listener until the returned server is stopped: over TLS with
 /// `certificate` when given, else plain HTTP (`config.transport.tls` is set to match, so
 /// `aws:SecureTransport` and the SSE-C check follow what the listener does).
+///
+/// `website`: a listener for the website endpoint (`crate::website`), served plain HTTP by
+/// the same workers (None: not served).
 pub fn serve(
     listener: TcpListener,
     mut config: GatewayConfig,
     cluster: Arc<dyn ClusterApi>,
     workers: usize,
     certificate: Option<Arc<crate::tls::Certificate>>,
+    website: Option<TcpListener>,
 ) -> std::io::Result<actix_server::Server> {
     config.transport.tls = certificate.is_some();
     let state = web::Data::new(AppState {
@@ -79,6 +83,7 @@ pub fn serve(
         .workers(workers.max(1))
         .backlog(1024)
         .max_concurrent_connections(MAX_CONNECTIONS_PER_WORKER);
+    let website_state = state.clone();
     let builder = match certificate {
         Some(cert) => {
             let tls = cert
@@ -88,6 +93,30 @@ pub fn serve(
             builder.listen("s3", listener, move || service!().rustls_0_23(tls.clone()))?
         }
         None => builder.listen("s3", listener, move || service!().tcp())?,
+    };
+    let builder = match website {
+        Some(listener) => {
+            let state = website_state;
+            builder.listen("website", listener, move || {
+                let app = App::new()
+                    .app_data(state.clone())
+                    .route(
+                        "/_coffer/health",
+                        web::get().to(|| async { HttpResponse::Ok().body("ok") }),
+                    )
+                    .default_service(web::to(crate::website::handle));
+                actix_http::HttpService::build()
+                    .tcp_nodelay(true)
+                    .client_disconnect_timeout(LINGER)
+                    .finish(map_config(
+                        actix_service::IntoServiceFactory::into_factory(app)
+                            .map_err(|e: actix_web::Error| e.error_response()),
+                        |_| AppConfig::default(),
+                    ))
+                    .tcp()
+            })?
+        }
+        None => builder,
     };
     Ok(builder.run())
 }

@@ -166,7 +166,7 @@ typed_queries! {
     /// An upload (None: it does not exist).
     fn upload(bucket_id: u64, key: &str, upload_id: &str) -> Option<UploadInfo> {
         MetaQuery::GetUpload { bucket_id, key: key.to_owned(), upload_id: upload_id.to_owned() }
-    } => Upload(u) => u;
+    } => Upload(u) => u.map(|u| *u);
 
     /// A page of an upload's parts: up to `max_parts` after number `marker`.
     fn parts(bucket_id: u64, key: &str, upload_id: &str, marker: u32, max_parts: u32) -> PartListResult {

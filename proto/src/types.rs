@@ -286,6 +286,12 @@ pub struct ObjectVersion {
     /// ever takes ciphertext for an object's bytes).
     #[serde(skip)]
     pub encryption: Option<Box<crate::sse::Encryption>>,
+    /// Where the website endpoint redirects a request for it (`x-amz-website-redirect-location`;
+    /// None: it does not). Not part of the internal protocol's encoding either: a write sends
+    /// it in [`crate::meta::MetaCommand::WithWebsiteRedirect`], an answer carries it in
+    /// [`crate::meta::MetaAnswer::WebsiteRedirect`].
+    #[serde(skip)]
+    pub website_redirect: Option<String>,
 }
 
 /// A tag set as an object or upload keeps it: (key, value) pairs in the client's order.
@@ -331,6 +337,12 @@ pub struct UploadInfo {
     /// beside the upload, as [`ObjectVersion::encryption`] is.
     #[serde(skip)]
     pub encryption: Option<Box<crate::sse::Encryption>>,
+    /// Where the website endpoint redirects a request for it (`x-amz-website-redirect-location`;
+    /// None: it does not). Not part of the internal protocol's encoding either: a write sends
+    /// it in [`crate::meta::MetaCommand::WithWebsiteRedirect`], an answer carries it in
+    /// [`crate::meta::MetaAnswer::WebsiteRedirect`].
+    #[serde(skip)]
+    pub website_redirect: Option<String>,
 }
 
 /// An uploaded part of a multipart upload.

@@ -1,6 +1,7 @@
 //! Data written by an earlier Coffer stays readable: a server started on a copy of a fixture
 //! (`node/tests/fixtures/v1`, written by the first stored formats, `v2`, by the last build
-//! before versioning, and `v3`, by the last build before encryption; never made again) serves
+//! before versioning, `v3`, by the last build before encryption, and `v4`, by the last build
+//! before website redirects, with encrypted objects; never made again) serves
 //! every object, upload, tag, ACL, bucket document, IAM key and storage class it holds, takes
 //! new writes (an SSE-S3 object among them), serves it all again after
 //! a kill -9 and a restart, and keeps its objects as their `null` versions once versioning is
@@ -58,6 +59,13 @@ async fn a_data_folder_written_before_versioning_is_served_whole() {
 #[tokio::test]
 async fn a_data_folder_written_before_encryption_is_served_whole() {
     tokio::time::timeout(Duration::from_secs(300), served_whole("v3"))
+        .await
+        .expect("test timed out");
+}
+
+#[tokio::test]
+async fn a_data_folder_written_before_website_redirects_is_served_whole() {
+    tokio::time::timeout(Duration::from_secs(300), served_whole("v4"))
         .await
         .expect("test timed out");
 }
@@ -367,6 +375,12 @@ async fn check_everything(server: &Server, expected: &serde_json::Value, ak: &st
         if let Some(cd) = want.get("content_disposition") {
             assert_eq!(o.content_disposition(), cd.as_str(), "{path}");
         }
+        // Fixtures from v4 on hold objects encrypted by the build that wrote them.
+        assert_eq!(
+            o.server_side_encryption().map(|s| s.as_str()),
+            want.get("sse").and_then(|s| s.as_str()),
+            "{path}"
+        );
         if let Some(class) = want.get("storage_class") {
             assert_eq!(
                 o.storage_class().map(|s| s.as_str()),

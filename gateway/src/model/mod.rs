@@ -6,3 +6,4 @@ pub mod cors;
 pub mod encryption;
 pub mod owner;
 pub mod tags;
+pub mod website;

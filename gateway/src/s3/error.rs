@@ -67,6 +67,7 @@ codes! {
     InvalidPart => 400, "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.";
     InvalidPartNumber => 416, "The requested partnumber is not satisfiable";
     InvalidPartOrder => 400, "The list of parts was not in ascending order. Parts must be ordered by part number.";
+    InvalidRedirectLocation => 400, "The website redirect location must have a prefix of 'http://' or 'https://' or '/'.";
     InvalidRange => 416, "The requested range is not satisfiable";
     InvalidRequest => 400, "Invalid Request";
     InvalidTag => 400, "The tag provided was not a valid tag.";
@@ -90,6 +91,7 @@ codes! {
     NoSuchObjectLockConfiguration => 404, "The specified object does not have a ObjectLock configuration";
     ObjectLockConfigurationNotFoundError => 404, "Object Lock configuration does not exist for this bucket";
     NoSuchVersion => 404, "The specified version does not exist.";
+    NoSuchWebsiteConfiguration => 404, "The specified bucket does not have a website configuration";
     NoSuchUpload => 404, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.";
     NotImplemented => 501, "A header you provided implies functionality that is not implemented";
     NotModified => 304, "Not Modified";

@@ -30,7 +30,7 @@ use crate::state::AppState;
 const MAX_FIELDS: usize = 64 << 10;
 
 /// Form fields that become the object's headers under the same name.
-const HEADER_FIELDS: [&str; 7] = [
+const HEADER_FIELDS: [&str; 8] = [
     "cache-control",
     "content-type",
     "content-disposition",
@@ -38,6 +38,7 @@ const HEADER_FIELDS: [&str; 7] = [
     "content-language",
     "expires",
     "x-amz-storage-class",
+    "x-amz-website-redirect-location",
 ];
 
 fn invalid_field(msg: &'static str, name: &str) -> S3Error {

@@ -50,6 +50,7 @@ pub fn unwrapped(cmd: &MetaCommand) -> &MetaCommand {
         | MetaCommand::WithTags { cmd, .. }
         | MetaCommand::WithLock { cmd, .. }
         | MetaCommand::WithEncryption { cmd, .. }
+        | MetaCommand::WithWebsiteRedirect { cmd, .. }
         | MetaCommand::RememberCompletion { cmd } => unwrapped(cmd),
         cmd => cmd,
     }

@@ -136,6 +136,11 @@ async fn the_v3_fixture_decodes_replays_and_installs() {
     decodes_replays_and_installs("v3", 3).await;
 }
 
+#[tokio::test]
+async fn the_v4_fixture_decodes_replays_and_installs() {
+    decodes_replays_and_installs("v4", 4).await;
+}
+
 /// Fixture `name`, whose object versions are all in format version `objects_format`.
 async fn decodes_replays_and_installs(name: &str, objects_format: u8) {
     let dir = tempfile::tempdir().unwrap();
@@ -195,14 +200,14 @@ async fn decodes_replays_and_installs(name: &str, objects_format: u8) {
     let mut sm = StateMachine::new(replay.clone(), replay_dir.join("snapshots")).unwrap();
     sm.apply(entries.clone()).await.unwrap();
     let replayed = state(&replay);
-    // Today's code writes object versions in format version 4, counted and stamped as it
+    // Today's code writes object versions in format version 5, counted and stamped as it
     // applies.
     let mut tagged = 0;
     for ((cf, _), value) in &replayed {
         if *cf == CF_OBJECTS {
             assert_eq!(
-                value[0], 4,
-                "an object version replayed in format version 4"
+                value[0], 5,
+                "an object version replayed in format version 5"
             );
             let v: ObjectVersion = format::decode(value).unwrap();
             tagged += usize::from(v.tag_count.unwrap() > 0);

@@ -64,6 +64,8 @@ mod tests_sse;
 #[cfg(test)]
 mod tests_versions;
 #[cfg(test)]
+mod tests_website;
+#[cfg(test)]
 mod tests_writes;
 
 pub use store::MetaStore;

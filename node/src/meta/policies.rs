@@ -44,6 +44,7 @@ fn config_key(bucket_id: u64, kind: BucketConfigKind) -> Vec<u8> {
         BucketConfigKind::OwnershipControls => 5,
         BucketConfigKind::ObjectLock => 6,
         BucketConfigKind::Encryption => 7,
+        BucketConfigKind::Website => 8,
     });
     k
 }

@@ -107,7 +107,11 @@ pub fn answer(store: &MetaStore, q: &MetaQuery) -> Result<MetaAnswer, StoreError
             bucket_id,
             key,
             upload_id,
-        } => MetaAnswer::Upload(store.get(CF_UPLOADS, &keys::upload(*bucket_id, key, upload_id))?),
+        } => MetaAnswer::Upload(
+            store
+                .get(CF_UPLOADS, &keys::upload(*bucket_id, key, upload_id))?
+                .map(Box::new),
+        ),
         MetaQuery::ListParts {
             bucket_id,
             key,

@@ -110,6 +110,7 @@ pub(crate) fn upload_info(key: &str, upload_id: &str) -> UploadInfo {
         storage_class: "STANDARD".into(),
         owner: "me".into(),
         encryption: None,
+        website_redirect: None,
     }
 }
 
@@ -132,6 +133,7 @@ pub(crate) fn version(key: &str, data: ObjectData) -> ObjectVersion {
         tag_count: None,
         stamp: None,
         encryption: None,
+        website_redirect: None,
     }
 }
 

@@ -439,6 +439,15 @@ pub enum MetaCommand {
         /// The new document, of the same id.
         key: String,
     },
+    /// `cmd` (a PutObject or CreateUpload, possibly wrapped as for [`MetaCommand::WithAcl`])
+    /// whose version (or upload) the website endpoint redirects to `location`. A
+    /// CompleteUpload takes its upload's.
+    WithWebsiteRedirect {
+        /// `x-amz-website-redirect-location`.
+        location: String,
+        /// The write.
+        cmd: Box<MetaCommand>,
+    },
 }
 
 /// How long a completed multipart upload stays answerable: a day after it completed.
@@ -501,6 +510,8 @@ pub enum BucketConfigKind {
     /// Default encryption: how writes that ask for none are encrypted (JSON of the gateway's
     /// model).
     Encryption,
+    /// Static website hosting (JSON of the gateway's model).
+    Website,
 }
 
 /// Where a blob is referenced in the metadata: an object version or an uploaded part.

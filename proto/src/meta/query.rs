@@ -208,7 +208,7 @@ pub enum MetaAnswer {
     /// ListObjects.
     Objects(ListResult),
     /// GetUpload.
-    Upload(Option<UploadInfo>),
+    Upload(Option<Box<UploadInfo>>),
     /// ListParts.
     Parts(PartListResult),
     /// ListUploads.
@@ -264,42 +264,79 @@ pub enum MetaAnswer {
         /// Its version's or upload's encryption.
         encryption: Box<crate::sse::Encryption>,
     },
+    /// An answer whose version or upload has a website redirect, as it crosses the wire (the
+    /// redirect is not part of their encoding): see [`MetaAnswer::sealed`].
+    WebsiteRedirect {
+        /// The answer (possibly [`MetaAnswer::Encrypted`]).
+        answer: Box<MetaAnswer>,
+        /// Its version's or upload's `x-amz-website-redirect-location`.
+        location: String,
+    },
 }
 
 impl MetaAnswer {
-    /// The one version or upload this answer holds, for its encryption.
-    fn encryption_slot(&mut self) -> Option<&mut Option<Box<crate::sse::Encryption>>> {
+    /// The one version or upload this answer holds: its encryption and its website redirect.
+    fn slots(
+        &mut self,
+    ) -> Option<(
+        &mut Option<Box<crate::sse::Encryption>>,
+        &mut Option<String>,
+    )> {
         match self {
-            MetaAnswer::Object(Some(v)) => Some(&mut v.encryption),
-            MetaAnswer::CountedObject(Some((v, _))) => Some(&mut v.encryption),
-            MetaAnswer::LockedVersion(Some(l)) => Some(&mut l.version.encryption),
-            MetaAnswer::Upload(Some(u)) => Some(&mut u.encryption),
+            MetaAnswer::Object(Some(v)) => Some((&mut v.encryption, &mut v.website_redirect)),
+            MetaAnswer::CountedObject(Some((v, _))) => {
+                Some((&mut v.encryption, &mut v.website_redirect))
+            }
+            MetaAnswer::LockedVersion(Some(l)) => {
+                Some((&mut l.version.encryption, &mut l.version.website_redirect))
+            }
+            MetaAnswer::Upload(Some(u)) => Some((&mut u.encryption, &mut u.website_redirect)),
             _ => None,
         }
     }
 
     /// This answer as it goes on the wire: wrapped in [`MetaAnswer::Encrypted`] when the
-    /// version or upload it holds is encrypted. A peer of a build before encryption cannot
-    /// decode that variant and fails the request, rather than serve ciphertext as an object.
+    /// version or upload it holds is encrypted, and that in [`MetaAnswer::WebsiteRedirect`]
+    /// when it has a website redirect. A peer of a build before either cannot decode the
+    /// variant and fails the request, rather than serve ciphertext as an object or an object
+    /// without its redirect; answers without them are as they always were.
     pub fn sealed(mut self) -> MetaAnswer {
-        match self.encryption_slot().and_then(Option::take) {
+        let (encryption, location) = match self.slots() {
+            Some((e, r)) => (e.take(), r.take()),
+            None => (None, None),
+        };
+        let answer = match encryption {
             Some(encryption) => MetaAnswer::Encrypted {
                 answer: Box::new(self),
                 encryption,
             },
             None => self,
+        };
+        match location {
+            Some(location) => MetaAnswer::WebsiteRedirect {
+                answer: Box::new(answer),
+                location,
+            },
+            None => answer,
         }
     }
 
-    /// An answer from the wire with its encryption put back in place (the inverse of
-    /// [`MetaAnswer::sealed`]).
+    /// An answer from the wire with its encryption and redirect put back in place (the
+    /// inverse of [`MetaAnswer::sealed`]).
     pub fn opened(self) -> MetaAnswer {
         match self {
+            MetaAnswer::WebsiteRedirect { answer, location } => {
+                let mut answer = answer.opened();
+                if let Some((_, slot)) = answer.slots() {
+                    *slot = Some(location);
+                }
+                answer
+            }
             MetaAnswer::Encrypted {
                 mut answer,
                 encryption,
             } => {
-                if let Some(slot) = answer.encryption_slot() {
+                if let Some((slot, _)) = answer.slots() {
                     *slot = Some(encryption);
                 }
                 *answer
@@ -346,6 +383,23 @@ mod tests {
             tag_count: None,
             stamp: None,
             encryption,
+            website_redirect: None,
+        }
+    }
+
+    fn upload_of(encryption: Option<Encryption>) -> UploadInfo {
+        UploadInfo {
+            key: "k".into(),
+            upload_id: "u".into(),
+            initiated_ms: 1,
+            content: ContentHeaders::default(),
+            user_meta: vec![],
+            checksum_algorithm: None,
+            checksum_type: None,
+            storage_class: "STANDARD".into(),
+            owner: "o".into(),
+            encryption: encryption.map(Box::new),
+            website_redirect: None,
         }
     }
 
@@ -371,6 +425,7 @@ mod tests {
             storage_class: "STANDARD".into(),
             owner: "o".into(),
             encryption: Some(Box::new(enc.clone())),
+            website_redirect: None,
         };
         for a in [
             MetaAnswer::Object(Some(Box::new(version(Some(enc.clone()))))),
@@ -380,7 +435,7 @@ mod tests {
                 tag_count: 0,
                 lock: None,
             })),
-            MetaAnswer::Upload(Some(upload)),
+            MetaAnswer::Upload(Some(Box::new(upload))),
         ] {
             let sealed = a.clone().sealed();
             assert!(matches!(sealed, MetaAnswer::Encrypted { .. }), "{a:?}");
@@ -388,6 +443,30 @@ mod tests {
             // would be lost, and an older build cannot decode the wrapper at all.
             assert_ne!(wire(&a), a);
             assert_eq!(wire(&sealed).opened(), a);
+        }
+        // A website redirect crosses the same way, alone or with an encryption.
+        for enc in [None, Some(enc.clone())] {
+            let mut v = version(enc.clone());
+            v.website_redirect = Some("/elsewhere.html".into());
+            let mut up = upload_of(enc.clone());
+            up.website_redirect = Some("https://example.test/".into());
+            for a in [
+                MetaAnswer::Object(Some(Box::new(v.clone()))),
+                MetaAnswer::LockedVersion(Some(LockedVersion {
+                    version: Box::new(v.clone()),
+                    tag_count: 1,
+                    lock: None,
+                })),
+                MetaAnswer::Upload(Some(Box::new(up))),
+            ] {
+                let sealed = a.clone().sealed();
+                assert!(
+                    matches!(sealed, MetaAnswer::WebsiteRedirect { .. }),
+                    "{a:?}"
+                );
+                assert_ne!(wire(&a), a);
+                assert_eq!(wire(&sealed).opened(), a);
+            }
         }
         // A plain answer goes as it always went.
         let plain = MetaAnswer::Object(Some(Box::new(version(None))));

@@ -13,7 +13,7 @@ use crate::authz::{self, Authz};
 use crate::s3::error::S3Result;
 use crate::s3::headers;
 use crate::s3::router::Endpoint;
-use crate::s3::{sse, website};
+use crate::s3::sse;
 use crate::state::AppState;
 
 /// What `who` may do: their identity policies, the bucket's policy and ACLs, with the
@@ -81,7 +81,6 @@ pub async fn authorize(
     }
     let secure = state.config.sse_c_over_http || state.config.transport.secure(req);
     sse::check(endpoint, &req.headers, secure)?;
-    website::check(endpoint, &req.headers)?;
     Ok(authz)
 }
 

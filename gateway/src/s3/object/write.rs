@@ -48,6 +48,9 @@ pub struct NewObject {
     pub precondition: WritePrecondition,
     /// How its bytes are encrypted (None: they are not), with the data key that seals them.
     pub sealing: Option<Sealing>,
+    /// Where the website endpoint redirects a request for it
+    /// (`x-amz-website-redirect-location`).
+    pub website_redirect: Option<String>,
 }
 
 impl NewObject {
@@ -65,6 +68,7 @@ impl NewObject {
         let user_meta = headers::user_meta(h)?;
         let (owner, acl) = grants::for_new_object(ctx, bucket, acl::requested(h)?)?;
         let tags = tagging::from_header(h)?;
+        let website_redirect = crate::s3::website::redirect_location(h)?;
         Ok(NewObject {
             key: key.to_owned(),
             content,
@@ -76,6 +80,7 @@ impl NewObject {
             lock: None,
             precondition: WritePrecondition::None,
             sealing: None,
+            website_redirect,
         })
     }
 
@@ -117,8 +122,9 @@ impl NewObject {
             // Recorded with the upload, and moved to the object when it completes.
             lock: None,
             precondition,
-            // The state machine gives the object its upload's encryption.
+            // The state machine gives the object its upload's encryption and redirect.
             sealing: None,
+            website_redirect: None,
         }
     }
 
@@ -151,6 +157,7 @@ impl NewObject {
             tag_count: None,
             stamp: None,
             encryption: self.sealing.map(|s| Box::new(s.encryption)),
+            website_redirect: self.website_redirect,
         }
     }
 }
@@ -246,6 +253,7 @@ pub async fn commit(
     );
     let customer = new.sealing.as_ref().and_then(|s| s.customer.clone());
     let version = new.into_version(body);
+    let redirect = version.website_redirect.clone();
     let mut committed = Committed {
         etag: version.etag.clone(),
         last_modified_ms: version.last_modified_ms,
@@ -277,7 +285,10 @@ pub async fn commit(
         ),
     };
     let mut cmd = with_extras(
-        sealed_as(cmd, committed.encryption.as_deref()),
+        redirected_to(
+            sealed_as(cmd, committed.encryption.as_deref()),
+            redirect.as_deref(),
+        ),
         acl.as_ref(),
         tag_set.as_ref(),
         lock.as_ref(),
@@ -317,10 +328,14 @@ pub async fn create_upload(
         storage_class: new.storage_class,
         owner: new.owner,
         encryption: None,
+        website_redirect: None,
     };
-    let cmd = sealed_as(
-        MetaCommand::CreateUpload { bucket_id, upload },
-        new.sealing.as_ref().map(|s| &s.encryption),
+    let cmd = redirected_to(
+        sealed_as(
+            MetaCommand::CreateUpload { bucket_id, upload },
+            new.sealing.as_ref().map(|s| &s.encryption),
+        ),
+        new.website_redirect.as_deref(),
     );
     ctx.cluster
         .meta_write(with_extras(
@@ -364,6 +379,17 @@ fn sealed_as(cmd: MetaCommand, encryption: Option<&Encryption>) -> MetaCommand {
             }
         }
         _ => cmd,
+    }
+}
+
+/// `cmd` writing a version or upload that the website endpoint redirects to `location`.
+fn redirected_to(cmd: MetaCommand, location: Option<&str>) -> MetaCommand {
+    match location {
+        Some(location) => MetaCommand::WithWebsiteRedirect {
+            location: location.to_owned(),
+            cmd: Box::new(cmd),
+        },
+        None => cmd,
     }
 }
 
@@ -413,6 +439,7 @@ mod tests {
             lock: None,
             precondition: WritePrecondition::None,
             sealing: None,
+            website_redirect: Some("/other.html".into()),
         }
     }
 
@@ -433,6 +460,7 @@ mod tests {
         assert_eq!(v.owner, "ROOTKEY");
         assert!(!v.delete_marker && v.parts.is_empty());
         assert!(v.last_modified_ms > 0);
+        assert_eq!(v.website_redirect.as_deref(), Some("/other.html"));
     }
 
     #[test]

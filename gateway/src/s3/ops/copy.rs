@@ -39,6 +39,7 @@ pub async fn copy_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> 
         && src.key == key
         && !replace
         && !class_given
+        && !h.contains_key("x-amz-website-redirect-location")
         && matches!(asked, crate::sse::Asked::None)
         && !restores_older(ctx, &src, bucket.id).await?
     {

@@ -49,6 +49,9 @@ fn object_headers(b: &mut HttpResponseBuilder, v: &ObjectVersion) {
     if v.storage_class != "STANDARD" {
         b.insert_header(("x-amz-storage-class", v.storage_class.as_str()));
     }
+    if let Some(r) = &v.website_redirect {
+        b.insert_header((crate::s3::website::REDIRECT, r.as_str()));
+    }
 }
 
 /// The `response-*` query overrides: their headers, checked before anything is read. S3
@@ -135,6 +138,26 @@ fn part_range(v: &ObjectVersion, n: &str) -> S3Result<(ByteRange, usize)> {
 
 /// GET or HEAD /bucket/key.
 pub async fn get_object(ctx: &ReqCtx<'_>, key: &str, head: bool) -> S3Result<HttpResponse> {
+    read_object(ctx, key, head, Reading::AsAsked).await
+}
+
+/// How [`read_object`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// As the request asks: its conditions, its range or part.
+    AsAsked,
+    /// The whole object, whatever the request's conditions and range (the website endpoint's
+    /// error document).
+    Whole,
+}
+
+/// GET or HEAD of `key` (`reading` as the request asks, or whole).
+pub async fn read_object(
+    ctx: &ReqCtx<'_>,
+    key: &str,
+    head: bool,
+    reading: Reading,
+) -> S3Result<HttpResponse> {
     let overridden = overrides(ctx)?;
     let bucket = ctx.bucket().await?;
     // Only a versioned bucket can hold locks (Object Lock needs versioning Enabled, for good).
@@ -143,8 +166,11 @@ pub async fn get_object(ctx: &ReqCtx<'_>, key: &str, head: bool) -> S3Result<Htt
     } else {
         (load(ctx, bucket.id, key).await?, None)
     };
-    Preconditions::from_headers(ctx.req.headers()).check(&v, false)?;
-    let range_header = ctx.header("range");
+    let as_asked = reading == Reading::AsAsked;
+    if as_asked {
+        Preconditions::from_headers(ctx.req.headers()).check(&v, false)?;
+    }
+    let range_header = ctx.header("range").filter(|_| as_asked);
     let mut parts_count = None;
     let range = match ctx.query.get("partNumber") {
         Some(n) => {

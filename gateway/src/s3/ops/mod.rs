@@ -18,6 +18,7 @@ pub mod public_access;
 pub mod put;
 pub mod tagging;
 pub mod versioning;
+pub mod website;
 
 use actix_web::{web, HttpResponse};
 
@@ -60,6 +61,9 @@ pub async fn run(
         Endpoint::GetBucketEncryption => encryption::get(ctx).await,
         Endpoint::PutBucketEncryption => encryption::put(ctx, payload).await,
         Endpoint::DeleteBucketEncryption => encryption::delete(ctx).await,
+        Endpoint::GetBucketWebsite => website::get(ctx).await,
+        Endpoint::PutBucketWebsite => website::put(ctx, payload).await,
+        Endpoint::DeleteBucketWebsite => website::delete(ctx).await,
         Endpoint::GetPublicAccessBlock => public_access::get(ctx).await,
         Endpoint::PutPublicAccessBlock => public_access::put(ctx, payload).await,
         Endpoint::DeletePublicAccessBlock => public_access::delete(ctx).await,

@@ -95,6 +95,12 @@ pub enum Endpoint {
     PutBucketEncryption,
     /// DELETE /bucket?encryption
     DeleteBucketEncryption,
+    /// GET /bucket?website
+    GetBucketWebsite,
+    /// PUT /bucket?website
+    PutBucketWebsite,
+    /// DELETE /bucket?website
+    DeleteBucketWebsite,
     /// GET /bucket?publicAccessBlock
     GetPublicAccessBlock,
     /// PUT /bucket?publicAccessBlock
@@ -294,6 +300,9 @@ impl Endpoint {
             "GetBucketEncryption" => Endpoint::GetBucketEncryption,
             "PutBucketEncryption" => Endpoint::PutBucketEncryption,
             "DeleteBucketEncryption" => Endpoint::DeleteBucketEncryption,
+            "GetBucketWebsite" => Endpoint::GetBucketWebsite,
+            "PutBucketWebsite" => Endpoint::PutBucketWebsite,
+            "DeleteBucketWebsite" => Endpoint::DeleteBucketWebsite,
             "DeleteObjects" => Endpoint::DeleteObjects,
             "GetBucketLocation" => Endpoint::GetBucketLocation,
             "DeleteBucketOwnershipControls" => Endpoint::DeleteBucketOwnershipControls,
@@ -358,6 +367,9 @@ impl Endpoint {
             Endpoint::GetBucketEncryption => "GetBucketEncryption",
             Endpoint::PutBucketEncryption => "PutBucketEncryption",
             Endpoint::DeleteBucketEncryption => "DeleteBucketEncryption",
+            Endpoint::GetBucketWebsite => "GetBucketWebsite",
+            Endpoint::PutBucketWebsite => "PutBucketWebsite",
+            Endpoint::DeleteBucketWebsite => "DeleteBucketWebsite",
             Endpoint::GetPublicAccessBlock => "GetPublicAccessBlock",
             Endpoint::PutPublicAccessBlock => "PutPublicAccessBlock",
             Endpoint::DeletePublicAccessBlock => "DeletePublicAccessBlock",
@@ -426,6 +438,9 @@ impl Endpoint {
             Endpoint::PutBucketEncryption | Endpoint::DeleteBucketEncryption => {
                 ("s3:PutEncryptionConfiguration", Bucket)
             }
+            Endpoint::GetBucketWebsite => ("s3:GetBucketWebsite", Bucket),
+            Endpoint::PutBucketWebsite => ("s3:PutBucketWebsite", Bucket),
+            Endpoint::DeleteBucketWebsite => ("s3:DeleteBucketWebsite", Bucket),
             Endpoint::GetPublicAccessBlock => ("s3:GetBucketPublicAccessBlock", Bucket),
             Endpoint::PutPublicAccessBlock | Endpoint::DeletePublicAccessBlock => {
                 ("s3:PutBucketPublicAccessBlock", Bucket)

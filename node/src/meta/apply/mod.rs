@@ -52,6 +52,7 @@ pub(crate) fn apply_at(
         batch: &mut batch,
         new_tags: 0,
         new_encryption: None,
+        new_redirect: None,
         stamp,
         now_ms: i64::try_from(at_ms).unwrap_or(i64::MAX),
         written: None,
@@ -146,6 +147,9 @@ struct Tx<'a> {
     /// How the bytes of the version or upload the command writes are encrypted (set by a
     /// WithEncryption around it).
     new_encryption: Option<coffer_proto::sse::Encryption>,
+    /// Where the website endpoint redirects the version or upload the command writes (set by
+    /// a WithWebsiteRedirect around it).
+    new_redirect: Option<String>,
     /// When the command was committed: the stamp of the versions it writes.
     stamp: Stamp,
     /// The proposer's clock, ms: when the delete markers it adds were made.
@@ -396,6 +400,18 @@ impl Tx<'_> {
                     )));
                 }
                 self.new_encryption = Some(encryption.clone());
+                self.run(index, cmd)
+            }
+            MetaCommand::WithWebsiteRedirect { location, cmd } => {
+                if !matches!(
+                    super::acls::unwrapped(cmd),
+                    MetaCommand::PutObject { .. } | MetaCommand::CreateUpload { .. }
+                ) {
+                    return Ok(Err(ProtoError::MisplacedCommand(
+                        "a website redirect goes only with PutObject or CreateUpload".into(),
+                    )));
+                }
+                self.new_redirect = Some(location.clone());
                 self.run(index, cmd)
             }
             MetaCommand::CreateKmsKey { key } => super::kms::create(self.store, self.batch, key),

@@ -50,6 +50,7 @@ impl Tx<'_> {
         pre: &WritePrecondition,
     ) -> CmdResult {
         version.encryption = self.new_encryption.clone().map(Box::new);
+        version.website_redirect = self.new_redirect.clone();
         let Some(bucket) = self.bucket_by_id(bucket_id)? else {
             return Ok(Err(ProtoError::NoSuchBucket));
         };

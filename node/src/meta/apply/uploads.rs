@@ -38,6 +38,7 @@ impl Tx<'_> {
         let k = keys::upload(bucket_id, &upload.key, &upload.upload_id);
         let upload = UploadInfo {
             encryption: self.new_encryption.clone().map(Box::new),
+            website_redirect: self.new_redirect.clone(),
             ..upload.clone()
         };
         self.batch.put(CF_UPLOADS, k, encode(&upload));
@@ -108,6 +109,7 @@ impl Tx<'_> {
         };
         // The parts were sealed as the upload says: so is the object.
         version.encryption = upload.encryption;
+        version.website_redirect = upload.website_redirect;
         let mut blobs = Vec::with_capacity(wanted.len());
         for w in wanted {
             let p = self

@@ -188,6 +188,7 @@ impl Tx<'_> {
             tag_count: Some(0),
             stamp: Some(self.stamp),
             encryption: None,
+            website_redirect: None,
         };
         self.batch.put(
             CF_VERSIONS,

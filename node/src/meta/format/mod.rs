@@ -19,6 +19,7 @@ pub mod v1;
 pub mod v2;
 pub mod v3;
 pub mod v4;
+pub mod v5;
 
 #[cfg(test)]
 mod samples;
@@ -173,10 +174,11 @@ impl Kind {
             | Kind::Marker
             | Kind::OnceIndex
             | Kind::Formats => 1,
-            // 2: how its parts are encrypted.
-            Kind::Upload => 2,
-            // 2: the tag count; 3: the stamp (versioning); 4: the encryption.
-            Kind::ObjectVersion => 4,
+            // 2: how its parts are encrypted; 3: the website redirect.
+            Kind::Upload => 3,
+            // 2: the tag count; 3: the stamp (versioning); 4: the encryption; 5: the website
+            // redirect.
+            Kind::ObjectVersion => 5,
         }
     }
 
@@ -322,18 +324,20 @@ stored_v1! {
 impl Stored for ObjectVersion {
     const KIND: Kind = Kind::ObjectVersion;
     fn encode_body(&self, out: &mut Vec<u8>) {
-        let frozen: v4::ObjectVersion = self.clone().conv();
+        let frozen: v5::ObjectVersion = self.clone().conv();
         put(out, &frozen);
     }
     fn decode_body(version: u8, body: &[u8]) -> Result<Self, FormatError> {
         Ok(match version {
             // Without the tag count: `None`, counted from the tag set when read. Without a
             // stamp (1 and 2): written before versioning, the null version. Without an
-            // encryption (1 to 3): written before encryption, not encrypted.
+            // encryption (1 to 3): written before encryption, not encrypted. Without a website
+            // redirect (1 to 4): written before redirects, none.
             1 => get::<v1::ObjectVersion>(Self::KIND, version, body)?.conv(),
             2 => get::<v2::ObjectVersion>(Self::KIND, version, body)?.conv(),
             3 => get::<v3::ObjectVersion>(Self::KIND, version, body)?.conv(),
-            _ => get::<v4::ObjectVersion>(Self::KIND, version, body)?.conv(),
+            4 => get::<v4::ObjectVersion>(Self::KIND, version, body)?.conv(),
+            _ => get::<v5::ObjectVersion>(Self::KIND, version, body)?.conv(),
         })
     }
 }
@@ -341,14 +345,16 @@ impl Stored for ObjectVersion {
 impl Stored for UploadInfo {
     const KIND: Kind = Kind::Upload;
     fn encode_body(&self, out: &mut Vec<u8>) {
-        let frozen: v2::UploadInfo = self.clone().conv();
+        let frozen: v5::UploadInfo = self.clone().conv();
         put(out, &frozen);
     }
     fn decode_body(version: u8, body: &[u8]) -> Result<Self, FormatError> {
         Ok(match version {
             // Written before encryption: its parts are not encrypted.
             1 => get::<v1::UploadInfo>(Self::KIND, version, body)?.conv(),
-            _ => get::<v2::UploadInfo>(Self::KIND, version, body)?.conv(),
+            // Written before website redirects: none.
+            2 => get::<v2::UploadInfo>(Self::KIND, version, body)?.conv(),
+            _ => get::<v5::UploadInfo>(Self::KIND, version, body)?.conv(),
         })
     }
 }

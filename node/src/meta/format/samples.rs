@@ -86,6 +86,7 @@ pub(super) fn version(data: ObjectData) -> ObjectVersion {
         tag_count: None,
         stamp: None,
         encryption: None,
+        website_redirect: None,
     }
 }
 
@@ -128,6 +129,7 @@ pub(super) fn upload() -> UploadInfo {
         storage_class: "GLACIER".into(),
         owner: "o".into(),
         encryption: None,
+        website_redirect: None,
     }
 }
 
@@ -505,6 +507,14 @@ pub(super) fn commands() -> Vec<(&'static str, MetaCommand)> {
             },
         ),
         (
+            "SetBucketConfig/Website",
+            MetaCommand::SetBucketConfig {
+                bucket: "b".into(),
+                kind: BucketConfigKind::Website,
+                value: Some("{}".into()),
+            },
+        ),
+        (
             "MovePlacement/version",
             MetaCommand::MovePlacement {
                 record: BlobRecord::Version(b"raw".to_vec()),
@@ -520,6 +530,17 @@ pub(super) fn commands() -> Vec<(&'static str, MetaCommand)> {
                 cmd: Box::new(MetaCommand::PutObject {
                     bucket_id: 1,
                     version: version(ObjectData::Inline(Bytes::from_static(b"sealed"))),
+                    precondition: WritePrecondition::None,
+                }),
+            },
+        ),
+        (
+            "WithWebsiteRedirect",
+            MetaCommand::WithWebsiteRedirect {
+                location: "/moved.html".into(),
+                cmd: Box::new(MetaCommand::PutObject {
+                    bucket_id: 1,
+                    version: version(ObjectData::Inline(Bytes::from_static(b"moved"))),
                     precondition: WritePrecondition::None,
                 }),
             },

@@ -159,6 +159,20 @@ fn samples() -> Vec<(String, Vec<u8>, bool)> {
         let back: ObjectVersion = decode(&bytes).unwrap();
         out.push((name.to_owned(), bytes, back == v));
     }
+    // Version 4 of object versions and 2 of uploads, as the builds before website redirects
+    // wrote them: still read, without a redirect.
+    let v4 = |name: String, v: ObjectVersion| {
+        let mut bytes = vec![4];
+        put::<v4::ObjectVersion>(&mut bytes, &v.clone().conv());
+        let back: ObjectVersion = decode(&bytes).unwrap();
+        (name, bytes, back == v)
+    };
+    let upload_v2 = |name: String, u: UploadInfo| {
+        let mut bytes = vec![2];
+        put::<v2::UploadInfo>(&mut bytes, &u.clone().conv());
+        let back: UploadInfo = decode(&bytes).unwrap();
+        (name, bytes, back == u)
+    };
     for (name, encryption) in encryptions() {
         let v = ObjectVersion {
             tag_count: Some(1),
@@ -166,22 +180,45 @@ fn samples() -> Vec<(String, Vec<u8>, bool)> {
             encryption: Some(Box::new(encryption.clone())),
             ..version(ObjectData::Blobs(vec![blob()]))
         };
-        out.push(one(&format!("object-version/v4-{name}"), &v));
+        out.push(v4(format!("object-version/v4-{name}"), v.clone()));
         let u = UploadInfo {
             encryption: Some(Box::new(encryption)),
             ..upload()
         };
-        out.push(one(&format!("upload/v2-{name}"), &u));
+        out.push(upload_v2(format!("upload/v2-{name}"), u.clone()));
+        // Version 5 and 3: with a website redirect.
+        let redirect = Some("/elsewhere/index.html".to_owned());
+        out.push(one(
+            &format!("object-version/v5-{name}"),
+            &ObjectVersion {
+                website_redirect: redirect.clone(),
+                ..v
+            },
+        ));
+        out.push(one(
+            &format!("upload/v3-{name}"),
+            &UploadInfo {
+                website_redirect: redirect,
+                ..u
+            },
+        ));
     }
+    let plain = ObjectVersion {
+        tag_count: Some(0),
+        stamp: stamp(12, 0),
+        ..version(ObjectData::Inline(Bytes::from_static(b"hello")))
+    };
+    out.push(v4("object-version/v4-plain".into(), plain.clone()));
+    out.push(upload_v2("upload/v2-plain".into(), upload()));
+    out.push(one("object-version/v5-plain", &plain));
     out.push(one(
-        "object-version/v4-plain",
+        "object-version/v5-redirect",
         &ObjectVersion {
-            tag_count: Some(0),
-            stamp: stamp(12, 0),
-            ..version(ObjectData::Inline(Bytes::from_static(b"hello")))
+            website_redirect: Some("https://example.test/moved".into()),
+            ..plain
         },
     ));
-    out.push(one("upload/v2-plain", &upload()));
+    out.push(one("upload/v3-plain", &upload()));
     // Version 1 of an upload, as the builds before encryption wrote it.
     let mut bytes = vec![1];
     put::<v1::UploadInfo>(&mut bytes, &upload().conv());
@@ -319,10 +356,11 @@ fn unknown_versions_and_kinds_are_refused_by_name() {
             ..
         })
     ));
-    assert!(check_value(store::CF_OBJECTS, b"k", &[5]).is_err());
-    assert!(check_value(store::CF_VERSIONS, b"k", &[5]).is_err());
-    assert!(check_value(store::CF_UPLOADS, b"k", &[3]).is_err());
+    assert!(check_value(store::CF_OBJECTS, b"k", &[6]).is_err());
+    assert!(check_value(store::CF_VERSIONS, b"k", &[6]).is_err());
+    assert!(check_value(store::CF_UPLOADS, b"k", &[4]).is_err());
     assert!(check_value(store::CF_UPLOADS, b"k", &[2]).is_ok());
+    assert!(check_value(store::CF_UPLOADS, b"k", &[3]).is_ok());
     assert!(
         check_value(store::CF_OBJECTS, b"k", &[1]).is_ok(),
         "version 1 is still read"
@@ -371,14 +409,14 @@ fn a_database_written_by_a_newer_build_is_refused_at_start() {
     // The record says versions this build wrote.
     let recorded: FormatRecord = store.get(store::CF_SM_STATE, KEY_FORMATS).unwrap().unwrap();
     assert!(
-        recorded.contains(&("object-version".into(), 4))
-            && recorded.contains(&("upload".into(), 2)),
+        recorded.contains(&("object-version".into(), 5))
+            && recorded.contains(&("upload".into(), 3)),
         "{recorded:?}"
     );
-    write(vec![("object-version".into(), 5)]);
+    write(vec![("object-version".into(), 6)]);
     let err = check_and_record(&store).unwrap_err().to_string();
     assert!(
-        err.contains("object-version value is in format version 5")
+        err.contains("object-version value is in format version 6")
             && err.contains("written by a newer Coffer"),
         "{err}"
     );

@@ -155,6 +155,8 @@ frozen_struct! {
         stamp: None,
         // Written before encryption (in commands: sent in a WithEncryption).
         encryption: None,
+        // Written before website redirects (in commands: sent in a WithWebsiteRedirect).
+        website_redirect: None,
     }
 }
 
@@ -173,6 +175,8 @@ frozen_struct! {
     } later {
         // Written before encryption (in commands: sent in a WithEncryption).
         encryption: None,
+        // Written before website redirects (in commands: sent in a WithWebsiteRedirect).
+        website_redirect: None,
     }
 }
 
@@ -259,6 +263,7 @@ frozen_enum! {
         OwnershipControls {},
         ObjectLock {},
         Encryption {},
+        Website {},
     }
 }
 
@@ -355,6 +360,7 @@ frozen_enum! {
         WithEncryption { encryption => encryption: Encryption, cmd => cmd: Box<MetaCommand> },
         CreateKmsKey { key => key: String },
         ReplaceKmsKey { previous => previous: String, key => key: String },
+        WithWebsiteRedirect { location => location: String, cmd => cmd: Box<MetaCommand> },
     }
 }
 

@@ -30,6 +30,7 @@ frozen_struct! {
         // Written before versioning: older than every stamped version.
         stamp: None,
         encryption: None,
+        website_redirect: None,
     }
 }
 
@@ -46,5 +47,8 @@ frozen_struct! {
         storage_class: String,
         owner: String,
         encryption: Option<Box<Encryption>>,
+    } later {
+        // Written before website redirects.
+        website_redirect: None,
     }
 }

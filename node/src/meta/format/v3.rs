@@ -36,5 +36,6 @@ frozen_struct! {
     } later {
         // Written before encryption.
         encryption: None,
+        website_redirect: None,
     }
 }

@@ -26,5 +26,8 @@ frozen_struct! {
         tag_count: Option<u16>,
         stamp: Option<Stamp>,
         encryption: Option<Box<Encryption>>,
+    } later {
+        // Written before website redirects.
+        website_redirect: None,
     }
 }
