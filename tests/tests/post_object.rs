@@ -242,6 +242,32 @@ async fn story() {
         .unwrap_err();
     assert_eq!(cluster_tests::status(&e), 404, "nothing stored: {e:?}");
 
+    // A form may set the object's website redirect, as a PUT's header does.
+    let fields = with(
+        signed_fields(
+            ak,
+            sk,
+            &format!(r#"{UPLOADS},{{"x-amz-website-redirect-location":"/moved.html"}}"#),
+            300,
+        ),
+        &[
+            ("key", "uploads/moved.png"),
+            ("Content-Type", "image/png"),
+            ("success_action_status", "201"),
+            ("x-amz-website-redirect-location", "/moved.html"),
+        ],
+    );
+    let a = post(&ep, "forms", form(&fields, "moved.png", &picture)).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let h = root
+        .head_object()
+        .bucket("forms")
+        .key("uploads/moved.png")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(h.website_redirect_location(), Some("/moved.html"));
+
     // success_action_redirect: a 303 to the page, with bucket, key and ETag.
     let redirect = r#"{"bucket":"forms"},["starts-with","$key","uploads/"],
         ["starts-with","$success_action_redirect","http://127.0.0.1/"]"#;

@@ -589,6 +589,67 @@ async fn serves_sites() {
         .await;
     assert_eq!(a.status, 403);
 
+    // CORS: a preflight on the website endpoint, and the headers on a GET, from the bucket's
+    // rules.
+    c.put_bucket_cors()
+        .bucket("site")
+        .cors_configuration(
+            aws_sdk_s3::types::CorsConfiguration::builder()
+                .cors_rules(
+                    aws_sdk_s3::types::CorsRule::builder()
+                        .allowed_origins("https://app.test")
+                        .allowed_methods("GET")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let a = site
+        .ask(
+            reqwest::Method::OPTIONS,
+            &h,
+            "/index.html",
+            &[
+                ("origin", "https://app.test"),
+                ("access-control-request-method", "GET"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, 200, "{a:?}");
+    assert_eq!(
+        a.header("access-control-allow-origin"),
+        Some("https://app.test")
+    );
+    let a = site
+        .ask(
+            reqwest::Method::OPTIONS,
+            &h,
+            "/index.html",
+            &[
+                ("origin", "https://other.test"),
+                ("access-control-request-method", "GET"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, 403, "{a:?}");
+    let a = site
+        .ask(
+            reqwest::Method::GET,
+            &h,
+            "/",
+            &[("origin", "https://app.test")],
+        )
+        .await;
+    assert_eq!(a.status, 200);
+    assert_eq!(
+        a.header("access-control-allow-origin"),
+        Some("https://app.test")
+    );
+
     // An object's own redirect: 301, no body.
     c.put_object()
         .bucket("site")
