@@ -175,7 +175,14 @@ pub enum NodeCommand {
     Remove {
         /// Node id.
         id: u64,
+        /// Wait until the node has left the cluster, printing the drain's progress.
+        #[arg(long)]
+        wait: bool,
     },
+    /// Hand Raft leadership away if the node asked (--node) leads, before it is stopped (the
+    /// Helm chart's preStop runs it): it becomes a learner and the voters elect another
+    /// leader at once; it is promoted again once it is back.
+    StepDown,
 }
 
 /// `status`.
@@ -298,6 +305,12 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Kms { what } => crate::admin_kms::print(&value, what),
         _ => print_answer(&a.command, &path, value)?,
     }
+    if let AdminCommand::Node {
+        what: NodeCommand::Remove { id, wait: true },
+    } = &a.command
+    {
+        wait_removed(&a, *id).await?;
+    }
     Ok(())
 }
 
@@ -318,8 +331,11 @@ fn request(command: &AdminCommand) -> anyhow::Result<(&'static str, String)> {
         AdminCommand::Snapshot => ("POST", "/admin/v1/snapshot".to_owned()),
         AdminCommand::StateDigest => ("GET", "/admin/v1/state-digest".to_owned()),
         AdminCommand::Node {
-            what: NodeCommand::Remove { id },
+            what: NodeCommand::Remove { id, .. },
         } => ("POST", format!("/admin/v1/nodes/{id}/drain")),
+        AdminCommand::Node {
+            what: NodeCommand::StepDown,
+        } => ("POST", "/admin/v1/step-down".to_owned()),
         AdminCommand::StorageClass {
             what: ClassCommand::List,
         } => ("GET", "/admin/v1/storage-classes".to_owned()),
@@ -543,6 +559,47 @@ fn print_answer(
                 value["draining"]
             );
         }
+        AdminCommand::Node {
+            what: NodeCommand::StepDown,
+        } => {
+            if value["stepped_down"].as_bool() == Some(true) {
+                println!("node {}: leadership handed away", value["node"]);
+            } else {
+                println!(
+                    "node {}: not the leader, nothing to hand away",
+                    value["node"]
+                );
+            }
+        }
     }
     Ok(())
+}
+
+/// After `node remove ID --wait`: poll until node `id` has left the cluster map, printing
+/// the drain's progress every 10 s.
+async fn wait_removed(a: &AdminArgs, id: u64) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let mut said = std::time::Instant::now();
+    loop {
+        let cluster: ClusterStatus =
+            serde_json::from_value(call(a, "GET", "/admin/v1/cluster", None).await?)?;
+        if !cluster.nodes.iter().any(|n| n.id == id) {
+            println!(
+                "node {id} has left the cluster ({:.0} s): stop it and remove its volume",
+                started.elapsed().as_secs_f64()
+            );
+            return Ok(());
+        }
+        if said.elapsed() >= std::time::Duration::from_secs(10) {
+            let r = call(a, "GET", "/admin/v1/rebalance", None).await?;
+            println!(
+                "node {id} still draining: {} blobs misplaced, {} shards moved ({} MiB)",
+                r["misplaced"],
+                r["shards_moved"],
+                r["bytes_moved"].as_u64().unwrap_or(0) >> 20
+            );
+            said = std::time::Instant::now();
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
 }

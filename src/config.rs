@@ -48,9 +48,11 @@ pub struct Args {
     /// address).
     #[arg(long, env = "COFFER_ADVERTISE")]
     pub advertise: Option<String>,
-    /// On a node's first start, join the cluster through these members' RPC addresses
-    /// (comma-separated). A node whose own address comes first in the list bootstraps the
-    /// cluster instead, so every node can be given the same list. Ignored on later starts.
+    /// On a node's first start, join the cluster through these RPC addresses (comma-separated
+    /// host:port; a name that resolves to several addresses, as a headless Service's does,
+    /// stands for each). The node whose own address comes first bootstraps a new cluster
+    /// instead, when no node behind the list answers as a member for 5 s, so every node can be
+    /// given the same list. Ignored on later starts.
     #[arg(long, env = "COFFER_JOIN", value_delimiter = ',')]
     pub join: Vec<String>,
     /// On a node's first start without --join, wait to be taken in by `coffer admin node add
@@ -60,6 +62,11 @@ pub struct Args {
     /// Failure zone of this node; placement spreads each object's shards across zones.
     #[arg(long, env = "COFFER_ZONE")]
     pub zone: Option<String>,
+    /// In Kubernetes: the zone is this label's value on the node the pod runs on (e.g.
+    /// topology.kubernetes.io/zone), read from the API server with the pod's service account
+    /// (needs NODE_NAME from the downward API and permission to get nodes). --zone wins.
+    #[arg(long, env = "COFFER_ZONE_FROM_NODE_LABEL")]
+    pub zone_from_node_label: Option<String>,
     /// Shards a write needs durable before it is acknowledged: `k+1` (default; at most all
     /// k+m) or `k`.
     #[arg(long, env = "COFFER_WRITE_QUORUM")]
@@ -108,9 +115,13 @@ pub struct Args {
     /// configuration (PutBucketEncryption): `none` (default) or `sse-s3`.
     #[arg(long, env = "COFFER_DEFAULT_ENCRYPTION")]
     pub default_encryption: Option<String>,
-    /// Raft node id (default 1).
+    /// Node id (default 1), or `auto`: the ordinal that ends the host name, as a StatefulSet
+    /// names its pods (coffer-node-2 is node 2).
     #[arg(long, env = "COFFER_NODE_ID")]
-    pub node_id: Option<u64>,
+    pub node_id: Option<String>,
+    /// Take the node id from the host name (the same as --node-id auto).
+    #[arg(long, env = "COFFER_NODE_ID_FROM_HOSTNAME")]
+    pub node_id_from_hostname: bool,
     /// HTTP worker threads (default: number of CPUs).
     #[arg(long, env = "COFFER_WORKERS")]
     pub workers: Option<usize>,
@@ -146,6 +157,7 @@ struct FileConfig {
     join: Vec<String>,
     await_admission: Option<bool>,
     zone: Option<String>,
+    zone_from_node_label: Option<String>,
     write_quorum: Option<String>,
     scrub_interval: Option<u64>,
     scrub_rate: Option<u64>,
@@ -158,13 +170,34 @@ struct FileConfig {
     trusted_proxies: Vec<String>,
     kms_keys: Vec<String>,
     default_encryption: Option<String>,
-    node_id: Option<u64>,
+    node_id: Option<NodeIdValue>,
+    node_id_from_hostname: Option<bool>,
     workers: Option<usize>,
     inline_threshold: Option<u64>,
     orphan_grace: Option<u64>,
     default_object_ownership: Option<String>,
     #[serde(flatten)]
     unknown: std::collections::BTreeMap<String, toml::Value>,
+}
+
+/// `node_id` in the config file: a number, or "auto".
+#[derive(Deserialize, Debug)]
+#[serde(untagged)]
+enum NodeIdValue {
+    Number(u64),
+    Text(String),
+}
+
+/// The node id: a number, or the host name's ordinal when `auto` (or asked by flag).
+fn node_id(given: Option<String>, from_hostname: bool) -> anyhow::Result<u64> {
+    match given.as_deref().map(str::trim) {
+        _ if from_hostname => crate::identity::node_id_from_hostname(),
+        Some("auto") => crate::identity::node_id_from_hostname(),
+        Some(n) => n
+            .parse()
+            .with_context(|| format!("node_id must be a number or auto, not {n:?}")),
+        None => Ok(1),
+    }
 }
 
 /// Resolved settings.
@@ -196,6 +229,8 @@ pub struct Settings {
     pub await_admission: bool,
     /// Failure zone.
     pub zone: Option<String>,
+    /// Kubernetes node label that gives the zone, when `zone` is not set.
+    pub zone_from_node_label: Option<String>,
     /// Shards beyond k a write needs durable (1 for `k+1`, 0 for `k`).
     pub quorum_margin: u8,
     /// Seconds between scrub passes.
@@ -302,6 +337,10 @@ impl Settings {
                 .collect(),
             await_admission: a.await_admission || file.await_admission.unwrap_or(false),
             zone: a.zone.or(file.zone),
+            zone_from_node_label: a
+                .zone_from_node_label
+                .or(file.zone_from_node_label)
+                .filter(|l| !l.trim().is_empty()),
             quorum_margin: match a.write_quorum.or(file.write_quorum).as_deref() {
                 None | Some("k+1") => 1,
                 Some("k") => 0,
@@ -354,7 +393,13 @@ impl Settings {
                     format!("default_encryption must be none or sse-s3, not {d:?}")
                 })?,
             },
-            node_id: a.node_id.or(file.node_id).unwrap_or(1),
+            node_id: node_id(
+                a.node_id.or(file.node_id.map(|v| match v {
+                    NodeIdValue::Number(n) => n.to_string(),
+                    NodeIdValue::Text(t) => t,
+                })),
+                a.node_id_from_hostname || file.node_id_from_hostname.unwrap_or(false),
+            )?,
             workers: a
                 .workers
                 .or(file.workers)
@@ -405,6 +450,26 @@ mod tests {
         })
         .unwrap();
         assert_eq!(s.default_ownership, Ownership::BucketOwnerEnforced);
+    }
+
+    #[test]
+    fn node_id_is_a_number_or_from_the_host_name() {
+        assert_eq!(node_id(None, false).unwrap(), 1);
+        assert_eq!(node_id(Some("7".into()), false).unwrap(), 7);
+        let e = node_id(Some("seven".into()), false)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("number or auto"), "{e}");
+        // `auto` and the flag read the host name: whatever this machine's is, the answer is its
+        // ordinal or an error that says what was expected.
+        let host = crate::identity::hostname().unwrap();
+        for (given, flag) in [(Some("auto".to_owned()), false), (None, true)] {
+            match (node_id(given, flag), crate::identity::ordinal(&host)) {
+                (Ok(id), Some(o)) => assert_eq!(id, o),
+                (Err(e), None) => assert!(e.to_string().contains("-ORDINAL"), "{e}"),
+                (got, want) => panic!("{host}: {got:?} but the ordinal is {want:?}"),
+            }
+        }
     }
 
     #[test]

@@ -6,6 +6,8 @@ mod admin;
 mod admin_kms;
 mod admin_policy;
 mod config;
+mod identity;
+mod kube;
 mod roles;
 mod secrets;
 

@@ -8,27 +8,46 @@ use coffer_gateway::auth::Credentials;
 use coffer_gateway::GatewayConfig;
 use coffer_node::{Node, NodeConfig};
 use coffer_proto::ClusterApi;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::config::Settings;
 use crate::secrets;
 
-fn node_config(s: &Settings, advertise: String) -> anyhow::Result<NodeConfig> {
-    // The first member of a shared peer list bootstraps; the others join through it.
-    let join = match s.join.first() {
-        Some(first) if *first == advertise => Vec::new(),
-        _ => s
-            .join
-            .iter()
-            .filter(|j| **j != advertise)
-            .cloned()
-            .collect(),
-    };
-    // Only a node that starts a cluster may make up its secret.
-    let secret = secrets::cluster_secret(
-        &s.cluster_secret_file,
-        join.is_empty() && !s.await_admission,
-    )?;
+/// The node's zone: `--zone`, else its Kubernetes node's label when asked.
+async fn zone(s: &Settings) -> anyhow::Result<Option<String>> {
+    match (&s.zone, &s.zone_from_node_label) {
+        (Some(z), _) => Ok(Some(z.clone())),
+        (None, Some(label)) => {
+            let zone = crate::kube::node_label(label)
+                .await
+                .with_context(|| format!("zone from the Kubernetes node's label {label}"))?;
+            match &zone {
+                Some(z) => info!(zone = %z, %label, "zone from the Kubernetes node"),
+                None => warn!(%label, "the Kubernetes node has no such label: no zone"),
+            }
+            Ok(zone)
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+fn node_config(
+    s: &Settings,
+    advertise: String,
+    zone: Option<String>,
+) -> anyhow::Result<NodeConfig> {
+    // Every node can be given the same list: the one whose own address comes first may
+    // bootstrap (when no node behind the list is a member yet); the others join.
+    let first = s.join.first().is_none_or(|f| *f == advertise);
+    let may_bootstrap = first && !s.await_admission;
+    let join: Vec<String> = s
+        .join
+        .iter()
+        .filter(|j| **j != advertise)
+        .cloned()
+        .collect();
+    // Only a node that starts a cluster on its own may make up its secret.
+    let secret = secrets::cluster_secret(&s.cluster_secret_file, may_bootstrap && join.is_empty())?;
     Ok(NodeConfig {
         id: s.node_id,
         meta_dir: s.home().join("meta"),
@@ -36,8 +55,8 @@ fn node_config(s: &Settings, advertise: String) -> anyhow::Result<NodeConfig> {
         advertise_rpc: advertise,
         secret: secret.clone(),
         join,
-        await_admission: s.await_admission,
-        zone: s.zone.clone(),
+        may_bootstrap,
+        zone,
         erasure: None,
         quorum_margin: s.quorum_margin,
         scrub_interval: Duration::from_secs(s.scrub_interval.max(1)),
@@ -100,7 +119,7 @@ async fn start_node(
         (None, Some(l)) => l.local_addr()?.to_string(),
         (None, None) => "127.0.0.1:0".into(),
     };
-    let node = Node::start(node_config(s, advertise)?)
+    let node = Node::start(node_config(s, advertise, zone(s).await?)?)
         .await
         .context("start node")?;
     if let Some(l) = rpc {
@@ -210,6 +229,11 @@ pub async fn node(s: Settings) -> anyhow::Result<()> {
     let node = start_node(&s, rpc).await?;
     println!("Coffer node {} ready", s.node_id);
     wait_for_signal().await;
+    // Elections after a leader's planned stop start at once rather than after its heartbeats
+    // are missed.
+    if let Ok(true) = node.step_down(Duration::from_secs(5)).await {
+        info!("leadership handed away");
+    }
     node.shutdown().await;
     Ok(())
 }

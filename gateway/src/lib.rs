@@ -30,6 +30,7 @@ pub mod server;
 pub mod sse;
 pub mod state;
 pub mod tls;
+pub mod traffic;
 pub mod website;
 
 pub use config::GatewayConfig;

@@ -62,7 +62,8 @@ pub fn serve(
                     web::get().to(|| async { HttpResponse::Ok().body("ok") }),
                 )
                 .route("/_coffer/metrics", web::get().to(metrics))
-                .default_service(web::to(s3::dispatch::dispatch));
+                .default_service(web::to(s3::dispatch::dispatch))
+                .wrap_fn(counted);
             actix_http::HttpService::build()
                 .tcp_nodelay(true)
                 // After answering a request whose body it did not read (a refusal before the
@@ -104,7 +105,8 @@ pub fn serve(
                         "/_coffer/health",
                         web::get().to(|| async { HttpResponse::Ok().body("ok") }),
                     )
-                    .default_service(web::to(crate::website::handle));
+                    .default_service(web::to(crate::website::handle))
+                    .wrap_fn(counted);
                 actix_http::HttpService::build()
                     .tcp_nodelay(true)
                     .client_disconnect_timeout(LINGER)
@@ -122,6 +124,39 @@ pub fn serve(
 }
 
 /// The gateway's own counters, in Prometheus' text format.
+/// Count a request and its answer in [`crate::traffic`].
+fn counted<S>(
+    req: actix_web::dev::ServiceRequest,
+    srv: &S,
+) -> impl std::future::Future<Output = Result<actix_web::dev::ServiceResponse, actix_web::Error>>
+where
+    S: actix_web::dev::Service<
+        actix_web::dev::ServiceRequest,
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+    >,
+{
+    use actix_web::body::MessageBody as _;
+    let started = std::time::Instant::now();
+    let length = |h: &actix_web::http::header::HeaderMap| {
+        h.get(actix_web::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let bytes_in = length(req.headers());
+    let answer = srv.call(req);
+    async move {
+        let res = answer.await?;
+        let bytes_out = match res.response().body().size() {
+            actix_web::body::BodySize::Sized(n) => n,
+            _ => length(res.headers()),
+        };
+        crate::traffic::record(res.status().as_u16(), started, bytes_in, bytes_out);
+        Ok(res)
+    }
+}
+
 async fn metrics() -> HttpResponse {
     use std::sync::atomic::Ordering::Relaxed;
     let mut out = String::new();
@@ -141,6 +176,7 @@ async fn metrics() -> HttpResponse {
             "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
         ));
     }
+    crate::traffic::render(&mut out);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(out)

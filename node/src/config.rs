@@ -17,12 +17,15 @@ pub struct NodeConfig {
     pub advertise_rpc: String,
     /// Cluster secret authenticating internal RPC.
     pub secret: Vec<u8>,
-    /// RPC addresses of existing members to join through on first start (empty: bootstrap a
-    /// new cluster). Ignored once the node is part of a cluster.
+    /// RPC addresses (`host:port`; a name may stand for several addresses, as a headless
+    /// Service's does) of nodes to join through on first start. Ignored once the node is part
+    /// of a cluster.
     pub join: Vec<String>,
-    /// On first start with nothing to join, wait to be taken in by `coffer admin node add`
-    /// instead of bootstrapping a new cluster.
-    pub await_admission: bool,
+    /// Whether this node may bootstrap a new cluster on its first start: at once when `join`
+    /// is empty, else only when no node behind `join` answers as a member for a few seconds.
+    /// A first start that may not bootstrap, with nothing to join, waits to be taken in by
+    /// `coffer admin node add`.
+    pub may_bootstrap: bool,
     /// Failure zone (placement spreads shards across zones).
     pub zone: Option<String>,
     /// Erasure profile (k data, m parity); default from the number of drives.
@@ -57,7 +60,7 @@ impl NodeConfig {
             advertise_rpc: "127.0.0.1:0".into(),
             secret: b"test-secret".to_vec(),
             join: Vec::new(),
-            await_admission: false,
+            may_bootstrap: true,
             zone: None,
             erasure: None,
             quorum_margin: 1,

@@ -49,14 +49,19 @@ pub struct RebalanceReport {
 }
 
 /// The move that brings `current` closer to `desired`: a shard whose node is not among the
-/// desired nodes goes to a desired drive on a node that holds no shard of the blob. One move
-/// at a time keeps k + m - 1 shards in place, so the move can always be rebuilt while up to
-/// m - 1 other nodes are down.
+/// desired nodes goes to a desired drive on a node that holds no shard of the blob, or, when
+/// the desired placement has fewer nodes than shards (a cluster shrunk below the blob's
+/// width, with several drives per node), to a desired drive that holds none. One move at a
+/// time keeps k + m - 1 shards in place, so the move can always be rebuilt while up to m - 1
+/// other nodes are down.
 pub fn next_move(current: &[ShardLoc], desired: &[ShardLoc]) -> Option<(usize, ShardLoc)> {
     let wanted: HashSet<u64> = desired.iter().map(|l| l.node).collect();
     let held: HashSet<u64> = current.iter().map(|l| l.node).collect();
     let from = current.iter().position(|l| !wanted.contains(&l.node))?;
-    let to = desired.iter().find(|l| !held.contains(&l.node))?;
+    let to = desired
+        .iter()
+        .find(|l| !held.contains(&l.node))
+        .or_else(|| desired.iter().find(|l| !current.contains(l)))?;
     Some((from, *to))
 }
 
@@ -246,5 +251,18 @@ mod tests {
         assert_eq!(next_move(&locs(&[1, 3, 2]), &locs(&[3, 2, 1])), None);
         // Nowhere to go: nothing to do.
         assert_eq!(next_move(&locs(&[1, 3, 2]), &locs(&[1, 2])), None);
+    }
+
+    #[test]
+    fn a_blob_wider_than_the_nodes_left_doubles_up_on_a_node_with_two_drives() {
+        // Five shards on nodes 0-4; node 4 drains and four nodes of two drives are left:
+        // placement wants node 0's second drive, and node 4's shard goes there.
+        let at = |node, drive| ShardLoc { node, drive };
+        let current = locs(&[0, 1, 2, 3, 4]);
+        let desired = [at(2, 0), at(0, 1), at(1, 0), at(0, 0), at(3, 0)];
+        assert_eq!(next_move(&current, &desired), Some((4, at(0, 1))));
+        // Moved: nothing more to do.
+        let moved = [at(0, 0), at(1, 0), at(2, 0), at(3, 0), at(0, 1)];
+        assert_eq!(next_move(&moved, &desired), None);
     }
 }

@@ -55,6 +55,14 @@ async fn connection(node: Arc<Node>, mut sock: TcpStream) -> Result<(), ProtoErr
             Some(Frame::Req(req)) => req,
             Some(_) => return Err(ProtoError::Protocol("expected Req".into())),
         };
+        if node.removed() && !matches!(req, Request::NodeStatus | Request::Identify) {
+            // A removed node answers (so that the request does not hang) but serves nothing.
+            skip_body(&mut r, &req).await?;
+            let resp = Response::Err(ProtoError::NoSuchNode(node.config.id));
+            write_frame(&mut w, &Frame::Resp(resp)).await?;
+            w.flush().await?;
+            continue;
+        }
         match req {
             Request::MetaWrite(cmd) => {
                 let resp = match node.meta_write(*cmd).await {
@@ -207,6 +215,11 @@ async fn raft(node: &Node, op: RaftOp, payload: &[u8]) -> Result<Vec<u8>, ProtoE
                 .append_entries(bincode::deserialize(payload).map_err(bad)?)
                 .await,
         ),
+        RaftOp::Vote if !node.may_vote() => {
+            return Err(ProtoError::Unreachable(
+                "not voting: joining without Raft state".into(),
+            ))
+        }
         RaftOp::Vote => bincode::serialize(
             &node
                 .raft
@@ -221,6 +234,24 @@ async fn raft(node: &Node, op: RaftOp, payload: &[u8]) -> Result<Vec<u8>, ProtoE
         ),
     };
     out.map_err(bad)
+}
+
+/// Read and drop the body that follows a request that carries one.
+async fn skip_body<R>(r: &mut R, req: &Request) -> Result<(), ProtoError>
+where
+    R: tokio::io::AsyncRead + Unpin,
+{
+    if matches!(
+        req,
+        Request::PutBlob { .. } | Request::PutBlobAs { .. } | Request::PutShard { .. }
+    ) {
+        with_body(
+            r,
+            |mut body| async move { while body.next().await.is_some() {} },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// The answer to a blob write.

@@ -1,20 +1,18 @@
-//! Membership: a node entering the cluster (joining through a member, or waiting to be
-//! admitted), admitting and removing members (voters and learners), catching up, and finding
-//! the leader.
+//! Membership: admitting and removing members (voters and learners), catching up, and
+//! finding the leader. How a node enters the cluster is [`super::formation`].
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use coffer_proto::meta::MetaCommand;
 use coffer_proto::types::NodeInfo;
 use coffer_proto::{ClusterApi as _, ProtoError};
 use openraft::BasicNode;
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
 use crate::raft::write_err;
 
-use super::{raft_err, Node, StartError, LEADER_WAIT};
+use super::{Node, LEADER_WAIT};
 
 /// Why `coffer admin node add` failed.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +28,12 @@ pub enum AddNodeError {
     Admit(ProtoError),
 }
 
+/// Entries a learner may lag behind the leader's log and still count as caught up.
+const CAUGHT_UP: u64 = 64;
+
+/// How often the leader checks that the cluster has as many voters as its size calls for.
+const KEEP_VOTERS_EVERY: Duration = Duration::from_secs(2);
+
 /// How many voters a cluster of `nodes` members has; the others are learners.
 fn target_voters(nodes: usize) -> usize {
     match nodes {
@@ -40,88 +44,6 @@ fn target_voters(nodes: usize) -> usize {
 }
 
 impl Node {
-    /// Become a working member: join through `config.join` on a first start, otherwise wait
-    /// for a leader; then make sure the cluster map has this node's current address and
-    /// drives. A node that cannot reach a leader within `wait` keeps trying in the background.
-    pub async fn enter_cluster(self: &Arc<Self>, wait: Duration) -> Result<(), StartError> {
-        if !self.raft.is_initialized().await.map_err(raft_err)? {
-            if self.config.join.is_empty() {
-                self.await_admission().await?;
-            } else {
-                self.join(wait).await?;
-            }
-        }
-        let me = self.clone();
-        let announce = async move {
-            loop {
-                let known = me.peers.nodes().into_iter().find(|n| n.id == me.config.id);
-                if known.as_ref() == Some(&me.info()) {
-                    return;
-                }
-                match me.meta_write(MetaCommand::RegisterNode(me.info())).await {
-                    Ok(_) => {
-                        info!(node = me.config.id, "registered in the cluster map");
-                        return;
-                    }
-                    Err(e) => debug!("cluster map registration postponed: {e}"),
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        };
-        let task = tokio::spawn(announce);
-        match tokio::time::timeout(wait, task).await {
-            Ok(_) => info!(node = self.config.id, "node ready"),
-            Err(_) => warn!(
-                node = self.config.id,
-                "no leader yet; registering in the background"
-            ),
-        }
-        Ok(())
-    }
-
-    /// Wait, without limit, until a member takes this node in (`coffer admin node add`): the
-    /// leader's first log entries initialize its Raft state.
-    async fn await_admission(&self) -> Result<(), StartError> {
-        warn!(
-            node = self.config.id,
-            rpc = %self.config.advertise_rpc,
-            "waiting to be admitted: run `coffer admin node add {}` against a member",
-            self.config.advertise_rpc
-        );
-        let mut metrics = self.raft.metrics();
-        loop {
-            if self.raft.is_initialized().await.map_err(raft_err)? {
-                info!(node = self.config.id, "admitted to the cluster");
-                return Ok(());
-            }
-            if metrics.changed().await.is_err() {
-                return Err(StartError::Raft("raft stopped".into()));
-            }
-        }
-    }
-
-    async fn join(&self, wait: Duration) -> Result<(), StartError> {
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            for seed in &self.config.join {
-                match self.peers.client(seed).join(self.info()).await {
-                    Ok(()) => {
-                        info!(node = self.config.id, through = %seed, "joined the cluster");
-                        return Ok(());
-                    }
-                    Err(e) => debug!(%seed, "join failed: {e}"),
-                }
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Err(StartError::Raft(format!(
-                    "could not join through {}",
-                    self.config.join.join(", ")
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-    }
-
     /// Take a node in (on the leader; forwarded there otherwise): add it as a learner, record
     /// it in the cluster map, and promote learners while there are fewer voters than the
     /// cluster size calls for.
@@ -136,12 +58,21 @@ impl Node {
     async fn admit_here(&self, node: NodeInfo) -> Result<(), ProtoError> {
         let membership = self.membership();
         let known = membership.get_node(&node.id).map(|n| n.addr.clone());
-        if known.as_deref() != Some(node.rpc_addr.as_str()) {
+        if known.is_some() && known.as_deref() != Some(node.rpc_addr.as_str()) {
+            let moved = BTreeMap::from([(node.id, BasicNode::new(node.rpc_addr.clone()))]);
             self.raft
-                .add_learner(node.id, BasicNode::new(node.rpc_addr.clone()), true)
+                .change_membership(openraft::ChangeMembers::SetNodes(moved), true)
                 .await
                 .map_err(write_err)?;
         }
+        // Also for a member: one that asks to join started without Raft state (its volume was
+        // lost, or it missed the answer to an earlier join), and is answered only once its log
+        // has caught up again. Until then it refuses to vote (`Node::may_vote`): a vote from a
+        // member that forgot entries it acknowledged could elect a leader without them.
+        self.raft
+            .add_learner(node.id, BasicNode::new(node.rpc_addr.clone()), true)
+            .await
+            .map_err(write_err)?;
         self.meta_write(MetaCommand::RegisterNode(node.clone()))
             .await?;
         let membership = self.membership();
@@ -223,6 +154,108 @@ impl Node {
         }
         self.meta_write(MetaCommand::RemoveNode { id }).await?;
         Ok(())
+    }
+
+    /// Before this node stops (a pod's preStop, SIGTERM): if it leads, hand leadership away
+    /// by leaving the Raft membership (openraft's leader steps down only then; a learner may
+    /// lead), a caught-up learner taking its voter seat when there is one; the voters elect a
+    /// leader among themselves at once rather than after missing its heartbeats. It stays in
+    /// the cluster map, and the new leader's voter keeper ([`Node::keep_voters`]) takes it
+    /// back as a learner and promotes it as the cluster's size calls for. Returns whether it
+    /// handed leadership away.
+    pub async fn step_down(&self, limit: Duration) -> Result<bool, ProtoError> {
+        if !self.is_leader().await {
+            return Ok(false);
+        }
+        let _guard = self.joining.lock().await;
+        let me = self.config.id;
+        let membership = self.membership();
+        let mut voters: BTreeSet<u64> = membership.voter_ids().filter(|v| *v != me).collect();
+        if voters.is_empty() {
+            // The only voter: nobody to hand over to.
+            return Ok(false);
+        }
+        if let Some(l) = self.caught_up_learners().first() {
+            voters.insert(*l);
+        }
+        info!(voters = ?voters, "handing leadership away before stopping");
+        self.raft
+            .change_membership(voters, false)
+            .await
+            .map_err(write_err)?;
+        let _ = self
+            .raft
+            .wait(Some(limit))
+            .metrics(|m| m.current_leader != Some(me), "another leader")
+            .await;
+        Ok(true)
+    }
+
+    /// Learners (not draining) whose log is within a few entries of the leader's, best first.
+    fn caught_up_learners(&self) -> Vec<u64> {
+        let metrics = self.raft.metrics().borrow().clone();
+        let last = metrics.last_log_index.unwrap_or(0);
+        let draining = self.peers.draining();
+        let membership = metrics.membership_config.membership();
+        let mut out: Vec<(u64, u64)> = membership
+            .learner_ids()
+            .filter(|l| !draining.contains(l))
+            .filter_map(|l| {
+                let matched = metrics.replication.as_ref()?.get(&l)?.as_ref()?.index;
+                (matched + CAUGHT_UP >= last).then_some((l, matched))
+            })
+            .collect();
+        out.sort_by_key(|(l, matched)| (std::cmp::Reverse(*matched), *l));
+        out.into_iter().map(|(l, _)| l).collect()
+    }
+
+    /// On the leader, every few seconds: take back as learners the nodes of the cluster map
+    /// that are not draining but left the Raft membership (a leader that stepped down), and
+    /// promote caught-up learners while there are fewer voters than the cluster's size calls
+    /// for.
+    pub(super) fn keep_voters(self: std::sync::Arc<Self>) {
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(KEEP_VOTERS_EVERY).await;
+                if self.removed() {
+                    return;
+                }
+                if !self.is_leader().await {
+                    continue;
+                }
+                let _guard = self.joining.lock().await;
+                let draining = self.peers.draining();
+                for n in self.peers.nodes() {
+                    if draining.contains(&n.id) || self.membership().get_node(&n.id).is_some() {
+                        continue;
+                    }
+                    info!(
+                        node = n.id,
+                        "taking a node of the cluster map back as a learner"
+                    );
+                    let node = BasicNode::new(n.rpc_addr.clone());
+                    if let Err(e) = self.raft.add_learner(n.id, node, false).await {
+                        warn!(node = n.id, "taking it back failed: {e}");
+                    }
+                }
+                let membership = self.membership();
+                let mut voters: BTreeSet<u64> = membership.voter_ids().collect();
+                let target = target_voters(membership.nodes().count());
+                let before = voters.len();
+                for l in self.caught_up_learners() {
+                    if voters.len() >= target {
+                        break;
+                    }
+                    voters.insert(l);
+                }
+                if voters.len() > before {
+                    info!(voters = ?voters, "promoting learners to voters");
+                    if let Err(e) = self.raft.change_membership(voters, true).await {
+                        warn!("promoting learners failed: {e}");
+                    }
+                }
+            }
+        });
     }
 
     pub(super) fn membership(&self) -> openraft::Membership<u64, BasicNode> {

@@ -3,9 +3,12 @@
 //! listener by remote gateways. How a node enters the cluster and how members are admitted
 //! and removed is [`membership`]; what it reports about itself and the cluster, [`status`].
 
+mod formation;
 mod membership;
+mod removal;
 mod status;
 
+pub use formation::{seed_addresses, BOOTSTRAP_PROBE};
 pub use membership::AddNodeError;
 
 use std::collections::BTreeMap;
@@ -62,6 +65,10 @@ pub struct Node {
     /// Metadata writes this node leads, batched into Raft entries.
     proposer: Proposer,
     started: std::time::Instant,
+    /// Whether it may vote: not while it joins without Raft state.
+    voting: std::sync::atomic::AtomicBool,
+    /// Whether it learned that it was removed from the cluster.
+    removed: std::sync::atomic::AtomicBool,
     /// Settings it was started with.
     pub config: NodeConfig,
 }
@@ -74,8 +81,9 @@ fn raft_err(e: impl std::fmt::Display) -> StartError {
 const LEADER_WAIT: Duration = Duration::from_secs(5);
 
 impl Node {
-    /// Open the stores and start Raft. On the first start without anything to join, bootstrap
-    /// a one-voter cluster. Call [`Node::enter_cluster`] once the RPC listener runs.
+    /// Open the stores and start Raft. On the first start of a node that may bootstrap and has
+    /// nothing to join, bootstrap a one-voter cluster. Call [`Node::enter_cluster`] once the
+    /// RPC listener runs.
     pub async fn start(config: NodeConfig) -> Result<Arc<Node>, StartError> {
         std::fs::create_dir_all(&config.meta_dir)?;
         let store = MetaStore::open(&config.meta_dir)?;
@@ -121,14 +129,16 @@ impl Node {
         tokio::spawn(schedule::run(raft.clone(), log_bytes, snapshot_file));
         if !raft.is_initialized().await.map_err(raft_err)?
             && config.join.is_empty()
-            && !config.await_admission
+            && config.may_bootstrap
         {
             info!(node = config.id, "bootstrapping a new cluster");
             let members =
                 BTreeMap::from([(config.id, BasicNode::new(config.advertise_rpc.clone()))]);
             raft.initialize(members).await.map_err(raft_err)?;
         }
-        Ok(Arc::new(Node {
+        // A node with Raft state votes from the start; one without it once it has entered.
+        let voting = raft.is_initialized().await.map_err(raft_err)?;
+        let node = Arc::new(Node {
             proposer: Proposer::start(raft.clone()),
             raft,
             store,
@@ -137,8 +147,12 @@ impl Node {
             joining: tokio::sync::Mutex::new(()),
             read_index: Arc::default(),
             started: std::time::Instant::now(),
+            voting: voting.into(),
+            removed: false.into(),
             config,
-        }))
+        });
+        node.clone().keep_voters();
+        Ok(node)
     }
 
     /// This node as the cluster map records it.

@@ -5,7 +5,8 @@
 //! Raft role and heal counters), `GET /admin/v1/heal`, the same counters summed,
 //! `GET /admin/v1/rebalance` (draining nodes, misplaced blobs, moves) and
 //! `POST /admin/v1/nodes/{id}/drain` (start removing a node: it leaves the cluster once its
-//! shards have moved) and `POST /admin/v1/nodes/add/{rpc_addr}` (take in a node started with
+//! shards have moved), `POST /admin/v1/step-down` (this node hands Raft leadership away
+//! before it stops) and `POST /admin/v1/nodes/add/{rpc_addr}` (take in a node started with
 //! `--await-admission`); `GET /admin/v1/storage-classes` (erasure profiles: the default and
 //! each storage class's), `POST /admin/v1/storage-classes/{name}/{k}/{m}` and
 //! `DELETE /admin/v1/storage-classes/{name}` (back to the default); `POST /admin/v1/snapshot`
@@ -49,6 +50,7 @@ pub fn serve(node: Arc<Node>, listener: TcpListener) -> std::io::Result<actix_we
             .route("/admin/v1/nodes/add/{addr}", web::post().to(add))
             .route("/admin/v1/storage-classes", web::get().to(classes))
             .route("/admin/v1/snapshot", web::post().to(snapshot))
+            .route("/admin/v1/step-down", web::post().to(step_down))
             .route("/admin/v1/state-digest", web::get().to(state_digest))
             .route(
                 "/admin/v1/storage-classes/{name}/{k}/{m}",
@@ -69,6 +71,13 @@ pub fn serve(node: Arc<Node>, listener: TcpListener) -> std::io::Result<actix_we
 }
 
 async fn ready(node: web::Data<Arc<Node>>) -> HttpResponse {
+    if node.removed() {
+        return HttpResponse::ServiceUnavailable().body("not ready: removed from the cluster");
+    }
+    if !node.may_vote() {
+        // Joining without Raft state: a member again only once its log has caught up.
+        return HttpResponse::ServiceUnavailable().body("not ready: joining");
+    }
     let s = node.status();
     let member = s.raft.voters.contains(&s.id) || s.raft.learners.contains(&s.id);
     if s.raft.leader.is_some() && member {
@@ -105,9 +114,50 @@ async fn metrics(node: web::Data<Arc<Node>>) -> HttpResponse {
         s.raft.last_applied.unwrap_or(0),
     );
     gauge(
+        "coffer_raft_last_log_index",
+        "Last Raft log index this node holds (the leader's minus a follower's applied index is \
+         its lag).",
+        node.raft.metrics().borrow().last_log_index.unwrap_or(0),
+    );
+    gauge(
         "coffer_raft_voters",
         "Raft voters.",
         s.raft.voters.len() as u64,
+    );
+    gauge(
+        "coffer_raft_learners",
+        "Raft learners.",
+        s.raft.learners.len() as u64,
+    );
+    gauge(
+        "coffer_node_removed",
+        "1 once this node learned it was removed from the cluster (it serves nothing more).",
+        u64::from(node.removed()),
+    );
+    gauge(
+        "coffer_rebalance_misplaced",
+        "Blobs this node moves that were misplaced at its last rebalancing pass.",
+        s.heal.misplaced,
+    );
+    gauge(
+        "coffer_rebalance_shards_moved_total",
+        "Shards this node moved to where placement now puts them.",
+        s.heal.shards_moved,
+    );
+    gauge(
+        "coffer_rebalance_bytes_moved_total",
+        "Bytes of the shards this node moved.",
+        s.heal.bytes_moved,
+    );
+    gauge(
+        "coffer_rebalance_move_failures_total",
+        "Shard moves that failed (retried at the next pass).",
+        s.heal.move_failures,
+    );
+    gauge(
+        "coffer_rebalance_passes_total",
+        "Rebalancing passes this node completed.",
+        s.heal.rebalance_passes,
     );
     let (reads, rounds) = node.read_index_counts();
     gauge(
@@ -292,6 +342,19 @@ async fn snapshot(node: web::Data<Arc<Node>>, req: HttpRequest) -> HttpResponse 
     }
 }
 
+async fn step_down(node: web::Data<Arc<Node>>, req: HttpRequest) -> HttpResponse {
+    if !authorized(&node, &req) {
+        return refused();
+    }
+    match node.step_down(std::time::Duration::from_secs(10)).await {
+        Ok(stepped_down) => HttpResponse::Ok().json(serde_json::json!({
+            "node": node.config.id,
+            "stepped_down": stepped_down,
+        })),
+        Err(e) => HttpResponse::ServiceUnavailable().body(format!("{e}\n")),
+    }
+}
+
 async fn state_digest(node: web::Data<Arc<Node>>, req: HttpRequest) -> HttpResponse {
     if !authorized(&node, &req) {
         return refused();
@@ -318,13 +381,14 @@ async fn drain(node: web::Data<Arc<Node>>, req: HttpRequest, id: web::Path<u64>)
     if !node.peers().nodes().iter().any(|n| n.id == id) {
         return HttpResponse::NotFound().body(format!("no node {id} in the cluster map\n"));
     }
-    // Shards are never re-encoded: the nodes left must still give every blob distinct nodes.
-    let (_, active) = node.blobs().candidates();
+    // Shards are never re-encoded: the drives left must still give every blob distinct drives
+    // (two shards of a blob share a node only when there are fewer nodes than shards).
+    let (candidates, active) = node.blobs().candidates();
     let width = node.blobs().width(active);
-    if active.saturating_sub(1) < width {
+    let drives_left = candidates.iter().filter(|c| c.loc.node != id).count();
+    if drives_left < width {
         return HttpResponse::Conflict().body(format!(
-            "removing a node would leave {} active nodes; blobs are {width} shards wide\n",
-            active.saturating_sub(1)
+            "removing node {id} would leave {drives_left} drives; blobs are {width} shards wide\n"
         ));
     }
     match node.meta_write(MetaCommand::DrainNode { id }).await {
