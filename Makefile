@@ -9,7 +9,7 @@ BIN := $(CARGO_TARGET_DIR)/release/coffer
 DATA ?= ./data
 ADDRESS ?= 127.0.0.1:9000
 
-.PHONY: run build test deps test-deps fmt-check lint unit e2e test-faults faults-if-docker test-upgrade bench bench-quick fuzz
+.PHONY: run build test deps test-deps fmt-check lint unit e2e chart test-faults faults-if-docker test-upgrade bench bench-quick fuzz
 
 deps:
 	@scripts/install-deps.sh build
@@ -39,16 +39,24 @@ unit: build
 e2e: build test-deps
 	COFFER_BIN=$(BIN) scripts/e2e.sh
 
-# Cluster fault tests on containers (deploy/docker/cluster-test.sh): needs a Docker engine.
+# The Helm chart, linted and rendered by Helm's own engine, validated against the Kubernetes
+# schemas, its promises asserted (deploy/helm/test/test_chart.py).
+chart: test-deps
+	python3 deploy/helm/test/test_chart.py
+
+# Container tests (need a Docker engine): the partition test (deploy/docker/cluster-test.sh,
+# which builds the coffer:local image) and the StatefulSet rehearsal of the Helm chart
+# (deploy/helm/test/rehearsal.py).
 test-faults: build test-deps
 	deploy/docker/cluster-test.sh
+	python3 deploy/helm/test/rehearsal.py
 
-# The container fault tests run when a Docker engine answers; without one they are skipped, loudly.
+# The container tests run when a Docker engine answers; without one they are skipped, loudly.
 faults-if-docker: build test-deps
-	@if docker info >/dev/null 2>&1; then deploy/docker/cluster-test.sh; \
-	 else echo "SKIPPED deploy/docker/cluster-test.sh: no Docker engine answers"; fi
+	@if docker info >/dev/null 2>&1; then deploy/docker/cluster-test.sh && python3 deploy/helm/test/rehearsal.py; \
+	 else echo "SKIPPED deploy/docker/cluster-test.sh and the chart rehearsal: no Docker engine answers"; fi
 
-test: test-deps build fmt-check lint unit e2e faults-if-docker
+test: test-deps build fmt-check lint unit e2e chart faults-if-docker
 
 # Rolling upgrade under load (tests/upgrade): a three-node cluster of the binary of
 # UPGRADE_FROM (default: the last commit before stored formats were versioned) is upgraded to

@@ -31,6 +31,12 @@ case "$what" in
     need_deb curl rclone s3cmd chromium openssl
     command -v aws >/dev/null || python3 -m pip install -q awscli
     python3 -c 'import boto3' 2>/dev/null || python3 -m pip install -q boto3
+    # The Helm chart's tests: Helm's own engine as a library (its wheel declares Python 3.12,
+    # and works on 3.11), the Kubernetes schemas, and YAML.
+    python3 -c 'import helm_sdkpy' 2>/dev/null \
+      || python3 -m pip install -q --ignore-requires-python helm-sdkpy
+    python3 -c 'import kubernetes_validate' 2>/dev/null || python3 -m pip install -q kubernetes-validate
+    python3 -c 'import yaml' 2>/dev/null || python3 -m pip install -q pyyaml
     ;;
   *) echo "usage: $0 build|test" >&2; exit 2 ;;
 esac

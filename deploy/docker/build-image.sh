@@ -26,6 +26,6 @@ echo 'coffer:x:10001:10001:coffer:/data:/usr/local/bin/coffer' > "$root/etc/pass
 echo 'coffer:x:10001:' > "$root/etc/group"
 echo 'hosts: files dns' > "$root/etc/nsswitch.conf"
 chmod 1777 "$root/tmp"
-cp "$here/Dockerfile" "$ctx/Dockerfile"
+cp "$here/Dockerfile.scratch" "$ctx/Dockerfile"
 DOCKER_BUILDKIT=0 docker build -q -t "$tag" "$ctx" >/dev/null 2>&1 || docker build -t "$tag" "$ctx"
 echo "built $tag ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.1f MiB", $1/1048576}'))"
