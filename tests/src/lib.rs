@@ -112,6 +112,25 @@ impl Process {
         self.start();
     }
 
+    /// Ask the process to stop (SIGTERM) and wait up to `secs` for it to exit; whether it did.
+    pub fn terminate(&mut self, secs: u64) -> bool {
+        let Some(child) = self.child.as_mut() else {
+            return true;
+        };
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                self.child = None;
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
     /// The process id (0 if not running).
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map_or(0, Child::id)

@@ -57,11 +57,15 @@ impl Node {
     /// address and drives. A node that cannot reach a leader within `wait` keeps registering
     /// in the background; one that cannot join yet keeps trying without limit.
     pub async fn enter_cluster(self: &Arc<Self>, wait: Duration) -> Result<(), StartError> {
-        if !self.raft.is_initialized().await.map_err(raft_err)? {
-            if self.config.may_bootstrap && !self.config.join.is_empty() {
-                self.bootstrap_unless_member().await?;
-            }
-            if !self.raft.is_initialized().await.map_err(raft_err)? {
+        // Whether it started without Raft state is known from `Node::start`, not from Raft
+        // now: a member that lost its volume may already have received entries from the
+        // leader through the RPC listener, and must still ask to join (and not vote) until
+        // its log has caught up.
+        if !self.may_vote() {
+            let bootstrapped = self.config.may_bootstrap
+                && !self.config.join.is_empty()
+                && self.bootstrap_unless_member().await?;
+            if !bootstrapped {
                 if self.config.join.is_empty() {
                     self.await_admission().await?;
                 } else {
@@ -103,13 +107,13 @@ impl Node {
     }
 
     /// Bootstrap a one-voter cluster unless a node behind the list answers as a member within
-    /// [`BOOTSTRAP_PROBE`] (then return, to join through it).
-    async fn bootstrap_unless_member(&self) -> Result<(), StartError> {
+    /// [`BOOTSTRAP_PROBE`] (then return false, to join through it).
+    async fn bootstrap_unless_member(&self) -> Result<bool, StartError> {
         let deadline = tokio::time::Instant::now() + BOOTSTRAP_PROBE;
         loop {
             if let Some(member) = self.find_member().await {
                 info!(node = self.config.id, %member, "a cluster exists: joining it");
-                return Ok(());
+                return Ok(false);
             }
             if tokio::time::Instant::now() >= deadline {
                 break;
@@ -124,7 +128,8 @@ impl Node {
             self.config.id,
             BasicNode::new(self.config.advertise_rpc.clone()),
         )]);
-        self.raft.initialize(members).await.map_err(raft_err)
+        self.raft.initialize(members).await.map_err(raft_err)?;
+        Ok(true)
     }
 
     /// The address of a node behind the list (not this one) that is a member of a cluster:
