@@ -78,6 +78,10 @@ pub struct Args {
     /// MiB per second a scrub pass reads at most (default 64; 0: unlimited).
     #[arg(long, env = "COFFER_SCRUB_RATE")]
     pub scrub_rate: Option<u64>,
+    /// MiB of shards per second a node moves at most when the cluster rebalances after a node
+    /// joined or began to drain (default 64; 0: unlimited). Each move counts at least 256 KiB.
+    #[arg(long, env = "COFFER_REBALANCE_RATE")]
+    pub rebalance_rate: Option<u64>,
     /// RPC addresses of the nodes a gateway starts from (comma-separated; it learns the
     /// others from the cluster map).
     #[arg(long, env = "COFFER_CLUSTER")]
@@ -161,6 +165,7 @@ struct FileConfig {
     write_quorum: Option<String>,
     scrub_interval: Option<u64>,
     scrub_rate: Option<u64>,
+    rebalance_rate: Option<u64>,
     cluster: Option<String>,
     cluster_secret_file: Option<PathBuf>,
     kek_file: Option<PathBuf>,
@@ -237,6 +242,8 @@ pub struct Settings {
     pub scrub_interval: u64,
     /// Scrub MiB/s (0: unlimited).
     pub scrub_rate: u64,
+    /// Rebalance MiB/s per node (0: unlimited).
+    pub rebalance_rate: u64,
     /// Node RPC addresses for a gateway.
     pub cluster: Vec<String>,
     /// Cluster secret file.
@@ -348,6 +355,7 @@ impl Settings {
             },
             scrub_interval: a.scrub_interval.or(file.scrub_interval).unwrap_or(86_400),
             scrub_rate: a.scrub_rate.or(file.scrub_rate).unwrap_or(64),
+            rebalance_rate: a.rebalance_rate.or(file.rebalance_rate).unwrap_or(64),
             cluster: a
                 .cluster
                 .or(file.cluster)

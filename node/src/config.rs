@@ -36,6 +36,8 @@ pub struct NodeConfig {
     pub scrub_interval: Duration,
     /// Bytes per second a scrub pass reads at most (0: unlimited).
     pub scrub_rate: u64,
+    /// Bytes of shards per second this node moves at most when rebalancing (0: unlimited).
+    pub rebalance_rate: u64,
     /// Bytes of object data per stripe.
     pub stripe_size: u32,
     /// How often the delete queue is drained.
@@ -66,6 +68,7 @@ impl NodeConfig {
             quorum_margin: 1,
             scrub_interval: Duration::from_secs(86_400),
             scrub_rate: 64 << 20,
+            rebalance_rate: 0,
             stripe_size: 1 << 20,
             gc_interval: Duration::from_millis(200),
             orphan_grace: Duration::from_secs(3600),

@@ -5,7 +5,8 @@
 //! - the scrubber: every node walks the metadata now and then (and once right after it
 //!   starts, which is how a node that was down fills in the writes it missed) and reads back
 //!   every record of its own shards, at a limited rate, rebuilding any that is missing or
-//!   fails its checksum.
+//!   fails its checksum. A node that started without state (its volume lost) is not ready
+//!   until a pass found nothing it could not rebuild.
 //!
 //! Rebuilding reads k other shards of each stripe, re-encodes it and writes the one shard
 //! aside before renaming it into place, so a heal that dies leaves the old state.
@@ -19,9 +20,14 @@ use tracing::{info, warn};
 
 use crate::cluster::Node;
 use crate::meta::query;
+use crate::pace::Pacer;
 
 /// Blobs per metadata page of a scrub pass.
 const PAGE: usize = 256;
+
+/// How soon a node that started without state scrubs again after a pass that could not
+/// rebuild everything.
+const HEAL_RETRY: Duration = Duration::from_secs(10);
 
 /// How long a scrub pass waits for this node's metadata to catch up with the leader's.
 const CATCH_UP: Duration = Duration::from_secs(60);
@@ -66,7 +72,7 @@ async fn repair(node: &Node, blob: &BlobRef, shards: &[usize]) -> (u64, u64) {
 pub async fn scrub_once(node: &Node, rate: u64) -> ScrubReport {
     let mut report = ScrubReport::default();
     let me = node.config.id;
-    let started = Instant::now();
+    let mut pacer = Pacer::new(rate);
     let mut cursor = None;
     loop {
         let store = node.meta_store().clone();
@@ -104,13 +110,7 @@ pub async fn scrub_once(node: &Node, rate: u64) -> ScrubReport {
                 report.shards_repaired += ok;
                 report.failures += failed;
             }
-            if rate > 0 {
-                // Stay under `rate` bytes/s on average over the pass.
-                let due = Duration::from_secs_f64(report.bytes_checked as f64 / rate as f64);
-                if let Some(wait) = due.checked_sub(started.elapsed()) {
-                    tokio::time::sleep(wait).await;
-                }
-            }
+            pacer.spend(bytes).await;
         }
         match next {
             Some(c) => cursor = Some(c),
@@ -149,6 +149,17 @@ pub async fn run(node: Arc<Node>, interval: Duration, rate: u64) {
             failed = r.failures,
             "scrub pass done"
         );
+        if node.healing() {
+            if r.failures == 0 {
+                info!("every shard placed on this node is here: ready");
+                node.healed();
+            } else {
+                // A node that started without state stays not ready until a pass rebuilds
+                // everything (another node may have been down): try again soon.
+                tokio::time::sleep(interval.min(HEAL_RETRY)).await;
+                continue;
+            }
+        }
         tokio::time::sleep(interval).await;
     }
 }

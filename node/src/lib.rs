@@ -27,6 +27,7 @@ pub mod heal;
 pub mod http;
 pub mod kms;
 pub mod meta;
+pub mod pace;
 pub mod peers;
 pub mod raft;
 pub mod rebalance;

@@ -31,9 +31,14 @@ use tracing::{info, warn};
 use crate::cluster::Node;
 use crate::erasure::placement::{self, Candidate};
 use crate::meta::query;
+use crate::pace::Pacer;
 
 /// Blobs per metadata page of a pass.
 const PAGE: usize = 256;
+
+/// What a move counts against the rate at least, whatever its size: a small blob's move
+/// costs k shard reads, a write with its fsync, a Raft commit and a delete.
+const MOVE_FLOOR: u64 = 256 << 10;
 
 /// What one rebalancing pass saw and did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -102,10 +107,12 @@ async fn move_shard(
 }
 
 /// One pass over every blob: count what is misplaced with respect to `candidates` (the
-/// active nodes' drives) and move what this node is responsible for.
+/// active nodes' drives) and move what this node is responsible for, at most
+/// `--rebalance-rate` bytes per second.
 pub async fn rebalance_once(node: &Node, candidates: &[Candidate]) -> RebalanceReport {
     let mut report = RebalanceReport::default();
     let me = node.config.id;
+    let mut pacer = Pacer::new(node.config.rebalance_rate);
     let mut cursor = None;
     loop {
         let store = node.meta_store().clone();
@@ -144,7 +151,9 @@ pub async fn rebalance_once(node: &Node, candidates: &[Candidate]) -> RebalanceR
             };
             report.misplaced += 1;
             let stats = &node.blobs().stats;
-            match move_shard(node, record, &blob, shard, to).await {
+            let moved = move_shard(node, record, &blob, shard, to).await;
+            let spent = moved.as_ref().map_or(0, |b| *b).max(MOVE_FLOOR);
+            match moved {
                 Ok(bytes) => {
                     info!(blob = %blob.id_hex(), shard, to = to.node, bytes, "shard moved");
                     report.shards_moved += 1;
@@ -157,6 +166,7 @@ pub async fn rebalance_once(node: &Node, candidates: &[Candidate]) -> RebalanceR
                     stats.move_failures.fetch_add(1, Ordering::Relaxed);
                 }
             }
+            pacer.spend(spent).await;
         }
         match next {
             Some(c) => cursor = Some(c),

@@ -321,17 +321,35 @@ async fn a_node_that_lost_its_volume_rejoins_and_is_healed() {
         let log = pods.node(lost).log();
         assert!(log.contains("joined the cluster"), "{}", pods.logs());
         pods.one_cluster(&[0, 1, 2], 3).await;
-        // Its scrubber rebuilds every shard placement gives it.
+        // Its scrubber rebuilds every shard placement gives it, and it is not ready until
+        // then: once /ready says so, the shards are all back.
         let deadline = Instant::now() + Duration::from_secs(60);
-        while shard_files(&pods.data(lost)) < before {
+        loop {
+            let (code, body) = ready_http(&pods.admin[lost]).await;
+            if code == 200 {
+                break;
+            }
+            assert!(
+                ["not ready: joining", "not ready: healing"].contains(&body.as_str()),
+                "{body}"
+            );
             assert!(
                 Instant::now() < deadline,
-                "node {lost} has {} of {before} shard files again\n{}",
-                shard_files(&pods.data(lost)),
+                "node {lost} not ready\n{}",
                 pods.logs()
             );
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        let now = shard_files(&pods.data(lost));
+        assert!(
+            now >= before,
+            "node {lost} ready with {now} of {before} shard files\n{}",
+            pods.logs()
+        );
+        assert!(pods
+            .node(lost)
+            .log()
+            .contains("every shard placed on this node is here"));
     }
     assert_eq!(pods.bootstrapped(0), 1, "node 0 bootstrapped again");
     // Both nodes that were wiped, and one more down: everything reads from what was healed.

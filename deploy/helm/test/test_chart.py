@@ -175,7 +175,8 @@ class Chart(unittest.TestCase):
                                           "trusted_proxies": ["10.0.0.0/8"], "region": 'a"b'}})
         cm = tomllib.loads(every.one("ConfigMap", "-config")["data"]["coffer.toml"])
         self.assertEqual(cm, {"scrub_interval": 5, "write_quorum": "k", "sse_c_over_http": True,
-                              "trusted_proxies": ["10.0.0.0/8"], "region": 'a"b', "scrub_rate": 64})
+                              "trusted_proxies": ["10.0.0.0/8"], "region": 'a"b', "scrub_rate": 64,
+                              "rebalance_rate": 64})
 
     def test_nodes_find_each_other_by_stable_names(self):
         sts = self.default.one("StatefulSet", "-node")
@@ -232,7 +233,12 @@ class Chart(unittest.TestCase):
         self.assertEqual(self.default.one("PodDisruptionBudget", "-node")["spec"]["maxUnavailable"], 1)
         self.assertEqual(allowed({"nodes": {"replicas": 1}}), 0)
         self.assertEqual(allowed({"nodes": {"replicas": 2}}), 0)
-        self.assertEqual(allowed({"nodes": {"replicas": 5}}), 2)  # 3+2 over five, five voters
+        # Five nodes that may have grown from three hold 2+1 objects: one down at a time.
+        self.assertEqual(allowed({"nodes": {"replicas": 5}}), 1)
+        self.assertEqual(allowed({"nodes": {"replicas": 5, "firstReplicas": 5}}), 2)  # 3+2, five voters
+        self.assertEqual(allowed({"nodes": {"replicas": 7, "firstReplicas": 4}}), 2)  # 2+2 and wider
+        # Grown from one node of one drive: those objects have no parity at all.
+        self.assertEqual(allowed({"nodes": {"replicas": 5, "firstReplicas": 1}}), 0)
         self.assertEqual(allowed({"nodes": {"replicas": 4}}), 1)  # 2+2, but three voters
         self.assertEqual(allowed({"nodes": {"replicas": 3, "drives": {"count": 2}}}), 1)  # 2+1 over nodes
         self.assertEqual(allowed({"nodes": {"replicas": 2, "drives": {"count": 3}}}), 0)

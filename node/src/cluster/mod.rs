@@ -69,6 +69,9 @@ pub struct Node {
     voting: std::sync::atomic::AtomicBool,
     /// Whether it learned that it was removed from the cluster.
     removed: std::sync::atomic::AtomicBool,
+    /// Whether it started without state and has not yet finished a scrub pass that rebuilt
+    /// every shard placed on it (a node whose volume was lost, or a new one).
+    healing: std::sync::atomic::AtomicBool,
     /// Settings it was started with.
     pub config: NodeConfig,
 }
@@ -149,6 +152,7 @@ impl Node {
             started: std::time::Instant::now(),
             voting: voting.into(),
             removed: false.into(),
+            healing: (!voting).into(),
             config,
         });
         node.clone().keep_voters();

@@ -29,6 +29,18 @@ impl Node {
         self.voting.load(Ordering::Acquire) && !self.removed()
     }
 
+    /// Whether this node started without state and still lacks some of the shards placed on
+    /// it: it is not ready until a scrub pass rebuilt them all, so that Kubernetes (a rolling
+    /// update, a disruption budget) does not take another node down meanwhile.
+    pub fn healing(&self) -> bool {
+        self.healing.load(Ordering::Acquire)
+    }
+
+    /// A whole scrub pass ended with nothing left to rebuild.
+    pub fn healed(&self) {
+        self.healing.store(false, Ordering::Release);
+    }
+
     /// Check, every few seconds until it happens, whether this node was removed.
     pub(super) fn watch_removal(self: Arc<Self>) {
         tokio::spawn(async move {

@@ -78,6 +78,10 @@ async fn ready(node: web::Data<Arc<Node>>) -> HttpResponse {
         // Joining without Raft state: a member again only once its log has caught up.
         return HttpResponse::ServiceUnavailable().body("not ready: joining");
     }
+    if node.healing() {
+        // Started without state: a shard it should hold may still be missing.
+        return HttpResponse::ServiceUnavailable().body("not ready: healing");
+    }
     let s = node.status();
     let member = s.raft.voters.contains(&s.id) || s.raft.learners.contains(&s.id);
     if s.raft.leader.is_some() && member {
@@ -133,6 +137,11 @@ async fn metrics(node: web::Data<Arc<Node>>) -> HttpResponse {
         "coffer_node_removed",
         "1 once this node learned it was removed from the cluster (it serves nothing more).",
         u64::from(node.removed()),
+    );
+    gauge(
+        "coffer_node_healing",
+        "1 while a node that started without state has not finished a scrub pass that rebuilt every shard placed on it.",
+        u64::from(node.healing()),
     );
     gauge(
         "coffer_rebalance_misplaced",

@@ -52,23 +52,39 @@ app.kubernetes.io/component: {{ .component }}
 {{ .Values.image.repository }}:{{ default .Chart.AppVersion .Values.image.tag }}
 {{- end }}
 
-{{/* The erasure profile (k m) the node count (the drive count of a single node) gives by default
-(node/src/erasure: default_profile). */}}
+{{/* The erasure profile (k m) a cluster of `nodes` nodes of `drives` drives writes by default
+(node/src/erasure: default_profile; a single node spreads over its drives). */}}
+{{- define "coffer.profileOf" -}}
+{{- $width := int .nodes -}}
+{{- if eq $width 1 }}{{ $width = int .drives }}{{ end -}}
+{{- if le $width 1 }}1 0{{ else if eq $width 2 }}1 1{{ else if eq $width 3 }}2 1{{ else if eq $width 4 }}2 2{{ else if eq $width 5 }}3 2{{ else }}4 2{{ end -}}
+{{- end }}
+
+{{/* The profile of today's node count. */}}
 {{- define "coffer.profile" -}}
-{{- $drives := int .Values.nodes.replicas -}}
-{{- if eq $drives 1 }}{{ $drives = int .Values.nodes.drives.count }}{{ end -}}
-{{- if le $drives 1 }}1 0{{ else if eq $drives 2 }}1 1{{ else if eq $drives 3 }}2 1{{ else if eq $drives 4 }}2 2{{ else if eq $drives 5 }}3 2{{ else }}4 2{{ end -}}
+{{ include "coffer.profileOf" (dict "nodes" .Values.nodes.replicas "drives" .Values.nodes.drives.count) }}
+{{- end }}
+
+{{/* The smallest node count the cluster may have had: objects keep the profile of the size
+they were written at (nothing is re-encoded when the cluster grows). */}}
+{{- define "coffer.firstReplicas" -}}
+{{- $n := int .Values.nodes.replicas -}}
+{{- if ne (toString .Values.nodes.firstReplicas) "" }}{{ min (int .Values.nodes.firstReplicas) $n }}{{ else }}{{ min 3 $n }}{{ end -}}
 {{- end }}
 
 {{/* How many nodes may be down at once with every object still readable and Raft still having
-a quorum: m over the shards one node may hold, and (voters - 1) / 2. */}}
+a quorum: for the profile of every size from firstReplicas to replicas, m over the shards one
+of today's nodes may hold of such an object; and (voters - 1) / 2. */}}
 {{- define "coffer.nodesSurvived" -}}
 {{- $n := int .Values.nodes.replicas -}}
-{{- $p := splitList " " (include "coffer.profile" .) -}}
+{{- $data := 1000 -}}
+{{- range $size := untilStep (int (include "coffer.firstReplicas" $)) (add $n 1 | int) 1 -}}
+{{- $p := splitList " " (include "coffer.profileOf" (dict "nodes" $size "drives" $.Values.nodes.drives.count)) -}}
 {{- $k := atoi (index $p 0) -}}
 {{- $m := atoi (index $p 1) -}}
 {{- $perNode := div (add $k $m $n -1) $n -}}
-{{- $data := div $m (max $perNode 1) -}}
+{{- $data = min $data (div $m (max $perNode 1)) -}}
+{{- end -}}
 {{- $voters := 5 -}}
 {{- if le $n 2 }}{{ $voters = 1 }}{{ else if le $n 4 }}{{ $voters = 3 }}{{ end -}}
 {{- $raft := div (sub $voters 1) 2 -}}
