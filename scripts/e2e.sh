@@ -313,6 +313,41 @@ lock_story() {  # Object Lock through the aws CLI: a locked bucket, a COMPLIANCE
 check "aws CLI Object Lock: locked bucket, COMPLIANCE, legal hold, default retention" lock_story
 check "headless Chromium uploads cross-origin by POST Object and presigned PUT" python3 "$HERE/e2e_browser.py" "$EP" "$WORK"
 
+# ---------------------------------------------------------------- lifecycle configuration
+lifecycle_story() {
+  "${AWS[@]}" s3 mb s3://e2e-lc >/dev/null || return 1
+  has NoSuchLifecycleConfiguration "${AWS[@]}" s3api get-bucket-lifecycle-configuration --bucket e2e-lc || return 1
+  cat >"$WORK/lifecycle.json" <<'JSON'
+{"Rules": [
+  {"ID": "logs", "Filter": {"Prefix": "logs/"}, "Status": "Enabled",
+   "Transitions": [{"Days": 30, "StorageClass": "STANDARD_IA"}],
+   "Expiration": {"Days": 365},
+   "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}},
+  {"ID": "old-versions", "Filter": {}, "Status": "Enabled",
+   "NoncurrentVersionExpiration": {"NoncurrentDays": 30, "NewerNoncurrentVersions": 3}}
+]}
+JSON
+  "${AWS[@]}" s3api put-bucket-lifecycle-configuration --bucket e2e-lc \
+    --lifecycle-configuration "file://$WORK/lifecycle.json" || return 1
+  "${AWS[@]}" s3api get-bucket-lifecycle-configuration --bucket e2e-lc --output json >"$WORK/lifecycle.got" || return 1
+  python3 - "$WORK/lifecycle.json" "$WORK/lifecycle.got" <<'PY' || return 1
+import json, sys
+want, got = (json.load(open(p)) for p in sys.argv[1:])
+assert got["TransitionDefaultMinimumObjectSize"] == "all_storage_classes_128K", got
+rules = {r["ID"]: r for r in got["Rules"]}
+for r in want["Rules"]:
+    for k, v in r.items():
+        assert rules[r["ID"]][k] == v, (k, v, rules[r["ID"]])
+PY
+  # A refusal names S3's error and keeps the rules.
+  has "'Days' for Expiration action must be a positive integer" "${AWS[@]}" s3api put-bucket-lifecycle-configuration \
+    --bucket e2e-lc --lifecycle-configuration '{"Rules":[{"ID":"x","Filter":{},"Status":"Enabled","Expiration":{"Days":0}}]}' || return 1
+  has '"ID": "logs"' "${AWS[@]}" s3api get-bucket-lifecycle-configuration --bucket e2e-lc || return 1
+  "${AWS[@]}" s3api delete-bucket-lifecycle --bucket e2e-lc || return 1
+  has NoSuchLifecycleConfiguration "${AWS[@]}" s3api get-bucket-lifecycle-configuration --bucket e2e-lc || return 1
+}
+check "aws CLI lifecycle: put-bucket-lifecycle-configuration from a file, get, a refused rule, delete" lifecycle_story
+
 # ---------------------------------------------------------------- static website hosting
 website_story() {
   local wh=www.example.test  # a custom domain: served by the bucket of that name

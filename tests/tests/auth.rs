@@ -204,7 +204,7 @@ async fn malformed_input_gets_s3_errors_and_the_server_keeps_serving() {
     assert_eq!(r.status().as_u16(), 400);
     // Unknown sub-resources are NotImplemented, never a wrong success.
     let e = c
-        .get_bucket_lifecycle_configuration()
+        .get_bucket_accelerate_configuration()
         .bucket("bad")
         .send()
         .await

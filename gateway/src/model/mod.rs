@@ -4,6 +4,7 @@
 pub mod acl;
 pub mod cors;
 pub mod encryption;
+pub mod lifecycle;
 pub mod owner;
 pub mod tags;
 pub mod website;

@@ -66,12 +66,13 @@ struct TagSetXml {
     tags: Vec<TagXml>,
 }
 
+/// One `<Tag>` of a request body (also of a lifecycle rule's filter).
 #[derive(Debug, Deserialize)]
-struct TagXml {
+pub(crate) struct TagXml {
     #[serde(rename = "Key")]
-    key: String,
+    pub(crate) key: String,
     #[serde(rename = "Value", default)]
-    value: String,
+    pub(crate) value: String,
 }
 
 /// Parse and validate a `<Tagging>` body.

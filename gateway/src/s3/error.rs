@@ -92,6 +92,7 @@ codes! {
     ObjectLockConfigurationNotFoundError => 404, "Object Lock configuration does not exist for this bucket";
     NoSuchVersion => 404, "The specified version does not exist.";
     NoSuchWebsiteConfiguration => 404, "The specified bucket does not have a website configuration";
+    NoSuchLifecycleConfiguration => 404, "The lifecycle configuration does not exist";
     NoSuchUpload => 404, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.";
     NotImplemented => 501, "A header you provided implies functionality that is not implemented";
     NotModified => 304, "Not Modified";

@@ -45,6 +45,7 @@ fn config_key(bucket_id: u64, kind: BucketConfigKind) -> Vec<u8> {
         BucketConfigKind::ObjectLock => 6,
         BucketConfigKind::Encryption => 7,
         BucketConfigKind::Website => 8,
+        BucketConfigKind::Lifecycle => 9,
     });
     k
 }

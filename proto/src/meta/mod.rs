@@ -512,6 +512,8 @@ pub enum BucketConfigKind {
     Encryption,
     /// Static website hosting (JSON of the gateway's model).
     Website,
+    /// Lifecycle rules (JSON of the gateway's model).
+    Lifecycle,
 }
 
 /// Where a blob is referenced in the metadata: an object version or an uploaded part.

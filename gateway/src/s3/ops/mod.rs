@@ -9,6 +9,7 @@ pub mod cors;
 pub mod delete;
 pub mod encryption;
 pub mod get;
+pub mod lifecycle;
 pub mod list;
 pub mod multipart;
 pub mod object_lock;
@@ -64,6 +65,9 @@ pub async fn run(
         Endpoint::GetBucketWebsite => website::get(ctx).await,
         Endpoint::PutBucketWebsite => website::put(ctx, payload).await,
         Endpoint::DeleteBucketWebsite => website::delete(ctx).await,
+        Endpoint::GetBucketLifecycle => lifecycle::get(ctx).await,
+        Endpoint::PutBucketLifecycle => lifecycle::put(ctx, payload).await,
+        Endpoint::DeleteBucketLifecycle => lifecycle::delete(ctx).await,
         Endpoint::GetPublicAccessBlock => public_access::get(ctx).await,
         Endpoint::PutPublicAccessBlock => public_access::put(ctx, payload).await,
         Endpoint::DeletePublicAccessBlock => public_access::delete(ctx).await,

@@ -101,6 +101,12 @@ pub enum Endpoint {
     PutBucketWebsite,
     /// DELETE /bucket?website
     DeleteBucketWebsite,
+    /// GET /bucket?lifecycle
+    GetBucketLifecycle,
+    /// PUT /bucket?lifecycle
+    PutBucketLifecycle,
+    /// DELETE /bucket?lifecycle
+    DeleteBucketLifecycle,
     /// GET /bucket?publicAccessBlock
     GetPublicAccessBlock,
     /// PUT /bucket?publicAccessBlock
@@ -303,6 +309,9 @@ impl Endpoint {
             "GetBucketWebsite" => Endpoint::GetBucketWebsite,
             "PutBucketWebsite" => Endpoint::PutBucketWebsite,
             "DeleteBucketWebsite" => Endpoint::DeleteBucketWebsite,
+            "GetBucketLifecycleConfiguration" => Endpoint::GetBucketLifecycle,
+            "PutBucketLifecycleConfiguration" => Endpoint::PutBucketLifecycle,
+            "DeleteBucketLifecycle" => Endpoint::DeleteBucketLifecycle,
             "DeleteObjects" => Endpoint::DeleteObjects,
             "GetBucketLocation" => Endpoint::GetBucketLocation,
             "DeleteBucketOwnershipControls" => Endpoint::DeleteBucketOwnershipControls,
@@ -370,6 +379,9 @@ impl Endpoint {
             Endpoint::GetBucketWebsite => "GetBucketWebsite",
             Endpoint::PutBucketWebsite => "PutBucketWebsite",
             Endpoint::DeleteBucketWebsite => "DeleteBucketWebsite",
+            Endpoint::GetBucketLifecycle => "GetBucketLifecycleConfiguration",
+            Endpoint::PutBucketLifecycle => "PutBucketLifecycleConfiguration",
+            Endpoint::DeleteBucketLifecycle => "DeleteBucketLifecycle",
             Endpoint::GetPublicAccessBlock => "GetPublicAccessBlock",
             Endpoint::PutPublicAccessBlock => "PutPublicAccessBlock",
             Endpoint::DeletePublicAccessBlock => "DeletePublicAccessBlock",
@@ -441,6 +453,11 @@ impl Endpoint {
             Endpoint::GetBucketWebsite => ("s3:GetBucketWebsite", Bucket),
             Endpoint::PutBucketWebsite => ("s3:PutBucketWebsite", Bucket),
             Endpoint::DeleteBucketWebsite => ("s3:DeleteBucketWebsite", Bucket),
+            Endpoint::GetBucketLifecycle => ("s3:GetLifecycleConfiguration", Bucket),
+            // Deleting the rules is putting none, as for CORS.
+            Endpoint::PutBucketLifecycle | Endpoint::DeleteBucketLifecycle => {
+                ("s3:PutLifecycleConfiguration", Bucket)
+            }
             Endpoint::GetPublicAccessBlock => ("s3:GetBucketPublicAccessBlock", Bucket),
             Endpoint::PutPublicAccessBlock | Endpoint::DeletePublicAccessBlock => {
                 ("s3:PutBucketPublicAccessBlock", Bucket)

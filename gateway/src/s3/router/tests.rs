@@ -113,11 +113,12 @@ fn aws_doc_examples() {
             false,
             E::PutPublicAccessBlock,
         ),
+        (Method::GET, "/b?lifecycle", false, E::GetBucketLifecycle),
         (
             Method::GET,
-            "/b?lifecycle",
+            "/b?accelerate",
             false,
-            E::NotImplemented("GetBucketLifecycleConfiguration"),
+            E::NotImplemented("GetBucketAccelerateConfiguration"),
         ),
         (
             Method::PUT,

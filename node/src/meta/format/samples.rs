@@ -515,6 +515,14 @@ pub(super) fn commands() -> Vec<(&'static str, MetaCommand)> {
             },
         ),
         (
+            "SetBucketConfig/Lifecycle",
+            MetaCommand::SetBucketConfig {
+                bucket: "b".into(),
+                kind: BucketConfigKind::Lifecycle,
+                value: Some("{}".into()),
+            },
+        ),
+        (
             "MovePlacement/version",
             MetaCommand::MovePlacement {
                 record: BlobRecord::Version(b"raw".to_vec()),

@@ -264,6 +264,7 @@ frozen_enum! {
         ObjectLock {},
         Encryption {},
         Website {},
+        Lifecycle {},
     }
 }
 
