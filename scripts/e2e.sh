@@ -339,6 +339,13 @@ for r in want["Rules"]:
     for k, v in r.items():
         assert rules[r["ID"]][k] == v, (k, v, rules[r["ID"]])
 PY
+  # head-object shows when the rule expires an object it selects (rule logs: 365 days).
+  "${AWS[@]}" s3 cp --only-show-errors "$WORK/hello.txt" s3://e2e-lc/logs/today.log || return 1
+  has 'expiry-date=\\"[A-Z][a-z][a-z], [0-9][0-9] [A-Z][a-z][a-z] 20[0-9][0-9] 00:00:00 GMT\\", rule-id=\\"logs\\"' \
+    "${AWS[@]}" s3api head-object --bucket e2e-lc --key logs/today.log || return 1
+  "${AWS[@]}" s3 cp --only-show-errors "$WORK/hello.txt" s3://e2e-lc/other.txt || return 1
+  "${AWS[@]}" s3api head-object --bucket e2e-lc --key other.txt >"$WORK/lc.head" || return 1
+  ! grep -q Expiration "$WORK/lc.head" || return 1
   # A refusal names S3's error and keeps the rules.
   has "'Days' for Expiration action must be a positive integer" "${AWS[@]}" s3api put-bucket-lifecycle-configuration \
     --bucket e2e-lc --lifecycle-configuration '{"Rules":[{"ID":"x","Filter":{},"Status":"Enabled","Expiration":{"Days":0}}]}' || return 1

@@ -48,6 +48,7 @@ pub fn serve(
         config,
         cluster,
         policies: Default::default(),
+        lifecycles: Default::default(),
     });
     // One HTTP service per connection, the same over TLS and plain TCP.
     macro_rules! service {

@@ -16,4 +16,6 @@ pub struct AppState {
     pub policies: crate::authz::cache::PolicyCache,
     /// The key service's keys as this gateway last read them.
     pub keys: crate::sse::keys::Keyring,
+    /// Lifecycle rules as this gateway last read them (for `x-amz-expiration`).
+    pub lifecycles: crate::model::lifecycle::cache::LifecycleCache,
 }

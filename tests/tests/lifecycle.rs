@@ -260,3 +260,173 @@ async fn configuration_api() {
     let e = stored(&c, "nope").await.unwrap_err();
     assert_eq!(code(&e), "NoSuchBucket");
 }
+
+#[tokio::test]
+async fn objects_tell_when_their_rules_expire_them() {
+    tokio::time::timeout(Duration::from_secs(120), expiration_headers())
+        .await
+        .expect("test timed out");
+}
+
+/// What `x-amz-expiration` says of an object written at `written` (seconds) under a rule of
+/// `days` days: S3's clock, rounded up to the next midnight UTC.
+fn expected(written: i64, days: i64, rule: &str) -> String {
+    let t = written + days * 86_400;
+    let due = if t % 86_400 == 0 {
+        t
+    } else {
+        (t / 86_400 + 1) * 86_400
+    };
+    let date = chrono::DateTime::from_timestamp(due, 0)
+        .unwrap()
+        .format("%a, %d %b %Y %H:%M:%S GMT");
+    format!("expiry-date=\"{date}\", rule-id=\"{rule}\"")
+}
+
+async fn write(
+    c: &aws_sdk_s3::Client,
+    key: &str,
+    tagging: Option<&str>,
+) -> aws_sdk_s3::operation::put_object::PutObjectOutput {
+    c.put_object()
+        .bucket("exp")
+        .key(key)
+        .set_tagging(tagging.map(str::to_owned))
+        .body(key.as_bytes().to_vec().into())
+        .send()
+        .await
+        .unwrap()
+}
+
+/// HEAD of `key`: its `x-amz-expiration`, and when it was written (seconds).
+async fn head(c: &aws_sdk_s3::Client, key: &str) -> (Option<String>, i64) {
+    let h = c.head_object().bucket("exp").key(key).send().await.unwrap();
+    (
+        h.expiration().map(str::to_owned),
+        h.last_modified().unwrap().secs(),
+    )
+}
+
+async fn expiration_headers() {
+    let server = Server::start().await;
+    let c = server.client();
+    c.create_bucket().bucket("exp").send().await.unwrap();
+    let rule = |id: &str, filter: LifecycleRuleFilter, days: i32, on: bool| {
+        LifecycleRule::builder()
+            .id(id)
+            .filter(filter)
+            .status(if on {
+                ExpirationStatus::Enabled
+            } else {
+                ExpirationStatus::Disabled
+            })
+            .expiration(LifecycleExpiration::builder().days(days).build())
+            .build()
+            .unwrap()
+    };
+    let prefix = |p: &str| LifecycleRuleFilter::builder().prefix(p).build();
+    let conf = BucketLifecycleConfiguration::builder()
+        .rules(rule("logs-30", prefix("logs/"), 30, true))
+        .rules(rule("logs-7", prefix("logs/"), 7, true))
+        .rules(rule("off", prefix("tmp/"), 1, false))
+        .rules(rule(
+            "tagged",
+            LifecycleRuleFilter::builder()
+                .tag(Tag::builder().key("class").value("tmp").build().unwrap())
+                .build(),
+            2,
+            true,
+        ))
+        .build()
+        .unwrap();
+    // Before any rule: no header.
+    assert_eq!(write(&c, "logs/a", None).await.expiration(), None);
+    c.put_bucket_lifecycle_configuration()
+        .bucket("exp")
+        .lifecycle_configuration(conf)
+        .send()
+        .await
+        .unwrap();
+
+    // PUT, HEAD and GET: the earliest of the rules that select it.
+    let put = write(&c, "logs/b", None).await;
+    let (expiry, at) = head(&c, "logs/b").await;
+    let want = expected(at, 7, "logs-7");
+    assert_eq!(put.expiration(), Some(want.as_str()));
+    assert_eq!(expiry.as_deref(), Some(want.as_str()));
+    let get = c
+        .get_object()
+        .bucket("exp")
+        .key("logs/b")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.expiration(), Some(want.as_str()));
+    // An object written before the rules: counted from its own creation.
+    let (expiry, at) = head(&c, "logs/a").await;
+    assert_eq!(expiry, Some(expected(at, 7, "logs-7")));
+
+    // No rule, or a disabled one: no header.
+    for key in ["other/c", "tmp/c"] {
+        assert_eq!(write(&c, key, None).await.expiration(), None, "{key}");
+    }
+
+    // A tag filter: only the tagged object.
+    let put = write(&c, "other/t", Some("class=tmp")).await;
+    let (expiry, at) = head(&c, "other/t").await;
+    let want = expected(at, 2, "tagged");
+    assert_eq!(put.expiration(), Some(want.as_str()));
+    assert_eq!(expiry.as_deref(), Some(want.as_str()));
+
+    // Copy and CompleteMultipartUpload.
+    let copy = c
+        .copy_object()
+        .bucket("exp")
+        .key("logs/copy")
+        .copy_source("exp/other/c")
+        .send()
+        .await
+        .unwrap();
+    let (_, at) = head(&c, "logs/copy").await;
+    assert_eq!(copy.expiration(), Some(expected(at, 7, "logs-7").as_str()));
+    let up = c
+        .create_multipart_upload()
+        .bucket("exp")
+        .key("logs/mp")
+        .send()
+        .await
+        .unwrap();
+    let id = up.upload_id().unwrap();
+    let part = c
+        .upload_part()
+        .bucket("exp")
+        .key("logs/mp")
+        .upload_id(id)
+        .part_number(1)
+        .body(b"part".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let done = c
+        .complete_multipart_upload()
+        .bucket("exp")
+        .key("logs/mp")
+        .upload_id(id)
+        .multipart_upload(cluster_tests::completed(&[(
+            1,
+            part.e_tag().unwrap().to_owned(),
+        )]))
+        .send()
+        .await
+        .unwrap();
+    let (_, at) = head(&c, "logs/mp").await;
+    assert_eq!(done.expiration(), Some(expected(at, 7, "logs-7").as_str()));
+
+    // Rules deleted: no header any more (this gateway reads them again at once).
+    c.delete_bucket_lifecycle()
+        .bucket("exp")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head(&c, "logs/b").await.0, None);
+}

@@ -8,6 +8,7 @@ pub mod crc_combine;
 pub mod ctx;
 pub mod dispatch;
 pub mod error;
+pub mod expiration;
 pub mod grants;
 pub mod headers;
 pub mod names;

@@ -378,6 +378,7 @@ pub async fn post_object(
         authz: &authz,
         bucket_name,
         keys: &state.keys,
+        lifecycles: &state.lifecycles,
     };
     let done = store(&ctx, &key, &fields, file).await?;
     respond(req, &fields, bucket_name, &key, &done)

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use super::*;
+use crate::s3::error::{S3ErrorCode, S3Result};
 
 fn conf(rules: &str) -> String {
     format!(
@@ -313,4 +314,39 @@ fn the_minimum_size_header_has_two_values() {
     }
     assert_eq!(MinSize::parse("128K"), None);
     assert_eq!(MinSize::default().smallest(), 128 << 10);
+}
+
+#[test]
+fn the_earliest_enabled_rule_that_selects_an_object_expires_it() {
+    let l = parse_rules(
+        "<Rule><ID>late</ID><Filter><Prefix>logs/</Prefix></Filter><Status>Enabled</Status>\
+         <Expiration><Days>30</Days></Expiration></Rule>\
+         <Rule><ID>soon</ID><Filter><Prefix>logs/</Prefix></Filter><Status>Enabled</Status>\
+         <Expiration><Days>7</Days></Expiration></Rule>\
+         <Rule><ID>off</ID><Filter><Prefix></Prefix></Filter><Status>Disabled</Status>\
+         <Expiration><Days>1</Days></Expiration></Rule>\
+         <Rule><ID>tagged</ID><Filter><Tag><Key>class</Key><Value>tmp</Value></Tag></Filter>\
+         <Status>Enabled</Status><Expiration><Days>2</Days></Expiration></Rule>\
+         <Rule><ID>markers</ID><Filter/><Status>Enabled</Status>\
+         <Expiration><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration></Rule>",
+    )
+    .unwrap();
+    assert!(l.expires_anything() && l.filters_on_tags());
+    let t0 = 1_389_781_800; // 2014-01-15T10:30:00Z
+    assert_eq!(
+        l.expiration("logs/a", 1, &[], t0, DAY),
+        Some((due_at(t0, When::Days(7), DAY), "soon"))
+    );
+    assert_eq!(l.expiration("other", 1, &[], t0, DAY), None);
+    let tags = [("class".to_owned(), "tmp".to_owned())];
+    assert_eq!(
+        l.expiration("other", 1, &tags, t0, DAY),
+        Some((due_at(t0, When::Days(2), DAY), "tagged"))
+    );
+    assert_eq!(
+        expiration_header(1_390_089_600, "soon").unwrap(),
+        "expiry-date=\"Sun, 19 Jan 2014 00:00:00 GMT\", rule-id=\"soon\""
+    );
+    // A rule ID a header cannot carry: no header rather than a broken one.
+    assert_eq!(expiration_header(1_390_089_600, "a\nb"), None);
 }

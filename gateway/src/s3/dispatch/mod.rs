@@ -137,6 +137,7 @@ async fn handle(
         authz: &p.authz,
         bucket_name: p.to.bucket_name(),
         keys: &state.keys,
+        lifecycles: &state.lifecycles,
     };
     ops::run(&ctx, p.endpoint, payload).await
 }

@@ -218,12 +218,26 @@ pub struct Committed {
     pub encryption: Option<Box<Encryption>>,
     /// The customer's key it was written with (SSE-C), whose MD5 the answer echoes.
     pub customer: Option<CustomerKey>,
+    /// Size in bytes.
+    pub size: u64,
+    /// Whether it has tags.
+    pub tagged: bool,
 }
 
 impl Committed {
     /// The ETag as headers and documents carry it: quoted.
     pub fn quoted_etag(&self) -> String {
         format!("\"{}\"", self.etag)
+    }
+
+    /// What lifecycle rules need to know of it ([`crate::s3::expiration`]).
+    pub fn subject<'a>(&self, key: &'a str) -> crate::s3::expiration::Subject<'a> {
+        crate::s3::expiration::Subject {
+            key,
+            size: self.size,
+            created: self.last_modified_ms.div_euclid(1000),
+            tagged: self.tagged,
+        }
     }
 
     /// Add `x-amz-version-id` to `b` when the version has an id, and the headers that
@@ -260,6 +274,9 @@ pub async fn commit(
         checksum: version.checksum.clone(),
         version_id: None,
         encryption: version.encryption.clone(),
+        size: version.size,
+        tagged: tag_set.as_ref().is_some_and(|t| !t.is_empty())
+            || version.tag_count.is_some_and(|n| n > 0),
         customer,
     };
     let key = version.key.clone();

@@ -137,6 +137,9 @@ pub async fn copy_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> 
     let mut r = HttpResponse::Ok();
     done.version_header(&mut r);
     src.version_header(&mut r);
+    if let Some(h) = crate::s3::expiration::header(ctx, done.subject(key)).await {
+        r.insert_header(h);
+    }
     Ok(r.content_type("application/xml").body(x.finish()))
 }
 

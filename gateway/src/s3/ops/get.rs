@@ -219,6 +219,19 @@ pub async fn read_object(
     if let Some(n) = parts_count {
         b.insert_header(("x-amz-mp-parts-count", n.to_string()));
     }
+    // The rules expire current versions: the header describes the object a request without
+    // a version id reads.
+    if ctx.query.get("versionId").is_none() {
+        let subject = crate::s3::expiration::Subject {
+            key: &v.key,
+            size: v.size,
+            created: v.last_modified_ms.div_euclid(1000),
+            tagged: v.tag_count.is_some_and(|n| n > 0),
+        };
+        if let Some(h) = crate::s3::expiration::header(ctx, subject).await {
+            b.insert_header(h);
+        }
+    }
     // As S3: the count of an object that has tags, to a caller who may read them.
     if let Some(n) = v.tag_count.filter(|n| *n > 0) {
         if ctx

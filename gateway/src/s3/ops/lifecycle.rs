@@ -63,6 +63,7 @@ pub async fn put(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result<HttpRespon
     let conf = lifecycle::parse(&body, min_size)?;
     ctx.set_bucket_config(BucketConfigKind::Lifecycle, Some(lifecycle::encode(&conf)))
         .await?;
+    ctx.lifecycles.forget(ctx.bucket_name);
     Ok(HttpResponse::Ok()
         .insert_header((MIN_SIZE_HEADER, conf.min_size.as_str()))
         .finish())
@@ -92,5 +93,6 @@ pub async fn get(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
 pub async fn delete(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
     ctx.set_bucket_config(BucketConfigKind::Lifecycle, None)
         .await?;
+    ctx.lifecycles.forget(ctx.bucket_name);
     Ok(HttpResponse::NoContent().finish())
 }

@@ -17,6 +17,7 @@ use crate::s3::body::{b64, small_body, ChecksumHasher, Computed};
 use crate::s3::crc_combine;
 use crate::s3::ctx::ReqCtx;
 use crate::s3::error::{S3Error, S3ErrorCode, S3Result};
+use crate::s3::expiration;
 use crate::s3::headers::{
     self, checksum_algorithm, checksum_headers, checksum_name, checksum_type_name, iso_date,
     write_precondition, ByteRange,
@@ -480,7 +481,7 @@ pub async fn complete(
         }
         Err(e) => return Err(e),
     };
-    Ok(completed(ctx, key, &done))
+    Ok(completed(ctx, key, &done).await)
 }
 
 /// The answer to a completion of an upload that is no longer in progress: if it was completed
@@ -517,12 +518,14 @@ async fn completed_again(
         version_id,
         encryption: v.encryption,
         customer: None,
+        size: v.size,
+        tagged: v.tag_count.is_some_and(|n| n > 0),
     };
-    Ok(completed(ctx, key, &done))
+    Ok(completed(ctx, key, &done).await)
 }
 
 /// The CompleteMultipartUploadResult of `done`.
-fn completed(ctx: &ReqCtx<'_>, key: &str, done: &write::Committed) -> HttpResponse {
+async fn completed(ctx: &ReqCtx<'_>, key: &str, done: &write::Committed) -> HttpResponse {
     let host = ctx.header("host").unwrap_or("localhost");
     let mut x = XmlWriter::new();
     x.open_ns("CompleteMultipartUploadResult");
@@ -545,6 +548,9 @@ fn completed(ctx: &ReqCtx<'_>, key: &str, done: &write::Committed) -> HttpRespon
     let mut r = HttpResponse::Ok();
     checksum_headers(&mut r, done.checksum.as_ref());
     done.version_header(&mut r);
+    if let Some(h) = expiration::header(ctx, done.subject(key)).await {
+        r.insert_header(h);
+    }
     r.content_type("application/xml").body(x.finish())
 }
 

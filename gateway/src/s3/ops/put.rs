@@ -53,5 +53,8 @@ pub async fn put_object(
     b.insert_header(("etag", done.quoted_etag()));
     done.version_header(&mut b);
     checksum_headers(&mut b, done.checksum.as_ref());
+    if let Some(h) = crate::s3::expiration::header(ctx, done.subject(key)).await {
+        b.insert_header(h);
+    }
     Ok(b.finish())
 }

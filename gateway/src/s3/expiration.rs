@@ -1,0 +1,51 @@
+//! `x-amz-expiration`: when the bucket's lifecycle rules will expire an object, and by which
+//! rule, on PUT, copy, CompleteMultipartUpload, GET and HEAD, as S3 answers it
+//! (`expiry-date="Fri, 23 Dec 2012 00:00:00 GMT", rule-id="picture-deletion-rule"`).
+//!
+//! The header is advice, and S3 itself applies a new configuration with a delay: each gateway
+//! keeps the lifecycle documents it read for a few seconds
+//! ([`crate::model::lifecycle::cache::LifecycleCache`]), so that answering the header costs a
+//! metadata read per bucket and period, not per request.
+
+use crate::model::lifecycle;
+use crate::s3::ctx::ReqCtx;
+
+/// What the rules need to know of an object.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    /// Key.
+    pub key: &'a str,
+    /// Size in bytes.
+    pub size: u64,
+    /// Seconds since the epoch it was written at.
+    pub created: i64,
+    /// Whether it has tags (they are read only when it has and a rule filters on tags).
+    pub tagged: bool,
+}
+
+/// The `x-amz-expiration` header for the current version `s` of an object in the request's
+/// bucket, if an enabled rule will expire it.
+pub async fn header(ctx: &ReqCtx<'_>, s: Subject<'_>) -> Option<(&'static str, String)> {
+    let rules = ctx.lifecycles.get(ctx.cluster, ctx.bucket_name).await?;
+    if !rules.expires_anything() {
+        return None;
+    }
+    let tags = if s.tagged && rules.filters_on_tags() {
+        read_tags(ctx, s.key).await
+    } else {
+        Vec::new()
+    };
+    let (due, rule) = rules.expiration(s.key, s.size, &tags, s.created, lifecycle::DAY)?;
+    Some(("x-amz-expiration", lifecycle::expiration_header(due, rule)?))
+}
+
+/// The current version's tags (none when they cannot be read: the header is advice).
+async fn read_tags(ctx: &ReqCtx<'_>, key: &str) -> Vec<(String, String)> {
+    let Ok(bucket) = ctx.bucket().await else {
+        return Vec::new();
+    };
+    match crate::s3::object::read::facts(ctx.cluster, bucket.id, key, None).await {
+        Ok(f) => crate::model::tags::decode(f.tags.as_deref()),
+        Err(_) => Vec::new(),
+    }
+}
