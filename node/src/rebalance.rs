@@ -53,20 +53,45 @@ pub struct RebalanceReport {
     pub per_node: HashMap<u64, u64>,
 }
 
-/// The move that brings `current` closer to `desired`: a shard whose node is not among the
-/// desired nodes goes to a desired drive on a node that holds no shard of the blob, or, when
-/// the desired placement has fewer nodes than shards (a cluster shrunk below the blob's
-/// width, with several drives per node), to a desired drive that holds none. One move at a
-/// time keeps k + m - 1 shards in place, so the move can always be rebuilt while up to m - 1
-/// other nodes are down.
+/// The move that brings `current` closer to `desired`, counting shards per node: a shard on
+/// a node that holds more of the blob's shards than the desired placement gives it (none, for
+/// a node being drained; two where one is wanted, after a cluster that had shrunk below the
+/// blob's width grew again) goes to a desired drive on a node that holds fewer than it should.
+/// A node's shards on drives the desired placement does not name go first; then the highest
+/// index, so that shard 0, whose node moves the blob, stays where it is when it can. One move
+/// at a time keeps k + m - 1 shards in place, so the move can always be rebuilt while up to
+/// m - 1 other nodes are down. Shards of a node that holds as many as it should stay on their
+/// drives.
 pub fn next_move(current: &[ShardLoc], desired: &[ShardLoc]) -> Option<(usize, ShardLoc)> {
-    let wanted: HashSet<u64> = desired.iter().map(|l| l.node).collect();
-    let held: HashSet<u64> = current.iter().map(|l| l.node).collect();
-    let from = current.iter().position(|l| !wanted.contains(&l.node))?;
+    fn count<T: Eq + std::hash::Hash>(items: impl Iterator<Item = T>) -> HashMap<T, usize> {
+        let mut out = HashMap::new();
+        for i in items {
+            *out.entry(i).or_default() += 1;
+        }
+        out
+    }
+    let (cur_n, des_n) = (
+        count(current.iter().map(|l| l.node)),
+        count(desired.iter().map(|l| l.node)),
+    );
+    let at = |l: &ShardLoc| (l.node, l.drive);
+    let (cur_l, des_l) = (count(current.iter().map(at)), count(desired.iter().map(at)));
+    let n = |m: &HashMap<u64, usize>, node| m.get(&node).copied().unwrap_or(0);
+    let l = |m: &HashMap<(u64, u32), usize>, loc: &ShardLoc| m.get(&at(loc)).copied().unwrap_or(0);
+    let over: Vec<(usize, &ShardLoc)> = current
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| n(&cur_n, c.node) > n(&des_n, c.node))
+        .collect();
+    let (from, _) = over
+        .iter()
+        .rev()
+        .find(|(_, c)| l(&cur_l, c) > l(&des_l, c))
+        .or(over.last())
+        .copied()?;
     let to = desired
         .iter()
-        .find(|l| !held.contains(&l.node))
-        .or_else(|| desired.iter().find(|l| !current.contains(l)))?;
+        .find(|d| n(&cur_n, d.node) < n(&des_n, d.node) && l(&cur_l, d) < l(&des_l, d))?;
     Some((from, *to))
 }
 
@@ -100,9 +125,7 @@ async fn move_shard(
     // the commit may also have been applied with its answer lost. The orphan sweep removes it
     // if no placement refers to it.
     commit?;
-    if let Some(old) = blob.placement.get(shard) {
-        node.blobs().delete_at(blob, old.node).await;
-    }
+    node.blobs().delete_shard(blob, shard).await;
     Ok(bytes)
 }
 
@@ -113,6 +136,12 @@ pub async fn rebalance_once(node: &Node, candidates: &[Candidate]) -> RebalanceR
     let mut report = RebalanceReport::default();
     let me = node.config.id;
     let mut pacer = Pacer::new(node.config.rebalance_rate);
+    // Nodes of the cluster map this pass works from (draining ones too). A blob with a shard
+    // on a node it does not name was placed by a node that knows of a newer member: this
+    // node's map is behind, and moving that shard "home" would move it off a node it belongs
+    // on (and the node would refuse it back for a while, as a shard it deleted). Such blobs
+    // wait for the next pass, which the changed map starts.
+    let known: HashSet<u64> = node.peers().nodes().iter().map(|n| n.id).collect();
     let mut cursor = None;
     loop {
         let store = node.meta_store().clone();
@@ -139,13 +168,11 @@ pub async fn rebalance_once(node: &Node, candidates: &[Candidate]) -> RebalanceR
             }
             if blob.placement.first().map(|l| l.node) != Some(me)
                 || node.blobs().is_writing(&blob.id)
+                || blob.placement.iter().any(|l| !known.contains(&l.node))
             {
                 continue;
             }
             let desired = placement::place(&blob.id, candidates, blob.placement.len());
-            if desired.len() < blob.placement.len() {
-                continue;
-            }
             let Some((shard, to)) = next_move(&blob.placement, &desired) else {
                 continue;
             };
@@ -245,6 +272,10 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
+    fn loc(node: u64) -> ShardLoc {
+        ShardLoc { node, drive: 0 }
+    }
+
     fn locs(nodes: &[u64]) -> Vec<ShardLoc> {
         nodes
             .iter()
@@ -274,5 +305,37 @@ mod tests {
         // Moved: nothing more to do.
         let moved = [at(0, 0), at(1, 0), at(2, 0), at(3, 0), at(0, 1)];
         assert_eq!(next_move(&moved, &desired), None);
+    }
+
+    #[test]
+    fn a_blob_wider_than_the_drives_left_doubles_up_and_spreads_out_again() {
+        // Five shards on single-drive nodes 1-5; node 5 drains and four are left: its shard
+        // goes to the node the desired placement doubles up on, even though that node already
+        // holds one.
+        let current = locs(&[1, 2, 3, 4, 5]);
+        let desired = locs(&[3, 1, 4, 2, 3]);
+        assert_eq!(next_move(&current, &desired), Some((4, loc(3))));
+        let shrunk = locs(&[1, 2, 3, 4, 3]);
+        assert_eq!(next_move(&shrunk, &desired), None);
+        // A fifth node joins again: one of node 3's two shards goes to it, the later one
+        // (shard 0 stays, and with it the node that moves the blob).
+        let grown = locs(&[3, 1, 4, 2, 6]);
+        assert_eq!(next_move(&shrunk, &grown), Some((4, loc(6))));
+        let shrunk0 = locs(&[3, 2, 1, 4, 3]);
+        assert_eq!(next_move(&shrunk0, &grown), Some((4, loc(6))));
+        // A node holding as many shards as it should keeps them, whatever their order.
+        assert_eq!(next_move(&locs(&[3, 2, 1, 4, 6]), &grown), None);
+    }
+
+    #[test]
+    fn a_node_with_too_many_shards_gives_up_one_on_an_unwanted_drive_first() {
+        // Node 1 holds shards on drives 0 and 1 and should hold one on drive 0: the shard on
+        // drive 1 moves, to node 2.
+        let at = |node, drive| ShardLoc { node, drive };
+        let current = [at(1, 0), at(1, 1), at(3, 0)];
+        let desired = [at(1, 0), at(2, 0), at(3, 0)];
+        assert_eq!(next_move(&current, &desired), Some((1, at(2, 0))));
+        let current = [at(1, 1), at(1, 0), at(3, 0)];
+        assert_eq!(next_move(&current, &desired), Some((0, at(2, 0))));
     }
 }

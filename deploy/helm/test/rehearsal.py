@@ -47,8 +47,9 @@ NS = "store"
 ZONES = ["zone-a", "zone-b", "zone-c"]
 VALUES = {
     "image": {"repository": "coffer", "tag": "local"},
-    # Two drives per node: five nodes can shrink to four (3+2 blobs need five drives).
-    "nodes": {"replicas": 3, "drives": {"count": 2, "size": "1Gi"},
+    # One drive per node, the chart's default: shrinking five nodes to four leaves 3+2 blobs
+    # with two shards on one drive.
+    "nodes": {"replicas": 3, "drives": {"count": 1, "size": "1Gi"},
               "terminationGracePeriodSeconds": 30},
     "gateways": {"replicas": 1, "drainSeconds": 1},
     # The chart's defaults for scrubbing (a pass at start, which is what heals a node) and

@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 use tracing::warn;
 
 use crate::erasure::placement::Candidate;
-use crate::erasure::{default_profile, placement, Codec};
+use crate::erasure::{default_profile, placement, Codec, DEFAULT_PROFILES_UP_TO};
 use crate::peers::Peers;
 use crate::shard::sync::SyncQueue;
 use crate::shard::{Drive, Drives, ShardReader, ShardWriter};
@@ -181,15 +181,22 @@ impl BlobStore {
         (candidates, nodes.len())
     }
 
-    /// k + m of the widest blobs a cluster of `nodes` active nodes writes, over the default
-    /// profile and every storage class's.
-    pub fn width(&self, nodes: usize) -> usize {
-        let (k, m) = self.profile.unwrap_or_else(|| default_profile(nodes));
-        self.peers
-            .storage_classes()
-            .into_iter()
-            .map(|(_, k, m)| usize::from(k) + usize::from(m))
-            .fold(usize::from(k) + usize::from(m), usize::max)
+    /// Why the cluster may not shrink to `drives` drives, if it may not (see
+    /// [`shrink_refusal`]). The profiles counted are every one blobs may have been written
+    /// with: the configured one or the default of every cluster size, and the storage
+    /// classes'.
+    pub fn shrink_refusal(&self, drives: usize) -> Option<String> {
+        let mut profiles: Vec<(u8, u8)> = match self.profile {
+            Some(p) => vec![p],
+            None => (1..=DEFAULT_PROFILES_UP_TO).map(default_profile).collect(),
+        };
+        profiles.extend(
+            self.peers
+                .storage_classes()
+                .into_iter()
+                .map(|(_, k, m)| (k, m)),
+        );
+        shrink_refusal(&profiles, drives)
     }
 
     /// The default erasure profile for a cluster of `nodes` active nodes.
@@ -589,6 +596,17 @@ impl BlobStore {
         }
     }
 
+    /// Delete shard `shard` of a blob alone, wherever its placement puts it: not the blob's
+    /// other shards on the same node (a rebalancing move takes one shard off a node that may
+    /// hold two).
+    pub async fn delete_shard(&self, blob: &BlobRef, shard: usize) {
+        let Some(loc) = blob.placement.get(shard) else {
+            return;
+        };
+        let only = only_shard(blob, shard);
+        self.delete_at(&only, loc.node).await;
+    }
+
     /// Delete this node's shards of a blob.
     pub async fn delete_local(&self, blob: BlobRef) {
         for (i, loc) in blob.placement.iter().enumerate() {
@@ -654,6 +672,53 @@ impl Drop for Writing<'_> {
     }
 }
 
+/// Why blobs of `profiles` may not be left on `drives` drives, if they may not: every blob
+/// must still survive the loss of a drive, though a blob wider than the drives puts up to
+/// `ceil((k + m) / drives)` of its shards on one.
+pub fn shrink_refusal(profiles: &[(u8, u8)], drives: usize) -> Option<String> {
+    profiles.iter().find_map(|&(k, m)| {
+        let width = usize::from(k) + usize::from(m);
+        if width <= drives {
+            return None;
+        }
+        let per_drive = width.div_ceil(drives.max(1));
+        (drives == 0 || per_drive > usize::from(m)).then(|| {
+            format!(
+                "{drives} drives would be left: blobs of {k}+{m} would have {per_drive} shards \
+                 on one drive, more than their {m} parity shards"
+            )
+        })
+    })
+}
+
+/// No node has this id: a placement entry naming it is on no node.
+const NO_NODE: u64 = u64::MAX;
+
+/// `blob` with every shard but `shard` placed on no node, for the deletion of that one shard
+/// by a node (this one, or another through `delete_shards`, which deletes the shards a
+/// placement puts on it).
+fn only_shard(blob: &BlobRef, shard: usize) -> BlobRef {
+    let placement = blob
+        .placement
+        .iter()
+        .enumerate()
+        .map(|(i, loc)| {
+            if i == shard {
+                *loc
+            } else {
+                ShardLoc {
+                    node: NO_NODE,
+                    drive: 0,
+                }
+            }
+        })
+        .collect();
+    BlobRef {
+        placement,
+        ..blob.clone()
+    }
+}
+
 fn remove_shards(drives: &Drives, blob: &BlobRef) {
     let hex = blob.id_hex();
     for (i, loc) in blob.placement.iter().enumerate() {
@@ -664,5 +729,59 @@ fn remove_shards(drives: &Drives, blob: &BlobRef) {
                 Err(e) => warn!(blob = %hex, shard = i, "failed to remove shard: {e}"),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shrink_keeps_every_blob_safe_from_one_drive_lost() {
+        let defaults: Vec<(u8, u8)> = (1..=DEFAULT_PROFILES_UP_TO).map(default_profile).collect();
+        // 4+2 on three drives is two shards a drive: allowed; on two, three: refused.
+        assert_eq!(shrink_refusal(&defaults, 6), None);
+        assert_eq!(shrink_refusal(&defaults, 4), None);
+        assert_eq!(shrink_refusal(&defaults, 3), None);
+        assert_eq!(
+            shrink_refusal(&defaults, 2).as_deref(),
+            Some("2 drives would be left: blobs of 2+1 would have 2 shards on one drive, more than their 1 parity shards")
+        );
+        assert!(shrink_refusal(&defaults, 0).is_some());
+        // A profile without parity needs its width in drives; one with a lot of it, few.
+        assert!(shrink_refusal(&[(4, 0)], 3).is_some());
+        assert_eq!(shrink_refusal(&[(4, 0)], 4), None);
+        assert_eq!(shrink_refusal(&[(2, 4)], 2), None);
+        assert_eq!(shrink_refusal(&[(1, 0)], 1), None);
+    }
+
+    #[test]
+    fn deleting_one_shard_names_no_other_on_its_node() {
+        let at = |node, drive| ShardLoc { node, drive };
+        let blob = BlobRef {
+            id: [1; 16],
+            size: 10,
+            layout: Layout {
+                k: 3,
+                m: 2,
+                stripe_size: 1 << 20,
+            },
+            placement: vec![at(3, 0), at(1, 0), at(4, 0), at(2, 0), at(3, 0)],
+        };
+        // Shard 4 moves off node 3, which keeps shard 0.
+        let only = only_shard(&blob, 4);
+        let on_3: Vec<usize> = only
+            .placement
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.node == 3)
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(on_3, vec![4]);
+        assert_eq!(only.placement.len(), 5);
+        assert_eq!(
+            (only.id, only.size, only.layout),
+            (blob.id, blob.size, blob.layout)
+        );
     }
 }

@@ -184,6 +184,9 @@ pub fn verify(block: &[u8]) -> Option<&[u8]> {
     (crc32c::crc32c(data) == want).then_some(data)
 }
 
+/// [`default_profile`] is the same for every number of drives from this one on.
+pub const DEFAULT_PROFILES_UP_TO: usize = 6;
+
 /// The default (k, m) for a number of drives (or nodes): as much parity as keeps k ≥ m,
 /// 2 parity shards beyond 4 drives, and at most 4+2. The cap keeps a blob's width when the
 /// cluster grows, so a cluster of 7 or more can lose a node (or drain one) and still place
@@ -206,6 +209,13 @@ mod tests {
 
     fn data(n: usize) -> Vec<u8> {
         (0..n).map(|i| (i * 31 % 251) as u8).collect()
+    }
+
+    #[test]
+    fn the_default_profile_stops_growing() {
+        for n in DEFAULT_PROFILES_UP_TO..200 {
+            assert_eq!(default_profile(n), default_profile(DEFAULT_PROFILES_UP_TO));
+        }
     }
 
     #[test]

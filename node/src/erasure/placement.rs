@@ -26,10 +26,30 @@ pub struct Candidate {
     pub zone: Option<String>,
 }
 
-/// Choose `n` distinct drives for blob `id` out of `candidates` (fewer if there are fewer).
-/// Each pick is the best-scoring drive among those whose zone, then node, holds the fewest
-/// shards so far: distinct nodes (and zones) whenever there are enough of them.
+/// Choose `n` drives for blob `id` out of `candidates`: distinct drives when there are at
+/// least `n` of them. Each pick is the best-scoring drive among those whose zone, then node,
+/// holds the fewest shards so far: distinct nodes (and zones) whenever there are enough of
+/// them. With fewer drives than shards (a cluster shrunk below the width of blobs written
+/// when it was larger) every drive takes one shard, then each takes one more in turn, so no
+/// drive holds more than `ceil(n / drives)` shards of the blob; none when there are no
+/// candidates.
 pub fn place(id: &[u8; 16], candidates: &[Candidate], n: usize) -> Vec<ShardLoc> {
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n && !candidates.is_empty() {
+        let more = place_distinct(id, candidates, n - out.len(), &out);
+        out.extend(more);
+    }
+    out
+}
+
+/// Up to `n` distinct drives out of `candidates`, spreading over zones and nodes counting the
+/// shards `placed` already.
+fn place_distinct(
+    id: &[u8; 16],
+    candidates: &[Candidate],
+    n: usize,
+    placed: &[ShardLoc],
+) -> Vec<ShardLoc> {
     let mut scored: Vec<(u64, &Candidate)> =
         candidates.iter().map(|c| (score(id, &c.loc), c)).collect();
     scored.sort_by_key(|s| std::cmp::Reverse(s.0));
@@ -39,6 +59,12 @@ pub fn place(id: &[u8; 16], candidates: &[Candidate], n: usize) -> Vec<ShardLoc>
     };
     let mut zones: std::collections::HashMap<String, usize> = Default::default();
     let mut nodes: std::collections::HashMap<u64, usize> = Default::default();
+    for loc in placed {
+        if let Some(c) = candidates.iter().find(|c| c.loc == *loc) {
+            *zones.entry(zone_of(c)).or_default() += 1;
+        }
+        *nodes.entry(loc.node).or_default() += 1;
+    }
     let mut out = Vec::with_capacity(n);
     while out.len() < n && !scored.is_empty() {
         let best = scored
@@ -114,5 +140,30 @@ mod tests {
         uniq.sort_by_key(|l| (l.node, l.drive));
         uniq.dedup();
         assert_eq!(uniq.len(), 6);
+    }
+
+    #[test]
+    fn fewer_drives_than_shards_double_up_evenly() {
+        // Five shards over four single-drive nodes: every node holds one, one holds two, for
+        // every blob; the first four picks are those of the distinct placement.
+        let drives: Vec<Candidate> = (1..=4).map(|n| drive(n, 0)).collect();
+        for b in 0..50u8 {
+            let p = place(&[b; 16], &drives, 5);
+            assert_eq!(p.len(), 5);
+            assert_eq!(p[..4], place(&[b; 16], &drives, 4)[..], "blob {b}");
+            let mut per: std::collections::BTreeMap<u64, usize> = Default::default();
+            for l in &p {
+                *per.entry(l.node).or_default() += 1;
+            }
+            assert_eq!(per.len(), 4, "blob {b}: {p:?}");
+            assert!(per.values().all(|&c| c <= 2), "blob {b}: {p:?}");
+        }
+        // Six over three: two each. Nothing to place on: nothing.
+        let three = &drives[..3];
+        let p = place(&[3; 16], three, 6);
+        for n in 1..=3 {
+            assert_eq!(p.iter().filter(|l| l.node == n).count(), 2, "{p:?}");
+        }
+        assert!(place(&[3; 16], &[], 6).is_empty());
     }
 }

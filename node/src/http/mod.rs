@@ -390,15 +390,12 @@ async fn drain(node: web::Data<Arc<Node>>, req: HttpRequest, id: web::Path<u64>)
     if !node.peers().nodes().iter().any(|n| n.id == id) {
         return HttpResponse::NotFound().body(format!("no node {id} in the cluster map\n"));
     }
-    // Shards are never re-encoded: the drives left must still give every blob distinct drives
-    // (two shards of a blob share a node only when there are fewer nodes than shards).
-    let (candidates, active) = node.blobs().candidates();
-    let width = node.blobs().width(active);
+    // Shards are never re-encoded: a blob wider than the drives left doubles up on some of
+    // them, and must still survive the loss of one.
+    let (candidates, _) = node.blobs().candidates();
     let drives_left = candidates.iter().filter(|c| c.loc.node != id).count();
-    if drives_left < width {
-        return HttpResponse::Conflict().body(format!(
-            "removing node {id} would leave {drives_left} drives; blobs are {width} shards wide\n"
-        ));
+    if let Some(why) = node.blobs().shrink_refusal(drives_left) {
+        return HttpResponse::Conflict().body(format!("node {id} may not be removed: {why}\n"));
     }
     match node.meta_write(MetaCommand::DrainNode { id }).await {
         Ok(_) => HttpResponse::Ok().json(serde_json::json!({ "draining": id })),
