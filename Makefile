@@ -9,7 +9,7 @@ BIN := $(CARGO_TARGET_DIR)/release/coffer
 DATA ?= ./data
 ADDRESS ?= 127.0.0.1:9000
 
-.PHONY: run build test deps test-deps fmt-check lint unit e2e chart test-faults faults-if-docker test-upgrade bench bench-quick fuzz
+.PHONY: run build test deps test-deps fmt-check lint unit e2e chart test-faults faults-if-docker test-upgrade bench bench-quick bench-lifecycle fuzz
 
 deps:
 	@scripts/install-deps.sh build
@@ -73,6 +73,10 @@ bench: build
 
 bench-quick: build
 	$(CARGO_TARGET_DIR)/release/coffer-bench --quick --dir $${BENCH_DIR:-/tmp}
+
+# The lifecycle worker: versions scanned per second with nothing due, and its cost to GETs.
+bench-lifecycle: build
+	$(CARGO_TARGET_DIR)/release/coffer-bench --lifecycle --dir $${BENCH_DIR:-/tmp}
 
 # Fuzz the policy language (proto/fuzz) and what a request controls in the gateway
 # (gateway/fuzz: aws-chunked framing, routing, headers and signatures, request bodies),

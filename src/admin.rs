@@ -45,6 +45,11 @@ pub enum AdminCommand {
         #[command(subcommand)]
         what: StatusOnly,
     },
+    /// The lifecycle worker: which gateway runs it, where its pass is, what it did.
+    Lifecycle {
+        #[command(subcommand)]
+        what: StatusOnly,
+    },
     /// IAM users.
     User {
         #[command(subcommand)]
@@ -328,6 +333,7 @@ fn request(command: &AdminCommand) -> anyhow::Result<(&'static str, String)> {
         AdminCommand::Cluster { .. } => ("GET", "/admin/v1/cluster".to_owned()),
         AdminCommand::Heal { .. } => ("GET", "/admin/v1/heal".to_owned()),
         AdminCommand::Rebalance { .. } => ("GET", "/admin/v1/rebalance".to_owned()),
+        AdminCommand::Lifecycle { .. } => ("GET", "/admin/v1/lifecycle".to_owned()),
         AdminCommand::Snapshot => ("POST", "/admin/v1/snapshot".to_owned()),
         AdminCommand::StateDigest => ("GET", "/admin/v1/state-digest".to_owned()),
         AdminCommand::Node {
@@ -494,6 +500,7 @@ fn print_answer(
                 n("move_failures")
             );
         }
+        AdminCommand::Lifecycle { .. } => print_lifecycle(&value),
         AdminCommand::StorageClass {
             what: ClassCommand::List,
         } => {
@@ -573,6 +580,76 @@ fn print_answer(
         }
     }
     Ok(())
+}
+
+/// `coffer admin lifecycle status`, for people.
+fn print_lifecycle(value: &serde_json::Value) {
+    let Some(holder) = value["holder"].as_str() else {
+        println!("the lifecycle worker has not run yet (no gateway took its lease)");
+        return;
+    };
+    let ms = |v: &serde_json::Value| v.as_i64().unwrap_or(0);
+    let age = |t: i64| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        (now - t) as f64 / 1000.0
+    };
+    let counts = |t: &serde_json::Value| {
+        let n = |k: &str| t[k].as_u64().unwrap_or(0);
+        format!(
+            "{} versions scanned, {} expired, {} noncurrent removed, {} delete markers removed, \
+             {} uploads aborted, {} kept by Object Lock, {} failed",
+            n("scanned"),
+            n("expired"),
+            n("noncurrent_removed"),
+            n("markers_removed"),
+            n("uploads_aborted"),
+            n("locked"),
+            n("failed")
+        )
+    };
+    let until = ms(&value["until_ms"]);
+    if age(until) > 0.0 {
+        println!(
+            "worker: none (the lease of {holder} ran out {:.0} s ago)",
+            age(until)
+        );
+    } else {
+        println!("worker: gateway {holder}");
+    }
+    println!(
+        "passes completed: {}",
+        value["passes"].as_u64().unwrap_or(0)
+    );
+    match value["cursor"].as_object() {
+        Some(c) => println!(
+            "pass under way for {:.0} s, at bucket {:?} after key {}: {}",
+            age(ms(&value["pass_started_ms"])),
+            c.get("bucket").and_then(|b| b.as_str()).unwrap_or(""),
+            c.get("key")
+                .and_then(|k| k.as_str())
+                .map_or("(start)".to_owned(), |k| format!("{k:?}")),
+            counts(&value["pass"])
+        ),
+        None => println!("between passes"),
+    }
+    if value["last_pass"].is_object() {
+        println!(
+            "last pass: ended {:.0} s ago, took {:.1} s: {}",
+            age(ms(&value["last_pass_ended_ms"])),
+            ms(&value["last_pass_ms"]) as f64 / 1000.0,
+            counts(&value["last_pass"])
+        );
+        println!(
+            "backlog (due, failed at the last pass): {}",
+            value["last_pass"]["failed"].as_u64().unwrap_or(0)
+        );
+    }
+    println!("in all: {}", counts(&value["total"]));
+    if let Some(e) = value["last_error"].as_str() {
+        println!("last error: {e}");
+    }
 }
 
 /// After `node remove ID --wait`: poll until node `id` has left the cluster map, printing

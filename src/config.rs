@@ -82,6 +82,15 @@ pub struct Args {
     /// joined or began to drain (default 64; 0: unlimited). Each move counts at least 256 KiB.
     #[arg(long, env = "COFFER_REBALANCE_RATE")]
     pub rebalance_rate: Option<u64>,
+    /// Object versions per second the lifecycle worker reads at most as it scans buckets with
+    /// lifecycle rules (default 100000; 0: unlimited).
+    #[arg(long, env = "COFFER_LIFECYCLE_SCAN_RATE")]
+    pub lifecycle_scan_rate: Option<u64>,
+    /// FOR TESTS ONLY: the lifecycle clock's day lasts this many seconds instead of 86400, so
+    /// that rules of a few days act within seconds (expiry dates in headers follow it). Never
+    /// set it on data you keep.
+    #[arg(long, env = "COFFER_LIFECYCLE_DAY_SECONDS")]
+    pub lifecycle_day_seconds: Option<u64>,
     /// RPC addresses of the nodes a gateway starts from (comma-separated; it learns the
     /// others from the cluster map).
     #[arg(long, env = "COFFER_CLUSTER")]
@@ -166,6 +175,8 @@ struct FileConfig {
     scrub_interval: Option<u64>,
     scrub_rate: Option<u64>,
     rebalance_rate: Option<u64>,
+    lifecycle_scan_rate: Option<u64>,
+    lifecycle_day_seconds: Option<u64>,
     cluster: Option<String>,
     cluster_secret_file: Option<PathBuf>,
     kek_file: Option<PathBuf>,
@@ -244,6 +255,10 @@ pub struct Settings {
     pub scrub_rate: u64,
     /// Rebalance MiB/s per node (0: unlimited).
     pub rebalance_rate: u64,
+    /// Object versions per second the lifecycle worker scans (0: unlimited).
+    pub lifecycle_scan_rate: u64,
+    /// Seconds in a day of the lifecycle clock (86400 but under the tests' knob).
+    pub lifecycle_day_seconds: u64,
     /// Node RPC addresses for a gateway.
     pub cluster: Vec<String>,
     /// Cluster secret file.
@@ -356,6 +371,15 @@ impl Settings {
             scrub_interval: a.scrub_interval.or(file.scrub_interval).unwrap_or(86_400),
             scrub_rate: a.scrub_rate.or(file.scrub_rate).unwrap_or(64),
             rebalance_rate: a.rebalance_rate.or(file.rebalance_rate).unwrap_or(64),
+            lifecycle_scan_rate: a
+                .lifecycle_scan_rate
+                .or(file.lifecycle_scan_rate)
+                .unwrap_or(100_000),
+            lifecycle_day_seconds: match a.lifecycle_day_seconds.or(file.lifecycle_day_seconds) {
+                None => 86_400,
+                Some(0) => anyhow::bail!("lifecycle_day_seconds must be at least 1"),
+                Some(n) => n,
+            },
             cluster: a
                 .cluster
                 .or(file.cluster)

@@ -108,6 +108,7 @@ fn gateway_config(s: &Settings, cluster_secret: &[u8]) -> anyhow::Result<Gateway
         inline_threshold: s.inline_threshold,
         max_put_size: 5 << 30,
         default_ownership: s.default_ownership,
+        lifecycle_day: i64::try_from(s.lifecycle_day_seconds).unwrap_or(i64::MAX),
     })
 }
 
@@ -199,8 +200,24 @@ async fn run_gateway(
         ),
         None => None,
     };
-    let server =
-        coffer_gateway::server::serve(listener, config, cluster, s.workers, certificate, website)?;
+    let worker = coffer_gateway::lifecycle::Settings {
+        holder: format!(
+            "{}-{:08x}",
+            crate::identity::hostname().unwrap_or_else(|_| "gateway".into()),
+            rand::random::<u32>()
+        ),
+        day: config.lifecycle_day,
+        scan_rate: s.lifecycle_scan_rate,
+    };
+    let server = coffer_gateway::server::serve(
+        listener,
+        config,
+        cluster.clone(),
+        s.workers,
+        certificate,
+        website,
+    )?;
+    let lifecycle = tokio::spawn(coffer_gateway::lifecycle::run(cluster, worker));
     let handle = server.handle();
     let running = tokio::spawn(server);
     info!(address = %s.address, "S3 gateway listening");
@@ -209,6 +226,7 @@ async fn run_gateway(
     }
     wait_for_signal().await;
     info!("shutting down");
+    lifecycle.abort();
     handle.stop(true).await;
     let _ = running.await;
     Ok(())

@@ -3,9 +3,10 @@
 //! measured in the same run: md5sum and sha256sum MiB/s and raw disk write/read MiB/s on the
 //! same filesystem. Prints a table and one JSON line. Timings are reported, never asserted.
 //!
-//! Usage: coffer-bench [--quick] [--versioned] [--sse] [--dir DIR]   (DIR: where data and
-//! scratch files go; --versioned: the same figures on buckets with versioning enabled; --sse:
-//! every object written with SSE-S3, and the AES-256-GCM MiB/s of one core among the limits)
+//! Usage: coffer-bench [--quick] [--versioned] [--sse] [--lifecycle] [--dir DIR]   (DIR: where
+//! data and scratch files go; --versioned: the same figures on buckets with versioning enabled;
+//! --sse: every object written with SSE-S3, and the AES-256-GCM MiB/s of one core among the
+//! limits; --lifecycle: the lifecycle worker's scan rate and its cost to GETs instead)
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // a benchmark that fails should stop
 
@@ -15,6 +16,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+
+mod lifecycle;
 use cluster_tests::{bytes, Server};
 
 const MIB: usize = 1 << 20;
@@ -227,14 +230,13 @@ where
     )
 }
 
-/// Fill bucket `list` with `n` keys of `versions` versions each (empty objects, from 32
-/// workers), then time a full ListObjectsV2 walk.
-async fn list_time(c: &aws_sdk_s3::Client, n: usize, versions: usize) -> f64 {
+/// `writes` PUTs of empty objects to `bucket` from 32 workers, over `n` keys
+/// (`dirNN/key-NNNNNNN`): `writes / n` versions of each.
+async fn fill(c: &aws_sdk_s3::Client, bucket: &str, writes: usize, n: usize) {
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let writes = n * versions;
     let mut tasks = Vec::new();
     for _ in 0..32 {
-        let (c, next) = (c.clone(), next.clone());
+        let (c, next, bucket) = (c.clone(), next.clone(), bucket.to_owned());
         tasks.push(tokio::spawn(async move {
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -243,7 +245,7 @@ async fn list_time(c: &aws_sdk_s3::Client, n: usize, versions: usize) -> f64 {
                 }
                 let i = i % n;
                 c.put_object()
-                    .bucket("list")
+                    .bucket(&bucket)
                     .key(format!("dir{:02}/key-{i:07}", i % 50))
                     .body(Vec::new().into())
                     .send()
@@ -255,6 +257,12 @@ async fn list_time(c: &aws_sdk_s3::Client, n: usize, versions: usize) -> f64 {
     for t in tasks {
         t.await.unwrap();
     }
+}
+
+/// Fill bucket `list` with `n` keys of `versions` versions each (empty objects, from 32
+/// workers), then time a full ListObjectsV2 walk.
+async fn list_time(c: &aws_sdk_s3::Client, n: usize, versions: usize) -> f64 {
+    fill(c, "list", n * versions, n).await;
     let t = Instant::now();
     let mut seen = 0;
     let mut token = None;
@@ -358,6 +366,10 @@ struct Args {
     /// AES-256-GCM on one core as the limit beside the figures.
     #[arg(long)]
     sse: bool,
+    /// Measure the lifecycle worker instead: versions scanned per second by a pass with nothing
+    /// due, and the p99 of 4 KiB GETs without rules and while passes run.
+    #[arg(long)]
+    lifecycle: bool,
 }
 
 #[tokio::main]
@@ -389,6 +401,18 @@ async fn main() {
             "AES-256-GCM one core (64 KiB packages) MiB/s".into(),
             aes_gcm_one_core(sz.ref_mib),
         ));
+    }
+    if args.lifecycle {
+        println!(
+            "coffer-bench --lifecycle ({})",
+            if quick { "quick" } else { "full" }
+        );
+        for (k, v) in &refs {
+            println!("  machine  {k:<40} {v:>10.1}");
+        }
+        let figures = lifecycle::run(&dir, quick).await;
+        println!("{}", serde_json::json!({ "lifecycle": figures }));
+        return;
     }
     let encrypt = args.sse;
     let s = Server::start().await;

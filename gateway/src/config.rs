@@ -36,6 +36,9 @@ pub struct GatewayConfig {
     /// BucketOwnerEnforced (ACLs disabled) as on S3 since 2023, unless configured otherwise
     /// for tools that still set ACLs.
     pub default_ownership: Ownership,
+    /// Seconds in a day of the lifecycle clock: 86,400, shorter only under the tests' knob
+    /// (`--lifecycle-day-seconds`). Expiry dates in `x-amz-expiration` follow it.
+    pub lifecycle_day: i64,
 }
 
 impl GatewayConfig {
@@ -56,6 +59,7 @@ impl GatewayConfig {
             inline_threshold: 64 * 1024,
             max_put_size: 5 << 30,
             default_ownership: Ownership::BucketOwnerEnforced,
+            lifecycle_day: crate::model::lifecycle::DAY,
         }
     }
 }

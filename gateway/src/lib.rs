@@ -9,6 +9,8 @@
 //! - [`auth`]: SigV4 / SigV2 / presigned / aws-chunked verification.
 //! - [`authz`]: authorization of each request by identity and bucket policies.
 //! - [`iam`]: the IAM query API (`aws iam --endpoint-url`) on the S3 endpoint.
+//! - [`lifecycle`]: the lifecycle worker, which applies buckets' lifecycle rules (one gateway
+//!   of the cluster at a time, elected through a lease in the metadata).
 //! - [`md5lanes`]: the MD5 of request bodies, several concurrent bodies at a time.
 //! - [`model`]: what the authorizer and handlers share: owners, ACLs, tag sets, CORS rules,
 //!   default encryption.
@@ -23,6 +25,7 @@ pub mod auth;
 pub mod authz;
 pub mod config;
 pub mod iam;
+pub mod lifecycle;
 pub mod md5lanes;
 pub mod model;
 pub mod s3;

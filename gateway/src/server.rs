@@ -178,6 +178,7 @@ async fn metrics() -> HttpResponse {
         ));
     }
     crate::traffic::render(&mut out);
+    crate::lifecycle::METRICS.render(&mut out);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(out)

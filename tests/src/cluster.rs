@@ -42,6 +42,16 @@ impl LocalCluster {
         node_flags: &[&str],
         own: impl Fn(usize) -> Vec<String>,
     ) -> Self {
+        Self::start_with_gateway(n, node_flags, own, &[]).await
+    }
+
+    /// [`LocalCluster::start_each`], with `gateway_flags` added to the gateway's.
+    pub async fn start_with_gateway(
+        n: usize,
+        node_flags: &[&str],
+        own: impl Fn(usize) -> Vec<String>,
+        gateway_flags: &[&str],
+    ) -> Self {
         let mut dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
         // COFFER_TEST_KEEP=1 keeps the cluster's state and logs for a post-mortem.
         if std::env::var_os("COFFER_TEST_KEEP").is_some() {
@@ -67,29 +77,7 @@ impl LocalCluster {
             wait_for_log(&p, &format!("Coffer node {i} ready"), 60).await;
             nodes.push(p);
         }
-        let port = free_port();
-        let sf = secret.to_string_lossy().into_owned();
-        let gd = dir.path().join("gateway").to_string_lossy().into_owned();
-        let addr = format!("127.0.0.1:{port}");
-        let all = rpc.join(",");
-        let gateway = Process::spawn(
-            &[
-                "gateway",
-                "--cluster",
-                &all,
-                "--cluster-secret-file",
-                &sf,
-                "--data",
-                &gd,
-                "--address",
-                &addr,
-            ],
-            &[
-                ("COFFER_ACCESS_KEY_ID", ACCESS_KEY),
-                ("COFFER_SECRET_ACCESS_KEY", SECRET_KEY),
-            ],
-            &dir.path().join("gateway.log"),
-        );
+        let (gateway, addr) = Self::spawn_gateway(dir.path(), &rpc, "gateway", gateway_flags);
         wait_for_log(&gateway, "S3 gateway listening", 30).await;
         LocalCluster {
             nodes,
@@ -221,6 +209,42 @@ impl LocalCluster {
             .args(args)
             .output()
             .unwrap_or_else(|e| panic!("coffer admin: {e}"))
+    }
+
+    /// Start one more gateway over the nodes, named `name` (its data folder and log), with
+    /// `flags` added; returns it and its S3 endpoint once it listens.
+    pub async fn add_gateway(&self, name: &str, flags: &[&str]) -> (Process, String) {
+        let (p, addr) = Self::spawn_gateway(self.dir.path(), &self.rpc, name, flags);
+        wait_for_log(&p, "S3 gateway listening", 30).await;
+        (p, format!("http://{addr}"))
+    }
+
+    fn spawn_gateway(dir: &Path, rpc: &[String], name: &str, flags: &[&str]) -> (Process, String) {
+        let sf = dir.join("cluster.secret").to_string_lossy().into_owned();
+        let gd = dir.join(name).to_string_lossy().into_owned();
+        let addr = format!("127.0.0.1:{}", free_port());
+        let all = rpc.join(",");
+        let mut args = vec![
+            "gateway",
+            "--cluster",
+            &all,
+            "--cluster-secret-file",
+            &sf,
+            "--data",
+            &gd,
+            "--address",
+            &addr,
+        ];
+        args.extend_from_slice(flags);
+        let p = Process::spawn(
+            &args,
+            &[
+                ("COFFER_ACCESS_KEY_ID", ACCESS_KEY),
+                ("COFFER_SECRET_ACCESS_KEY", SECRET_KEY),
+            ],
+            &dir.join(format!("{name}.log")),
+        );
+        (p, addr)
     }
 
     fn spawn_node(dir: &Path, rpc: &[String], i: usize, join: bool, flags: &[&str]) -> Process {

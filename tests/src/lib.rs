@@ -575,3 +575,20 @@ pub async fn await_writes(c: &aws_sdk_s3::Client, bucket: &str, secs: u64) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// `coffer admin --json ARGS...` against the admin address `admin` of a node or server whose
+/// data folder `data` holds the cluster secret; its answer, parsed.
+pub fn admin_of(data: &Path, admin: &str, args: &[&str]) -> serde_json::Value {
+    let out = std::process::Command::new(coffer_bin())
+        .args(["admin", "--json", "--node", admin, "--cluster-secret-file"])
+        .arg(data.join("cluster.secret"))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("coffer admin: {e}"));
+    assert!(
+        out.status.success(),
+        "coffer admin {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("admin output: {e}"))
+}

@@ -35,8 +35,40 @@ pub async fn header(ctx: &ReqCtx<'_>, s: Subject<'_>) -> Option<(&'static str, S
     } else {
         Vec::new()
     };
-    let (due, rule) = rules.expiration(s.key, s.size, &tags, s.created, lifecycle::DAY)?;
+    let (due, rule) =
+        rules.expiration(s.key, s.size, &tags, s.created, ctx.config.lifecycle_day)?;
     Some(("x-amz-expiration", lifecycle::expiration_header(due, rule)?))
+}
+
+/// `x-amz-abort-date` and `x-amz-abort-rule-id` for an upload of `key` initiated at
+/// `initiated_ms`, if an enabled rule of the request's bucket aborts it (none otherwise).
+pub async fn abort_headers(
+    ctx: &ReqCtx<'_>,
+    key: &str,
+    initiated_ms: i64,
+) -> Vec<(&'static str, String)> {
+    let Some(rules) = ctx.lifecycles.get(ctx.cluster, ctx.bucket_name).await else {
+        return Vec::new();
+    };
+    let due = lifecycle::due::abort_at(
+        &rules,
+        key,
+        initiated_ms.div_euclid(1000),
+        ctx.config.lifecycle_day,
+    );
+    let Some((at, rule)) = due else {
+        return Vec::new();
+    };
+    let Ok(secs) = u64::try_from(at) else {
+        return Vec::new();
+    };
+    let date =
+        httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs));
+    let mut out = vec![("x-amz-abort-date", date)];
+    if actix_web::http::header::HeaderValue::from_str(rule).is_ok() {
+        out.push(("x-amz-abort-rule-id", rule.to_owned()));
+    }
+    out
 }
 
 /// The current version's tags (none when they cannot be read: the header is advice).

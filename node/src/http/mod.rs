@@ -12,7 +12,8 @@
 //! `DELETE /admin/v1/storage-classes/{name}` (back to the default); `POST /admin/v1/snapshot`
 //! (build a Raft snapshot of this node's state now, e.g. before an upgrade);
 //! `GET /admin/v1/state-digest` (this node's last applied index and a hash of its metadata
-//! state: nodes at the same index must agree); the key service under `/admin/v1/kms/`
+//! state: nodes at the same index must agree); `GET /admin/v1/lifecycle` (the lifecycle
+//! worker's lease and progress, see [`lifecycle`]); the key service under `/admin/v1/kms/`
 //! ([`kms`]).
 
 use std::fmt::Write as _;
@@ -29,6 +30,7 @@ use crate::cluster::{AddNodeError, Node};
 
 pub mod iam;
 pub mod kms;
+pub mod lifecycle;
 pub mod policy;
 
 /// Serve on an already-bound listener until the returned server is stopped.
@@ -63,6 +65,7 @@ pub fn serve(node: Arc<Node>, listener: TcpListener) -> std::io::Result<actix_we
             .configure(iam::routes)
             .configure(policy::routes)
             .configure(kms::routes)
+            .configure(lifecycle::routes)
     })
     .workers(1)
     .listen(listener)?

@@ -46,6 +46,7 @@ fn config_key(bucket_id: u64, kind: BucketConfigKind) -> Vec<u8> {
         BucketConfigKind::Encryption => 7,
         BucketConfigKind::Website => 8,
         BucketConfigKind::Lifecycle => 9,
+        BucketConfigKind::LifecycleWorker => 10,
     });
     k
 }
@@ -115,6 +116,21 @@ pub fn apply(
                 None => batch.delete(CF_BUCKET_CONF, config_key(CLUSTER, *kind)),
             }
             Ok(MetaOk::Done)
+        }
+        MetaCommand::ReplaceClusterConfig {
+            kind,
+            previous,
+            value,
+        } => {
+            if cluster_config(store, *kind)? != *previous {
+                Err(ProtoError::PreconditionFailed)
+            } else {
+                match value {
+                    Some(v) => batch.put(CF_BUCKET_CONF, config_key(CLUSTER, *kind), encode(v)),
+                    None => batch.delete(CF_BUCKET_CONF, config_key(CLUSTER, *kind)),
+                }
+                Ok(MetaOk::Done)
+            }
         }
         MetaCommand::CreateGroup(g) => {
             if !coffer_proto::iam::valid_user_name(&g.name) {

@@ -198,3 +198,34 @@ fn authorization_brings_the_bucket_documents_asked_for() {
     assert!(facts.bucket.is_none());
     assert_eq!(docs, [None, None]);
 }
+
+#[test]
+fn a_cluster_document_is_replaced_only_from_what_it_was() {
+    let mut sm = Sm::new();
+    let kind = BucketConfigKind::LifecycleWorker;
+    let replace = |previous: Option<&str>, value: Option<&str>| MetaCommand::ReplaceClusterConfig {
+        kind,
+        previous: previous.map(str::to_owned),
+        value: value.map(str::to_owned),
+    };
+    let read = |sm: &Sm| sm.ask(MetaQuery::GetClusterConfig(kind));
+    // Taken from nothing; a second taker from nothing is refused.
+    assert_eq!(sm.run(replace(None, Some("a1"))), Ok(MetaOk::Done));
+    assert_eq!(err(sm.run(replace(None, Some("b1")))), "PreconditionFailed");
+    // Renewed from what it is; a change from a stale copy is refused and changes nothing.
+    assert_eq!(sm.run(replace(Some("a1"), Some("a2"))), Ok(MetaOk::Done));
+    assert_eq!(
+        err(sm.run(replace(Some("a1"), Some("b2")))),
+        "PreconditionFailed"
+    );
+    assert_eq!(read(&sm), MetaAnswer::BucketConfig(Some(Some("a2".into()))));
+    // Given up; other documents are not touched.
+    assert_eq!(sm.run(replace(Some("a2"), None)), Ok(MetaOk::Done));
+    assert_eq!(read(&sm), MetaAnswer::BucketConfig(Some(None)));
+    assert_eq!(
+        sm.ask(MetaQuery::GetClusterConfig(
+            BucketConfigKind::PublicAccessBlock
+        )),
+        MetaAnswer::BucketConfig(Some(None))
+    );
+}

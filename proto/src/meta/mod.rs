@@ -448,6 +448,17 @@ pub enum MetaCommand {
         /// The write.
         cmd: Box<MetaCommand>,
     },
+    /// Replace a cluster-wide document if it is still `previous` (`None`: there is none), with
+    /// `value` (`None`: remove it); PreconditionFailed when another change came first. A lease
+    /// is taken and renewed with it (the lifecycle worker's).
+    ReplaceClusterConfig {
+        /// Which document.
+        kind: BucketConfigKind,
+        /// The document the change was made to.
+        previous: Option<String>,
+        /// The new document.
+        value: Option<String>,
+    },
 }
 
 /// How long a completed multipart upload stays answerable: a day after it completed.
@@ -514,6 +525,8 @@ pub enum BucketConfigKind {
     Website,
     /// Lifecycle rules (JSON of the gateway's model).
     Lifecycle,
+    /// The lifecycle worker's lease and progress (cluster-wide; JSON of the gateway's model).
+    LifecycleWorker,
 }
 
 /// Where a blob is referenced in the metadata: an object version or an uploaded part.

@@ -326,18 +326,20 @@ pub async fn commit(
 }
 
 /// Record upload `upload_id` of `new`, whose parts will carry `checksum` (algorithm and
-/// type). The ACL and tags asked for now are the completed object's.
+/// type). The ACL and tags asked for now are the completed object's. Returns when it was
+/// initiated, ms since the epoch.
 pub async fn create_upload(
     ctx: &ReqCtx<'_>,
     bucket_id: u64,
     new: NewObject,
     upload_id: &str,
     checksum: Option<(ChecksumAlgorithm, ChecksumType)>,
-) -> S3Result<()> {
+) -> S3Result<i64> {
+    let initiated_ms = headers::now_ms();
     let upload = UploadInfo {
         key: new.key,
         upload_id: upload_id.to_owned(),
-        initiated_ms: headers::now_ms(),
+        initiated_ms,
         content: new.content,
         user_meta: new.user_meta,
         checksum_algorithm: checksum.map(|c| c.0),
@@ -362,7 +364,7 @@ pub async fn create_upload(
             new.lock.as_ref(),
         ))
         .await?;
-    Ok(())
+    Ok(initiated_ms)
 }
 
 /// Record `part` of upload `upload_id` of `key` (replacing an earlier upload of its number).

@@ -25,7 +25,7 @@ use crate::s3::headers::{
 use crate::s3::object::data::{copy_data, write_body};
 use crate::s3::object::read::{self, copy_source};
 use crate::s3::object::write::{self, commit_part, Body, Commit, NewObject};
-use crate::s3::xml::{self, xml_ok, CompletedPart, XmlWriter};
+use crate::s3::xml::{self, CompletedPart, XmlWriter};
 
 /// Smallest part size, except for the last part.
 pub const MIN_PART: u64 = 5 << 20;
@@ -83,7 +83,7 @@ pub async fn create(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
         .sealed(sealing);
     let upload_id = new_upload_id();
     let checksum = algorithm.zip(kind);
-    write::create_upload(ctx, bucket.id, new, &upload_id, checksum).await?;
+    let initiated_ms = write::create_upload(ctx, bucket.id, new, &upload_id, checksum).await?;
     let mut x = XmlWriter::new();
     x.open_ns("InitiateMultipartUploadResult");
     x.elem("Bucket", ctx.bucket_name);
@@ -96,6 +96,9 @@ pub async fn create(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> {
         r.insert_header(("x-amz-checksum-type", checksum_type_name(k)));
     }
     crate::sse::describe_write(&mut r, encryption.as_ref(), customer.as_ref());
+    for h in crate::s3::expiration::abort_headers(ctx, key, initiated_ms).await {
+        r.insert_header(h);
+    }
     Ok(r.content_type("application/xml").body(x.finish()))
 }
 
@@ -622,7 +625,11 @@ pub async fn list_parts(ctx: &ReqCtx<'_>, key: &str, upload_id: &str) -> S3Resul
         x.elem("ChecksumType", checksum_type_name(t));
     }
     x.close("ListPartsResult");
-    Ok(xml_ok(x.finish()))
+    let mut r = HttpResponse::Ok();
+    for h in crate::s3::expiration::abort_headers(ctx, key, up.initiated_ms).await {
+        r.insert_header(h);
+    }
+    Ok(r.content_type("application/xml").body(x.finish()))
 }
 
 /// A new upload id: 256 random bits in hex. Only letters and digits: an id that starts with

@@ -214,6 +214,7 @@ impl Tx<'_> {
             }
             MetaCommand::SetBucketConfig { .. }
             | MetaCommand::SetClusterConfig { .. }
+            | MetaCommand::ReplaceClusterConfig { .. }
             | MetaCommand::CreateGroup(_)
             | MetaCommand::DeleteGroup { .. }
             | MetaCommand::SetGroupMember { .. }

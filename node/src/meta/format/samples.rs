@@ -566,6 +566,14 @@ pub(super) fn commands() -> Vec<(&'static str, MetaCommand)> {
                 key: "{\"format\":1,\"enabled\":false}".into(),
             },
         ),
+        (
+            "ReplaceClusterConfig/LifecycleWorker",
+            MetaCommand::ReplaceClusterConfig {
+                kind: BucketConfigKind::LifecycleWorker,
+                previous: None,
+                value: Some("{}".into()),
+            },
+        ),
     ]
 }
 

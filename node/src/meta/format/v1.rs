@@ -265,6 +265,7 @@ frozen_enum! {
         Encryption {},
         Website {},
         Lifecycle {},
+        LifecycleWorker {},
     }
 }
 
@@ -362,6 +363,7 @@ frozen_enum! {
         CreateKmsKey { key => key: String },
         ReplaceKmsKey { previous => previous: String, key => key: String },
         WithWebsiteRedirect { location => location: String, cmd => cmd: Box<MetaCommand> },
+        ReplaceClusterConfig { kind => kind: BucketConfigKind, previous => previous: Option<String>, value => value: Option<String> },
     }
 }
 
