@@ -51,9 +51,10 @@ DATA=$WORK/data
 start_server() {
   # --sse-c-over-http: the SSE-C checks run over plain HTTP (S3 takes customer keys only over TLS).
   # --kms-keys: the SSE-KMS key the aws CLI names.
+  # --access-log-flush-seconds: access logs delivered within seconds rather than minutes.
   "$BIN" server --data "$DATA" --address "127.0.0.1:$PORT" --domain "$DOMAIN" --sse-c-over-http \
     --kms-keys testkey-1 --website-address "127.0.0.1:$WEB_PORT" --website-domain "$WEB_DOMAIN" \
-    >>"$WORK/server.log" 2>&1 &
+    --access-log-flush-seconds 2 >>"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 100); do
     curl -sf "$EP/_coffer/health" >/dev/null 2>&1 && return 0
@@ -355,6 +356,68 @@ PY
   has NoSuchLifecycleConfiguration "${AWS[@]}" s3api get-bucket-lifecycle-configuration --bucket e2e-lc || return 1
 }
 check "aws CLI lifecycle: put-bucket-lifecycle-configuration from a file, get, a refused rule, delete" lifecycle_story
+
+# ---------------------------------------------------------------- server access logs
+logging_story() {
+  "${AWS[@]}" s3 mb s3://e2e-logged >/dev/null || return 1
+  "${AWS[@]}" s3 mb s3://e2e-logs >/dev/null || return 1
+  # Without a grant to the logging service, the target is refused.
+  cat >"$WORK/logging.json" <<'JSON'
+{"LoggingEnabled": {"TargetBucket": "e2e-logs", "TargetPrefix": "logged/"}}
+JSON
+  has InvalidTargetBucketForLogging "${AWS[@]}" s3api put-bucket-logging --bucket e2e-logged \
+    --bucket-logging-status "file://$WORK/logging.json" || return 1
+  cat >"$WORK/logs-policy.json" <<'JSON'
+{"Version": "2012-10-17", "Statement": [{"Sid": "S3ServerAccessLogsPolicy", "Effect": "Allow",
+  "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
+  "Resource": "arn:aws:s3:::e2e-logs/logged/*",
+  "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:s3:::e2e-logged"}}}]}
+JSON
+  "${AWS[@]}" s3api put-bucket-policy --bucket e2e-logs --policy "file://$WORK/logs-policy.json" || return 1
+  "${AWS[@]}" s3api put-bucket-logging --bucket e2e-logged \
+    --bucket-logging-status "file://$WORK/logging.json" || return 1
+  has '"TargetPrefix": "logged/"' "${AWS[@]}" s3api get-bucket-logging --bucket e2e-logged || return 1
+  "${AWS[@]}" s3 cp --only-show-errors "$WORK/hello.txt" s3://e2e-logged/hello.txt || return 1
+  "${AWS[@]}" s3 cp --only-show-errors s3://e2e-logged/hello.txt "$WORK/hello.back" || return 1
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "$EP/e2e-logged/hello.txt") == 403 ]] || return 1
+  local i
+  for i in $(seq 1 60); do
+    "${AWS[@]}" s3 cp --only-show-errors --recursive s3://e2e-logs/logged/ "$WORK/access-logs/" || return 1
+    [[ $(cat "$WORK"/access-logs/* 2>/dev/null | grep -c ' REST\.') -ge 4 ]] && break
+    sleep 0.5
+  done
+  # Parsed by a parser written to AWS's documented format: every line, every field.
+  python3 - "$WORK"/access-logs/* <<'PY'
+import re, sys
+q = r'"((?:[^"\\]|\\.)*)"'
+line = re.compile(r"^(\S+) (\S+) \[([^\]]+)\] (\S+) (\S+) (\S+) (\S+) (\S+) " + q +
+                  r" (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) " + q + " " + q +
+                  r" (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+)(?: (\S+))?$")
+names = ["owner", "bucket", "time", "ip", "requester", "id", "op", "key", "uri", "status", "error",
+         "sent", "size", "total", "turnaround", "referer", "agent", "version", "host_id", "sigv",
+         "cipher", "auth", "host", "tls", "ap", "acl", "region"]
+records = []
+for path in sys.argv[1:]:
+    for text in open(path):
+        m = line.match(text.rstrip("\n"))
+        assert m, f"does not parse: {text!r}"
+        records.append(dict(zip(names, m.groups())))
+def one(**want):
+    got = [r for r in records if all(r[k] == v for k, v in want.items())]
+    assert len(got) == 1, (want, records)
+    return got[0]
+put = one(op="REST.PUT.OBJECT", key="hello.txt", status="200")
+assert put["size"] == "13" and put["sigv"] == "SigV4" and put["auth"] == "AuthHeader", put
+get = one(op="REST.GET.OBJECT", key="hello.txt", status="200")
+assert get["sent"] == "13" and "aws-cli" in get["agent"], get
+anon = one(op="REST.GET.OBJECT", status="403")
+assert anon["requester"] == "-" and anon["error"] == "AccessDenied", anon
+one(op="REST.PUT.LOGGING_STATUS", status="200")
+assert all(r["bucket"] == "e2e-logged" and r["region"] == "us-east-1" for r in records)
+print(f"{len(records)} records parsed")
+PY
+}
+check "aws CLI server access logs: put-bucket-logging with a policy for the logging service, records delivered and parsed" logging_story
 
 # A second server whose lifecycle day lasts 2 seconds (the tests' knob): the worker expires what
 # the rules say, in an unversioned and a versioned bucket, and `coffer admin lifecycle status`

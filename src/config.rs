@@ -91,6 +91,10 @@ pub struct Args {
     /// set it on data you keep.
     #[arg(long, env = "COFFER_LIFECYCLE_DAY_SECONDS")]
     pub lifecycle_day_seconds: Option<u64>,
+    /// Seconds a gateway batches a bucket's server access log records before it delivers them
+    /// as one log object into the target bucket (default 300; a batch of 4 MiB goes at once).
+    #[arg(long, env = "COFFER_ACCESS_LOG_FLUSH_SECONDS")]
+    pub access_log_flush_seconds: Option<u64>,
     /// RPC addresses of the nodes a gateway starts from (comma-separated; it learns the
     /// others from the cluster map).
     #[arg(long, env = "COFFER_CLUSTER")]
@@ -177,6 +181,7 @@ struct FileConfig {
     rebalance_rate: Option<u64>,
     lifecycle_scan_rate: Option<u64>,
     lifecycle_day_seconds: Option<u64>,
+    access_log_flush_seconds: Option<u64>,
     cluster: Option<String>,
     cluster_secret_file: Option<PathBuf>,
     kek_file: Option<PathBuf>,
@@ -259,6 +264,8 @@ pub struct Settings {
     pub lifecycle_scan_rate: u64,
     /// Seconds in a day of the lifecycle clock (86400 but under the tests' knob).
     pub lifecycle_day_seconds: u64,
+    /// Seconds a gateway batches access log records.
+    pub access_log_flush_seconds: u64,
     /// Node RPC addresses for a gateway.
     pub cluster: Vec<String>,
     /// Cluster secret file.
@@ -378,6 +385,14 @@ impl Settings {
             lifecycle_day_seconds: match a.lifecycle_day_seconds.or(file.lifecycle_day_seconds) {
                 None => 86_400,
                 Some(0) => anyhow::bail!("lifecycle_day_seconds must be at least 1"),
+                Some(n) => n,
+            },
+            access_log_flush_seconds: match a
+                .access_log_flush_seconds
+                .or(file.access_log_flush_seconds)
+            {
+                None => 300,
+                Some(0) => anyhow::bail!("access_log_flush_seconds must be at least 1"),
                 Some(n) => n,
             },
             cluster: a

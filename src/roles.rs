@@ -109,6 +109,7 @@ fn gateway_config(s: &Settings, cluster_secret: &[u8]) -> anyhow::Result<Gateway
         max_put_size: 5 << 30,
         default_ownership: s.default_ownership,
         lifecycle_day: i64::try_from(s.lifecycle_day_seconds).unwrap_or(i64::MAX),
+        access_log_flush: Duration::from_secs(s.access_log_flush_seconds),
     })
 }
 
@@ -209,7 +210,7 @@ async fn run_gateway(
         day: config.lifecycle_day,
         scan_rate: s.lifecycle_scan_rate,
     };
-    let server = coffer_gateway::server::serve(
+    let (server, state) = coffer_gateway::server::serve(
         listener,
         config,
         cluster.clone(),
@@ -218,6 +219,7 @@ async fn run_gateway(
         website,
     )?;
     let lifecycle = tokio::spawn(coffer_gateway::lifecycle::run(cluster, worker));
+    let access_logs = tokio::spawn(coffer_gateway::access_log::run(state.clone()));
     let handle = server.handle();
     let running = tokio::spawn(server);
     info!(address = %s.address, "S3 gateway listening");
@@ -229,6 +231,9 @@ async fn run_gateway(
     lifecycle.abort();
     handle.stop(true).await;
     let _ = running.await;
+    // Every request has been answered: what their records make is delivered now.
+    access_logs.abort();
+    coffer_gateway::access_log::deliver_due(&state, true).await;
     Ok(())
 }
 

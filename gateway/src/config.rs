@@ -39,6 +39,9 @@ pub struct GatewayConfig {
     /// Seconds in a day of the lifecycle clock: 86,400, shorter only under the tests' knob
     /// (`--lifecycle-day-seconds`). Expiry dates in `x-amz-expiration` follow it.
     pub lifecycle_day: i64,
+    /// How old a batch of server access log records gets before it is delivered as a log
+    /// object (`--access-log-flush-seconds`).
+    pub access_log_flush: std::time::Duration,
 }
 
 impl GatewayConfig {
@@ -60,6 +63,7 @@ impl GatewayConfig {
             max_put_size: 5 << 30,
             default_ownership: Ownership::BucketOwnerEnforced,
             lifecycle_day: crate::model::lifecycle::DAY,
+            access_log_flush: std::time::Duration::from_secs(300),
         }
     }
 }

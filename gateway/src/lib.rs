@@ -21,6 +21,7 @@
 //!   over TLS.
 //! - [`website`]: the website endpoint, which serves buckets as static sites.
 
+pub mod access_log;
 pub mod auth;
 pub mod authz;
 pub mod config;

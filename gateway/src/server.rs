@@ -34,6 +34,9 @@ const MAX_CONNECTIONS_PER_WORKER: usize = 1024;
 ///
 /// `website`: a listener for the website endpoint (`crate::website`), served plain HTTP by
 /// the same workers (None: not served).
+///
+/// Returns the server and the state its requests share (whose access log batches
+/// [`crate::access_log::run`] delivers).
 pub fn serve(
     listener: TcpListener,
     mut config: GatewayConfig,
@@ -41,14 +44,15 @@ pub fn serve(
     workers: usize,
     certificate: Option<Arc<crate::tls::Certificate>>,
     website: Option<TcpListener>,
-) -> std::io::Result<actix_server::Server> {
+) -> std::io::Result<(actix_server::Server, web::Data<AppState>)> {
     config.transport.tls = certificate.is_some();
     let state = web::Data::new(AppState {
         keys: crate::sse::keys::Keyring::new(config.kek.clone()),
+        access_logs: crate::access_log::batch::AccessLogs::new(config.access_log_flush),
         config,
         cluster,
         policies: Default::default(),
-        lifecycles: Default::default(),
+        caches: Default::default(),
     });
     // One HTTP service per connection, the same over TLS and plain TCP.
     macro_rules! service {
@@ -86,6 +90,7 @@ pub fn serve(
         .backlog(1024)
         .max_concurrent_connections(MAX_CONNECTIONS_PER_WORKER);
     let website_state = state.clone();
+    let shared = state.clone();
     let builder = match certificate {
         Some(cert) => {
             let tls = cert
@@ -121,7 +126,7 @@ pub fn serve(
         }
         None => builder,
     };
-    Ok(builder.run())
+    Ok((builder.run(), shared))
 }
 
 /// The gateway's own counters, in Prometheus' text format.
@@ -179,6 +184,7 @@ async fn metrics() -> HttpResponse {
     }
     crate::traffic::render(&mut out);
     crate::lifecycle::METRICS.render(&mut out);
+    crate::access_log::METRICS.render(&mut out);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(out)

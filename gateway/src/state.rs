@@ -16,6 +16,9 @@ pub struct AppState {
     pub policies: crate::authz::cache::PolicyCache,
     /// The key service's keys as this gateway last read them.
     pub keys: crate::sse::keys::Keyring,
-    /// Lifecycle rules as this gateway last read them (for `x-amz-expiration`).
-    pub lifecycles: crate::model::lifecycle::cache::LifecycleCache,
+    /// Bucket configurations as this gateway last read them (lifecycle rules for
+    /// `x-amz-expiration`, logging status for the access log).
+    pub caches: crate::model::config_cache::Caches,
+    /// The server access log records waiting for delivery.
+    pub access_logs: crate::access_log::batch::AccessLogs,
 }

@@ -68,6 +68,12 @@ pub fn build(
             c.set("aws:PrincipalType", "Account");
             c.set("aws:userid", "root");
         }
+        // Not a request's caller (the access log's delivery is checked with its own
+        // context), named as AWS names a service principal all the same.
+        Caller::Service { name } => {
+            c.set("aws:PrincipalType", "AWSService");
+            c.set("aws:PrincipalServiceName", name.as_str());
+        }
         Caller::User { name, user_id, .. } => {
             c.set("aws:PrincipalType", "User");
             c.set("aws:username", name.as_str());

@@ -183,7 +183,7 @@ impl Authz {
     /// The caller's canonical user id (None: anonymous).
     pub fn canonical_id(&self) -> Option<&str> {
         match &self.caller {
-            Caller::Anonymous => None,
+            Caller::Anonymous | Caller::Service { .. } => None,
             Caller::Root { canonical_id } | Caller::User { canonical_id, .. } => Some(canonical_id),
         }
     }

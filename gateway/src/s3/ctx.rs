@@ -32,8 +32,8 @@ pub struct ReqCtx<'a> {
     pub bucket_name: &'a str,
     /// The key service's keys.
     pub keys: &'a crate::sse::keys::Keyring,
-    /// Lifecycle rules as this gateway last read them.
-    pub lifecycles: &'a crate::model::lifecycle::cache::LifecycleCache,
+    /// Bucket configurations as this gateway last read them.
+    pub caches: &'a crate::model::config_cache::Caches,
 }
 
 impl ReqCtx<'_> {

@@ -71,6 +71,7 @@ codes! {
     InvalidRange => 416, "The requested range is not satisfiable";
     InvalidRequest => 400, "Invalid Request";
     InvalidTag => 400, "The tag provided was not a valid tag.";
+    InvalidTargetBucketForLogging => 400, "The target bucket for logging does not exist";
     InvalidStorageClass => 400, "The storage class you specified is not valid";
     KeyTooLongError => 400, "Your key is too long";
     KmsDisabled as "KMS.DisabledException" => 400, "The KMS key is disabled.";

@@ -4,7 +4,7 @@
 //!
 //! The header is advice, and S3 itself applies a new configuration with a delay: each gateway
 //! keeps the lifecycle documents it read for a few seconds
-//! ([`crate::model::lifecycle::cache::LifecycleCache`]), so that answering the header costs a
+//! ([`crate::model::config_cache::Caches`]), so that answering the header costs a
 //! metadata read per bucket and period, not per request.
 
 use crate::model::lifecycle;
@@ -26,7 +26,11 @@ pub struct Subject<'a> {
 /// The `x-amz-expiration` header for the current version `s` of an object in the request's
 /// bucket, if an enabled rule will expire it.
 pub async fn header(ctx: &ReqCtx<'_>, s: Subject<'_>) -> Option<(&'static str, String)> {
-    let rules = ctx.lifecycles.get(ctx.cluster, ctx.bucket_name).await?;
+    let rules = ctx
+        .caches
+        .lifecycle
+        .get(ctx.cluster, ctx.bucket_name)
+        .await?;
     if !rules.expires_anything() {
         return None;
     }
@@ -47,7 +51,7 @@ pub async fn abort_headers(
     key: &str,
     initiated_ms: i64,
 ) -> Vec<(&'static str, String)> {
-    let Some(rules) = ctx.lifecycles.get(ctx.cluster, ctx.bucket_name).await else {
+    let Some(rules) = ctx.caches.lifecycle.get(ctx.cluster, ctx.bucket_name).await else {
         return Vec::new();
     };
     let due = lifecycle::due::abort_at(

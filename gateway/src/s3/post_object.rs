@@ -378,7 +378,7 @@ pub async fn post_object(
         authz: &authz,
         bucket_name,
         keys: &state.keys,
-        lifecycles: &state.lifecycles,
+        caches: &state.caches,
     };
     let done = store(&ctx, &key, &fields, file).await?;
     respond(req, &fields, bucket_name, &key, &done)
@@ -440,7 +440,7 @@ async fn store(
         .with("ProposedSize", outcome.size.to_string()));
     }
     let body = Body::single(stored, outcome.size, outcome.md5, outcome.stored_checksum());
-    write::commit(ctx, bucket.id, new, body, Commit::Put).await
+    write::commit(ctx.cluster, bucket.id, new, body, Commit::Put).await
 }
 
 /// The answer S3 gives a stored form: a 303 to `success_action_redirect`, or

@@ -17,6 +17,7 @@ use coffer_proto::sse::{
     SSE_S3_KEY,
 };
 use coffer_proto::types::ObjectVersion;
+use coffer_proto::ClusterApi;
 
 use crate::config::DefaultSse;
 use crate::s3::ctx::ReqCtx;
@@ -155,14 +156,7 @@ pub async fn for_write(
     let aad = data_key_aad(SCHEME_GCM_PACKAGES, bucket, key);
     let (keeper, sealed_key, customer) = match asked {
         Asked::None => return Ok(None),
-        Asked::S3 => {
-            let sse_key = ctx.keys.sse_s3(ctx.cluster).await?;
-            let material = ctx.keys.newest(&sse_key)?;
-            let keeper = Keeper::S3 {
-                generation: material.generation,
-            };
-            (keeper, material.key.seal(&data_key, &aad), None)
-        }
+        Asked::S3 => return sse_s3(ctx.keys, ctx.cluster, bucket, key).await.map(Some),
         Asked::Kms(ask) => {
             let kms_key = kms_key_for_write(ctx, ask.key_id.as_deref()).await?;
             let material = ctx.keys.newest(&kms_key)?;
@@ -197,6 +191,32 @@ pub async fn for_write(
         key: Arc::new(DataKey(data_key)),
         customer,
     }))
+}
+
+/// A fresh data key for a write of `key` in bucket `bucket`, sealed with SSE-S3's key: what
+/// a write that asks for SSE-S3 gets, and what the server's own writes (access logs) get in
+/// a bucket with default encryption.
+pub async fn sse_s3(
+    keys: &keys::Keyring,
+    cluster: &Arc<dyn ClusterApi>,
+    bucket: &str,
+    key: &str,
+) -> S3Result<Sealing> {
+    let data_key: [u8; 32] = rand::random();
+    let aad = data_key_aad(SCHEME_GCM_PACKAGES, bucket, key);
+    let sse_key = keys.sse_s3(cluster).await?;
+    let material = keys.newest(&sse_key)?;
+    Ok(Sealing {
+        encryption: Encryption {
+            scheme: SCHEME_GCM_PACKAGES,
+            keeper: Keeper::S3 {
+                generation: material.generation,
+            },
+            sealed_key: material.key.seal(&data_key, &aad),
+        },
+        key: Arc::new(DataKey(data_key)),
+        customer: None,
+    })
 }
 
 /// An SSE-KMS data key's associated data: a data key's, and the encryption context, which

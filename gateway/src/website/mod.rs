@@ -100,7 +100,7 @@ async fn serve(
         authz: &site.authz,
         bucket_name: &site.bucket.name,
         keys: &state.keys,
-        lifecycles: &state.lifecycles,
+        caches: &state.caches,
     };
     if *method == Method::OPTIONS {
         return crate::s3::ops::cors::preflight(&ctx).await;

@@ -47,6 +47,7 @@ fn config_key(bucket_id: u64, kind: BucketConfigKind) -> Vec<u8> {
         BucketConfigKind::Website => 8,
         BucketConfigKind::Lifecycle => 9,
         BucketConfigKind::LifecycleWorker => 10,
+        BucketConfigKind::Logging => 11,
     });
     k
 }

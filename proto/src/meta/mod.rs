@@ -527,6 +527,9 @@ pub enum BucketConfigKind {
     Lifecycle,
     /// The lifecycle worker's lease and progress (cluster-wide; JSON of the gateway's model).
     LifecycleWorker,
+    /// Server access logging: where the bucket's access log is delivered (JSON of the
+    /// gateway's model).
+    Logging,
 }
 
 /// Where a blob is referenced in the metadata: an object version or an uploaded part.

@@ -68,7 +68,8 @@ pub enum PrincipalPattern {
     Arn(String),
     /// `{"CanonicalUser": ID}`.
     CanonicalUser(String),
-    /// `{"Service": ...}` or `{"Federated": ...}`: valid, never matches a caller here.
+    /// `{"Service": ...}` or `{"Federated": ...}`: matches only the cluster's own services
+    /// ([`Caller::Service`]), such as the server access log's delivery.
     Other(String),
 }
 
@@ -128,13 +129,19 @@ pub enum Caller {
         /// Its canonical user id.
         canonical_id: String,
     },
+    /// A service of the cluster itself, by its AWS service principal name (the access log's
+    /// delivery is `logging.s3.amazonaws.com`): never a request's caller, only asked about.
+    Service {
+        /// `logging.s3.amazonaws.com`.
+        name: String,
+    },
 }
 
 impl Caller {
     /// The ARN a policy names this caller by (None for anonymous).
     pub fn arn(&self) -> Option<String> {
         match self {
-            Caller::Anonymous => None,
+            Caller::Anonymous | Caller::Service { .. } => None,
             Caller::Root { .. } => Some("arn:aws:iam:::root".to_owned()),
             Caller::User { name, .. } => Some(format!("arn:aws:iam:::user/{name}")),
         }
@@ -142,7 +149,7 @@ impl Caller {
 
     fn canonical_id(&self) -> Option<&str> {
         match self {
-            Caller::Anonymous => None,
+            Caller::Anonymous | Caller::Service { .. } => None,
             Caller::Root { canonical_id } | Caller::User { canonical_id, .. } => Some(canonical_id),
         }
     }
@@ -152,7 +159,9 @@ impl Caller {
             PrincipalPattern::Everyone => true,
             PrincipalPattern::Arn(arn) => self.arn().as_deref() == Some(arn.as_str()),
             PrincipalPattern::CanonicalUser(id) => self.canonical_id() == Some(id.as_str()),
-            PrincipalPattern::Other(_) => false,
+            PrincipalPattern::Other(service) => {
+                matches!(self, Caller::Service { name } if name == service)
+            }
         }
     }
 }

@@ -34,8 +34,9 @@ struct ListXml {
     grants: Vec<GrantXml>,
 }
 
+/// One `<Grant>` as a request writes it (in an ACL, or in a logging status's TargetGrants).
 #[derive(Debug, Deserialize)]
-struct GrantXml {
+pub struct GrantXml {
     #[serde(rename = "Grantee")]
     grantee: Option<GranteeXml>,
     #[serde(rename = "Permission")]
@@ -72,68 +73,78 @@ pub fn parse_policy(body: &[u8], owner: &str) -> S3Result<Acl> {
     }
     let mut acl = Acl::default();
     for g in grants {
-        let (Some(who), Some(permission)) = (g.grantee, g.permission) else {
-            return Err(malformed());
-        };
-        let permission = Permission::parse(permission.trim()).ok_or_else(malformed)?;
-        let kind = who
-            .kind
-            .as_deref()
-            .map(|k| k.rsplit(':').next().unwrap_or(k));
-        let grantee = match (kind, who.id, who.uri, who.email) {
-            (Some("CanonicalUser") | None, Some(id), None, None) => {
-                let id = id.trim();
-                if !valid_canonical_id(id) {
-                    return Err(invalid("Invalid id", "CanonicalUser/ID", id));
-                }
-                Grantee::User(id.to_ascii_lowercase())
-            }
-            (Some("Group") | None, None, Some(uri), None) => Grantee::Group(
-                Group::from_uri(uri.trim())
-                    .ok_or_else(|| invalid("Invalid group uri", "Group/URI", &uri))?,
-            ),
-            (Some("AmazonCustomerByEmail") | None, None, None, Some(email)) => {
-                return Err(S3Error::new(S3ErrorCode::UnresolvableGrantByEmailAddress)
-                    .with("EmailAddress", email));
-            }
-            _ => return Err(malformed()),
-        };
-        acl.grants.push(Grant {
-            grantee,
-            permission,
-        });
+        acl.grants.push(grant(g, malformed)?);
     }
     Ok(acl)
+}
+
+/// A `<Grant>`'s meaning; `malformed` is the error of one that does not make sense.
+pub fn grant(g: GrantXml, malformed: fn() -> S3Error) -> S3Result<Grant> {
+    let (Some(who), Some(permission)) = (g.grantee, g.permission) else {
+        return Err(malformed());
+    };
+    let permission = Permission::parse(permission.trim()).ok_or_else(malformed)?;
+    let kind = who
+        .kind
+        .as_deref()
+        .map(|k| k.rsplit(':').next().unwrap_or(k));
+    let grantee = match (kind, who.id, who.uri, who.email) {
+        (Some("CanonicalUser") | None, Some(id), None, None) => {
+            let id = id.trim();
+            if !valid_canonical_id(id) {
+                return Err(invalid("Invalid id", "CanonicalUser/ID", id));
+            }
+            Grantee::User(id.to_ascii_lowercase())
+        }
+        (Some("Group") | None, None, Some(uri), None) => Grantee::Group(
+            Group::from_uri(uri.trim())
+                .ok_or_else(|| invalid("Invalid group uri", "Group/URI", &uri))?,
+        ),
+        (Some("AmazonCustomerByEmail") | None, None, None, Some(email)) => {
+            return Err(S3Error::new(S3ErrorCode::UnresolvableGrantByEmailAddress)
+                .with("EmailAddress", email));
+        }
+        _ => return Err(malformed()),
+    };
+    Ok(Grant {
+        grantee,
+        permission,
+    })
+}
+
+/// Write `<Grant>` `g` of a resource owned by `owner` (canonical id `owner_canonical`).
+pub fn write_grant(x: &mut XmlWriter, g: &Grant, owner: &str, owner_canonical: &str) {
+    const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
+    x.open("Grant");
+    match &g.grantee {
+        Grantee::User(id) => {
+            let attrs = [("xmlns:xsi", XSI), ("xsi:type", "CanonicalUser")];
+            x.open_attrs("Grantee", &attrs);
+            x.elem("ID", id);
+            if id == owner_canonical {
+                x.elem("DisplayName", display_name(owner));
+            }
+        }
+        Grantee::Group(group) => {
+            x.open_attrs("Grantee", &[("xmlns:xsi", XSI), ("xsi:type", "Group")]);
+            x.elem("URI", group.uri());
+        }
+    }
+    x.close("Grantee");
+    x.elem("Permission", g.permission.as_str());
+    x.close("Grant");
 }
 
 /// The `<AccessControlPolicy>` of a resource owned by `owner` (an owner id as records keep
 /// it) with ACL `acl`.
 pub fn to_xml(owner: &str, acl: &Acl) -> String {
-    const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
     let owner_canonical = owner_id(owner);
     let mut x = XmlWriter::new();
     x.open_ns("AccessControlPolicy");
     owner_xml(&mut x, "Owner", owner);
     x.open("AccessControlList");
     for g in &acl.grants {
-        x.open("Grant");
-        match &g.grantee {
-            Grantee::User(id) => {
-                let attrs = [("xmlns:xsi", XSI), ("xsi:type", "CanonicalUser")];
-                x.open_attrs("Grantee", &attrs);
-                x.elem("ID", id);
-                if *id == owner_canonical {
-                    x.elem("DisplayName", display_name(owner));
-                }
-            }
-            Grantee::Group(group) => {
-                x.open_attrs("Grantee", &[("xmlns:xsi", XSI), ("xsi:type", "Group")]);
-                x.elem("URI", group.uri());
-            }
-        }
-        x.close("Grantee");
-        x.elem("Permission", g.permission.as_str());
-        x.close("Grant");
+        write_grant(&mut x, g, owner, &owner_canonical);
     }
     x.close("AccessControlList");
     x.close("AccessControlPolicy");

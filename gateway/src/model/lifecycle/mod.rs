@@ -5,7 +5,6 @@
 
 use serde::{Deserialize, Serialize};
 
-pub mod cache;
 pub mod due;
 mod parse;
 mod write;

@@ -1,7 +1,8 @@
 //! The request entry point, in stages: [`route`] (where a request is addressed, which
 //! operation it asks for) → [`authenticate`] (who sent it) → [`authorize`] (may they) →
-//! handle ([`crate::s3::ops::run`]) → [`respond`] (errors, request id, CORS). One tracing span
-//! and one request id per request. Each stage is a function of its own, so that another front
+//! handle ([`crate::s3::ops::run`]) → [`respond`] (errors, request id, CORS) → the server
+//! access log ([`crate::access_log::observe`]). One tracing span and one request id per
+//! request. Each stage is a function of its own, so that another front
 //! door (POST Object's form, the website endpoint) runs the same stages in its own order.
 
 pub mod authenticate;
@@ -16,6 +17,7 @@ use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use tracing::Instrument;
 
 use self::route::Addressed;
+use crate::access_log::Seen;
 use crate::iam;
 use crate::s3::body::small_body;
 use crate::s3::ctx::ReqCtx;
@@ -30,13 +32,17 @@ pub async fn dispatch(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
+    let arrived = (std::time::Instant::now(), crate::s3::headers::now_ms());
     let id = respond::request_id();
     let span = tracing::info_span!("s3", request_id = %id, op = tracing::field::Empty);
     let mut cors = Vec::new();
-    let result = handle(&req, payload, &state, &id, &mut cors)
+    let mut seen = Seen::default();
+    let result = handle(&req, payload, &state, &id, &mut cors, &mut seen)
         .instrument(span.clone())
         .await;
-    span.in_scope(|| respond::respond(&req, &state, &id, result, cors))
+    let error = result.as_ref().err().map(|e| e.code.as_str());
+    let resp = span.in_scope(|| respond::respond(&req, &state, &id, result, cors));
+    crate::access_log::observe(&state, &req, &id, arrived, seen, error, resp).await
 }
 
 /// A request that went through the stages before its body: where it is addressed, what it
@@ -95,13 +101,14 @@ pub async fn stage(
 }
 
 /// Run the stages for a request; `cors` receives the CORS headers its answer (success or
-/// error) carries.
+/// error) carries, `seen` what its access log record needs.
 async fn handle(
     req: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
     request_id: &str,
     cors: &mut Vec<(HeaderName, HeaderValue)>,
+    seen: &mut Seen,
 ) -> S3Result<HttpResponse> {
     // Staged already when the client waited for 100 Continue.
     let staged = req
@@ -119,6 +126,7 @@ async fn handle(
                 return iam_call(state, req, &to, &body, request_id).await;
             }
             Staged::Form(to) => {
+                seen.endpoint = Some(Endpoint::PostObject);
                 tracing::Span::current().record("op", Endpoint::PostObject.name());
                 return post_object::post_object(state, req, &to.query, to.bucket_name(), payload)
                     .await;
@@ -127,6 +135,10 @@ async fn handle(
     };
     tracing::Span::current().record("op", p.endpoint.name());
     let owner = p.authz.writer();
+    seen.endpoint = Some(p.endpoint.clone());
+    if p.authz.canonical_id().is_some() {
+        seen.requester = Some(crate::access_log::requester(&owner));
+    }
     let ctx = ReqCtx {
         cluster: &state.cluster,
         config: &state.config,
@@ -137,7 +149,7 @@ async fn handle(
         authz: &p.authz,
         bucket_name: p.to.bucket_name(),
         keys: &state.keys,
-        lifecycles: &state.lifecycles,
+        caches: &state.caches,
     };
     ops::run(&ctx, p.endpoint, payload).await
 }

@@ -10,6 +10,30 @@ use coffer_proto::types::{Checksum, ChecksumAlgorithm, ChecksumType};
 use super::get;
 use crate::s3::error::{S3Error, S3ErrorCode};
 
+/// For the requests whose body S3 wants proven (lifecycle and logging configurations): a
+/// `Content-MD5` (checked here) or a flexible checksum header.
+pub fn integrity_required(h: &HeaderMap, body: &[u8]) -> Result<(), S3Error> {
+    use md5::Digest;
+    if let Some(want) = content_md5(h)? {
+        let got: [u8; 16] = md5::Md5::digest(body).into();
+        if got != want {
+            return Err(S3Error::new(S3ErrorCode::BadDigest));
+        }
+        return Ok(());
+    }
+    let checksummed = h.keys().any(|k| {
+        let k = k.as_str();
+        k.starts_with("x-amz-checksum-") || k == "x-amz-sdk-checksum-algorithm"
+    });
+    if !checksummed {
+        return Err(S3Error::msg(
+            S3ErrorCode::InvalidRequest,
+            "Missing required header for this request: Content-MD5",
+        ));
+    }
+    Ok(())
+}
+
 /// Algorithm from its S3 name (`CRC32`, `crc32c`, ...).
 pub fn checksum_algorithm(name: &str) -> Option<ChecksumAlgorithm> {
     Some(match name.to_ascii_uppercase().as_str() {

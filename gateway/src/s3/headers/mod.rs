@@ -12,7 +12,7 @@ pub mod tagging;
 
 pub use checksum::{
     checksum_algorithm, checksum_header, checksum_headers, checksum_name, checksum_request,
-    checksum_type_name, content_md5, ChecksumRequest,
+    checksum_type_name, content_md5, integrity_required, ChecksumRequest,
 };
 pub use conditions::{
     delete_precondition, parse_range, write_precondition, ByteRange, CopySource, Preconditions,

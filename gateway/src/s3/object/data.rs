@@ -235,7 +235,7 @@ pub async fn copy_data(
     algorithm: ChecksumAlgorithm,
     key: Option<&DataKey>,
 ) -> S3Result<(ObjectData, [u8; 16], Checksum)> {
-    let mut digests = CopyDigests::new(algorithm);
+    let digests = CopyDigests::new(algorithm);
     let len = range.end - range.start;
     if let (true, ObjectData::Inline(b)) = (
         inline_ok && len <= ctx.config.inline_threshold,
@@ -248,13 +248,7 @@ pub async fn copy_data(
                 .map_err(|t| S3Error::from(ProtoError::from(t)))?,
             None => b.slice(range.start as usize..range.end as usize),
         };
-        digests.update(&slice);
-        let (md5, checksum) = digests.finish();
-        let data = match key {
-            Some(k) => k.run(None).seal_all(&slice),
-            None => slice,
-        };
-        return Ok((ObjectData::Inline(data), md5, checksum));
+        return Ok(inline(slice, digests, key));
     }
     let stream = read_range(
         ctx.cluster.clone(),
@@ -265,6 +259,40 @@ pub async fn copy_data(
     );
     let (blob, md5, checksum) =
         write_stream(ctx.cluster, storage_class, stream, digests, key).await?;
+    Ok((ObjectData::Blobs(vec![blob]), md5, checksum))
+}
+
+/// Plaintext kept in the metadata record, sealed with `key` when encrypted, with its digests.
+fn inline(
+    plain: Bytes,
+    mut digests: CopyDigests,
+    key: Option<&DataKey>,
+) -> (ObjectData, [u8; 16], Checksum) {
+    digests.update(&plain);
+    let (md5, checksum) = digests.finish();
+    let data = match key {
+        Some(k) => k.run(None).seal_all(&plain),
+        None => plain,
+    };
+    (ObjectData::Inline(data), md5, checksum)
+}
+
+/// Store bytes the server wrote itself (an access log object) as object data: inline up to
+/// `inline_limit` bytes, else a blob of `storage_class`; sealed with `key` when encrypted.
+/// Returns the data, the MD5 of the plaintext and its CRC64NVME checksum.
+pub async fn store_bytes(
+    cluster: &Arc<dyn ClusterApi>,
+    storage_class: &str,
+    plain: Bytes,
+    inline_limit: u64,
+    key: Option<&DataKey>,
+) -> S3Result<(ObjectData, [u8; 16], Checksum)> {
+    let digests = CopyDigests::new(ChecksumAlgorithm::Crc64Nvme);
+    if plain.len() as u64 <= inline_limit {
+        return Ok(inline(plain, digests, key));
+    }
+    let src: ByteStream = Box::pin(futures::stream::once(async move { Ok(plain) }));
+    let (blob, md5, checksum) = write_stream(cluster, storage_class, src, digests, key).await?;
     Ok((ObjectData::Blobs(vec![blob]), md5, checksum))
 }
 

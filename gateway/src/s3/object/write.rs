@@ -8,6 +8,8 @@
 //! features add. A refused commit leaves nothing visible: the state machine queues the new
 //! blob for deletion.
 
+use std::sync::Arc;
+
 use actix_web::http::header::HeaderMap;
 use coffer_proto::lock::VersionLock;
 use coffer_proto::meta::{CompletePart, MetaCommand, MetaOk, WritePrecondition};
@@ -15,6 +17,7 @@ use coffer_proto::types::{
     BucketInfo, Checksum, ChecksumAlgorithm, ChecksumType, ContentHeaders, ObjectData,
     ObjectVersion, PartInfo, PartSummary, UploadInfo, NULL_VERSION,
 };
+use coffer_proto::ClusterApi;
 
 use crate::model::acl::Acl;
 use crate::model::tags::{self, Tags};
@@ -253,7 +256,7 @@ impl Committed {
 /// Commit `new` with bytes `body` into bucket `bucket_id` through Raft, with its conditions,
 /// ACL and tags in the same write.
 pub async fn commit(
-    ctx: &ReqCtx<'_>,
+    cluster: &Arc<dyn ClusterApi>,
     bucket_id: u64,
     new: NewObject,
     body: Body,
@@ -314,8 +317,7 @@ pub async fn commit(
         // Kept a day, so that the completion retried answers the same success.
         cmd = MetaCommand::RememberCompletion { cmd: Box::new(cmd) };
     }
-    let ok = ctx
-        .cluster
+    let ok = cluster
         .meta_write(cmd)
         .await
         .map_err(|e| S3Error::from(e).with(context.0, context.1))?;

@@ -124,7 +124,7 @@ pub async fn copy_object(ctx: &ReqCtx<'_>, key: &str) -> S3Result<HttpResponse> 
     )
     .await?;
     let body = Body::single(data, v.size, md5, Some(checksum));
-    let done = write::commit(ctx, bucket.id, new, body, Commit::Put).await?;
+    let done = write::commit(ctx.cluster, bucket.id, new, body, Commit::Put).await?;
     let mut x = XmlWriter::new();
     x.open_ns("CopyObjectResult");
     x.elem("ETag", &done.quoted_etag());

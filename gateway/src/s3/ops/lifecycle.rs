@@ -4,7 +4,6 @@
 
 use actix_web::{web, HttpResponse};
 use coffer_proto::meta::BucketConfigKind;
-use md5::{Digest, Md5};
 
 use crate::model::lifecycle::{self, MinSize, MIN_SIZE_HEADER};
 use crate::s3::body::small_body;
@@ -15,30 +14,6 @@ use crate::s3::xml::xml_ok;
 
 /// Largest configuration document: 1,000 rules of long filters fit.
 const MAX_BODY: usize = 2 << 20;
-
-/// S3 wants the body's integrity proven: a `Content-MD5` (checked here) or a flexible
-/// checksum header.
-fn check_integrity(ctx: &ReqCtx<'_>, body: &[u8]) -> S3Result<()> {
-    let h = ctx.req.headers();
-    if let Some(want) = headers::content_md5(h)? {
-        let got: [u8; 16] = Md5::digest(body).into();
-        if got != want {
-            return Err(S3Error::new(S3ErrorCode::BadDigest));
-        }
-        return Ok(());
-    }
-    let checksummed = h.keys().any(|k| {
-        let k = k.as_str();
-        k.starts_with("x-amz-checksum-") || k == "x-amz-sdk-checksum-algorithm"
-    });
-    if !checksummed {
-        return Err(S3Error::msg(
-            S3ErrorCode::InvalidRequest,
-            "Missing required header for this request: Content-MD5",
-        ));
-    }
-    Ok(())
-}
 
 /// The `x-amz-transition-default-minimum-object-size` asked for (S3's default without one).
 fn min_size(ctx: &ReqCtx<'_>) -> S3Result<MinSize> {
@@ -59,11 +34,11 @@ fn min_size(ctx: &ReqCtx<'_>) -> S3Result<MinSize> {
 pub async fn put(ctx: &ReqCtx<'_>, payload: web::Payload) -> S3Result<HttpResponse> {
     let min_size = min_size(ctx)?;
     let body = small_body(payload, MAX_BODY).await?;
-    check_integrity(ctx, &body)?;
+    headers::integrity_required(ctx.req.headers(), &body)?;
     let conf = lifecycle::parse(&body, min_size)?;
     ctx.set_bucket_config(BucketConfigKind::Lifecycle, Some(lifecycle::encode(&conf)))
         .await?;
-    ctx.lifecycles.forget(ctx.bucket_name);
+    ctx.caches.lifecycle.forget(ctx.bucket_name);
     Ok(HttpResponse::Ok()
         .insert_header((MIN_SIZE_HEADER, conf.min_size.as_str()))
         .finish())
@@ -93,6 +68,6 @@ pub async fn get(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
 pub async fn delete(ctx: &ReqCtx<'_>) -> S3Result<HttpResponse> {
     ctx.set_bucket_config(BucketConfigKind::Lifecycle, None)
         .await?;
-    ctx.lifecycles.forget(ctx.bucket_name);
+    ctx.caches.lifecycle.forget(ctx.bucket_name);
     Ok(HttpResponse::NoContent().finish())
 }

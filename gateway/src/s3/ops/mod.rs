@@ -11,6 +11,7 @@ pub mod encryption;
 pub mod get;
 pub mod lifecycle;
 pub mod list;
+pub mod logging;
 pub mod multipart;
 pub mod object_lock;
 pub mod ownership;
@@ -72,6 +73,8 @@ pub async fn run(
         Endpoint::PutPublicAccessBlock => public_access::put(ctx, payload).await,
         Endpoint::DeletePublicAccessBlock => public_access::delete(ctx).await,
         Endpoint::GetBucketAcl => acl::get_bucket_acl(ctx).await,
+        Endpoint::GetBucketLogging => logging::get(ctx).await,
+        Endpoint::PutBucketLogging => logging::put(ctx, payload).await,
         Endpoint::PutBucketAcl => acl::put_bucket_acl(ctx, payload).await,
         Endpoint::GetObjectTagging { key } => tagging::get(ctx, &key).await,
         Endpoint::PutObjectTagging { key } => tagging::put(ctx, &key, payload).await,

@@ -470,7 +470,7 @@ pub async fn complete(
     // Described when the upload was created (Object Ownership decided its owner then).
     let new = NewObject::from_upload(&up, precondition);
     let how = Commit::Complete { upload_id, parts };
-    let done = match write::commit(ctx, bucket.id, new, body, how).await {
+    let done = match write::commit(ctx.cluster, bucket.id, new, body, how).await {
         // The object is encrypted as its upload was.
         Ok(done) => write::Committed {
             encryption: up.encryption.clone(),

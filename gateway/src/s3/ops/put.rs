@@ -48,7 +48,7 @@ pub async fn put_object(
     )
     .await?;
     let body = Body::single(data, outcome.size, outcome.md5, outcome.stored_checksum());
-    let done = write::commit(ctx, bucket.id, new, body, Commit::Put).await?;
+    let done = write::commit(ctx.cluster, bucket.id, new, body, Commit::Put).await?;
     let mut b = HttpResponse::Ok();
     b.insert_header(("etag", done.quoted_etag()));
     done.version_header(&mut b);

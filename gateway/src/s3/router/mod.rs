@@ -121,6 +121,10 @@ pub enum Endpoint {
     GetBucketOwnershipControls,
     /// PUT /bucket?ownershipControls
     PutBucketOwnershipControls,
+    /// GET /bucket?logging
+    GetBucketLogging,
+    /// PUT /bucket?logging
+    PutBucketLogging,
     /// DELETE /bucket?ownershipControls
     DeleteBucketOwnershipControls,
     /// GET /bucket (v1)
@@ -299,6 +303,8 @@ impl Endpoint {
     fn bucket_operation(op: &'static str) -> Endpoint {
         match op {
             "GetBucketAcl" => Endpoint::GetBucketAcl,
+            "GetBucketLogging" => Endpoint::GetBucketLogging,
+            "PutBucketLogging" => Endpoint::PutBucketLogging,
             "PutBucketAcl" => Endpoint::PutBucketAcl,
             "DeleteBucketCors" => Endpoint::DeleteBucketCors,
             "GetBucketCors" => Endpoint::GetBucketCors,
@@ -386,6 +392,8 @@ impl Endpoint {
             Endpoint::PutPublicAccessBlock => "PutPublicAccessBlock",
             Endpoint::DeletePublicAccessBlock => "DeletePublicAccessBlock",
             Endpoint::GetBucketAcl => "GetBucketAcl",
+            Endpoint::GetBucketLogging => "GetBucketLogging",
+            Endpoint::PutBucketLogging => "PutBucketLogging",
             Endpoint::PutBucketAcl => "PutBucketAcl",
             Endpoint::GetBucketOwnershipControls => "GetBucketOwnershipControls",
             Endpoint::PutBucketOwnershipControls => "PutBucketOwnershipControls",
@@ -465,6 +473,8 @@ impl Endpoint {
             Endpoint::ListMultipartUploads => ("s3:ListBucketMultipartUploads", Bucket),
             Endpoint::ListObjectVersions => ("s3:ListBucketVersions", Bucket),
             Endpoint::GetBucketAcl => ("s3:GetBucketAcl", Bucket),
+            Endpoint::GetBucketLogging => ("s3:GetBucketLogging", Bucket),
+            Endpoint::PutBucketLogging => ("s3:PutBucketLogging", Bucket),
             Endpoint::PutBucketAcl => ("s3:PutBucketAcl", Bucket),
             Endpoint::GetBucketOwnershipControls => ("s3:GetBucketOwnershipControls", Bucket),
             // As on AWS, deleting the setting needs the permission to put it.

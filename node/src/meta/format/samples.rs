@@ -523,6 +523,14 @@ pub(super) fn commands() -> Vec<(&'static str, MetaCommand)> {
             },
         ),
         (
+            "SetBucketConfig/Logging",
+            MetaCommand::SetBucketConfig {
+                bucket: "b".into(),
+                kind: BucketConfigKind::Logging,
+                value: Some("{}".into()),
+            },
+        ),
+        (
             "MovePlacement/version",
             MetaCommand::MovePlacement {
                 record: BlobRecord::Version(b"raw".to_vec()),

@@ -266,6 +266,7 @@ frozen_enum! {
         Website {},
         Lifecycle {},
         LifecycleWorker {},
+        Logging {},
     }
 }
 
