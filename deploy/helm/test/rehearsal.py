@@ -56,6 +56,9 @@ VALUES = {
     # rebalancing; the move's rate can be changed with --rebalance-rate.
     "config": {"rebalance_rate": 64},
 }
+# The load's requests per second: about a third of what three nodes answer on two cores, so the
+# latency it sees is the cluster's and not that of a queue the load itself built.
+LOAD_RATE = 40.0
 
 
 def sh(*args, check=True, capture=True):
@@ -321,9 +324,15 @@ def free_port():
 
 class Load:
     """Clients PUTting and GETting objects through the gateway, as the aws CLI retries (three
-    attempts): every request that still fails is counted, and every read is checked."""
+    attempts): every request that still fails is counted, and every read is checked.
 
-    def __init__(self, endpoint, key, secret, workers=4):
+    With a rate, the load is open: requests are due on a fixed schedule (rate per second in all,
+    spread over the workers) whatever the cluster does, and a request's latency counts from when
+    it was due, so time spent waiting behind a slow request is counted too. Without one, every
+    worker sends its next request as soon as the last one is answered (a closed, saturating
+    load, whose latency mostly measures how busy the cores are)."""
+
+    def __init__(self, endpoint, key, secret, workers=8, rate=None):
         self.s3 = boto3.client(
             "s3", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret,
             region_name="us-east-1",
@@ -337,6 +346,7 @@ class Load:
         self.samples = []  # (time, seconds, op)
         self.stop = threading.Event()
         self.workers = workers
+        self.rate = rate
         self.n = 0
 
     def start(self, bucket):
@@ -348,7 +358,15 @@ class Load:
 
     def run(self, w):
         rng = random.Random(w)
+        every = self.workers / self.rate if self.rate else 0
+        due = time.time() + w * every / self.workers
         while not self.stop.is_set():
+            if every:
+                wait = due - time.time()
+                if wait > 0:
+                    time.sleep(wait)
+                t_due = due
+                due += every
             with self.lock:
                 self.n += 1
                 n = self.n
@@ -356,7 +374,7 @@ class Load:
                 size = rng.choice([4096, 200_000, 1 << 20])
                 key = f"load/{w}/{n:06}"
                 body = rng.randbytes(size)
-                t0 = time.time()
+                t0 = t_due if every else time.time()
                 try:
                     self.s3.put_object(Bucket=self.bucket, Key=key, Body=body)
                     with self.lock:
@@ -368,7 +386,7 @@ class Load:
                 with self.lock:
                     key = rng.choice(list(self.acked))
                     want = self.acked[key]
-                t0 = time.time()
+                t0 = t_due if every else time.time()
                 try:
                     got = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
                     with self.lock:
@@ -386,8 +404,8 @@ class Load:
     def count(self, start, end):
         return sum(1 for t, _, _ in self.samples if start <= t < end)
 
-    def p99(self, start, end):
-        lat = sorted(s for t, s, _ in self.samples if start <= t < end)
+    def p99(self, start, end, op=None):
+        lat = sorted(s for t, s, o in self.samples if start <= t < end and op in (None, o))
         if not lat:
             return None
         return lat[min(len(lat) - 1, int(len(lat) * 0.99))]
@@ -406,12 +424,17 @@ class Load:
 
 
 def main():
+    global LOAD_RATE
     ap = argparse.ArgumentParser()
     ap.add_argument("--keep", action="store_true", help="leave the containers running")
     ap.add_argument("--report", help="write the figures as JSON here")
     ap.add_argument("--rebalance-rate", type=int, default=VALUES["config"]["rebalance_rate"],
                     help="the chart's config.rebalance_rate, MiB/s per node (0: unlimited)")
+    ap.add_argument("--load-rate", type=float, default=LOAD_RATE,
+                    help="requests per second the load sends on a fixed schedule (0: as fast as "
+                         "answers come, a saturating load)")
     opts = ap.parse_args()
+    LOAD_RATE = opts.load_rate
     VALUES["config"]["rebalance_rate"] = opts.rebalance_rate
     r = Rehearsal(opts.keep)
     try:
@@ -464,7 +487,7 @@ def rehearse(r):
         body = random.randbytes(2 << 20)
         s3.put_object(Bucket="rehearsal", Key=f"base/{n:03}", Body=body)
         base[f"base/{n:03}"] = hashlib.sha256(body).hexdigest()
-    load = Load(r.endpoint, key, secret)
+    load = Load(r.endpoint, key, secret, rate=LOAD_RATE or None)
     load.start("rehearsal")
     time.sleep(20)
     quiet = (time.time() - 20, time.time())
@@ -506,12 +529,17 @@ def rehearse(r):
             "load_p99_before_ms": round(1000 * (load.p99(*quiet) or 0), 1),
             "load_p99_while_joining_ms": round(1000 * (load.p99(t_scale, t_move) or 0), 1),
             "load_p99_during_move_ms": round(1000 * (load.p99(t_move, t_done) or 0), 1),
+            "load_p99_during_move_get_ms": round(1000 * (load.p99(t_move, t_done, "get") or 0), 1),
+            "load_p99_during_move_put_ms": round(1000 * (load.p99(t_move, t_done, "put") or 0), 1),
+            "load_p99_before_get_ms": round(1000 * (load.p99(*quiet, "get") or 0), 1),
+            "load_p99_before_put_ms": round(1000 * (load.p99(*quiet, "put") or 0), 1),
             "load_p99_scale_out_ms": round(1000 * (load.p99(t_scale, t_done) or 0), 1),
             "load_p99_after_ms": round(1000 * (load.p99(t_done, time.time()) or 0), 1),
             "load_requests_per_s_before": round(load.count(*quiet) / (quiet[1] - quiet[0])),
             "load_requests_per_s_scale_out": round(load.count(t_scale, t_done) / took),
             "load_requests_per_s_after": round(load.count(t_done, time.time()) / (time.time() - t_done)),
             "rebalance_rate_mib_per_s": VALUES["config"]["rebalance_rate"],
+            "load_rate_per_s": LOAD_RATE or "saturating",
         })
         return (f"joined in {joined:.1f} s, balanced in {took:.1f} s, {moved / 2**20:.1f} MiB "
                 f"moved; load p99 {r.figures['load_p99_before_ms']} ms before, "
