@@ -385,3 +385,64 @@ async fn requests_are_delivered_as_records_in_the_documented_format() {
     let (_, after) = delivered(&c, "logs", "access/", 6).await;
     assert_eq!(after.len(), 6, "nothing more was written: {after:#?}");
 }
+
+#[tokio::test]
+async fn website_requests_are_logged_too() {
+    let web = format!("127.0.0.1:{}", cluster_tests::free_port());
+    let s =
+        Server::start_with(&["--access-log-flush-seconds", "1", "--website-address", &web]).await;
+    let c = s.client();
+    for b in ["site", "logs"] {
+        c.create_bucket().bucket(b).send().await.unwrap();
+    }
+    c.put_bucket_website()
+        .bucket("site")
+        .website_configuration(
+            aws_sdk_s3::types::WebsiteConfiguration::builder()
+                .index_document(
+                    aws_sdk_s3::types::IndexDocument::builder()
+                        .suffix("index.html")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    c.put_bucket_policy()
+        .bucket("logs")
+        .policy(log_policy("logs", "web/", "site"))
+        .send()
+        .await
+        .unwrap();
+    put_logging(&c, "site", Some(enabled("logs", "web/")))
+        .await
+        .unwrap();
+    // The site is private: anonymous readers are refused, and logged.
+    let http = reqwest::Client::new();
+    for path in ["/", "/missing.html"] {
+        let r = http
+            .get(format!("http://{web}{path}"))
+            .header("host", "site")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403);
+    }
+    let (_, lines) = delivered(&c, "logs", "web/", 3).await;
+    let records: Vec<Vec<String>> = lines.iter().map(|l| fields(l)).collect();
+    let website: Vec<(&str, &str, &str, &str)> = records
+        .iter()
+        .filter(|r| r[6] == "WEBSITE.GET.OBJECT")
+        .map(|r| (r[4].as_str(), r[7].as_str(), r[9].as_str(), r[10].as_str()))
+        .collect();
+    assert_eq!(
+        website,
+        [
+            ("-", "-", "403", "AccessDenied"),
+            ("-", "missing.html", "403", "AccessDenied")
+        ],
+        "{records:#?}"
+    );
+}

@@ -144,4 +144,3 @@ impl AccessLogs {
         batches.insert(bucket, batch);
     }
 }
-

@@ -1,5 +1,6 @@
 //! Server access logs: every request to a bucket whose logging is on (PutBucketLogging,
-//! [`crate::model::logging`]) becomes a record in AWS's format ([`record`]), failed and
+//! [`crate::model::logging`]), on the S3 endpoint or the website endpoint
+//! (`WEBSITE.GET.OBJECT`), becomes a record in AWS's format ([`record`]), failed and
 //! anonymous ones included, once its response has been sent. Each gateway batches the
 //! records of a bucket in memory and delivers a batch as one log object into the target
 //! bucket ([`deliver`]) when it is a flush period old (`--access-log-flush-seconds`, 300 by
@@ -39,6 +40,9 @@ pub struct Seen {
     pub endpoint: Option<Endpoint>,
     /// Who signed it: a canonical user id, or an IAM user's ARN.
     pub requester: Option<String>,
+    /// For the website endpoint, which names buckets by host: the bucket and, once read, the
+    /// key asked for.
+    pub website: Option<(String, Option<String>)>,
 }
 
 /// The requester field of a caller whose writes are owned by `owner` (an owner id as records
@@ -63,8 +67,12 @@ pub async fn observe(
     error_code: Option<&'static str>,
     resp: HttpResponse,
 ) -> HttpResponse {
-    let Ok((Some(bucket), key, _)) = address(req.head(), state.config.domain.as_deref()) else {
-        return resp;
+    let (bucket, key) = match seen.website.clone() {
+        Some((bucket, key)) => (bucket, key),
+        None => match address(req.head(), state.config.domain.as_deref()) {
+            Ok((Some(bucket), key, _)) => (bucket, key),
+            _ => return resp,
+        },
     };
     let Some(status) = state.caches.logging.get(&state.cluster, &bucket).await else {
         return resp;
@@ -86,12 +94,15 @@ pub async fn observe(
         remote_ip: req.peer_addr().map(|a| a.ip().to_string()),
         requester: seen.requester,
         request_id: id.to_owned(),
-        operation: record::operation(
-            req.method().as_str(),
-            seen.endpoint.as_ref(),
-            key.is_some(),
-            sub,
-        ),
+        operation: match seen.website {
+            Some(_) => format!("WEBSITE.{}.OBJECT", req.method().as_str()),
+            None => record::operation(
+                req.method().as_str(),
+                seen.endpoint.as_ref(),
+                key.is_some(),
+                sub,
+            ),
+        },
         key: key.clone(),
         request_uri: record::request_uri(
             req.method().as_str(),

@@ -22,6 +22,7 @@ use coffer_proto::meta::BucketConfigKind;
 use coffer_proto::policy::Caller;
 use coffer_proto::types::BucketInfo;
 
+use crate::access_log::Seen;
 use crate::authz::Authz;
 use crate::model::website::{self, Asked, Website};
 use crate::s3::ctx::ReqCtx;
@@ -35,17 +36,20 @@ use crate::state::AppState;
 
 /// The website endpoint's one handler.
 pub async fn handle(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let arrived = (std::time::Instant::now(), crate::s3::headers::now_ms());
     let id = respond::request_id();
     let head = req.method() == Method::HEAD;
     let mut cors = Vec::new();
-    let resp = match serve(&req, &state, &mut cors).await {
-        Ok(r) => r,
+    let mut seen = Seen::default();
+    let (resp, error) = match serve(&req, &state, &mut cors, &mut seen).await {
+        Ok(r) => (r, None),
         Err(e) => {
             tracing::debug!(code = e.code.as_str(), "website request failed");
-            page::error(&e, &id, head)
+            (page::error(&e, &id, head), Some(e.code.as_str()))
         }
     };
-    respond::finish(resp, &id, cors)
+    let resp = respond::finish(resp, &id, cors);
+    crate::access_log::observe(&state, &req, &id, arrived, seen, error, resp).await
 }
 
 /// What a website request is served from: its bucket, configuration and authorization.
@@ -60,9 +64,11 @@ async fn serve(
     req: &HttpRequest,
     state: &AppState,
     cors: &mut Vec<(HeaderName, HeaderValue)>,
+    seen: &mut Seen,
 ) -> S3Result<HttpResponse> {
     let host_header = req.headers().get("host").and_then(|h| h.to_str().ok());
     let name = host::bucket_of(host_header, state.config.website_domain.as_deref())?;
+    seen.website = Some((name.clone(), None));
     let method = req.method();
     if !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return Err(S3Error::new(S3ErrorCode::MethodNotAllowed)
@@ -76,6 +82,7 @@ async fn serve(
         .decode_utf8()
         .map_err(|_| S3Error::new(S3ErrorCode::NoSuchKey))?;
     let key = key.strip_prefix('/').unwrap_or(&key).to_owned();
+    seen.website = Some((name.clone(), Some(key.clone())));
     let scheme = if state.config.transport.secure(req.head()) {
         "https"
     } else {
