@@ -491,7 +491,20 @@ async fn admission() {
     assert_eq!(added["id"], four as u64, "{added}");
     assert_eq!(added["rpc_addr"], cluster.rpc[four - 1].as_str(), "{added}");
     cluster_tests::wait_for_log(&cluster.nodes[four - 1], "Coffer node 4 ready", 60).await;
-    assert_eq!(reqwest::get(&ready).await.unwrap().status().as_u16(), 200);
+    // The process is up; ready once its own Raft state names a leader and itself a member,
+    // which the admission's log entry brings a moment later.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let status = reqwest::get(&ready).await.unwrap().status().as_u16();
+        if status == 200 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "node 4 not ready 30 s after admission: {status}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let map = cluster.admin_json(1, &["cluster", "status"]);
     let roles: Vec<(u64, String)> = map["nodes"]
         .as_array()
