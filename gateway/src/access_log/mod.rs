@@ -86,7 +86,8 @@ pub async fn observe(
         .map(|p| p.split_once('=').map_or(p, |(n, _)| n))
         .find(|n| SUBRESOURCE_OPERATIONS.iter().any(|(_, s, _, _)| s == n))
         .unwrap_or_default();
-    let (signature_version, auth_type) = signature(req);
+    let query_map = crate::s3::router::Query::parse(query);
+    let signed = crate::auth::how_signed(req.headers(), &query_map);
     let record = Record {
         bucket_owner: owner_id(&status.bucket_owner),
         bucket: bucket.clone(),
@@ -116,11 +117,15 @@ pub async fn observe(
         turnaround_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         referer: text("referer"),
         user_agent: text("user-agent"),
-        version_id: crate::s3::router::Query::parse(query)
-            .get("versionId")
-            .map(str::to_owned),
-        signature_version,
-        auth_type,
+        version_id: query_map.get("versionId").map(str::to_owned),
+        signature_version: signed.map(|s| if s.v4 { "SigV4" } else { "SigV2" }),
+        auth_type: signed.map(|s| {
+            if s.in_query {
+                "QueryString"
+            } else {
+                "AuthHeader"
+            }
+        }),
         host: text("host"),
         region: state.config.region.clone(),
     };
@@ -138,28 +143,6 @@ pub async fn observe(
             pending: Some(pending),
         })
     })
-}
-
-/// How a request was signed: (`SigV2`/`SigV4`, `AuthHeader`/`QueryString`).
-fn signature(req: &HttpRequest) -> (Option<&'static str>, Option<&'static str>) {
-    let auth = crate::s3::headers::get(req.headers(), "authorization").unwrap_or_default();
-    let query = req.query_string();
-    let has = |name: &str| {
-        query
-            .split('&')
-            .any(|p| p.split_once('=').map_or(p, |(n, _)| n) == name)
-    };
-    if auth.starts_with("AWS4-") {
-        (Some("SigV4"), Some("AuthHeader"))
-    } else if auth.starts_with("AWS ") {
-        (Some("SigV2"), Some("AuthHeader"))
-    } else if has("X-Amz-Signature") {
-        (Some("SigV4"), Some("QueryString"))
-    } else if has("Signature") {
-        (Some("SigV2"), Some("QueryString"))
-    } else {
-        (None, None)
-    }
 }
 
 /// The object's whole size, where the request reads or writes one: an object body answered

@@ -72,6 +72,28 @@ impl SignedRequest<'_> {
     }
 }
 
+/// How a request carries a signature, from its head alone (not verified): what policies see
+/// as `s3:authType` and `s3:signatureversion`, and what the access log records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Signed {
+    /// In the query string (a presigned URL) rather than the `Authorization` header.
+    pub in_query: bool,
+    /// Signature Version 4 (else 2).
+    pub v4: bool,
+}
+
+/// How a request with `headers` and `query` is signed (None: it is not).
+pub fn how_signed(headers: &HeaderMap, query: &Query) -> Option<Signed> {
+    let signed = |in_query, v4| Some(Signed { in_query, v4 });
+    match headers.get("authorization").and_then(|v| v.to_str().ok()) {
+        Some(a) if a.starts_with("AWS4-") => signed(false, true),
+        Some(_) => signed(false, false),
+        None if query.has("X-Amz-Algorithm") => signed(true, true),
+        None if query.has("AWSAccessKeyId") => signed(true, false),
+        None => None,
+    }
+}
+
 /// The access key id a request claims to be signed with, from whichever signature form it
 /// uses (None for anonymous requests or a form too malformed to name one).
 pub fn claimed_access_key(req: &SignedRequest<'_>) -> Option<String> {

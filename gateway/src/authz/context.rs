@@ -115,20 +115,17 @@ pub fn build(
     if let Some(tags) = header("x-amz-tagging") {
         request_tags(&mut c, tags);
     }
-    let (auth_type, version) = match header("authorization") {
-        Some(a) if a.starts_with("AWS4-") => (Some("REST-HEADER"), Some("AWS4-HMAC-SHA256")),
-        Some(_) => (Some("REST-HEADER"), Some("AWS")),
-        None if query.has("X-Amz-Algorithm") => {
-            (Some("REST-QUERY-STRING"), Some("AWS4-HMAC-SHA256"))
-        }
-        None if query.has("AWSAccessKeyId") => (Some("REST-QUERY-STRING"), Some("AWS")),
-        None => (None, None),
-    };
-    if let Some(t) = auth_type {
-        c.set("s3:authType", t);
-    }
-    if let Some(v) = version {
-        c.set("s3:signatureversion", v);
+    if let Some(s) = crate::auth::how_signed(&req.headers, query) {
+        let auth_type = if s.in_query {
+            "REST-QUERY-STRING"
+        } else {
+            "REST-HEADER"
+        };
+        c.set("s3:authType", auth_type);
+        c.set(
+            "s3:signatureversion",
+            if s.v4 { "AWS4-HMAC-SHA256" } else { "AWS" },
+        );
     }
     c
 }
