@@ -423,8 +423,41 @@ class Load:
         return bad
 
 
+class Cpu:
+    """The machine's busy share of its cores, sampled every half second from /proc/stat, to
+    tell a slowdown for want of CPU from one that waits on something else."""
+
+    def __init__(self):
+        self.samples = []  # (time, busy share since the last sample)
+        self.stop = threading.Event()
+        threading.Thread(target=self.run, daemon=True).start()
+
+    @staticmethod
+    def read():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        idle = v[3] + v[4]
+        return sum(v) - idle, sum(v)
+
+    def run(self):
+        busy0, all0 = self.read()
+        while not self.stop.wait(0.5):
+            busy, total = self.read()
+            if total > all0:
+                self.samples.append((time.time(), (busy - busy0) / (total - all0)))
+            busy0, all0 = busy, total
+
+    def busy(self, start, end):
+        s = [b for t, b in self.samples if start <= t < end]
+        return round(100 * sum(s) / len(s)) if s else None
+
+
+CPU = None
+SAMPLES = None
+
+
 def main():
-    global LOAD_RATE
+    global LOAD_RATE, CPU, SAMPLES
     ap = argparse.ArgumentParser()
     ap.add_argument("--keep", action="store_true", help="leave the containers running")
     ap.add_argument("--report", help="write the figures as JSON here")
@@ -433,8 +466,12 @@ def main():
     ap.add_argument("--load-rate", type=float, default=LOAD_RATE,
                     help="requests per second the load sends on a fixed schedule (0: as fast as "
                          "answers come, a saturating load)")
+    ap.add_argument("--samples", help="write every request's (due time, seconds, op), the "
+                    "machine's CPU samples and the scale-out's moments here, as JSON")
     opts = ap.parse_args()
     LOAD_RATE = opts.load_rate
+    SAMPLES = opts.samples
+    CPU = Cpu()
     VALUES["config"]["rebalance_rate"] = opts.rebalance_rate
     r = Rehearsal(opts.keep)
     try:
@@ -540,7 +577,14 @@ def rehearse(r):
             "load_requests_per_s_after": round(load.count(t_done, time.time()) / (time.time() - t_done)),
             "rebalance_rate_mib_per_s": VALUES["config"]["rebalance_rate"],
             "load_rate_per_s": LOAD_RATE or "saturating",
+            "cpu_busy_percent_before": CPU.busy(*quiet),
+            "cpu_busy_percent_during_move": CPU.busy(t_move, t_done),
+            "cpu_busy_percent_after": CPU.busy(t_done, time.time()),
         })
+        if SAMPLES:
+            with open(SAMPLES, "w") as f:
+                json.dump({"quiet": quiet, "scale": t_scale, "move": t_move, "done": t_done,
+                           "requests": load.samples, "cpu": CPU.samples}, f)
         return (f"joined in {joined:.1f} s, balanced in {took:.1f} s, {moved / 2**20:.1f} MiB "
                 f"moved; load p99 {r.figures['load_p99_before_ms']} ms before, "
                 f"{r.figures['load_p99_while_joining_ms']} ms while they joined, "
