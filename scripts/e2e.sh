@@ -6,7 +6,7 @@ set -uo pipefail
 BIN=${COFFER_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/coffer-target}/release/coffer}
 HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=$(mktemp -d /tmp/coffer-e2e.XXXXXX)
-PASS=0; FAIL=0; SERVER_PID=""; TLS_PID=""; LC_PID=""
+PASS=0; FAIL=0; SERVER_PID=""; TLS_PID=""; LC_PID=""; TIER_PIDS=()
 BIG_MIB=${E2E_BIG_MIB:-1024}
 # The browser's screenshot and DOM of the website story are kept here.
 ARTIFACTS=${E2E_ARTIFACTS:-/tmp/coffer-e2e-artifacts}
@@ -16,6 +16,8 @@ cleanup() {
   [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
   [[ -n "$TLS_PID" ]] && kill "$TLS_PID" 2>/dev/null && wait "$TLS_PID" 2>/dev/null
   [[ -n "$LC_PID" ]] && kill "$LC_PID" 2>/dev/null && wait "$LC_PID" 2>/dev/null
+  local p
+  for p in "${TIER_PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -459,6 +461,65 @@ JSON
 }
 check "lifecycle worker (day of 2 s): aws CLI rules expire a version, its noncurrent copy and its marker; coffer admin lifecycle status" lifecycle_worker_story
 kill "$LC_PID" 2>/dev/null; wait "$LC_PID" 2>/dev/null; LC_PID=""
+
+# Tiers: two nodes of three drives each, the second labelled disk=large, and a gateway whose
+# lifecycle day lasts 2 seconds. Tier `big` is the second node's pool; GLACIER_IR maps to it.
+tier_story() {
+  local secret="$WORK/tier.secret" a1 a2 m1 gw
+  echo 0123456789abcdef0123456789abcdef >"$secret"
+  a1=127.0.0.1:$(free_port); a2=127.0.0.1:$(free_port); m1=127.0.0.1:$(free_port)
+  gw=$(free_port)
+  "$BIN" node --node-id 1 --data "$WORK/t1" --drives 3 --rpc-address "$a1" --admin-address "$m1" \
+    --cluster-secret-file "$secret" >>"$WORK/tier.log" 2>&1 &
+  TIER_PIDS+=($!)
+  "$BIN" node --node-id 2 --data "$WORK/t2" --drives 3 --rpc-address "$a2" --join "$a1" \
+    --label disk=large --cluster-secret-file "$secret" >>"$WORK/tier.log" 2>&1 &
+  TIER_PIDS+=($!)
+  local TADMIN=("$BIN" admin --node "$m1" --cluster-secret-file "$secret") i
+  for i in $(seq 1 100); do
+    "${TADMIN[@]}" cluster status 2>/dev/null | grep -q 'disk=large' && break
+    sleep 0.2
+  done
+  "${TADMIN[@]}" tier add big --pool disk=large --profile 2+1 --class GLACIER_IR || return 1
+  "${TADMIN[@]}" tier list | tee "$WORK/tiers"
+  grep -q 'big  local  pool disk=large  2+1  nodes 2' "$WORK/tiers" || return 1
+  grep -q 'default pool: nodes 1' "$WORK/tiers" || return 1
+  "$BIN" gateway --cluster "$a1,$a2" --cluster-secret-file "$secret" --data "$WORK/tg" \
+    --address "127.0.0.1:$gw" --lifecycle-day-seconds 2 >>"$WORK/tier.log" 2>&1 &
+  TIER_PIDS+=($!)
+  for i in $(seq 1 100); do curl -sf "http://127.0.0.1:$gw/_coffer/health" >/dev/null 2>&1 && break; sleep 0.1; done
+  local TAWS=(aws --endpoint-url "http://127.0.0.1:$gw")
+  "${TAWS[@]}" s3 mb s3://tiered >/dev/null || return 1
+  head -c 3000000 /dev/urandom >"$WORK/tier.bin"
+  "${TAWS[@]}" s3 cp --only-show-errors "$WORK/tier.bin" s3://tiered/cold/a.bin || return 1
+  "${TAWS[@]}" s3 cp --only-show-errors --storage-class GLACIER_IR "$WORK/tier.bin" s3://tiered/direct.bin || return 1
+  # Written to the tier's pool directly: node 2 alone holds its shards (node 1 holds a.bin's).
+  [[ $(find "$WORK/t2" -path '*shards*' -type f | wc -l) -eq 3 ]] || return 1
+  cat >"$WORK/lc-tier.json" <<'JSON'
+{"Rules": [{"ID": "to-big", "Filter": {"Prefix": "cold/"}, "Status": "Enabled",
+            "Transitions": [{"Days": 1, "StorageClass": "GLACIER_IR"}]}]}
+JSON
+  "${TAWS[@]}" s3api put-bucket-lifecycle-configuration --bucket tiered \
+    --lifecycle-configuration "file://$WORK/lc-tier.json" || return 1
+  for i in $(seq 1 60); do
+    [[ $("${TAWS[@]}" s3api head-object --bucket tiered --key cold/a.bin --query StorageClass --output text) == GLACIER_IR ]] && break
+    sleep 0.5
+  done
+  [[ $i -lt 60 ]] || return 1
+  "${TAWS[@]}" s3 cp --only-show-errors s3://tiered/cold/a.bin "$WORK/tier.back" || return 1
+  cmp "$WORK/tier.bin" "$WORK/tier.back" || return 1
+  has GLACIER_IR "${TAWS[@]}" s3api list-objects-v2 --bucket tiered --prefix cold/ || return 1
+  # The old shards are deleted: everything is on node 2 now.
+  for i in $(seq 1 50); do
+    [[ $(find "$WORK/t1" -path '*shards*' -type f | wc -l) -eq 0 ]] && break
+    sleep 0.2
+  done
+  [[ $i -lt 50 ]] || return 1
+  "${TADMIN[@]}" lifecycle status | tee "$WORK/tier-lc"
+  grep -q '1 transitioned (3000000 bytes moved)' "$WORK/tier-lc"
+}
+check "tiers: coffer admin tier add/list, aws CLI --storage-class to a local tier, a lifecycle transition moves an object between pools" tier_story
+for p in "${TIER_PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; TIER_PIDS=()
 
 # ---------------------------------------------------------------- static website hosting
 website_story() {

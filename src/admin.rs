@@ -80,6 +80,11 @@ pub enum AdminCommand {
         #[command(subcommand)]
         what: crate::admin_kms::KmsCommand,
     },
+    /// Tiers: local pools and remote S3 buckets that storage classes write to.
+    Tier {
+        #[command(subcommand)]
+        what: crate::admin_tier::TierCommand,
+    },
     /// Erasure profiles per storage class.
     StorageClass {
         #[command(subcommand)]
@@ -252,8 +257,17 @@ fn print_cluster(s: &ClusterStatus) {
         s.nodes.len()
     );
     println!(
-        "{:>4}  {:<22} {:<8} {:<8} {:<10} {:>6} {:>10} {:>10}  zone",
-        "id", "rpc address", "role", "health", "applied", "drives", "total GiB", "free GiB"
+        "{:>4}  {:<22} {:<8} {:<8} {:<10} {:>6} {:>10} {:>10}  {:<10} {:<10} labels",
+        "id",
+        "rpc address",
+        "role",
+        "health",
+        "applied",
+        "drives",
+        "total GiB",
+        "free GiB",
+        "zone",
+        "pool"
     );
     for n in &s.nodes {
         let (health, applied, drives, total, free) = match &n.status {
@@ -271,8 +285,9 @@ fn print_cluster(s: &ClusterStatus) {
             }
             None => ("down", "-".into(), "-".into(), "-".into(), "-".into()),
         };
+        let labels: Vec<String> = n.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
         println!(
-            "{:>4}  {:<22} {:<8} {:<8} {:<10} {:>6} {:>10} {:>10}  {}",
+            "{:>4}  {:<22} {:<8} {:<8} {:<10} {:>6} {:>10} {:>10}  {:<10} {:<10} {}",
             n.id,
             n.rpc_addr,
             n.role,
@@ -281,8 +296,17 @@ fn print_cluster(s: &ClusterStatus) {
             drives,
             total,
             free,
-            n.zone.as_deref().unwrap_or("-")
+            n.zone.as_deref().unwrap_or("-"),
+            n.pool.as_deref().unwrap_or("default"),
+            if labels.is_empty() {
+                "-".to_owned()
+            } else {
+                labels.join(",")
+            }
         );
+    }
+    for (class, tier) in &s.classes {
+        println!("storage class {class} -> tier {tier}");
     }
 }
 
@@ -294,6 +318,7 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Policy { what } => policy_call(what)?,
         AdminCommand::PublicAccessBlock { what } => public_access_call(what),
         AdminCommand::Kms { what } => crate::admin_kms::kms_call(what)?,
+        AdminCommand::Tier { what } => crate::admin_tier::tier_call(what)?,
         _ => {
             let (m, p) = request(&a.command)?;
             (m, p, None)
@@ -308,6 +333,7 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Group { what } => print(&value, Some(what), None),
         AdminCommand::Policy { what } => print(&value, None, Some(what)),
         AdminCommand::Kms { what } => crate::admin_kms::print(&value, what),
+        AdminCommand::Tier { .. } => crate::admin_tier::print(&value),
         _ => print_answer(&a.command, &path, value)?,
     }
     if let AdminCommand::Node {
@@ -325,9 +351,10 @@ fn request(command: &AdminCommand) -> anyhow::Result<(&'static str, String)> {
         AdminCommand::Group { .. }
         | AdminCommand::Policy { .. }
         | AdminCommand::PublicAccessBlock { .. }
-        | AdminCommand::Kms { .. } => {
+        | AdminCommand::Kms { .. }
+        | AdminCommand::Tier { .. } => {
             anyhow::bail!(
-                "group, policy, public-access-block and kms commands are built in their modules"
+                "group, policy, public-access-block, kms and tier commands are built in their modules"
             )
         }
         AdminCommand::Cluster { .. } => ("GET", "/admin/v1/cluster".to_owned()),
@@ -419,7 +446,8 @@ fn print_answer(
         AdminCommand::Group { .. }
         | AdminCommand::Policy { .. }
         | AdminCommand::PublicAccessBlock { .. }
-        | AdminCommand::Kms { .. } => println!("{value}"),
+        | AdminCommand::Kms { .. }
+        | AdminCommand::Tier { .. } => println!("{value}"),
         AdminCommand::User {
             what: UserCommand::List,
         } => {
@@ -599,12 +627,15 @@ fn print_lifecycle(value: &serde_json::Value) {
         let n = |k: &str| t[k].as_u64().unwrap_or(0);
         format!(
             "{} versions scanned, {} expired, {} noncurrent removed, {} delete markers removed, \
-             {} uploads aborted, {} kept by Object Lock, {} failed",
+             {} uploads aborted, {} transitioned ({} bytes moved), {} kept by Object Lock, \
+             {} failed",
             n("scanned"),
             n("expired"),
             n("noncurrent_removed"),
             n("markers_removed"),
             n("uploads_aborted"),
+            n("transitioned"),
+            n("bytes_transitioned"),
             n("locked"),
             n("failed")
         )

@@ -67,6 +67,11 @@ pub struct Args {
     /// (needs NODE_NAME from the downward API and permission to get nodes). --zone wins.
     #[arg(long, env = "COFFER_ZONE_FROM_NODE_LABEL")]
     pub zone_from_node_label: Option<String>,
+    /// A label of this node, KEY=VALUE (repeat, or comma-separated in COFFER_LABELS): a
+    /// local tier's pool is the nodes whose labels match its own (`coffer admin tier add
+    /// NAME --pool disk=large --profile 8+4`).
+    #[arg(long = "label", env = "COFFER_LABELS", value_delimiter = ',')]
+    pub labels: Vec<String>,
     /// Shards a write needs durable before it is acknowledged: `k+1` (default; at most all
     /// k+m) or `k`.
     #[arg(long, env = "COFFER_WRITE_QUORUM")]
@@ -175,6 +180,8 @@ struct FileConfig {
     await_admission: Option<bool>,
     zone: Option<String>,
     zone_from_node_label: Option<String>,
+    #[serde(default)]
+    labels: Vec<String>,
     write_quorum: Option<String>,
     scrub_interval: Option<u64>,
     scrub_rate: Option<u64>,
@@ -211,14 +218,20 @@ enum NodeIdValue {
 
 /// The node id: a number, or the host name's ordinal when `auto` (or asked by flag).
 fn node_id(given: Option<String>, from_hostname: bool) -> anyhow::Result<u64> {
-    match given.as_deref().map(str::trim) {
+    let id = match given.as_deref().map(str::trim) {
         _ if from_hostname => crate::identity::node_id_from_hostname(),
         Some("auto") => crate::identity::node_id_from_hostname(),
         Some(n) => n
             .parse()
             .with_context(|| format!("node_id must be a number or auto, not {n:?}")),
         None => Ok(1),
-    }
+    }?;
+    // Placement names a remote tier with this node id (`coffer_proto::tier::REMOTE_NODE`).
+    anyhow::ensure!(
+        id != coffer_proto::tier::REMOTE_NODE,
+        "node_id {id} is reserved"
+    );
+    Ok(id)
 }
 
 /// Resolved settings.
@@ -252,6 +265,8 @@ pub struct Settings {
     pub zone: Option<String>,
     /// Kubernetes node label that gives the zone, when `zone` is not set.
     pub zone_from_node_label: Option<String>,
+    /// This node's labels.
+    pub labels: coffer_proto::tier::Labels,
     /// Shards beyond k a write needs durable (1 for `k+1`, 0 for `k`).
     pub quorum_margin: u8,
     /// Seconds between scrub passes.
@@ -292,6 +307,16 @@ pub struct Settings {
     pub orphan_grace: u64,
     /// Object Ownership of new buckets that do not ask for one.
     pub default_ownership: Ownership,
+}
+
+/// The node's labels, checked.
+fn labels(pairs: Vec<String>) -> anyhow::Result<coffer_proto::tier::Labels> {
+    pairs
+        .iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .map(|p| coffer_proto::tier::parse_label(p).with_context(|| format!("labels: {p:?}")))
+        .collect()
 }
 
 /// The key service keys to make at start, checked.
@@ -370,6 +395,11 @@ impl Settings {
                 .zone_from_node_label
                 .or(file.zone_from_node_label)
                 .filter(|l| !l.trim().is_empty()),
+            labels: labels(if a.labels.is_empty() {
+                file.labels
+            } else {
+                a.labels
+            })?,
             quorum_margin: match a.write_quorum.or(file.write_quorum).as_deref() {
                 None | Some("k+1") => 1,
                 Some("k") => 0,

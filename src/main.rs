@@ -5,6 +5,7 @@
 mod admin;
 mod admin_kms;
 mod admin_policy;
+mod admin_tier;
 mod config;
 mod identity;
 mod kube;

@@ -57,6 +57,7 @@ fn node_config(
         join,
         may_bootstrap,
         zone,
+        labels: s.labels.clone(),
         erasure: None,
         quorum_margin: s.quorum_margin,
         scrub_interval: Duration::from_secs(s.scrub_interval.max(1)),

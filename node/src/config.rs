@@ -28,6 +28,8 @@ pub struct NodeConfig {
     pub may_bootstrap: bool,
     /// Failure zone (placement spreads shards across zones).
     pub zone: Option<String>,
+    /// Labels (`--label KEY=VALUE`): local tiers take the nodes whose labels match their pool.
+    pub labels: coffer_proto::tier::Labels,
     /// Erasure profile (k data, m parity); default from the number of drives.
     pub erasure: Option<(u8, u8)>,
     /// Shards beyond k a write needs durable before it is acknowledged: 1 (the default) or 0.
@@ -64,6 +66,7 @@ impl NodeConfig {
             join: Vec::new(),
             may_bootstrap: true,
             zone: None,
+            labels: Default::default(),
             erasure: None,
             quorum_margin: 1,
             scrub_interval: Duration::from_secs(86_400),

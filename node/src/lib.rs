@@ -34,6 +34,8 @@ pub mod rebalance;
 pub mod rpc;
 pub mod shard;
 pub mod sweep;
+pub mod tier;
+pub mod transition;
 
 pub use cluster::Node;
 pub use config::NodeConfig;

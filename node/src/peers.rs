@@ -7,11 +7,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use coffer_proto::client::RemoteCluster;
+use coffer_proto::meta::BucketConfigKind;
+use coffer_proto::tier::{NodeLabels, Tiers};
 use coffer_proto::types::NodeInfo;
 use coffer_proto::ProtoError;
 use tracing::warn;
 
-use crate::meta::{query, MetaStore};
+use crate::meta::{policies, query, MetaStore};
 
 /// The other nodes.
 pub struct Peers {
@@ -59,6 +61,28 @@ impl Peers {
             warn!("failed to read storage class {name}: {e}");
             None
         })
+    }
+
+    /// The tiers as applied on this node (none when the document is missing or unreadable).
+    pub fn tiers(&self) -> Tiers {
+        let doc = policies::cluster_config(&self.store, BucketConfigKind::Tiers);
+        doc.map_err(|e| e.to_string())
+            .and_then(|d| Tiers::decode(d.as_deref()).map_err(|e| e.to_string()))
+            .unwrap_or_else(|e| {
+                warn!("failed to read the tiers: {e}");
+                Tiers::default()
+            })
+    }
+
+    /// Every node's labels as applied on this node.
+    pub fn labels(&self) -> NodeLabels {
+        let doc = policies::cluster_config(&self.store, BucketConfigKind::NodeLabels);
+        doc.map_err(|e| e.to_string())
+            .and_then(|d| NodeLabels::decode(d.as_deref()).map_err(|e| e.to_string()))
+            .unwrap_or_else(|e| {
+                warn!("failed to read the node labels: {e}");
+                NodeLabels::default()
+            })
     }
 
     /// Every storage class given its own erasure profile: (name, k, m).

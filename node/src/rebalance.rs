@@ -10,6 +10,9 @@
 //! 3. only then is the old shard deleted. A read that fetched the old placement just before
 //!    finds it gone and rebuilds the stripe from the others, as for any missing shard.
 //!
+//! A blob moves within its pool (`blob::pools`): the desired placement is over the drives of
+//! the pool holding most of its shards.
+//!
 //! Each blob is moved by the node holding its shard 0, so two nodes never move the same blob.
 //! A pass runs whenever the active nodes differ from those of the last pass that found
 //! nothing to move (a node joined, left or began draining), while any node drains, and at
@@ -28,6 +31,7 @@ use coffer_proto::types::{BlobRef, ShardLoc};
 use coffer_proto::{ClusterApi, ProtoError};
 use tracing::{info, warn};
 
+use crate::blob::pools::Pool;
 use crate::cluster::Node;
 use crate::erasure::placement::{self, Candidate};
 use crate::meta::query;
@@ -142,6 +146,10 @@ pub async fn rebalance_once(node: &Node, candidates: &[Candidate]) -> RebalanceR
     // on (and the node would refuse it back for a while, as a shard it deleted). Such blobs
     // wait for the next pass, which the changed map starts.
     let known: HashSet<u64> = node.peers().nodes().iter().map(|n| n.id).collect();
+    // A blob stays in its pool (see `blob::pools`): its desired placement is over that
+    // pool's drives.
+    let pools = node.blobs().pools();
+    let mut in_pool: HashMap<Pool, Vec<Candidate>> = HashMap::new();
     let mut cursor = None;
     loop {
         let store = node.meta_store().clone();
@@ -172,6 +180,10 @@ pub async fn rebalance_once(node: &Node, candidates: &[Candidate]) -> RebalanceR
             {
                 continue;
             }
+            let pool = pools.of_blob(&blob.placement);
+            let candidates = in_pool
+                .entry(pool)
+                .or_insert_with(|| pools.restrict(candidates, pool));
             let desired = placement::place(&blob.id, candidates, blob.placement.len());
             let Some((shard, to)) = next_move(&blob.placement, &desired) else {
                 continue;

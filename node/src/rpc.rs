@@ -152,6 +152,13 @@ async fn connection(node: Arc<Node>, mut sock: TcpStream) -> Result<(), ProtoErr
                 }
                 Err(e) => write_frame(&mut w, &Frame::Resp(Response::Err(e))).await?,
             },
+            Request::TransitionBlob {
+                blob,
+                storage_class,
+            } => {
+                let moved = node.transition_blob(blob, &storage_class).await;
+                write_frame(&mut w, &Frame::Resp(blob_answer(moved))).await?;
+            }
             Request::DeleteBlob(b) => {
                 let resp = match node.delete_blob(b).await {
                     Ok(()) => Response::Done,

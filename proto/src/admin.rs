@@ -134,6 +134,12 @@ pub struct MemberStatus {
     /// Being drained (`coffer admin node remove`): its shards are moving elsewhere.
     #[serde(default)]
     pub draining: bool,
+    /// Its labels (`--label`), as it published them.
+    #[serde(default)]
+    pub labels: crate::tier::Labels,
+    /// The local tier whose pool it is in (None: the default pool).
+    #[serde(default)]
+    pub pool: Option<String>,
     /// Its answer; `None` when it could not be reached.
     pub status: Option<NodeStatus>,
     /// Why it did not answer.
@@ -151,6 +157,9 @@ pub struct ClusterStatus {
     pub term: u64,
     /// Every node of the cluster map.
     pub nodes: Vec<MemberStatus>,
+    /// Which tier each storage class mapped to one writes to.
+    #[serde(default)]
+    pub classes: std::collections::BTreeMap<String, String>,
 }
 
 #[cfg(test)]

@@ -49,6 +49,15 @@ pub trait ClusterApi: Send + Sync + 'static {
 
     /// Delete a blob's shards (blobs never referenced by committed metadata).
     async fn delete_blob(&self, blob: BlobRef) -> Result<(), ProtoError>;
+
+    /// Copy a blob to where storage class `storage_class` keeps its data, under the same id
+    /// (the blob as it is when it is already there); nothing references the copy until a
+    /// `MetaCommand::TransitionVersion` does.
+    async fn transition_blob(
+        &self,
+        blob: BlobRef,
+        storage_class: &str,
+    ) -> Result<BlobRef, ProtoError>;
 }
 
 /// Declares [`ClusterApiExt`]: one method per [`MetaQuery`], answering the type of its answer.
@@ -307,6 +316,9 @@ mod tests {
         }
         async fn delete_blob(&self, _: BlobRef) -> Result<(), ProtoError> {
             Err(ProtoError::Internal("not here".into()))
+        }
+        async fn transition_blob(&self, _: BlobRef, _: &str) -> Result<BlobRef, ProtoError> {
+            unreachable!()
         }
     }
 

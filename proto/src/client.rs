@@ -453,6 +453,24 @@ impl ClusterApi for RemoteCluster {
             r => Err(unexpected(&r)),
         }
     }
+
+    async fn transition_blob(
+        &self,
+        blob: BlobRef,
+        storage_class: &str,
+    ) -> Result<BlobRef, ProtoError> {
+        let storage_class = storage_class.to_owned();
+        match self
+            .request(Request::TransitionBlob {
+                blob,
+                storage_class,
+            })
+            .await?
+        {
+            Response::Blob(b) => Ok(b),
+            r => Err(unexpected(&r)),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -391,4 +391,17 @@ impl ClusterApi for ClusterClient {
         })
         .await
     }
+
+    async fn transition_blob(
+        &self,
+        blob: BlobRef,
+        storage_class: &str,
+    ) -> Result<BlobRef, ProtoError> {
+        // Any node copies (a copy that died halfway is an orphan the sweep removes).
+        self.first(&[], true, |n| {
+            let blob = blob.clone();
+            async move { n.transition_blob(blob, storage_class).await }
+        })
+        .await
+    }
 }

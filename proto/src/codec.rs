@@ -102,6 +102,13 @@ pub enum Request {
         /// The blob id the caller chose.
         id: [u8; 16],
     },
+    /// [`crate::ClusterApi::transition_blob`]: answered `Blob`.
+    TransitionBlob {
+        /// The blob as the version holds it.
+        blob: BlobRef,
+        /// The storage class it moves to.
+        storage_class: String,
+    },
 }
 
 /// A response.

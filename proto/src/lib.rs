@@ -32,6 +32,7 @@ pub mod meta;
 pub mod policy;
 pub mod seal;
 pub mod sse;
+pub mod tier;
 pub mod types;
 pub mod version_id;
 

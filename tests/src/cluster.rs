@@ -292,6 +292,55 @@ impl LocalCluster {
         self.dir.path().join(format!("node{i}"))
     }
 
+    /// Which nodes (1-based) got new shard files while `f` ran, and how many files in all.
+    pub async fn new_shards<F: std::future::Future<Output = ()>>(
+        &self,
+        f: F,
+    ) -> (std::collections::BTreeSet<usize>, usize) {
+        let all = || -> std::collections::BTreeSet<PathBuf> {
+            (1..=self.nodes.len())
+                .flat_map(|i| self.shard_files(i))
+                .collect()
+        };
+        let before = all();
+        f.await;
+        let (mut nodes, mut files) = (std::collections::BTreeSet::new(), 0);
+        for i in 1..=self.nodes.len() {
+            let new = self
+                .shard_files(i)
+                .into_iter()
+                .filter(|p| !before.contains(p))
+                .count();
+            if new > 0 {
+                nodes.insert(i);
+            }
+            files += new;
+        }
+        (nodes, files)
+    }
+
+    /// Wait until the nodes `labelled` (and no others) show `label` (KEY=VALUE) in `coffer
+    /// admin cluster status`: each node publishes its labels once it is in the cluster map.
+    pub async fn wait_labels(&self, label: &str, labelled: &[u64]) {
+        let (key, value) = label.split_once('=').unwrap_or((label, ""));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let s = self.admin_json(1, &["cluster", "status"]);
+            let got: Vec<u64> = s["nodes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|n| n["labels"][key] == value)
+                .filter_map(|n| n["id"].as_u64())
+                .collect();
+            if got == labelled {
+                return;
+            }
+            assert!(Instant::now() < deadline, "labels not published: {s}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Every shard file under node `i`'s data folder.
     pub fn shard_files(&self, i: usize) -> Vec<PathBuf> {
         fn walk(d: &Path, out: &mut Vec<PathBuf>) {

@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a failed unwrap is a failed test
 
-use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use aws_sdk_s3::types::StorageClass;
@@ -18,31 +16,13 @@ async fn storage_classes_choose_the_erasure_profile() {
         .expect("test timed out");
 }
 
-fn all_shards(cluster: &LocalCluster) -> BTreeSet<PathBuf> {
-    (1..=cluster.nodes.len())
-        .flat_map(|i| cluster.shard_files(i))
-        .collect()
-}
-
 /// The shard files that appear on the nodes while `f` runs, and on how many nodes.
 async fn new_shards<F: std::future::Future<Output = ()>>(
     cluster: &LocalCluster,
     f: F,
 ) -> (usize, usize) {
-    let before = all_shards(cluster);
-    f.await;
-    let mut files = 0;
-    let mut nodes = 0;
-    for i in 1..=cluster.nodes.len() {
-        let new = cluster
-            .shard_files(i)
-            .into_iter()
-            .filter(|p| !before.contains(p))
-            .count();
-        files += new;
-        nodes += usize::from(new > 0);
-    }
-    (files, nodes)
+    let (nodes, files) = cluster.new_shards(f).await;
+    (files, nodes.len())
 }
 
 async fn classes() {

@@ -21,6 +21,12 @@ pub struct Totals {
     pub locked: u64,
     /// Due actions that failed (tried again next pass): the backlog.
     pub failed: u64,
+    /// Versions moved to another storage class.
+    #[serde(default)]
+    pub transitioned: u64,
+    /// Bytes those transitions copied to another pool.
+    #[serde(default)]
+    pub bytes_transitioned: u64,
 }
 
 impl Totals {
@@ -33,6 +39,8 @@ impl Totals {
         self.uploads_aborted += other.uploads_aborted;
         self.locked += other.locked;
         self.failed += other.failed;
+        self.transitioned += other.transitioned;
+        self.bytes_transitioned += other.bytes_transitioned;
     }
 }
 

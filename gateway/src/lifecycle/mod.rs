@@ -76,6 +76,10 @@ pub struct Metrics {
     pub locked: AtomicU64,
     /// Actions failed.
     pub failed: AtomicU64,
+    /// Versions transitioned.
+    pub transitioned: AtomicU64,
+    /// Bytes transitions copied.
+    pub bytes_transitioned: AtomicU64,
 }
 
 /// This process's worker's counts.
@@ -89,6 +93,8 @@ pub static METRICS: Metrics = Metrics {
     uploads_aborted: AtomicU64::new(0),
     locked: AtomicU64::new(0),
     failed: AtomicU64::new(0),
+    transitioned: AtomicU64::new(0),
+    bytes_transitioned: AtomicU64::new(0),
 };
 
 impl Metrics {
@@ -101,6 +107,9 @@ impl Metrics {
         self.uploads_aborted.fetch_add(t.uploads_aborted, Relaxed);
         self.locked.fetch_add(t.locked, Relaxed);
         self.failed.fetch_add(t.failed, Relaxed);
+        self.transitioned.fetch_add(t.transitioned, Relaxed);
+        self.bytes_transitioned
+            .fetch_add(t.bytes_transitioned, Relaxed);
     }
 
     /// The counts in Prometheus' text format.
@@ -153,6 +162,18 @@ impl Metrics {
                 "counter",
                 "Due lifecycle actions refused by Object Lock.",
                 &self.locked,
+            ),
+            (
+                "coffer_lifecycle_transitioned_total",
+                "counter",
+                "Object versions the lifecycle worker moved to another storage class.",
+                &self.transitioned,
+            ),
+            (
+                "coffer_lifecycle_transitioned_bytes_total",
+                "counter",
+                "Bytes the lifecycle worker's transitions copied to another pool.",
+                &self.bytes_transitioned,
             ),
             (
                 "coffer_lifecycle_failed_total",

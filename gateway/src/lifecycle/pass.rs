@@ -5,18 +5,19 @@
 //! Every action is conditional, so that a pass working from what it read a moment ago never
 //! removes what changed since: an expiration names the ETag and time of the version it saw (a
 //! newer write makes it fail, and the next pass looks again); removing a version or a delete
-//! marker names its id; Object Lock refuses what a retention or legal hold protects.
+//! marker names its id; Object Lock refuses what a retention or legal hold protects; a
+//! transition swaps the version's blobs only if it still holds those that were copied.
 
 use std::sync::Arc;
 
 use coffer_proto::api::ClusterApiExt as _;
 use coffer_proto::meta::{MetaCommand, WritePrecondition};
-use coffer_proto::types::{BucketInfo, UploadListQuery, VersionEntry, VersionListQuery};
+use coffer_proto::types::{BlobRef, BucketInfo, UploadListQuery, VersionEntry, VersionListQuery};
 use coffer_proto::{ClusterApi, ProtoError};
 
 use super::doc::{Cursor, Totals};
-use crate::model::lifecycle::due::{abort_at, key_actions, Action, Seen};
-use crate::model::lifecycle::{self, Lifecycle};
+use crate::model::lifecycle::due::{abort_at, key_actions, Action};
+use crate::model::lifecycle::{self, Lifecycle, Seen};
 
 /// Versions read per metadata page.
 const PAGE: u32 = 1000;
@@ -237,33 +238,35 @@ async fn key_due(
             created: v.version.last_modified_ms.div_euclid(1000),
             size: v.version.size,
             tags: t,
+            class: &v.version.storage_class,
         })
         .collect();
     for (action, rule) in key_actions(rules, key, &seen, clock.now, clock.day) {
-        let cmd = match &action {
-            Action::Expire(_) => MetaCommand::DeleteObjectIf {
-                bucket_id: b.id,
-                key: key.to_owned(),
-                precondition: WritePrecondition::All(vec![
-                    WritePrecondition::EtagMatches(first.version.etag.clone()),
-                    WritePrecondition::ModifiedAt(first.version.last_modified_ms.div_euclid(1000)),
-                ]),
-            },
-            Action::RemoveMarker(id) | Action::RemoveNoncurrent(id) => MetaCommand::DeleteVersion {
-                bucket_id: b.id,
-                key: key.to_owned(),
-                version_id: id.clone(),
-                bypass_governance: false,
-            },
+        let (cmd, count): (_, fn(&mut Totals)) = match &action {
+            Action::Transition(id, class) => {
+                transition(cluster, b, key, id, class, rule, done).await;
+                continue;
+            }
+            Action::Expire(_) => (
+                MetaCommand::DeleteObjectIf {
+                    bucket_id: b.id,
+                    key: key.to_owned(),
+                    precondition: WritePrecondition::All(vec![
+                        WritePrecondition::EtagMatches(first.version.etag.clone()),
+                        WritePrecondition::ModifiedAt(
+                            first.version.last_modified_ms.div_euclid(1000),
+                        ),
+                    ]),
+                },
+                |d| d.expired += 1,
+            ),
+            Action::RemoveMarker(id) => (remove(b, key, id), |d| d.markers_removed += 1),
+            Action::RemoveNoncurrent(id) => (remove(b, key, id), |d| d.noncurrent_removed += 1),
         };
         match cluster.meta_write(cmd).await {
             Ok(_) => {
                 tracing::debug!(bucket = %b.name, key, rule, ?action, "lifecycle action done");
-                match action {
-                    Action::Expire(_) => done.expired += 1,
-                    Action::RemoveMarker(_) => done.markers_removed += 1,
-                    Action::RemoveNoncurrent(_) => done.noncurrent_removed += 1,
-                }
+                count(done);
             }
             // Written or removed meanwhile: the next pass sees what is there now.
             Err(ProtoError::PreconditionFailed | ProtoError::NoSuchKey) => {}
@@ -272,6 +275,86 @@ async fn key_due(
                 tracing::warn!(bucket = %b.name, key, rule, "lifecycle action failed: {e}");
                 done.failed += 1;
             }
+        }
+    }
+}
+
+/// Remove version `id` of `key` for good.
+fn remove(b: &BucketInfo, key: &str, id: &str) -> MetaCommand {
+    MetaCommand::DeleteVersion {
+        bucket_id: b.id,
+        key: key.to_owned(),
+        version_id: id.to_owned(),
+        bypass_governance: false,
+    }
+}
+
+/// Move version `version_id` of `key` to storage class `class`: each of its blobs is copied
+/// where the class keeps its data (`ClusterApi::transition_blob`), then one
+/// `TransitionVersion` swaps them in if the version still holds what was copied. A copy whose
+/// swap was refused is deleted; one whose swap's answer was lost is left to the orphan sweep.
+async fn transition(
+    cluster: &Arc<dyn ClusterApi>,
+    b: &BucketInfo,
+    key: &str,
+    version_id: &str,
+    class: &str,
+    rule: &str,
+    done: &mut Totals,
+) {
+    let failed = |done: &mut Totals, e: &ProtoError| {
+        tracing::warn!(bucket = %b.name, key, rule, class, "lifecycle transition failed: {e}");
+        done.failed += 1;
+    };
+    let v = match cluster.version(b.id, key, Some(version_id)).await {
+        Ok(Some(v)) if !v.delete_marker => v,
+        Ok(_) => return,
+        Err(e) => return failed(done, &e),
+    };
+    let from = v.data.blobs().to_vec();
+    let mut to = Vec::with_capacity(from.len());
+    let mut moved = 0;
+    for blob in &from {
+        match cluster.transition_blob(blob.clone(), class).await {
+            Ok(copy) => {
+                if copy.placement != blob.placement {
+                    moved += copy.size;
+                }
+                to.push(copy);
+            }
+            Err(e) => {
+                discard(cluster, &from, &to).await;
+                return failed(done, &e);
+            }
+        }
+    }
+    let cmd = MetaCommand::TransitionVersion {
+        bucket_id: b.id,
+        key: key.to_owned(),
+        version_id: version_id.to_owned(),
+        from: from.clone(),
+        to: to.clone(),
+        storage_class: class.to_owned(),
+    };
+    match cluster.meta_write(cmd).await {
+        Ok(_) => {
+            tracing::debug!(bucket = %b.name, key, rule, class, "lifecycle transition done");
+            done.transitioned += 1;
+            done.bytes_transitioned += moved;
+        }
+        // Overwritten or removed meanwhile: nothing references the copies.
+        Err(ProtoError::PreconditionFailed | ProtoError::NoSuchKey) => {
+            discard(cluster, &from, &to).await;
+        }
+        Err(e) => failed(done, &e),
+    }
+}
+
+/// Delete the copies in `to` that are not where the blobs of `from` are.
+async fn discard(cluster: &Arc<dyn ClusterApi>, from: &[BlobRef], to: &[BlobRef]) {
+    for (old, copy) in from.iter().zip(to) {
+        if old.placement != copy.placement {
+            let _ = cluster.delete_blob(copy.clone()).await;
         }
     }
 }

@@ -26,6 +26,7 @@ use crate::shard::sync::SyncQueue;
 use crate::shard::{Drive, Drives, ShardReader, ShardWriter};
 
 mod cut;
+pub mod pools;
 mod quorum;
 mod repair;
 mod shrink;
@@ -198,17 +199,30 @@ impl BlobStore {
         }
     }
 
-    /// The erasure profile and placement for a new blob of `storage_class`: its class's
-    /// profile if one is set, else the configured or default one; over
-    /// [`BlobStore::candidates`].
+    /// The erasure profile and placement for a new blob of `storage_class`: on its tier's
+    /// pool with the tier's profile when the class maps to a local tier, else on the default
+    /// pool with the class's profile if one is set, else the configured or default one; never
+    /// on the nodes `avoid`.
     fn choose(
         &self,
         id: &[u8; 16],
         storage_class: &str,
+        avoid: &[u64],
     ) -> Result<(Layout, Vec<ShardLoc>), ProtoError> {
-        let (candidates, nodes) = self.candidates();
+        let (mut all, nodes) = self.candidates();
+        all.retain(|c| !avoid.contains(&c.loc.node));
+        let pools = self.pools();
+        let (pool, tier_profile) = pools.for_class(storage_class);
+        // Before this node is in the cluster map there are no pools: its own drives.
+        let (candidates, nodes) = if nodes == 0 {
+            (all, 0)
+        } else {
+            let c = pools.restrict(&all, pool);
+            let n = pools::nodes_of(&c);
+            (c, n)
+        };
         let class = self.peers.storage_class(storage_class);
-        let (k, m) = class.or(self.profile).unwrap_or_else(|| {
+        let (k, m) = tier_profile.or(class).or(self.profile).unwrap_or_else(|| {
             if nodes > 1 {
                 default_profile(nodes)
             } else {
@@ -217,8 +231,12 @@ impl BlobStore {
         });
         let n = usize::from(k) + usize::from(m);
         if candidates.len() < n {
+            let pool = match pool.and_then(|p| pools.tiers.by_id(p)) {
+                Some(t) => format!("tier {:?}'s pool", t.name),
+                None => "the cluster".to_owned(),
+            };
             return Err(ProtoError::QuorumNotReached(format!(
-                "{k}+{m} needs {n} drives, the cluster has {}",
+                "{k}+{m} needs {n} drives, {pool} has {}",
                 candidates.len()
             )));
         }
@@ -280,10 +298,22 @@ impl BlobStore {
         id: [u8; 16],
         body: ByteStream,
     ) -> Result<BlobRef, ProtoError> {
+        self.put_avoiding(storage_class, id, &[], body).await
+    }
+
+    /// [`BlobStore::put_as`] on none of the nodes `avoid` (a transition's copy of a blob,
+    /// under the same id, stays off the nodes of the placement it moves from).
+    pub async fn put_avoiding(
+        &self,
+        storage_class: &str,
+        id: [u8; 16],
+        avoid: &[u64],
+        body: ByteStream,
+    ) -> Result<BlobRef, ProtoError> {
         // Fused: the last stripe's read sees the end, and the end must not be polled again.
         let mut body = body.fuse();
         let _writing = Writing::register(&self.writing, id);
-        let (layout, placement) = self.choose(&id, storage_class)?;
+        let (layout, placement) = self.choose(&id, storage_class, avoid)?;
         let quorum = write_quorum(&layout, self.quorum_margin);
         let blob = BlobRef {
             id,

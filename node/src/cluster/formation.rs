@@ -81,15 +81,26 @@ impl Node {
         let announce = async move {
             loop {
                 let known = me.peers.nodes().into_iter().find(|n| n.id == me.config.id);
-                if known.as_ref() == Some(&me.info()) || me.removed() {
+                if me.removed() {
                     return;
                 }
-                match me.meta_write(MetaCommand::RegisterNode(me.info())).await {
-                    Ok(_) => {
-                        info!(node = me.config.id, "registered in the cluster map");
-                        return;
+                let registered = known.as_ref() == Some(&me.info()) || {
+                    match me.meta_write(MetaCommand::RegisterNode(me.info())).await {
+                        Ok(_) => {
+                            info!(node = me.config.id, "registered in the cluster map");
+                            true
+                        }
+                        Err(e) => {
+                            debug!("cluster map registration postponed: {e}");
+                            false
+                        }
                     }
-                    Err(e) => debug!("cluster map registration postponed: {e}"),
+                };
+                if registered {
+                    match crate::tier::publish_labels(&me).await {
+                        Ok(()) => return,
+                        Err(e) => debug!("publishing the node's labels postponed: {e}"),
+                    }
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }

@@ -298,4 +298,12 @@ impl ClusterApi for Node {
         self.blobs.delete(blob).await;
         Ok(())
     }
+
+    async fn transition_blob(
+        &self,
+        blob: BlobRef,
+        storage_class: &str,
+    ) -> Result<BlobRef, ProtoError> {
+        self.copy_to_class(blob, storage_class).await
+    }
 }

@@ -72,7 +72,10 @@ impl Node {
         let me = self.status();
         let nodes = self.peers.nodes();
         let draining = self.peers.draining();
+        let (tiers, labels) = (self.peers.tiers(), self.peers.labels());
         let asks = nodes.into_iter().map(|n| {
+            let labels = labels.of(n.id);
+            let pool = tiers.pool_of(&labels).map(|t| t.name.clone());
             let drained = draining.contains(&n.id);
             let role = if me.raft.voters.contains(&n.id) {
                 "voter"
@@ -96,6 +99,8 @@ impl Node {
                     zone: n.zone,
                     role: role.to_owned(),
                     draining: drained,
+                    labels,
+                    pool,
                     error: answer.as_ref().err().map(ToString::to_string),
                     status: answer.ok(),
                 }
@@ -106,6 +111,7 @@ impl Node {
             leader: me.raft.leader,
             term: me.raft.term,
             nodes: futures::future::join_all(asks).await,
+            classes: tiers.classes.clone(),
         }
     }
 }

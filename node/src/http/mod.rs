@@ -32,6 +32,7 @@ pub mod iam;
 pub mod kms;
 pub mod lifecycle;
 pub mod policy;
+pub mod tier;
 
 /// Serve on an already-bound listener until the returned server is stopped.
 pub fn serve(node: Arc<Node>, listener: TcpListener) -> std::io::Result<actix_web::dev::Server> {
@@ -66,6 +67,7 @@ pub fn serve(node: Arc<Node>, listener: TcpListener) -> std::io::Result<actix_we
             .configure(policy::routes)
             .configure(kms::routes)
             .configure(lifecycle::routes)
+            .configure(tier::routes)
     })
     .workers(1)
     .listen(listener)?

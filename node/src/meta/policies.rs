@@ -48,6 +48,8 @@ fn config_key(bucket_id: u64, kind: BucketConfigKind) -> Vec<u8> {
         BucketConfigKind::Lifecycle => 9,
         BucketConfigKind::LifecycleWorker => 10,
         BucketConfigKind::Logging => 11,
+        BucketConfigKind::Tiers => 12,
+        BucketConfigKind::NodeLabels => 13,
     });
     k
 }

@@ -459,6 +459,25 @@ pub enum MetaCommand {
         /// The new document.
         value: Option<String>,
     },
+    /// A lifecycle transition: if version `version_id` of `key` still holds exactly the
+    /// blobs `from`, they become `to` (the same ids, in order; a moved blob with its new
+    /// layout and placement) and its storage class `storage_class`; each blob whose placement
+    /// changed is queued for deletion at its old one. Else PreconditionFailed (NoSuchKey when
+    /// the version is gone).
+    TransitionVersion {
+        /// Bucket.
+        bucket_id: u64,
+        /// Key.
+        key: String,
+        /// Version id (`null` for the null version).
+        version_id: String,
+        /// Its blobs as the move read them.
+        from: Vec<crate::types::BlobRef>,
+        /// Its blobs after the move.
+        to: Vec<crate::types::BlobRef>,
+        /// Its new storage class.
+        storage_class: String,
+    },
 }
 
 /// How long a completed multipart upload stays answerable: a day after it completed.
@@ -530,6 +549,12 @@ pub enum BucketConfigKind {
     /// Server access logging: where the bucket's access log is delivered (JSON of the
     /// gateway's model).
     Logging,
+    /// The tiers and which storage class writes to which (cluster-wide; JSON of
+    /// [`crate::tier::Tiers`]).
+    Tiers,
+    /// Every node's labels, as each published its own (cluster-wide; JSON of
+    /// [`crate::tier::NodeLabels`]).
+    NodeLabels,
 }
 
 /// Where a blob is referenced in the metadata: an object version or an uploaded part.

@@ -9,28 +9,15 @@
 //! - **NoncurrentVersionExpiration**: a noncurrent version (delete markers too) is removed
 //!   `NoncurrentDays` after its successor was written, unless it is among the
 //!   `NewerNoncurrentVersions` newest noncurrent versions.
+//! - **Transitions** of current and noncurrent versions to another storage class
+//!   ([`transition`]), when nothing removes them.
 //! - **AbortIncompleteMultipartUpload**: an upload `DaysAfterInitiation` after it began.
 //!
 //! Each action is due at [`super::due_at`] of its start; the earliest rule wins when several
 //! select the same object. Object Lock is left to the metadata: a locked version's removal is
 //! refused there, and skipped.
 
-use super::{due_at, Expiration, Lifecycle, When};
-
-/// One version of a key, as the rules need to see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Seen<'a> {
-    /// Its version id (`null` for the null version).
-    pub version_id: &'a str,
-    /// Whether it is a delete marker.
-    pub delete_marker: bool,
-    /// Seconds since the epoch it was written at.
-    pub created: i64,
-    /// Bytes.
-    pub size: u64,
-    /// Its tags (empty when it has none, or when no rule asks for tags).
-    pub tags: &'a [(String, String)],
-}
+use super::{due_at, transition, Expiration, Lifecycle, Seen, When};
 
 /// What is due for a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +28,8 @@ pub enum Action {
     RemoveMarker(String),
     /// The noncurrent version (this id) goes for good.
     RemoveNoncurrent(String),
+    /// The version (this id) moves to this storage class.
+    Transition(String, String),
 }
 
 /// What is due at `now` for `key` of `versions` (newest first, as listed: the first is the
@@ -58,10 +47,18 @@ pub fn key_actions<'l>(
     };
     let enabled = || l.rules.iter().filter(|r| r.enabled);
     if !latest.delete_marker {
-        if let Some((due, rule)) = l.expiration(key, latest.size, latest.tags, latest.created, day)
-        {
-            if due <= now {
+        let expiry = l.expiration(key, latest.size, latest.tags, latest.created, day);
+        match expiry {
+            Some((due, rule)) if due <= now => {
                 out.push((Action::Expire(latest.version_id.to_owned()), rule));
+            }
+            _ => {
+                if let Some((class, rule)) = transition::current(l, key, latest, now, day) {
+                    out.push((
+                        Action::Transition(latest.version_id.to_owned(), class),
+                        rule,
+                    ));
+                }
             }
         }
     } else if versions.len() == 1 {
@@ -89,6 +86,11 @@ pub fn key_actions<'l>(
             .min_by_key(|(due, _)| *due);
         if let Some((_, r)) = rule {
             out.push((Action::RemoveNoncurrent(v.version_id.to_owned()), &r.id));
+        } else if !v.delete_marker {
+            let moved = transition::noncurrent(l, key, v, (successor.created, i), now, day);
+            if let Some((class, rule)) = moved {
+                out.push((Action::Transition(v.version_id.to_owned(), class), rule));
+            }
         }
     }
     out
@@ -125,19 +127,15 @@ impl Lifecycle {
 
     /// Whether any enabled rule acts on versions (current, noncurrent or delete markers).
     pub fn acts_on_versions(&self) -> bool {
-        self.rules
-            .iter()
-            .any(|r| r.enabled && (r.expiration.is_some() || r.noncurrent_expiration.is_some()))
+        self.rules.iter().any(|r| r.enabled && r.acts_on_versions())
     }
 
     /// Whether any enabled rule that acts on versions filters on tags (every version's tags
     /// must then be read).
     pub fn reads_tags(&self) -> bool {
-        self.rules.iter().any(|r| {
-            r.enabled
-                && (r.expiration.is_some() || r.noncurrent_expiration.is_some())
-                && !r.filter.tags().is_empty()
-        })
+        self.rules
+            .iter()
+            .any(|r| r.enabled && r.acts_on_versions() && !r.filter.tags().is_empty())
     }
 }
 
@@ -169,6 +167,7 @@ mod tests {
             created,
             size: 10,
             tags: &[],
+            class: "STANDARD",
         }
     }
 

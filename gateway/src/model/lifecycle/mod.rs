@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod due;
 mod parse;
+pub mod transition;
 mod write;
 
 pub use parse::parse;
@@ -75,6 +76,23 @@ impl MinSize {
             MinSize::VariesByStorageClass => 1,
         }
     }
+}
+
+/// One version of a key, as the rules need to see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen<'a> {
+    /// Its version id (`null` for the null version).
+    pub version_id: &'a str,
+    /// Whether it is a delete marker.
+    pub delete_marker: bool,
+    /// Seconds since the epoch it was written at.
+    pub created: i64,
+    /// Bytes.
+    pub size: u64,
+    /// Its tags (empty when it has none, or when no rule asks for tags).
+    pub tags: &'a [(String, String)],
+    /// Its storage class.
+    pub class: &'a str,
 }
 
 /// A bucket's lifecycle configuration, as stored.
@@ -190,6 +208,16 @@ pub struct Rule {
     /// `AbortIncompleteMultipartUpload`'s `DaysAfterInitiation`.
     #[serde(default)]
     pub abort_incomplete_days: Option<u32>,
+}
+
+impl Rule {
+    /// Whether it acts on versions: expires, removes or moves them.
+    pub fn acts_on_versions(&self) -> bool {
+        self.expiration.is_some()
+            || self.noncurrent_expiration.is_some()
+            || !self.transitions.is_empty()
+            || !self.noncurrent_transitions.is_empty()
+    }
 }
 
 impl Filter {

@@ -12,6 +12,7 @@ use coffer_proto::ProtoError;
 mod buckets;
 mod cluster;
 mod objects;
+mod transition;
 mod uploads;
 mod versions;
 
@@ -93,6 +94,7 @@ pub fn batchable(cmd: &MetaCommand) -> bool {
             | MetaCommand::SetRetention { .. }
             | MetaCommand::SetLegalHold { .. }
             | MetaCommand::GcDone { .. }
+            | MetaCommand::TransitionVersion { .. }
     )
 }
 
@@ -233,6 +235,14 @@ impl Tx<'_> {
                 from,
                 to,
             } => self.move_placement(record, blob_id, from, to),
+            MetaCommand::TransitionVersion {
+                bucket_id,
+                key,
+                version_id,
+                from,
+                to,
+                storage_class,
+            } => self.transition_version(*bucket_id, key, version_id, from, to, storage_class),
             // Unwrapped by `apply` before it gets here.
             MetaCommand::Once { cmd, .. } => self.run(index, cmd),
             MetaCommand::WithAcl { acl: doc, cmd }

@@ -582,6 +582,36 @@ pub(super) fn commands() -> Vec<(&'static str, MetaCommand)> {
                 value: Some("{}".into()),
             },
         ),
+        (
+            "TransitionVersion",
+            MetaCommand::TransitionVersion {
+                bucket_id: 1,
+                key: "k".into(),
+                version_id: "null".into(),
+                from: vec![blob()],
+                to: vec![BlobRef {
+                    placement: vec![ShardLoc { node: 9, drive: 0 }],
+                    ..blob()
+                }],
+                storage_class: "GLACIER".into(),
+            },
+        ),
+        (
+            "ReplaceClusterConfig/Tiers",
+            MetaCommand::ReplaceClusterConfig {
+                kind: BucketConfigKind::Tiers,
+                previous: None,
+                value: Some("{}".into()),
+            },
+        ),
+        (
+            "ReplaceClusterConfig/NodeLabels",
+            MetaCommand::ReplaceClusterConfig {
+                kind: BucketConfigKind::NodeLabels,
+                previous: None,
+                value: Some("{}".into()),
+            },
+        ),
     ]
 }
 

@@ -267,6 +267,8 @@ frozen_enum! {
         Lifecycle {},
         LifecycleWorker {},
         Logging {},
+        Tiers {},
+        NodeLabels {},
     }
 }
 
@@ -365,6 +367,14 @@ frozen_enum! {
         ReplaceKmsKey { previous => previous: String, key => key: String },
         WithWebsiteRedirect { location => location: String, cmd => cmd: Box<MetaCommand> },
         ReplaceClusterConfig { kind => kind: BucketConfigKind, previous => previous: Option<String>, value => value: Option<String> },
+        TransitionVersion {
+            bucket_id => bucket_id: u64,
+            key => key: String,
+            version_id => version_id: String,
+            from => from: Vec<BlobRef>,
+            to => to: Vec<BlobRef>,
+            storage_class => storage_class: String,
+        },
     }
 }
 

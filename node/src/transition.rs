@@ -1,0 +1,99 @@
+//! A lifecycle transition's copy, on a node: a blob is re-encoded onto the pool of the storage
+//! class it moves to (`blob::pools`), with that pool's erasure profile, under the same id (an
+//! encrypted blob's key is derived from its id, so its stored bytes move as they are, SSE-C
+//! ones too), on none of the nodes of the placement it moves from: its old and new shards
+//! never share a node, so deleting the old ones (the delete queue, once the transition is
+//! committed) cannot touch the new. A blob already on the target pool stays where it is: only
+//! the version's class changes.
+
+use coffer_proto::tier::TierKind;
+use coffer_proto::types::BlobRef;
+use coffer_proto::ProtoError;
+use futures::StreamExt;
+use sha2::{Digest, Sha256};
+use tracing::info;
+
+use crate::cluster::Node;
+
+impl Node {
+    /// Copy `blob` to the pool of `storage_class` (see the module).
+    pub async fn copy_to_class(
+        &self,
+        blob: BlobRef,
+        storage_class: &str,
+    ) -> Result<BlobRef, ProtoError> {
+        let blobs = self.blobs();
+        let pools = blobs.pools();
+        if let Some(t) = pools.tiers.of_class(storage_class) {
+            if let TierKind::Remote(_) = t.kind {
+                return Err(ProtoError::ValidationError(format!(
+                    "storage class {storage_class} maps to remote tier {:?}: remote tiers do not \
+                     take transitions in this build",
+                    t.name
+                )));
+            }
+        }
+        let (pool, _) = pools.for_class(storage_class);
+        if pools.of_blob(&blob.placement) == pool {
+            return Ok(blob);
+        }
+        let avoid: Vec<u64> = blob.placement.iter().map(|l| l.node).collect();
+        // What is read is hashed on its way, and the copy read back must hash the same.
+        let (hashed, read) = hashing(blobs.get(blob.clone(), 0, blob.size)?);
+        let moved = blobs
+            .put_avoiding(storage_class, blob.id, &avoid, hashed)
+            .await?;
+        let want = read
+            .await
+            .map_err(|_| ProtoError::Internal("the read ended early".into()))?;
+        if moved.size != blob.size {
+            blobs.delete(moved.clone()).await;
+            return Err(ProtoError::Internal(format!(
+                "the copy holds {} bytes of {}",
+                moved.size, blob.size
+            )));
+        }
+        let (check, got) = hashing(blobs.get(moved.clone(), 0, moved.size)?);
+        check.for_each(|_| async {}).await;
+        let got = got
+            .await
+            .map_err(|_| ProtoError::Internal("the check ended early".into()))?;
+        if got != want {
+            blobs.delete(moved.clone()).await;
+            return Err(ProtoError::Internal(
+                "the copy does not read back as the original".into(),
+            ));
+        }
+        info!(blob = %blob.id_hex(), storage_class, bytes = blob.size, "blob copied for a transition");
+        Ok(moved)
+    }
+}
+
+/// `body`, and the SHA-256 of what went through it once it ended without error.
+fn hashing(
+    body: coffer_proto::ByteStream,
+) -> (
+    coffer_proto::ByteStream,
+    tokio::sync::oneshot::Receiver<[u8; 32]>,
+) {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let state = (body, Some(Sha256::new()), Some(tx));
+    let stream = futures::stream::unfold(state, |(mut body, mut h, mut tx)| async move {
+        match body.next().await {
+            Some(Ok(b)) => {
+                if let Some(h) = h.as_mut() {
+                    h.update(&b);
+                }
+                Some((Ok(b), (body, h, tx)))
+            }
+            Some(Err(e)) => Some((Err(e), (body, None, None))),
+            None => {
+                if let (Some(h), Some(tx)) = (h.take(), tx.take()) {
+                    let _ = tx.send(h.finalize().into());
+                }
+                None
+            }
+        }
+    });
+    (Box::pin(stream), rx)
+}
