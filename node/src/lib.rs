@@ -31,6 +31,7 @@ pub mod pace;
 pub mod peers;
 pub mod raft;
 pub mod rebalance;
+pub mod remote_tier;
 pub mod rpc;
 pub mod shard;
 pub mod sweep;

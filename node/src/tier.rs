@@ -195,6 +195,15 @@ pub async fn add(node: &Node, req: &AddTier) -> Result<Tiers, ProtoError> {
 /// it. A local tier's nodes return to the default pool with the blobs they hold, which stay
 /// readable where they are.
 pub async fn remove(node: &Node, name: &str) -> Result<Tiers, ProtoError> {
+    if let Some(t) = get(node).await?.get(name) {
+        let held = blobs_on(node, t.id).await?;
+        if held > 0 {
+            return Err(ProtoError::DeleteConflict(format!(
+                "{held} blobs of objects are stored on tier {name:?}: remove it once they are \
+                 deleted or moved"
+            )));
+        }
+    }
     let out = replace(node, BucketConfigKind::Tiers, |doc| {
         let mut t = Tiers::decode(doc).map_err(proto)?;
         t.remove(name).map_err(proto)?;
@@ -204,6 +213,29 @@ pub async fn remove(node: &Node, name: &str) -> Result<Tiers, ProtoError> {
     let t = out.ok_or_else(|| ProtoError::Internal("the tier was not removed".into()))?;
     info!(tier = %name, "tier removed");
     Ok(t)
+}
+
+/// How many blobs of this node's metadata are on remote tier `tier`: one pass over it.
+async fn blobs_on(node: &Node, tier: u32) -> Result<u64, ProtoError> {
+    let store = node.meta_store().clone();
+    let scan = tokio::task::spawn_blocking(move || {
+        let (mut held, mut cursor) = (0, None);
+        loop {
+            let (page, next) =
+                crate::meta::query::blob_records_page(&store, cursor.as_ref(), 4096)?;
+            held += page
+                .iter()
+                .filter(|(_, b)| crate::remote_tier::tier_of(b) == Some(tier))
+                .count() as u64;
+            match next {
+                Some(c) => cursor = Some(c),
+                None => return Ok::<u64, crate::meta::store::StoreError>(held),
+            }
+        }
+    });
+    scan.await
+        .map_err(|e| ProtoError::Internal(e.to_string()))?
+        .map_err(|e| ProtoError::Internal(e.to_string()))
 }
 
 /// Make storage class `class` write to tier `tier` (None: the default pool).

@@ -4,16 +4,18 @@
 //! ones too), on none of the nodes of the placement it moves from: its old and new shards
 //! never share a node, so deleting the old ones (the delete queue, once the transition is
 //! committed) cannot touch the new. A blob already on the target pool stays where it is: only
-//! the version's class changes.
+//! the version's class changes. A class mapped to a remote tier gets the blob's stored bytes
+//! as one object there (`remote_tier`), checked by the MD5 its ETag answers.
 
 use coffer_proto::tier::TierKind;
 use coffer_proto::types::BlobRef;
-use coffer_proto::ProtoError;
+use coffer_proto::{ClusterApi, ProtoError};
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 use tracing::info;
 
 use crate::cluster::Node;
+use crate::remote_tier;
 
 impl Node {
     /// Copy `blob` to the pool of `storage_class` (see the module).
@@ -26,20 +28,25 @@ impl Node {
         let pools = blobs.pools();
         if let Some(t) = pools.tiers.of_class(storage_class) {
             if let TierKind::Remote(_) = t.kind {
-                return Err(ProtoError::ValidationError(format!(
-                    "storage class {storage_class} maps to remote tier {:?}: remote tiers do not \
-                     take transitions in this build",
-                    t.name
-                )));
+                if remote_tier::tier_of(&blob) == Some(t.id) {
+                    return Ok(blob);
+                }
+                let remote = remote_tier::Remote::from_tier(self, t)?;
+                let body = ClusterApi::get_blob(self, blob.clone(), 0, blob.size).await?;
+                remote.put(&blob, body).await?;
+                info!(blob = %blob.id_hex(), tier = %t.name, bytes = blob.size, "blob copied to a remote tier");
+                return Ok(remote_tier::placed_on(&blob, t.id));
             }
         }
         let (pool, _) = pools.for_class(storage_class);
-        if pools.of_blob(&blob.placement) == pool {
+        let remote = remote_tier::tier_of(&blob).is_some();
+        if !remote && pools.of_blob(&blob.placement) == pool {
             return Ok(blob);
         }
         let avoid: Vec<u64> = blob.placement.iter().map(|l| l.node).collect();
         // What is read is hashed on its way, and the copy read back must hash the same.
-        let (hashed, read) = hashing(blobs.get(blob.clone(), 0, blob.size)?);
+        let source = ClusterApi::get_blob(self, blob.clone(), 0, blob.size).await?;
+        let (hashed, read) = hashing(source);
         let moved = blobs
             .put_avoiding(storage_class, blob.id, &avoid, hashed)
             .await?;

@@ -291,10 +291,23 @@ impl ClusterApi for Node {
         start: u64,
         end: u64,
     ) -> Result<ByteStream, ProtoError> {
+        if let Some(tier) = crate::remote_tier::tier_of(&blob) {
+            let remote = crate::remote_tier::Remote::of(self, &self.peers.tiers(), tier)?;
+            return remote.get(&blob, start, end).await;
+        }
         self.blobs.get(blob, start, end)
     }
 
     async fn delete_blob(&self, blob: BlobRef) -> Result<(), ProtoError> {
+        if let Some(tier) = crate::remote_tier::tier_of(&blob) {
+            // A tier removed meanwhile has nothing left to delete here.
+            let tiers = self.peers.tiers();
+            if tiers.by_id(tier).is_none() {
+                return Ok(());
+            }
+            let remote = crate::remote_tier::Remote::of(self, &tiers, tier)?;
+            return remote.delete(&blob).await;
+        }
         self.blobs.delete(blob).await;
         Ok(())
     }

@@ -5,7 +5,8 @@
 //! referenced (the new shards are orphans for the sweep); after it, the new one (the old
 //! shards are in the delete queue).
 
-use coffer_proto::meta::MetaOk;
+use coffer_proto::meta::{BucketConfigKind, MetaOk};
+use coffer_proto::tier::Tiers;
 use coffer_proto::types::{BlobRef, ObjectData};
 use coffer_proto::ProtoError;
 
@@ -37,6 +38,19 @@ impl Tx<'_> {
         let mut v = found.version;
         if v.delete_marker || v.data.blobs() != from {
             return Ok(Err(ProtoError::PreconditionFailed));
+        }
+        // A copy on a remote tier removed meanwhile would be unreadable: refused, in the same
+        // order as the removal.
+        if to.iter().any(|b| crate::remote_tier::tier_of(b).is_some()) {
+            let doc = crate::meta::policies::cluster_config(self.store, BucketConfigKind::Tiers)?;
+            let tiers = Tiers::decode(doc.as_deref()).unwrap_or_default();
+            let gone = to
+                .iter()
+                .filter_map(crate::remote_tier::tier_of)
+                .any(|id| tiers.by_id(id).is_none());
+            if gone {
+                return Ok(Err(ProtoError::PreconditionFailed));
+            }
         }
         if let ObjectData::Blobs(blobs) = &mut v.data {
             for (old, new) in from.iter().zip(to) {
