@@ -135,6 +135,11 @@ impl Remote {
         // hash is finished at the last byte rather than at the stream's end.
         let (tx, rx) = tokio::sync::oneshot::channel();
         let mut hash = Some((Md5::new(), tx, blob.size));
+        if blob.size == 0 {
+            if let Some((h, tx, _)) = hash.take() {
+                let _ = tx.send(hex::encode(h.finalize()));
+            }
+        }
         let hashed = body.map(move |chunk| {
             if let (Ok(b), Some((h, _, left))) = (&chunk, hash.as_mut()) {
                 h.update(b);

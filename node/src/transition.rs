@@ -18,6 +18,36 @@ use crate::cluster::Node;
 use crate::remote_tier;
 
 impl Node {
+    /// Write a blob of `storage_class` under `id`: on its pool, or for a class mapped to a
+    /// remote tier, on the default pool first (a body's size is known only at its end, and
+    /// an S3 PUT needs it first) and then sent to the tier, the local shards deleted either
+    /// way. A write that fails leaves nothing referenced.
+    pub async fn put_to_class(
+        &self,
+        storage_class: &str,
+        id: [u8; 16],
+        body: coffer_proto::ByteStream,
+    ) -> Result<BlobRef, ProtoError> {
+        let local = self.blobs().put_as(storage_class, id, body).await?;
+        let tiers = self.peers().tiers();
+        let Some(t) = tiers.of_class(storage_class) else {
+            return Ok(local);
+        };
+        if !matches!(t.kind, TierKind::Remote(_)) {
+            return Ok(local);
+        }
+        let sent = match remote_tier::Remote::from_tier(self, t) {
+            Ok(remote) => match self.blobs().get(local.clone(), 0, local.size) {
+                Ok(body) => remote.put(&local, body).await,
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        self.blobs().delete(local.clone()).await;
+        sent?;
+        Ok(remote_tier::placed_on(&local, t.id))
+    }
+
     /// Copy `blob` to the pool of `storage_class` (see the module).
     pub async fn copy_to_class(
         &self,

@@ -3,8 +3,9 @@
 //! `archive`, prefix `coffer/`). While the remote is down, the transition fails, is counted and
 //! retried, and the object stays where it is; once it is up, the object moves: one object per
 //! blob appears there, the local shards go, reads (whole and ranged) come from the remote,
-//! byte for byte, an SSE-S3 object's bytes stay sealed there; the tier cannot be removed while
-//! it holds them; deleting the object deletes its remote copy.
+//! byte for byte, an SSE-S3 object's bytes stay sealed there; a PUT naming the class goes
+//! there too; the tier cannot be removed while it holds data; deleting an object deletes its
+//! remote copy.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a failed unwrap is a failed test
 
@@ -212,6 +213,34 @@ async fn remote() {
         count(&status, "bytes_transitioned") >= 2 * (3 << 20),
         "{status}"
     );
+
+    // A PUT naming the class goes to the tier too (through the default pool).
+    let files = local(&cluster);
+    c.put_object()
+        .bucket("bkt")
+        .key("direct")
+        .storage_class(StorageClass::GlacierIr)
+        .body(ByteStream::from(body.clone()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(remote_keys(&rc).await.len(), 3);
+    assert_eq!(class_of(&c, "direct").await, StorageClass::GlacierIr);
+    assert_eq!(get_bytes(&c, "bkt", "direct").await, body);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while local(&cluster) != files {
+        assert!(
+            Instant::now() < deadline,
+            "local shards of the direct PUT left"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    c.delete_object()
+        .bucket("bkt")
+        .key("direct")
+        .send()
+        .await
+        .unwrap();
 
     // A tier holding data is not removed, even once no class writes to it.
     let admin = |args: &[&str]| cluster.admin_output(1, args);

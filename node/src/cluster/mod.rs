@@ -273,7 +273,7 @@ impl ClusterApi for Node {
     }
 
     async fn put_blob(&self, storage_class: &str, body: ByteStream) -> Result<BlobRef, ProtoError> {
-        self.blobs.put(storage_class, body).await
+        self.put_to_class(storage_class, rand::random(), body).await
     }
 
     async fn put_blob_as(
@@ -282,7 +282,7 @@ impl ClusterApi for Node {
         id: [u8; 16],
         body: ByteStream,
     ) -> Result<BlobRef, ProtoError> {
-        self.blobs.put_as(storage_class, id, body).await
+        self.put_to_class(storage_class, id, body).await
     }
 
     async fn get_blob(
