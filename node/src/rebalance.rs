@@ -116,7 +116,7 @@ async fn move_shard(
         placement,
         ..blob.clone()
     };
-    let bytes = node.blobs().rebuild(moved.clone(), shard).await?;
+    let bytes = node.blobs().copy_shard(blob, &moved, shard).await?;
     let commit = node
         .meta_write(MetaCommand::MovePlacement {
             record,

@@ -54,50 +54,94 @@ impl BlobStore {
     /// Rebuild shard `shard` of `blob` from its other shards and store it where the placement
     /// puts it (here or on another node); returns its bytes.
     pub async fn rebuild(&self, blob: BlobRef, shard: usize) -> Result<u64, ProtoError> {
-        let loc = *blob
+        let bytes = self.store_shard(blob.clone(), blob, shard, false).await?;
+        self.stats.shards_repaired.fetch_add(1, Ordering::Relaxed);
+        self.stats
+            .bytes_repaired
+            .fetch_add(bytes, Ordering::Relaxed);
+        Ok(bytes)
+    }
+
+    /// Copy shard `shard` from where `source` places it to where `target` does: each
+    /// stripe's record is read from the shard's old place and checked, and only a record that
+    /// cannot be read there is rebuilt from the other shards. Moving a shard so reads one
+    /// shard's bytes, not k, and encodes nothing.
+    pub async fn copy_shard(
+        &self,
+        source: &BlobRef,
+        target: &BlobRef,
+        shard: usize,
+    ) -> Result<u64, ProtoError> {
+        self.store_shard(source.clone(), target.clone(), shard, true)
+            .await
+    }
+
+    /// Write shard `shard` where `target` places it, from the shards `source` places:
+    /// copied from its own record where `copy` is set and that record reads and checks,
+    /// otherwise rebuilt from the others.
+    async fn store_shard(
+        &self,
+        source: BlobRef,
+        target: BlobRef,
+        shard: usize,
+        copy: bool,
+    ) -> Result<u64, ProtoError> {
+        let loc = *target
             .placement
             .get(shard)
             .ok_or_else(|| ProtoError::Internal(format!("the blob has no shard {shard}")))?;
         let index = u8::try_from(shard).map_err(internal)?;
         let (tx, rx) = mpsc::channel::<Result<Bytes, ProtoError>>(2);
-        let (drives, peers, b) = (self.drives.clone(), self.peers.clone(), blob.clone());
+        let (drives, peers) = (self.drives.clone(), self.peers.clone());
         let rt = tokio::runtime::Handle::current();
         let producer = tokio::task::spawn_blocking(move || {
-            let mut reader = StripeReader::open(&drives, &peers, &b, rt);
-            if let Some(slot) = reader.shards.get_mut(shard) {
-                *slot = None;
+            let mut reader = StripeReader::open(&drives, &peers, &source, rt);
+            if !copy {
+                if let Some(slot) = reader.shards.get_mut(shard) {
+                    *slot = None;
+                }
             }
-            let codec = match Codec::new(b.layout.k, b.layout.m) {
+            let codec = match Codec::new(source.layout.k, source.layout.m) {
                 Ok(c) => c,
                 Err(e) => {
                     let _ = tx.blocking_send(Err(internal(e)));
                     return 0u64;
                 }
             };
-            let stripes = b.size.div_ceil(u64::from(b.layout.stripe_size.max(1)));
+            let stripes = source
+                .size
+                .div_ceil(u64::from(source.layout.stripe_size.max(1)));
             let mut bytes = 0u64;
             for s in 0..stripes {
-                let rec = reader.read_stripe(s).and_then(|data| {
-                    let mut blocks = codec.encode(&data).map_err(internal)?;
-                    if shard < blocks.len() {
-                        Ok(blocks.swap_remove(shard))
-                    } else {
-                        Err(internal("shard index out of range"))
-                    }
-                });
+                let own = if copy {
+                    reader.shard_record(s, shard)
+                } else {
+                    None
+                };
+                let rec = match own {
+                    Some(r) => Ok(r),
+                    None => reader.read_stripe(s).and_then(|data| {
+                        let mut blocks = codec.encode(&data).map_err(internal)?;
+                        if shard < blocks.len() {
+                            Ok(Bytes::from(blocks.swap_remove(shard)))
+                        } else {
+                            Err(internal("shard index out of range"))
+                        }
+                    }),
+                };
                 let failed = rec.is_err();
                 bytes += rec.as_ref().map_or(0, |r| r.len() as u64);
-                if tx.blocking_send(rec.map(Bytes::from)).is_err() || failed {
+                if tx.blocking_send(rec).is_err() || failed {
                     break;
                 }
             }
             bytes
         });
         let stored = if loc.node == self.drives.node {
-            self.put_shard(blob, index, receiver_stream(rx)).await
+            self.put_shard(target, index, receiver_stream(rx)).await
         } else {
             match self.peers.node(loc.node) {
-                Some(c) => c.put_shard(blob, index, receiver_stream(rx)).await,
+                Some(c) => c.put_shard(target, index, receiver_stream(rx)).await,
                 None => Err(ProtoError::Unreachable(format!(
                     "node {} unknown",
                     loc.node
@@ -106,10 +150,6 @@ impl BlobStore {
         };
         let bytes = producer.await.map_err(internal)?;
         stored?;
-        self.stats.shards_repaired.fetch_add(1, Ordering::Relaxed);
-        self.stats
-            .bytes_repaired
-            .fetch_add(bytes, Ordering::Relaxed);
         Ok(bytes)
     }
 
@@ -160,5 +200,92 @@ impl BlobStore {
     /// The receiving end of read-time heal hints (the heal worker takes it once).
     pub fn take_hints(&self) -> Option<mpsc::Receiver<HealHint>> {
         self.hint_rx.lock().ok()?.take()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use coffer_proto::types::{Layout, ShardLoc};
+
+    use super::*;
+    use crate::blob::stripes::StripeWriter;
+    use crate::meta::MetaStore;
+    use crate::peers::Peers;
+    use crate::shard::Drives;
+
+    /// One node with four drives and a 2+1 blob of two stripes on the first three.
+    fn setup(dir: &std::path::Path) -> (BlobStore, BlobRef, Vec<PathBuf>) {
+        let roots: Vec<PathBuf> = (0..4).map(|i| dir.join(format!("d{i}"))).collect();
+        let drives = Arc::new(Drives::open(1, &roots).unwrap());
+        let peers = Arc::new(Peers::new(
+            MetaStore::open(&dir.join("meta")).unwrap(),
+            vec![7; 32],
+        ));
+        let store = BlobStore::new(drives.clone(), peers, Some((2, 1)), 0, 1 << 16).unwrap();
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let blob = BlobRef {
+            id: [9; 16],
+            size: data.len() as u64,
+            layout: Layout {
+                k: 2,
+                m: 1,
+                stripe_size: 1 << 16,
+            },
+            placement: drives.locations()[..3].to_vec(),
+        };
+        let mut w = StripeWriter::create(&drives, &blob, vec![None; 3], 3).unwrap();
+        for stripe in data.chunks(1 << 16) {
+            w.write_stripe(stripe).unwrap();
+        }
+        let paths = w.into_pending().into_iter().map(|p| p.path).collect();
+        (store, blob, paths)
+    }
+
+    /// `blob` with shard 1 on the fourth drive.
+    fn moved(blob: &BlobRef) -> (BlobRef, PathBuf) {
+        let mut to = blob.clone();
+        to.placement[1] = ShardLoc { node: 1, drive: 3 };
+        let path = crate::shard::Drive {
+            index: 3,
+            root: PathBuf::new(),
+        }
+        .shard_path(&blob.id_hex(), 1);
+        (to, path)
+    }
+
+    #[tokio::test]
+    async fn a_moved_shard_is_copied_from_its_old_place_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, blob, paths) = setup(dir.path());
+        let original = std::fs::read(&paths[1]).unwrap();
+        // With the two other shards gone the blob cannot be rebuilt, but shard 1 can move.
+        std::fs::remove_file(&paths[0]).unwrap();
+        std::fs::remove_file(&paths[2]).unwrap();
+        let (to, rel) = moved(&blob);
+        assert!(store.rebuild(to.clone(), 1).await.is_err());
+        let bytes = store.copy_shard(&blob, &to, 1).await.unwrap();
+        assert!(bytes > 50_000, "{bytes}");
+        let copy = std::fs::read(dir.path().join("d3").join(rel)).unwrap();
+        assert!(copy == original, "the copy differs from the shard");
+    }
+
+    #[tokio::test]
+    async fn a_record_that_fails_its_checksum_is_rebuilt_from_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, blob, paths) = setup(dir.path());
+        let original = std::fs::read(&paths[1]).unwrap();
+        // Flip a byte near the end: inside the last stripe's record.
+        let mut bad = original.clone();
+        let at = bad.len() - 10;
+        bad[at] ^= 0xff;
+        std::fs::write(&paths[1], &bad).unwrap();
+        let (to, rel) = moved(&blob);
+        store.copy_shard(&blob, &to, 1).await.unwrap();
+        let copy = std::fs::read(dir.path().join("d3").join(rel)).unwrap();
+        assert!(copy == original, "the copy is not the shard as written");
     }
 }

@@ -323,6 +323,17 @@ impl StripeReader {
         }
     }
 
+    /// Shard `shard`'s own record of one stripe (its checksum, then its bytes), read from
+    /// where the shard is and checked; `None` when it cannot be read there.
+    pub(super) fn shard_record(&mut self, stripe: u64, shard: usize) -> Option<Bytes> {
+        let stripe_size = u64::from(self.blob.layout.stripe_size);
+        let len = (self.blob.size - stripe * stripe_size).min(stripe_size) as usize;
+        let bl = self.codec.as_ref().ok()?.block_len(len);
+        self.read_records(shard..shard + 1, stripe, bl, false)
+            .pop()
+            .flatten()
+    }
+
     pub(super) fn read_stripe(&mut self, stripe: u64) -> Result<Bytes, ProtoError> {
         let stripe_size = u64::from(self.blob.layout.stripe_size);
         let len = (self.blob.size - stripe * stripe_size).min(stripe_size) as usize;
