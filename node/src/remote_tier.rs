@@ -16,6 +16,7 @@ use coffer_proto::{ByteStream, ProtoError};
 use futures::StreamExt;
 use hmac::{Hmac, Mac};
 use md5::{Digest as _, Md5};
+use serde::Deserialize;
 use sha2::Sha256;
 
 use crate::cluster::Node;
@@ -101,7 +102,22 @@ impl Remote {
     /// A signed request for `key` (`Range` and body added by the caller).
     fn request(&self, method: reqwest::Method, key: &str) -> reqwest::RequestBuilder {
         let path = format!("/{}/{}", encode_path(&self.conf.bucket), encode_path(key));
-        let url = format!("{}{path}", self.conf.endpoint);
+        self.signed(method, path, &[])
+    }
+
+    /// A signed request for `path` (already encoded) with query parameters `query`.
+    fn signed(
+        &self,
+        method: reqwest::Method,
+        path: String,
+        query: &[(&str, &str)],
+    ) -> reqwest::RequestBuilder {
+        let query = canonical_query(query);
+        let url = if query.is_empty() {
+            format!("{}{path}", self.conf.endpoint)
+        } else {
+            format!("{}{path}?{query}", self.conf.endpoint)
+        };
         let host = self
             .conf
             .endpoint
@@ -114,6 +130,7 @@ impl Remote {
             &SigningInput {
                 method: method.as_str(),
                 path: &path,
+                query: &query,
                 host: &host,
                 amz_date: &amz_date,
                 region: &self.conf.region,
@@ -211,8 +228,14 @@ impl Remote {
 
     /// Delete blob `blob`'s object (a missing one is no error).
     pub async fn delete(&self, blob: &BlobRef) -> Result<(), ProtoError> {
+        self.delete_id(&blob.id).await
+    }
+
+    /// Delete the object of the blob with id `id` (a missing one is no error).
+    pub async fn delete_id(&self, id: &[u8; 16]) -> Result<(), ProtoError> {
+        let key = format!("{}{}", self.conf.prefix, hex::encode(id));
         let resp = self
-            .request(reqwest::Method::DELETE, &self.key(blob))
+            .request(reqwest::Method::DELETE, &key)
             .send()
             .await
             .map_err(unreachable_tier)?;
@@ -222,6 +245,80 @@ impl Remote {
         }
         let body = resp.text().await.unwrap_or_default();
         Err(refused(&self.tier, status, &body))
+    }
+}
+
+/// One page of a remote tier's blob objects.
+#[derive(Debug, Default)]
+pub struct ListPage {
+    /// Each object under the prefix whose name is a blob id: the id, and when it was written.
+    pub blobs: Vec<([u8; 16], chrono::DateTime<chrono::Utc>)>,
+    /// The token of the next page, if there is one.
+    pub next: Option<String>,
+}
+
+/// A ListObjectsV2 answer, as far as the sweep reads it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListBucketResult {
+    #[serde(default)]
+    contents: Vec<Listed>,
+    #[serde(default)]
+    next_continuation_token: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Listed {
+    key: String,
+    last_modified: String,
+}
+
+impl Remote {
+    /// One page (ListObjectsV2) of the objects under the tier's prefix, after the page whose
+    /// token is `token`.
+    pub async fn list(&self, token: Option<&str>) -> Result<ListPage, ProtoError> {
+        let mut query = vec![("list-type", "2"), ("prefix", self.conf.prefix.as_str())];
+        if let Some(t) = token {
+            query.push(("continuation-token", t));
+        }
+        let path = format!("/{}", encode_path(&self.conf.bucket));
+        let resp = self
+            .signed(reqwest::Method::GET, path, &query)
+            .send()
+            .await
+            .map_err(unreachable_tier)?;
+        let status = resp.status();
+        let body = resp.text().await.map_err(unreachable_tier)?;
+        if !status.is_success() {
+            return Err(refused(&self.tier, status, &body));
+        }
+        let parsed: ListBucketResult = quick_xml::de::from_str(&body).map_err(|e| {
+            ProtoError::Unreachable(format!(
+                "remote tier {:?}: unreadable listing: {e}",
+                self.tier
+            ))
+        })?;
+        Ok(parse_listing(parsed, &self.conf.prefix))
+    }
+}
+
+/// The blobs of a listing: keys that are the prefix and a blob id in hex. Others (not
+/// Coffer's) are left out, and so never deleted.
+fn parse_listing(l: ListBucketResult, prefix: &str) -> ListPage {
+    let blobs = l
+        .contents
+        .into_iter()
+        .filter_map(|o| {
+            let hex_id = o.key.strip_prefix(prefix)?;
+            let id = <[u8; 16]>::try_from(hex::decode(hex_id).ok()?).ok()?;
+            let at = chrono::DateTime::parse_from_rfc3339(&o.last_modified).ok()?;
+            Some((id, at.with_timezone(&chrono::Utc)))
+        })
+        .collect();
+    ListPage {
+        blobs,
+        next: l.next_continuation_token.filter(|t| !t.is_empty()),
     }
 }
 
@@ -235,9 +332,32 @@ fn refused(tier: &str, status: reqwest::StatusCode, body: &str) -> ProtoError {
 
 /// A path as SigV4 canonicalizes it: every byte but the unreserved ones and '/' as %XX.
 fn encode_path(s: &str) -> String {
+    encode(s, true)
+}
+
+/// A query string as SigV4 canonicalizes it (and as it is sent): names and values encoded,
+/// '/' too, sorted by name.
+fn canonical_query(query: &[(&str, &str)]) -> String {
+    let mut pairs: Vec<(String, String)> = query
+        .iter()
+        .map(|(k, v)| (encode(k, false), encode(v, false)))
+        .collect();
+    pairs.sort();
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// `s` with every byte but the unreserved ones (and '/' where `slash` is set) as %XX.
+fn encode(s: &str, slash: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'.' | b'_' | b'~')
+            || (slash && b == b'/')
+        {
             out.push(char::from(b));
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -251,6 +371,8 @@ struct SigningInput<'a> {
     method: &'a str,
     /// Already encoded.
     path: &'a str,
+    /// Canonical (see [`canonical_query`]).
+    query: &'a str,
     host: &'a str,
     amz_date: &'a str,
     region: &'a str,
@@ -270,8 +392,8 @@ fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
 fn sign(r: &SigningInput<'_>, secret: &str) -> String {
     let signed = "host;x-amz-content-sha256;x-amz-date";
     let canonical = format!(
-        "{}\n{}\n\nhost:{}\nx-amz-content-sha256:UNSIGNED-PAYLOAD\nx-amz-date:{}\n\n{signed}\nUNSIGNED-PAYLOAD",
-        r.method, r.path, r.host, r.amz_date
+        "{}\n{}\n{}\nhost:{}\nx-amz-content-sha256:UNSIGNED-PAYLOAD\nx-amz-date:{}\n\n{signed}\nUNSIGNED-PAYLOAD",
+        r.method, r.path, r.query, r.host, r.amz_date
     );
     let day = r.amz_date.get(..8).unwrap_or("");
     let scope = format!("{day}/{}/s3/aws4_request", r.region);
@@ -293,6 +415,7 @@ fn sign(r: &SigningInput<'_>, secret: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
     #[test]
@@ -303,6 +426,7 @@ mod tests {
         let r = SigningInput {
             method: "GET",
             path: "/examplebucket/test.txt",
+            query: "",
             host: "examplebucket.s3.amazonaws.com",
             amz_date: "20130524T000000Z",
             region: "us-east-1",
@@ -323,6 +447,38 @@ mod tests {
     fn paths_are_encoded_as_sigv4_wants() {
         assert_eq!(encode_path("a b/c+d~e_f.g-h"), "a%20b/c%2Bd~e_f.g-h");
         assert_eq!(encode_path("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn query_strings_are_sorted_and_encoded() {
+        assert_eq!(
+            canonical_query(&[("prefix", "a b/c"), ("list-type", "2")]),
+            "list-type=2&prefix=a%20b%2Fc"
+        );
+        assert_eq!(canonical_query(&[]), "");
+    }
+
+    #[test]
+    fn a_listing_names_the_blobs_under_the_prefix() {
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>archive</Name>
+<Prefix>coffer/</Prefix><KeyCount>3</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated>
+<Contents><Key>coffer/0102030405060708090a0b0c0d0e0f10</Key><LastModified>2026-12-07T10:00:00.000Z</LastModified><ETag>"x"</ETag><Size>5</Size><StorageClass>STANDARD</StorageClass></Contents>
+<Contents><Key>coffer/notes.txt</Key><LastModified>2026-12-07T10:00:00.000Z</LastModified><ETag>"y"</ETag><Size>1</Size><StorageClass>STANDARD</StorageClass></Contents>
+<Contents><Key>coffer/0102</Key><LastModified>2026-12-07T10:00:00.000Z</LastModified><ETag>"z"</ETag><Size>1</Size><StorageClass>STANDARD</StorageClass></Contents>
+<NextContinuationToken>tok&amp;1</NextContinuationToken></ListBucketResult>"#;
+        let parsed: ListBucketResult = quick_xml::de::from_str(xml).unwrap();
+        let page = parse_listing(parsed, "coffer/");
+        let want: [u8; 16] = core::array::from_fn(|i| i as u8 + 1);
+        assert_eq!(page.blobs.len(), 1, "{page:?}");
+        assert_eq!(page.blobs[0].0, want);
+        assert_eq!(page.blobs[0].1.timestamp(), 1_796_637_600);
+        assert_eq!(page.next.as_deref(), Some("tok&1"));
+        let last: ListBucketResult = quick_xml::de::from_str(
+            "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>",
+        )
+        .unwrap();
+        assert!(parse_listing(last, "coffer/").next.is_none());
     }
 
     #[test]

@@ -11,17 +11,23 @@
 //! progress, or one whose metadata commit is on its way, is never touched. Candidates are then
 //! checked against one snapshot of the metadata (objects, parts and the delete queue), in
 //! batches of at most 50,000 blobs, so memory stays bounded on drives with millions of shards.
+//!
+//! The Raft leader also sweeps the remote tiers ([`sweep_remote_once`]): an object there that
+//! no placement names, older than the same grace, was sent by a transition or a PUT that never
+//! committed.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use coffer_proto::tier::{TierKind, REMOTE_NODE};
 use coffer_proto::ProtoError;
 use tracing::{info, warn};
 
 use crate::cluster::Node;
 use crate::meta::query;
+use crate::remote_tier::Remote;
 
 /// What one sweep did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -171,7 +177,69 @@ fn remove_unreferenced(
     Ok(())
 }
 
-/// Sweep at start and then every `orphan_grace` (at least 1 s, at most 1 h) until dropped.
+/// Sweep the remote tiers once: delete the objects under each remote tier's prefix that are
+/// older than the grace period and that no record refers to. They are left by transitions and
+/// PUTs to a remote class that died between sending a blob and committing its placement. A
+/// tier's bucket and prefix are the cluster's own: anything there named like a blob is taken
+/// for one of its blobs (see the README).
+pub async fn sweep_remote_once(node: &Node) -> SweepReport {
+    let mut report = SweepReport::default();
+    let tiers = node.peers().tiers();
+    for t in &tiers.tiers {
+        if !matches!(t.kind, TierKind::Remote(_)) {
+            continue;
+        }
+        let swept = match Remote::from_tier(node, t) {
+            Ok(remote) => sweep_tier(node, &remote, &mut report).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = swept {
+            warn!(tier = %t.name, "remote tier sweep failed: {e}");
+        }
+    }
+    report
+}
+
+async fn sweep_tier(
+    node: &Node,
+    remote: &Remote,
+    report: &mut SweepReport,
+) -> Result<(), ProtoError> {
+    let cutoff = chrono::Utc::now()
+        - chrono::Duration::from_std(node.config.orphan_grace).unwrap_or(chrono::Duration::MAX);
+    let mut token: Option<String> = None;
+    loop {
+        let page = remote.list(token.as_deref()).await?;
+        report.files_checked += page.blobs.len() as u64;
+        let mut unreferenced: HashMap<[u8; 16], Vec<usize>> = page
+            .blobs
+            .iter()
+            .filter(|(_, at)| *at < cutoff)
+            .map(|(id, _)| (*id, vec![0]))
+            .collect();
+        if !unreferenced.is_empty() {
+            let store = node.meta_store().clone();
+            unreferenced = tokio::task::spawn_blocking(move || {
+                query::retain_unreferenced(&store, REMOTE_NODE, &mut unreferenced)
+                    .map(|()| unreferenced)
+            })
+            .await
+            .map_err(|e| ProtoError::Internal(e.to_string()))?
+            .map_err(ProtoError::from)?;
+        }
+        for id in unreferenced.keys() {
+            remote.delete_id(id).await?;
+            report.files_removed += 1;
+        }
+        match page.next {
+            Some(t) => token = Some(t),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// Sweep at start and then every `orphan_grace` (at least 1 s, at most 1 h) until dropped;
+/// the Raft leader sweeps the remote tiers too.
 pub async fn run(node: Arc<Node>) {
     let every = node
         .config
@@ -189,6 +257,16 @@ pub async fn run(node: Arc<Node>) {
             ),
             Ok(_) => {}
             Err(e) => warn!("orphan sweep failed: {e:#}"),
+        }
+        if node.is_leader().await {
+            let r = sweep_remote_once(&node).await;
+            if r.files_removed > 0 {
+                info!(
+                    removed = r.files_removed,
+                    checked = r.files_checked,
+                    "removed orphaned objects from remote tiers"
+                );
+            }
         }
     }
 }

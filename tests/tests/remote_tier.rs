@@ -5,7 +5,7 @@
 //! blob appears there, the local shards go, reads (whole and ranged) come from the remote,
 //! byte for byte, an SSE-S3 object's bytes stay sealed there; a PUT naming the class goes
 //! there too; the tier cannot be removed while it holds data; deleting an object deletes its
-//! remote copy.
+//! remote copy; an object there that no record names is swept.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a failed unwrap is a failed test
 
@@ -57,9 +57,13 @@ async fn remote() {
     let mut far = Server::start().await;
     let rc = far.client();
     rc.create_bucket().bucket("archive").send().await.unwrap();
-    let cluster =
-        LocalCluster::start_with_gateway(3, &[], |_| Vec::new(), &["--lifecycle-day-seconds", "2"])
-            .await;
+    let cluster = LocalCluster::start_with_gateway(
+        3,
+        &["--orphan-grace", "2"],
+        |_| Vec::new(),
+        &["--lifecycle-day-seconds", "2"],
+    )
+    .await;
     // The secret goes in through the environment, and is sealed by the node.
     let sf = cluster.dir.path().join("cluster.secret");
     let out = std::process::Command::new(cluster_tests::coffer_bin())
@@ -267,5 +271,28 @@ async fn remote() {
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+    assert_eq!(get_bytes(&c, "bkt", "old/enc").await, body);
+
+    // An object named like a blob that no record names (sent by a copy whose commit never
+    // happened) is swept once older than the grace; a name that is no blob's is not Coffer's,
+    // and stays.
+    let left = "coffer/00112233445566778899aabbccddeeff";
+    for key in [left, "coffer/notes.txt"] {
+        rc.put_object()
+            .bucket("archive")
+            .key(key)
+            .body(ByteStream::from_static(b"left over"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while remote_keys(&rc).await.iter().any(|k| k == left) {
+        assert!(Instant::now() < deadline, "{left} was not swept");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let keys = remote_keys(&rc).await;
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(keys.iter().any(|k| k == "coffer/notes.txt"), "{keys:?}");
     assert_eq!(get_bytes(&c, "bkt", "old/enc").await, body);
 }
