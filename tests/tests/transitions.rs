@@ -270,3 +270,168 @@ async fn transitions() {
     assert_eq!(got.body.collect().await.unwrap().into_bytes().to_vec(), old);
     assert_eq!(get_bytes(&c, "vers", "doc").await, big);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_kill_mid_transition_loses_nothing_and_leaves_no_duplicate() {
+    tokio::time::timeout(Duration::from_secs(300), killed_mid_transition())
+        .await
+        .expect("test timed out");
+}
+
+/// Storage classes of every object of `bucket`, by key.
+async fn classes(c: &aws_sdk_s3::Client, bucket: &str) -> Vec<(String, String)> {
+    let listed = c.list_objects_v2().bucket(bucket).send().await.unwrap();
+    listed
+        .contents()
+        .iter()
+        .map(|o| {
+            let class = o.storage_class().map_or("-", |s| s.as_str());
+            (o.key().unwrap().to_owned(), class.to_owned())
+        })
+        .collect()
+}
+
+/// Two gateways over six nodes move 40 objects of 2 MiB to tier `big`. Once some have moved, the gateway holding the worker's lease and node 2 (which
+/// copies blobs too, and holds old shards) die by kill -9; node 2 comes back. The other
+/// gateway finishes the pass: every object reads back byte for byte in its new class, and
+/// once the orphan sweep and the delete queue have run, each blob has exactly its three shards
+/// on nodes 4-6 and none is left on nodes 1-3.
+async fn killed_mid_transition() {
+    let gateway_flags = ["--lifecycle-day-seconds", "2", "--lifecycle-scan-rate", "8"];
+    let mut cluster = LocalCluster::start_with_gateway(
+        6,
+        &["--orphan-grace", "3"],
+        |i| {
+            if i >= 4 {
+                vec!["--label".into(), "disk=large".into()]
+            } else {
+                Vec::new()
+            }
+        },
+        &gateway_flags,
+    )
+    .await;
+    let (mut second, second_endpoint) = cluster.add_gateway("gateway2", &gateway_flags).await;
+    cluster.wait_labels("disk=large", &[4, 5, 6]).await;
+    cluster.admin_json(
+        1,
+        &[
+            "tier",
+            "add",
+            "big",
+            "--pool",
+            "disk=large",
+            "--profile",
+            "2+1",
+            "--class",
+            "GLACIER_IR",
+        ],
+    );
+    let c = cluster.client();
+    c.create_bucket().bucket("many").send().await.unwrap();
+    const N: usize = 40;
+    let bodies: Vec<Vec<u8>> = (0..N).map(|i| bytes(2 << 20, 100 + i as u64)).collect();
+    for (i, body) in bodies.iter().enumerate() {
+        c.put_object()
+            .bucket("many")
+            .key(format!("k{i:03}"))
+            .body(ByteStream::from(body.clone()))
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_eq!(spread(&cluster), (3 * N, 0));
+    let rule = LifecycleRule::builder()
+        .id("all-to-big")
+        .filter(LifecycleRuleFilter::builder().prefix("").build())
+        .status(ExpirationStatus::Enabled)
+        .transitions(
+            Transition::builder()
+                .days(1)
+                .storage_class(TransitionStorageClass::GlacierIr)
+                .build(),
+        )
+        .build()
+        .unwrap();
+    set_rule(&c, "many", rule).await;
+
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let before = loop {
+        let s = cluster.admin_json(1, &["lifecycle", "status"]);
+        let moved = s["pass"]["transitioned"].as_u64().unwrap_or(0);
+        if moved >= 1 {
+            assert!(moved < N as u64, "the pass is over already: {s}");
+            break s;
+        }
+        assert!(Instant::now() < deadline, "no pass is moving objects: {s}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let holder = before["holder"].as_str().unwrap().to_owned();
+    let first_holds = cluster.gateway.log().contains(&holder);
+    if first_holds {
+        cluster.gateway.kill9();
+    } else {
+        second.kill9();
+    }
+    cluster.nodes[1].kill9();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    cluster.nodes[1].restart();
+    let c = if first_holds {
+        cluster_tests::client_for(
+            &second_endpoint,
+            cluster_tests::ACCESS_KEY,
+            cluster_tests::SECRET_KEY,
+        )
+    } else {
+        c
+    };
+    println!(
+        "killed the worker's gateway and node 2 with {} of {N} objects moved",
+        before["pass"]["transitioned"]
+    );
+
+    // The survivor takes the lease and moves the rest.
+    let deadline = Instant::now() + Duration::from_secs(150);
+    loop {
+        let all = classes(&c, "many").await;
+        let left = all
+            .iter()
+            .filter(|(_, class)| class != "GLACIER_IR")
+            .count();
+        if all.len() == N && left == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{left} of {} objects not moved: {}",
+            all.len(),
+            cluster.admin_json(1, &["lifecycle", "status"])
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    for (i, body) in bodies.iter().enumerate() {
+        let got = get_bytes(&c, "many", &format!("k{i:03}")).await;
+        assert!(got == *body, "k{i:03} reads back different bytes");
+    }
+
+    // One copy of each blob: the old shards deleted, copies that lost their swap swept.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (low, high) = spread(&cluster);
+        if (low, high) == (0, 3 * N) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "shard files on nodes 1-3, 4-6: {low}, {high} (want 0, {})",
+            3 * N
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let status = cluster.admin_json(1, &["lifecycle", "status"]);
+    println!(
+        "all {N} objects moved and read back; {} shard files on nodes 4-6, none on 1-3; \
+         lifecycle status: {status}",
+        3 * N
+    );
+}
