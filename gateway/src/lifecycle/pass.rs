@@ -10,6 +10,8 @@
 
 use std::sync::Arc;
 
+use futures::StreamExt as _;
+
 use coffer_proto::api::ClusterApiExt as _;
 use coffer_proto::meta::{MetaCommand, WritePrecondition};
 use coffer_proto::types::{BlobRef, BucketInfo, UploadListQuery, VersionEntry, VersionListQuery};
@@ -21,6 +23,9 @@ use crate::model::lifecycle::{self, Lifecycle, Seen};
 
 /// Versions read per metadata page.
 const PAGE: u32 = 1000;
+
+/// Keys of a page whose due actions run at once.
+const KEYS_AT_ONCE: usize = 4;
 
 /// What a step did, and where the pass goes on (None: the pass is complete).
 pub struct Step {
@@ -177,16 +182,22 @@ async fn versions_page(
         }
     }
     let scanned = entries.len() as u64;
-    let mut start = 0;
-    while start < entries.len() {
-        let key = entries[start].version.key.clone();
-        let end = entries[start..]
-            .iter()
-            .position(|e| e.version.key != key)
-            .map_or(entries.len(), |n| start + n);
-        let versions = &entries[start..end];
-        key_due(cluster, b, rules, versions, clock, done).await;
-        start = end;
+    // Keys are independent: up to KEYS_AT_ONCE are worked on at once (a transition copies
+    // one blob at a time, so this is what lets transitions run at the target's rate).
+    // (Boxed, so that the spawned worker's future is Send for any lifetime of the page.)
+    let jobs: Vec<futures::future::BoxFuture<'_, Totals>> = entries
+        .chunk_by(|a, b| a.version.key == b.version.key)
+        .map(|versions| {
+            Box::pin(async move {
+                let mut did = Totals::default();
+                key_due(cluster, b, rules, versions, clock, &mut did).await;
+                did
+            }) as futures::future::BoxFuture<'_, Totals>
+        })
+        .collect();
+    let mut work = futures::stream::iter(jobs).buffer_unordered(KEYS_AT_ONCE);
+    while let Some(did) = work.next().await {
+        done.add(&did);
     }
     let next = if truncated {
         entries.last().map(|e| e.version.key.clone())
