@@ -9,7 +9,7 @@ BIN := $(CARGO_TARGET_DIR)/release/coffer
 DATA ?= ./data
 ADDRESS ?= 127.0.0.1:9000
 
-.PHONY: run build test deps test-deps fmt-check lint unit e2e chart test-faults faults-if-docker test-upgrade bench bench-quick bench-lifecycle fuzz
+.PHONY: run build test deps test-deps fmt-check lint unit e2e chart test-faults faults-if-docker test-upgrade bench bench-quick bench-lifecycle bench-transitions fuzz
 
 deps:
 	@scripts/install-deps.sh build
@@ -77,6 +77,10 @@ bench-quick: build
 # The lifecycle worker: versions scanned per second with nothing due, and its cost to GETs.
 bench-lifecycle: build
 	$(CARGO_TARGET_DIR)/release/coffer-bench --lifecycle --dir $${BENCH_DIR:-/tmp}
+
+# Lifecycle transitions to a remote tier (a second server) against its own PUT MiB/s.
+bench-transitions: build
+	$(CARGO_TARGET_DIR)/release/coffer-bench --transitions --dir $${BENCH_DIR:-/tmp}
 
 # Fuzz the policy language (proto/fuzz) and what a request controls in the gateway
 # (gateway/fuzz: aws-chunked framing, routing, headers and signatures, request bodies),

@@ -3,10 +3,11 @@
 //! measured in the same run: md5sum and sha256sum MiB/s and raw disk write/read MiB/s on the
 //! same filesystem. Prints a table and one JSON line. Timings are reported, never asserted.
 //!
-//! Usage: coffer-bench [--quick] [--versioned] [--sse] [--lifecycle] [--dir DIR]   (DIR: where
-//! data and scratch files go; --versioned: the same figures on buckets with versioning enabled;
-//! --sse: every object written with SSE-S3, and the AES-256-GCM MiB/s of one core among the
-//! limits; --lifecycle: the lifecycle worker's scan rate and its cost to GETs instead)
+//! Usage: coffer-bench [--quick] [--versioned] [--sse] [--lifecycle] [--transitions] [--dir DIR]
+//! (DIR: where data and scratch files go; --versioned: the same figures on buckets with
+//! versioning enabled; --sse: every object written with SSE-S3, and the AES-256-GCM MiB/s of
+//! one core among the limits; --lifecycle: the lifecycle worker's scan rate and its cost to
+//! GETs instead; --transitions: transitions to a remote tier against its PUT rate instead)
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // a benchmark that fails should stop
 
@@ -18,6 +19,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 
 mod lifecycle;
+mod transitions;
 use cluster_tests::{bytes, Server};
 
 const MIB: usize = 1 << 20;
@@ -370,6 +372,10 @@ struct Args {
     /// due, and the p99 of 4 KiB GETs without rules and while passes run.
     #[arg(long)]
     lifecycle: bool,
+    /// Measure lifecycle transitions to a remote tier (a second server) instead, against the
+    /// tier's own PUT MiB/s with one stream and four.
+    #[arg(long)]
+    transitions: bool,
 }
 
 #[tokio::main]
@@ -401,6 +407,18 @@ async fn main() {
             "AES-256-GCM one core (64 KiB packages) MiB/s".into(),
             aes_gcm_one_core(sz.ref_mib),
         ));
+    }
+    if args.transitions {
+        println!(
+            "coffer-bench --transitions ({})",
+            if quick { "quick" } else { "full" }
+        );
+        for (k, v) in &refs {
+            println!("  machine  {k:<40} {v:>10.1}");
+        }
+        let figures = transitions::run(quick).await;
+        println!("{}", serde_json::json!({ "transitions": figures }));
+        return;
     }
     if args.lifecycle {
         println!(
