@@ -87,6 +87,11 @@ pub struct Args {
     /// joined or began to drain (default 64; 0: unlimited). Each move counts at least 256 KiB.
     #[arg(long, env = "COFFER_REBALANCE_RATE")]
     pub rebalance_rate: Option<u64>,
+    /// Percent of the time a node's rebalancer spends moving shards at most, 1 to 100
+    /// (default 25): after a move that took t, it pauses t × (100 − duty) / duty, so the
+    /// pauses grow when requests keep the machine busy.
+    #[arg(long, env = "COFFER_REBALANCE_DUTY", value_name = "PERCENT")]
+    pub rebalance_duty: Option<u8>,
     /// Object versions per second the lifecycle worker reads at most as it scans buckets with
     /// lifecycle rules (default 100000; 0: unlimited).
     #[arg(long, env = "COFFER_LIFECYCLE_SCAN_RATE")]
@@ -186,6 +191,7 @@ struct FileConfig {
     scrub_interval: Option<u64>,
     scrub_rate: Option<u64>,
     rebalance_rate: Option<u64>,
+    rebalance_duty: Option<u8>,
     lifecycle_scan_rate: Option<u64>,
     lifecycle_day_seconds: Option<u64>,
     access_log_flush_seconds: Option<u64>,
@@ -275,6 +281,8 @@ pub struct Settings {
     pub scrub_rate: u64,
     /// Rebalance MiB/s per node (0: unlimited).
     pub rebalance_rate: u64,
+    /// Percent of the time a rebalancer moves shards at most (1 to 100).
+    pub rebalance_duty: u8,
     /// Object versions per second the lifecycle worker scans (0: unlimited).
     pub lifecycle_scan_rate: u64,
     /// Seconds in a day of the lifecycle clock (86400 but under the tests' knob).
@@ -408,6 +416,10 @@ impl Settings {
             scrub_interval: a.scrub_interval.or(file.scrub_interval).unwrap_or(86_400),
             scrub_rate: a.scrub_rate.or(file.scrub_rate).unwrap_or(64),
             rebalance_rate: a.rebalance_rate.or(file.rebalance_rate).unwrap_or(64),
+            rebalance_duty: match a.rebalance_duty.or(file.rebalance_duty).unwrap_or(25) {
+                d @ 1..=100 => d,
+                d => anyhow::bail!("rebalance_duty must be a percent from 1 to 100, not {d}"),
+            },
             lifecycle_scan_rate: a
                 .lifecycle_scan_rate
                 .or(file.lifecycle_scan_rate)
@@ -581,5 +593,21 @@ mod tests {
         };
         let e = Settings::load(wrong).unwrap_err().to_string();
         assert!(e.contains("default_object_ownership"), "{e}");
+    }
+
+    #[test]
+    fn the_rebalance_duty_is_a_percent() {
+        assert_eq!(Settings::load(Args::default()).unwrap().rebalance_duty, 25);
+        let set = |d| {
+            Settings::load(Args {
+                rebalance_duty: Some(d),
+                ..Args::default()
+            })
+        };
+        assert_eq!(set(100).unwrap().rebalance_duty, 100);
+        for wrong in [0, 101] {
+            let e = set(wrong).unwrap_err().to_string();
+            assert!(e.contains("rebalance_duty must be a percent"), "{e}");
+        }
     }
 }

@@ -63,6 +63,7 @@ fn node_config(
         scrub_interval: Duration::from_secs(s.scrub_interval.max(1)),
         scrub_rate: s.scrub_rate.saturating_mul(1 << 20),
         rebalance_rate: s.rebalance_rate.saturating_mul(1 << 20),
+        rebalance_duty: s.rebalance_duty,
         stripe_size: 1 << 20,
         gc_interval: Duration::from_secs(1),
         orphan_grace: Duration::from_secs(s.orphan_grace),

@@ -40,6 +40,8 @@ pub struct NodeConfig {
     pub scrub_rate: u64,
     /// Bytes of shards per second this node moves at most when rebalancing (0: unlimited).
     pub rebalance_rate: u64,
+    /// Percent of the time the rebalancer spends moving shards at most (1 to 100).
+    pub rebalance_duty: u8,
     /// Bytes of object data per stripe.
     pub stripe_size: u32,
     /// How often the delete queue is drained.
@@ -72,6 +74,7 @@ impl NodeConfig {
             scrub_interval: Duration::from_secs(86_400),
             scrub_rate: 64 << 20,
             rebalance_rate: 0,
+            rebalance_duty: 100,
             stripe_size: 1 << 20,
             gc_interval: Duration::from_millis(200),
             orphan_grace: Duration::from_secs(3600),

@@ -135,11 +135,11 @@ async fn move_shard(
 
 /// One pass over every blob: count what is misplaced with respect to `candidates` (the
 /// active nodes' drives) and move what this node is responsible for, at most
-/// `--rebalance-rate` bytes per second.
+/// `--rebalance-rate` bytes per second and `--rebalance-duty` percent of the time.
 pub async fn rebalance_once(node: &Node, candidates: &[Candidate]) -> RebalanceReport {
     let mut report = RebalanceReport::default();
     let me = node.config.id;
-    let mut pacer = Pacer::new(node.config.rebalance_rate);
+    let mut pacer = Pacer::new(node.config.rebalance_rate).with_duty(node.config.rebalance_duty);
     // Nodes of the cluster map this pass works from (draining ones too). A blob with a shard
     // on a node it does not name was placed by a node that knows of a newer member: this
     // node's map is behind, and moving that shard "home" would move it off a node it belongs
@@ -190,6 +190,7 @@ pub async fn rebalance_once(node: &Node, candidates: &[Candidate]) -> RebalanceR
             };
             report.misplaced += 1;
             let stats = &node.blobs().stats;
+            let began = Instant::now();
             let moved = move_shard(node, record, &blob, shard, to).await;
             let spent = moved.as_ref().map_or(0, |b| *b).max(MOVE_FLOOR);
             match moved {
@@ -205,7 +206,7 @@ pub async fn rebalance_once(node: &Node, candidates: &[Candidate]) -> RebalanceR
                     stats.move_failures.fetch_add(1, Ordering::Relaxed);
                 }
             }
-            pacer.spend(spent).await;
+            pacer.spend_work(spent, began.elapsed()).await;
         }
         match next {
             Some(c) => cursor = Some(c),

@@ -53,8 +53,8 @@ VALUES = {
               "terminationGracePeriodSeconds": 30},
     "gateways": {"replicas": 1, "drainSeconds": 1},
     # The chart's defaults for scrubbing (a pass at start, which is what heals a node) and
-    # rebalancing; the move's rate can be changed with --rebalance-rate.
-    "config": {"rebalance_rate": 64},
+    # rebalancing; the move's pace can be changed with --rebalance-rate and --rebalance-duty.
+    "config": {"rebalance_rate": 64, "rebalance_duty": 25},
 }
 # The load's requests per second: about a third of what three nodes answer on two cores, so the
 # latency it sees is the cluster's and not that of a queue the load itself built.
@@ -463,6 +463,8 @@ def main():
     ap.add_argument("--report", help="write the figures as JSON here")
     ap.add_argument("--rebalance-rate", type=int, default=VALUES["config"]["rebalance_rate"],
                     help="the chart's config.rebalance_rate, MiB/s per node (0: unlimited)")
+    ap.add_argument("--rebalance-duty", type=int, default=VALUES["config"]["rebalance_duty"],
+                    help="the chart's config.rebalance_duty, percent of the time (1-100)")
     ap.add_argument("--load-rate", type=float, default=LOAD_RATE,
                     help="requests per second the load sends on a fixed schedule (0: as fast as "
                          "answers come, a saturating load)")
@@ -473,6 +475,7 @@ def main():
     SAMPLES = opts.samples
     CPU = Cpu()
     VALUES["config"]["rebalance_rate"] = opts.rebalance_rate
+    VALUES["config"]["rebalance_duty"] = opts.rebalance_duty
     r = Rehearsal(opts.keep)
     try:
         rehearse(r)
@@ -576,6 +579,7 @@ def rehearse(r):
             "load_requests_per_s_scale_out": round(load.count(t_scale, t_done) / took),
             "load_requests_per_s_after": round(load.count(t_done, time.time()) / (time.time() - t_done)),
             "rebalance_rate_mib_per_s": VALUES["config"]["rebalance_rate"],
+            "rebalance_duty_percent": VALUES["config"]["rebalance_duty"],
             "load_rate_per_s": LOAD_RATE or "saturating",
             "cpu_busy_percent_before": CPU.busy(*quiet),
             "cpu_busy_percent_during_move": CPU.busy(t_move, t_done),

@@ -176,7 +176,8 @@ class Chart(unittest.TestCase):
         cm = tomllib.loads(every.one("ConfigMap", "-config")["data"]["coffer.toml"])
         self.assertEqual(cm, {"scrub_interval": 5, "write_quorum": "k", "sse_c_over_http": True,
                               "trusted_proxies": ["10.0.0.0/8"], "region": 'a"b', "scrub_rate": 64,
-                              "rebalance_rate": 64, "lifecycle_scan_rate": 100000,
+                              "rebalance_rate": 64, "rebalance_duty": 25,
+                              "lifecycle_scan_rate": 100000,
                               "access_log_flush_seconds": 300})
 
     def test_nodes_find_each_other_by_stable_names(self):
