@@ -228,7 +228,7 @@ class Rehearsal:
         pre = self.sts["spec"]["template"]["spec"]["containers"][0]["lifecycle"]["preStop"]
         subprocess.run(["docker", "exec", name, *pre["exec"]["command"]], capture_output=True)
         sh("docker", "stop", name)
-        sh("docker", "rm", name)
+        sh("docker", "rm", "-v", name)
         self.containers.discard(name)
 
     def ip(self, pod):
@@ -297,7 +297,7 @@ class Rehearsal:
             print(f"kept: containers {sorted(self.containers)}, network {self.network}")
             return
         for c in self.containers:
-            subprocess.run(["docker", "rm", "-f", c], capture_output=True)
+            subprocess.run(["docker", "rm", "-f", "-v", c], capture_output=True)
         subprocess.run(["docker", "network", "rm", self.network], capture_output=True)
         if hasattr(self, "api"):
             self.api.close()
